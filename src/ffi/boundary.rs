@@ -1,0 +1,231 @@
+//! The boundary every C call goes through: panics caught, pointers and
+//! strings checked, out-params written only on success.
+
+use std::ffi::{CStr, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::graph::error::{Error, ErrorKind};
+
+use super::status::{clear_last_error, od_status, set_last_error};
+
+/// A failure on its way out to C: the status plus the detail behind it.
+#[derive(Debug)]
+pub(crate) struct FfiError {
+    pub status: od_status,
+    pub error: Error,
+}
+
+impl FfiError {
+    pub fn new(status: od_status, message: impl Into<String>) -> FfiError {
+        // The kind is not shown to C; the status is what counts.
+        FfiError {
+            status,
+            error: Error::new(ErrorKind::InvalidArgument, message),
+        }
+    }
+}
+
+impl From<Error> for FfiError {
+    fn from(error: Error) -> FfiError {
+        FfiError {
+            status: error.kind.into(),
+            error,
+        }
+    }
+}
+
+pub(crate) type FfiResult<T = ()> = Result<T, FfiError>;
+
+/// Runs the body of a fallible C function: clears the thread's last error,
+/// turns `Err` into its status (recording the detail) and a panic into
+/// `OD_ERR_PANIC`.
+pub(crate) fn ffi_call(f: impl FnOnce() -> FfiResult) -> od_status {
+    clear_last_error();
+    let outcome = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(FfiError::new(
+            od_status::OD_ERR_PANIC,
+            format!("internal error: {what}"),
+        ))
+    });
+    match outcome {
+        Ok(()) => od_status::OD_OK,
+        Err(e) => {
+            set_last_error(&e);
+            e.status
+        }
+    }
+}
+
+/// Runs the body of an infallible C function (accessors, `_free`): a panic
+/// gives `fallback` instead of unwinding into C.
+pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
+fn null(what: &str) -> FfiError {
+    FfiError::new(od_status::OD_ERR_NULL_ARGUMENT, format!("`{what}` is NULL"))
+}
+
+/// A required string argument.
+///
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string that stays valid
+/// and unchanged for `'a`.
+pub(crate) unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> FfiResult<&'a str> {
+    if p.is_null() {
+        return Err(null(what));
+    }
+    // SAFETY: non-NULL, and the caller promises a NUL-terminated string.
+    let c = unsafe { CStr::from_ptr(p) };
+    c.to_str().map_err(|_| {
+        FfiError::new(
+            od_status::OD_ERR_INVALID_UTF8,
+            format!("`{what}` is not valid UTF-8"),
+        )
+    })
+}
+
+/// An optional string argument: NULL is `None`.
+///
+/// # Safety
+/// As for [`str_arg`].
+pub(crate) unsafe fn opt_str_arg<'a>(p: *const c_char, what: &str) -> FfiResult<Option<&'a str>> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: forwarded from the caller.
+        unsafe { str_arg(p, what) }.map(Some)
+    }
+}
+
+/// A `(pointer, length)` byte argument; NULL is allowed only with length 0.
+///
+/// # Safety
+/// `p` must be NULL or point to `len` readable bytes that stay valid and
+/// unchanged for `'a`.
+pub(crate) unsafe fn bytes_arg<'a>(p: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
+    if p.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(null(what));
+    }
+    if len > isize::MAX as usize {
+        return Err(FfiError::new(
+            od_status::OD_ERR_INVALID_ARGUMENT,
+            format!("`{what}` is too long"),
+        ));
+    }
+    // SAFETY: non-NULL, `len` bytes readable as the caller promises, and
+    // `len` fits an isize.
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// A required handle argument.
+///
+/// # Safety
+/// `p` must be NULL or a live handle of type `T` made by this library.
+pub(crate) unsafe fn handle_arg<'a, T>(p: *const T, what: &str) -> FfiResult<&'a T> {
+    // SAFETY: forwarded from the caller.
+    unsafe { p.as_ref() }.ok_or_else(|| null(what))
+}
+
+/// An optional handle argument: NULL is `None`.
+///
+/// # Safety
+/// As for [`handle_arg`].
+pub(crate) unsafe fn opt_handle_arg<'a, T>(p: *const T) -> Option<&'a T> {
+    // SAFETY: forwarded from the caller.
+    unsafe { p.as_ref() }
+}
+
+/// An out-parameter, checked before any work is done so that a NULL does
+/// not throw away the result of a network call.
+pub(crate) struct Out<T>(*mut T);
+
+impl<T> Out<T> {
+    pub fn new(p: *mut T, what: &str) -> FfiResult<Out<T>> {
+        if p.is_null() {
+            Err(null(what))
+        } else {
+            Ok(Out(p))
+        }
+    }
+
+    /// An out-parameter the caller may leave NULL.
+    pub fn optional(p: *mut T) -> Option<Out<T>> {
+        (!p.is_null()).then_some(Out(p))
+    }
+
+    /// Writes the result.
+    ///
+    /// # Safety
+    /// The pointer given to [`Out::new`] must point to writable memory for a `T`.
+    pub unsafe fn write(self, v: T) {
+        // SAFETY: non-NULL (checked in `new`), writable as the caller promises.
+        unsafe { self.0.write(v) }
+    }
+}
+
+/// Moves a value to the heap for C; `free_box` takes it back.
+pub(crate) fn into_raw<T>(v: T) -> *mut T {
+    Box::into_raw(Box::new(v))
+}
+
+/// Frees a handle made by [`into_raw`]; NULL is ignored.
+///
+/// # Safety
+/// `p` must be NULL or a pointer from `into_raw::<T>` not yet freed.
+pub(crate) unsafe fn free_box<T>(p: *mut T) {
+    if !p.is_null() {
+        // SAFETY: from Box::into_raw, freed once as the caller promises.
+        drop(unsafe { Box::from_raw(p) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_a_status() {
+        let s = ffi_call(|| panic!("boom"));
+        assert_eq!(s, od_status::OD_ERR_PANIC);
+        assert_eq!(
+            super::super::status::od_last_error_status(),
+            od_status::OD_ERR_PANIC
+        );
+        assert_eq!(ffi_call(|| Ok(())), od_status::OD_OK);
+        assert_eq!(
+            super::super::status::od_last_error_status(),
+            od_status::OD_OK
+        );
+        assert_eq!(guard_value(7, || panic!("x")), 7);
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        // SAFETY: NULL and valid C strings only.
+        unsafe {
+            assert_eq!(
+                str_arg(std::ptr::null(), "x").unwrap_err().status,
+                od_status::OD_ERR_NULL_ARGUMENT
+            );
+            let bad = c"\xff\xfe";
+            assert_eq!(
+                str_arg(bad.as_ptr(), "x").unwrap_err().status,
+                od_status::OD_ERR_INVALID_UTF8
+            );
+            assert_eq!(str_arg(c"ok".as_ptr(), "x").unwrap(), "ok");
+            assert_eq!(opt_str_arg(std::ptr::null(), "x").unwrap(), None);
+            assert_eq!(bytes_arg(std::ptr::null(), 0, "d").unwrap(), b"");
+            assert!(bytes_arg(std::ptr::null(), 1, "d").is_err());
+        }
+        assert!(Out::<u8>::new(std::ptr::null_mut(), "out").is_err());
+    }
+}

@@ -1,0 +1,317 @@
+//! `od_client` and `od_cancel`.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::graph::client::{Client, ClientConfig, DEFAULT_BASE_URL};
+use crate::graph::control::CancelToken;
+use crate::graph::http::RetryPolicy;
+
+use super::boundary::{
+    FfiError, Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_str_arg, str_arg,
+};
+use super::status::od_status;
+
+/// A client of one Graph endpoint with one token. Opaque.
+///
+/// Thread rules: every function taking a `const od_client *` may be called
+/// from many threads at once on the same client. Free it once, when no
+/// other thread is using it.
+pub struct od_client {
+    pub(crate) client: Client,
+}
+
+/// Asked for a fresh token after the service answered 401. The callback
+/// calls `od_client_set_token(client, …)` with the new token and returns 0;
+/// any other return value means "no token", and the 401 stands. It runs on
+/// whichever thread made the request, possibly several at once; it must
+/// not free the client.
+pub type od_token_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, client: *const od_client) -> c_int>;
+
+/// Flags for `od_client_new`.
+/// Allow plain `http://` to hosts other than loopback (tests, proxies).
+/// Without it, plain HTTP is accepted only for 127.0.0.0/8, ::1, localhost.
+pub const OD_CLIENT_ALLOW_INSECURE_HTTP: u32 = 1;
+
+/// Creates a client.
+///
+/// - `base_url`: the API root, e.g. `"https://graph.microsoft.com/v1.0"`;
+///   NULL means exactly that. Copied.
+/// - `token`: the bearer token; NULL means none yet (set it later, or
+///   install a token callback). Copied.
+/// - `flags`: 0, or `OD_CLIENT_ALLOW_INSECURE_HTTP`.
+/// - `out_client`: receives the new client on `OD_OK`; the caller owns it
+///   and frees it with `od_client_free`.
+///
+/// The token goes to the base URL's origin only, never to monitor or
+/// upload URLs or any other host.
+///
+/// # Safety
+/// String arguments must be NULL or NUL-terminated; `out_client` must be
+/// NULL (refused) or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_new(
+    base_url: *const c_char,
+    token: *const c_char,
+    flags: u32,
+    out_client: *mut *mut od_client,
+) -> od_status {
+    ffi_call(|| {
+        let out = Out::new(out_client, "out_client")?;
+        // SAFETY: the caller passes NUL-terminated strings or NULL.
+        let base_url = unsafe { opt_str_arg(base_url, "base_url") }?.unwrap_or(DEFAULT_BASE_URL);
+        // SAFETY: as above.
+        let token = unsafe { opt_str_arg(token, "token") }?.unwrap_or_default();
+        if flags & !OD_CLIENT_ALLOW_INSECURE_HTTP != 0 {
+            return Err(FfiError::new(
+                od_status::OD_ERR_INVALID_ARGUMENT,
+                format!("unknown flags {flags:#x}"),
+            ));
+        }
+        let config = ClientConfig {
+            allow_insecure_http: flags & OD_CLIENT_ALLOW_INSECURE_HTTP != 0,
+            ..ClientConfig::new(base_url, token)
+        };
+        let client = Client::new(config)?;
+        // SAFETY: checked non-NULL by Out::new; writable as the caller promises.
+        unsafe { out.write(into_raw(od_client { client })) };
+        Ok(())
+    })
+}
+
+/// Frees a client. NULL is ignored. Jobs and items made through it stay
+/// valid (they own what they need). Must not be called while another
+/// thread is still using the client.
+///
+/// # Safety
+/// `client` must be NULL or a client from `od_client_new` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_free(client: *mut od_client) {
+    // SAFETY: forwarded from the caller.
+    guard_value((), || unsafe { free_box(client) })
+}
+
+/// Replaces the bearer token for every request from now on (copied).
+/// Safe to call from any thread, also from inside the token callback.
+///
+/// # Safety
+/// `client` must be a live client; `token` NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_set_token(
+    client: *const od_client,
+    token: *const c_char,
+) -> od_status {
+    ffi_call(|| {
+        // SAFETY: the caller passes a live client and a C string.
+        let (client, token) = unsafe { (handle_arg(client, "client")?, str_arg(token, "token")?) };
+        client.client.set_token(token);
+        Ok(())
+    })
+}
+
+struct TokenCallback {
+    f: unsafe extern "C" fn(*mut c_void, *const od_client) -> c_int,
+    userdata: *mut c_void,
+    client: *const od_client,
+}
+
+// SAFETY: the caller of `od_client_set_token_callback` promises that the
+// callback and its userdata may be used from any thread (documented there),
+// and `client` points at the od_client that owns this callback, so it lives
+// as long as the callback can be called.
+unsafe impl Send for TokenCallback {}
+// SAFETY: as above; the callback is only ever called, never mutated.
+unsafe impl Sync for TokenCallback {}
+
+impl TokenCallback {
+    /// Asks the C callback for a token; it stores it with
+    /// `od_client_set_token`, and we read it back from the client.
+    fn call(&self) -> Option<String> {
+        // SAFETY: the installer gave this callback and userdata for this
+        // client; see the Send/Sync note above for why `client` is live.
+        let rc = unsafe { (self.f)(self.userdata, self.client) };
+        // SAFETY: as above, the od_client outlives its own callback.
+        (rc == 0).then(|| unsafe { &*self.client }.client.token())
+    }
+}
+
+/// Installs (or, with `callback` NULL, removes) the token callback. See
+/// `od_token_fn`. `userdata` is passed back untouched; the caller keeps it
+/// alive until the callback is replaced or the client freed.
+///
+/// # Safety
+/// `client` must be a live client; `callback` must be safe to call from
+/// any thread that uses the client, with `userdata`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_set_token_callback(
+    client: *const od_client,
+    callback: od_token_fn,
+    userdata: *mut c_void,
+) -> od_status {
+    ffi_call(|| {
+        // SAFETY: the caller passes a live client.
+        let handle = unsafe { handle_arg(client, "client") }?;
+        let provider = callback.map(|f| {
+            // Holds a pointer to the od_client, not a clone of the client:
+            // a clone would keep the client alive from inside itself.
+            let cb = TokenCallback {
+                f,
+                userdata,
+                client,
+            };
+            Arc::new(move || cb.call()) as Arc<dyn Fn() -> Option<String> + Send + Sync>
+        });
+        handle.client.set_token_provider(provider);
+        Ok(())
+    })
+}
+
+/// Sets the connect timeout and the request timeout (how long a request
+/// may stall: no byte either way, or no answer), in milliseconds, both
+/// above 0. Applies to requests started afterwards; any thread.
+///
+/// # Safety
+/// `client` must be a live client.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_set_timeouts(
+    client: *const od_client,
+    connect_ms: u32,
+    request_ms: u32,
+) -> od_status {
+    ffi_call(|| {
+        // SAFETY: the caller passes a live client.
+        let client = unsafe { handle_arg(client, "client") }?;
+        client.client.set_timeouts(
+            Duration::from_millis(connect_ms.into()),
+            Duration::from_millis(request_ms.into()),
+        )?;
+        Ok(())
+    })
+}
+
+/// Sets the retry policy: `max_attempts` in all (1 = never retry; at least
+/// 1) and `max_wait_ms`, the most time one request spends waiting between
+/// attempts. A Retry-After beyond what is left is not waited for: the call
+/// fails with `OD_ERR_THROTTLED` and the Retry-After in the last error.
+/// Any thread.
+///
+/// # Safety
+/// `client` must be a live client.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_set_retry(
+    client: *const od_client,
+    max_attempts: u32,
+    max_wait_ms: u64,
+) -> od_status {
+    ffi_call(|| {
+        // SAFETY: the caller passes a live client.
+        let client = unsafe { handle_arg(client, "client") }?;
+        client.client.set_retry_policy(RetryPolicy {
+            max_attempts,
+            max_wait: Duration::from_millis(max_wait_ms),
+            ..client.client.retry_policy()
+        })?;
+        Ok(())
+    })
+}
+
+/// Sets the User-Agent header (copied). Any thread.
+///
+/// # Safety
+/// `client` must be a live client; `user_agent` NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_set_user_agent(
+    client: *const od_client,
+    user_agent: *const c_char,
+) -> od_status {
+    ffi_call(|| {
+        // SAFETY: the caller passes a live client and a C string.
+        let (client, ua) = unsafe {
+            (
+                handle_arg(client, "client")?,
+                str_arg(user_agent, "user_agent")?,
+            )
+        };
+        client.client.set_user_agent(ua)?;
+        Ok(())
+    })
+}
+
+/// A cancellation flag: raise it from any thread to stop the blocking
+/// calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.
+pub struct od_cancel {
+    pub(crate) token: CancelToken,
+}
+
+/// Creates a cancellation flag, lowered. The caller owns it and frees it
+/// with `od_cancel_free` once no call uses it.
+///
+/// # Safety
+/// `out_cancel` must be NULL (refused) or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_cancel_new(out_cancel: *mut *mut od_cancel) -> od_status {
+    ffi_call(|| {
+        let out = Out::new(out_cancel, "out_cancel")?;
+        // SAFETY: checked non-NULL; writable as the caller promises.
+        unsafe {
+            out.write(into_raw(od_cancel {
+                token: CancelToken::new(),
+            }))
+        };
+        Ok(())
+    })
+}
+
+/// Raises the flag: every call using it stops as soon as it can (a sleep
+/// or a transfer at once; a request already waiting for its answer when
+/// that answer comes). Any thread, any number of times. NULL is ignored.
+///
+/// # Safety
+/// `cancel` must be NULL or a live flag.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_cancel_trigger(cancel: *const od_cancel) {
+    guard_value((), || {
+        // SAFETY: the caller passes NULL or a live flag.
+        if let Some(c) = unsafe { cancel.as_ref() } {
+            c.token.cancel();
+        }
+    })
+}
+
+/// Lowers the flag so it can serve another call. NULL is ignored.
+///
+/// # Safety
+/// `cancel` must be NULL or a live flag.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_cancel_reset(cancel: *const od_cancel) {
+    guard_value((), || {
+        // SAFETY: the caller passes NULL or a live flag.
+        if let Some(c) = unsafe { cancel.as_ref() } {
+            c.token.reset();
+        }
+    })
+}
+
+/// Whether the flag is raised (false for NULL).
+///
+/// # Safety
+/// `cancel` must be NULL or a live flag.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_cancel_is_triggered(cancel: *const od_cancel) -> bool {
+    // SAFETY: the caller passes NULL or a live flag.
+    guard_value(false, || {
+        unsafe { cancel.as_ref() }.is_some_and(|c| c.token.is_cancelled())
+    })
+}
+
+/// Frees a flag. NULL is ignored. No call may still be using it.
+///
+/// # Safety
+/// `cancel` must be NULL or a flag from `od_cancel_new` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_cancel_free(cancel: *mut od_cancel) {
+    // SAFETY: forwarded from the caller.
+    guard_value((), || unsafe { free_box(cancel) })
+}

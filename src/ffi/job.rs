@@ -1,0 +1,294 @@
+//! `od_job`: following an asynchronous job, saving it, rebuilding it.
+
+use std::ffi::{CString, c_char, c_void};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::graph::control::Control;
+use crate::graph::error::ErrorKind;
+use crate::graph::job::{Job, JobState, JobStatus, WaitOptions};
+
+use super::boundary::{
+    FfiError, Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_handle_arg, str_arg,
+};
+use super::client::{od_cancel, od_client};
+use super::item::od_item;
+use super::ops::{drive_arg, od_progress_fn, with_control};
+use super::status::{od_status, set_last_error};
+
+/// Where a job stands.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub enum od_job_state {
+    OD_JOB_NOT_STARTED = 0,
+    OD_JOB_RUNNING = 1,
+    OD_JOB_COMPLETED = 2,
+    OD_JOB_FAILED = 3,
+    OD_JOB_CANCELLED = 4,
+    /// A status word this library does not know: treat as running.
+    OD_JOB_UNKNOWN = 5,
+}
+
+impl From<JobState> for od_job_state {
+    fn from(s: JobState) -> od_job_state {
+        match s {
+            JobState::NotStarted => od_job_state::OD_JOB_NOT_STARTED,
+            JobState::Running => od_job_state::OD_JOB_RUNNING,
+            JobState::Completed => od_job_state::OD_JOB_COMPLETED,
+            JobState::Failed => od_job_state::OD_JOB_FAILED,
+            JobState::Cancelled => od_job_state::OD_JOB_CANCELLED,
+            JobState::Unknown => od_job_state::OD_JOB_UNKNOWN,
+        }
+    }
+}
+
+/// An asynchronous job (a copy, an upload from URL). Opaque. It remembers
+/// the last status it was seen in. Any number of threads may use one job at
+/// once; free it once, when none does.
+pub struct od_job {
+    job: Job,
+    monitor_url: CString,
+    last: Mutex<Option<JobStatus>>,
+}
+
+impl od_job {
+    pub(crate) fn new(job: Job) -> od_job {
+        od_job {
+            // A URL parsed by `Origin::of` holds no NUL.
+            monitor_url: CString::new(job.monitor_url()).unwrap_or_default(),
+            job,
+            last: Mutex::new(None),
+        }
+    }
+
+    fn remember(&self, status: &JobStatus) {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
+    }
+
+    fn last(&self) -> Option<JobStatus> {
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Rebuilds a job from a saved monitor URL (see `od_job_monitor_url`),
+/// e.g. after the app restarted.
+///
+/// - `monitor_url`: required; copied.
+/// - `drive`: the destination's drive prefix, used to read the new item
+///   when the service names it only by id; NULL = `/me/drive`.
+/// - `out_job`: receives the job on `OD_OK`; free it with `od_job_free`.
+///
+/// No request is made. Any thread.
+///
+/// # Safety
+/// Strings must be NULL or NUL-terminated; `out_job` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_job_from_monitor_url(
+    monitor_url: *const c_char,
+    drive: *const c_char,
+    out_job: *mut *mut od_job,
+) -> od_status {
+    ffi_call(|| {
+        let out = Out::new(out_job, "out_job")?;
+        // SAFETY: the caller passes NUL-terminated strings or NULL.
+        let (url, drive) = unsafe { (str_arg(monitor_url, "monitor_url")?, drive_arg(drive)?) };
+        let job = Job::from_monitor_url(url, drive)?;
+        // SAFETY: checked non-NULL; writable as the caller promises.
+        unsafe { out.write(into_raw(od_job::new(job))) };
+        Ok(())
+    })
+}
+
+/// The job's monitor URL: save it to follow the job later with
+/// `od_job_from_monitor_url`. Opaque and pre-authorized: do not parse it,
+/// do not send a token to it. Borrowed from the job (valid until
+/// `od_job_free`); NULL when `job` is NULL.
+///
+/// # Safety
+/// `job` must be NULL or a live job.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_job_monitor_url(job: *const od_job) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: the caller passes NULL or a live job.
+        unsafe { job.as_ref() }.map_or(std::ptr::null(), |j| j.monitor_url.as_ptr())
+    })
+}
+
+/// The state the job was last seen in (by `od_poll_job` or `od_wait_job`);
+/// `OD_JOB_UNKNOWN` before the first look or when `job` is NULL.
+///
+/// # Safety
+/// `job` must be NULL or a live job.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_job_state(job: *const od_job) -> od_job_state {
+    guard_value(od_job_state::OD_JOB_UNKNOWN, || {
+        // SAFETY: the caller passes NULL or a live job.
+        unsafe { job.as_ref() }
+            .and_then(od_job::last)
+            .map_or(od_job_state::OD_JOB_UNKNOWN, |s| s.state.into())
+    })
+}
+
+/// Looks at the job once (one GET of the monitor URL, never with the
+/// token; on completion one more to read the new item).
+///
+/// - `out_state`: receives an `od_job_state` on `OD_OK`. Required.
+/// - `out_percent` (may be NULL): receives 0–100, or -1 when the service
+///   gave no percentage, on `OD_OK`.
+///
+/// A job that failed or was cancelled is still `OD_OK` here, with that
+/// state; its error (code, message) is then also put in this thread's last
+/// error, with status `OD_ERR_JOB_FAILED` / `OD_ERR_JOB_CANCELLED`.
+/// A job the service no longer knows is `OD_ERR_NOT_FOUND`.
+///
+/// Blocking. Any thread.
+///
+/// # Safety
+/// Handles must be NULL or live; out-pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_poll_job(
+    client: *const od_client,
+    job: *const od_job,
+    out_state: *mut od_job_state,
+    out_percent: *mut f64,
+) -> od_status {
+    ffi_call(|| {
+        let out_state = Out::new(out_state, "out_state")?;
+        let out_percent = Out::optional(out_percent);
+        // SAFETY: the caller passes NULL or live handles.
+        let (client, job) = unsafe { (handle_arg(client, "client")?, handle_arg(job, "job")?) };
+        let status = client.client.poll_job(&job.job, &mut Control::none())?;
+        job.remember(&status);
+        if let Some(e) = &status.error {
+            set_last_error(&FfiError::from(e.clone()));
+        }
+        // SAFETY: checked non-NULL; writable as the caller promises.
+        unsafe {
+            out_state.write(status.state.into());
+            if let Some(p) = out_percent {
+                p.write(status.percent.unwrap_or(-1.0));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Follows the job until it ends, polling at an adaptive interval (short
+/// at first, then aimed at the job's estimated end, at most 5 s apart,
+/// never sooner than a Retry-After).
+///
+/// - `timeout_ms`: give up after this long with `OD_ERR_TIMEOUT`; 0 = no limit.
+/// - `progress`, `userdata` (may be NULL): called after each look with
+///   (percent × 100, 10000); non-zero stops with `OD_ERR_ABORTED_BY_CALLBACK`.
+/// - `cancel` (may be NULL): raising it stops the wait with `OD_ERR_CANCELLED`.
+/// - `out_item` (may be NULL): receives the new item on `OD_OK`; the caller
+///   frees it with `od_item_free`.
+///
+/// Returns `OD_OK` when the job completed, `OD_ERR_JOB_FAILED` or
+/// `OD_ERR_JOB_CANCELLED` (the service's error in the last error) when it
+/// did not. Stopping the wait does not stop the job on the service.
+///
+/// Blocking. Any thread.
+///
+/// # Safety
+/// Handles must be NULL or live; `out_item` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_wait_job(
+    client: *const od_client,
+    job: *const od_job,
+    timeout_ms: u64,
+    progress: od_progress_fn,
+    userdata: *mut c_void,
+    cancel: *const od_cancel,
+    out_item: *mut *mut od_item,
+) -> od_status {
+    ffi_call(|| {
+        let out_item = Out::optional(out_item);
+        // SAFETY: the caller passes NULL or live handles.
+        let (client, job, cancel) = unsafe {
+            (
+                handle_arg(client, "client")?,
+                handle_arg(job, "job")?,
+                opt_handle_arg(cancel),
+            )
+        };
+        let opts = WaitOptions {
+            timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms)),
+            ..WaitOptions::default()
+        };
+        let result = with_control(progress, userdata, cancel, |ctl| {
+            client.client.wait_job(&job.job, &opts, ctl)
+        });
+        let status = match result {
+            Ok(status) => status,
+            Err(e) => {
+                if matches!(e.kind, ErrorKind::JobFailed | ErrorKind::JobCancelled) {
+                    let state = if e.kind == ErrorKind::JobFailed {
+                        JobState::Failed
+                    } else {
+                        JobState::Cancelled
+                    };
+                    job.remember(&JobStatus {
+                        state,
+                        status_text: String::new(),
+                        percent: None,
+                        item: None,
+                        error: Some(e.clone()),
+                        retry_after: None,
+                    });
+                }
+                return Err(e.into());
+            }
+        };
+        job.remember(&status);
+        if let (Some(out), Some(item)) = (out_item, status.item) {
+            // SAFETY: non-NULL; writable as the caller promises.
+            unsafe { out.write(into_raw(od_item::new(item))) };
+        }
+        Ok(())
+    })
+}
+
+/// The item a completed job made, as last seen by `od_poll_job` /
+/// `od_wait_job`.
+///
+/// - `out_item`: receives a new item on `OD_OK` (free it with
+///   `od_item_free`). `OD_ERR_INVALID_STATE` when the job has not been
+///   seen completed.
+///
+/// No request is made. Any thread.
+///
+/// # Safety
+/// `job` must be NULL or live; `out_item` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_job_item(job: *const od_job, out_item: *mut *mut od_item) -> od_status {
+    ffi_call(|| {
+        let out = Out::new(out_item, "out_item")?;
+        // SAFETY: the caller passes NULL or a live job.
+        let job = unsafe { handle_arg(job, "job") }?;
+        let item = job.last().and_then(|s| s.item).ok_or_else(|| {
+            FfiError::new(
+                od_status::OD_ERR_INVALID_STATE,
+                "the job has not been seen completed",
+            )
+        })?;
+        // SAFETY: checked non-NULL; writable as the caller promises.
+        unsafe { out.write(into_raw(od_item::new(item))) };
+        Ok(())
+    })
+}
+
+/// Frees a job. NULL is ignored. This does not stop the job on the service.
+///
+/// # Safety
+/// `job` must be NULL or a job from this library not yet freed, used by no
+/// other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_job_free(job: *mut od_job) {
+    // SAFETY: forwarded from the caller.
+    guard_value((), || unsafe { free_box(job) })
+}

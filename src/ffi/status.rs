@@ -1,0 +1,346 @@
+//! `od_status`, `od_status_str`, and the last-error detail of each thread.
+
+use std::cell::RefCell;
+use std::ffi::{CStr, c_char};
+
+use crate::graph::error::{Error, ErrorKind};
+
+use super::boundary::{FfiError, guard_value};
+
+/// The result of every fallible function. The numbers are stable: new codes
+/// are appended, none is ever renumbered or reused.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub enum od_status {
+    /// Success.
+    OD_OK = 0,
+    /// A required pointer argument was NULL.
+    OD_ERR_NULL_ARGUMENT = 1,
+    /// A string argument was not valid UTF-8.
+    OD_ERR_INVALID_UTF8 = 2,
+    /// An argument was malformed or out of range (URL, drive prefix, option).
+    OD_ERR_INVALID_ARGUMENT = 3,
+    /// A file or folder name the service forbids (empty, `/ \ * < > ? : | "`).
+    OD_ERR_INVALID_NAME = 4,
+    /// Connection refused or reset, DNS or TLS failure, a cut response.
+    OD_ERR_NETWORK = 5,
+    /// A timeout: connecting, a stalled transfer, or a wait's deadline.
+    OD_ERR_TIMEOUT = 6,
+    /// Cancelled through an `od_cancel`.
+    OD_ERR_CANCELLED = 7,
+    /// A progress callback returned non-zero.
+    OD_ERR_ABORTED_BY_CALLBACK = 8,
+    /// HTTP 401: the token is missing, expired or wrong.
+    OD_ERR_UNAUTHORIZED = 9,
+    /// HTTP 403.
+    OD_ERR_FORBIDDEN = 10,
+    /// HTTP 404: no such item, drive or job.
+    OD_ERR_NOT_FOUND = 11,
+    /// HTTP 409 / 412: the name is in use, or the eTag no longer matches.
+    OD_ERR_CONFLICT = 12,
+    /// HTTP 413, or a body above what the operation accepts.
+    OD_ERR_TOO_LARGE = 13,
+    /// HTTP 429 / 503 beyond the retry policy's patience (see Retry-After).
+    OD_ERR_THROTTLED = 14,
+    /// HTTP 507: the drive is full.
+    OD_ERR_QUOTA = 15,
+    /// The service does not offer this (e.g. upload from URL on Business).
+    OD_ERR_NOT_SUPPORTED = 16,
+    /// Another HTTP 400.
+    OD_ERR_BAD_REQUEST = 17,
+    /// HTTP 5xx that retries did not cure.
+    OD_ERR_SERVICE = 18,
+    /// The service answered something this library cannot make sense of.
+    OD_ERR_PROTOCOL = 19,
+    /// An asynchronous job failed.
+    OD_ERR_JOB_FAILED = 20,
+    /// An asynchronous job was cancelled on the service.
+    OD_ERR_JOB_CANCELLED = 21,
+    /// A local read or write failed.
+    OD_ERR_IO = 22,
+    /// A caller's buffer is too small (see the needed length).
+    OD_ERR_BUFFER_TOO_SMALL = 23,
+    /// The call is not valid in the object's present state (e.g. the item
+    /// of a job that has not completed).
+    OD_ERR_INVALID_STATE = 24,
+    /// A bug in this library: a Rust panic caught at the boundary.
+    OD_ERR_PANIC = 25,
+}
+
+impl od_status {
+    const ALL: [od_status; 26] = {
+        use od_status::*;
+        [
+            OD_OK,
+            OD_ERR_NULL_ARGUMENT,
+            OD_ERR_INVALID_UTF8,
+            OD_ERR_INVALID_ARGUMENT,
+            OD_ERR_INVALID_NAME,
+            OD_ERR_NETWORK,
+            OD_ERR_TIMEOUT,
+            OD_ERR_CANCELLED,
+            OD_ERR_ABORTED_BY_CALLBACK,
+            OD_ERR_UNAUTHORIZED,
+            OD_ERR_FORBIDDEN,
+            OD_ERR_NOT_FOUND,
+            OD_ERR_CONFLICT,
+            OD_ERR_TOO_LARGE,
+            OD_ERR_THROTTLED,
+            OD_ERR_QUOTA,
+            OD_ERR_NOT_SUPPORTED,
+            OD_ERR_BAD_REQUEST,
+            OD_ERR_SERVICE,
+            OD_ERR_PROTOCOL,
+            OD_ERR_JOB_FAILED,
+            OD_ERR_JOB_CANCELLED,
+            OD_ERR_IO,
+            OD_ERR_BUFFER_TOO_SMALL,
+            OD_ERR_INVALID_STATE,
+            OD_ERR_PANIC,
+        ]
+    };
+
+    pub(crate) fn from_i32(n: i32) -> Option<od_status> {
+        od_status::ALL.iter().copied().find(|s| *s as i32 == n)
+    }
+
+    fn text(self) -> &'static CStr {
+        use od_status::*;
+        match self {
+            OD_OK => c"OD_OK: success",
+            OD_ERR_NULL_ARGUMENT => c"OD_ERR_NULL_ARGUMENT: a required pointer argument was NULL",
+            OD_ERR_INVALID_UTF8 => c"OD_ERR_INVALID_UTF8: a string argument is not valid UTF-8",
+            OD_ERR_INVALID_ARGUMENT => {
+                c"OD_ERR_INVALID_ARGUMENT: an argument is malformed or out of range"
+            }
+            OD_ERR_INVALID_NAME => {
+                c"OD_ERR_INVALID_NAME: a file or folder name the service forbids"
+            }
+            OD_ERR_NETWORK => c"OD_ERR_NETWORK: a network error",
+            OD_ERR_TIMEOUT => c"OD_ERR_TIMEOUT: timed out",
+            OD_ERR_CANCELLED => c"OD_ERR_CANCELLED: cancelled",
+            OD_ERR_ABORTED_BY_CALLBACK => {
+                c"OD_ERR_ABORTED_BY_CALLBACK: the progress callback asked to stop"
+            }
+            OD_ERR_UNAUTHORIZED => c"OD_ERR_UNAUTHORIZED: the token is missing, expired or wrong",
+            OD_ERR_FORBIDDEN => c"OD_ERR_FORBIDDEN: access denied",
+            OD_ERR_NOT_FOUND => c"OD_ERR_NOT_FOUND: not found",
+            OD_ERR_CONFLICT => c"OD_ERR_CONFLICT: the name is already in use, or the item changed",
+            OD_ERR_TOO_LARGE => c"OD_ERR_TOO_LARGE: too large",
+            OD_ERR_THROTTLED => c"OD_ERR_THROTTLED: throttled by the service; retry later",
+            OD_ERR_QUOTA => c"OD_ERR_QUOTA: the drive is full",
+            OD_ERR_NOT_SUPPORTED => c"OD_ERR_NOT_SUPPORTED: the service does not support this",
+            OD_ERR_BAD_REQUEST => c"OD_ERR_BAD_REQUEST: the service refused the request",
+            OD_ERR_SERVICE => c"OD_ERR_SERVICE: the service failed",
+            OD_ERR_PROTOCOL => c"OD_ERR_PROTOCOL: an answer this library cannot make sense of",
+            OD_ERR_JOB_FAILED => c"OD_ERR_JOB_FAILED: the job failed",
+            OD_ERR_JOB_CANCELLED => c"OD_ERR_JOB_CANCELLED: the job was cancelled",
+            OD_ERR_IO => c"OD_ERR_IO: a local read or write failed",
+            OD_ERR_BUFFER_TOO_SMALL => c"OD_ERR_BUFFER_TOO_SMALL: the buffer is too small",
+            OD_ERR_INVALID_STATE => {
+                c"OD_ERR_INVALID_STATE: not valid in the object's present state"
+            }
+            OD_ERR_PANIC => c"OD_ERR_PANIC: an internal error (a bug in onedrive-native)",
+        }
+    }
+}
+
+impl From<ErrorKind> for od_status {
+    fn from(kind: ErrorKind) -> od_status {
+        use od_status::*;
+        match kind {
+            ErrorKind::InvalidArgument => OD_ERR_INVALID_ARGUMENT,
+            ErrorKind::InvalidName => OD_ERR_INVALID_NAME,
+            ErrorKind::Network => OD_ERR_NETWORK,
+            ErrorKind::Timeout => OD_ERR_TIMEOUT,
+            ErrorKind::Cancelled => OD_ERR_CANCELLED,
+            ErrorKind::AbortedByCallback => OD_ERR_ABORTED_BY_CALLBACK,
+            ErrorKind::Unauthorized => OD_ERR_UNAUTHORIZED,
+            ErrorKind::Forbidden => OD_ERR_FORBIDDEN,
+            ErrorKind::NotFound => OD_ERR_NOT_FOUND,
+            ErrorKind::Conflict => OD_ERR_CONFLICT,
+            ErrorKind::TooLarge => OD_ERR_TOO_LARGE,
+            ErrorKind::Throttled => OD_ERR_THROTTLED,
+            ErrorKind::QuotaExceeded => OD_ERR_QUOTA,
+            ErrorKind::NotSupported => OD_ERR_NOT_SUPPORTED,
+            ErrorKind::BadRequest => OD_ERR_BAD_REQUEST,
+            ErrorKind::Service => OD_ERR_SERVICE,
+            ErrorKind::Protocol => OD_ERR_PROTOCOL,
+            ErrorKind::JobFailed => OD_ERR_JOB_FAILED,
+            ErrorKind::JobCancelled => OD_ERR_JOB_CANCELLED,
+            ErrorKind::Io => OD_ERR_IO,
+        }
+    }
+}
+
+/// A static, NUL-terminated description of a status, for any number
+/// (unknown numbers get a generic text). Never NULL; never freed.
+/// Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn od_status_str(status: i32) -> *const c_char {
+    match od_status::from_i32(status) {
+        Some(s) => s.text().as_ptr(),
+        None => c"unknown od_status".as_ptr(),
+    }
+}
+
+/// Selects a text field of the last error, for `od_last_error_string`.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+pub enum od_error_field {
+    /// A human-readable message (always present after a failure).
+    OD_ERROR_MESSAGE = 0,
+    /// Graph's `error.code`, e.g. `nameAlreadyExists`.
+    OD_ERROR_CODE = 1,
+    /// The innermost `innerError.code`, if the service nested codes.
+    OD_ERROR_INNER_CODE = 2,
+    /// The service's `request-id` (quote it to Microsoft support).
+    OD_ERROR_REQUEST_ID = 3,
+}
+
+/// What the last failing call on a thread left behind.
+#[derive(Debug, Clone)]
+struct LastError {
+    status: od_status,
+    error: Error,
+}
+
+thread_local! {
+    static LAST: RefCell<Option<LastError>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn set_last_error(err: &FfiError) {
+    LAST.with(|l| {
+        *l.borrow_mut() = Some(LastError {
+            status: err.status,
+            error: err.error.clone(),
+        })
+    });
+}
+
+pub(crate) fn clear_last_error() {
+    LAST.with(|l| *l.borrow_mut() = None);
+}
+
+fn with_last<T>(f: impl FnOnce(Option<&LastError>) -> T) -> T {
+    LAST.with(|l| f(l.borrow().as_ref()))
+}
+
+/// The status of the last failed call on this thread, or `OD_OK` when the
+/// last fallible call succeeded (every fallible call clears the detail when
+/// it starts). Reading the detail does not clear it. Thread-local: it
+/// describes calls made on the calling thread only.
+#[unsafe(no_mangle)]
+pub extern "C" fn od_last_error_status() -> od_status {
+    guard_value(od_status::OD_ERR_PANIC, || {
+        with_last(|l| l.map_or(od_status::OD_OK, |l| l.status))
+    })
+}
+
+/// The HTTP status of the answer behind the last failure on this thread,
+/// or 0 when there was none (a local error, a network error, no failure).
+#[unsafe(no_mangle)]
+pub extern "C" fn od_last_error_http_status() -> i32 {
+    guard_value(0, || {
+        with_last(|l| l.and_then(|l| l.error.http_status).map_or(0, i32::from))
+    })
+}
+
+/// The Retry-After of the last failure on this thread, in milliseconds,
+/// or -1 when the service gave none.
+#[unsafe(no_mangle)]
+pub extern "C" fn od_last_error_retry_after_ms() -> i64 {
+    guard_value(-1, || {
+        with_last(|l| {
+            l.and_then(|l| l.error.retry_after)
+                .map_or(-1, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        })
+    })
+}
+
+/// Copies a text field of the last failure on this thread into `buf`.
+///
+/// - `field`: one of `od_error_field`; another number is
+///   `OD_ERR_INVALID_ARGUMENT`.
+/// - `buf`, `buf_len`: the caller's buffer. `buf` may be NULL only with
+///   `buf_len` 0 (to ask for the length).
+/// - `out_needed` (may be NULL): always receives the bytes the field needs,
+///   its terminating NUL included (1 for an absent field, which reads as "").
+///
+/// Returns `OD_OK` with the NUL-terminated text in `buf` when it fits;
+/// `OD_ERR_BUFFER_TOO_SMALL` otherwise, `buf` untouched. Does not change
+/// the last error. Thread-local, like all the last-error functions.
+///
+/// # Safety
+/// `buf` must point to `buf_len` writable bytes (or be NULL with 0);
+/// `out_needed` must be NULL or point to a writable `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_last_error_string(
+    field: i32,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_needed: *mut usize,
+) -> od_status {
+    // Not `ffi_call`: reading the detail must not clear it.
+    guard_value(od_status::OD_ERR_PANIC, || {
+        let text = with_last(|l| {
+            let e = l.map(|l| &l.error);
+            let pick = match field {
+                0 => e.map(|e| e.message.clone()),
+                1 => e.and_then(|e| e.code.clone()),
+                2 => e.and_then(|e| e.inner_code.clone()),
+                3 => e.and_then(|e| e.request_id.clone()),
+                _ => return None,
+            };
+            Some(pick.unwrap_or_default())
+        });
+        let Some(text) = text else {
+            return od_status::OD_ERR_INVALID_ARGUMENT;
+        };
+        // An interior NUL would cut the text short; show it as U+FFFD.
+        let text = text.replace('\0', "\u{FFFD}");
+        let needed = text.len() + 1;
+        if !out_needed.is_null() {
+            // SAFETY: non-NULL, and the caller promises it is writable.
+            unsafe { out_needed.write(needed) };
+        }
+        if buf.is_null() || buf_len < needed {
+            return od_status::OD_ERR_BUFFER_TOO_SMALL;
+        }
+        // SAFETY: `buf` holds `buf_len >= needed` writable bytes, and the
+        // source is a Rust string that cannot overlap the caller's buffer.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+            buf.add(text.len()).write(0);
+        }
+        od_status::OD_OK
+    })
+}
+
+/// Forgets the last failure on this thread. Thread-local.
+#[unsafe(no_mangle)]
+pub extern "C" fn od_last_error_clear() {
+    guard_value((), clear_last_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_never_change() {
+        // Appending is fine; renumbering breaks every binding in the field.
+        assert_eq!(od_status::ALL.len(), 26);
+        for (i, s) in od_status::ALL.iter().enumerate() {
+            assert_eq!(*s as i32, i as i32);
+            assert_eq!(od_status::from_i32(i as i32), Some(*s));
+            let text = s.text().to_str().unwrap();
+            assert!(text.starts_with("OD_"), "{text}");
+        }
+        assert_eq!(od_status::OD_ERR_PANIC as i32, 25);
+        assert_eq!(od_status::from_i32(-1), None);
+        assert_eq!(od_status::from_i32(26), None);
+    }
+}

@@ -1,0 +1,412 @@
+//! The one place requests are sent from: the token rule, retries,
+//! Retry-After, timeouts, cancellation and upload progress.
+//!
+//! Retry rules:
+//! - 429 and 503 are retried for every method (the service did not act),
+//!   waiting for Retry-After, or backing off when it is absent, as long as
+//!   the policy's attempts and total wait allow.
+//! - Other 5xx and network errors are retried only for requests marked
+//!   [`Retry::Idempotent`]; a POST the service may have acted on is never
+//!   sent twice. Failures to connect are retried for every request (nothing
+//!   was sent).
+//! - A 401 is retried once after the token callback gave a fresh token.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ureq::http;
+
+use super::client::Inner;
+use super::control::Control;
+use super::error::{Error, ErrorKind, Result};
+
+/// Which failures a request may be repeated after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Safe to repeat after any failure (GET, DELETE, PUT that replaces).
+    Idempotent,
+    /// Only after answers that prove nothing was done (429, 503, connect failures).
+    OnlyUnacted,
+}
+
+/// Whether the bearer token goes with the request. It goes only to the API
+/// origin, whatever this says: see [`Inner::may_carry_token`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Auth {
+    Bearer,
+    /// Monitor URLs, upload URLs: pre-authorized, a token there is refused.
+    None,
+}
+
+pub(crate) struct Request<'a> {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: &'a [u8],
+    pub auth: Auth,
+    pub retry: Retry,
+    /// Report upload progress of the body through the control's callback,
+    /// as `(offset + sent, total)`.
+    pub progress: Option<(u64, u64)>,
+    /// A 500 with a Graph error body is the final answer, not a blip to
+    /// retry (monitor URLs report a failed job that way).
+    pub graph_error_is_final: bool,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(method: &'static str, url: String, auth: Auth, retry: Retry) -> Request<'a> {
+        Request {
+            method,
+            url,
+            headers: Vec::new(),
+            body: &[],
+            auth,
+            retry,
+            progress: None,
+            graph_error_is_final: false,
+        }
+    }
+
+    pub fn json(mut self, body: &'a [u8]) -> Request<'a> {
+        self.headers
+            .push(("Content-Type", "application/json".to_owned()));
+        self.body = body;
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Request<'a> {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// An answer, read whole (bodies here are JSON, small).
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub status: u16,
+    pub location: Option<String>,
+    pub request_id: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The answer as an error (for statuses the caller did not expect).
+    pub fn error(&self) -> Error {
+        Error::from_response(
+            self.status,
+            &self.body,
+            self.request_id.clone(),
+            self.retry_after,
+        )
+    }
+
+    /// `Ok(self)` for a 2xx, the answer as an error otherwise.
+    pub fn success(self) -> Result<Response> {
+        if self.is_success() {
+            Ok(self)
+        } else {
+            Err(self.error())
+        }
+    }
+
+    pub fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let mut err =
+                Error::protocol(format!("HTTP {}: the body is not JSON: {e}", self.status));
+            err.http_status = Some(self.status);
+            err.request_id = self.request_id.clone();
+            err
+        })
+    }
+}
+
+/// Largest answer body read into memory.
+const MAX_BODY: u64 = 32 * 1024 * 1024;
+
+impl Inner {
+    /// Sends `req`, retrying as the module doc says. Any HTTP answer is
+    /// `Ok` (check the status); `Err` is for what never got an answer.
+    pub(crate) fn send(&self, req: &Request<'_>, ctl: &mut Control<'_>) -> Result<Response> {
+        self.check_url(&req.url)?;
+        let policy = self.settings().retry;
+        let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        let mut refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            ctl.check()?;
+            attempt += 1;
+            let more = attempt < policy.max_attempts.max(1);
+            let outcome = self.send_once(req, ctl);
+            let delay = match &outcome {
+                Ok(resp) if resp.status == 401 && req.auth == Auth::Bearer && !refreshed => {
+                    refreshed = true;
+                    if self.refresh_token() {
+                        continue;
+                    }
+                    None
+                }
+                Ok(resp) if matches!(resp.status, 429 | 503) => Some(
+                    resp.retry_after
+                        .unwrap_or_else(|| backoff(&policy, attempt)),
+                ),
+                Ok(resp)
+                    if matches!(resp.status, 500 | 502 | 504)
+                        && req.retry == Retry::Idempotent
+                        && !(req.graph_error_is_final && has_graph_error(&resp.body)) =>
+                {
+                    Some(backoff(&policy, attempt))
+                }
+                Ok(_) => None,
+                Err(e) if e.kind == ErrorKind::Network || e.kind == ErrorKind::Timeout => {
+                    let unsent = e.code.as_deref() == Some(NOT_CONNECTED);
+                    (unsent || req.retry == Retry::Idempotent).then(|| backoff(&policy, attempt))
+                }
+                Err(_) => None,
+            };
+            match delay {
+                Some(d) if more && waited + d <= policy.max_wait => {
+                    ctl.sleep(d)?;
+                    waited += d;
+                }
+                _ => {
+                    return outcome.map_err(|mut e| {
+                        if attempt > 1 {
+                            e.message = format!(
+                                "{} (after {attempt} attempts in {:.1} s)",
+                                e.message,
+                                started.elapsed().as_secs_f64()
+                            );
+                        }
+                        e
+                    });
+                }
+            }
+        }
+    }
+
+    fn send_once(&self, req: &Request<'_>, ctl: &mut Control<'_>) -> Result<Response> {
+        let settings = self.settings();
+        let mut builder = http::Request::builder()
+            .method(req.method)
+            .uri(&req.url)
+            .header("User-Agent", settings.user_agent.as_str());
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value);
+        }
+        if req.auth == Auth::Bearer && self.may_carry_token(&req.url) {
+            let token = self.token();
+            if !token.is_empty() {
+                builder = builder.header("Authorization", format!("Bearer {token}"));
+            }
+        }
+        let mut reader = ProgressReader {
+            data: req.body,
+            pos: 0,
+            progress: req.progress,
+            ctl,
+            stopped: None,
+        };
+        let result = {
+            let body = ureq::SendBody::from_reader(&mut reader);
+            let request = builder
+                .header("Content-Length", req.body.len().to_string())
+                .body(body)
+                .map_err(|e| {
+                    Error::invalid(format!("cannot build a request for {}: {e}", req.url))
+                })?;
+            let request = self
+                .agent
+                .configure_request(request)
+                .timeout_connect(Some(settings.connect_timeout))
+                .timeout_recv_response(Some(settings.request_timeout))
+                .timeout_per_read(Some(settings.request_timeout))
+                .timeout_per_write(Some(settings.request_timeout))
+                .build();
+            self.agent.run(request)
+        };
+        if let Some(stop) = reader.stopped.take() {
+            return Err(stop);
+        }
+        let mut resp = result.map_err(transport_error)?;
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let status = resp.status().as_u16();
+        let location = header("location");
+        let request_id = header("request-id").or_else(|| header("client-request-id"));
+        let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(transport_error)?;
+        Ok(Response {
+            status,
+            location,
+            request_id,
+            retry_after,
+            body,
+        })
+    }
+}
+
+/// Marks a transport error that happened before anything was sent.
+const NOT_CONNECTED: &str = "notConnected";
+
+fn transport_error(e: ureq::Error) -> Error {
+    use ureq::Error as U;
+    let (kind, unsent) = match &e {
+        U::Timeout(t) => (
+            ErrorKind::Timeout,
+            matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve),
+        ),
+        U::HostNotFound | U::ConnectionFailed => (ErrorKind::Network, true),
+        U::BadUri(_) | U::Http(_) => (ErrorKind::InvalidArgument, false),
+        U::BodyExceedsLimit(_) => (ErrorKind::Protocol, false),
+        U::Protocol(_) => (ErrorKind::Network, false),
+        U::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (ErrorKind::Network, true)
+        }
+        U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => (ErrorKind::Timeout, false),
+        _ => (ErrorKind::Network, false),
+    };
+    let mut err = Error::new(kind, e.to_string());
+    if unsent {
+        err.code = Some(NOT_CONNECTED.to_owned());
+    }
+    err
+}
+
+fn has_graph_error(body: &[u8]) -> bool {
+    super::error::GraphErrorBody::parse(body).code.is_some()
+}
+
+/// Exponential backoff with jitter: base·2^(n-1), capped, ±25 %.
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    let exp = policy
+        .base_backoff
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let capped = exp.min(policy.max_backoff);
+    let jitter = jitter_fraction(); // in [0.75, 1.25)
+    capped.mul_f64(jitter)
+}
+
+fn jitter_fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded per process; a fresh hasher per call is enough
+    // jitter to spread clients that were throttled together.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    0.75 + (h.finish() % 1000) as f64 / 2000.0
+}
+
+/// `Retry-After` in seconds (the form Graph sends). An HTTP-date is not
+/// trusted (clocks differ): the caller backs off instead.
+pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
+    let secs: f64 = v.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+/// How hard to try before giving up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: u32,
+    /// The most time spent waiting between attempts of one request; a
+    /// Retry-After beyond it is not waited for (the error carries it).
+    pub max_wait: Duration,
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            max_wait: Duration::from_secs(120),
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The body of a request, read by ureq, reporting progress on the way and
+/// stopping the upload when the caller cancels or the callback says stop.
+struct ProgressReader<'a, 'c, 'p> {
+    data: &'a [u8],
+    pos: usize,
+    progress: Option<(u64, u64)>,
+    ctl: &'c mut Control<'p>,
+    stopped: Option<Error>,
+}
+
+impl Read for ProgressReader<'_, '_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        const STEP: usize = 64 * 1024;
+        let stop = |this: &mut Self, e: Error| {
+            let msg = e.message.clone();
+            this.stopped = Some(e);
+            Err(std::io::Error::other(msg))
+        };
+        if let Err(e) = self.ctl.check() {
+            return stop(self, e);
+        }
+        let n = buf.len().min(STEP).min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        if let (Some((offset, total)), true) = (self.progress, n > 0) {
+            if let Err(e) = self.ctl.report(offset + self.pos as u64, total) {
+                return stop(self, e);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Settings a client reads at the start of every request.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+pub(crate) type TokenProvider = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(parse_retry_after("1e30"), Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        let first = backoff(&p, 1);
+        assert!(first >= Duration::from_millis(150) && first < Duration::from_millis(250));
+        let late = backoff(&p, 30);
+        assert!(late <= p.max_backoff.mul_f64(1.25));
+        assert!(late >= p.max_backoff.mul_f64(0.75));
+    }
+}

@@ -1,0 +1,106 @@
+//! A driveItem as the service returned it: the raw JSON kept whole, with
+//! accessors for the fields callers need most.
+
+use serde_json::Value;
+
+use super::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    json: Value,
+}
+
+impl Item {
+    /// Takes a driveItem; refuses JSON that is not an object with an `id`.
+    pub fn from_json(json: Value) -> Result<Item> {
+        match json.get("id").and_then(Value::as_str) {
+            Some(id) if !id.is_empty() => Ok(Item { json }),
+            _ => Err(Error::protocol(
+                "the service returned an item without an id",
+            )),
+        }
+    }
+
+    pub fn from_slice(body: &[u8]) -> Result<Item> {
+        let json = serde_json::from_slice(body)
+            .map_err(|e| Error::protocol(format!("the item is not JSON: {e}")))?;
+        Item::from_json(json)
+    }
+
+    fn text(&self, pointer: &str) -> Option<&str> {
+        self.json.pointer(pointer).and_then(Value::as_str)
+    }
+
+    pub fn id(&self) -> &str {
+        self.text("/id").unwrap_or_default()
+    }
+    pub fn name(&self) -> Option<&str> {
+        self.text("/name")
+    }
+    pub fn size(&self) -> Option<u64> {
+        self.json.get("size").and_then(Value::as_u64)
+    }
+    pub fn etag(&self) -> Option<&str> {
+        self.text("/eTag")
+    }
+    pub fn ctag(&self) -> Option<&str> {
+        self.text("/cTag")
+    }
+    pub fn web_url(&self) -> Option<&str> {
+        self.text("/webUrl")
+    }
+    pub fn drive_id(&self) -> Option<&str> {
+        self.text("/parentReference/driveId")
+    }
+    pub fn parent_id(&self) -> Option<&str> {
+        self.text("/parentReference/id")
+    }
+    pub fn is_folder(&self) -> bool {
+        self.json.get("folder").is_some_and(Value::is_object)
+    }
+    pub fn quick_xor_hash(&self) -> Option<&str> {
+        self.text("/file/hashes/quickXorHash")
+    }
+    pub fn sha1_hash(&self) -> Option<&str> {
+        self.text("/file/hashes/sha1Hash")
+    }
+    pub fn sha256_hash(&self) -> Option<&str> {
+        self.text("/file/hashes/sha256Hash")
+    }
+    pub fn json(&self) -> &Value {
+        &self.json
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields() {
+        let i = Item::from_slice(
+            br#"{"id":"A!1","name":"n.txt","size":35,"eTag":"e","cTag":"c","folder":null,
+                "parentReference":{"driveId":"d","id":"p"},"file":{"hashes":{"quickXorHash":"q","sha1Hash":"s1","sha256Hash":"s2"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (i.id(), i.name(), i.size()),
+            ("A!1", Some("n.txt"), Some(35))
+        );
+        assert_eq!((i.etag(), i.ctag()), (Some("e"), Some("c")));
+        assert_eq!((i.drive_id(), i.parent_id()), (Some("d"), Some("p")));
+        assert_eq!(
+            (i.quick_xor_hash(), i.sha1_hash(), i.sha256_hash()),
+            (Some("q"), Some("s1"), Some("s2"))
+        );
+        assert!(!i.is_folder());
+        assert!(
+            Item::from_slice(br#"{"id":"f","folder":{"childCount":0}}"#)
+                .unwrap()
+                .is_folder()
+        );
+        for bad in [&b"[]"[..], b"{}", br#"{"id":""}"#, br#"{"id":3}"#, b"nope"] {
+            assert!(Item::from_slice(bad).is_err());
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! Asynchronous jobs (copy, upload from URL): polling the monitor URL.
+//!
+//! The monitor URL is opaque and pre-authorized: it is never parsed, and
+//! the bearer token never goes to it. Its answers:
+//! - 202 (or 200) with an AsyncJobStatus: `status`, `percentageComplete`,
+//!   on completion perhaps `resourceId`;
+//! - 303 See Other, `Location` = the new item: completed;
+//! - 500 with a Graph error body: the job failed;
+//! - 404 (or 500 `operationNotFound`): unknown or expired.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::address::{Drive, ItemRef};
+use super::client::{Client, resolve_location};
+use super::control::Control;
+use super::error::{Error, ErrorKind, GraphErrorBody, Result};
+use super::http::{Auth, Request, Response, Retry};
+use super::item::Item;
+
+/// A job on the service. It is only its monitor URL (plus the drive in
+/// which to look up a `resourceId`), so it can be saved and rebuilt later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    monitor_url: String,
+    drive: Drive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    NotStarted,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    /// A status this client does not know; treated as still running.
+    Unknown,
+}
+
+impl JobState {
+    /// Maps the service's status strings (both enums it uses); unknown ones
+    /// are accepted as [`JobState::Unknown`].
+    pub fn from_status(s: &str) -> JobState {
+        match s.to_ascii_lowercase().as_str() {
+            "notstarted" | "waiting" => JobState::NotStarted,
+            "inprogress" | "updating" | "cancelpending" | "deletepending" => JobState::Running,
+            "completed" | "succeeded" => JobState::Completed,
+            "failed" | "deletefailed" => JobState::Failed,
+            "cancelled" | "canceled" => JobState::Cancelled,
+            _ => JobState::Unknown,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobState::Completed | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+/// What one look at the monitor URL told.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobStatus {
+    pub state: JobState,
+    /// The service's own status word (empty after a 303).
+    pub status_text: String,
+    /// 0–100, when the service said.
+    pub percent: Option<f64>,
+    /// The new item, once completed.
+    pub item: Option<Item>,
+    /// The service's error, once failed.
+    pub error: Option<Error>,
+    /// How long the service asked to wait before the next look.
+    pub retry_after: Option<Duration>,
+}
+
+impl Job {
+    /// Rebuilds a job from a saved monitor URL. `drive` is where the new
+    /// item lives (used when the service names it only by `resourceId`).
+    pub fn from_monitor_url(url: &str, drive: Drive) -> Result<Job> {
+        let url = url.trim();
+        super::client::Origin::of(url)?;
+        Ok(Job {
+            monitor_url: url.to_owned(),
+            drive,
+        })
+    }
+
+    pub fn monitor_url(&self) -> &str {
+        &self.monitor_url
+    }
+
+    pub fn drive(&self) -> &Drive {
+        &self.drive
+    }
+
+    /// The job from a 202 answer to a copy or an upload from URL.
+    pub(crate) fn from_accepted(resp: Response, request_url: &str, drive: Drive) -> Result<Job> {
+        if resp.status != 202 {
+            let mut e = Error::protocol(format!(
+                "expected 202 Accepted with a monitor URL, got HTTP {}",
+                resp.status
+            ));
+            e.http_status = Some(resp.status);
+            e.request_id = resp.request_id;
+            return Err(e);
+        }
+        let location = resp
+            .location
+            .as_deref()
+            .ok_or_else(|| Error::protocol("202 Accepted without a Location (monitor URL)"))?;
+        let url = resolve_location(request_url, location)?;
+        Job::from_monitor_url(&url, drive)
+    }
+}
+
+impl Client {
+    /// One look at the job's monitor URL (never with the token).
+    pub fn poll_job(&self, job: &Job, ctl: &mut Control<'_>) -> Result<JobStatus> {
+        let mut req = Request::new(
+            "GET",
+            job.monitor_url.clone(),
+            Auth::None,
+            Retry::Idempotent,
+        );
+        req.graph_error_is_final = true;
+        let resp = self.inner.send(&req, ctl)?;
+        match resp.status {
+            200..=299 => {
+                let body = resp.json()?;
+                self.status_from_body(job, &body, resp.retry_after, ctl)
+            }
+            301..=303 | 307 | 308 => {
+                let location = resp.location.as_deref().ok_or_else(|| {
+                    Error::protocol("a redirect from the monitor without Location")
+                })?;
+                let url = resolve_location(&job.monitor_url, location)?;
+                let item = self.fetch_finished_item(job, &url, &resp.body, ctl)?;
+                Ok(JobStatus {
+                    state: JobState::Completed,
+                    status_text: String::new(),
+                    percent: Some(100.0),
+                    item: Some(item),
+                    error: None,
+                    retry_after: None,
+                })
+            }
+            500 if !is_not_found(&resp.body)
+                && GraphErrorBody::parse(&resp.body).code.is_some() =>
+            {
+                Ok(JobStatus {
+                    state: JobState::Failed,
+                    status_text: "failed".to_owned(),
+                    percent: None,
+                    item: None,
+                    error: Some(resp.error().with_kind(ErrorKind::JobFailed)),
+                    retry_after: None,
+                })
+            }
+            _ => {
+                let e = resp.error();
+                Err(if is_not_found(&resp.body) {
+                    e.with_kind(ErrorKind::NotFound)
+                } else {
+                    e
+                })
+            }
+        }
+    }
+
+    fn status_from_body(
+        &self,
+        job: &Job,
+        body: &Value,
+        retry_after: Option<Duration>,
+        ctl: &mut Control<'_>,
+    ) -> Result<JobStatus> {
+        let status_text = body
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let percent = body.get("percentageComplete").and_then(|p| match p {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        let percent = percent
+            .filter(|p| p.is_finite())
+            .map(|p| p.clamp(0.0, 100.0));
+        let mut state = JobState::from_status(&status_text);
+        if status_text.is_empty() && body.get("id").is_some() && body.get("status").is_none() {
+            // Some monitors answer with the finished item itself.
+            return Ok(JobStatus {
+                state: JobState::Completed,
+                status_text,
+                percent: Some(100.0),
+                item: Some(Item::from_json(body.clone())?),
+                error: None,
+                retry_after,
+            });
+        }
+        let mut item = None;
+        let mut error = None;
+        match state {
+            JobState::Completed => {
+                let id = body
+                    .get("resourceId")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty());
+                let Some(id) = id else {
+                    return Err(Error::protocol(
+                        "the job completed but the service named no resourceId",
+                    ));
+                };
+                item = Some(self.item(&job.drive, &ItemRef::Id(id.to_owned()), ctl)?);
+            }
+            JobState::Failed | JobState::Cancelled => {
+                let detail = body
+                    .get("error")
+                    .map(GraphErrorBody::from_value)
+                    .unwrap_or_default();
+                let kind = if state == JobState::Failed {
+                    ErrorKind::JobFailed
+                } else {
+                    ErrorKind::JobCancelled
+                };
+                let message = detail
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| format!("the job ended with status {status_text:?}"));
+                let mut e = Error::new(kind, message);
+                e.code = detail.code;
+                e.inner_code = detail.inner_code;
+                e.request_id = detail.request_id;
+                error = Some(e);
+            }
+            JobState::NotStarted | JobState::Running | JobState::Unknown => {
+                if status_text.is_empty() {
+                    state = JobState::Unknown;
+                }
+            }
+        }
+        Ok(JobStatus {
+            state,
+            status_text,
+            percent,
+            item,
+            error,
+            retry_after,
+        })
+    }
+
+    /// The item a finished job points at. On the API origin it is read with
+    /// the token; elsewhere the URL is pre-authorized and read without it.
+    fn fetch_finished_item(
+        &self,
+        job: &Job,
+        url: &str,
+        body: &[u8],
+        ctl: &mut Control<'_>,
+    ) -> Result<Item> {
+        // A redirect body may name the item; prefer the API then.
+        if let Some(id) = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+            v.get("resourceId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        }) {
+            return self.item(&job.drive, &ItemRef::Id(id), ctl);
+        }
+        let auth = if self.inner.may_carry_token(url) {
+            Auth::Bearer
+        } else {
+            Auth::None
+        };
+        let resp = self
+            .inner
+            .send(
+                &Request::new("GET", url.to_owned(), auth, Retry::Idempotent),
+                ctl,
+            )?
+            .success()?;
+        Item::from_slice(&resp.body)
+    }
+
+    /// Polls until the job ends, `timeout` passes, the token is cancelled or
+    /// the progress callback says stop. Progress is `(percent × 100, 10000)`.
+    ///
+    /// The interval adapts: short at first, then aimed at the moment the
+    /// job's observed rate says it will finish, never longer than
+    /// `max_interval`, never shorter than a Retry-After.
+    pub fn wait_job(
+        &self,
+        job: &Job,
+        opts: &WaitOptions,
+        ctl: &mut Control<'_>,
+    ) -> Result<JobStatus> {
+        let started = Instant::now();
+        let deadline = opts.timeout.map(|t| started + t);
+        let mut first_progress: Option<(Instant, f64)> = None;
+        loop {
+            let status = self.poll_job(job, ctl)?;
+            if let Some(p) = status.percent {
+                ctl.report((p * 100.0).round() as u64, 10_000)?;
+            }
+            match status.state {
+                JobState::Completed => {
+                    if status.percent.is_none() {
+                        ctl.report(10_000, 10_000)?;
+                    }
+                    return Ok(status);
+                }
+                JobState::Failed | JobState::Cancelled => {
+                    return Err(status
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| Error::new(ErrorKind::JobFailed, "the job failed")));
+                }
+                _ => {}
+            }
+            let now = Instant::now();
+            let elapsed = now - started;
+            let mut next = next_interval(opts, elapsed, status.percent, &mut first_progress, now);
+            if let Some(ra) = status.retry_after {
+                next = next.max(ra);
+            }
+            if let Some(deadline) = deadline {
+                if now >= deadline {
+                    let mut e = Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the job did not finish within {:.1} s",
+                            elapsed.as_secs_f64()
+                        ),
+                    );
+                    e.retry_after = Some(next);
+                    return Err(e);
+                }
+                next = next.min(deadline - now);
+            }
+            ctl.sleep(next)?;
+        }
+    }
+}
+
+fn is_not_found(body: &[u8]) -> bool {
+    let e = GraphErrorBody::parse(body);
+    [e.code, e.inner_code].iter().flatten().any(|c| {
+        c.eq_ignore_ascii_case("operationNotFound") || c.eq_ignore_ascii_case("itemNotFound")
+    })
+}
+
+/// How `wait_job` paces itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitOptions {
+    /// Give up after this long (`None`: wait as long as it takes).
+    pub timeout: Option<Duration>,
+    /// The first intervals, and the least any interval is.
+    pub min_interval: Duration,
+    /// The most any interval is.
+    pub max_interval: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            timeout: None,
+            min_interval: Duration::from_millis(100),
+            max_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The next pause: once the job has shown progress, aim at its estimated
+/// end; before that, grow with the time already waited (a quarter of it).
+/// Near the end the pause shrinks to a tenth of the time waited, so the end
+/// is seen within about 10 % of the job's length.
+fn next_interval(
+    opts: &WaitOptions,
+    elapsed: Duration,
+    percent: Option<f64>,
+    first_progress: &mut Option<(Instant, f64)>,
+    now: Instant,
+) -> Duration {
+    let floor = opts.min_interval;
+    let cap = opts.max_interval.max(floor);
+    let tenth = elapsed.mul_f64(0.1);
+    let guess = match (percent, *first_progress) {
+        (Some(p), None) => {
+            *first_progress = Some((now, p));
+            elapsed.mul_f64(0.25)
+        }
+        (Some(p), Some((t0, p0))) if p > p0 => {
+            let rate = (p - p0) / (now - t0).as_secs_f64().max(1e-3); // percent per second
+            let remaining = Duration::from_secs_f64(((100.0 - p) / rate).clamp(0.0, 86_400.0));
+            remaining.max(tenth)
+        }
+        _ => elapsed.mul_f64(0.25),
+    };
+    guess.clamp(floor, cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_words() {
+        use JobState::*;
+        for (s, st) in [
+            ("notStarted", NotStarted),
+            ("waiting", NotStarted),
+            ("inProgress", Running),
+            ("updating", Running),
+            ("cancelPending", Running),
+            ("deletePending", Running),
+            ("completed", Completed),
+            ("failed", Failed),
+            ("deleteFailed", Failed),
+            ("cancelled", Cancelled),
+            ("somethingNew", Unknown),
+            ("", Unknown),
+        ] {
+            assert_eq!(JobState::from_status(s), st, "{s}");
+        }
+        assert!(Completed.is_final() && Failed.is_final() && !Running.is_final());
+    }
+
+    #[test]
+    fn intervals_aim_at_the_end() {
+        let opts = WaitOptions::default();
+        let t0 = Instant::now();
+        let mut fp = None;
+        // first look: short
+        assert_eq!(
+            next_interval(&opts, Duration::ZERO, Some(0.0), &mut fp, t0),
+            opts.min_interval
+        );
+        // 10 % after 1 s: 9 s to go, capped at 5 s
+        let i = next_interval(
+            &opts,
+            Duration::from_secs(1),
+            Some(10.0),
+            &mut fp,
+            t0 + Duration::from_secs(1),
+        );
+        assert_eq!(i, opts.max_interval);
+        // 90 % after 9 s: ~1 s to go (rate 10 %/s from the first look)
+        let i = next_interval(
+            &opts,
+            Duration::from_secs(9),
+            Some(90.0),
+            &mut fp,
+            t0 + Duration::from_secs(9),
+        );
+        assert!(
+            i >= Duration::from_millis(900) && i <= Duration::from_millis(1100),
+            "{i:?}"
+        );
+        // 100 % but not yet completed: a tenth of the time waited
+        let i = next_interval(
+            &opts,
+            Duration::from_secs(10),
+            Some(100.0),
+            &mut fp,
+            t0 + Duration::from_secs(10),
+        );
+        assert_eq!(i, Duration::from_secs(1));
+        // no percent at all: a quarter of the time waited, capped
+        let mut fp = None;
+        assert_eq!(
+            next_interval(&opts, Duration::from_secs(2), None, &mut fp, t0),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            next_interval(&opts, Duration::from_secs(60), None, &mut fp, t0),
+            opts.max_interval
+        );
+    }
+
+    #[test]
+    fn saved_jobs() {
+        let j = Job::from_monitor_url(" https://api.onedrive.com/monitor/x?tempauth=1 ", Drive::Me)
+            .unwrap();
+        assert_eq!(
+            j.monitor_url(),
+            "https://api.onedrive.com/monitor/x?tempauth=1"
+        );
+        assert!(Job::from_monitor_url("not a url", Drive::Me).is_err());
+        assert!(Job::from_monitor_url("", Drive::Me).is_err());
+    }
+}

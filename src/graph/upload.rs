@@ -1,0 +1,174 @@
+//! Simple upload: one PUT of the whole body.
+
+use super::address::{Drive, ItemRef, validate_name};
+use super::client::Client;
+use super::control::Control;
+use super::error::{Error, ErrorKind, Result};
+use super::http::{Auth, Request, Retry};
+use super::item::Item;
+
+/// What to do when the name is already taken (`@microsoft.graph.conflictBehavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Conflict {
+    /// Send nothing: the service's default (replace for uploads, fail for copies).
+    #[default]
+    ServiceDefault,
+    Fail,
+    Replace,
+    Rename,
+}
+
+impl Conflict {
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Conflict::ServiceDefault => None,
+            Conflict::Fail => Some("fail"),
+            Conflict::Replace => Some("replace"),
+            Conflict::Rename => Some("rename"),
+        }
+    }
+
+    /// `?@microsoft.graph.conflictBehavior=…`, or nothing.
+    pub(crate) fn query(self) -> String {
+        self.as_str()
+            .map(|c| format!("?@microsoft.graph.conflictBehavior={c}"))
+            .unwrap_or_default()
+    }
+}
+
+/// Where an upload goes: a new file `name` under a folder, or a file itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadTarget {
+    /// A file called `name` in the folder `parent`.
+    Child { parent: ItemRef, name: String },
+    /// The file itself: by path, created or replaced; by id, replaced.
+    Item(ItemRef),
+}
+
+impl UploadTarget {
+    /// Builds a target the way the C API takes it: with a name, `item` is
+    /// the parent folder; without, `item` is the file itself.
+    pub fn new(item: &str, name: Option<&str>) -> Result<UploadTarget> {
+        let item = ItemRef::parse(item)?;
+        match name {
+            Some(name) => {
+                validate_name(name)?;
+                Ok(UploadTarget::Child {
+                    parent: item,
+                    name: name.to_owned(),
+                })
+            }
+            None if item.is_root() => Err(Error::new(
+                ErrorKind::InvalidName,
+                "the root is not a file: give a name, or a path like /folder/file.txt",
+            )),
+            None => Ok(UploadTarget::Item(item)),
+        }
+    }
+
+    /// The URL path of the target item, below the drive prefix.
+    pub(crate) fn item_url_path(&self) -> String {
+        match self {
+            UploadTarget::Child { parent, name } => parent.child_url_path(name),
+            UploadTarget::Item(item) => item.url_path(),
+        }
+    }
+}
+
+impl Client {
+    /// Uploads `data` to `target` in one PUT and returns the new or replaced
+    /// item. Progress is reported as bytes of the body sent.
+    pub fn upload(
+        &self,
+        drive: &Drive,
+        target: &UploadTarget,
+        data: &[u8],
+        conflict: Conflict,
+        ctl: &mut Control<'_>,
+    ) -> Result<Item> {
+        let limit = self.inner.simple_upload_limit;
+        if data.len() as u64 > limit {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "{} bytes is above the simple-upload limit of {limit} bytes",
+                    data.len()
+                ),
+            ));
+        }
+        let url = self.inner.api_url(&format!(
+            "{}{}/content{}",
+            drive.prefix(),
+            target.item_url_path(),
+            conflict.query()
+        ));
+        // Repeating a PUT that replaces is harmless; with rename it would
+        // make a second copy, with fail it would report a false conflict.
+        let retry = match conflict {
+            Conflict::ServiceDefault | Conflict::Replace => Retry::Idempotent,
+            Conflict::Fail | Conflict::Rename => Retry::OnlyUnacted,
+        };
+        let mut req = Request::new("PUT", url, Auth::Bearer, retry)
+            .header("Content-Type", "application/octet-stream");
+        req.body = data;
+        req.progress = Some((0, data.len() as u64));
+        ctl.report(0, data.len() as u64)?;
+        let resp = self.inner.send(&req, ctl)?.success()?;
+        Item::from_slice(&resp.body)
+    }
+
+    /// Reads an item's metadata.
+    pub fn item(&self, drive: &Drive, item: &ItemRef, ctl: &mut Control<'_>) -> Result<Item> {
+        let url = self
+            .inner
+            .api_url(&format!("{}{}", drive.prefix(), item.url_path()));
+        let resp = self
+            .inner
+            .send(
+                &Request::new("GET", url, Auth::Bearer, Retry::Idempotent),
+                ctl,
+            )?
+            .success()?;
+        Item::from_slice(&resp.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let t = UploadTarget::new("/a b", Some("c#.txt")).unwrap();
+        assert_eq!(t.item_url_path(), "/root:/a%20b/c%23.txt:");
+        let t = UploadTarget::new("ID", None).unwrap();
+        assert_eq!(t.item_url_path(), "/items/ID");
+        let t = UploadTarget::new("/x/y.txt", None).unwrap();
+        assert_eq!(t.item_url_path(), "/root:/x/y.txt:");
+        assert_eq!(
+            UploadTarget::new("/", None).unwrap_err().kind,
+            ErrorKind::InvalidName
+        );
+        assert_eq!(
+            UploadTarget::new("/", Some("a:b")).unwrap_err().kind,
+            ErrorKind::InvalidName
+        );
+        assert_eq!(
+            UploadTarget::new("/", Some("")).unwrap_err().kind,
+            ErrorKind::InvalidName
+        );
+        assert_eq!(
+            UploadTarget::new("", Some("a")).unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn conflict_query() {
+        assert_eq!(Conflict::ServiceDefault.query(), "");
+        assert_eq!(
+            Conflict::Rename.query(),
+            "?@microsoft.graph.conflictBehavior=rename"
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! onedrive-native: upload, import and copy files on OneDrive / SharePoint
+//! through the Microsoft Graph drive API.
+//!
+//! The core ([`graph`]) is plain blocking Rust; [`ffi`] is the C ABI over it.
+
+#![deny(unsafe_code)]
+// Errors carry the service's whole detail (codes, message, request-id); they
+// are the cold path of network-bound calls, so their size costs nothing.
+#![allow(clippy::result_large_err)]
+
+pub mod graph;
+
+#[allow(unsafe_code)]
+pub mod ffi;
+
+pub use graph::RetryPolicy;
+pub use graph::address::{Drive, ItemRef, validate_name};
+pub use graph::client::{Client, ClientConfig, DEFAULT_BASE_URL, DEFAULT_SIMPLE_UPLOAD_LIMIT};
+pub use graph::control::{CancelToken, Control};
+pub use graph::copy::{CopyApi, CopyOptions};
+pub use graph::error::{Error, ErrorKind, Result};
+pub use graph::item::Item;
+pub use graph::job::{Job, JobState, JobStatus, WaitOptions};
+pub use graph::upload::{Conflict, UploadTarget};
