@@ -263,8 +263,8 @@ od_status od_client_set_token_callback(const od_client *client,
 // `client` must be a live client.
 od_status od_client_set_timeouts(const od_client *client, uint32_t connect_ms, uint32_t request_ms);
 
-// Sets the retry policy: `max_attempts` in all (1 = never retry; at least
-// 1) and `max_wait_ms`, the most time one request spends waiting between
+// Sets the retry policy: `max_attempts` in all, at least one (one means
+// never retry), and `max_wait_ms`, the most time one request spends waiting between
 // attempts. A Retry-After beyond what is left is not waited for: the call
 // fails with `OD_ERR_THROTTLED` and the Retry-After in the last error.
 // Any thread.
@@ -412,7 +412,7 @@ const char *od_job_monitor_url(const od_job *job);
 //
 // # Safety
 // `job` must be NULL or a live job.
-od_job_state od_job_state(const od_job *job);
+od_job_state od_job_last_state(const od_job *job);
 
 // Looks at the job once (one GET of the monitor URL, never with the
 // token; on completion one more to read the new item).

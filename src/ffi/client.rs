@@ -191,8 +191,8 @@ pub unsafe extern "C" fn od_client_set_timeouts(
     })
 }
 
-/// Sets the retry policy: `max_attempts` in all (1 = never retry; at least
-/// 1) and `max_wait_ms`, the most time one request spends waiting between
+/// Sets the retry policy: `max_attempts` in all, at least one (one means
+/// never retry), and `max_wait_ms`, the most time one request spends waiting between
 /// attempts. A Retry-After beyond what is left is not waited for: the call
 /// fails with `OD_ERR_THROTTLED` and the Retry-After in the last error.
 /// Any thread.

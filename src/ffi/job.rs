@@ -124,7 +124,7 @@ pub unsafe extern "C" fn od_job_monitor_url(job: *const od_job) -> *const c_char
 /// # Safety
 /// `job` must be NULL or a live job.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn od_job_state(job: *const od_job) -> od_job_state {
+pub unsafe extern "C" fn od_job_last_state(job: *const od_job) -> od_job_state {
     guard_value(od_job_state::OD_JOB_UNKNOWN, || {
         // SAFETY: the caller passes NULL or a live job.
         unsafe { job.as_ref() }

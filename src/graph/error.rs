@@ -113,7 +113,11 @@ impl Error {
         retry_after: Option<Duration>,
     ) -> Error {
         let detail = GraphErrorBody::parse(body);
-        let kind = kind_for(status, detail.code.as_deref(), detail.inner_code.as_deref());
+        let mut kind = kind_for(status, detail.code.as_deref(), detail.inner_code.as_deref());
+        if status == 503 && retry_after.is_some() {
+            // A 503 that says when to come back is throttling, not an outage.
+            kind = ErrorKind::Throttled;
+        }
         let message = detail.message.unwrap_or_else(|| {
             let text = String::from_utf8_lossy(body);
             let text = text.trim();

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Starts a standalone onedrive-emulator on ephemeral loopback ports, passes
+# its address to a C test program through the environment, runs the program
+# (under valgrind when VALGRIND=1) and stops the emulator.
+#   tests/c/run.sh EMULATOR_BINARY TEST_BINARY
+set -euo pipefail
+emulator=$1
+test_bin=$2
+log=$(mktemp)
+# A low byte rate makes the 1 MiB copy in the test last long enough to be
+# cancelled mid-way; small copies still finish in a fraction of a second.
+"$emulator" --port 0 --monitor-port 0 --token c-test-token --job-bytes-per-sec 65536 >"$log" 2>&1 &
+pid=$!
+cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"; }
+trap cleanup EXIT
+for _ in $(seq 1 300); do
+  grep -q '^default_drive_id=' "$log" && break
+  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "the emulator exited" >&2; exit 1; }
+  sleep 0.1
+done
+grep -q '^default_drive_id=' "$log" || { cat "$log"; echo "the emulator did not start" >&2; exit 1; }
+value() { sed -n "s/^$1=//p" "$log" | head -n1; }
+export OD_TEST_BASE_URL=$(value base_url)
+export OD_TEST_TOKEN=$(value token)
+export OD_TEST_MONITOR_ORIGIN=$(value monitor_origin)
+api_origin=${OD_TEST_BASE_URL%/v1.0}
+OD_TEST_SOURCE_URL=$(head -c 200000 /dev/urandom | curl -sf -X PUT --data-binary @- "$api_origin/_emulator/static/source.bin" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
+export OD_TEST_SOURCE_URL
+if [ "${VALGRIND:-1}" = 1 ]; then
+  valgrind --quiet --error-exitcode=99 --leak-check=full \
+    --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+    "$test_bin"
+else
+  "$test_bin"
+fi

@@ -1,0 +1,503 @@
+/*
+ * Every exported function of onedrive.h, called from C against a running
+ * onedrive-emulator, bad inputs included (NULL and invalid UTF-8 for each
+ * pointer argument). Built with -std=c11 -Wall -Wextra -Werror -pedantic
+ * and run under valgrind by tests/c/run.sh, which starts the emulator and
+ * passes its address in the environment:
+ *   OD_TEST_BASE_URL, OD_TEST_TOKEN, OD_TEST_MONITOR_ORIGIN, OD_TEST_SOURCE_URL
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "onedrive.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (cond) {                                                          \
+            passed++;                                                        \
+        } else {                                                             \
+            failed++;                                                        \
+            fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_STATUS(expr, want)                                              \
+    do {                                                                      \
+        od_status got_ = (expr);                                              \
+        if (got_ == (want)) {                                                 \
+            passed++;                                                         \
+        } else {                                                              \
+            char msg_[512] = "";                                              \
+            od_last_error_string(OD_ERROR_MESSAGE, msg_, sizeof msg_, NULL);  \
+            failed++;                                                         \
+            fprintf(stderr, "%s:%d: FAILED: %s gave %d (%s), wanted %s: %s\n", \
+                    __FILE__, __LINE__, #expr, (int)got_,                      \
+                    od_status_str(got_), #want, msg_);                         \
+        }                                                                     \
+    } while (0)
+
+static const char BAD_UTF8[] = {(char)0xff, (char)0xfe, 'x', 0};
+
+static const char *env(const char *name) {
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == 0) {
+        fprintf(stderr, "%s is not set: run this through tests/c/run.sh\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+static const char *base_url, *token, *monitor_origin, *source_url;
+
+static od_client *new_client(void) {
+    od_client *c = NULL;
+    CHECK_STATUS(od_client_new(base_url, token, 0, &c), OD_OK);
+    return c;
+}
+
+static void test_static_functions(void) {
+    const char *v = od_version();
+    CHECK(v != NULL && strlen(v) >= 5 && strchr(v, '.') != NULL);
+    for (int s = OD_OK; s <= OD_ERR_PANIC; s++) {
+        const char *t = od_status_str(s);
+        CHECK(t != NULL && strncmp(t, "OD_", 3) == 0);
+    }
+    CHECK(strcmp(od_status_str(-1), "unknown od_status") == 0);
+    CHECK(strcmp(od_status_str(100000), "unknown od_status") == 0);
+    CHECK(strncmp(od_status_str(OD_ERR_CONFLICT), "OD_ERR_CONFLICT", 15) == 0);
+}
+
+static void test_client_new_and_setters(void) {
+    od_client *c = NULL;
+    CHECK_STATUS(od_client_new(base_url, token, 0, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_new(BAD_UTF8, token, 0, &c), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_client_new(base_url, BAD_UTF8, 0, &c), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_client_new("not a url", token, 0, &c), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_new("http://example.com/v1.0", token, 0, &c), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_new(base_url, token, 0x80, &c), OD_ERR_INVALID_ARGUMENT);
+    CHECK(c == NULL); /* out-params untouched on failure */
+    CHECK_STATUS(od_client_new("http://example.com/v1.0", token, OD_CLIENT_ALLOW_INSECURE_HTTP, &c), OD_OK);
+    od_client_free(c);
+    c = NULL;
+    CHECK_STATUS(od_client_new(NULL, NULL, 0, &c), OD_OK); /* Graph's default URL, no token */
+    CHECK(c != NULL);
+    od_client_free(c);
+    od_client_free(NULL);
+
+    c = new_client();
+    CHECK_STATUS(od_client_set_token(NULL, "t"), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_token(c, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_token(c, BAD_UTF8), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_client_set_token(c, token), OD_OK);
+    CHECK_STATUS(od_client_set_timeouts(NULL, 1000, 1000), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_timeouts(c, 0, 1000), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_timeouts(c, 5000, 30000), OD_OK);
+    CHECK_STATUS(od_client_set_retry(NULL, 3, 1000), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_retry(c, 0, 1000), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_retry(c, 4, 10000), OD_OK);
+    CHECK_STATUS(od_client_set_user_agent(NULL, "ua"), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_user_agent(c, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_user_agent(c, BAD_UTF8), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_client_set_user_agent(c, "bad\nagent"), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_user_agent(c, "test_api.c/1.0"), OD_OK);
+    CHECK_STATUS(od_client_set_token_callback(NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_token_callback(c, NULL, NULL), OD_OK);
+    od_client_free(c);
+}
+
+static void test_last_error(void) {
+    od_last_error_clear();
+    CHECK(od_last_error_status() == OD_OK);
+    CHECK(od_last_error_http_status() == 0);
+    CHECK(od_last_error_retry_after_ms() == -1);
+    size_t needed = 99;
+    char buf[256];
+    CHECK_STATUS(od_last_error_string(OD_ERROR_MESSAGE, NULL, 0, &needed), OD_ERR_BUFFER_TOO_SMALL);
+    CHECK(needed == 1);
+    CHECK_STATUS(od_last_error_string(OD_ERROR_MESSAGE, buf, sizeof buf, NULL), OD_OK);
+    CHECK(buf[0] == 0);
+
+    od_client *c = NULL;
+    CHECK_STATUS(od_client_new(BAD_UTF8, NULL, 0, &c), OD_ERR_INVALID_UTF8);
+    CHECK(od_last_error_status() == OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_last_error_string(OD_ERROR_MESSAGE, NULL, 0, &needed), OD_ERR_BUFFER_TOO_SMALL);
+    CHECK(needed > 1);
+    char tiny[4] = "abc";
+    CHECK_STATUS(od_last_error_string(OD_ERROR_MESSAGE, tiny, sizeof tiny, NULL), OD_ERR_BUFFER_TOO_SMALL);
+    CHECK(strcmp(tiny, "abc") == 0); /* untouched */
+    CHECK_STATUS(od_last_error_string(OD_ERROR_MESSAGE, buf, needed, NULL), OD_OK);
+    CHECK(strlen(buf) == needed - 1 && strstr(buf, "UTF-8") != NULL);
+    CHECK_STATUS(od_last_error_string(OD_ERROR_CODE, buf, sizeof buf, NULL), OD_OK);
+    CHECK(buf[0] == 0);
+    CHECK_STATUS(od_last_error_string(42, buf, sizeof buf, NULL), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_last_error_string(-1, buf, sizeof buf, NULL), OD_ERR_INVALID_ARGUMENT);
+    /* reading does not clear it */
+    CHECK(od_last_error_status() == OD_ERR_INVALID_UTF8);
+    od_last_error_clear();
+    CHECK(od_last_error_status() == OD_OK);
+}
+
+static void test_cancel(void) {
+    od_cancel *k = NULL;
+    CHECK_STATUS(od_cancel_new(NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_cancel_new(&k), OD_OK);
+    CHECK(!od_cancel_is_triggered(k));
+    od_cancel_trigger(k);
+    od_cancel_trigger(k);
+    CHECK(od_cancel_is_triggered(k));
+    od_cancel_reset(k);
+    CHECK(!od_cancel_is_triggered(k));
+    CHECK(!od_cancel_is_triggered(NULL));
+    od_cancel_trigger(NULL);
+    od_cancel_reset(NULL);
+    od_cancel_free(k);
+    od_cancel_free(NULL);
+}
+
+struct progress_log {
+    int calls;
+    uint64_t last_done, last_total;
+    int stop_after; /* 0 = never */
+};
+
+static int on_progress(void *userdata, uint64_t done, uint64_t total) {
+    struct progress_log *p = userdata;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+    return p->stop_after > 0 && p->calls >= p->stop_after;
+}
+
+static const uint8_t CONTENT[] = "The contents of the file goes here.";
+
+static void test_upload_and_items(void) {
+    od_client *c = new_client();
+    od_item *it = NULL;
+    size_t n = sizeof CONTENT - 1;
+
+    /* bad inputs, one per argument */
+    CHECK_STATUS(od_upload(NULL, NULL, "/", "a.txt", CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload(c, BAD_UTF8, "/", "a.txt", CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload(c, "/nope", "/", "a.txt", CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_upload(c, NULL, NULL, "a.txt", CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload(c, NULL, BAD_UTF8, "a.txt", CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload(c, NULL, "", "a.txt", CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_upload(c, NULL, "/", BAD_UTF8, CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload(c, NULL, "/", "", CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_upload(c, NULL, "/", "a:b.txt", CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_upload(c, NULL, "/", NULL, CONTENT, n, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_upload(c, NULL, "/", "a.txt", NULL, 5, 0, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload(c, NULL, "/", "a.txt", CONTENT, n, 7, NULL, NULL, NULL, &it), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_upload(c, NULL, "/", "a.txt", CONTENT, n, -1, NULL, NULL, NULL, &it), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_upload(c, NULL, "/", "a.txt", CONTENT, n, 0, NULL, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK(it == NULL);
+
+    /* the documented example, with progress */
+    struct progress_log p = {0, 0, 0, 0};
+    CHECK_STATUS(od_upload(c, "/me/drive", "/FolderA/FileB.txt", NULL, CONTENT, n, OD_CONFLICT_DEFAULT,
+                           on_progress, &p, NULL, &it), OD_OK);
+    CHECK(it != NULL);
+    CHECK(p.calls >= 1 && p.last_done == n && p.last_total == n);
+    CHECK(od_item_size(it) == 35);
+    CHECK(strcmp(od_item_name(it), "FileB.txt") == 0);
+    CHECK(od_item_id(it) != NULL && od_item_id(it)[0] != 0);
+    CHECK(od_item_etag(it) != NULL);
+    CHECK(od_item_ctag(it) != NULL);
+    CHECK(od_item_drive_id(it) != NULL);
+    CHECK(od_item_parent_id(it) != NULL);
+    CHECK(od_item_quick_xor_hash(it) != NULL);
+    CHECK(strstr(od_item_json(it), "\"FileB.txt\"") != NULL);
+    CHECK(!od_item_is_folder(it));
+    /* accessors on NULL */
+    CHECK(od_item_id(NULL) == NULL && od_item_name(NULL) == NULL && od_item_etag(NULL) == NULL);
+    CHECK(od_item_ctag(NULL) == NULL && od_item_drive_id(NULL) == NULL && od_item_parent_id(NULL) == NULL);
+    CHECK(od_item_quick_xor_hash(NULL) == NULL && od_item_json(NULL) == NULL);
+    CHECK(od_item_size(NULL) == -1 && !od_item_is_folder(NULL));
+
+    /* conflict fail: 409 with the service's detail */
+    od_item *dup = NULL;
+    CHECK_STATUS(od_upload(c, NULL, "/FolderA", "FileB.txt", CONTENT, n, OD_CONFLICT_FAIL, NULL, NULL, NULL, &dup),
+                 OD_ERR_CONFLICT);
+    CHECK(dup == NULL);
+    CHECK(od_last_error_http_status() == 409);
+    char code[64];
+    CHECK_STATUS(od_last_error_string(OD_ERROR_CODE, code, sizeof code, NULL), OD_OK);
+    CHECK(strcmp(code, "nameAlreadyExists") == 0);
+    char rid[128];
+    CHECK_STATUS(od_last_error_string(OD_ERROR_REQUEST_ID, rid, sizeof rid, NULL), OD_OK);
+    CHECK(rid[0] != 0);
+    CHECK_STATUS(od_last_error_string(OD_ERROR_INNER_CODE, rid, sizeof rid, NULL), OD_OK);
+
+    /* rename, replace by id, and a zero-byte file from a NULL buffer */
+    CHECK_STATUS(od_upload(c, NULL, "/FolderA", "FileB.txt", CONTENT, n, OD_CONFLICT_RENAME, NULL, NULL, NULL, &dup),
+                 OD_OK);
+    CHECK(strcmp(od_item_name(dup), "FileB 1.txt") == 0);
+    od_item_free(dup);
+    dup = NULL;
+    CHECK_STATUS(od_upload(c, NULL, od_item_id(it), NULL, (const uint8_t *)"new", 3, OD_CONFLICT_REPLACE, NULL, NULL,
+                           NULL, &dup), OD_OK);
+    CHECK(strcmp(od_item_id(dup), od_item_id(it)) == 0 && od_item_size(dup) == 3);
+    od_item_free(dup);
+    dup = NULL;
+    CHECK_STATUS(od_upload(c, NULL, "/FolderA", "empty.txt", NULL, 0, 0, NULL, NULL, NULL, &dup), OD_OK);
+    CHECK(od_item_size(dup) == 0);
+    od_item_free(dup);
+
+    /* a progress callback that says stop, and a raised cancel flag */
+    struct progress_log stop = {0, 0, 0, 1};
+    CHECK_STATUS(od_upload(c, NULL, "/", "stop.txt", CONTENT, n, 0, on_progress, &stop, NULL, &dup),
+                 OD_ERR_ABORTED_BY_CALLBACK);
+    od_cancel *k = NULL;
+    CHECK_STATUS(od_cancel_new(&k), OD_OK);
+    od_cancel_trigger(k);
+    CHECK_STATUS(od_upload(c, NULL, "/", "cancelled.txt", CONTENT, n, 0, NULL, NULL, k, &dup), OD_ERR_CANCELLED);
+    od_cancel_free(k);
+
+    /* above the simple-upload limit */
+    size_t big = 4 * 1024 * 1024 + 1;
+    uint8_t *buf = calloc(big, 1);
+    CHECK_STATUS(od_upload(c, NULL, "/", "big.bin", buf, big, 0, NULL, NULL, NULL, &dup), OD_ERR_TOO_LARGE);
+    free(buf);
+
+    /* od_item_get */
+    od_item *got = NULL;
+    CHECK_STATUS(od_item_get(NULL, NULL, "/FolderA", &got), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_get(c, BAD_UTF8, "/FolderA", &got), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_get(c, NULL, NULL, &got), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_get(c, NULL, BAD_UTF8, &got), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_get(c, NULL, "/FolderA", NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_get(c, NULL, "/missing", &got), OD_ERR_NOT_FOUND);
+    CHECK(od_last_error_http_status() == 404);
+    CHECK_STATUS(od_item_get(c, NULL, "/FolderA", &got), OD_OK);
+    CHECK(od_item_is_folder(got));
+    od_item_free(got);
+
+    od_item_free(it);
+    od_item_free(NULL);
+    od_client_free(c);
+}
+
+struct cancel_when_running {
+    od_cancel *cancel;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int progressed;
+};
+
+static int signal_progress(void *userdata, uint64_t done, uint64_t total) {
+    struct cancel_when_running *w = userdata;
+    (void)done;
+    (void)total;
+    pthread_mutex_lock(&w->mu);
+    w->progressed = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+static void *canceller(void *arg) {
+    struct cancel_when_running *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->progressed) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    od_cancel_trigger(w->cancel);
+    return NULL;
+}
+
+static void test_copy_and_jobs(void) {
+    od_client *c = new_client();
+    od_item *src = NULL;
+    CHECK_STATUS(od_upload(c, NULL, "/copy-src", "f.txt", CONTENT, sizeof CONTENT - 1, 0, NULL, NULL, NULL, &src),
+                 OD_OK);
+    od_job *job = NULL;
+    /* bad inputs */
+    CHECK_STATUS(od_copy(NULL, NULL, "/copy-src/f.txt", "/", NULL, "g.txt", 0, 0, &job), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_copy(c, BAD_UTF8, "/copy-src/f.txt", "/", NULL, "g.txt", 0, 0, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_copy(c, NULL, NULL, "/", NULL, "g.txt", 0, 0, &job), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_copy(c, NULL, BAD_UTF8, "/", NULL, "g.txt", 0, 0, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", NULL, NULL, "g.txt", 0, 0, &job), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", BAD_UTF8, NULL, "g.txt", 0, 0, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", "/", BAD_UTF8, "g.txt", 0, 0, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", "/", NULL, BAD_UTF8, 0, 0, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", "/", NULL, "g|h.txt", 0, 0, &job), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", "/", NULL, "g.txt", 9, 0, &job), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", "/", NULL, "g.txt", 0, 4, &job), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", "/", NULL, "g.txt", 0, 0, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK(job == NULL);
+    /* a name in use, refused at once */
+    CHECK_STATUS(od_copy(c, NULL, "/copy-src/f.txt", "/copy-src", NULL, NULL, OD_CONFLICT_FAIL, 0, &job),
+                 OD_ERR_CONFLICT);
+
+    /* a copy followed to its end, with progress */
+    CHECK_STATUS(od_copy(c, NULL, od_item_id(src), "/", NULL, "g.txt", OD_CONFLICT_FAIL, 0, &job), OD_OK);
+    CHECK(job != NULL);
+    CHECK(od_job_last_state(job) == OD_JOB_UNKNOWN);
+    const char *url = od_job_monitor_url(job);
+    CHECK(url != NULL && strncmp(url, monitor_origin, strlen(monitor_origin)) == 0);
+    CHECK(od_job_monitor_url(NULL) == NULL);
+    od_item *made = NULL;
+    CHECK_STATUS(od_job_item(job, &made), OD_ERR_INVALID_STATE);
+    od_job_state st = OD_JOB_UNKNOWN;
+    double pct = -2;
+    CHECK_STATUS(od_poll_job(NULL, job, &st, &pct), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_poll_job(c, NULL, &st, &pct), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_poll_job(c, job, NULL, &pct), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_poll_job(c, job, &st, NULL), OD_OK);
+    CHECK_STATUS(od_poll_job(c, job, &st, &pct), OD_OK);
+    CHECK(pct == -1 || (pct >= 0 && pct <= 100));
+    struct progress_log p = {0, 0, 0, 0};
+    CHECK_STATUS(od_wait_job(NULL, job, 0, NULL, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_wait_job(c, NULL, 0, NULL, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_wait_job(c, job, 60000, on_progress, &p, NULL, &made), OD_OK);
+    CHECK(p.calls >= 1 && p.last_total == 10000 && p.last_done == 10000);
+    CHECK(made != NULL && strcmp(od_item_name(made), "g.txt") == 0);
+    CHECK(od_job_last_state(job) == OD_JOB_COMPLETED);
+    od_item *again = NULL;
+    CHECK_STATUS(od_job_item(NULL, &again), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_job_item(job, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_job_item(job, &again), OD_OK);
+    CHECK(strcmp(od_item_id(again), od_item_id(made)) == 0);
+    od_item_free(again);
+    od_item_free(made);
+
+    /* the job rebuilt from its saved monitor URL */
+    od_job *resumed = NULL;
+    CHECK_STATUS(od_job_from_monitor_url(NULL, NULL, &resumed), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_job_from_monitor_url(BAD_UTF8, NULL, &resumed), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_job_from_monitor_url(url, BAD_UTF8, &resumed), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_job_from_monitor_url("nope", NULL, &resumed), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_job_from_monitor_url(url, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_job_from_monitor_url(url, "/me/drive", &resumed), OD_OK);
+    CHECK(strcmp(od_job_monitor_url(resumed), url) == 0);
+    CHECK_STATUS(od_wait_job(c, resumed, 60000, NULL, NULL, NULL, NULL), OD_OK);
+    CHECK(od_job_last_state(resumed) == OD_JOB_COMPLETED);
+    od_job_free(resumed);
+    od_job_free(job);
+    od_job_free(NULL);
+
+    /* legacy action.copy */
+    job = NULL;
+    CHECK_STATUS(od_copy(c, "/drive", "/copy-src/f.txt", "/", NULL, "legacy.txt", 0, OD_COPY_LEGACY, &job), OD_OK);
+    CHECK_STATUS(od_wait_job(c, job, 60000, NULL, NULL, NULL, NULL), OD_OK);
+    od_job_free(job);
+
+    /* a slow job (the emulator runs at a low byte rate): time out, abort,
+       and cancel from another thread once the wait is under way */
+    size_t big = 1024 * 1024;
+    uint8_t *data = calloc(big, 1);
+    od_item *slow_src = NULL;
+    CHECK_STATUS(od_upload(c, NULL, "/", "slow.bin", data, big, 0, NULL, NULL, NULL, &slow_src), OD_OK);
+    free(data);
+    job = NULL;
+    CHECK_STATUS(od_copy(c, NULL, "/slow.bin", "/", NULL, "slow2.bin", 0, 0, &job), OD_OK);
+    CHECK_STATUS(od_wait_job(c, job, 100, NULL, NULL, NULL, NULL), OD_ERR_TIMEOUT);
+    struct progress_log stop = {0, 0, 0, 1};
+    CHECK_STATUS(od_wait_job(c, job, 0, on_progress, &stop, NULL, NULL), OD_ERR_ABORTED_BY_CALLBACK);
+    struct cancel_when_running w;
+    CHECK_STATUS(od_cancel_new(&w.cancel), OD_OK);
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    w.progressed = 0;
+    pthread_t th;
+    pthread_create(&th, NULL, canceller, &w);
+    CHECK_STATUS(od_wait_job(c, job, 0, signal_progress, &w, w.cancel, NULL), OD_ERR_CANCELLED);
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    od_cancel_free(w.cancel);
+    od_job_free(job);
+    od_item_free(slow_src);
+
+    od_item_free(src);
+    od_client_free(c);
+}
+
+static void test_url_upload(void) {
+    od_client *c = new_client();
+    od_job *job = NULL;
+    CHECK_STATUS(od_url_upload(NULL, NULL, "/", "u.bin", source_url, &job), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_url_upload(c, BAD_UTF8, "/", "u.bin", source_url, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_url_upload(c, NULL, NULL, "u.bin", source_url, &job), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_url_upload(c, NULL, BAD_UTF8, "u.bin", source_url, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_url_upload(c, NULL, "/", NULL, source_url, &job), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_url_upload(c, NULL, "/", BAD_UTF8, source_url, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_url_upload(c, NULL, "/", "u?.bin", source_url, &job), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_url_upload(c, NULL, "/", "u.bin", NULL, &job), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_url_upload(c, NULL, "/", "u.bin", BAD_UTF8, &job), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_url_upload(c, NULL, "/", "u.bin", "not a url", &job), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_url_upload(c, NULL, "/", "u.bin", source_url, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_url_upload(c, NULL, "/", "u.bin", source_url, &job), OD_OK);
+    od_item *it = NULL;
+    CHECK_STATUS(od_wait_job(c, job, 60000, NULL, NULL, NULL, &it), OD_OK);
+    CHECK(it != NULL && strcmp(od_item_name(it), "u.bin") == 0 && od_item_size(it) > 0);
+    od_item_free(it);
+    od_job_free(job);
+    od_client_free(c);
+}
+
+static int token_calls;
+
+static int give_token(void *userdata, const od_client *client) {
+    token_calls++;
+    return od_client_set_token(client, (const char *)userdata) == OD_OK ? 0 : 1;
+}
+
+static int refuse_token(void *userdata, const od_client *client) {
+    (void)userdata;
+    (void)client;
+    token_calls++;
+    return 1;
+}
+
+static void test_token_callback(void) {
+    od_client *c = NULL;
+    CHECK_STATUS(od_client_new(base_url, "expired", 0, &c), OD_OK);
+    od_item *it = NULL;
+    CHECK_STATUS(od_item_get(c, NULL, "/", &it), OD_ERR_UNAUTHORIZED);
+    CHECK(od_last_error_http_status() == 401);
+    CHECK_STATUS(od_client_set_token_callback(c, refuse_token, NULL), OD_OK);
+    CHECK_STATUS(od_item_get(c, NULL, "/", &it), OD_ERR_UNAUTHORIZED);
+    CHECK(token_calls == 1);
+    CHECK_STATUS(od_client_set_token_callback(c, give_token, (void *)token), OD_OK);
+    CHECK_STATUS(od_item_get(c, NULL, "/", &it), OD_OK);
+    CHECK(token_calls == 2);
+    od_item_free(it);
+    od_client_free(c);
+}
+
+static void test_not_found_job(void) {
+    od_client *c = new_client();
+    char url[512];
+    snprintf(url, sizeof url, "%s/monitor/unknown-job", monitor_origin);
+    od_job *job = NULL;
+    CHECK_STATUS(od_job_from_monitor_url(url, NULL, &job), OD_OK);
+    od_job_state st;
+    CHECK_STATUS(od_poll_job(c, job, &st, NULL), OD_ERR_NOT_FOUND);
+    od_job_free(job);
+    od_client_free(c);
+}
+
+int main(void) {
+    base_url = env("OD_TEST_BASE_URL");
+    token = env("OD_TEST_TOKEN");
+    monitor_origin = env("OD_TEST_MONITOR_ORIGIN");
+    source_url = env("OD_TEST_SOURCE_URL");
+
+    test_static_functions();
+    test_client_new_and_setters();
+    test_last_error();
+    test_cancel();
+    test_upload_and_items();
+    test_copy_and_jobs();
+    test_url_upload();
+    test_token_callback();
+    test_not_found_job();
+
+    printf("test_api: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,89 @@
+//! Shared set-up for the integration tests: an in-process emulator on
+//! ephemeral loopback ports and a client pointed at it.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use onedrive_emulator::{Config, Emulator, FaultAction, FaultRule, JobConfig, Profile, Times};
+use onedrive_native::{
+    CancelToken, Client, ClientConfig, Control, Drive, ItemRef, RetryPolicy, UploadTarget,
+};
+
+pub fn emulator(profile: Profile) -> Emulator {
+    Emulator::start(Config {
+        profile,
+        ..Config::default()
+    })
+    .expect("the emulator starts")
+}
+
+/// An emulator whose jobs take `base_ms` plus a byte-proportional part.
+pub fn emulator_with_jobs(profile: Profile, job: JobConfig) -> Emulator {
+    Emulator::start(Config {
+        profile,
+        job,
+        ..Config::default()
+    })
+    .expect("the emulator starts")
+}
+
+pub fn config(emu: &Emulator) -> ClientConfig {
+    ClientConfig {
+        retry: RetryPolicy {
+            base_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(200),
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::new(emu.base_url(), emu.token())
+    }
+}
+
+pub fn client(emu: &Emulator) -> Client {
+    Client::new(config(emu)).expect("a client")
+}
+
+pub fn ctl() -> Control<'static> {
+    Control::none()
+}
+
+pub fn item(s: &str) -> ItemRef {
+    ItemRef::parse(s).unwrap()
+}
+
+pub fn target(parent: &str, name: Option<&str>) -> UploadTarget {
+    UploadTarget::new(parent, name).unwrap()
+}
+
+pub fn me() -> Drive {
+    Drive::Me
+}
+
+pub fn fault(
+    origin: Option<&str>,
+    method: Option<&str>,
+    path_contains: Option<&str>,
+    times: Times,
+    action: FaultAction,
+) -> FaultRule {
+    FaultRule {
+        origin: origin.map(str::to_owned),
+        method: method.map(str::to_owned),
+        path_contains: path_contains.map(str::to_owned),
+        times,
+        action,
+    }
+}
+
+/// Polls `cond` until it holds or `limit` passes (never a fixed sleep).
+pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    let token = CancelToken::new();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        let _ = token.sleep(Duration::from_millis(10));
+    }
+    cond()
+}

@@ -1,0 +1,474 @@
+//! How the client survives the service's misbehaviour: throttling, 5xx,
+//! dropped connections, slow answers. Checked through the emulator's log.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use onedrive_emulator::{FaultAction, Profile, Times};
+use onedrive_native::{
+    Client, ClientConfig, Conflict, CopyOptions, ErrorKind, RetryPolicy, WaitOptions,
+};
+
+fn puts_to(emu: &onedrive_emulator::Emulator, name: &str) -> Vec<onedrive_emulator::LoggedRequest> {
+    emu.requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.path.contains(name))
+        .collect()
+}
+
+#[test]
+fn throttling_waits_as_told() {
+    for status in [429, 503] {
+        let emu = emulator(Profile::Personal);
+        let c = client(&emu);
+        emu.add_fault(fault(
+            Some("api"),
+            Some("PUT"),
+            None,
+            Times::Next(2),
+            FaultAction::Status {
+                status,
+                retry_after: Some(1),
+            },
+        ));
+        let it = c
+            .upload(
+                &me(),
+                &target("/", Some("t.txt")),
+                b"t",
+                Conflict::ServiceDefault,
+                &mut ctl(),
+            )
+            .unwrap();
+        assert_eq!(it.size(), Some(1));
+        let puts = puts_to(&emu, "t.txt");
+        let statuses: Vec<u16> = puts.iter().map(|r| r.status).collect();
+        assert_eq!(statuses[..2], [status, status]);
+        assert!(statuses[2] == 200 || statuses[2] == 201, "{statuses:?}");
+        // each retry came no sooner than the Retry-After said
+        for w in puts.windows(2) {
+            assert!(w[1].at_ms - w[0].at_ms >= 1000, "{status}: {:?}", puts);
+        }
+    }
+}
+
+#[test]
+fn throttling_without_retry_after_backs_off() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    emu.add_fault(fault(
+        Some("api"),
+        Some("PUT"),
+        None,
+        Times::Next(3),
+        FaultAction::Status {
+            status: 429,
+            retry_after: None,
+        },
+    ));
+    c.upload(
+        &me(),
+        &target("/", Some("b.txt")),
+        b"b",
+        Conflict::ServiceDefault,
+        &mut ctl(),
+    )
+    .unwrap();
+    assert_eq!(puts_to(&emu, "b.txt").len(), 4);
+}
+
+#[test]
+fn throttling_beyond_the_policy_is_an_error_with_retry_after() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    c.set_retry_policy(RetryPolicy {
+        max_wait: Duration::from_secs(5),
+        ..c.retry_policy()
+    })
+    .unwrap();
+    emu.add_fault(fault(
+        Some("api"),
+        None,
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 429,
+            retry_after: Some(3600),
+        },
+    ));
+    let e = c.item(&me(), &item("/"), &mut ctl()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled);
+    assert_eq!(e.retry_after, Some(Duration::from_secs(3600)));
+    assert_eq!(e.http_status, Some(429));
+    // every Nth: attempts run out
+    let c = Client::new(ClientConfig {
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_backoff: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        },
+        ..config(&emu)
+    })
+    .unwrap();
+    emu.add_fault(fault(
+        Some("api"),
+        None,
+        None,
+        Times::EveryNth(1),
+        FaultAction::Status {
+            status: 503,
+            retry_after: Some(0),
+        },
+    ));
+    let e = c.item(&me(), &item("/"), &mut ctl()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled);
+    emu.clear_faults();
+    c.item(&me(), &item("/"), &mut ctl()).unwrap();
+}
+
+#[test]
+fn server_errors_are_retried_when_safe() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    for status in [500, 502, 504] {
+        emu.clear_requests();
+        emu.add_fault(fault(
+            Some("api"),
+            Some("PUT"),
+            None,
+            Times::Next(2),
+            FaultAction::Status {
+                status,
+                retry_after: None,
+            },
+        ));
+        c.upload(
+            &me(),
+            &target("/", Some("s.txt")),
+            b"s",
+            Conflict::Replace,
+            &mut ctl(),
+        )
+        .unwrap();
+        assert_eq!(puts_to(&emu, "s.txt").len(), 3, "{status}");
+        emu.add_fault(fault(
+            Some("api"),
+            Some("GET"),
+            None,
+            Times::Next(2),
+            FaultAction::Status {
+                status,
+                retry_after: None,
+            },
+        ));
+        c.item(&me(), &item("/s.txt"), &mut ctl()).unwrap();
+    }
+    // An upload with rename would make a second file if repeated: not retried.
+    emu.clear_requests();
+    emu.add_fault(fault(
+        Some("api"),
+        Some("PUT"),
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 500,
+            retry_after: None,
+        },
+    ));
+    let e = c
+        .upload(
+            &me(),
+            &target("/", Some("s.txt")),
+            b"s",
+            Conflict::Rename,
+            &mut ctl(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Service);
+    assert_eq!(puts_to(&emu, "s.txt").len(), 1);
+}
+
+#[test]
+fn a_post_the_service_may_have_acted_on_is_never_sent_twice() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    let src = c
+        .upload(
+            &me(),
+            &target("/", Some("p.txt")),
+            b"p",
+            Conflict::ServiceDefault,
+            &mut ctl(),
+        )
+        .unwrap();
+    let copy_posts = |emu: &onedrive_emulator::Emulator| {
+        emu.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .count()
+    };
+    // a 500 to the copy POST
+    emu.clear_requests();
+    emu.add_fault(fault(
+        Some("api"),
+        Some("POST"),
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 500,
+            retry_after: None,
+        },
+    ));
+    let e = c
+        .copy(
+            &me(),
+            &item(src.id()),
+            &item("/"),
+            &CopyOptions {
+                name: Some("q.txt".into()),
+                ..Default::default()
+            },
+            &mut ctl(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Service);
+    assert_eq!(copy_posts(&emu), 1);
+    // the answer cut after the service acted: still one POST
+    emu.clear_requests();
+    emu.add_fault(fault(
+        Some("api"),
+        Some("POST"),
+        None,
+        Times::Next(1),
+        FaultAction::DropResponseAfter(10),
+    ));
+    let e = c
+        .copy(
+            &me(),
+            &item(src.id()),
+            &item("/"),
+            &CopyOptions {
+                name: Some("r.txt".into()),
+                ..Default::default()
+            },
+            &mut ctl(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(copy_posts(&emu), 1);
+    // but a 429 proves nothing was done: retried
+    emu.clear_requests();
+    emu.add_fault(fault(
+        Some("api"),
+        Some("POST"),
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 429,
+            retry_after: Some(0),
+        },
+    ));
+    let job = c
+        .copy(
+            &me(),
+            &item(src.id()),
+            &item("/"),
+            &CopyOptions {
+                name: Some("s.txt".into()),
+                ..Default::default()
+            },
+            &mut ctl(),
+        )
+        .unwrap();
+    assert_eq!(copy_posts(&emu), 2);
+    c.wait_job(
+        &job,
+        &WaitOptions {
+            timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        },
+        &mut ctl(),
+    )
+    .unwrap();
+    // url_upload is a POST too
+    emu.clear_requests();
+    emu.add_fault(fault(
+        Some("api"),
+        Some("POST"),
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 502,
+            retry_after: None,
+        },
+    ));
+    let src = emu.serve_static("u.bin", vec![1; 10]);
+    let e = c
+        .url_upload(&me(), &item("/"), "u.bin", &src, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Service);
+    assert_eq!(copy_posts(&emu), 1);
+}
+
+#[test]
+fn dropped_connections() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    // request cut while sending: a replace is safe to send again
+    emu.add_fault(fault(
+        Some("api"),
+        Some("PUT"),
+        None,
+        Times::Next(1),
+        FaultAction::DropRequestAfter(1000),
+    ));
+    let data = vec![5u8; 100_000];
+    let it = c
+        .upload(
+            &me(),
+            &target("/", Some("d.bin")),
+            &data,
+            Conflict::Replace,
+            &mut ctl(),
+        )
+        .unwrap();
+    assert_eq!(it.size(), Some(100_000));
+    assert_eq!(
+        emu.content(&emu.default_drive_id(), "/d.bin").unwrap(),
+        data
+    );
+    // response cut after the service acted: the replace is repeated, same result
+    emu.add_fault(fault(
+        Some("api"),
+        Some("PUT"),
+        None,
+        Times::Next(1),
+        FaultAction::DropResponseAfter(20),
+    ));
+    c.upload(
+        &me(),
+        &target("/", Some("d.bin")),
+        b"v2",
+        Conflict::Replace,
+        &mut ctl(),
+    )
+    .unwrap();
+    assert_eq!(
+        emu.content(&emu.default_drive_id(), "/d.bin").unwrap(),
+        b"v2"
+    );
+    // a GET of the monitor is repeated too
+    let job = c
+        .copy(
+            &me(),
+            &item("/d.bin"),
+            &item("/"),
+            &CopyOptions {
+                name: Some("e.bin".into()),
+                ..Default::default()
+            },
+            &mut ctl(),
+        )
+        .unwrap();
+    emu.add_fault(fault(
+        Some("monitor"),
+        Some("GET"),
+        None,
+        Times::Next(1),
+        FaultAction::DropResponseAfter(5),
+    ));
+    c.wait_job(
+        &job,
+        &WaitOptions {
+            timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        },
+        &mut ctl(),
+    )
+    .unwrap();
+    // a monitor 503 burst with Retry-After 0
+    let job = c
+        .copy(
+            &me(),
+            &item("/d.bin"),
+            &item("/"),
+            &CopyOptions {
+                name: Some("f.bin".into()),
+                ..Default::default()
+            },
+            &mut ctl(),
+        )
+        .unwrap();
+    emu.add_fault(fault(
+        Some("monitor"),
+        None,
+        None,
+        Times::Next(3),
+        FaultAction::Status {
+            status: 503,
+            retry_after: Some(0),
+        },
+    ));
+    c.wait_job(
+        &job,
+        &WaitOptions {
+            timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        },
+        &mut ctl(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn slow_answers_time_out() {
+    let emu = emulator(Profile::Personal);
+    let c = Client::new(ClientConfig {
+        request_timeout: Duration::from_millis(200),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..config(&emu)
+    })
+    .unwrap();
+    emu.add_fault(fault(
+        Some("api"),
+        Some("GET"),
+        None,
+        Times::Next(1),
+        FaultAction::DelayMs(3000),
+    ));
+    let e = c.item(&me(), &item("/"), &mut ctl()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    // a short delay is only slow
+    emu.add_fault(fault(
+        Some("api"),
+        Some("GET"),
+        None,
+        Times::Next(1),
+        FaultAction::DelayMs(50),
+    ));
+    c.item(&me(), &item("/"), &mut ctl()).unwrap();
+}
+
+#[test]
+fn nothing_listening_is_a_network_error() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let c = Client::new(ClientConfig {
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_backoff: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::new(format!("http://127.0.0.1:{port}/v1.0"), "t")
+    })
+    .unwrap();
+    let e = c.item(&me(), &item("/"), &mut ctl()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+}
