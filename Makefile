@@ -13,7 +13,7 @@ CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude
 CXXFLAGS_STRICT := -std=c++17 -Wall -Wextra -Werror -pedantic -g -Iinclude
 C_BUILD := tests/c/build
 
-.PHONY: all build demo test test-rust test-c header-check lint deps clean
+.PHONY: all build demo demo-c test test-rust test-c header-check lint deps clean
 
 all: build
 
@@ -22,6 +22,11 @@ build:
 
 demo:
 	$(CARGO) run --quiet --example demo
+
+# The C quickstart against a standalone emulator.
+demo-c: build | $(C_BUILD)
+	gcc $(CFLAGS_STRICT) examples/quickstart.c $(LIB_A) $(NATIVE_LIBS) -o $(C_BUILD)/quickstart
+	VALGRIND=0 tests/c/run.sh $(EMULATOR) $(C_BUILD)/quickstart
 
 deps:
 	@bash .ci/deps.sh
@@ -48,6 +53,8 @@ test-c: build | $(C_BUILD)
 	$(C_BUILD)/header_cpp
 	gcc $(CFLAGS_STRICT) tests/c/test_api.c $(LIB_A) $(NATIVE_LIBS) -o $(C_BUILD)/test_api
 	tests/c/run.sh $(EMULATOR) $(C_BUILD)/test_api
+	gcc $(CFLAGS_STRICT) examples/quickstart.c $(LIB_A) $(NATIVE_LIBS) -o $(C_BUILD)/quickstart
+	tests/c/run.sh $(EMULATOR) $(C_BUILD)/quickstart
 
 lint:
 	$(CARGO) fmt --all -- --check
