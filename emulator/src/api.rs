@@ -1,0 +1,730 @@
+//! The API origin: Graph drive routes under `/v1.0`.
+
+use crate::Profile;
+use crate::jobs;
+use crate::server::{Ctx, Fail, HResult, UploadSession, lock};
+use crate::store::{Conflict, OwnerKind, Store, validate_name};
+use crate::util::{self, GraphError, json_response};
+use bytes::Bytes;
+use hyper::Method;
+use serde_json::{Value, json};
+use std::time::{Instant, SystemTime};
+
+const JSON_MAX: u64 = 1024 * 1024;
+/// Largest file an upload session accepts (the service's documented 250 GB).
+const MAX_FILE_SIZE: u64 = 250 * 1024 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+enum Base {
+    Root,
+    Id(String),
+}
+
+#[derive(Clone, Debug)]
+struct Addr {
+    base: Base,
+    /// `Some` for the colon form (`root:/a/b:`), decoded segments
+    path: Option<Vec<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    None,
+    Content,
+    Children,
+    Copy,
+    CreateUploadSession,
+}
+
+/// Where an upload session's bytes go when it completes.
+#[derive(Clone, Debug)]
+pub(crate) enum SessionTarget {
+    Existing(String),
+    New {
+        base: String,
+        parent_segs: Vec<String>,
+        name: String,
+        conflict: Conflict,
+    },
+}
+
+fn take(s: &str) -> (&str, &str) {
+    s.split_once('/').unwrap_or((s, ""))
+}
+
+fn split_path(p: &str) -> Vec<String> {
+    p.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn unsupported(what: &str) -> GraphError {
+    GraphError::bad_request(format!("Unsupported segment or request: '{what}'."))
+}
+
+/// Parse what follows the drive prefix (already percent-decoded, one segment at a time).
+fn parse_item(rest: &str) -> Result<Option<(Addr, Action)>, GraphError> {
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    let lower = rest.to_ascii_lowercase();
+    let (base, after) = if lower.starts_with("root")
+        && matches!(rest.as_bytes().get(4), None | Some(b'/') | Some(b':'))
+    {
+        (Base::Root, &rest[4..])
+    } else if lower.starts_with("items/") {
+        let r = &rest[6..];
+        let end = r.find([':', '/']).unwrap_or(r.len());
+        let id = &r[..end];
+        if id.is_empty() {
+            return Err(unsupported(rest));
+        }
+        let base = if id.eq_ignore_ascii_case("root") {
+            Base::Root
+        } else {
+            Base::Id(id.to_string())
+        };
+        (base, &r[end..])
+    } else {
+        return Err(unsupported(rest));
+    };
+    let (path, after) = match after.strip_prefix(':') {
+        Some(r) => match r.find(':') {
+            Some(i) => (Some(split_path(&r[..i])), &r[i + 1..]),
+            None => (Some(split_path(r)), ""),
+        },
+        None => (None, after),
+    };
+    let action = match after.to_ascii_lowercase().trim_end_matches('/') {
+        "" => Action::None,
+        "/content" => Action::Content,
+        "/children" => Action::Children,
+        "/copy" | "/action.copy" | "/microsoft.graph.copy" => Action::Copy,
+        "/createuploadsession" | "/microsoft.graph.createuploadsession" => {
+            Action::CreateUploadSession
+        }
+        _ => return Err(unsupported(rest)),
+    };
+    Ok(Some((Addr { base, path }, action)))
+}
+
+fn check_auth(ctx: &Ctx) -> Result<(), GraphError> {
+    let unauth = |msg: &str| {
+        GraphError::new(401, "InvalidAuthenticationToken", msg).header(
+            "WWW-Authenticate",
+            "Bearer realm=\"\", error=\"invalid_token\"",
+        )
+    };
+    let Some(value) = ctx.header("authorization") else {
+        return Err(unauth("Access token is empty."));
+    };
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim() != ctx.shared.token {
+        return Err(unauth("Access token validation failure. Invalid audience."));
+    }
+    Ok(())
+}
+
+pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
+    check_auth(ctx)?;
+    let Some(rest) = ctx.path.strip_prefix("/v1.0/") else {
+        return Err(unsupported(&ctx.path).into());
+    };
+    let mut decoded = Vec::new();
+    for seg in rest.split('/') {
+        decoded.push(util::percent_decode(seg, false).ok_or_else(|| {
+            GraphError::bad_request("The request path contains an invalid percent-encoding.")
+        })?);
+    }
+    let joined = decoded.join("/");
+    let joined = joined.trim_end_matches('/');
+
+    let drive_id = {
+        let store = ctx.shared.store();
+        resolve_drive(&store, joined)?
+    };
+    let (drive_id, rest) = drive_id;
+    let Some((addr, action)) = parse_item(&rest)? else {
+        if ctx.method != Method::GET {
+            return Err(method_not_allowed().into());
+        }
+        let store = ctx.shared.store();
+        let drive = store.drive(&drive_id).ok_or_else(GraphError::not_found)?;
+        return Ok(json_response(200, &store.drive_json(drive)));
+    };
+    match (ctx.method.clone(), action) {
+        (Method::GET, Action::None) => get_item(ctx, &drive_id, &addr),
+        (Method::GET, Action::Children) => list_children(ctx, &drive_id, &addr),
+        (Method::GET, Action::Content) => download(ctx, &drive_id, &addr),
+        (Method::PUT, Action::Content) => upload(ctx, &drive_id, &addr).await,
+        (Method::POST, Action::Children) => post_children(ctx, &drive_id, &addr).await,
+        (Method::POST, Action::Copy) => copy(ctx, &drive_id, &addr).await,
+        (Method::POST, Action::CreateUploadSession) => create_session(ctx, &drive_id, &addr).await,
+        (Method::DELETE, Action::None) => delete(ctx, &drive_id, &addr),
+        _ => Err(method_not_allowed().into()),
+    }
+}
+
+fn method_not_allowed() -> GraphError {
+    GraphError::new(
+        405,
+        "invalidRequest",
+        "The HTTP method is not allowed on this resource.",
+    )
+}
+
+/// Resolve the drive prefix; returns (drive id, the rest of the decoded path).
+fn resolve_drive(store: &Store, joined: &str) -> Result<(String, String), GraphError> {
+    let (first, rest) = take(joined);
+    let drive_not_found = || GraphError::new(404, "itemNotFound", "The drive could not be found.");
+    let need_drive = |rest: &str| -> Result<String, GraphError> {
+        let (d, rest) = take(rest);
+        if d.eq_ignore_ascii_case("drive") {
+            Ok(rest.to_string())
+        } else {
+            Err(unsupported(joined))
+        }
+    };
+    match first.to_ascii_lowercase().as_str() {
+        "me" => Ok((store.default_drive().id.clone(), need_drive(rest)?)),
+        "drive" => Ok((store.default_drive().id.clone(), rest.to_string())),
+        "drives" => {
+            let (id, rest) = take(rest);
+            let d = store.drive(id).ok_or_else(drive_not_found)?;
+            Ok((d.id.clone(), rest.to_string()))
+        }
+        kind @ ("users" | "groups" | "sites") => {
+            let (owner, rest) = take(rest);
+            let rest = need_drive(rest)?;
+            let k = match kind {
+                "users" => OwnerKind::User,
+                "groups" => OwnerKind::Group,
+                _ => OwnerKind::Site,
+            };
+            let d = store.drive_of_owner(k, owner).ok_or_else(drive_not_found)?;
+            Ok((d.id.clone(), rest))
+        }
+        _ => Err(unsupported(joined)),
+    }
+}
+
+fn base_id(store: &Store, drive_id: &str, base: &Base) -> Result<String, GraphError> {
+    match base {
+        Base::Root => Ok(store
+            .drive(drive_id)
+            .ok_or_else(GraphError::not_found)?
+            .root_id
+            .clone()),
+        Base::Id(id) => Ok(store.item_in_drive(drive_id, id)?.id.clone()),
+    }
+}
+
+fn resolve_existing(store: &Store, drive_id: &str, addr: &Addr) -> Result<String, GraphError> {
+    let base = base_id(store, drive_id, &addr.base)?;
+    match &addr.path {
+        None => Ok(base),
+        Some(segs) => store.resolve(&base, segs),
+    }
+}
+
+fn item_response(ctx: &Ctx, store: &Store, id: &str, status: u16) -> HResult {
+    let v = store
+        .item_json(id, &ctx.shared.api_origin)
+        .ok_or_else(GraphError::not_found)?;
+    Ok(json_response(status, &v))
+}
+
+fn check_if_match(ctx: &Ctx, store: &Store, id: &str) -> Result<(), GraphError> {
+    let Some(want) = ctx.header("if-match") else {
+        return Ok(());
+    };
+    if want.trim() == "*" {
+        return Ok(());
+    }
+    let item = store
+        .item_json(id, &ctx.shared.api_origin)
+        .ok_or_else(GraphError::not_found)?;
+    let tags = [item["eTag"].as_str(), item["cTag"].as_str()];
+    if tags.contains(&Some(want.trim())) {
+        Ok(())
+    } else {
+        Err(GraphError::new(
+            412,
+            "resourceModified",
+            "The resource has changed since the caller last read it; usually an eTag mismatch.",
+        ))
+    }
+}
+
+fn get_item(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let store = ctx.shared.store();
+    let id = resolve_existing(&store, drive_id, addr)?;
+    item_response(ctx, &store, &id, 200)
+}
+
+fn list_children(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let store = ctx.shared.store();
+    let id = resolve_existing(&store, drive_id, addr)?;
+    let value: Vec<Value> = store
+        .children_ids(&id)
+        .iter()
+        .filter_map(|c| store.item_json(c, &ctx.shared.api_origin))
+        .collect();
+    Ok(json_response(200, &json!({ "value": value })))
+}
+
+fn download(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let id = {
+        let store = ctx.shared.store();
+        let id = resolve_existing(&store, drive_id, addr)?;
+        if store.content(&id).is_none() {
+            return Err(GraphError::bad_request("A folder has no content to download.").into());
+        }
+        id
+    };
+    let token = util::random_token(32);
+    {
+        let mut d = lock(&ctx.shared.downloads);
+        d.retain(|_, (_, t)| t.elapsed().as_secs() < 3600);
+        d.insert(token.clone(), (id, Instant::now()));
+    }
+    let url = format!("{}/download/{token}", ctx.shared.monitor_origin);
+    Ok(util::with_header(
+        util::empty_response(302),
+        "location",
+        &url,
+    ))
+}
+
+fn conflict_from(
+    ctx: &Ctx,
+    body: Option<&Value>,
+    default: Conflict,
+) -> Result<Conflict, GraphError> {
+    if let Some(q) = ctx.query_param("@microsoft.graph.conflictBehavior") {
+        return Conflict::parse(&q);
+    }
+    if let Some(b) = body.and_then(|b| b.get("@microsoft.graph.conflictBehavior")) {
+        let s = b.as_str().ok_or_else(|| {
+            GraphError::bad_request("@microsoft.graph.conflictBehavior must be a string.")
+        })?;
+        return Conflict::parse(s);
+    }
+    Ok(default)
+}
+
+async fn upload(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let conflict = conflict_from(ctx, None, Conflict::Replace)?;
+    let limit = ctx.shared.simple_upload_limit;
+    let body = ctx.read_body(limit).await.map_err(|f| match f {
+        Fail::Graph(e) if e.status == 413 => Fail::Graph(GraphError::new(
+            413,
+            "BadRequest",
+            format!(
+                "Maximum request length exceeded. Simple upload accepts up to {limit} bytes; use an upload session for larger files."
+            ),
+        )),
+        other => other,
+    })?;
+    let body = Bytes::from(body);
+    let mut store = ctx.shared.store();
+    match &addr.path {
+        Some(segs) if !segs.is_empty() => {
+            for s in segs {
+                validate_name(s)?;
+            }
+            let base = base_id(&store, drive_id, &addr.base)?;
+            let (name, parent_segs) = segs.split_last().expect("non-empty");
+            let parent = store.ensure_folders(&base, parent_segs)?;
+            if let Some(existing) = store.child(&parent, name) {
+                let eid = existing.id.clone();
+                check_if_match(ctx, &store, &eid)?;
+            }
+            let (id, status) = store.put_file(&parent, name, body, conflict)?;
+            item_response(ctx, &store, &id, status)
+        }
+        _ => {
+            let id = resolve_existing(&store, drive_id, addr)?;
+            check_if_match(ctx, &store, &id)?;
+            store.replace_content(&id, body)?;
+            item_response(ctx, &store, &id, 200)
+        }
+    }
+}
+
+async fn read_json(ctx: &mut Ctx, required: bool) -> Result<Option<Value>, Fail> {
+    let body = ctx.read_body(JSON_MAX).await?;
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        if required {
+            return Err(GraphError::bad_request("A JSON request body is required.").into());
+        }
+        return Ok(None);
+    }
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| GraphError::bad_request(format!("The request body is not valid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(GraphError::bad_request("The request body must be a JSON object.").into());
+    }
+    Ok(Some(v))
+}
+
+fn wants_async(ctx: &Ctx) -> bool {
+    ctx.headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("respond-async"))
+        })
+}
+
+fn monitor_url(ctx: &Ctx, token: &str, tempauth: Option<&str>) -> String {
+    match tempauth {
+        Some(t) => format!(
+            "{}/_api/v2.0/monitor/{token}?tempauth={t}",
+            ctx.shared.monitor_origin
+        ),
+        None => format!("{}/monitor/{token}", ctx.shared.monitor_origin),
+    }
+}
+
+fn accepted(location: &str) -> HResult {
+    Ok(util::with_header(
+        util::empty_response(202),
+        "location",
+        location,
+    ))
+}
+
+async fn post_children(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let body = read_json(ctx, true).await?.unwrap_or_default();
+    let parent = {
+        let store = ctx.shared.store();
+        let id = resolve_existing(&store, drive_id, addr)?;
+        if !store.get(&id).is_some_and(|it| it.is_folder()) {
+            return Err(GraphError::bad_request("The parent item is not a folder.").into());
+        }
+        id
+    };
+    let name = body.get("name").and_then(Value::as_str).map(str::to_string);
+    if let Some(src) = body.get("@microsoft.graph.sourceUrl") {
+        if ctx.shared.profile == Profile::Business {
+            return Err(GraphError::new(
+                400,
+                "notSupported",
+                "Upload from URL is not supported on OneDrive for Business and SharePoint.",
+            )
+            .into());
+        }
+        if !wants_async(ctx) {
+            return Err(GraphError::bad_request(
+                "Upload from URL requires the header 'Prefer: respond-async'.",
+            )
+            .into());
+        }
+        let url = src
+            .as_str()
+            .ok_or_else(|| GraphError::bad_request("@microsoft.graph.sourceUrl must be a string."))?
+            .to_string();
+        match url.parse::<hyper::Uri>() {
+            Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some() => {}
+            _ => {
+                return Err(GraphError::bad_request(format!(
+                    "@microsoft.graph.sourceUrl is not a valid http(s) URL: '{url}'."
+                ))
+                .into());
+            }
+        }
+        let name = name.ok_or_else(|| GraphError::bad_request("The item needs a name."))?;
+        let conflict = conflict_from(ctx, Some(&body), Conflict::Fail)?;
+        ctx.shared.store().plan_name(&parent, &name, conflict)?;
+        let (token, tempauth) = ctx.shared.jobs.create("DownloadUrl", false);
+        let location = monitor_url(ctx, &token, tempauth.as_deref());
+        jobs::spawn_url_upload(ctx.shared.clone(), token, url, parent, name, conflict);
+        return accepted(&location);
+    }
+    if body.get("folder").is_some() {
+        let name = name.ok_or_else(|| GraphError::bad_request("The folder needs a name."))?;
+        let conflict = conflict_from(ctx, Some(&body), Conflict::Fail)?;
+        let mut store = ctx.shared.store();
+        let id = store.create_folder(&parent, &name, conflict)?;
+        return item_response(ctx, &store, &id, 201);
+    }
+    Err(GraphError::bad_request(
+        "To create an item here, give a 'folder' facet, or '@microsoft.graph.sourceUrl' to upload from a URL.",
+    )
+    .into())
+}
+
+/// The folder a copy's parentReference names (drive id, folder id).
+fn copy_target(
+    store: &Store,
+    source_drive: &str,
+    pr: &Value,
+) -> Result<(String, String), GraphError> {
+    let get = |k: &str| -> Result<Option<String>, GraphError> {
+        match pr.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(GraphError::bad_request(format!(
+                "parentReference.{k} must be a string."
+            ))),
+        }
+    };
+    let (drive_id, id, path) = (get("driveId")?, get("id")?, get("path")?);
+    let mut drive_id = drive_id.unwrap_or_default();
+    let path_rel = match &path {
+        Some(p) => {
+            let (prefix, rel) = match p.find("root:") {
+                Some(i) => (&p[..i], &p[i + 5..]),
+                None => ("", p.as_str()),
+            };
+            // "/drives/{id}/root:" names the drive when driveId is absent
+            if drive_id.is_empty() {
+                let parts: Vec<&str> = prefix.split('/').filter(|s| !s.is_empty()).collect();
+                if parts.len() >= 2 && parts[0].eq_ignore_ascii_case("drives") {
+                    drive_id = parts[1].to_string();
+                }
+            }
+            Some(split_path(rel))
+        }
+        None => None,
+    };
+    if drive_id.is_empty() {
+        drive_id = source_drive.to_string();
+    }
+    let drive = store.drive(&drive_id).ok_or_else(|| {
+        GraphError::bad_request(format!("Invalid parentReference.driveId '{drive_id}'."))
+    })?;
+    let by_id = match &id {
+        Some(id) => Some(store.item_in_drive(&drive.id, id)?.id.clone()),
+        None => None,
+    };
+    let by_path = match &path_rel {
+        // taken literally; failing that, percent-decoded (some clients encode it)
+        Some(segs) => Some(store.resolve(&drive.root_id, segs).or_else(|e| {
+            let decoded: Option<Vec<String>> = segs
+                .iter()
+                .map(|s| util::percent_decode(s, false))
+                .collect();
+            match decoded {
+                Some(d) if d != *segs => store.resolve(&drive.root_id, &d),
+                _ => Err(e),
+            }
+        })?),
+        None => None,
+    };
+    let target = match (by_id, by_path) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(GraphError::bad_request(
+                "parentReference.id and parentReference.path name different items.",
+            ));
+        }
+        (Some(a), _) => a,
+        (None, Some(b)) => b,
+        (None, None) => drive.root_id.clone(),
+    };
+    if !store.get(&target).is_some_and(|it| it.is_folder()) {
+        return Err(GraphError::bad_request(
+            "The copy destination is not a folder.",
+        ));
+    }
+    Ok((drive.id.clone(), target))
+}
+
+async fn copy(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let body = read_json(ctx, false).await?.unwrap_or_else(|| json!({}));
+    let conflict = conflict_from(ctx, Some(&body), Conflict::Fail)?;
+    let (snap, parent, name) = {
+        let store = ctx.shared.store();
+        let source = resolve_existing(&store, drive_id, addr)?;
+        let src = store.get(&source).ok_or_else(GraphError::not_found)?;
+        if src.parent_id.is_none() {
+            return Err(GraphError::bad_request("The root folder cannot be copied.").into());
+        }
+        let pr = body.get("parentReference");
+        let new_name = match body.get("name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(GraphError::bad_request("name must be a string.").into()),
+        };
+        if pr.is_none() && new_name.is_none() {
+            return Err(GraphError::bad_request(
+                "A copy needs a parentReference, a new name, or both.",
+            )
+            .into());
+        }
+        let parent = match pr {
+            Some(pr) if pr.is_object() => copy_target(&store, drive_id, pr)?.1,
+            Some(_) => {
+                return Err(GraphError::bad_request("parentReference must be an object.").into());
+            }
+            None => src.parent_id.clone().expect("not root"),
+        };
+        let name = new_name.unwrap_or_else(|| src.name.clone());
+        store.plan_name(&parent, &name, conflict)?;
+        let snap = store.snapshot(&source).ok_or_else(GraphError::not_found)?;
+        (snap, parent, name)
+    };
+    let business = ctx.shared.profile == Profile::Business;
+    let (token, tempauth) = ctx.shared.jobs.create("ItemCopy", business);
+    let location = monitor_url(ctx, &token, tempauth.as_deref());
+    jobs::spawn_copy(ctx.shared.clone(), token, snap, parent, name, conflict);
+    accepted(&location)
+}
+
+async fn create_session(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let body = read_json(ctx, false).await?.unwrap_or_else(|| json!({}));
+    let item = body.get("item").cloned().unwrap_or_else(|| json!({}));
+    let conflict = conflict_from(ctx, Some(&item), Conflict::Replace)?;
+    let file_size = match item.get("fileSize") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            GraphError::bad_request("item.fileSize must be a non-negative integer.")
+        })?),
+    };
+    if file_size.is_some_and(|s| s > MAX_FILE_SIZE) {
+        return Err(GraphError::bad_request(format!(
+            "Declared file size too large. The largest allowed file size is {MAX_FILE_SIZE} bytes"
+        ))
+        .inner("maxFileSizeExceeded")
+        .into());
+    }
+    let target = {
+        let store = ctx.shared.store();
+        match &addr.path {
+            Some(segs) if !segs.is_empty() => {
+                for s in segs {
+                    validate_name(s)?;
+                }
+                let base = base_id(&store, drive_id, &addr.base)?;
+                let (name, parent_segs) = segs.split_last().expect("non-empty");
+                if let Ok(parent) = store.resolve(&base, parent_segs) {
+                    if let Some(existing) = store.child(&parent, name) {
+                        if existing.is_folder() {
+                            return Err(GraphError::name_exists(name).into());
+                        }
+                        let eid = existing.id.clone();
+                        check_if_match(ctx, &store, &eid)?;
+                        if conflict == Conflict::Fail {
+                            return Err(GraphError::name_exists(name).into());
+                        }
+                    }
+                }
+                SessionTarget::New {
+                    base,
+                    parent_segs: parent_segs.to_vec(),
+                    name: name.clone(),
+                    conflict,
+                }
+            }
+            _ => {
+                let id = resolve_existing(&store, drive_id, addr)?;
+                if store.get(&id).is_some_and(|it| it.is_folder()) {
+                    return Err(GraphError::bad_request(
+                        "An upload session needs a file name: use {parent}:/{name}:/createUploadSession.",
+                    )
+                    .into());
+                }
+                check_if_match(ctx, &store, &id)?;
+                SessionTarget::Existing(id)
+            }
+        }
+    };
+    let token = util::random_token(32);
+    let lifetime = *lock(&ctx.shared.session_lifetime);
+    let expires = SystemTime::now() + lifetime;
+    ctx.shared.sessions().insert(
+        token.clone(),
+        UploadSession {
+            target,
+            file_size,
+            data: Vec::new(),
+            expires,
+        },
+    );
+    let url = format!("{}/upload/{token}", ctx.shared.monitor_origin);
+    Ok(json_response(
+        200,
+        &json!({
+            "uploadUrl": url,
+            "expirationDateTime": util::rfc3339(expires),
+            "nextExpectedRanges": ["0-"],
+        }),
+    ))
+}
+
+fn delete(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let mut store = ctx.shared.store();
+    let id = resolve_existing(&store, drive_id, addr)?;
+    check_if_match(ctx, &store, &id)?;
+    store.delete(&id)?;
+    Ok(util::empty_response(204))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> (String, Option<Vec<String>>, Action) {
+        let (a, act) = parse_item(s).unwrap().unwrap();
+        let base = match a.base {
+            Base::Root => "root".to_string(),
+            Base::Id(i) => i,
+        };
+        (base, a.path, act)
+    }
+
+    #[test]
+    fn item_addresses() {
+        assert_eq!(p("root"), ("root".into(), None, Action::None));
+        assert_eq!(p("root/children"), ("root".into(), None, Action::Children));
+        assert_eq!(
+            p("root:/a/b.txt:/content"),
+            (
+                "root".into(),
+                Some(vec!["a".into(), "b.txt".into()]),
+                Action::Content
+            )
+        );
+        assert_eq!(
+            p("root:/a/b.txt"),
+            (
+                "root".into(),
+                Some(vec!["a".into(), "b.txt".into()]),
+                Action::None
+            )
+        );
+        assert_eq!(
+            p("items/X!1:/n.txt:/content"),
+            ("X!1".into(), Some(vec!["n.txt".into()]), Action::Content)
+        );
+        assert_eq!(
+            p("items/root:/a/b.txt:"),
+            (
+                "root".into(),
+                Some(vec!["a".into(), "b.txt".into()]),
+                Action::None
+            )
+        );
+        assert_eq!(p("items/ABC/copy"), ("ABC".into(), None, Action::Copy));
+        assert_eq!(
+            p("items/ABC/action.copy"),
+            ("ABC".into(), None, Action::Copy)
+        );
+        assert_eq!(
+            p("root:/big.bin:/createUploadSession"),
+            (
+                "root".into(),
+                Some(vec!["big.bin".into()]),
+                Action::CreateUploadSession
+            )
+        );
+        assert!(parse_item("").unwrap().is_none());
+        assert!(parse_item("rootx").is_err());
+        assert!(parse_item("root:/a:b.txt:/content").is_err());
+        assert!(parse_item("items/ABC/bogus").is_err());
+    }
+}

@@ -1,0 +1,432 @@
+//! `onedrive-emulator`: a local, stateful emulator of the Microsoft Graph OneDrive drive API.
+//!
+//! It serves the Graph drive routes on one origin (the API origin, which wants
+//! `Authorization: Bearer <token>`) and pre-authorized monitor / upload-session URLs on a
+//! second origin (which refuses any Authorization header). Copy and upload-from-URL run as
+//! timed background jobs. Faults (throttling, 5xx, dropped connections, latency, failed jobs)
+//! can be injected from the Rust API, from the CLI, or from the admin path `/_emulator`.
+//!
+//! ```no_run
+//! let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
+//! println!("{} (token {})", emu.base_url(), emu.token());
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod admin;
+mod api;
+mod faults;
+mod hash;
+mod jobs;
+mod monitor;
+mod server;
+mod store;
+mod util;
+
+pub use hash::{QuickXorHash, quick_xor_hash};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use server::{Origin, Shared, lock};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Which flavour of the service to mimic where Personal and Business differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// OneDrive Personal: monitor completion is `303 See Other`; upload from URL works.
+    #[default]
+    Personal,
+    /// OneDrive for Business / SharePoint: monitor URLs carry `tempauth`, completion is
+    /// `202` with `status: completed` and `resourceId`; upload from URL is refused.
+    Business,
+}
+
+impl Profile {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Profile::Personal => "personal",
+            Profile::Business => "business",
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "personal" => Ok(Profile::Personal),
+            "business" => Ok(Profile::Business),
+            other => Err(format!(
+                "unknown profile '{other}' (expected personal or business)"
+            )),
+        }
+    }
+}
+
+/// Settings of [`Emulator::start`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The bearer token the API origin accepts. Default `"test-token"`.
+    pub token: String,
+    pub profile: Profile,
+    /// 0 = ephemeral (default).
+    pub api_port: u16,
+    /// 0 = ephemeral (default). Monitor AND upload-session URLs live here.
+    pub monitor_port: u16,
+    /// Default 127.0.0.1.
+    pub host: IpAddr,
+    /// None = memory only. Some = metadata and contents kept there, loaded at start.
+    pub data_dir: Option<PathBuf>,
+    /// Simple upload body larger than this => 413. Default 4 MiB.
+    pub simple_upload_limit: u64,
+    pub job: JobConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            token: "test-token".into(),
+            profile: Profile::Personal,
+            api_port: 0,
+            monitor_port: 0,
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            data_dir: None,
+            simple_upload_limit: 4 * 1024 * 1024,
+            job: JobConfig::default(),
+        }
+    }
+}
+
+/// Timing and behaviour of background jobs (copy, upload from URL).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobConfig {
+    /// Fixed part of a job's duration. Default 200.
+    pub base_ms: u64,
+    /// Duration grows by bytes * 1000 / bytes_per_sec ms. Default 64 MiB/s.
+    pub bytes_per_sec: u64,
+    /// true => running jobs stay at their current percent until unpaused.
+    pub paused: bool,
+    /// Some => every job started from now on fails (at ~50 %).
+    pub fail: Option<JobFailMode>,
+}
+
+impl Default for JobConfig {
+    fn default() -> Self {
+        JobConfig {
+            base_ms: 200,
+            bytes_per_sec: 64 * 1024 * 1024,
+            paused: false,
+            fail: None,
+        }
+    }
+}
+
+/// How a failed job shows on its monitor URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobFailMode {
+    /// 200 with an AsyncJobStatus whose status is "failed" and an `error` object.
+    Status,
+    /// HTTP 500 with a Graph error body.
+    Http500,
+}
+
+/// One entry of the request log. The Authorization value is never recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    pub seq: u64,
+    /// ms since the emulator started
+    pub at_ms: u64,
+    /// "api" | "monitor" | "admin"
+    pub origin: String,
+    pub method: String,
+    /// raw path as received (still percent-encoded)
+    pub path: String,
+    /// raw query as received, without '?'
+    pub query: String,
+    /// 0 if the connection was dropped
+    pub status: u16,
+    /// whether an Authorization header was present
+    pub authorization: bool,
+    /// request body bytes read
+    pub body_bytes: u64,
+    /// which fault rule acted, if any
+    pub fault: Option<String>,
+}
+
+/// A fault to inject. JSON: `{"times":{"next":2},"action":{"status":{"status":429,"retry_after":1}}}`.
+/// Without `times` a rule acts on every matching request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// "api" | "monitor" | None = both
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// e.g. "PUT"; None = any
+    #[serde(default)]
+    pub method: Option<String>,
+    /// substring of the raw path; None = any
+    #[serde(default)]
+    pub path_contains: Option<String>,
+    #[serde(default = "Times::always")]
+    pub times: Times,
+    pub action: FaultAction,
+}
+
+impl FaultRule {
+    /// A rule for any request on either origin.
+    pub fn new(times: Times, action: FaultAction) -> FaultRule {
+        FaultRule {
+            origin: None,
+            method: None,
+            path_contains: None,
+            times,
+            action,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Times {
+    /// The next n matching requests.
+    Next(u32),
+    /// Every n-th matching request, forever.
+    EveryNth(u32),
+}
+
+impl Times {
+    fn always() -> Times {
+        Times::EveryNth(1)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Answer with this status and a Graph error body; Retry-After (seconds) if Some.
+    Status {
+        status: u16,
+        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    /// Read K bytes of the request body, then drop the connection (no response).
+    DropRequestAfter(u64),
+    /// Handle the request (state changes), send K bytes of the response, then drop.
+    DropResponseAfter(u64),
+    /// Added latency before handling.
+    DelayMs(u64),
+}
+
+/// A running emulator. Stops (listeners, background jobs) on drop.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    runtime: Option<tokio::runtime::Runtime>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+fn origin_of(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
+        IpAddr::V4(ip) => format!("http://{ip}:{}", addr.port()),
+    }
+}
+
+fn bind(host: IpAddr, port: u16) -> std::io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind((host, port))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+pub(crate) fn serve_static_on(shared: &Shared, name: &str, body: Bytes) -> String {
+    lock(&shared.statics).insert(name.to_string(), body);
+    format!(
+        "{}/static/{}",
+        shared.monitor_origin,
+        util::encode_segment(name)
+    )
+}
+
+impl Emulator {
+    /// Bind both origins (ephemeral ports unless configured), load or seed the drives, and serve.
+    pub fn start(config: Config) -> std::io::Result<Emulator> {
+        let store = store::Store::open(config.profile, config.data_dir.clone())?;
+        let api = bind(config.host, config.api_port)?;
+        let mon = bind(config.host, config.monitor_port)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("onedrive-emulator")
+            .enable_all()
+            .build()?;
+        let _guard = runtime.enter();
+        let shared = Arc::new(Shared {
+            token: config.token.clone(),
+            profile: config.profile,
+            simple_upload_limit: config.simple_upload_limit,
+            api_origin: origin_of(api.local_addr()?),
+            monitor_origin: origin_of(mon.local_addr()?),
+            started: Instant::now(),
+            store: Mutex::new(store),
+            log: Mutex::new(Vec::new()),
+            next_seq: Mutex::new(1),
+            faults: Mutex::new(Vec::new()),
+            jobs: jobs::Jobs::new(config.job.clone()),
+            sessions: Mutex::new(HashMap::new()),
+            session_lifetime: Mutex::new(Duration::from_secs(3600)),
+            statics: Mutex::new(HashMap::new()),
+            downloads: Mutex::new(HashMap::new()),
+            client: Shared::new_client(),
+        });
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let api = tokio::net::TcpListener::from_std(api)?;
+        let mon = tokio::net::TcpListener::from_std(mon)?;
+        runtime.spawn(server::serve(api, shared.clone(), Origin::Api, rx.clone()));
+        runtime.spawn(server::serve(mon, shared.clone(), Origin::Monitor, rx));
+        drop(_guard);
+        Ok(Emulator {
+            shared,
+            runtime: Some(runtime),
+            shutdown: tx,
+        })
+    }
+
+    /// `http://127.0.0.1:{api}/v1.0`: the Graph routes are relative to it.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url()
+    }
+
+    pub fn api_origin(&self) -> String {
+        self.shared.api_origin.clone()
+    }
+
+    /// Where monitor URLs, upload-session URLs and static files live.
+    pub fn monitor_origin(&self) -> String {
+        self.shared.monitor_origin.clone()
+    }
+
+    pub fn token(&self) -> String {
+        self.shared.token.clone()
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.shared.profile
+    }
+
+    /// The drive behind `/me/drive` and `/drive`.
+    pub fn default_drive_id(&self) -> String {
+        self.shared.store().default_drive().id.clone()
+    }
+
+    /// All seeded drives, the default first: the user's, a group's, a site's.
+    pub fn drive_ids(&self) -> Vec<String> {
+        self.shared
+            .store()
+            .drives
+            .iter()
+            .map(|d| d.id.clone())
+            .collect()
+    }
+
+    /// The user behind `/me` (also reachable as `/users/{id}/drive`).
+    pub fn user_id(&self) -> String {
+        self.shared.store().user.id.clone()
+    }
+
+    /// The group owning the second seeded drive (`/groups/{id}/drive`).
+    pub fn group_id(&self) -> String {
+        self.owner_id(store::OwnerKind::Group)
+    }
+
+    /// The site owning the third seeded drive (`/sites/{id}/drive`).
+    pub fn site_id(&self) -> String {
+        self.owner_id(store::OwnerKind::Site)
+    }
+
+    fn owner_id(&self, kind: store::OwnerKind) -> String {
+        self.shared
+            .store()
+            .drives
+            .iter()
+            .find(|d| d.owner_kind == kind)
+            .map(|d| d.owner.id.clone())
+            .unwrap_or_default()
+    }
+
+    /// The request log, in arrival order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    pub fn add_fault(&self, rule: FaultRule) {
+        lock(&self.shared.faults).push(faults::Armed::new(rule));
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    pub fn set_job_config(&self, job: JobConfig) {
+        self.shared.jobs.set_config(job);
+    }
+
+    pub fn job_config(&self) -> JobConfig {
+        self.shared.jobs.config()
+    }
+
+    /// How long an upload session lives without activity (default 1 hour).
+    pub fn set_upload_session_lifetime(&self, lifetime: Duration) {
+        *lock(&self.shared.session_lifetime) = lifetime;
+    }
+
+    /// The item JSON (as GET would answer) at `path` ("/a/b.txt"; "/" = root) of a drive.
+    pub fn item_json(&self, drive_id: &str, path: &str) -> Option<serde_json::Value> {
+        let store = self.shared.store();
+        let id = store.by_path(drive_id, path)?.id.clone();
+        store.item_json(&id, &self.shared.api_origin)
+    }
+
+    /// The content of the file at `path` of a drive.
+    pub fn content(&self, drive_id: &str, path: &str) -> Option<Vec<u8>> {
+        let store = self.shared.store();
+        let id = store.by_path(drive_id, path)?.id.clone();
+        store.content(&id).map(|b| b.to_vec())
+    }
+
+    /// Live upload sessions.
+    pub fn upload_session_count(&self) -> usize {
+        self.shared.sessions().len()
+    }
+
+    /// Serve `body` at `GET {monitor_origin}/static/{name}` (a source for upload from URL).
+    pub fn serve_static(&self, name: &str, body: Vec<u8>) -> String {
+        serve_static_on(&self.shared, name, Bytes::from(body))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(rt) = self.runtime.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                rt.shutdown_background();
+            } else {
+                rt.shutdown_timeout(Duration::from_secs(2));
+            }
+        }
+    }
+}

@@ -1,0 +1,514 @@
+//! Listeners, connections, the per-request pipeline (log, faults, dispatch) and shared state.
+
+use crate::faults::{self, Armed};
+use crate::jobs::Jobs;
+use crate::store::Store;
+use crate::util::{self, GraphError, Resp};
+use crate::{FaultAction, LoggedRequest, Profile};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// Bytes of an unread request body drained after answering, so the connection stays usable.
+const DRAIN_CAP: u64 = 128 * 1024 * 1024;
+/// The request log keeps at most this many entries (the oldest go first).
+const LOG_CAP: usize = 100_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Api,
+    Monitor,
+}
+
+pub(crate) struct UploadSession {
+    pub target: crate::api::SessionTarget,
+    pub file_size: Option<u64>,
+    pub data: Vec<u8>,
+    pub expires: SystemTime,
+}
+
+pub(crate) struct Shared {
+    pub token: String,
+    pub profile: Profile,
+    pub simple_upload_limit: u64,
+    pub api_origin: String,
+    pub monitor_origin: String,
+    pub started: Instant,
+    pub store: Mutex<Store>,
+    pub log: Mutex<Vec<LoggedRequest>>,
+    pub next_seq: Mutex<u64>,
+    pub faults: Mutex<Vec<Armed>>,
+    pub jobs: Jobs,
+    pub sessions: Mutex<HashMap<String, UploadSession>>,
+    pub session_lifetime: Mutex<Duration>,
+    pub statics: Mutex<HashMap<String, Bytes>>,
+    /// download token -> (item id, issued)
+    pub downloads: Mutex<HashMap<String, (String, Instant)>>,
+    pub client: Client<HttpConnector, Empty<Bytes>>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("{}/v1.0", self.api_origin)
+    }
+
+    pub fn new_client() -> Client<HttpConnector, Empty<Bytes>> {
+        Client::builder(TokioExecutor::new()).build_http()
+    }
+
+    /// Live upload sessions (expired ones are dropped).
+    pub fn sessions(&self) -> MutexGuard<'_, HashMap<String, UploadSession>> {
+        let mut g = lock(&self.sessions);
+        let now = SystemTime::now();
+        g.retain(|_, s| s.expires > now);
+        g
+    }
+}
+
+/// Why a request did not get a normal answer.
+pub(crate) enum Fail {
+    Graph(GraphError),
+    /// the client went away (or a fault): close without answering
+    Drop,
+}
+
+impl From<GraphError> for Fail {
+    fn from(e: GraphError) -> Self {
+        Fail::Graph(e)
+    }
+}
+
+pub(crate) type HResult = Result<Resp, Fail>;
+
+/// Per-request context handed to the route handlers.
+pub(crate) struct Ctx {
+    pub shared: Arc<Shared>,
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Option<Incoming>,
+    pub body_bytes: u64,
+    pub request_id: String,
+}
+
+impl Ctx {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        util::parse_query(&self.query)
+            .into_iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// Read the whole body; more than `max` bytes gives 413 (the rest is drained, up to a cap).
+    pub async fn read_body(&mut self, max: u64) -> Result<Vec<u8>, Fail> {
+        let Some(mut body) = self.body.take() else {
+            return Ok(Vec::new());
+        };
+        let mut buf = Vec::new();
+        let mut too_large = false;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| Fail::Drop)?;
+            if let Ok(data) = frame.into_data() {
+                self.body_bytes += data.len() as u64;
+                if too_large || self.body_bytes > max {
+                    too_large = true;
+                    buf = Vec::new();
+                    if self.body_bytes > max.saturating_add(DRAIN_CAP) {
+                        break;
+                    }
+                    continue;
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        if too_large {
+            return Err(GraphError::new(
+                413,
+                "BadRequest",
+                format!("Maximum request length exceeded: the body is larger than {max} bytes."),
+            )
+            .into());
+        }
+        Ok(buf)
+    }
+
+    /// Read and discard what is left of the body.
+    pub async fn drain(&mut self) -> Result<(), Fail> {
+        if let Some(mut body) = self.body.take() {
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|_| Fail::Drop)?;
+                if let Ok(data) = frame.into_data() {
+                    self.body_bytes += data.len() as u64;
+                    if self.body_bytes > DRAIN_CAP {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Read at most `k` bytes of the body (a dropped-request fault).
+    async fn read_upto(&mut self, k: u64) {
+        if let Some(mut body) = self.body.take() {
+            while self.body_bytes < k {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            self.body_bytes += data.len() as u64;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            self.body_bytes = self.body_bytes.min(k);
+        }
+    }
+
+    pub fn error(&self, e: &GraphError) -> Resp {
+        e.response(&self.request_id, self.header("client-request-id"))
+    }
+}
+
+/// Per-connection switch: once dead, the connection neither reads nor writes; `raw_out`
+/// is written by hand (a cut response) before the socket closes.
+#[derive(Default)]
+struct ConnCtl {
+    dead: AtomicBool,
+    raw_out: Mutex<Option<Vec<u8>>>,
+}
+
+struct FaultIo {
+    inner: TcpStream,
+    ctl: Arc<ConnCtl>,
+}
+
+fn aborted() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection dropped by a fault",
+    )
+}
+
+impl AsyncRead for FaultIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.ctl.dead.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(aborted()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for FaultIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.ctl.dead.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(aborted()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if self.ctl.dead.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(aborted()));
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Accept connections until `shutdown` flips.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    origin: Origin,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let shared = shared.clone();
+                tokio::spawn(connection(stream, shared, origin));
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+async fn connection(stream: TcpStream, shared: Arc<Shared>, origin: Origin) {
+    let _ = stream.set_nodelay(true);
+    // A second handle on the same socket, to write a cut response after hyper gives up.
+    let Ok(std_stream) = stream.into_std() else {
+        return;
+    };
+    let spare = std_stream.try_clone().ok();
+    let Ok(stream) = TcpStream::from_std(std_stream) else {
+        return;
+    };
+    let ctl = Arc::new(ConnCtl::default());
+    let io = TokioIo::new(FaultIo {
+        inner: stream,
+        ctl: ctl.clone(),
+    });
+    let svc_ctl = ctl.clone();
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        let ctl = svc_ctl.clone();
+        async move { handle(shared, origin, ctl, req).await }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service)
+        .await;
+    let raw = lock(&ctl.raw_out).take();
+    if let (Some(raw), Some(spare)) = (raw, spare) {
+        if let Ok(mut s) = TcpStream::from_std(spare) {
+            let _ = s.write_all(&raw).await;
+            let _ = s.shutdown().await;
+        }
+    }
+}
+
+fn serialize(resp: &Resp) -> Vec<u8> {
+    use hyper::body::Body as _;
+    let status = resp.status();
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Unknown")
+    )
+    .into_bytes();
+    for (k, v) in resp.headers() {
+        out.extend_from_slice(k.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let len = resp.body().size_hint().exact().unwrap_or(0);
+    out.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
+    out.extend_from_slice(
+        format!("date: {}\r\n\r\n", util::http_date(SystemTime::now())).as_bytes(),
+    );
+    out
+}
+
+async fn body_bytes(resp: Resp) -> (Resp, Bytes) {
+    let (parts, body) = resp.into_parts();
+    let data = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    (
+        hyper::Response::from_parts(parts, http_body_util::Full::new(data.clone())),
+        data,
+    )
+}
+
+fn finish_log(shared: &Shared, seq: u64, status: u16, body_bytes: u64, fault: Option<String>) {
+    let mut log = lock(&shared.log);
+    if let Ok(i) = log.binary_search_by_key(&seq, |r| r.seq) {
+        let r = &mut log[i];
+        r.status = status;
+        r.body_bytes = body_bytes;
+        r.fault = fault;
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    origin: Origin,
+    ctl: Arc<ConnCtl>,
+    req: Request<Incoming>,
+) -> Result<Resp, Dropped> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let admin = origin == Origin::Api && (path == "/_emulator" || path.starts_with("/_emulator/"));
+    let origin_label = match (origin, admin) {
+        (_, true) => "admin",
+        (Origin::Api, false) => "api",
+        (Origin::Monitor, false) => "monitor",
+    };
+    let seq = {
+        let mut log = lock(&shared.log);
+        let mut next = lock(&shared.next_seq);
+        let seq = *next;
+        *next += 1;
+        if log.len() >= LOG_CAP {
+            log.drain(..LOG_CAP / 10);
+        }
+        log.push(LoggedRequest {
+            seq,
+            at_ms: shared.started.elapsed().as_millis() as u64,
+            origin: origin_label.to_string(),
+            method: parts.method.to_string(),
+            path: path.clone(),
+            query: query.clone(),
+            status: 0,
+            authorization: parts.headers.contains_key(hyper::header::AUTHORIZATION),
+            body_bytes: 0,
+            fault: None,
+        });
+        seq
+    };
+    let mut ctx = Ctx {
+        shared: shared.clone(),
+        method: parts.method,
+        path,
+        query,
+        headers: parts.headers,
+        body: Some(body),
+        body_bytes: 0,
+        request_id: util::guid(),
+    };
+
+    let action = if admin {
+        None
+    } else {
+        faults::pick(
+            &mut lock(&shared.faults),
+            origin_label,
+            ctx.method.as_str(),
+            &ctx.path,
+        )
+    };
+    let fault = action.as_ref().map(faults::label);
+    let mut cut_after = None;
+    let result: HResult = match action {
+        Some(FaultAction::DropRequestAfter(k)) => {
+            ctx.read_upto(k).await;
+            ctl.dead.store(true, Ordering::SeqCst);
+            finish_log(&shared, seq, 0, ctx.body_bytes, fault);
+            return Err(Dropped);
+        }
+        Some(FaultAction::Status {
+            status,
+            retry_after,
+        }) => {
+            let (code, message) = util::code_for_status(status);
+            let mut e = GraphError::new(status, code, message);
+            if let Some(s) = retry_after {
+                e = e.header("Retry-After", s.to_string());
+            }
+            Err(Fail::Graph(e))
+        }
+        other => {
+            match other {
+                Some(FaultAction::DelayMs(ms)) => {
+                    tokio::time::sleep(Duration::from_millis(ms)).await
+                }
+                Some(FaultAction::DropResponseAfter(k)) => cut_after = Some(k),
+                _ => {}
+            }
+            if admin {
+                crate::admin::handle(&mut ctx).await
+            } else {
+                match origin {
+                    Origin::Api => crate::api::handle(&mut ctx).await,
+                    Origin::Monitor => crate::monitor::handle(&mut ctx).await,
+                }
+            }
+        }
+    };
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(Fail::Graph(e)) => ctx.error(&e),
+        Err(Fail::Drop) => {
+            ctl.dead.store(true, Ordering::SeqCst);
+            finish_log(&shared, seq, 0, ctx.body_bytes, fault);
+            return Err(Dropped);
+        }
+    };
+    if ctx.drain().await.is_err() {
+        ctl.dead.store(true, Ordering::SeqCst);
+        finish_log(&shared, seq, 0, ctx.body_bytes, fault);
+        return Err(Dropped);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+        resp.headers_mut().insert("request-id", v);
+    }
+    if let Some(c) = ctx.header("client-request-id") {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            resp.headers_mut().insert("client-request-id", v);
+        }
+    }
+    if let Some(k) = cut_after {
+        let (resp, body) = body_bytes(resp).await;
+        let mut raw = serialize(&resp);
+        raw.extend_from_slice(&body);
+        raw.truncate(usize::try_from(k).unwrap_or(usize::MAX));
+        *lock(&ctl.raw_out) = Some(raw);
+        ctl.dead.store(true, Ordering::SeqCst);
+        finish_log(&shared, seq, 0, ctx.body_bytes, fault);
+        return Err(Dropped);
+    }
+    finish_log(&shared, seq, resp.status().as_u16(), ctx.body_bytes, fault);
+    Ok(resp)
+}

@@ -1,0 +1,846 @@
+//! The drives and their items: an in-memory tree, optionally mirrored to a data directory.
+
+use crate::Profile;
+use crate::hash::{self, Hashes};
+use crate::util::{self, GraphError};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Identity {
+    pub id: String,
+    pub display_name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum OwnerKind {
+    User,
+    Group,
+    Site,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct DriveRec {
+    pub id: String,
+    pub drive_type: String,
+    pub name: String,
+    pub owner_kind: OwnerKind,
+    pub owner: Identity,
+    pub root_id: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum Kind {
+    Folder {
+        /// lower-cased name -> child id (names are case-insensitive, case-preserving)
+        children: BTreeMap<String, String>,
+    },
+    File {
+        #[serde(skip)]
+        content: Bytes,
+        size: u64,
+        mime: String,
+        hashes: Hashes,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ItemRec {
+    pub id: String,
+    pub drive_id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub created: String,
+    pub modified: String,
+    pub version: u64,
+    pub content_version: u64,
+    pub kind: Kind,
+}
+
+impl ItemRec {
+    pub fn is_folder(&self) -> bool {
+        matches!(self.kind, Kind::Folder { .. })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Conflict {
+    Fail,
+    Replace,
+    Rename,
+}
+
+impl Conflict {
+    pub fn parse(s: &str) -> Result<Conflict, GraphError> {
+        match s.to_ascii_lowercase().as_str() {
+            "fail" => Ok(Conflict::Fail),
+            "replace" => Ok(Conflict::Replace),
+            "rename" => Ok(Conflict::Rename),
+            _ => Err(GraphError::bad_request(format!(
+                "Invalid value for @microsoft.graph.conflictBehavior: '{s}'. Expected fail, replace or rename."
+            ))),
+        }
+    }
+}
+
+/// A copy of a subtree taken when a copy job starts.
+#[derive(Clone, Debug)]
+pub(crate) enum TreeSnap {
+    File { content: Bytes, mime: String },
+    Folder { children: Vec<(String, TreeSnap)> },
+}
+
+impl TreeSnap {
+    pub fn bytes(&self) -> u64 {
+        match self {
+            TreeSnap::File { content, .. } => content.len() as u64,
+            TreeSnap::Folder { children } => children.iter().map(|(_, c)| c.bytes()).sum(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    format: u32,
+    profile: Profile,
+    user: Identity,
+    drives: Vec<DriveRec>,
+    items: Vec<ItemRec>,
+    seq: u64,
+}
+
+pub(crate) struct Store {
+    pub profile: Profile,
+    pub user: Identity,
+    pub drives: Vec<DriveRec>,
+    pub items: HashMap<String, ItemRec>,
+    seq: u64,
+    data_dir: Option<PathBuf>,
+}
+
+const FORBIDDEN: &[char] = &['"', '*', ':', '<', '>', '?', '/', '\\', '|'];
+
+/// Names the service refuses: empty, `.`/`..`, control characters, `" * : < > ? / \ |`.
+pub(crate) fn validate_name(name: &str) -> Result<(), GraphError> {
+    if name.is_empty() {
+        return Err(GraphError::bad_request("The item name must not be empty."));
+    }
+    if name == "."
+        || name == ".."
+        || name
+            .chars()
+            .any(|c| FORBIDDEN.contains(&c) || c.is_control())
+    {
+        return Err(GraphError::bad_request(format!(
+            "The provided name contains invalid characters: '{name}'. A name may not contain \" * : < > ? / \\ |"
+        ))
+        .inner("invalidName"));
+    }
+    if name.chars().count() > 400 {
+        return Err(GraphError::bad_request("The item name is too long."));
+    }
+    Ok(())
+}
+
+fn renamed(name: &str, n: u32) -> String {
+    match name.rfind('.') {
+        Some(i) if i > 0 => format!("{} {}{}", &name[..i], n, &name[i..]),
+        _ => format!("{name} {n}"),
+    }
+}
+
+fn key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+fn now() -> String {
+    util::rfc3339(SystemTime::now())
+}
+
+impl Store {
+    /// Load from `data_dir` when it holds a store, otherwise seed fresh drives.
+    pub fn open(profile: Profile, data_dir: Option<PathBuf>) -> io::Result<Store> {
+        if let Some(dir) = &data_dir {
+            std::fs::create_dir_all(dir.join("content"))?;
+            let meta = dir.join("metadata.json");
+            if meta.exists() {
+                return Self::load(dir);
+            }
+        }
+        let store = Self::seed(profile, data_dir);
+        store.save_meta()?;
+        Ok(store)
+    }
+
+    fn load(dir: &Path) -> io::Result<Store> {
+        let text = std::fs::read(dir.join("metadata.json"))?;
+        let snap: Snapshot = serde_json::from_slice(&text)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let mut items = HashMap::new();
+        for mut it in snap.items {
+            if let Kind::File { content, size, .. } = &mut it.kind {
+                let data = std::fs::read(dir.join("content").join(&it.id))?;
+                if data.len() as u64 != *size {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("content of item {} has the wrong size", it.id),
+                    ));
+                }
+                *content = Bytes::from(data);
+            }
+            items.insert(it.id.clone(), it);
+        }
+        Ok(Store {
+            profile: snap.profile,
+            user: snap.user,
+            drives: snap.drives,
+            items,
+            seq: snap.seq,
+            data_dir: Some(dir.to_path_buf()),
+        })
+    }
+
+    fn seed(profile: Profile, data_dir: Option<PathBuf>) -> Store {
+        let personal = profile == Profile::Personal;
+        let user = Identity {
+            id: if personal {
+                util::random_hex(8)
+            } else {
+                util::guid()
+            },
+            display_name: "Emulated User".into(),
+        };
+        let mut store = Store {
+            profile,
+            user: user.clone(),
+            drives: Vec::new(),
+            items: HashMap::new(),
+            seq: 100,
+            data_dir,
+        };
+        let drive_id = |personal: bool| {
+            if personal {
+                util::random_hex(8)
+            } else {
+                format!("b!{}", util::random_token(48))
+            }
+        };
+        let specs = [
+            (
+                if personal {
+                    user.id.clone()
+                } else {
+                    drive_id(false)
+                },
+                if personal { "personal" } else { "business" },
+                "OneDrive",
+                OwnerKind::User,
+                user.clone(),
+            ),
+            (
+                drive_id(personal),
+                "documentLibrary",
+                "Documents",
+                OwnerKind::Group,
+                Identity {
+                    id: util::guid(),
+                    display_name: "Emulated Group".into(),
+                },
+            ),
+            (
+                drive_id(personal),
+                "documentLibrary",
+                "Documents",
+                OwnerKind::Site,
+                Identity {
+                    id: util::guid(),
+                    display_name: "Emulated Site".into(),
+                },
+            ),
+        ];
+        for (id, drive_type, name, owner_kind, owner) in specs {
+            let root_id = store.new_item_id(&id);
+            let t = now();
+            store.items.insert(
+                root_id.clone(),
+                ItemRec {
+                    id: root_id.clone(),
+                    drive_id: id.clone(),
+                    parent_id: None,
+                    name: "root".into(),
+                    created: t.clone(),
+                    modified: t,
+                    version: 1,
+                    content_version: 1,
+                    kind: Kind::Folder {
+                        children: BTreeMap::new(),
+                    },
+                },
+            );
+            store.drives.push(DriveRec {
+                id,
+                drive_type: drive_type.into(),
+                name: name.into(),
+                owner_kind,
+                owner,
+                root_id,
+            });
+        }
+        store
+    }
+
+    fn new_item_id(&mut self, drive_id: &str) -> String {
+        self.seq += 1;
+        match self.profile {
+            Profile::Personal => format!("{}!{}", drive_id.to_uppercase(), self.seq),
+            Profile::Business => format!("01{}", util::random_base32(32)),
+        }
+    }
+
+    // ----- persistence -----
+
+    pub fn save_meta(&self) -> io::Result<()> {
+        let Some(dir) = &self.data_dir else {
+            return Ok(());
+        };
+        let mut items: Vec<ItemRec> = self.items.values().cloned().collect();
+        items.sort_by(|a, b| a.id.cmp(&b.id));
+        let snap = Snapshot {
+            format: 1,
+            profile: self.profile,
+            user: self.user.clone(),
+            drives: self.drives.clone(),
+            items,
+            seq: self.seq,
+        };
+        let data = serde_json::to_vec_pretty(&snap).map_err(io::Error::other)?;
+        let tmp = dir.join("metadata.json.tmp");
+        std::fs::write(&tmp, data)?;
+        std::fs::rename(tmp, dir.join("metadata.json"))
+    }
+
+    fn save_content(&self, id: &str) -> io::Result<()> {
+        let (Some(dir), Some(item)) = (&self.data_dir, self.items.get(id)) else {
+            return Ok(());
+        };
+        if let Kind::File { content, .. } = &item.kind {
+            let tmp = dir.join("content").join(format!("{id}.tmp"));
+            std::fs::write(&tmp, content)?;
+            std::fs::rename(tmp, dir.join("content").join(id))?;
+        }
+        Ok(())
+    }
+
+    fn remove_content(&self, id: &str) {
+        if let Some(dir) = &self.data_dir {
+            let _ = std::fs::remove_file(dir.join("content").join(id));
+        }
+    }
+
+    fn persist(&self, written: &[String]) -> Result<(), GraphError> {
+        if self.data_dir.is_none() {
+            return Ok(());
+        }
+        let r = written
+            .iter()
+            .try_for_each(|id| self.save_content(id))
+            .and_then(|_| self.save_meta());
+        r.map_err(|e| GraphError::new(500, "generalException", format!("storage error: {e}")))
+    }
+
+    // ----- lookups -----
+
+    pub fn default_drive(&self) -> &DriveRec {
+        &self.drives[0]
+    }
+
+    pub fn drive(&self, id: &str) -> Option<&DriveRec> {
+        self.drives.iter().find(|d| d.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn drive_of_owner(&self, kind: OwnerKind, owner_id: &str) -> Option<&DriveRec> {
+        self.drives
+            .iter()
+            .find(|d| d.owner_kind == kind && d.owner.id.eq_ignore_ascii_case(owner_id))
+    }
+
+    pub fn get(&self, id: &str) -> Option<&ItemRec> {
+        self.items.get(id)
+    }
+
+    /// An item of `drive_id` by id (`root` names the drive's root).
+    pub fn item_in_drive(&self, drive_id: &str, id: &str) -> Result<&ItemRec, GraphError> {
+        let drive = self.drive(drive_id).ok_or_else(GraphError::not_found)?;
+        let id = if id.eq_ignore_ascii_case("root") {
+            drive.root_id.as_str()
+        } else {
+            id
+        };
+        match self.items.get(id) {
+            Some(it) if it.drive_id == drive.id => Ok(it),
+            _ => Err(GraphError::not_found()),
+        }
+    }
+
+    pub fn child(&self, folder_id: &str, name: &str) -> Option<&ItemRec> {
+        match &self.items.get(folder_id)?.kind {
+            Kind::Folder { children } => children.get(&key(name)).and_then(|id| self.items.get(id)),
+            Kind::File { .. } => None,
+        }
+    }
+
+    /// Walk `segs` from `base_id`; 404 when a segment is missing.
+    pub fn resolve(&self, base_id: &str, segs: &[String]) -> Result<String, GraphError> {
+        let mut cur = base_id.to_string();
+        for s in segs {
+            cur = self
+                .child(&cur, s)
+                .ok_or_else(GraphError::not_found)?
+                .id
+                .clone();
+        }
+        Ok(cur)
+    }
+
+    /// "/a/b" from the drive root ("" for the root itself).
+    pub fn path_of(&self, id: &str) -> String {
+        let mut parts = Vec::new();
+        let mut cur = self.items.get(id);
+        while let Some(it) = cur {
+            match &it.parent_id {
+                Some(p) => {
+                    parts.push(it.name.clone());
+                    cur = self.items.get(p);
+                }
+                None => break,
+            }
+        }
+        parts.reverse();
+        parts.iter().map(|p| format!("/{p}")).collect()
+    }
+
+    fn tree_size(&self, id: &str) -> u64 {
+        match self.items.get(id).map(|it| &it.kind) {
+            Some(Kind::File { size, .. }) => *size,
+            Some(Kind::Folder { children }) => children.values().map(|c| self.tree_size(c)).sum(),
+            None => 0,
+        }
+    }
+
+    /// The item by path below the root of `drive_id` ("/" or "" = root).
+    pub fn by_path(&self, drive_id: &str, path: &str) -> Option<&ItemRec> {
+        let drive = self.drive(drive_id)?;
+        let segs: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        let id = self.resolve(&drive.root_id, &segs).ok()?;
+        self.items.get(&id)
+    }
+
+    pub fn drive_json(&self, drive: &DriveRec) -> Value {
+        let used: u64 = self.tree_size(&drive.root_id);
+        let total: u64 = 1 << 40;
+        let owner_key = match drive.owner_kind {
+            OwnerKind::User => "user",
+            OwnerKind::Group => "group",
+            OwnerKind::Site => "site",
+        };
+        json!({
+            "id": drive.id,
+            "driveType": drive.drive_type,
+            "name": drive.name,
+            "owner": { owner_key: { "id": drive.owner.id, "displayName": drive.owner.display_name } },
+            "quota": { "total": total, "used": used, "remaining": total - used, "deleted": 0, "state": "normal" },
+        })
+    }
+
+    pub fn item_json(&self, id: &str, api_origin: &str) -> Option<Value> {
+        let it = self.items.get(id)?;
+        let drive = self.drive(&it.drive_id)?;
+        let user = json!({ "user": { "id": self.user.id, "displayName": self.user.display_name } });
+        let mut v = json!({
+            "id": it.id,
+            "name": it.name,
+            "size": self.tree_size(id),
+            "eTag": format!("\"{{{}}},{}\"", it.id, it.version),
+            "cTag": format!("\"c:{{{}}},{}\"", it.id, it.content_version),
+            "createdDateTime": it.created,
+            "lastModifiedDateTime": it.modified,
+            "webUrl": format!("{api_origin}/web/{}/items/{}", drive.id, util::encode_segment(&it.id)),
+            "createdBy": user.clone(),
+            "lastModifiedBy": user,
+            "fileSystemInfo": { "createdDateTime": it.created, "lastModifiedDateTime": it.modified },
+        });
+        let obj = v.as_object_mut().expect("object");
+        match &it.parent_id {
+            Some(pid) => {
+                let ppath = self.path_of(pid);
+                obj.insert(
+                    "parentReference".into(),
+                    json!({
+                        "driveId": drive.id,
+                        "driveType": drive.drive_type,
+                        "id": pid,
+                        "path": format!("/drives/{}/root:{}", drive.id, ppath),
+                    }),
+                );
+            }
+            None => {
+                obj.insert(
+                    "parentReference".into(),
+                    json!({ "driveId": drive.id, "driveType": drive.drive_type }),
+                );
+                obj.insert("root".into(), json!({}));
+            }
+        }
+        match &it.kind {
+            Kind::Folder { children } => {
+                obj.insert("folder".into(), json!({ "childCount": children.len() }));
+            }
+            Kind::File { mime, hashes, .. } => {
+                obj.insert(
+                    "file".into(),
+                    json!({
+                        "mimeType": mime,
+                        "hashes": {
+                            "quickXorHash": hashes.quick_xor,
+                            "sha1Hash": hashes.sha1,
+                            "sha256Hash": hashes.sha256,
+                        }
+                    }),
+                );
+            }
+        }
+        Some(v)
+    }
+
+    pub fn children_ids(&self, id: &str) -> Vec<String> {
+        match self.items.get(id).map(|it| &it.kind) {
+            Some(Kind::Folder { children }) => {
+                let mut v: Vec<&ItemRec> = children
+                    .values()
+                    .filter_map(|c| self.items.get(c))
+                    .collect();
+                v.sort_by(|a, b| a.name.cmp(&b.name));
+                v.into_iter().map(|it| it.id.clone()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn content(&self, id: &str) -> Option<Bytes> {
+        match &self.items.get(id)?.kind {
+            Kind::File { content, .. } => Some(content.clone()),
+            Kind::Folder { .. } => None,
+        }
+    }
+
+    pub fn snapshot(&self, id: &str) -> Option<TreeSnap> {
+        let it = self.items.get(id)?;
+        Some(match &it.kind {
+            Kind::File { content, mime, .. } => TreeSnap::File {
+                content: content.clone(),
+                mime: mime.clone(),
+            },
+            Kind::Folder { .. } => TreeSnap::Folder {
+                children: self
+                    .children_ids(id)
+                    .iter()
+                    .filter_map(|c| {
+                        let name = self.items.get(c)?.name.clone();
+                        Some((name, self.snapshot(c)?))
+                    })
+                    .collect(),
+            },
+        })
+    }
+
+    /// The name a new item would get under `parent` given the conflict behaviour,
+    /// or the error the service answers at once. `Ok((name, Some(existing)))` for replace.
+    pub fn plan_name(
+        &self,
+        parent: &str,
+        name: &str,
+        conflict: Conflict,
+    ) -> Result<(String, Option<String>), GraphError> {
+        validate_name(name)?;
+        match self.child(parent, name) {
+            None => Ok((name.to_string(), None)),
+            Some(existing) => match conflict {
+                Conflict::Fail => Err(GraphError::name_exists(name)),
+                Conflict::Replace => Ok((existing.name.clone(), Some(existing.id.clone()))),
+                Conflict::Rename => {
+                    let mut n = 1;
+                    loop {
+                        let cand = renamed(name, n);
+                        if self.child(parent, &cand).is_none() {
+                            return Ok((cand, None));
+                        }
+                        n += 1;
+                    }
+                }
+            },
+        }
+    }
+
+    // ----- mutations -----
+
+    fn require_folder(&self, id: &str) -> Result<(), GraphError> {
+        match self.items.get(id) {
+            Some(it) if it.is_folder() => Ok(()),
+            Some(_) => Err(GraphError::bad_request("The parent item is not a folder.")),
+            None => Err(GraphError::not_found()),
+        }
+    }
+
+    fn touch(&mut self, id: &str) {
+        let t = now();
+        if let Some(it) = self.items.get_mut(id) {
+            it.version += 1;
+            it.modified = t;
+        }
+    }
+
+    fn insert_new(&mut self, parent: &str, name: &str, kind: Kind) -> String {
+        let drive_id = self.items[parent].drive_id.clone();
+        let id = self.new_item_id(&drive_id);
+        let t = now();
+        self.items.insert(
+            id.clone(),
+            ItemRec {
+                id: id.clone(),
+                drive_id,
+                parent_id: Some(parent.to_string()),
+                name: name.to_string(),
+                created: t.clone(),
+                modified: t,
+                version: 1,
+                content_version: 1,
+                kind,
+            },
+        );
+        if let Some(Kind::Folder { children }) = self.items.get_mut(parent).map(|p| &mut p.kind) {
+            children.insert(key(name), id.clone());
+        }
+        self.touch(parent);
+        id
+    }
+
+    fn file_kind(content: Bytes, mime: &str) -> Kind {
+        Kind::File {
+            size: content.len() as u64,
+            hashes: hash::compute(&content),
+            mime: mime.to_string(),
+            content,
+        }
+    }
+
+    fn remove_tree(&mut self, id: &str, removed: &mut Vec<String>) {
+        if let Some(it) = self.items.remove(id) {
+            if let Kind::Folder { children } = it.kind {
+                for c in children.values() {
+                    self.remove_tree(c, removed);
+                }
+            }
+            removed.push(id.to_string());
+        }
+    }
+
+    fn unlink_and_remove(&mut self, id: &str) -> Vec<String> {
+        let parent = self.items.get(id).and_then(|it| it.parent_id.clone());
+        let name = self.items.get(id).map(|it| key(&it.name));
+        if let (Some(p), Some(n)) = (&parent, name) {
+            if let Some(Kind::Folder { children }) = self.items.get_mut(p).map(|it| &mut it.kind) {
+                children.remove(&n);
+            }
+            self.touch(p);
+        }
+        let mut removed = Vec::new();
+        self.remove_tree(id, &mut removed);
+        removed
+    }
+
+    pub fn delete(&mut self, id: &str) -> Result<(), GraphError> {
+        let it = self.items.get(id).ok_or_else(GraphError::not_found)?;
+        if it.parent_id.is_none() {
+            return Err(GraphError::new(
+                403,
+                "accessDenied",
+                "The root folder of a drive cannot be deleted.",
+            ));
+        }
+        let removed = self.unlink_and_remove(id);
+        for r in &removed {
+            self.remove_content(r);
+        }
+        self.persist(&[])
+    }
+
+    /// Create a folder; returns (id, created). With `Replace` an existing folder is replaced by a new, empty one.
+    pub fn create_folder(
+        &mut self,
+        parent: &str,
+        name: &str,
+        conflict: Conflict,
+    ) -> Result<String, GraphError> {
+        self.require_folder(parent)?;
+        let (name, existing) = self.plan_name(parent, name, conflict)?;
+        if let Some(e) = existing {
+            for r in self.unlink_and_remove(&e) {
+                self.remove_content(&r);
+            }
+        }
+        let id = self.insert_new(
+            parent,
+            &name,
+            Kind::Folder {
+                children: BTreeMap::new(),
+            },
+        );
+        self.persist(&[])?;
+        Ok(id)
+    }
+
+    /// Walk `segs` from `base`, creating missing folders (as the service does for path uploads).
+    pub fn ensure_folders(&mut self, base: &str, segs: &[String]) -> Result<String, GraphError> {
+        let mut cur = base.to_string();
+        let mut created = false;
+        for s in segs {
+            match self.child(&cur, s) {
+                Some(it) if it.is_folder() => cur = it.id.clone(),
+                Some(_) => return Err(GraphError::name_exists(s)),
+                None => {
+                    validate_name(s)?;
+                    cur = self.insert_new(
+                        &cur,
+                        s,
+                        Kind::Folder {
+                            children: BTreeMap::new(),
+                        },
+                    );
+                    created = true;
+                }
+            }
+        }
+        if created {
+            self.persist(&[])?;
+        }
+        Ok(cur)
+    }
+
+    /// Upload a file into `parent`: (id, 201 created | 200 replaced).
+    pub fn put_file(
+        &mut self,
+        parent: &str,
+        name: &str,
+        content: Bytes,
+        conflict: Conflict,
+    ) -> Result<(String, u16), GraphError> {
+        self.require_folder(parent)?;
+        let (name, existing) = self.plan_name(parent, name, conflict)?;
+        if let Some(e) = existing {
+            if self.items[&e].is_folder() {
+                return Err(GraphError::name_exists(&name));
+            }
+            self.replace_content(&e, content)?;
+            return Ok((e, 200));
+        }
+        let mime = util::mime_for(&name);
+        let id = self.insert_new(parent, &name, Self::file_kind(content, mime));
+        self.persist(std::slice::from_ref(&id))?;
+        Ok((id, 201))
+    }
+
+    pub fn replace_content(&mut self, id: &str, content: Bytes) -> Result<(), GraphError> {
+        let it = self.items.get_mut(id).ok_or_else(GraphError::not_found)?;
+        let Kind::File { mime, .. } = &it.kind else {
+            return Err(GraphError::bad_request(
+                "Content cannot be uploaded to a folder.",
+            ));
+        };
+        it.kind = Self::file_kind(content, &mime.clone());
+        it.content_version += 1;
+        self.touch(id);
+        self.persist(&[id.to_string()])
+    }
+
+    /// Write a snapshot under `parent` (end of a copy job). Returns the new item id.
+    pub fn materialize(
+        &mut self,
+        parent: &str,
+        name: &str,
+        snap: &TreeSnap,
+        conflict: Conflict,
+    ) -> Result<String, GraphError> {
+        self.require_folder(parent)?;
+        let (name, existing) = self.plan_name(parent, name, conflict)?;
+        if let Some(e) = existing {
+            for r in self.unlink_and_remove(&e) {
+                self.remove_content(&r);
+            }
+        }
+        let mut written = Vec::new();
+        let id = self.write_snap(parent, &name, snap, &mut written);
+        self.persist(&written)?;
+        Ok(id)
+    }
+
+    fn write_snap(
+        &mut self,
+        parent: &str,
+        name: &str,
+        snap: &TreeSnap,
+        written: &mut Vec<String>,
+    ) -> String {
+        match snap {
+            TreeSnap::File { content, mime } => {
+                let id = self.insert_new(parent, name, Self::file_kind(content.clone(), mime));
+                written.push(id.clone());
+                id
+            }
+            TreeSnap::Folder { children } => {
+                let id = self.insert_new(
+                    parent,
+                    name,
+                    Kind::Folder {
+                        children: BTreeMap::new(),
+                    },
+                );
+                for (n, c) in children {
+                    self.write_snap(&id, n, c, written);
+                }
+                id
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rename_scheme() {
+        assert_eq!(renamed("name.txt", 1), "name 1.txt");
+        assert_eq!(renamed("a.b.txt", 2), "a.b 2.txt");
+        assert_eq!(renamed("folder", 1), "folder 1");
+        assert_eq!(renamed(".hidden", 1), ".hidden 1");
+    }
+
+    #[test]
+    fn names() {
+        assert!(validate_name("ok name #%.txt").is_ok());
+        for bad in [
+            "", ".", "..", "a:b", "a*b", "a?b", "a<b", "a>b", "a|b", "a\\b", "a\"b", "a/b",
+        ] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The standalone binary: its announced lines, the documented example, clean stop on signals.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn spawn(args: &[&str]) -> (Child, Vec<String>, HashMap<String, String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onedrive-emulator"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn onedrive-emulator");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..6 {
+        let mut l = String::new();
+        assert!(
+            out.read_line(&mut l).unwrap() > 0,
+            "the emulator stopped early: {lines:?}"
+        );
+        lines.push(l.trim_end().to_string());
+    }
+    let kv = lines[1..]
+        .iter()
+        .map(|l| {
+            let (k, v) = l.split_once('=').expect("key=value");
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    (child, lines, kv)
+}
+
+fn signal_and_wait(child: &mut Child, sig: &str) -> std::process::ExitStatus {
+    let st = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the emulator did not stop on {sig}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn standalone_design_example_and_sigint() {
+    let (mut child, lines, kv) =
+        spawn(&["--port", "0", "--monitor-port", "0", "--token", "cli-token"]);
+    assert_eq!(lines[0], "onedrive-emulator listening");
+    let keys: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "base_url",
+            "monitor_origin",
+            "token",
+            "profile",
+            "default_drive_id"
+        ]
+    );
+    assert_eq!(kv["token"], "cli-token");
+    assert_eq!(kv["profile"], "personal");
+    let base = &kv["base_url"];
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/v1.0"),
+        "{base}"
+    );
+    assert!(kv["monitor_origin"].starts_with("http://127.0.0.1:"));
+    assert_ne!(kv["monitor_origin"], base.trim_end_matches("/v1.0"));
+    let auth = "Bearer cli-token";
+
+    let r = request(
+        "PUT",
+        &format!("{base}/me/drive/root:/FolderA/FileB.txt:/content"),
+        &[("Authorization", auth), ("Content-Type", "text/plain")],
+        b"The contents of the file goes here.",
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["size"], 35);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+
+    let body = json!({"parentReference": {"driveId": kv["default_drive_id"], "path": "/drive/root:/FolderA"}, "name": "FileB copy.txt"});
+    let r = request(
+        "POST",
+        &format!("{base}/me/drive/items/{id}/copy"),
+        &[
+            ("Authorization", auth),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 202);
+    let loc = r.header("location").unwrap().to_string();
+    assert!(loc.starts_with(&kv["monitor_origin"]));
+
+    let first = get(&loc);
+    assert!(
+        first.status == 202 || first.status == 303,
+        "{}",
+        first.status
+    );
+    let done = poll_job(&loc);
+    assert_eq!(done.status, 303);
+    let item = request(
+        "GET",
+        done.header("location").unwrap(),
+        &[("Authorization", auth)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(item.json()["name"], "FileB copy.txt");
+    assert_eq!(item.json()["size"], 35);
+
+    let leak = request("GET", &loc, &[("Authorization", auth)], b"").unwrap();
+    assert_eq!(leak.status, 401);
+
+    let status = signal_and_wait(&mut child, "-INT");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn standalone_flags_and_sigterm() {
+    let dir = temp_dir("cli");
+    let dir_s = dir.to_str().unwrap().to_string();
+    let fault = r#"{"times":{"next":1},"action":{"status":{"status":429,"retry_after":5}}}"#;
+    let (mut child, _, kv) = spawn(&[
+        "--profile",
+        "business",
+        "--token=T2",
+        "--data-dir",
+        &dir_s,
+        "--job-base-ms",
+        "0",
+        "--job-bytes-per-sec",
+        "1000000",
+        "--simple-upload-limit",
+        "8",
+        "--fault",
+        fault,
+    ]);
+    assert_eq!(kv["profile"], "business");
+    let base = &kv["base_url"];
+    let r = request(
+        "GET",
+        &format!("{base}/me/drive"),
+        &[("Authorization", "Bearer T2")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    let r = request(
+        "PUT",
+        &format!("{base}/me/drive/root:/x:/content"),
+        &[("Authorization", "Bearer T2")],
+        b"123456789",
+    )
+    .unwrap();
+    assert_eq!(r.status, 413);
+    let r = request(
+        "PUT",
+        &format!("{base}/me/drive/root:/x:/content"),
+        &[("Authorization", "Bearer T2")],
+        b"12345678",
+    )
+    .unwrap();
+    assert_eq!(r.status, 201);
+    let origin = base.trim_end_matches("/v1.0");
+    let job = request("GET", &format!("{origin}/_emulator/job"), &[], b"")
+        .unwrap()
+        .json();
+    assert_eq!(job["base_ms"], 0);
+    assert_eq!(job["bytes_per_sec"], 1_000_000);
+    assert!(signal_and_wait(&mut child, "-TERM").success());
+    assert!(dir.join("metadata.json").exists());
+    // the same data dir again: the file is still there
+    let (mut child, _, kv2) = spawn(&["--profile", "business", "--token=T2", "--data-dir", &dir_s]);
+    assert_eq!(kv2["default_drive_id"], kv["default_drive_id"]);
+    let r = request(
+        "GET",
+        &format!("{}/me/drive/root:/x", kv2["base_url"]),
+        &[("Authorization", "Bearer T2")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["size"], 8);
+    assert!(signal_and_wait(&mut child, "-INT").success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    for args in [
+        &["--bogus"][..],
+        &["--port"][..],
+        &["--profile", "enterprise"][..],
+        &["--fault", "{"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_onedrive-emulator"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_onedrive-emulator"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}

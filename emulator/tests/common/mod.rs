@@ -1,0 +1,347 @@
+//! Test helpers: a tiny blocking HTTP/1.1 client over std::net::TcpStream, and shortcuts.
+#![allow(dead_code)]
+
+use onedrive_emulator::{Config, Emulator, JobConfig, Profile};
+use serde_json::Value;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {} body is not JSON ({e}): {:?}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// The Graph error code, asserting the documented error shape.
+    pub fn error_code(&self) -> String {
+        let v = self.json();
+        let e = &v["error"];
+        assert!(e["code"].is_string(), "no error.code in {v}");
+        assert!(e["message"].is_string(), "no error.message in {v}");
+        let rid = e["innerError"]["request-id"]
+            .as_str()
+            .expect("innerError.request-id");
+        assert!(
+            e["innerError"]["date"].is_string(),
+            "no innerError.date in {v}"
+        );
+        assert_eq!(
+            Some(rid),
+            self.header("request-id"),
+            "request-id header = body"
+        );
+        e["code"].as_str().unwrap().to_string()
+    }
+}
+
+/// "http://host:port/path?q" -> ("host:port", "/path?q")
+pub fn split_url(url: &str) -> (String, String) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    match rest.find('/') {
+        Some(i) => (rest[..i].to_string(), rest[i..].to_string()),
+        None => (rest.to_string(), "/".to_string()),
+    }
+}
+
+fn write_request(
+    w: &mut impl Write,
+    method: &str,
+    host: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    close: bool,
+) -> io::Result<()> {
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    if close {
+        head.push_str("Connection: close\r\n");
+    }
+    head.push_str("\r\n");
+    w.write_all(head.as_bytes())?;
+    w.write_all(body)?;
+    w.flush()
+}
+
+pub fn read_response(r: &mut impl BufRead, method: &str) -> io::Result<Resp> {
+    let mut line = String::new();
+    if r.read_line(&mut line)? == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "connection closed before a response",
+        ));
+    }
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad status line {line:?}"),
+            )
+        })?;
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h)? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "eof in headers",
+            ));
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
+    let mut body = Vec::new();
+    if method == "HEAD" || status == 204 || status == 304 || status < 200 {
+        // no body
+    } else if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size)?;
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
+            if n == 0 {
+                let mut end = String::new();
+                r.read_line(&mut end)?;
+                break;
+            }
+            let mut chunk = vec![0; n];
+            r.read_exact(&mut chunk)?;
+            body.extend_from_slice(&chunk);
+            let mut crlf = [0; 2];
+            r.read_exact(&mut crlf)?;
+        }
+    } else if let Some(len) = get("content-length") {
+        let n: usize = len
+            .parse()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad length"))?;
+        body = vec![0; n];
+        r.read_exact(&mut body)?;
+    } else {
+        r.read_to_end(&mut body)?;
+    }
+    Ok(Resp {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// One request on a fresh connection.
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<Resp> {
+    let (host, target) = split_url(url);
+    let stream = TcpStream::connect(&host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut w = stream.try_clone()?;
+    write_request(&mut w, method, &host, &target, headers, body, true)?;
+    let mut r = BufReader::new(stream);
+    read_response(&mut r, method)
+}
+
+/// Send a request and return every byte the server sends until it closes (or an error).
+pub fn raw_exchange(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (Vec<u8>, Option<io::Error>) {
+    let (host, target) = split_url(url);
+    let stream = TcpStream::connect(&host).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut w = stream.try_clone().unwrap();
+    // The server may close while we are still writing: that is part of what is tested.
+    let _ = write_request(&mut w, method, &host, &target, headers, body, false);
+    let mut got = Vec::new();
+    let mut r = stream;
+    let mut buf = [0u8; 4096];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return (got, None),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => return (got, Some(e)),
+        }
+    }
+}
+
+/// A keep-alive connection.
+pub struct Conn {
+    host: String,
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Conn {
+    pub fn open(origin_or_url: &str) -> Conn {
+        let (host, _) = split_url(origin_or_url);
+        let s = TcpStream::connect(&host).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let writer = s.try_clone().unwrap();
+        Conn {
+            host,
+            reader: BufReader::new(s),
+            writer,
+        }
+    }
+    pub fn send(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> io::Result<Resp> {
+        write_request(
+            &mut self.writer,
+            method,
+            &self.host,
+            target,
+            headers,
+            body,
+            false,
+        )?;
+        read_response(&mut self.reader, method)
+    }
+}
+
+pub fn fast_jobs() -> JobConfig {
+    JobConfig {
+        base_ms: 50,
+        ..JobConfig::default()
+    }
+}
+
+pub fn start(profile: Profile) -> Emulator {
+    Emulator::start(Config {
+        profile,
+        job: fast_jobs(),
+        ..Config::default()
+    })
+    .expect("start emulator")
+}
+
+pub fn bearer(emu: &Emulator) -> String {
+    format!("Bearer {}", emu.token())
+}
+
+/// An authorized API call; `rel` is relative to base_url (starts with '/').
+pub fn api(emu: &Emulator, method: &str, rel: &str, body: &[u8]) -> Resp {
+    api_h(emu, method, rel, &[], body)
+}
+
+pub fn api_h(
+    emu: &Emulator,
+    method: &str,
+    rel: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let auth = bearer(emu);
+    let mut h: Vec<(&str, &str)> = vec![("Authorization", auth.as_str())];
+    h.extend_from_slice(headers);
+    if method == "POST"
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        h.push(("Content-Type", "application/json"));
+    }
+    request(method, &format!("{}{rel}", emu.base_url()), &h, body).expect("request")
+}
+
+pub fn put_file(emu: &Emulator, rel_path: &str, body: &[u8]) -> Value {
+    let r = api(
+        emu,
+        "PUT",
+        &format!("/me/drive/root:{rel_path}:/content"),
+        body,
+    );
+    assert!(
+        r.status == 201 || r.status == 200,
+        "PUT {rel_path}: {} {}",
+        r.status,
+        r.text()
+    );
+    r.json()
+}
+
+/// GET without Authorization (monitor origin).
+pub fn get(url: &str) -> Resp {
+    request("GET", url, &[], b"").expect("request")
+}
+
+/// Poll until `f` returns Some, failing after `secs` seconds.
+pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Poll a monitor URL until it stops answering 202 inProgress; returns the final response.
+pub fn poll_job(url: &str) -> Resp {
+    wait_for(60, "job to finish", || {
+        let r = get(url);
+        if r.status == 202 && r.json()["status"] == "inProgress" {
+            None
+        } else {
+            Some(r)
+        }
+    })
+}
+
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "onedrive-emulator-{tag}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
