@@ -12,41 +12,62 @@ use std::time::{Duration, Instant};
 
 use onedrive_emulator::{Config, Emulator, JobConfig};
 use onedrive_native::{
-    Client, ClientConfig, Conflict, Control, CopyOptions, Drive, ErrorKind, ItemRef, Job, UploadTarget, WaitOptions,
+    Client, ClientConfig, Conflict, Control, CopyOptions, Drive, ErrorKind, ItemRef, Job,
+    UploadTarget, WaitOptions,
 };
 
 fn bar(label: &str, done: u64, total: u64) {
     const WIDTH: u64 = 30;
-    let filled = if total == 0 { WIDTH } else { (done * WIDTH / total).min(WIDTH) };
+    let filled = (done * WIDTH)
+        .checked_div(total)
+        .unwrap_or(WIDTH)
+        .min(WIDTH);
     print!(
         "\r  {label:<10} [{}{}] {:>5.1}%",
         "#".repeat(filled as usize),
         ".".repeat((WIDTH - filled) as usize),
-        if total == 0 { 100.0 } else { done as f64 * 100.0 / total as f64 }
+        if total == 0 {
+            100.0
+        } else {
+            done as f64 * 100.0 / total as f64
+        }
     );
     let _ = std::io::stdout().flush();
 }
 
-fn follow(client: &Client, label: &str, job: &Job) -> onedrive_native::Result<onedrive_native::Item> {
+fn follow(
+    client: &Client,
+    label: &str,
+    job: &Job,
+) -> onedrive_native::Result<onedrive_native::Item> {
     println!("  monitor URL (saveable): {}", job.monitor_url());
     let mut progress = |done: u64, total: u64| {
         bar(label, done, total);
         true
     };
     let started = Instant::now();
-    let opts = WaitOptions { timeout: Some(Duration::from_secs(120)), ..WaitOptions::default() };
+    let opts = WaitOptions {
+        timeout: Some(Duration::from_secs(120)),
+        ..WaitOptions::default()
+    };
     let status = client.wait_job(job, &opts, &mut Control::new(None, Some(&mut progress)))?;
     println!("\n  done in {:.2} s", started.elapsed().as_secs_f64());
     Ok(status.item.expect("a completed job names its item"))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let real = std::env::var("ONEDRIVE_BASE_URL").ok().zip(std::env::var("ONEDRIVE_TOKEN").ok());
+    let real = std::env::var("ONEDRIVE_BASE_URL")
+        .ok()
+        .zip(std::env::var("ONEDRIVE_TOKEN").ok());
     // Jobs run at 8 MiB/s so their progress is visible.
     let emulator = match real {
         Some(_) => None,
         None => Some(Emulator::start(Config {
-            job: JobConfig { base_ms: 300, bytes_per_sec: 8 * 1024 * 1024, ..JobConfig::default() },
+            job: JobConfig {
+                base_ms: 300,
+                bytes_per_sec: 8 * 1024 * 1024,
+                ..JobConfig::default()
+            },
             ..Config::default()
         })?),
     };
@@ -55,19 +76,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (None, Some(e)) => (e.base_url(), e.token()),
         (None, None) => unreachable!(),
     };
-    println!("onedrive-native {} against {base_url}", env!("CARGO_PKG_VERSION"));
+    println!(
+        "onedrive-native {} against {base_url}",
+        env!("CARGO_PKG_VERSION")
+    );
     let client = Client::new(ClientConfig::new(base_url, token))?;
     let me = Drive::Me;
 
-    // 1. upload
-    println!("\n1. upload: a 3 MiB file into /demo");
-    let data: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    // 1. upload: above 4 MiB it goes through an upload session, in chunks
+    // (2.5 MiB here, to show the progress; 10 MiB by default).
+    client.set_upload_settings(onedrive_native::UploadSettings {
+        chunk_size: 8 * onedrive_native::CHUNK_UNIT,
+        ..client.upload_settings()
+    })?;
+    println!("\n1. upload: a 12 MiB file into /demo (an upload session, 2.5 MiB chunks)");
+    let data: Vec<u8> = (0..12 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let mut progress = |done: u64, total: u64| {
         bar("upload", done, total);
         true
     };
     let target = UploadTarget::new("/demo", Some("report.bin"))?;
-    let item = client.upload(&me, &target, &data, Conflict::Replace, &mut Control::new(None, Some(&mut progress)))?;
+    let item = client.upload(
+        &me,
+        &target,
+        &data,
+        Conflict::Replace,
+        &mut Control::new(None, Some(&mut progress)),
+    )?;
     println!(
         "\n  uploaded {} ({} bytes, id {}, quickXorHash {})",
         item.name().unwrap_or("?"),
@@ -77,16 +112,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 2. copy, followed by 3. poll_job / wait
-    println!("\n2. copy: /demo/report.bin to /demo/copies/report-copy.bin (server-side, asynchronous)");
-    client.upload(&me, &UploadTarget::new("/demo/copies/.keep", None)?, b"", Conflict::Replace, &mut Control::none())?;
-    let opts = CopyOptions { name: Some("report-copy.bin".into()), conflict: Conflict::Replace, ..CopyOptions::default() };
-    let job = client.copy(&me, &ItemRef::parse(item.id())?, &ItemRef::parse("/demo/copies")?, &opts, &mut Control::none())?;
+    println!(
+        "\n2. copy: /demo/report.bin to /demo/copies/report-copy.bin (server-side, asynchronous)"
+    );
+    client.upload(
+        &me,
+        &UploadTarget::new("/demo/copies/.keep", None)?,
+        b"",
+        Conflict::Replace,
+        &mut Control::none(),
+    )?;
+    let opts = CopyOptions {
+        name: Some("report-copy.bin".into()),
+        conflict: Conflict::Replace,
+        ..CopyOptions::default()
+    };
+    let job = client.copy(
+        &me,
+        &ItemRef::parse(item.id())?,
+        &ItemRef::parse("/demo/copies")?,
+        &opts,
+        &mut Control::none(),
+    )?;
     println!("3. poll_job: following the copy");
     let first = client.poll_job(&job, &mut Control::none())?;
     let percent = first.percent.map_or("?".to_owned(), |p| format!("{p:.0}"));
     println!("  first look: {:?}, {percent} %", first.state);
     let copy = follow(&client, "copy", &job)?;
-    println!("  copy is {} ({} bytes), same hash: {}", copy.id(), copy.size().unwrap_or(0), copy.quick_xor_hash() == item.quick_xor_hash());
+    println!(
+        "  copy is {} ({} bytes), same hash: {}",
+        copy.id(),
+        copy.size().unwrap_or(0),
+        copy.quick_xor_hash() == item.quick_xor_hash()
+    );
 
     // 4. url_upload
     println!("\n4. url_upload: the service fetches a file from a URL");
@@ -94,10 +152,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(e) => e.serve_static("photo.jpg", vec![0xAB; 2 * 1024 * 1024]),
         None => "https://example.com/photo.jpg".to_owned(),
     };
-    match client.url_upload(&me, &ItemRef::parse("/demo")?, "photo.jpg", &source, &mut Control::none()) {
+    match client.url_upload(
+        &me,
+        &ItemRef::parse("/demo")?,
+        "photo.jpg",
+        &source,
+        &mut Control::none(),
+    ) {
         Ok(job) => {
             let fetched = follow(&client, "url_upload", &job)?;
-            println!("  fetched {} ({} bytes)", fetched.name().unwrap_or("?"), fetched.size().unwrap_or(0));
+            println!(
+                "  fetched {} ({} bytes)",
+                fetched.name().unwrap_or("?"),
+                fetched.size().unwrap_or(0)
+            );
         }
         Err(e) if e.kind == ErrorKind::NotSupported => println!("  refused as expected: {e}"),
         Err(e) => return Err(e.into()),
@@ -106,7 +174,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A job outlives its client: rebuilt from the saved monitor URL.
     let saved = job.monitor_url().to_owned();
     let again = Job::from_monitor_url(&saved, Drive::Me)?;
-    println!("\nA job rebuilt from its saved monitor URL: {:?}", client.poll_job(&again, &mut Control::none())?.state);
+    println!(
+        "\nA job rebuilt from its saved monitor URL: {:?}",
+        client.poll_job(&again, &mut Control::none())?.state
+    );
     println!("\nAll four operations done.");
     Ok(())
 }

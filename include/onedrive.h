@@ -29,6 +29,14 @@
 // instead of Graph's `…/copy`.
 #define OD_COPY_LEGACY 1
 
+// `od_client_set_upload_options` flag: also compute SHA-1 and compare it
+// with the drive's `sha1Hash` (OneDrive Personal reports it).
+#define OD_HASH_SHA1 1
+
+// `od_client_set_upload_options` flag: also compute SHA-256 and compare it
+// with the drive's `sha256Hash` where reported.
+#define OD_HASH_SHA256 2
+
 // The result of every fallible function. The numbers are stable: new codes
 // are appended, none is ever renumbered or reused.
 enum od_status
@@ -89,6 +97,8 @@ enum od_status
   OD_ERR_INVALID_STATE = 24,
   // A bug in this library: a Rust panic caught at the boundary.
   OD_ERR_PANIC = 25,
+  // The uploaded file's size or hash differs from what was read.
+  OD_ERR_HASH_MISMATCH = 26,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -187,6 +197,10 @@ typedef struct od_item od_item;
 // once; free it once, when none does.
 typedef struct od_job od_job;
 
+// An upload session that can be saved and finished later, by another
+// client or another process. Opaque. One upload at a time per session.
+typedef struct od_session od_session;
+
 // Asked for a fresh token after the service answered 401. The callback
 // calls `od_client_set_token(client, …)` with the new token and returns 0;
 // any other return value means "no token", and the 401 stands. It runs on
@@ -199,6 +213,12 @@ typedef int (*od_token_fn)(void *userdata, const od_client *client);
 // with `OD_ERR_ABORTED_BY_CALLBACK`. Called on the thread that made the
 // call, never after the call returned.
 typedef int (*od_progress_fn)(void *userdata, uint64_t done, uint64_t total);
+
+// Reads the next bytes of an upload into `buf` (at most `len`). Returns
+// the number of bytes read (0 only at the end), or a negative number on
+// error (the upload stops with `OD_ERR_IO`). Called on the thread that
+// made the call, never after it returned.
+typedef int64_t (*od_read_fn)(void *userdata, uint8_t *buf, size_t len);
 
 #ifdef __cplusplus
 extern "C" {
@@ -582,6 +602,177 @@ od_status od_item_get(const od_client *client,
                       const char *drive,
                       const char *item,
                       od_item **out_item);
+
+// Sets how files are uploaded (for calls started afterwards; any thread):
+//
+// - `simple_limit`: bodies up to this many bytes go in one PUT, larger
+//   ones through an upload session (default 4 MiB, the most the service
+//   takes in one PUT).
+// - `chunk_size`: bytes per session request: a positive multiple of
+//   320 KiB (327680) below 60 MiB (default 10 MiB, 32 × 320 KiB); another
+//   value is `OD_ERR_INVALID_ARGUMENT`.
+//   Memory used by an upload stays about one chunk.
+// - `hash_flags`: 0, or `OD_HASH_SHA1` | `OD_HASH_SHA256`: digests to
+//   check besides quickXorHash, which is always checked when the drive
+//   reports it (every drive does).
+//
+// # Safety
+// `client` must be NULL or a live client.
+od_status od_client_set_upload_options(const od_client *client,
+                                       uint64_t simple_limit,
+                                       uint64_t chunk_size,
+                                       uint32_t hash_flags);
+
+// Uploads a local file: one PUT up to the simple-upload limit, an upload
+// session above it (streamed from disk: memory stays about one chunk;
+// resumed after dropped connections and 5xx; hashes checked at the end,
+// `OD_ERR_HASH_MISMATCH` when they differ). On failure the session is
+// deleted from the service.
+//
+// Arguments as for `od_upload`, with `path` (required; UTF-8) in place of
+// the buffer. Progress: `(bytes the service has, size)`, after each chunk.
+// `out_item` receives the item on `OD_OK` (free with `od_item_free`).
+//
+// Blocking. Any thread; many at once on one client.
+//
+// # Safety
+// Pointers must be NULL or valid as described.
+od_status od_upload_file(const od_client *client,
+                         const char *drive,
+                         const char *item,
+                         const char *name,
+                         const char *path,
+                         int32_t conflict,
+                         od_progress_fn progress,
+                         void *userdata,
+                         const od_cancel *cancel,
+                         od_item **out_item);
+
+// Uploads `size` bytes that `read` supplies (an app's own storage, a
+// stream): one PUT up to the simple-upload limit, an upload session above
+// it. The stream cannot go back, so the current chunk is kept in memory to
+// resume within it. A callback that fails (negative return), ends before
+// `size` bytes or goes on after them ends the call with `OD_ERR_IO`; the
+// session is deleted.
+//
+// `read` is required; `read_userdata` is passed to it untouched. The other
+// arguments as for `od_upload`.
+//
+// Blocking. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid as described; `read` must be safe to
+// call with `read_userdata` during the call.
+od_status od_upload_stream(const od_client *client,
+                           const char *drive,
+                           const char *item,
+                           const char *name,
+                           uint64_t size,
+                           od_read_fn read,
+                           void *read_userdata,
+                           int32_t conflict,
+                           od_progress_fn progress,
+                           void *userdata,
+                           const od_cancel *cancel,
+                           od_item **out_item);
+
+// Creates an upload session on the service for a file of `size` bytes
+// (above 0) going to (`drive`, `item`, `name`) as for `od_upload`. Nothing
+// is uploaded yet: save it with `od_session_to_json`, then send the bytes
+// with `od_session_upload_file` or `od_session_upload_stream`.
+//
+// `out_session` receives the session on `OD_OK`; free it with
+// `od_session_free` (that does not cancel it on the service: see
+// `od_session_cancel`). Blocking (one request). Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid as described.
+od_status od_session_create(const od_client *client,
+                            const char *drive,
+                            const char *item,
+                            const char *name,
+                            uint64_t size,
+                            int32_t conflict,
+                            od_session **out_session);
+
+// The session as JSON text, to save and give later to
+// `od_session_from_json`. It holds the upload URL, a credential for this
+// one upload: store it as you would a token. `out_json` receives a new
+// string on `OD_OK`; free it with `od_string_free`. Any thread.
+//
+// # Safety
+// `session` must be NULL or live; `out_json` NULL or writable.
+od_status od_session_to_json(const od_session *session, char **out_json);
+
+// Rebuilds a session saved with `od_session_to_json` (no request is
+// made). `out_session` receives it on `OD_OK`; free it with
+// `od_session_free`. Malformed text is `OD_ERR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `json` must be NULL or NUL-terminated; `out_session` NULL or writable.
+od_status od_session_from_json(const char *json, od_session **out_session);
+
+// Sends a local file through the session, from wherever the service
+// stands: the file is read from its start (what the service already has
+// is only hashed). The file must be the one the session was made for
+// (same size; a changed content ends in `OD_ERR_HASH_MISMATCH`). On
+// failure the session is left on the service: save it and try again
+// later, or `od_session_cancel` it. Arguments and results as for
+// `od_upload_file`.
+//
+// # Safety
+// Pointers must be NULL or valid as described.
+od_status od_session_upload_file(const od_client *client,
+                                 const od_session *session,
+                                 const char *path,
+                                 od_progress_fn progress,
+                                 void *userdata,
+                                 const od_cancel *cancel,
+                                 od_item **out_item);
+
+// As `od_session_upload_file`, with the bytes from a read callback that
+// starts at byte 0 of the file (see `od_upload_stream`); its size must be
+// the session's.
+//
+// # Safety
+// Pointers must be NULL or valid as described.
+od_status od_session_upload_stream(const od_client *client,
+                                   const od_session *session,
+                                   od_read_fn read,
+                                   void *read_userdata,
+                                   od_progress_fn progress,
+                                   void *userdata,
+                                   const od_cancel *cancel,
+                                   od_item **out_item);
+
+// Cancels the session on the service (`DELETE` of its upload URL); one
+// the service no longer knows counts as cancelled. The handle still needs
+// `od_session_free`. Blocking. Any thread.
+//
+// # Safety
+// Handles must be NULL or live.
+od_status od_session_cancel(const od_client *client, const od_session *session);
+
+// The file size the session was made for (0 when `session` is NULL).
+//
+// # Safety
+// `session` must be NULL or live.
+uint64_t od_session_size(const od_session *session);
+
+// Frees a session handle (the session stays on the service until it is
+// finished, cancelled or expires). NULL is ignored.
+//
+// # Safety
+// `session` must be NULL or a session from this library not yet freed,
+// used by no other thread.
+void od_session_free(od_session *session);
+
+// Frees a string this library handed out as owned (`od_session_to_json`).
+// NULL is ignored.
+//
+// # Safety
+// `s` must be NULL or such a string, not yet freed.
+void od_string_free(char *s);
 
 // A static, NUL-terminated description of a status, for any number
 // (unknown numbers get a generic text). Never NULL; never freed.

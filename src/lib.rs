@@ -19,6 +19,11 @@ pub use graph::client::{Client, ClientConfig, DEFAULT_BASE_URL, DEFAULT_SIMPLE_U
 pub use graph::control::{CancelToken, Control};
 pub use graph::copy::{CopyApi, CopyOptions};
 pub use graph::error::{Error, ErrorKind, Result};
+pub use graph::hash::{HashSet, QuickXor, quick_xor_hash};
 pub use graph::item::Item;
 pub use graph::job::{Job, JobState, JobStatus, WaitOptions};
+pub use graph::session::{
+    BytesSource, CHUNK_UNIT, DEFAULT_CHUNK_SIZE, FileSource, MAX_CHUNK_SIZE, ReaderSource,
+    UploadSession, UploadSettings, UploadSource,
+};
 pub use graph::upload::{Conflict, UploadTarget};

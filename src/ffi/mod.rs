@@ -13,6 +13,7 @@ pub mod client;
 pub mod item;
 pub mod job;
 pub mod ops;
+pub mod session;
 pub mod status;
 
 use std::ffi::c_char;

@@ -66,10 +66,12 @@ pub enum od_status {
     OD_ERR_INVALID_STATE = 24,
     /// A bug in this library: a Rust panic caught at the boundary.
     OD_ERR_PANIC = 25,
+    /// The uploaded file's size or hash differs from what was read.
+    OD_ERR_HASH_MISMATCH = 26,
 }
 
 impl od_status {
-    const ALL: [od_status; 26] = {
+    const ALL: [od_status; 27] = {
         use od_status::*;
         [
             OD_OK,
@@ -98,6 +100,7 @@ impl od_status {
             OD_ERR_BUFFER_TOO_SMALL,
             OD_ERR_INVALID_STATE,
             OD_ERR_PANIC,
+            OD_ERR_HASH_MISMATCH,
         ]
     };
 
@@ -142,6 +145,9 @@ impl od_status {
                 c"OD_ERR_INVALID_STATE: not valid in the object's present state"
             }
             OD_ERR_PANIC => c"OD_ERR_PANIC: an internal error (a bug in onedrive-native)",
+            OD_ERR_HASH_MISMATCH => {
+                c"OD_ERR_HASH_MISMATCH: the uploaded file differs from the source"
+            }
         }
     }
 }
@@ -170,6 +176,7 @@ impl From<ErrorKind> for od_status {
             ErrorKind::JobFailed => OD_ERR_JOB_FAILED,
             ErrorKind::JobCancelled => OD_ERR_JOB_CANCELLED,
             ErrorKind::Io => OD_ERR_IO,
+            ErrorKind::HashMismatch => OD_ERR_HASH_MISMATCH,
         }
     }
 }
@@ -332,7 +339,7 @@ mod tests {
     #[test]
     fn numbers_never_change() {
         // Appending is fine; renumbering breaks every binding in the field.
-        assert_eq!(od_status::ALL.len(), 26);
+        assert_eq!(od_status::ALL.len(), 27);
         for (i, s) in od_status::ALL.iter().enumerate() {
             assert_eq!(*s as i32, i as i32);
             assert_eq!(od_status::from_i32(i as i32), Some(*s));
@@ -341,6 +348,7 @@ mod tests {
         }
         assert_eq!(od_status::OD_ERR_PANIC as i32, 25);
         assert_eq!(od_status::from_i32(-1), None);
-        assert_eq!(od_status::from_i32(26), None);
+        assert_eq!(od_status::OD_ERR_HASH_MISMATCH as i32, 26);
+        assert_eq!(od_status::from_i32(27), None);
     }
 }

@@ -69,6 +69,31 @@ impl Drive {
     }
 }
 
+impl std::fmt::Display for Drive {
+    /// The prefix as written (ids not encoded): parses back to the same drive.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Drive::Me => write!(f, "/me/drive"),
+            Drive::Legacy => write!(f, "/drive"),
+            Drive::Id(d) => write!(f, "/drives/{d}"),
+            Drive::Group(g) => write!(f, "/groups/{g}/drive"),
+            Drive::Site(s) => write!(f, "/sites/{s}/drive"),
+            Drive::User(u) => write!(f, "/users/{u}/drive"),
+        }
+    }
+}
+
+impl std::fmt::Display for ItemRef {
+    /// The one-string form [`ItemRef::parse`] reads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ItemRef::Id(id) => write!(f, "{id}"),
+            ItemRef::Path(segs) => write!(f, "/{}", segs.join("/")),
+            ItemRef::IdPath(id, segs) => write!(f, "{id}:/{}", segs.join("/")),
+        }
+    }
+}
+
 /// An item: by id, by path from the root, or by a path below an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemRef {

@@ -7,6 +7,7 @@ use ureq::http::Uri;
 
 use super::error::{Error, Result};
 use super::http::{RetryPolicy, Settings, TokenProvider};
+use super::session::{UploadSettings, validate_chunk_size};
 
 /// Microsoft Graph's v1.0 endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
@@ -31,8 +32,8 @@ pub struct ClientConfig {
     /// Allow `http://` to hosts other than loopback. Off: plain HTTP is
     /// accepted only for 127.0.0.0/8, ::1 and localhost.
     pub allow_insecure_http: bool,
-    /// Bodies up to this size go in one PUT.
-    pub simple_upload_limit: u64,
+    /// Simple-upload threshold, chunk size, hashes to check.
+    pub upload: UploadSettings,
 }
 
 impl Default for ClientConfig {
@@ -46,7 +47,7 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(120),
             retry: RetryPolicy::default(),
             allow_insecure_http: false,
-            simple_upload_limit: DEFAULT_SIMPLE_UPLOAD_LIMIT,
+            upload: UploadSettings::default(),
         }
     }
 }
@@ -77,7 +78,7 @@ pub(crate) struct Inner {
     token: RwLock<String>,
     token_provider: RwLock<Option<TokenProvider>>,
     settings: RwLock<Settings>,
-    pub(crate) simple_upload_limit: u64,
+    upload: RwLock<UploadSettings>,
 }
 
 /// Scheme, host and port, lower-cased: what "the same origin" compares.
@@ -137,6 +138,7 @@ impl Client {
                 "the base URL may not carry a query or fragment",
             ));
         }
+        validate_chunk_size(config.upload.chunk_size)?;
         if config.retry.max_attempts == 0 {
             return Err(Error::invalid("retry attempts must be at least 1"));
         }
@@ -160,7 +162,7 @@ impl Client {
                 request_timeout: config.request_timeout,
                 retry: config.retry,
             }),
-            simple_upload_limit: config.simple_upload_limit,
+            upload: RwLock::new(config.upload),
         };
         inner.check_url(&inner.base_url)?;
         Ok(Client {
@@ -239,9 +241,31 @@ impl Client {
     pub fn retry_policy(&self) -> RetryPolicy {
         self.inner.settings().retry
     }
+
+    /// Sets the simple-upload threshold (bodies up to it go in one PUT;
+    /// the service takes at most 4 MiB that way), the chunk size of upload
+    /// sessions (a positive multiple of 320 KiB below 60 MiB) and the SHA
+    /// digests checked besides quickXorHash.
+    pub fn set_upload_settings(&self, settings: UploadSettings) -> Result<()> {
+        validate_chunk_size(settings.chunk_size)?;
+        *self
+            .inner
+            .upload
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = settings;
+        Ok(())
+    }
+
+    pub fn upload_settings(&self) -> UploadSettings {
+        self.inner.upload_settings()
+    }
 }
 
 impl Inner {
+    pub(crate) fn upload_settings(&self) -> UploadSettings {
+        *self.upload.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn settings(&self) -> Settings {
         self.settings
             .read()

@@ -52,6 +52,8 @@ pub enum ErrorKind {
     JobCancelled,
     /// A local read or write failed (a file, a caller's reader).
     Io,
+    /// The uploaded file's size or hash differs from what was read.
+    HashMismatch,
 }
 
 /// An error from the core, with the service's detail where there was any.

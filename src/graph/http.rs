@@ -293,7 +293,7 @@ fn has_graph_error(body: &[u8]) -> bool {
 }
 
 /// Exponential backoff with jitter: base·2^(n-1), capped, ±25 %.
-fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+pub(crate) fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     let exp = policy
         .base_backoff
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));

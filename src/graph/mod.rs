@@ -5,9 +5,11 @@ pub mod client;
 pub mod control;
 pub mod copy;
 pub mod error;
+pub mod hash;
 pub(crate) mod http;
 pub mod item;
 pub mod job;
+pub mod session;
 pub mod upload;
 
 pub use http::RetryPolicy;

@@ -6,6 +6,7 @@ use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
 use super::http::{Auth, Request, Retry};
 use super::item::Item;
+use super::session::BytesSource;
 
 /// What to do when the name is already taken (`@microsoft.graph.conflictBehavior`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -76,8 +77,9 @@ impl UploadTarget {
 }
 
 impl Client {
-    /// Uploads `data` to `target` in one PUT and returns the new or replaced
-    /// item. Progress is reported as bytes of the body sent.
+    /// Uploads `data` to `target` and returns the new or replaced item: in
+    /// one PUT up to the simple-upload threshold, through an upload session
+    /// above it. Progress is reported as bytes sent (per chunk for sessions).
     pub fn upload(
         &self,
         drive: &Drive,
@@ -86,16 +88,21 @@ impl Client {
         conflict: Conflict,
         ctl: &mut Control<'_>,
     ) -> Result<Item> {
-        let limit = self.inner.simple_upload_limit;
-        if data.len() as u64 > limit {
-            return Err(Error::new(
-                ErrorKind::TooLarge,
-                format!(
-                    "{} bytes is above the simple-upload limit of {limit} bytes",
-                    data.len()
-                ),
-            ));
+        if data.len() as u64 > self.inner.upload_settings().simple_limit {
+            return self.upload_from(drive, target, &mut BytesSource::new(data), conflict, ctl);
         }
+        self.simple_upload(drive, target, data, conflict, ctl)
+    }
+
+    /// One PUT of the whole body.
+    pub(crate) fn simple_upload(
+        &self,
+        drive: &Drive,
+        target: &UploadTarget,
+        data: &[u8],
+        conflict: Conflict,
+        ctl: &mut Control<'_>,
+    ) -> Result<Item> {
         let url = self.inner.api_url(&format!(
             "{}{}/content{}",
             drive.prefix(),

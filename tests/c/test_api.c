@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int passed, failed;
 
@@ -258,10 +259,12 @@ static void test_upload_and_items(void) {
     CHECK_STATUS(od_upload(c, NULL, "/", "cancelled.txt", CONTENT, n, 0, NULL, NULL, k, &dup), OD_ERR_CANCELLED);
     od_cancel_free(k);
 
-    /* above the simple-upload limit */
+    /* above the simple-upload limit: an upload session */
     size_t big = 4 * 1024 * 1024 + 1;
     uint8_t *buf = calloc(big, 1);
-    CHECK_STATUS(od_upload(c, NULL, "/", "big.bin", buf, big, 0, NULL, NULL, NULL, &dup), OD_ERR_TOO_LARGE);
+    CHECK_STATUS(od_upload(c, NULL, "/", "big.bin", buf, big, 0, NULL, NULL, NULL, &dup), OD_OK);
+    CHECK(od_item_size(dup) == (int64_t)big);
+    od_item_free(dup);
     free(buf);
 
     /* od_item_get */
@@ -482,6 +485,169 @@ static void test_not_found_job(void) {
     od_client_free(c);
 }
 
+/* --- large files: sessions -------------------------------------------- */
+
+#define UNIT (320u * 1024u)
+
+static char big_path[256];
+
+static void make_file(size_t n) {
+    snprintf(big_path, sizeof big_path, "/tmp/od-c-test-%ld.bin", (long)getpid());
+    FILE *f = fopen(big_path, "wb");
+    for (size_t i = 0; i < n; i++) fputc((int)((i * 31u) & 0xff), f);
+    fclose(f);
+}
+
+struct reader {
+    size_t pos, size;
+    size_t fail_at; /* 0 = never */
+};
+
+static int64_t read_bytes(void *userdata, uint8_t *buf, size_t len) {
+    struct reader *r = userdata;
+    if (r->fail_at && r->pos >= r->fail_at) return -5;
+    size_t n = r->size - r->pos < len ? r->size - r->pos : len;
+    for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)(((r->pos + i) * 31u) & 0xff);
+    r->pos += n;
+    return (int64_t)n;
+}
+
+struct cancel_at {
+    od_cancel *cancel;
+    uint64_t at;
+    int calls;
+};
+
+static int cancel_progress(void *userdata, uint64_t done, uint64_t total) {
+    struct cancel_at *c = userdata;
+    (void)total;
+    c->calls++;
+    if (done >= c->at) od_cancel_trigger(c->cancel); /* as another thread would */
+    return 0;
+}
+
+static void test_sessions(void) {
+    od_client *c = new_client();
+    size_t size = 5 * UNIT + 1234;
+    make_file(size);
+
+    CHECK_STATUS(od_client_set_upload_options(NULL, UNIT, UNIT, 0), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_upload_options(c, UNIT, UNIT + 1, 0), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_upload_options(c, UNIT, 0, 0), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_upload_options(c, UNIT, 60u * 1024u * 1024u, 0), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_upload_options(c, UNIT, UNIT, 4), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_upload_options(c, UNIT, UNIT, OD_HASH_SHA1 | OD_HASH_SHA256), OD_OK);
+
+    /* od_upload_file: bad inputs, then a session upload with progress */
+    od_item *it = NULL;
+    CHECK_STATUS(od_upload_file(NULL, NULL, "/", "f.bin", big_path, 0, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload_file(c, BAD_UTF8, "/", "f.bin", big_path, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload_file(c, NULL, NULL, "f.bin", big_path, 0, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload_file(c, NULL, BAD_UTF8, "f.bin", big_path, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload_file(c, NULL, "/", BAD_UTF8, big_path, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload_file(c, NULL, "/", "f*.bin", big_path, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_upload_file(c, NULL, "/", "f.bin", NULL, 0, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload_file(c, NULL, "/", "f.bin", BAD_UTF8, 0, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload_file(c, NULL, "/", "f.bin", "/nonexistent/file", 0, NULL, NULL, NULL, &it), OD_ERR_IO);
+    CHECK_STATUS(od_upload_file(c, NULL, "/", "f.bin", big_path, 5, NULL, NULL, NULL, &it), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_upload_file(c, NULL, "/", "f.bin", big_path, 0, NULL, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    struct progress_log p = {0, 0, 0, 0};
+    CHECK_STATUS(od_upload_file(c, NULL, "/big", "f.bin", big_path, OD_CONFLICT_FAIL, on_progress, &p, NULL, &it),
+                 OD_OK);
+    CHECK(od_item_size(it) == (int64_t)size);
+    CHECK(p.calls >= 6 && p.last_total == size); /* at the start and after each chunk but the last */
+    od_item_free(it);
+    it = NULL;
+
+    /* one cancel mid-upload: no session stays behind (checked by the Rust tests) */
+    struct cancel_at ca = {NULL, 2 * UNIT, 0};
+    CHECK_STATUS(od_cancel_new(&ca.cancel), OD_OK);
+    CHECK_STATUS(od_upload_file(c, NULL, "/big", "cancelled.bin", big_path, 0, cancel_progress, &ca, ca.cancel, &it),
+                 OD_ERR_CANCELLED);
+    CHECK(it == NULL && ca.calls >= 3);
+    od_cancel_free(ca.cancel);
+    od_item *gone = NULL;
+    CHECK_STATUS(od_item_get(c, NULL, "/big/cancelled.bin", &gone), OD_ERR_NOT_FOUND);
+
+    /* od_upload_stream: a read callback, one that fails, bad inputs */
+    struct reader r = {0, size, 0};
+    CHECK_STATUS(od_upload_stream(c, NULL, "/big", "s.bin", size, NULL, &r, 0, NULL, NULL, NULL, &it),
+                 OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload_stream(NULL, NULL, "/big", "s.bin", size, read_bytes, &r, 0, NULL, NULL, NULL, &it),
+                 OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload_stream(c, NULL, "/big", BAD_UTF8, size, read_bytes, &r, 0, NULL, NULL, NULL, &it),
+                 OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload_stream(c, NULL, "/big", "s.bin", size, read_bytes, &r, 0, NULL, NULL, NULL, NULL),
+                 OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload_stream(c, NULL, "/big", "s.bin", size, read_bytes, &r, 0, NULL, NULL, NULL, &it), OD_OK);
+    CHECK(od_item_size(it) == (int64_t)size);
+    od_item_free(it);
+    it = NULL;
+    struct reader failing = {0, size, 3 * UNIT};
+    CHECK_STATUS(od_upload_stream(c, NULL, "/big", "t.bin", size, read_bytes, &failing, 0, NULL, NULL, NULL, &it),
+                 OD_ERR_IO);
+
+    /* an explicit session: saved as JSON, finished from the saved text */
+    od_session *s = NULL;
+    CHECK_STATUS(od_session_create(NULL, NULL, "/big", "saved.bin", size, 0, &s), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_create(c, BAD_UTF8, "/big", "saved.bin", size, 0, &s), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_session_create(c, NULL, NULL, "saved.bin", size, 0, &s), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_create(c, NULL, "/big", "a|b", size, 0, &s), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_session_create(c, NULL, "/big", "saved.bin", 0, 0, &s), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_session_create(c, NULL, "/big", "saved.bin", size, 0, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_create(c, NULL, "/big", "saved.bin", size, OD_CONFLICT_FAIL, &s), OD_OK);
+    CHECK(od_session_size(s) == size && od_session_size(NULL) == 0);
+    char *json = NULL;
+    CHECK_STATUS(od_session_to_json(NULL, &json), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_to_json(s, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_to_json(s, &json), OD_OK);
+    CHECK(json != NULL && strstr(json, "uploadUrl") != NULL);
+    od_session_free(s);
+    od_session *back = NULL;
+    CHECK_STATUS(od_session_from_json(NULL, &back), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_from_json(BAD_UTF8, &back), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_session_from_json("{}", &back), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_session_from_json(json, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_from_json(json, &back), OD_OK);
+    od_string_free(json);
+    od_string_free(NULL);
+    CHECK_STATUS(od_session_upload_file(NULL, back, big_path, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_upload_file(c, NULL, big_path, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_upload_file(c, back, NULL, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_upload_file(c, back, BAD_UTF8, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_session_upload_file(c, back, big_path, NULL, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    struct progress_log sp = {0, 0, 0, 0};
+    CHECK_STATUS(od_session_upload_file(c, back, big_path, on_progress, &sp, NULL, &it), OD_OK);
+    CHECK(od_item_size(it) == (int64_t)size && sp.calls >= 1);
+    od_item_free(it);
+    it = NULL;
+    od_session_free(back);
+
+    /* a session fed by a stream, and one cancelled on the service */
+    CHECK_STATUS(od_session_create(c, NULL, "/big", "streamed.bin", size, 0, &s), OD_OK);
+    struct reader r2 = {0, size, 0};
+    CHECK_STATUS(od_session_upload_stream(NULL, s, read_bytes, &r2, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_upload_stream(c, NULL, read_bytes, &r2, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_upload_stream(c, s, NULL, &r2, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_upload_stream(c, s, read_bytes, &r2, NULL, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_upload_stream(c, s, read_bytes, &r2, NULL, NULL, NULL, &it), OD_OK);
+    od_item_free(it);
+    it = NULL;
+    od_session_free(s);
+    CHECK_STATUS(od_session_create(c, NULL, "/big", "dropped.bin", size, 0, &s), OD_OK);
+    CHECK_STATUS(od_session_cancel(NULL, s), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_cancel(c, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_session_cancel(c, s), OD_OK);
+    CHECK_STATUS(od_session_cancel(c, s), OD_OK); /* gone already: still OK */
+    CHECK_STATUS(od_session_upload_file(c, s, big_path, NULL, NULL, NULL, &it), OD_OK); /* a new session */
+    od_item_free(it);
+    od_session_free(s);
+    od_session_free(NULL);
+
+    remove(big_path);
+    od_client_free(c);
+}
+
 int main(void) {
     base_url = env("OD_TEST_BASE_URL");
     token = env("OD_TEST_TOKEN");
@@ -497,6 +663,7 @@ int main(void) {
     test_url_upload();
     test_token_callback();
     test_not_found_job();
+    test_sessions();
 
     printf("test_api: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
