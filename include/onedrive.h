@@ -20,6 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define OD_VERSION_MAJOR 0
+#define OD_VERSION_MINOR 1
+#define OD_VERSION_PATCH 0
+#define OD_VERSION_STRING "0.1.0"
+
+
 // Flags for `od_client_new`.
 // Allow plain `http://` to hosts other than loopback (tests, proxies).
 // Without it, plain HTTP is accepted only for 127.0.0.0/8, ::1, localhost.
@@ -502,7 +508,9 @@ od_status od_job_item(const od_job *job, od_item **out_item);
 // other thread.
 void od_job_free(od_job *job);
 
-// Uploads a buffer as a file, in one PUT, and gives back the item.
+// Uploads a buffer as a file and gives back the item: in one PUT up to the
+// simple-upload limit (4 MiB unless `od_client_set_upload_options` says
+// otherwise), through an upload session above it (see `od_upload_file`).
 //
 // - `client`: required.
 // - `drive`: a drive prefix (`/me/drive`, `/drives/ID`, `/groups/ID/drive`,
@@ -513,9 +521,9 @@ void od_job_free(od_job *job);
 //   replaced, an id replaced). Names the service forbids give
 //   `OD_ERR_INVALID_NAME` before any request.
 // - `data`, `len`: the content; `data` may be NULL only when `len` is 0.
-//   Above the simple-upload limit (4 MiB) `OD_ERR_TOO_LARGE`.
 // - `conflict`: an `od_conflict`.
-// - `progress`, `userdata`: optional (NULL); bytes sent of `len`.
+// - `progress`, `userdata`: optional (NULL); bytes sent of `len` (for a
+//   session: at the start, after each chunk, and `(len, len)` at the end).
 // - `cancel`: optional (NULL).
 // - `out_item`: receives the new item on `OD_OK`; the caller frees it with
 //   `od_item_free`.
@@ -549,7 +557,8 @@ od_status od_upload(const od_client *client,
 // - `out_job`: receives the job on `OD_OK`; the caller frees it with
 //   `od_job_free`.
 //
-// Blocking (one request). Any thread.
+// Blocking: one request, bounded by the request timeout (no cancel flag).
+// Any thread.
 //
 // # Safety
 // Pointers must be NULL or valid NUL-terminated strings / live handles.
@@ -574,8 +583,8 @@ od_status od_url_upload(const od_client *client,
 // - `flags`: 0, or `OD_COPY_LEGACY`.
 // - `out_job`: receives the job on `OD_OK`; free it with `od_job_free`.
 //
-// Blocking (one request; never repeated after the service may have acted
-// on it). Any thread.
+// Blocking: one request (never repeated after the service may have acted
+// on it), bounded by the request timeout; no cancel flag. Any thread.
 //
 // # Safety
 // Pointers must be NULL or valid NUL-terminated strings / live handles.
@@ -747,7 +756,9 @@ od_status od_session_upload_stream(const od_client *client,
 
 // Cancels the session on the service (`DELETE` of its upload URL); one
 // the service no longer knows counts as cancelled. The handle still needs
-// `od_session_free`. Blocking. Any thread.
+// `od_session_free`. Uploading through it afterwards starts a new session
+// for the same target (as after any session the service lost). Blocking.
+// Any thread.
 //
 // # Safety
 // Handles must be NULL or live.

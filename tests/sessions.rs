@@ -157,13 +157,16 @@ fn a_file_streamed_from_disk_in_default_chunks() {
         emu.content(&emu.default_drive_id(), "/big.bin").unwrap(),
         body
     );
-    // progress once at the start and after every chunk but the last
+    // progress at the start, after every chunk (the last one is the end)
     let per_chunk = onedrive_native::DEFAULT_CHUNK_SIZE;
-    assert_eq!(chunks.first(), Some(&(0, 100 * MIB as u64)));
+    let total = 100 * MIB as u64;
+    assert_eq!(chunks.first(), Some(&(0, total)));
+    assert_eq!(chunks.last(), Some(&(total, total)));
     assert!(
         chunks.windows(2).all(|w| w[1].0 - w[0].0 == per_chunk),
         "{chunks:?}"
     );
+    assert_eq!(chunks.len() as u64, total / per_chunk + 1);
     std::fs::remove_file(&f.0).unwrap();
 }
 

@@ -99,7 +99,9 @@ pub(crate) fn with_control<T>(
     f(&mut ctl)
 }
 
-/// Uploads a buffer as a file, in one PUT, and gives back the item.
+/// Uploads a buffer as a file and gives back the item: in one PUT up to the
+/// simple-upload limit (4 MiB unless `od_client_set_upload_options` says
+/// otherwise), through an upload session above it (see `od_upload_file`).
 ///
 /// - `client`: required.
 /// - `drive`: a drive prefix (`/me/drive`, `/drives/ID`, `/groups/ID/drive`,
@@ -110,9 +112,9 @@ pub(crate) fn with_control<T>(
 ///   replaced, an id replaced). Names the service forbids give
 ///   `OD_ERR_INVALID_NAME` before any request.
 /// - `data`, `len`: the content; `data` may be NULL only when `len` is 0.
-///   Above the simple-upload limit (4 MiB) `OD_ERR_TOO_LARGE`.
 /// - `conflict`: an `od_conflict`.
-/// - `progress`, `userdata`: optional (NULL); bytes sent of `len`.
+/// - `progress`, `userdata`: optional (NULL); bytes sent of `len` (for a
+///   session: at the start, after each chunk, and `(len, len)` at the end).
 /// - `cancel`: optional (NULL).
 /// - `out_item`: receives the new item on `OD_OK`; the caller frees it with
 ///   `od_item_free`.
@@ -173,7 +175,8 @@ pub unsafe extern "C" fn od_upload(
 /// - `out_job`: receives the job on `OD_OK`; the caller frees it with
 ///   `od_job_free`.
 ///
-/// Blocking (one request). Any thread.
+/// Blocking: one request, bounded by the request timeout (no cancel flag).
+/// Any thread.
 ///
 /// # Safety
 /// Pointers must be NULL or valid NUL-terminated strings / live handles.
@@ -222,8 +225,8 @@ pub unsafe extern "C" fn od_url_upload(
 /// - `flags`: 0, or `OD_COPY_LEGACY`.
 /// - `out_job`: receives the job on `OD_OK`; free it with `od_job_free`.
 ///
-/// Blocking (one request; never repeated after the service may have acted
-/// on it). Any thread.
+/// Blocking: one request (never repeated after the service may have acted
+/// on it), bounded by the request timeout; no cancel flag. Any thread.
 ///
 /// # Safety
 /// Pointers must be NULL or valid NUL-terminated strings / live handles.

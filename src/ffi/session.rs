@@ -454,7 +454,9 @@ pub unsafe extern "C" fn od_session_upload_stream(
 
 /// Cancels the session on the service (`DELETE` of its upload URL); one
 /// the service no longer knows counts as cancelled. The handle still needs
-/// `od_session_free`. Blocking. Any thread.
+/// `od_session_free`. Uploading through it afterwards starts a new session
+/// for the same target (as after any session the service lost). Blocking.
+/// Any thread.
 ///
 /// # Safety
 /// Handles must be NULL or live.
