@@ -13,12 +13,30 @@ CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude
 CXXFLAGS_STRICT := -std=c++17 -Wall -Wextra -Werror -pedantic -g -Iinclude
 C_BUILD := tests/c/build
 
-.PHONY: all build demo demo-c test test-rust test-c header-check lint deps clean
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR ?=
+
+.PHONY: all build release demo demo-c test test-rust test-c test-packaging test-python test-arm64 header-check lint deps \
+	install bench clean
 
 all: build
 
 build:
 	$(CARGO) build --workspace --all-targets
+
+release:
+	$(CARGO) build --release --lib
+
+# Header, static and shared library (versioned SONAME), pkg-config files
+# (onedrive-native, onedrive-native-static), CMake package config.
+install: release
+	packaging/install.sh target/release "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)" "$(DESTDIR)"
+
+# Benchmarks (not tests): figures into BENCHMARKS.md.
+bench:
+	python3 bench/run.py
 
 demo:
 	$(CARGO) run --quiet --example demo
@@ -31,7 +49,7 @@ demo-c: build | $(C_BUILD)
 deps:
 	@bash .ci/deps.sh
 
-test: deps build header-check test-rust test-c
+test: deps build header-check test-rust test-c test-packaging test-python
 	@echo "make test: all suites passed"
 
 # The committed header must equal the one build.rs just wrote.
@@ -55,6 +73,27 @@ test-c: build | $(C_BUILD)
 	tests/c/run.sh $(EMULATOR) $(C_BUILD)/test_api
 	gcc $(CFLAGS_STRICT) examples/quickstart.c $(LIB_A) $(NATIVE_LIBS) -o $(C_BUILD)/quickstart
 	tests/c/run.sh $(EMULATOR) $(C_BUILD)/quickstart
+
+# arm64: the static library and the C tests cross-built for
+# aarch64-unknown-linux-gnu, run under qemu against the native emulator.
+ARM64 := aarch64-unknown-linux-gnu
+test-arm64: build | $(C_BUILD)
+	@bash .ci/deps.sh arm64
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
+	  $(CARGO) build --lib --target $(ARM64)
+	aarch64-linux-gnu-gcc $(CFLAGS_STRICT) tests/c/test_api.c target/$(ARM64)/debug/libonedrive_native.a $(NATIVE_LIBS) \
+	  -o $(C_BUILD)/test_api-arm64
+	file $(C_BUILD)/test_api-arm64 | grep -q aarch64
+	VALGRIND=0 RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu" tests/c/run.sh $(EMULATOR) $(C_BUILD)/test_api-arm64
+
+# The Python binding: a venv, the package installed with the release
+# library bundled, pytest against the emulator.
+test-python: build release
+	ONEDRIVE_NATIVE_LIB=$(CURDIR)/target/release/libonedrive_native.so ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) \
+	  bindings/python/run_tests.sh -q
+
+test-packaging: build
+	tests/packaging/run.sh $(EMULATOR)
 
 lint:
 	$(CARGO) fmt --all -- --check

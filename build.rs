@@ -1,14 +1,44 @@
 //! Writes include/onedrive.h from the C ABI in src/ffi (cbindgen). The
 //! header is committed; `make test` fails when it differs from a fresh one.
+//! Also names the shared library's ABI (its SONAME) on Linux.
 
 use std::path::PathBuf;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("cargo sets {name}"))
+}
 
 fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let config =
+    let dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
+    let mut config =
         cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
+
+    // One source of truth for the version: Cargo.toml. The header carries
+    // it as macros; od_version() returns the same string.
+    let (major, minor, patch) = (
+        env("CARGO_PKG_VERSION_MAJOR"),
+        env("CARGO_PKG_VERSION_MINOR"),
+        env("CARGO_PKG_VERSION_PATCH"),
+    );
+    config.after_includes = Some(format!(
+        "\n#define OD_VERSION_MAJOR {major}\n#define OD_VERSION_MINOR {minor}\n\
+         #define OD_VERSION_PATCH {patch}\n#define OD_VERSION_STRING \"{}\"\n",
+        env("CARGO_PKG_VERSION")
+    ));
+
+    // The SONAME names the ABI: the major version, or 0.minor before 1.0
+    // (where a minor release may break it).
+    if env("CARGO_CFG_TARGET_OS") == "linux" {
+        let abi = if major == "0" {
+            format!("0.{minor}")
+        } else {
+            major
+        };
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libonedrive_native.so.{abi}");
+    }
+
     // Only src/ffi is read: nothing of the core leaks into the header.
     let bindings = match cbindgen::Builder::new()
         .with_src(dir.join("src/ffi/mod.rs"))

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine, or says what
 # is missing. Idempotent: does nothing when everything is there.
+#   .ci/deps.sh          what make test needs
+#   .ci/deps.sh arm64    the cross toolchain and qemu for make test-arm64
 set -euo pipefail
 need=()
+if [ "${1:-}" = arm64 ]; then
+  command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+  command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
+  command -v file >/dev/null || need+=(file)
+  rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
+fi
 command -v valgrind >/dev/null || need+=(valgrind)
 command -v gcc >/dev/null || need+=(gcc)
 command -v g++ >/dev/null || need+=(g++)
 command -v curl >/dev/null || need+=(curl)
+command -v cmake >/dev/null || need+=(cmake)
+command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v python3 >/dev/null || need+=(python3)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${need[@]}"
   else
     echo "make test needs: ${need[*]} (install them, e.g. apt-get install ${need[*]})" >&2
     exit 1

@@ -3,6 +3,7 @@
 # its address to a C test program through the environment, runs the program
 # (under valgrind when VALGRIND=1) and stops the emulator.
 #   tests/c/run.sh EMULATOR_BINARY TEST_BINARY
+# RUNNER, when set, is put in front of the test binary (e.g. qemu for arm64).
 set -euo pipefail
 emulator=$1
 test_bin=$2
@@ -32,7 +33,7 @@ export OD_TEST_SOURCE_URL
 if [ "${VALGRIND:-1}" = 1 ]; then
   valgrind --quiet --error-exitcode=99 --leak-check=full \
     --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
-    "$test_bin"
+    ${RUNNER:-} "$test_bin"
 else
-  "$test_bin"
+  ${RUNNER:-} "$test_bin"
 fi

@@ -64,6 +64,10 @@ static od_client *new_client(void) {
 static void test_static_functions(void) {
     const char *v = od_version();
     CHECK(v != NULL && strlen(v) >= 5 && strchr(v, '.') != NULL);
+    CHECK(strcmp(v, OD_VERSION_STRING) == 0);
+    char parts[64];
+    snprintf(parts, sizeof parts, "%d.%d.%d", OD_VERSION_MAJOR, OD_VERSION_MINOR, OD_VERSION_PATCH);
+    CHECK(strncmp(v, parts, strlen(parts)) == 0);
     for (int s = OD_OK; s <= OD_ERR_PANIC; s++) {
         const char *t = od_status_str(s);
         CHECK(t != NULL && strncmp(t, "OD_", 3) == 0);
