@@ -1,0 +1,300 @@
+"""The C ABI of onedrive-native, declared for ctypes.
+
+This module is the one place that knows the C signatures. Every function in
+``include/onedrive.h`` has an entry in :data:`FUNCTIONS` (restype and
+argtypes); ``tests/test_ffi_drift.py`` parses the header and fails when the
+two disagree, so a function added to the header must be added here.
+
+The library is loaded with :class:`ctypes.CDLL`, which releases the GIL for
+the duration of every foreign call: blocking transfers in several Python
+threads run at the same time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_bool,
+    c_char_p,
+    c_double,
+    c_int,
+    c_int32,
+    c_int64,
+    c_size_t,
+    c_uint8,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+#: Environment variable naming a shared library to load instead of the
+#: bundled one (and, at build time, a prebuilt library to bundle).
+LIB_ENV = "ONEDRIVE_NATIVE_LIB"
+
+
+def library_filename() -> str:
+    """The file name cargo gives the cdylib on this platform."""
+    if sys.platform == "win32":
+        return "onedrive_native.dll"
+    if sys.platform == "darwin":
+        return "libonedrive_native.dylib"
+    return "libonedrive_native.so"
+
+
+class LibraryNotFoundError(ImportError):
+    """Neither the bundled shared library nor ``$ONEDRIVE_NATIVE_LIB`` exists."""
+
+
+def find_library() -> str:
+    """Where the shared library is.
+
+    1. ``$ONEDRIVE_NATIVE_LIB``, when set, overrides everything (and must exist);
+    2. otherwise the library bundled inside this package;
+    3. otherwise :class:`LibraryNotFoundError`, naming both places.
+    """
+    bundled = Path(__file__).resolve().with_name(library_filename())
+    env = os.environ.get(LIB_ENV)
+    if env:
+        if Path(env).is_file():
+            return str(Path(env).resolve())
+        raise LibraryNotFoundError(
+            f"{LIB_ENV}={env!r} does not name a file "
+            f"(unset it to use the bundled library {bundled})"
+        )
+    if bundled.is_file():
+        return str(bundled)
+    raise LibraryNotFoundError(
+        f"the onedrive-native shared library was not found: no bundled library at "
+        f"{bundled}, and {LIB_ENV} is not set. Reinstall the package "
+        f"(`pip install ./bindings/python` builds it with cargo) or set {LIB_ENV} "
+        f"to the path of a built {library_filename()}."
+    )
+
+
+# --- opaque handle types -----------------------------------------------------
+
+
+class od_client(Structure):
+    """Opaque ``od_client``."""
+
+
+class od_job(Structure):
+    """Opaque ``od_job``."""
+
+
+class od_item(Structure):
+    """Opaque ``od_item``."""
+
+
+class od_cancel(Structure):
+    """Opaque ``od_cancel``."""
+
+
+class od_session(Structure):
+    """Opaque ``od_session``."""
+
+
+od_client_p = POINTER(od_client)
+od_job_p = POINTER(od_job)
+od_item_p = POINTER(od_item)
+od_cancel_p = POINTER(od_cancel)
+od_session_p = POINTER(od_session)
+
+# C enums are int32_t in the ABI.
+od_status = c_int32
+od_job_state = c_int32
+
+#: ``int (*od_progress_fn)(void *userdata, uint64_t done, uint64_t total)``
+PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
+#: ``int (*od_token_fn)(void *userdata, const od_client *client)``
+TOKEN_FN = CFUNCTYPE(c_int, c_void_p, od_client_p)
+#: ``int64_t (*od_read_fn)(void *userdata, uint8_t *buf, size_t len)``
+READ_FN = CFUNCTYPE(c_int64, c_void_p, POINTER(c_uint8), c_size_t)
+
+# --- constants (checked against the header by the drift test) ---------------
+
+OD_CLIENT_ALLOW_INSECURE_HTTP = 1
+OD_COPY_LEGACY = 1
+OD_HASH_SHA1 = 1
+OD_HASH_SHA256 = 2
+
+OD_ERROR_MESSAGE = 0
+OD_ERROR_CODE = 1
+OD_ERROR_INNER_CODE = 2
+OD_ERROR_REQUEST_ID = 3
+
+# --- every exported function: name -> (restype, argtypes) -------------------
+
+_Sig = Tuple[Any, List[Any]]
+
+FUNCTIONS: Dict[str, _Sig] = {
+    "od_version": (c_char_p, []),
+    # client
+    "od_client_new": (od_status, [c_char_p, c_char_p, c_uint32, POINTER(od_client_p)]),
+    "od_client_free": (None, [od_client_p]),
+    "od_client_set_token": (od_status, [od_client_p, c_char_p]),
+    "od_client_set_token_callback": (od_status, [od_client_p, TOKEN_FN, c_void_p]),
+    "od_client_set_timeouts": (od_status, [od_client_p, c_uint32, c_uint32]),
+    "od_client_set_retry": (od_status, [od_client_p, c_uint32, c_uint64]),
+    "od_client_set_user_agent": (od_status, [od_client_p, c_char_p]),
+    # cancel
+    "od_cancel_new": (od_status, [POINTER(od_cancel_p)]),
+    "od_cancel_trigger": (None, [od_cancel_p]),
+    "od_cancel_reset": (None, [od_cancel_p]),
+    "od_cancel_is_triggered": (c_bool, [od_cancel_p]),
+    "od_cancel_free": (None, [od_cancel_p]),
+    # item
+    "od_item_id": (c_char_p, [od_item_p]),
+    "od_item_name": (c_char_p, [od_item_p]),
+    "od_item_etag": (c_char_p, [od_item_p]),
+    "od_item_ctag": (c_char_p, [od_item_p]),
+    "od_item_drive_id": (c_char_p, [od_item_p]),
+    "od_item_parent_id": (c_char_p, [od_item_p]),
+    "od_item_quick_xor_hash": (c_char_p, [od_item_p]),
+    "od_item_json": (c_char_p, [od_item_p]),
+    "od_item_size": (c_int64, [od_item_p]),
+    "od_item_is_folder": (c_bool, [od_item_p]),
+    "od_item_free": (None, [od_item_p]),
+    # job
+    "od_job_from_monitor_url": (od_status, [c_char_p, c_char_p, POINTER(od_job_p)]),
+    "od_job_monitor_url": (c_char_p, [od_job_p]),
+    "od_job_last_state": (od_job_state, [od_job_p]),
+    "od_poll_job": (od_status, [od_client_p, od_job_p, POINTER(od_job_state), POINTER(c_double)]),
+    "od_wait_job": (
+        od_status,
+        [od_client_p, od_job_p, c_uint64, PROGRESS_FN, c_void_p, od_cancel_p, POINTER(od_item_p)],
+    ),
+    "od_job_item": (od_status, [od_job_p, POINTER(od_item_p)]),
+    "od_job_free": (None, [od_job_p]),
+    # operations
+    "od_upload": (
+        od_status,
+        [
+            od_client_p,  # client
+            c_char_p,  # drive
+            c_char_p,  # item
+            c_char_p,  # name
+            POINTER(c_uint8),  # data
+            c_size_t,  # len
+            c_int32,  # conflict
+            PROGRESS_FN,  # progress
+            c_void_p,  # userdata
+            od_cancel_p,  # cancel
+            POINTER(od_item_p),  # out_item
+        ],
+    ),
+    "od_url_upload": (
+        od_status,
+        [od_client_p, c_char_p, c_char_p, c_char_p, c_char_p, POINTER(od_job_p)],
+    ),
+    "od_copy": (
+        od_status,
+        [
+            od_client_p,  # client
+            c_char_p,  # drive
+            c_char_p,  # source
+            c_char_p,  # dest_parent
+            c_char_p,  # dest_drive_id
+            c_char_p,  # new_name
+            c_int32,  # conflict
+            c_uint32,  # flags
+            POINTER(od_job_p),  # out_job
+        ],
+    ),
+    "od_item_get": (od_status, [od_client_p, c_char_p, c_char_p, POINTER(od_item_p)]),
+    # large uploads and upload sessions
+    "od_client_set_upload_options": (od_status, [od_client_p, c_uint64, c_uint64, c_uint32]),
+    "od_upload_file": (
+        od_status,
+        [
+            od_client_p,  # client
+            c_char_p,  # drive
+            c_char_p,  # item
+            c_char_p,  # name
+            c_char_p,  # path
+            c_int32,  # conflict
+            PROGRESS_FN,  # progress
+            c_void_p,  # userdata
+            od_cancel_p,  # cancel
+            POINTER(od_item_p),  # out_item
+        ],
+    ),
+    "od_upload_stream": (
+        od_status,
+        [
+            od_client_p,  # client
+            c_char_p,  # drive
+            c_char_p,  # item
+            c_char_p,  # name
+            c_uint64,  # size
+            READ_FN,  # read
+            c_void_p,  # read_userdata
+            c_int32,  # conflict
+            PROGRESS_FN,  # progress
+            c_void_p,  # userdata
+            od_cancel_p,  # cancel
+            POINTER(od_item_p),  # out_item
+        ],
+    ),
+    "od_session_create": (
+        od_status,
+        [od_client_p, c_char_p, c_char_p, c_char_p, c_uint64, c_int32, POINTER(od_session_p)],
+    ),
+    # out_json is an owned string: read it through a c_char_p, free it with od_string_free
+    "od_session_to_json": (od_status, [od_session_p, POINTER(c_char_p)]),
+    "od_session_from_json": (od_status, [c_char_p, POINTER(od_session_p)]),
+    "od_session_upload_file": (
+        od_status,
+        [od_client_p, od_session_p, c_char_p, PROGRESS_FN, c_void_p, od_cancel_p, POINTER(od_item_p)],
+    ),
+    "od_session_upload_stream": (
+        od_status,
+        [od_client_p, od_session_p, READ_FN, c_void_p, PROGRESS_FN, c_void_p, od_cancel_p, POINTER(od_item_p)],
+    ),
+    "od_session_cancel": (od_status, [od_client_p, od_session_p]),
+    "od_session_size": (c_uint64, [od_session_p]),
+    "od_session_free": (None, [od_session_p]),
+    "od_string_free": (None, [c_char_p]),
+    # status and last error
+    "od_status_str": (c_char_p, [c_int32]),
+    "od_last_error_status": (od_status, []),
+    "od_last_error_http_status": (c_int32, []),
+    "od_last_error_retry_after_ms": (c_int64, []),
+    "od_last_error_string": (od_status, [c_int32, c_char_p, c_size_t, POINTER(c_size_t)]),
+    "od_last_error_clear": (None, []),
+}
+
+#: Functions in :data:`FUNCTIONS` that the loaded library does not export
+#: (an older library named by ``$ONEDRIVE_NATIVE_LIB``). Calling one raises
+#: AttributeError.
+MISSING: List[str] = []
+
+
+def _load() -> Tuple[ctypes.CDLL, str]:
+    path = find_library()
+    lib = ctypes.CDLL(path)  # CDLL, not PyDLL: the GIL is released during calls
+    for name, (restype, argtypes) in FUNCTIONS.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            MISSING.append(name)
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib, path
+
+
+lib, library_path = _load()
+
+
+def version() -> str:
+    """The native library's version (``od_version``)."""
+    v: Optional[bytes] = lib.od_version()
+    return (v or b"").decode()

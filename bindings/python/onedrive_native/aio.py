@@ -1,0 +1,244 @@
+"""asyncio variants: the blocking calls run in a thread executor, off the
+event loop. Cancelling the awaiting task raises the call's
+:class:`~onedrive_native.CancelToken`, so an upload or a wait stops promptly
+instead of running on in the background.
+
+Progress callbacks run on the executor's thread, not the loop's: use
+``loop.call_soon_threadsafe`` to touch loop objects from them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+from typing import Any, Callable, Optional, TypeVar, Union
+
+from .client import (
+    CancelToken,
+    Client,
+    Conflict,
+    Data,
+    Item,
+    Job,
+    JobState,
+    JobStatus,
+    Progress,
+    Stream,
+    UploadSession,
+)
+
+_T = TypeVar("_T")
+
+
+async def _run(
+    executor: Optional[concurrent.futures.Executor],
+    fn: Callable[..., _T],
+    *args: Any,
+    **kwargs: Any,
+) -> _T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
+
+
+async def _run_cancellable(
+    executor: Optional[concurrent.futures.Executor],
+    fn: Callable[..., _T],
+    *args: Any,
+    cancel: Optional[CancelToken] = None,
+    **kwargs: Any,
+) -> _T:
+    token = cancel if cancel is not None else CancelToken()
+    loop = asyncio.get_running_loop()
+    fut = loop.run_in_executor(executor, functools.partial(fn, *args, cancel=token, **kwargs))
+    try:
+        return await fut
+    except asyncio.CancelledError:
+        token.cancel()  # the native call returns soon; its result is dropped
+        raise
+
+
+class AsyncJob:
+    """:class:`~onedrive_native.Job` for asyncio."""
+
+    def __init__(self, job: Job, executor: Optional[concurrent.futures.Executor] = None) -> None:
+        self.job = job
+        self._executor = executor
+
+    @classmethod
+    def resume(
+        cls, client: Union["AsyncClient", Client], url: str, drive: Optional[str] = None
+    ) -> "AsyncJob":
+        """Rebuilds a job from a saved monitor URL (no request is made)."""
+        if isinstance(client, AsyncClient):
+            return cls(Job.resume(client.client, url, drive), client._executor)
+        return cls(Job.resume(client, url, drive))
+
+    @property
+    def monitor_url(self) -> str:
+        return self.job.monitor_url
+
+    @property
+    def state(self) -> JobState:
+        return self.job.state
+
+    async def poll(self) -> JobStatus:
+        return await _run(self._executor, self.job.poll)
+
+    async def wait(
+        self,
+        timeout: Optional[float] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        return await _run_cancellable(
+            self._executor, self.job.wait, timeout=timeout, progress=progress, cancel=cancel
+        )
+
+    def close(self) -> None:
+        self.job.close()
+
+    async def __aenter__(self) -> "AsyncJob":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClient:
+    """:class:`~onedrive_native.Client` for asyncio: the same arguments, plus
+    ``executor`` (``None``: the loop's default thread pool)."""
+
+    def __init__(
+        self,
+        token: Optional[str] = None,
+        base_url: Optional[str] = None,
+        allow_insecure_http: bool = False,
+        *,
+        executor: Optional[concurrent.futures.Executor] = None,
+        **kwargs: Any,
+    ) -> None:
+        self.client = Client(token, base_url, allow_insecure_http, **kwargs)
+        self._executor = executor
+
+    async def upload(
+        self,
+        parent: str,
+        name: Optional[str],
+        data_or_path: Data,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        drive: Optional[str] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        return await _run_cancellable(
+            self._executor,
+            self.client.upload,
+            parent,
+            name,
+            data_or_path,
+            conflict=conflict,
+            drive=drive,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    async def upload_stream(
+        self,
+        parent: str,
+        name: Optional[str],
+        stream: Stream,
+        size: int,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        drive: Optional[str] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """The stream is read on the executor's thread."""
+        return await _run_cancellable(
+            self._executor,
+            self.client.upload_stream,
+            parent,
+            name,
+            stream,
+            size,
+            conflict=conflict,
+            drive=drive,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    async def create_upload_session(
+        self,
+        parent: str,
+        name: Optional[str],
+        size: int,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        drive: Optional[str] = None,
+    ) -> UploadSession:
+        return await _run(
+            self._executor, self.client.create_upload_session, parent, name, size, conflict=conflict, drive=drive
+        )
+
+    async def resume_upload(
+        self,
+        session: UploadSession,
+        source: Any,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        return await _run_cancellable(
+            self._executor, self.client.resume_upload, session, source, progress=progress, cancel=cancel
+        )
+
+    async def cancel_upload_session(self, session: UploadSession) -> None:
+        await _run(self._executor, self.client.cancel_upload_session, session)
+
+    async def url_upload(
+        self, parent: str, name: str, source_url: str, drive: Optional[str] = None
+    ) -> AsyncJob:
+        job = await _run(self._executor, self.client.url_upload, parent, name, source_url, drive)
+        return AsyncJob(job, self._executor)
+
+    async def copy(
+        self,
+        source: str,
+        dest_parent: str,
+        name: Optional[str] = None,
+        dest_drive_id: Optional[str] = None,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        legacy: bool = False,
+        drive: Optional[str] = None,
+    ) -> AsyncJob:
+        job = await _run(
+            self._executor,
+            self.client.copy,
+            source,
+            dest_parent,
+            name=name,
+            dest_drive_id=dest_drive_id,
+            conflict=conflict,
+            legacy=legacy,
+            drive=drive,
+        )
+        return AsyncJob(job, self._executor)
+
+    async def item(self, path_or_id: str, drive: Optional[str] = None) -> Item:
+        return await _run(self._executor, self.client.item, path_or_id, drive)
+
+    def close(self) -> None:
+        """Frees the client (deferred until calls in flight return)."""
+        self.client.close()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self.client.closed
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()

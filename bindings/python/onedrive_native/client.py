@@ -1,0 +1,869 @@
+"""The blocking API: Client, Job, CancelToken, Item."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import enum
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, Dict, Iterator, Optional, Tuple, Union
+
+from . import _ffi
+from ._handle import Handle
+from .errors import (
+    InvalidArgumentError,
+    OneDriveError,
+    Status,
+    last_error,
+    local_error,
+)
+
+lib = _ffi.lib
+
+#: A progress callback: ``progress(done, total)``. For transfers, bytes;
+#: for jobs, percent × 100 of 10000. Return ``False`` to stop the call
+#: (:class:`~onedrive_native.AbortedByCallbackError`); raise to stop it with
+#: your exception. Called on the thread that made the call.
+Progress = Callable[[int, int], Optional[bool]]
+
+#: What :meth:`Client.upload` takes: the bytes themselves (any contiguous
+#: buffer), the path of a local file (``str`` or ``os.PathLike``), or a
+#: binary file object open for reading (sent from its current position).
+Data = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", BinaryIO]
+
+#: A readable binary stream for :meth:`Client.upload_stream`: anything with
+#: ``readinto(buffer)`` or ``read(n)``.
+Stream = Any
+
+#: The library's defaults for :meth:`Client.set_upload_options`.
+DEFAULT_SIMPLE_LIMIT = 4 * 1024 * 1024
+DEFAULT_CHUNK_SIZE = 10158080  # 10 MiB rounded down to a multiple of 320 KiB
+CHUNK_UNIT = 327680  #: chunk sizes are multiples of 320 KiB
+
+
+class Hash(enum.IntFlag):
+    """Digests to check after an upload, besides quickXorHash (always checked)."""
+
+    NONE = 0
+    SHA1 = _ffi.OD_HASH_SHA1
+    SHA256 = _ffi.OD_HASH_SHA256
+
+
+class Conflict(enum.IntEnum):
+    """``od_conflict``: what to do when the name is taken. Strings work too:
+    ``conflict="rename"``."""
+
+    DEFAULT = 0  #: send nothing: the service decides (uploads replace, copies fail)
+    FAIL = 1  #: refuse with ConflictError
+    REPLACE = 2  #: replace the existing file
+    RENAME = 3  #: keep both; the new one gets a free name
+
+    @classmethod
+    def _missing_(cls, value: object) -> Optional["Conflict"]:
+        if isinstance(value, str):
+            try:
+                return cls[value.upper()]
+            except KeyError:
+                return None
+        return None
+
+
+def _conflict(value: Union[Conflict, str, int]) -> Conflict:
+    return Conflict(value)  # type: ignore[arg-type]  # _missing_ takes the strings
+
+
+class JobState(enum.IntEnum):
+    """``od_job_state``: where a job stands."""
+
+    NOT_STARTED = 0
+    RUNNING = 1
+    COMPLETED = 2
+    FAILED = 3
+    CANCELLED = 4
+    UNKNOWN = 5  #: a status word the library does not know: treat as running
+
+    @classmethod
+    def _missing_(cls, value: object) -> "JobState":
+        return cls.UNKNOWN
+
+    @property
+    def is_final(self) -> bool:
+        return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A driveItem (file or folder) as the service returned it. ``raw`` is
+    the whole JSON object; the other fields are read from it by the library."""
+
+    id: str
+    name: Optional[str]
+    size: Optional[int]
+    etag: Optional[str]
+    ctag: Optional[str]
+    drive_id: Optional[str]
+    parent_id: Optional[str]
+    quick_xor_hash: Optional[str]
+    is_folder: bool
+    raw: Dict[str, Any] = field(repr=False, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What one :meth:`Job.poll` saw."""
+
+    state: JobState
+    #: 0–100, or ``None`` when the service gave no percentage
+    percent: Optional[float]
+    #: the new item, once the job completed
+    item: Optional[Item] = None
+    #: the service's error, when the job failed or was cancelled
+    error: Optional[OneDriveError] = None
+
+    @property
+    def done(self) -> bool:
+        return self.state.is_final
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _s(value: Optional[str], what: str) -> Optional[bytes]:
+    """A str argument for C: UTF-8, NUL-terminated; ``None`` is NULL."""
+    if value is None:
+        return None
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if "\0" in value:
+        raise local_error(InvalidArgumentError, f"`{what}` contains a NUL character")
+    # Lone surrogates pass through as invalid UTF-8, which the library refuses
+    # with InvalidUtf8Error rather than this binding guessing.
+    return value.encode("utf-8", "surrogatepass")
+
+
+def _text(b: Optional[bytes]) -> Optional[str]:
+    return None if b is None else b.decode("utf-8", "replace")
+
+
+def _take_item(ptr: Any) -> Item:
+    """Copies a native item into an :class:`Item` and frees it."""
+    try:
+        size = lib.od_item_size(ptr)
+        raw_json = lib.od_item_json(ptr)
+        return Item(
+            id=_text(lib.od_item_id(ptr)) or "",
+            name=_text(lib.od_item_name(ptr)),
+            size=None if size < 0 else size,
+            etag=_text(lib.od_item_etag(ptr)),
+            ctag=_text(lib.od_item_ctag(ptr)),
+            drive_id=_text(lib.od_item_drive_id(ptr)),
+            parent_id=_text(lib.od_item_parent_id(ptr)),
+            quick_xor_hash=_text(lib.od_item_quick_xor_hash(ptr)),
+            is_folder=bool(lib.od_item_is_folder(ptr)),
+            raw=json.loads(raw_json) if raw_json else {},
+        )
+    finally:
+        lib.od_item_free(ptr)
+
+
+def _buffer(data: Union[bytes, bytearray, memoryview]) -> Tuple[Any, int, Any]:
+    """(pointer, length, keep-alive) for a bytes-like object, without a copy
+    where ctypes allows it."""
+    if isinstance(data, bytes):
+        if not data:
+            return None, 0, None
+        p = ctypes.cast(ctypes.c_char_p(data), ctypes.POINTER(ctypes.c_uint8))
+        return p, len(data), (data, p)
+    mv = memoryview(data)
+    if not mv.c_contiguous:
+        mv = memoryview(mv.tobytes())
+    if mv.format != "B" or mv.ndim != 1:
+        mv = mv.cast("B")
+    n = mv.nbytes
+    if n == 0:
+        return None, 0, None
+    arr_t = ctypes.c_uint8 * n
+    arr = arr_t.from_buffer_copy(mv) if mv.readonly else arr_t.from_buffer(mv)
+    return ctypes.cast(arr, ctypes.POINTER(ctypes.c_uint8)), n, (arr, mv)
+
+
+class _Callback:
+    """A Python progress callback as a C function pointer. An exception
+    raised by the callback is kept, the call is stopped (non-zero), and the
+    exception is raised again from the call."""
+
+    def __init__(self, fn: Optional[Progress]) -> None:
+        self.fn = fn
+        self.exc: Optional[BaseException] = None
+        self.c = _ffi.PROGRESS_FN(self._call) if fn is not None else _ffi.PROGRESS_FN()
+
+    def _call(self, _userdata: Any, done: int, total: int) -> int:
+        if self.exc is not None:
+            return 1
+        try:
+            return 1 if self.fn(done, total) is False else 0  # type: ignore[misc]
+        except BaseException as e:  # KeyboardInterrupt too: stop the transfer
+            self.exc = e
+            return 1
+
+    def take(self) -> Optional[BaseException]:
+        e, self.exc = self.exc, None
+        return e
+
+
+class _Reader:
+    """A readable binary stream as an ``od_read_fn``: bytes go straight into
+    the library's buffer with ``readinto`` where the stream has it. An
+    exception from the stream stops the upload and is raised again from the call."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self.readinto = getattr(stream, "readinto", None)
+        if self.readinto is None and not callable(getattr(stream, "read", None)):
+            raise TypeError(f"{type(stream).__name__} has neither readinto() nor read()")
+        self.exc: Optional[BaseException] = None
+        self.c = _ffi.READ_FN(self._call)
+
+    def _call(self, _userdata: Any, buf: Any, n: int) -> int:
+        if self.exc is not None:
+            return -1
+        try:
+            if n == 0:
+                return 0
+            addr = ctypes.cast(buf, ctypes.c_void_p).value
+            assert addr is not None, "the library passed a NULL buffer"
+            if self.readinto is not None:
+                view = memoryview((ctypes.c_char * n).from_address(addr)).cast("B")
+                got = self.readinto(view)
+                if got is None:
+                    raise BlockingIOError("the stream has no data ready (non-blocking?)")
+            else:
+                chunk = self.stream.read(n)
+                if chunk is None:
+                    raise BlockingIOError("the stream has no data ready (non-blocking?)")
+                got = len(chunk)
+                if got > n:
+                    raise ValueError(f"read({n}) returned {got} bytes")
+                ctypes.memmove(addr, bytes(chunk), got)
+            return int(got)
+        except BaseException as e:
+            self.exc = e
+            return -1
+
+    def take(self) -> Optional[BaseException]:
+        e, self.exc = self.exc, None
+        return e
+
+
+def _path_arg(path: Union[str, "os.PathLike[str]"]) -> bytes:
+    b = os.fsencode(path)  # the file name's own bytes; the library wants UTF-8
+    if b"\0" in b:
+        raise local_error(InvalidArgumentError, "`path` contains a NUL character")
+    return b
+
+
+def _remaining_size(stream: Any) -> int:
+    try:
+        return int(os.fstat(stream.fileno()).st_size - stream.tell())
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        here = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(here)
+        return int(end - here)
+    except (AttributeError, OSError, ValueError):
+        raise TypeError(
+            "cannot tell the size of this stream: use Client.upload_stream(..., size=...)"
+        ) from None
+
+
+def _finish(rc: int, *pending: Optional[BaseException]) -> None:
+    """After a call (its result already taken): raise what a callback raised,
+    else the library's error. Reads the last error at once, on this thread."""
+    err = last_error(rc) if rc != Status.OK else None
+    for exc in pending:
+        if exc is not None:
+            try:
+                raise exc
+            finally:
+                exc = None  # no frame -> exception cycle
+    if err is not None:
+        raise err
+
+
+@contextlib.contextmanager
+def _maybe_use(h: Optional[Handle]) -> Iterator[Any]:
+    if h is None:
+        yield None
+    else:
+        with h._use() as p:
+            yield p
+
+
+def _ms(seconds: float) -> int:
+    if seconds < 0:
+        raise ValueError("a duration must be >= 0 seconds")
+    return int(round(seconds * 1000))
+
+
+def _timeout_ms(timeout: Optional[float]) -> int:
+    if timeout is None:
+        return 0
+    if timeout < 0:
+        raise ValueError("timeout must be >= 0 seconds, or None")
+    return max(1, int(round(timeout * 1000)))
+
+
+# --- CancelToken --------------------------------------------------------------
+
+
+class CancelToken(Handle):
+    """A cancellation flag (``od_cancel``). Pass it to :meth:`Client.upload`
+    or :meth:`Job.wait`; :meth:`cancel` from any thread stops them with
+    :class:`~onedrive_native.OperationCancelledError`."""
+
+    _free_name = "od_cancel_free"
+    _kind = "cancel token"
+
+    def __init__(self) -> None:
+        out = _ffi.od_cancel_p()
+        rc = lib.od_cancel_new(ctypes.byref(out))
+        _finish(rc)
+        super().__init__(out)
+
+    def cancel(self) -> None:
+        """Raises the flag. Any thread, any number of times."""
+        with self._use() as p:
+            lib.od_cancel_trigger(p)
+
+    def reset(self) -> None:
+        """Lowers the flag so that it can serve another call."""
+        with self._use() as p:
+            lib.od_cancel_reset(p)
+
+    @property
+    def cancelled(self) -> bool:
+        with self._use() as p:
+            return bool(lib.od_cancel_is_triggered(p))
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ("cancelled" if self.cancelled else "lowered")
+        return f"<CancelToken {state}>"
+
+
+# --- UploadSession ---------------------------------------------------------------
+
+
+class UploadSession(Handle):
+    """An upload session (``od_session``) that can be saved and finished
+    later, by another client or another process.
+
+    Make one with :meth:`Client.create_upload_session`, save it with
+    :meth:`to_json` (it holds the upload URL, a credential for this one
+    upload: store it as you would a token), rebuild it with
+    :meth:`from_json`, send the bytes with :meth:`Client.resume_upload`.
+    Closing the handle does not cancel the session on the service; see
+    :meth:`Client.cancel_upload_session`."""
+
+    _free_name = "od_session_free"
+    _kind = "upload session"
+
+    @classmethod
+    def from_json(cls, text: str) -> "UploadSession":
+        """Rebuilds a saved session (no request is made)."""
+        out = _ffi.od_session_p()
+        rc = lib.od_session_from_json(_s(text, "json"), ctypes.byref(out))
+        session = cls(out) if rc == Status.OK and out else None
+        _finish(rc)
+        assert session is not None
+        return session
+
+    def to_json(self) -> str:
+        """The session as JSON text, for :meth:`from_json`."""
+        out = ctypes.c_char_p()
+        with self._use() as p:
+            rc = lib.od_session_to_json(p, ctypes.byref(out))
+        if rc != Status.OK:
+            _finish(rc)
+        try:
+            return (out.value or b"").decode("utf-8")
+        finally:
+            lib.od_string_free(out)
+
+    @property
+    def size(self) -> int:
+        """The file size the session was made for."""
+        with self._use() as p:
+            return int(lib.od_session_size(p))
+
+    def __repr__(self) -> str:
+        return "<UploadSession closed>" if self.closed else f"<UploadSession {self.size} bytes>"
+
+
+# --- Client ----------------------------------------------------------------------
+
+
+class Client(Handle):
+    """A client of one Graph endpoint with one token (``od_client``).
+
+    One client serves any number of threads at once. Use it as a context
+    manager, or call :meth:`close`; the garbage collector frees it otherwise.
+
+    - ``token``: the bearer token (``None``: none yet; see :meth:`set_token`
+      and ``token_provider``). It goes to the ``base_url`` origin only.
+    - ``base_url``: the API root; ``None`` is ``https://graph.microsoft.com/v1.0``.
+    - ``allow_insecure_http``: allow ``http://`` to non-loopback hosts.
+    - ``token_provider``: called (on the calling thread) after a 401 to get a
+      fresh token; return the token, or ``None`` to let the 401 stand.
+    - ``user_agent``, ``timeouts`` (connect, request; seconds),
+      ``retry`` (max attempts, max wait in seconds): see the setters.
+    """
+
+    _free_name = "od_client_free"
+    _kind = "client"
+
+    def __init__(
+        self,
+        token: Optional[str] = None,
+        base_url: Optional[str] = None,
+        allow_insecure_http: bool = False,
+        *,
+        token_provider: Optional[Callable[[], Optional[str]]] = None,
+        user_agent: Optional[str] = None,
+        timeouts: Optional[Tuple[float, float]] = None,
+        retry: Optional[Tuple[int, float]] = None,
+    ) -> None:
+        flags = _ffi.OD_CLIENT_ALLOW_INSECURE_HTTP if allow_insecure_http else 0
+        out = _ffi.od_client_p()
+        rc = lib.od_client_new(_s(base_url, "base_url"), _s(token, "token"), flags, ctypes.byref(out))
+        _finish(rc)
+        super().__init__(out)
+        self.base_url = base_url
+        self._tls = threading.local()
+        self._token_cb: Any = None
+        self._token_provider: Optional[Callable[[], Optional[str]]] = None
+        try:
+            if token_provider is not None:
+                self.set_token_provider(token_provider)
+            if user_agent is not None:
+                self.set_user_agent(user_agent)
+            if timeouts is not None:
+                self.set_timeouts(*timeouts)
+            if retry is not None:
+                self.set_retry(*retry)
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else ""
+        return f"<onedrive_native.Client {self.base_url or 'https://graph.microsoft.com/v1.0'}{state}>"
+
+    # settings
+
+    def set_token(self, token: str) -> None:
+        """Replaces the bearer token for every request from now on."""
+        with self._use() as c:
+            _finish(lib.od_client_set_token(c, _s(token, "token")))
+
+    def set_token_provider(self, provider: Optional[Callable[[], Optional[str]]]) -> None:
+        """Installs (``None``: removes) the callable asked for a new token
+        after a 401. An exception it raises comes out of the call that got the 401."""
+        cb = _ffi.TOKEN_FN(self._on_token) if provider is not None else _ffi.TOKEN_FN()
+        with self._use() as c:
+            _finish(lib.od_client_set_token_callback(c, cb, None))
+        # Keep the C function pointer alive as long as the client may call it.
+        self._token_provider, self._token_cb = provider, cb
+
+    def _on_token(self, _userdata: Any, client_ptr: Any) -> int:
+        try:
+            provider = self._token_provider
+            token = provider() if provider is not None else None
+            if not token:
+                return 1
+            return 0 if lib.od_client_set_token(client_ptr, _s(token, "token")) == Status.OK else 1
+        except BaseException as e:
+            self._tls.exc = e
+            return 1
+
+    def _take_token_exc(self) -> Optional[BaseException]:
+        e = getattr(self._tls, "exc", None)
+        self._tls.exc = None
+        return e
+
+    def set_timeouts(self, connect: float, request: float) -> None:
+        """Connect timeout and request (stall) timeout, in seconds, both > 0."""
+        with self._use() as c:
+            _finish(lib.od_client_set_timeouts(c, _ms(connect), _ms(request)))
+
+    def set_retry(self, max_attempts: int, max_wait: float) -> None:
+        """At most ``max_attempts`` attempts per request (1: never retry), and at
+        most ``max_wait`` seconds waiting between them (Retry-After beyond
+        that fails with ThrottledError)."""
+        with self._use() as c:
+            _finish(lib.od_client_set_retry(c, max_attempts, _ms(max_wait)))
+
+    def set_user_agent(self, user_agent: str) -> None:
+        with self._use() as c:
+            _finish(lib.od_client_set_user_agent(c, _s(user_agent, "user_agent")))
+
+    def set_upload_options(
+        self,
+        simple_limit: int = DEFAULT_SIMPLE_LIMIT,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        hashes: Union[Hash, int] = Hash.NONE,
+    ) -> None:
+        """How files are uploaded, for calls started afterwards: bodies up to
+        ``simple_limit`` bytes go in one PUT, larger ones through an upload
+        session in chunks of ``chunk_size`` (a multiple of 320 KiB below
+        60 MiB); ``hashes``: digests to check besides quickXorHash."""
+        with self._use() as c:
+            _finish(lib.od_client_set_upload_options(c, simple_limit, chunk_size, int(hashes)))
+
+    # operations
+
+    def upload(
+        self,
+        parent: str,
+        name: Optional[str],
+        data_or_path: Data,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        drive: Optional[str] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Uploads a file and returns its item.
+
+        - ``parent``: the folder (``"/"``, ``"/a/b"``, an item id, or
+          ``"ID:/rel"``), with ``name`` the file's name in it; with ``name``
+          ``None``, ``parent`` is the file itself (a path is created or
+          replaced, an id replaced).
+        - ``data_or_path``: ``bytes``/``bytearray``/``memoryview`` (any
+          contiguous buffer), or a ``str``/``os.PathLike`` naming a local file.
+        - ``conflict``: a :class:`Conflict` (or ``"fail"``, ``"replace"``, ``"rename"``).
+        - ``drive``: a drive prefix (``/me/drive``, ``/drives/ID``,
+          ``/groups/ID/drive``, ``/sites/ID/drive``, ``/users/ID/drive``,
+          ``/drive``); ``None`` is ``/me/drive``.
+        - ``progress``: ``progress(bytes_sent, total)``; ``cancel``: a :class:`CancelToken`.
+
+        Forbidden names raise :class:`~onedrive_native.InvalidNameError`
+        before any request.
+        """
+        conflict = _conflict(conflict)
+        if isinstance(data_or_path, (str, os.PathLike)):
+            return self._upload_file(parent, name, data_or_path, conflict, drive, progress, cancel)
+        if not isinstance(data_or_path, (bytes, bytearray, memoryview)) and (
+            hasattr(data_or_path, "readinto") or hasattr(data_or_path, "read")
+        ):
+            size = _remaining_size(data_or_path)
+            return self.upload_stream(parent, name, data_or_path, size, conflict, drive, progress, cancel)
+        try:
+            data = data_or_path if isinstance(data_or_path, bytes) else memoryview(data_or_path)  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(
+                "data_or_path must be bytes-like, a str / os.PathLike path or a binary file, "
+                f"not {type(data_or_path).__name__}"
+            ) from None
+        args = (_s(drive, "drive"), _s(parent, "parent"), _s(name, "name"))
+        ptr, n, keep = _buffer(data)
+        cb = _Callback(progress)
+        out = _ffi.od_item_p()
+        with self._use() as c, _maybe_use(cancel) as k:
+            rc = lib.od_upload(c, *args, ptr, n, int(conflict), cb.c, None, k, ctypes.byref(out))
+        del keep
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, cb.take(), self._take_token_exc())
+        assert item is not None
+        return item
+
+    def _upload_file(
+        self,
+        parent: str,
+        name: Optional[str],
+        path: Union[str, "os.PathLike[str]"],
+        conflict: Conflict,
+        drive: Optional[str],
+        progress: Optional[Progress],
+        cancel: Optional[CancelToken],
+    ) -> Item:
+        args = (_s(drive, "drive"), _s(parent, "parent"), _s(name, "name"), _path_arg(path))
+        cb = _Callback(progress)
+        out = _ffi.od_item_p()
+        with self._use() as c, _maybe_use(cancel) as k:
+            rc = lib.od_upload_file(c, *args, int(conflict), cb.c, None, k, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, cb.take(), self._take_token_exc())
+        assert item is not None
+        return item
+
+    def upload_stream(
+        self,
+        parent: str,
+        name: Optional[str],
+        stream: Stream,
+        size: int,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        drive: Optional[str] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Uploads exactly ``size`` bytes read from ``stream`` (``readinto`` or
+        ``read``): one PUT up to the simple-upload limit, an upload session
+        above it, about one chunk in memory. A stream that raises stops the
+        upload with its exception; one that ends early or runs on raises
+        :class:`~onedrive_native.LocalIOError`."""
+        conflict = _conflict(conflict)
+        if size < 0:
+            raise ValueError("size must be >= 0")
+        args = (_s(drive, "drive"), _s(parent, "parent"), _s(name, "name"))
+        reader = _Reader(stream)
+        cb = _Callback(progress)
+        out = _ffi.od_item_p()
+        with self._use() as c, _maybe_use(cancel) as k:
+            rc = lib.od_upload_stream(c, *args, size, reader.c, None, int(conflict), cb.c, None, k, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, reader.take(), cb.take(), self._take_token_exc())
+        assert item is not None
+        return item
+
+    def create_upload_session(
+        self,
+        parent: str,
+        name: Optional[str],
+        size: int,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        drive: Optional[str] = None,
+    ) -> UploadSession:
+        """Creates an upload session for a file of ``size`` bytes (above 0),
+        addressed as for :meth:`upload`. Nothing is sent yet."""
+        conflict = _conflict(conflict)
+        out = _ffi.od_session_p()
+        with self._use() as c:
+            rc = lib.od_session_create(
+                c, _s(drive, "drive"), _s(parent, "parent"), _s(name, "name"), size, int(conflict), ctypes.byref(out)
+            )
+        session = UploadSession(out) if rc == Status.OK and out else None
+        _finish(rc, self._take_token_exc())
+        assert session is not None
+        return session
+
+    def resume_upload(
+        self,
+        session: UploadSession,
+        source: Union[str, "os.PathLike[str]", Stream],
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Sends a file through ``session`` from wherever the service stands
+        and returns the item. ``source``: the path of the file the session was
+        made for, or a stream positioned at its byte 0 (what the service
+        already has is read and hashed, not sent). On failure the session
+        stays on the service: call again later, or cancel it. Content that
+        changed raises :class:`~onedrive_native.HashMismatchError`."""
+        cb = _Callback(progress)
+        out = _ffi.od_item_p()
+        reader = None
+        with self._use() as c, session._use() as sp, _maybe_use(cancel) as k:
+            if isinstance(source, (str, os.PathLike)):
+                rc = lib.od_session_upload_file(c, sp, _path_arg(source), cb.c, None, k, ctypes.byref(out))
+            else:
+                reader = _Reader(source)
+                rc = lib.od_session_upload_stream(c, sp, reader.c, None, cb.c, None, k, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, reader.take() if reader else None, cb.take(), self._take_token_exc())
+        assert item is not None
+        return item
+
+    def cancel_upload_session(self, session: UploadSession) -> None:
+        """Cancels the session on the service (one it no longer knows counts
+        as cancelled). The handle still needs closing."""
+        with self._use() as c, session._use() as sp:
+            _finish(lib.od_session_cancel(c, sp), self._take_token_exc())
+
+    def url_upload(
+        self,
+        parent: str,
+        name: str,
+        source_url: str,
+        drive: Optional[str] = None,
+    ) -> "Job":
+        """Asks the service to fetch ``source_url`` into a new file ``name`` in
+        ``parent``; returns the :class:`Job`. OneDrive Personal only (retired
+        by the service): refusals raise :class:`~onedrive_native.NotSupportedError`."""
+        out = _ffi.od_job_p()
+        with self._use() as c:
+            rc = lib.od_url_upload(
+                c,
+                _s(drive, "drive"),
+                _s(parent, "parent"),
+                _s(name, "name"),
+                _s(source_url, "source_url"),
+                ctypes.byref(out),
+            )
+        job = Job(out, self) if rc == Status.OK and out else None
+        _finish(rc, self._take_token_exc())
+        assert job is not None
+        return job
+
+    def copy(
+        self,
+        source: str,
+        dest_parent: str,
+        name: Optional[str] = None,
+        dest_drive_id: Optional[str] = None,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        legacy: bool = False,
+        drive: Optional[str] = None,
+    ) -> "Job":
+        """Starts a server-side copy of ``source`` into the folder
+        ``dest_parent`` and returns the :class:`Job`.
+
+        - ``source``, ``dest_parent``: ``/path``, an id, or ``ID:/rel``;
+          ``drive`` is the source's drive prefix (``None``: ``/me/drive``).
+        - ``name``: a name for the copy (``None``: the source's).
+        - ``dest_drive_id``: the destination drive's id (``None``: same drive).
+        - ``conflict``: copies fail by default; a name in use may be refused at
+          once with :class:`~onedrive_native.ConflictError`.
+        - ``legacy``: send the older ``…/action.copy`` form.
+        """
+        conflict = _conflict(conflict)
+        flags = _ffi.OD_COPY_LEGACY if legacy else 0
+        out = _ffi.od_job_p()
+        with self._use() as c:
+            rc = lib.od_copy(
+                c,
+                _s(drive, "drive"),
+                _s(source, "source"),
+                _s(dest_parent, "dest_parent"),
+                _s(dest_drive_id, "dest_drive_id"),
+                _s(name, "name"),
+                int(conflict),
+                flags,
+                ctypes.byref(out),
+            )
+        job = Job(out, self) if rc == Status.OK and out else None
+        _finish(rc, self._take_token_exc())
+        assert job is not None
+        return job
+
+    def item(self, path_or_id: str, drive: Optional[str] = None) -> Item:
+        """Reads an item's metadata: ``/path``, an id, or ``ID:/rel``."""
+        out = _ffi.od_item_p()
+        with self._use() as c:
+            rc = lib.od_item_get(c, _s(drive, "drive"), _s(path_or_id, "path_or_id"), ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, self._take_token_exc())
+        assert item is not None
+        return item
+
+
+# --- Job -------------------------------------------------------------------------
+
+
+class Job(Handle):
+    """An asynchronous job on the service (a copy, an upload from URL).
+
+    Save :attr:`monitor_url` to follow the job after a restart with
+    :meth:`Job.resume`. Closing a job does not stop it on the service.
+    """
+
+    _free_name = "od_job_free"
+    _kind = "job"
+
+    def __init__(self, ptr: Any, client: Client) -> None:
+        super().__init__(ptr)
+        self.client = client
+        with self._use() as j:
+            self._monitor_url = _text(lib.od_job_monitor_url(j)) or ""
+
+    @classmethod
+    def resume(cls, client: Client, url: str, drive: Optional[str] = None) -> "Job":
+        """Rebuilds a job from a saved monitor URL. ``drive`` is the
+        destination's drive prefix (``None``: ``/me/drive``). No request is made."""
+        out = _ffi.od_job_p()
+        rc = lib.od_job_from_monitor_url(_s(url, "url"), _s(drive, "drive"), ctypes.byref(out))
+        job = cls(out, client) if rc == Status.OK and out else None
+        _finish(rc)
+        assert job is not None
+        return job
+
+    @property
+    def monitor_url(self) -> str:
+        """The opaque, pre-authorized monitor URL (never sent a token)."""
+        return self._monitor_url
+
+    @property
+    def state(self) -> JobState:
+        """The state the job was last seen in (no request)."""
+        with self._use() as j:
+            return JobState(lib.od_job_last_state(j))
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else self.state.name
+        return f"<onedrive_native.Job {state} {self._monitor_url}>"
+
+    def poll(self) -> JobStatus:
+        """Looks at the job once. A failed or cancelled job is not raised
+        here: it comes back with ``state`` and ``error`` set."""
+        state = _ffi.od_job_state(0)
+        percent = ctypes.c_double(-1.0)
+        with self.client._use() as c, self._use() as j:
+            rc = lib.od_poll_job(c, j, ctypes.byref(state), ctypes.byref(percent))
+            if rc != Status.OK:
+                _finish(rc, self.client._take_token_exc())
+            st = JobState(state.value)
+            error = None
+            if st in (JobState.FAILED, JobState.CANCELLED):
+                last = lib.od_last_error_status()
+                if last != Status.OK:
+                    error = last_error(last)
+            item = self._item(j) if st is JobState.COMPLETED else None
+        pct = None if percent.value < 0 else percent.value
+        return JobStatus(state=st, percent=pct, item=item, error=error)
+
+    def wait(
+        self,
+        timeout: Optional[float] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Follows the job until it ends and returns the new item.
+
+        - ``timeout``: seconds (``None``: no limit), then
+          :class:`~onedrive_native.OneDriveTimeoutError`;
+        - ``progress``: ``progress(percent_x100, 10000)`` after each look;
+        - ``cancel``: a :class:`CancelToken`.
+
+        Raises :class:`~onedrive_native.JobFailedError` /
+        :class:`~onedrive_native.JobCancelledError` when the job did not
+        complete. Stopping the wait does not stop the job."""
+        ms = _timeout_ms(timeout)
+        cb = _Callback(progress)
+        out = _ffi.od_item_p()
+        with self.client._use() as c, self._use() as j, _maybe_use(cancel) as k:
+            rc = lib.od_wait_job(c, j, ms, cb.c, None, k, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, cb.take(), self.client._take_token_exc())
+        assert item is not None
+        return item
+
+    def item(self) -> Item:
+        """The item a completed job made (no request);
+        :class:`~onedrive_native.InvalidStateError` before completion."""
+        with self._use() as j:
+            return self._item(j)
+
+    @staticmethod
+    def _item(j: Any) -> Item:
+        out = _ffi.od_item_p()
+        rc = lib.od_job_item(j, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc)
+        assert item is not None
+        return item

@@ -1,0 +1,174 @@
+"""Progress callbacks (also ones that raise), cancellation, token callbacks."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import onedrive_native as od
+from conftest import eventually
+
+
+class Boom(Exception):
+    pass
+
+
+def test_upload_progress_reaches_the_total(client, folder):
+    data = bytes(1_000_000)
+    seen = []
+    it = client.upload(folder, "p.bin", data, progress=lambda d, t: seen.append((d, t)))
+    assert it.size == len(data)
+    assert seen and all(t == len(data) for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1][0] == len(data)
+
+
+def test_job_progress_is_percent_times_100(client, folder):
+    src = client.upload(folder, "j.bin", b"j" * 100_000)
+    seen = []
+    client.copy(src.id, folder, name="j2.bin").wait(timeout=60, progress=lambda d, t: seen.append((d, t)))
+    assert seen and all(t == 10000 and 0 <= d <= 10000 for d, t in seen)
+
+
+def test_a_raising_upload_callback_raises_that_exception_and_ends_cleanly(client, folder):
+    err = Boom("stop here")
+
+    def cb(done, total):
+        raise err
+
+    with pytest.raises(Boom) as e:
+        client.upload(folder, "r.bin", bytes(500_000), progress=cb)
+    assert e.value is err  # the very exception, not a copy or a wrapper
+    # the call ended cleanly: the client goes on working
+    assert client.upload(folder, "r.bin", b"ok").size == 2
+
+
+def test_a_callback_returning_false_aborts(client, folder):
+    with pytest.raises(od.AbortedByCallbackError) as e:
+        client.upload(folder, "f.bin", bytes(100_000), progress=lambda d, t: False)
+    assert e.value.status is od.Status.ABORTED_BY_CALLBACK
+    # None / True / anything else goes on
+    assert client.upload(folder, "f.bin", b"x", progress=lambda d, t: None).size == 1
+
+
+def test_a_raising_wait_callback_stops_the_wait_not_the_job(client, paused_jobs, folder):
+    src = client.upload(folder, "w.bin", b"w" * 1000)
+    job = client.copy(src.id, folder, name="w2.bin")
+    with pytest.raises(Boom):
+        job.wait(timeout=60, progress=lambda d, t: (_ for _ in ()).throw(Boom()))
+    paused_jobs.set_job_config(paused=False)
+    assert job.wait(timeout=60).name == "w2.bin"
+
+
+def test_keyboard_interrupt_in_a_callback_propagates(client, folder):
+    def cb(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        client.upload(folder, "k.bin", bytes(10_000), progress=cb)
+    assert client.item("/").is_folder
+
+
+def test_cancel_a_wait_from_another_thread(client, paused_jobs, folder):
+    src = client.upload(folder, "c.bin", b"c" * 1000)
+    job = client.copy(src.id, folder, name="c2.bin")
+    entered = threading.Event()
+    result = {}
+    with od.CancelToken() as token:
+
+        def waiter():
+            try:
+                job.wait(timeout=120, progress=lambda d, t: entered.set(), cancel=token)
+            except BaseException as e:  # noqa: BLE001 - recorded for the assertion
+                result["exc"] = e
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        eventually(entered.is_set, 60, "the wait to start")
+        assert not token.cancelled
+        token.cancel()
+        assert token.cancelled
+        t.join(60)
+        assert not t.is_alive()
+    assert isinstance(result.get("exc"), od.OperationCancelledError), result
+    assert not job.poll().done  # the job itself goes on
+
+
+def test_cancel_an_upload_from_another_thread(client, folder):
+    entered = threading.Event()
+    cancelled = threading.Event()
+    result = {}
+
+    def progress(done, total):
+        entered.set()
+        cancelled.wait(60)  # hold the transfer until the other thread has cancelled
+
+    with od.CancelToken() as token:
+
+        def uploader():
+            try:
+                result["item"] = client.upload(folder, "u.bin", bytes(2_000_000), progress=progress, cancel=token)
+            except BaseException as e:  # noqa: BLE001
+                result["exc"] = e
+
+        t = threading.Thread(target=uploader)
+        t.start()
+        eventually(entered.is_set, 60, "the upload to start")
+        token.cancel()
+        cancelled.set()
+        t.join(60)
+        assert not t.is_alive()
+    assert isinstance(result.get("exc"), od.OperationCancelledError), result
+
+
+def test_a_raised_token_cancels_at_once_and_reset_reuses_it(client, folder):
+    token = od.CancelToken()
+    token.cancel()
+    with pytest.raises(od.OperationCancelledError):
+        client.upload(folder, "pre.bin", b"x", cancel=token)
+    token.reset()
+    assert not token.cancelled
+    assert client.upload(folder, "pre.bin", b"x", cancel=token).size == 1
+    assert "lowered" in repr(token)
+    token.close()
+    with pytest.raises(ValueError):
+        token.cancel()
+
+
+def test_a_wait_times_out(client, paused_jobs, folder):
+    src = client.upload(folder, "t.bin", b"t")
+    job = client.copy(src.id, folder, name="t2.bin")
+    with pytest.raises(od.OneDriveTimeoutError) as e:
+        job.wait(timeout=0.3)
+    assert isinstance(e.value, TimeoutError)
+
+
+def test_a_token_provider_is_asked_after_a_401(emu):
+    calls = []
+
+    def provider():
+        calls.append(threading.get_ident())
+        return emu.token
+
+    with od.Client(token="expired", base_url=emu.base_url, token_provider=provider) as c:
+        assert c.item("/").is_folder
+        assert calls == [threading.get_ident()]  # on the calling thread
+        c.item("/")
+        assert len(calls) == 1  # the fresh token stays
+
+
+def test_a_token_provider_may_decline_or_raise(emu):
+    with od.Client(token="expired", base_url=emu.base_url, token_provider=lambda: None) as c:
+        with pytest.raises(od.UnauthorizedError):
+            c.item("/")
+
+    def broken():
+        raise Boom("vault unreachable")
+
+    with od.Client(token="expired", base_url=emu.base_url, token_provider=broken) as c:
+        with pytest.raises(Boom):
+            c.item("/")
+        c.set_token_provider(None)
+        c.set_token(emu.token)
+        assert c.item("/").is_folder
