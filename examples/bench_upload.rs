@@ -1,0 +1,49 @@
+//! Benchmark helper: uploads one local file through the library and prints
+//! what it measured as one JSON line. Run by `make bench` (bench/run.py),
+//! against a standalone emulator, so the emulator's memory is not counted.
+//!
+//!     bench_upload BASE_URL TOKEN FILE CHUNK_BYTES
+
+use std::path::Path;
+use std::time::Instant;
+
+use onedrive_native::{
+    Client, ClientConfig, Conflict, Control, Drive, UploadSettings, UploadTarget,
+};
+
+/// Peak resident set size of this process, in KiB (Linux: VmHWM).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, base, token, file, chunk] = args.as_slice() else {
+        return Err("usage: bench_upload BASE_URL TOKEN FILE CHUNK_BYTES".into());
+    };
+    let client = Client::new(ClientConfig::new(base.as_str(), token.as_str()))?;
+    client.set_upload_settings(UploadSettings {
+        chunk_size: chunk.parse()?,
+        ..client.upload_settings()
+    })?;
+    let rss_before = peak_rss_kib();
+    let started = Instant::now();
+    let target = UploadTarget::new("/bench", Some("large.bin"))?;
+    let item = client.upload_file(
+        &Drive::Me,
+        &target,
+        Path::new(file),
+        Conflict::Replace,
+        &mut Control::none(),
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"seconds\": {seconds:.4}, \"bytes\": {}, \"peak_rss_kib\": {}, \"rss_before_kib\": {}}}",
+        item.size().unwrap_or(0),
+        peak_rss_kib().unwrap_or(0),
+        rss_before.unwrap_or(0)
+    );
+    Ok(())
+}
