@@ -18,7 +18,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: all build release demo demo-c test test-rust test-c test-packaging test-python test-arm64 header-check lint deps \
+.PHONY: all build release demo demo-c test test-rust test-c test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps \
 	install bench clean
 
 all: build
@@ -49,7 +49,7 @@ demo-c: build | $(C_BUILD)
 deps:
 	@bash .ci/deps.sh
 
-test: deps build header-check test-rust test-c test-packaging test-python
+test: deps build header-check test-rust test-c test-packaging test-python test-csharp test-swift
 	@echo "make test: all suites passed"
 
 # The committed header must equal the one build.rs just wrote.
@@ -91,6 +91,15 @@ test-arm64: build | $(C_BUILD)
 test-python: build release
 	ONEDRIVE_NATIVE_LIB=$(CURDIR)/target/release/libonedrive_native.so ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) \
 	  bindings/python/run_tests.sh -q
+
+# C# on mono (NUnit 2.6; the script installs mono and NUnit from apt).
+test-csharp: build
+	ONEDRIVE_NATIVE_LIB_DIR=$(CURDIR)/$(PROFILE_DIR) bindings/csharp/run_tests.sh
+
+# Swift: no compiler here; every .swift file parsed (tree-sitter-swift) and
+# every C call checked against the header.
+test-swift:
+	bindings/swift/check.sh
 
 test-packaging: build
 	tests/packaging/run.sh $(EMULATOR)

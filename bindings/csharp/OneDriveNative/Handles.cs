@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace OneDriveNative
+{
+    /// <summary>Base of the handle types: a pointer owned by this object,
+    /// freed exactly once, by Dispose or by the finalizer (on the finalizer
+    /// thread; the library allows that for every handle type).</summary>
+    internal abstract class OdHandle : SafeHandle
+    {
+        protected OdHandle() : base(IntPtr.Zero, true) { }
+
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>Test hook: called after a handle was freed, with its type
+        /// name (lets the tests see finalizers run; never set in production).</summary>
+#pragma warning disable 649 // assigned by the test suite only
+        internal static volatile Action<string> Released;
+#pragma warning restore 649
+
+        protected sealed override bool ReleaseHandle()
+        {
+            Free(handle);
+            handle = IntPtr.Zero;
+            var hook = Released;
+            if (hook != null)
+            {
+                try { hook(GetType().Name); } catch { }
+            }
+            return true;
+        }
+
+        protected abstract void Free(IntPtr h);
+    }
+
+    internal sealed class ClientHandle : OdHandle
+    {
+        private readonly object gate = new object();
+        private List<GCHandle> tokenCallbacks;
+
+        public ClientHandle() { }
+
+        /// <summary>Keeps a token callback's state alive until the client is
+        /// freed: a request on another thread may still be calling an earlier
+        /// callback when it is replaced.</summary>
+        internal void KeepTokenCallback(GCHandle state)
+        {
+            lock (gate)
+            {
+                if (tokenCallbacks == null) tokenCallbacks = new List<GCHandle>();
+                tokenCallbacks.Add(state);
+            }
+        }
+
+        protected override void Free(IntPtr h)
+        {
+            NativeMethods.od_client_free(h);
+            lock (gate)
+            {
+                if (tokenCallbacks != null)
+                {
+                    foreach (var g in tokenCallbacks) g.Free();
+                    tokenCallbacks = null;
+                }
+            }
+        }
+    }
+
+    internal sealed class JobHandle : OdHandle
+    {
+        public JobHandle() { }
+        protected override void Free(IntPtr h) { NativeMethods.od_job_free(h); }
+    }
+
+    internal sealed class ItemHandle : OdHandle
+    {
+        public ItemHandle() { }
+        protected override void Free(IntPtr h) { NativeMethods.od_item_free(h); }
+    }
+
+    internal sealed class SessionHandle : OdHandle
+    {
+        public SessionHandle() { }
+        protected override void Free(IntPtr h) { NativeMethods.od_session_free(h); }
+    }
+
+    internal sealed class CancelHandle : OdHandle
+    {
+        public CancelHandle() { }
+
+        /// <summary>A C NULL for the optional `cancel` arguments (the runtime
+        /// refuses a null SafeHandle reference). Never freed.</summary>
+        internal static readonly CancelHandle Null = new CancelHandle();
+
+        protected override void Free(IntPtr h) { NativeMethods.od_cancel_free(h); }
+    }
+}

@@ -1,0 +1,201 @@
+using System;
+using System.IO;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace OneDriveNative
+{
+    /// <summary>The thread's last-error detail, read right after a failing
+    /// call on the same thread (it is thread-local in the library).</summary>
+    internal static class LastError
+    {
+        internal const int FieldMessage = 0, FieldCode = 1, FieldInnerCode = 2, FieldRequestId = 3;
+
+        /// <summary>Builds the exception for <paramref name="status"/> from the
+        /// detail the failing call left on this thread.</summary>
+        internal static OneDriveException Read(int status)
+        {
+            int http = NativeMethods.od_last_error_http_status();
+            long retryMs = NativeMethods.od_last_error_retry_after_ms();
+            string message = Field(FieldMessage);
+            string code = NullIfEmpty(Field(FieldCode));
+            string inner = NullIfEmpty(Field(FieldInnerCode));
+            string requestId = NullIfEmpty(Field(FieldRequestId));
+            if (string.IsNullOrEmpty(message)) message = StatusText(status);
+            TimeSpan? retry = retryMs >= 0 ? TimeSpan.FromMilliseconds(retryMs) : (TimeSpan?)null;
+            return OneDriveException.Create((OneDriveStatus)status, message, http, code, inner, requestId, retry);
+        }
+
+        /// <summary>One text field, with the buffer + needed-length protocol:
+        /// ask for the length, then read into a buffer that size.</summary>
+        internal static string Field(int field)
+        {
+            UIntPtr needed;
+            int st = NativeMethods.od_last_error_string(field, null, UIntPtr.Zero, out needed);
+            // A few rounds at most: the detail cannot change under us (it is
+            // thread-local), but be defensive rather than loop forever.
+            for (int round = 0; round < 4; round++)
+            {
+                if (st != (int)OneDriveStatus.BufferTooSmall && st != (int)OneDriveStatus.Ok) return null;
+                ulong n = needed.ToUInt64();
+                if (n == 0 || n > int.MaxValue) return null;
+                var buf = new byte[(int)n];
+                st = NativeMethods.od_last_error_string(field, buf, new UIntPtr(n), out needed);
+                if (st == (int)OneDriveStatus.Ok) return Utf8.FromBuffer(buf);
+            }
+            return null;
+        }
+
+        internal static string StatusText(int status)
+        {
+            return Utf8.FromNative(NativeMethods.od_status_str(status)); // static string
+        }
+
+        private static string NullIfEmpty(string s) { return string.IsNullOrEmpty(s) ? null : s; }
+
+        /// <summary>Throws the exception for a failed status (no-op on OD_OK).</summary>
+        internal static void Check(int status)
+        {
+            if (status != 0) throw Read(status);
+        }
+    }
+
+    /// <summary>
+    /// What one blocking call needs on the managed side: its progress sink,
+    /// its stream, its CancellationToken wired to an <c>od_cancel</c>, and an
+    /// exception a callback raised. Native code reaches it through a GCHandle
+    /// (the userdata), so it stays alive, and the callbacks are static
+    /// delegates held in static fields, never collected.
+    /// </summary>
+    internal sealed class CallContext : IDisposable
+    {
+        private static readonly OdProgressFn ProgressThunk = OnProgress;
+        private static readonly OdReadFn ReadThunk = OnRead;
+        private const int MaxReadChunk = 1 << 20;
+
+        private readonly IProgress<OneDriveProgress> progress;
+        private readonly Stream stream;
+        private readonly CancellationToken token;
+        private readonly CancelHandle cancel;
+        private CancellationTokenRegistration registration;
+        private GCHandle self;
+        private byte[] scratch;
+        private ExceptionDispatchInfo callbackError;
+
+        internal CallContext(IProgress<OneDriveProgress> progress, Stream stream, CancellationToken token)
+        {
+            token.ThrowIfCancellationRequested();
+            this.progress = progress;
+            this.stream = stream;
+            this.token = token;
+            if (token.CanBeCanceled)
+            {
+                CancelHandle c;
+                LastError.Check(NativeMethods.od_cancel_new(out c));
+                cancel = c;
+                // Runs at once when the token is already cancelled: the call
+                // then stops before its first request.
+                registration = token.Register(state => NativeMethods.od_cancel_trigger((CancelHandle)state), cancel);
+            }
+            self = GCHandle.Alloc(this);
+        }
+
+        internal IntPtr UserData { get { return GCHandle.ToIntPtr(self); } }
+        internal OdProgressFn Progress { get { return progress != null ? ProgressThunk : null; } }
+        internal OdReadFn Read { get { return ReadThunk; } }
+        internal CancelHandle Cancel { get { return cancel ?? CancelHandle.Null; } }
+
+        /// <summary>Call right after the native call returned, on its thread:
+        /// throws what the failure means (the callback's own exception when a
+        /// callback stopped the call; OperationCanceledException when the
+        /// token did).</summary>
+        internal void Check(int status)
+        {
+            if (status == 0) return;
+            OneDriveException error = LastError.Read(status);
+            if (callbackError != null
+                && (status == (int)OneDriveStatus.AbortedByCallback || status == (int)OneDriveStatus.Io))
+                callbackError.Throw();
+            if (status == (int)OneDriveStatus.Cancelled && token.IsCancellationRequested)
+                throw new OperationCanceledException(error.Message, error, token);
+            throw error;
+        }
+
+        public void Dispose()
+        {
+            // Waits for a cancellation callback running on another thread, so
+            // the flag is never triggered after it was freed.
+            registration.Dispose();
+            if (cancel != null) cancel.Dispose();
+            if (self.IsAllocated) self.Free();
+        }
+
+        private static CallContext From(IntPtr userdata)
+        {
+            return (CallContext)GCHandle.FromIntPtr(userdata).Target;
+        }
+
+        // Never let an exception unwind into native frames: keep it, stop the
+        // call, and rethrow it once the call returned.
+        [MonoPInvokeCallback(typeof(OdProgressFn))]
+        private static int OnProgress(IntPtr userdata, ulong done, ulong total)
+        {
+            CallContext ctx = null;
+            try
+            {
+                ctx = From(userdata);
+                ctx.progress.Report(new OneDriveProgress(done, total));
+                return 0;
+            }
+            catch (Exception e)
+            {
+                if (ctx != null && ctx.callbackError == null) ctx.callbackError = ExceptionDispatchInfo.Capture(e);
+                return 1;
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(OdReadFn))]
+        private static long OnRead(IntPtr userdata, IntPtr buf, UIntPtr len)
+        {
+            CallContext ctx = null;
+            try
+            {
+                ctx = From(userdata);
+                ulong want = len.ToUInt64();
+                if (want == 0) return 0;
+                int n = (int)Math.Min(want, (ulong)MaxReadChunk);
+                if (ctx.scratch == null || ctx.scratch.Length < n)
+                    ctx.scratch = new byte[Math.Max(n, 64 * 1024)];
+                int got = ctx.stream.Read(ctx.scratch, 0, n);
+                if (got < 0 || got > n) throw new IOException("Stream.Read returned " + got);
+                if (got > 0) Marshal.Copy(ctx.scratch, 0, buf, got);
+                return got;
+            }
+            catch (Exception e)
+            {
+                if (ctx != null && ctx.callbackError == null) ctx.callbackError = ExceptionDispatchInfo.Capture(e);
+                return -1;
+            }
+        }
+    }
+
+    internal static class AsyncRunner
+    {
+        /// <summary>Runs a blocking call on the thread pool (or, for long
+        /// waits, a thread of its own). The last-error detail is read on the
+        /// same thread, inside <paramref name="call"/>.</summary>
+        internal static Task<T> Run<T>(Func<T> call, CancellationToken token, bool longRunning = false)
+        {
+            var options = TaskCreationOptions.DenyChildAttach;
+            if (longRunning) options |= TaskCreationOptions.LongRunning;
+            return Task.Factory.StartNew(call, token, options, TaskScheduler.Default);
+        }
+
+        internal static Task Run(Action call, CancellationToken token)
+        {
+            return Task.Factory.StartNew(call, token, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+        }
+    }
+}

@@ -1,0 +1,544 @@
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace OneDriveNative
+{
+    /// <summary>
+    /// A client of one Graph endpoint with one token (<c>od_client</c>).
+    ///
+    /// Thread-safe: any number of threads may call it at once. Every method
+    /// blocks on network I/O; the <c>…Async</c> variants run the same call on
+    /// the thread pool. Dispose it when done (twice is harmless); a client
+    /// that is never disposed is freed by its finalizer.
+    ///
+    /// Item references (<c>item</c>, <c>source</c>, <c>destParent</c>) are
+    /// paths (<c>/a/b.txt</c>, <c>/</c> for the root), ids, or <c>ID:/rel</c>.
+    /// <c>drive</c> arguments are drive prefixes (<c>/me/drive</c>,
+    /// <c>/drives/ID</c>, <c>/groups/ID/drive</c>, <c>/sites/ID/drive</c>,
+    /// <c>/users/ID/drive</c>); null means <c>/me/drive</c>.
+    /// </summary>
+    public sealed class OneDriveClient : IDisposable
+    {
+        private static readonly OdTokenFn TokenThunk = OnTokenNeeded;
+
+        internal readonly ClientHandle Handle;
+
+        /// <summary>Creates a client.</summary>
+        /// <param name="baseUrl">the API root; null = https://graph.microsoft.com/v1.0</param>
+        /// <param name="token">the bearer token; null = none yet</param>
+        /// <param name="allowInsecureHttp">allow plain http:// to non-loopback hosts</param>
+        public OneDriveClient(string baseUrl = null, string token = null, bool allowInsecureHttp = false)
+        {
+            ClientHandle h;
+            int st = NativeMethods.od_client_new(Utf8.ToNative(baseUrl, "baseUrl"), Utf8.ToNative(token, "token"),
+                allowInsecureHttp ? 1u : 0u, out h);
+            if (st != 0)
+            {
+                var e = LastError.Read(st);
+                h.Dispose();
+                throw e;
+            }
+            Handle = h;
+        }
+
+        /// <summary>The native library's version ("MAJOR.MINOR.PATCH").</summary>
+        public static string LibraryVersion
+        {
+            get { return Utf8.FromNative(NativeMethods.od_version()); }
+        }
+
+        /// <summary>The library's description of a status.</summary>
+        public static string StatusText(OneDriveStatus status)
+        {
+            return LastError.StatusText((int)status);
+        }
+
+        public bool IsDisposed { get { return Handle.IsClosed; } }
+
+        /// <summary>Frees the native client once no call is using it (a call
+        /// in progress on another thread keeps it alive until it returns).
+        /// Safe to call more than once. Jobs and sessions stay valid.</summary>
+        public void Dispose() { Handle.Dispose(); }
+
+        private void ThrowIfDisposed()
+        {
+            if (Handle.IsClosed) throw new ObjectDisposedException("OneDriveClient");
+        }
+
+        // ------------------------------------------------------------------
+        // settings
+
+        /// <summary>Replaces the bearer token for every request from now on.</summary>
+        public void SetToken(string token)
+        {
+            if (token == null) throw new ArgumentNullException("token");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_token(Handle, Utf8.ToNative(token, "token")));
+        }
+
+        /// <summary>Installs (null: removes) a function asked for a fresh token
+        /// after the service answered 401. It runs on the thread that made the
+        /// request (possibly several at once); returning null, or throwing,
+        /// lets the 401 stand. It must not dispose this client, and should not
+        /// capture it (that would keep the client alive until disposed).</summary>
+        public void SetTokenCallback(Func<string> refresh)
+        {
+            ThrowIfDisposed();
+            if (refresh == null)
+            {
+                LastError.Check(NativeMethods.od_client_set_token_callback(Handle, null, IntPtr.Zero));
+                return;
+            }
+            var state = GCHandle.Alloc(refresh);
+            // The client keeps the state until it is freed: a request on
+            // another thread may still run an earlier callback.
+            Handle.KeepTokenCallback(state);
+            LastError.Check(NativeMethods.od_client_set_token_callback(Handle, TokenThunk, GCHandle.ToIntPtr(state)));
+        }
+
+        [MonoPInvokeCallback(typeof(OdTokenFn))]
+        private static int OnTokenNeeded(IntPtr userdata, IntPtr client)
+        {
+            try
+            {
+                var refresh = (Func<string>)GCHandle.FromIntPtr(userdata).Target;
+                string token = refresh();
+                if (token == null) return 1;
+                return NativeMethods.od_client_set_token_raw(client, Utf8.ToNative(token, "token")) == 0 ? 0 : 1;
+            }
+            catch
+            {
+                return 1; // never unwind into native code
+            }
+        }
+
+        /// <summary>Connect timeout and request (stall) timeout, both above zero.</summary>
+        public void SetTimeouts(TimeSpan connect, TimeSpan request)
+        {
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_timeouts(Handle, Millis32(connect, "connect"), Millis32(request, "request")));
+        }
+
+        /// <summary>The retry policy: <paramref name="maxAttempts"/> in all (1 =
+        /// never retry), and the most time one request spends waiting between attempts.</summary>
+        public void SetRetry(int maxAttempts, TimeSpan maxWait)
+        {
+            if (maxAttempts < 1) throw new ArgumentOutOfRangeException("maxAttempts");
+            if (maxWait < TimeSpan.Zero) throw new ArgumentOutOfRangeException("maxWait");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_retry(Handle, (uint)maxAttempts, (ulong)maxWait.TotalMilliseconds));
+        }
+
+        /// <summary>Sets the User-Agent header.</summary>
+        public void SetUserAgent(string userAgent)
+        {
+            if (userAgent == null) throw new ArgumentNullException("userAgent");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_user_agent(Handle, Utf8.ToNative(userAgent, "userAgent")));
+        }
+
+        /// <summary>How files are uploaded: bodies up to
+        /// <paramref name="simpleLimit"/> bytes in one PUT, larger ones through
+        /// an upload session in chunks of <paramref name="chunkSize"/> bytes (a
+        /// positive multiple of 320 KiB below 60 MiB); extra digests to check.</summary>
+        public void SetUploadOptions(long simpleLimit, long chunkSize, HashChecks hashes = HashChecks.None)
+        {
+            if (simpleLimit < 0) throw new ArgumentOutOfRangeException("simpleLimit");
+            if (chunkSize <= 0) throw new ArgumentOutOfRangeException("chunkSize");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_upload_options(Handle, (ulong)simpleLimit, (ulong)chunkSize, (uint)hashes));
+        }
+
+        // ------------------------------------------------------------------
+        // items
+
+        /// <summary>Reads an item's metadata.</summary>
+        public DriveItem GetItem(string item, string drive = null)
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            ThrowIfDisposed();
+            ItemHandle h;
+            int st = NativeMethods.od_item_get(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(item, "item"), out h);
+            return TakeItem(st, h);
+        }
+
+        public Task<DriveItem> GetItemAsync(string item, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => GetItem(item, drive), cancellationToken);
+        }
+
+        // ------------------------------------------------------------------
+        // upload
+
+        /// <summary>Uploads a buffer as a file: in one PUT up to the simple-upload
+        /// limit (4 MiB by default, see SetUploadOptions), through an upload
+        /// session above it.</summary>
+        /// <param name="item">with a <paramref name="name"/>, the parent folder
+        /// (<c>/</c>, <c>/a/b</c>, an id, <c>ID:/rel</c>); with name null, the
+        /// file itself (a path is created or replaced, an id replaced)</param>
+        /// <param name="name">the file's name in <paramref name="item"/>, or null</param>
+        /// <param name="data">the content</param>
+        /// <param name="conflict">what to do when the name is taken</param>
+        /// <param name="drive">the drive prefix; null = /me/drive</param>
+        /// <param name="progress">bytes sent of the size, reported on the calling thread</param>
+        /// <param name="cancellationToken">stops the call (OperationCanceledException)</param>
+        public DriveItem Upload(string item, string name, byte[] data,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            return Upload(item, name, new ArraySegment<byte>(data), conflict, drive, progress, cancellationToken);
+        }
+
+        /// <summary>As <see cref="Upload(string, string, byte[], ConflictBehavior, string, IProgress{OneDriveProgress}, CancellationToken)"/>, for a part of an array.</summary>
+        public DriveItem Upload(string item, string name, ArraySegment<byte> data,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (data.Array == null) throw new ArgumentNullException("data");
+            ThrowIfDisposed();
+            byte[] d = Utf8.ToNative(drive, "drive"), i = Utf8.ToNative(item, "item"), n = Utf8.ToNative(name, "name");
+            var pin = GCHandle.Alloc(data.Array, GCHandleType.Pinned);
+            try
+            {
+                IntPtr ptr = data.Count == 0 ? IntPtr.Zero : IntPtr.Add(pin.AddrOfPinnedObject(), data.Offset);
+                using (var call = new CallContext(progress, null, cancellationToken))
+                {
+                    ItemHandle h;
+                    int st = NativeMethods.od_upload(Handle, d, i, n, ptr, new UIntPtr((uint)data.Count), (int)conflict,
+                        call.Progress, call.UserData, call.Cancel, out h);
+                    return TakeItem(st, h, call);
+                }
+            }
+            finally
+            {
+                pin.Free();
+            }
+        }
+
+        public Task<DriveItem> UploadAsync(string item, string name, byte[] data,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Upload(item, name, data, conflict, drive, progress, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Uploads a local file: one PUT up to the simple-upload limit,
+        /// an upload session above it (streamed from disk, resumed after dropped
+        /// connections, hashes checked). Arguments as for Upload.</summary>
+        public DriveItem UploadFile(string item, string name, string path,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (path == null) throw new ArgumentNullException("path");
+            ThrowIfDisposed();
+            byte[] d = Utf8.ToNative(drive, "drive"), i = Utf8.ToNative(item, "item"), n = Utf8.ToNative(name, "name"),
+                p = Utf8.ToNative(path, "path");
+            using (var call = new CallContext(progress, null, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_upload_file(Handle, d, i, n, p, (int)conflict,
+                    call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> UploadFileAsync(string item, string name, string path,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => UploadFile(item, name, path, conflict, drive, progress, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Uploads <paramref name="size"/> bytes read from
+        /// <paramref name="stream"/> (from its current position): one PUT up to
+        /// the simple-upload limit, an upload session above it. The stream is
+        /// read on the calling thread, during the call only; an exception from
+        /// it is rethrown as is.</summary>
+        public DriveItem UploadStream(string item, string name, Stream stream, long size,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (stream == null) throw new ArgumentNullException("stream");
+            if (size < 0) throw new ArgumentOutOfRangeException("size");
+            ThrowIfDisposed();
+            byte[] d = Utf8.ToNative(drive, "drive"), i = Utf8.ToNative(item, "item"), n = Utf8.ToNative(name, "name");
+            using (var call = new CallContext(progress, stream, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_upload_stream(Handle, d, i, n, (ulong)size, call.Read, call.UserData,
+                    (int)conflict, call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> UploadStreamAsync(string item, string name, Stream stream, long size,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => UploadStream(item, name, stream, size, conflict, drive, progress, cancellationToken), cancellationToken);
+        }
+
+        // ------------------------------------------------------------------
+        // upload sessions
+
+        /// <summary>Creates an upload session for a file of <paramref name="size"/>
+        /// bytes (above 0) going to (item, name) as for Upload. Nothing is sent yet.</summary>
+        public UploadSession CreateUploadSession(string item, string name, long size,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null)
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (size <= 0) throw new ArgumentOutOfRangeException("size");
+            ThrowIfDisposed();
+            SessionHandle h;
+            int st = NativeMethods.od_session_create(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(item, "item"),
+                Utf8.ToNative(name, "name"), (ulong)size, (int)conflict, out h);
+            if (st != 0)
+            {
+                var e = LastError.Read(st);
+                h.Dispose();
+                throw e;
+            }
+            return new UploadSession(h);
+        }
+
+        public Task<UploadSession> CreateUploadSessionAsync(string item, string name, long size,
+            ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => CreateUploadSession(item, name, size, conflict, drive), cancellationToken);
+        }
+
+        /// <summary>Sends a local file through a session, from wherever the
+        /// service stands. On failure the session stays on the service: save it
+        /// and try again later, or cancel it.</summary>
+        public DriveItem UploadFile(UploadSession session, string path,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (session == null) throw new ArgumentNullException("session");
+            if (path == null) throw new ArgumentNullException("path");
+            ThrowIfDisposed();
+            session.ThrowIfDisposed();
+            byte[] p = Utf8.ToNative(path, "path");
+            using (var call = new CallContext(progress, null, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_session_upload_file(Handle, session.Handle, p,
+                    call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> UploadFileAsync(UploadSession session, string path,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => UploadFile(session, path, progress, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Sends a session's bytes from a stream positioned at byte 0 of
+        /// the file; its length must be the session's size.</summary>
+        public DriveItem UploadStream(UploadSession session, Stream stream,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (session == null) throw new ArgumentNullException("session");
+            if (stream == null) throw new ArgumentNullException("stream");
+            ThrowIfDisposed();
+            session.ThrowIfDisposed();
+            using (var call = new CallContext(progress, stream, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_session_upload_stream(Handle, session.Handle, call.Read, call.UserData,
+                    call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> UploadStreamAsync(UploadSession session, Stream stream,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => UploadStream(session, stream, progress, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Cancels the session on the service (one it no longer knows
+        /// counts as cancelled). The session object still needs disposing.</summary>
+        public void CancelUploadSession(UploadSession session)
+        {
+            if (session == null) throw new ArgumentNullException("session");
+            ThrowIfDisposed();
+            session.ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_session_cancel(Handle, session.Handle));
+        }
+
+        public Task CancelUploadSessionAsync(UploadSession session,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => CancelUploadSession(session), cancellationToken);
+        }
+
+        // ------------------------------------------------------------------
+        // url_upload, copy
+
+        /// <summary>Asks the service to download <paramref name="sourceUrl"/> into
+        /// a new file <paramref name="name"/> in <paramref name="parent"/>. The
+        /// service has retired this (and never offered it on Business drives):
+        /// its refusal is OneDriveNotSupportedException.</summary>
+        public OneDriveJob UrlUpload(string parent, string name, string sourceUrl, string drive = null)
+        {
+            if (parent == null) throw new ArgumentNullException("parent");
+            if (name == null) throw new ArgumentNullException("name");
+            if (sourceUrl == null) throw new ArgumentNullException("sourceUrl");
+            ThrowIfDisposed();
+            JobHandle h;
+            int st = NativeMethods.od_url_upload(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(parent, "parent"),
+                Utf8.ToNative(name, "name"), Utf8.ToNative(sourceUrl, "sourceUrl"), out h);
+            return TakeJob(st, h);
+        }
+
+        public Task<OneDriveJob> UrlUploadAsync(string parent, string name, string sourceUrl, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => UrlUpload(parent, name, sourceUrl, drive), cancellationToken);
+        }
+
+        /// <summary>Starts a server-side copy of <paramref name="source"/> into
+        /// the folder <paramref name="destParent"/>.</summary>
+        /// <param name="source">the item to copy</param>
+        /// <param name="destParent">the destination folder</param>
+        /// <param name="newName">a name for the copy; null keeps the source's</param>
+        /// <param name="conflict">a name in use with Fail (the service's default)
+        /// may be refused at once: OneDriveConflictException</param>
+        /// <param name="destDriveId">the destination drive's id; null = the same drive</param>
+        /// <param name="drive">the source's drive prefix; null = /me/drive</param>
+        /// <param name="legacy">send the older OneDrive API form (…/action.copy)</param>
+        public OneDriveJob Copy(string source, string destParent, string newName = null,
+            ConflictBehavior conflict = ConflictBehavior.Default, string destDriveId = null, string drive = null,
+            bool legacy = false)
+        {
+            if (source == null) throw new ArgumentNullException("source");
+            if (destParent == null) throw new ArgumentNullException("destParent");
+            ThrowIfDisposed();
+            JobHandle h;
+            int st = NativeMethods.od_copy(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(source, "source"),
+                Utf8.ToNative(destParent, "destParent"), Utf8.ToNative(destDriveId, "destDriveId"),
+                Utf8.ToNative(newName, "newName"), (int)conflict, legacy ? 1u : 0u, out h);
+            return TakeJob(st, h);
+        }
+
+        public Task<OneDriveJob> CopyAsync(string source, string destParent, string newName = null,
+            ConflictBehavior conflict = ConflictBehavior.Default, string destDriveId = null, string drive = null,
+            bool legacy = false, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Copy(source, destParent, newName, conflict, destDriveId, drive, legacy), cancellationToken);
+        }
+
+        // ------------------------------------------------------------------
+        // jobs
+
+        /// <summary>Looks at a job once. A failed or cancelled job is not an
+        /// exception here: its State says so and Error holds the service's error.
+        /// A job the service no longer knows is OneDriveNotFoundException.</summary>
+        public JobStatus PollJob(OneDriveJob job)
+        {
+            if (job == null) throw new ArgumentNullException("job");
+            ThrowIfDisposed();
+            job.ThrowIfDisposed();
+            int state;
+            double percent;
+            int st = NativeMethods.od_poll_job(Handle, job.Handle, out state, out percent);
+            LastError.Check(st);
+            OneDriveException error = null;
+            if (state == (int)JobState.Failed || state == (int)JobState.Cancelled)
+            {
+                int why = NativeMethods.od_last_error_status();
+                if (why != 0) error = LastError.Read(why);
+            }
+            return new JobStatus((JobState)state, percent >= 0 ? percent : (double?)null, error);
+        }
+
+        public Task<JobStatus> PollJobAsync(OneDriveJob job, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => PollJob(job), cancellationToken);
+        }
+
+        /// <summary>Follows a job until it ends and returns the new item.
+        /// OneDriveJobFailedException when it failed or was cancelled on the
+        /// service; OneDriveTimeoutException after <paramref name="timeout"/>;
+        /// OperationCanceledException when the token is cancelled (the job goes
+        /// on, on the service).</summary>
+        /// <param name="job">the job</param>
+        /// <param name="timeout">null: no limit</param>
+        /// <param name="progress">after each look: Done = percent × 100 of Total = 10000</param>
+        /// <param name="cancellationToken">stops the wait</param>
+        public DriveItem WaitJob(OneDriveJob job, TimeSpan? timeout = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (job == null) throw new ArgumentNullException("job");
+            ulong ms = 0;
+            if (timeout.HasValue)
+            {
+                if (timeout.Value <= TimeSpan.Zero) throw new ArgumentOutOfRangeException("timeout");
+                ms = (ulong)Math.Max(1.0, Math.Ceiling(timeout.Value.TotalMilliseconds));
+            }
+            ThrowIfDisposed();
+            job.ThrowIfDisposed();
+            using (var call = new CallContext(progress, null, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_wait_job(Handle, job.Handle, ms, call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> WaitJobAsync(OneDriveJob job, TimeSpan? timeout = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            // A wait may last minutes: a thread of its own, not a pool thread.
+            return AsyncRunner.Run(() => WaitJob(job, timeout, progress, cancellationToken), cancellationToken, longRunning: true);
+        }
+
+        // ------------------------------------------------------------------
+
+        private static uint Millis32(TimeSpan t, string name)
+        {
+            double ms = Math.Ceiling(t.TotalMilliseconds);
+            if (ms < 1 || ms > uint.MaxValue) throw new ArgumentOutOfRangeException(name);
+            return (uint)ms;
+        }
+
+        private static DriveItem TakeItem(int status, ItemHandle h, CallContext call = null)
+        {
+            if (status != 0)
+            {
+                // Read the detail first, right after the call, then free.
+                try
+                {
+                    if (call != null) call.Check(status);
+                    LastError.Check(status);
+                }
+                finally
+                {
+                    h.Dispose();
+                }
+            }
+            return DriveItem.Take(h);
+        }
+
+        private static OneDriveJob TakeJob(int status, JobHandle h)
+        {
+            if (status != 0)
+            {
+                var e = LastError.Read(status);
+                h.Dispose();
+                throw e;
+            }
+            return new OneDriveJob(h);
+        }
+    }
+}

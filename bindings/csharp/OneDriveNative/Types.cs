@@ -1,0 +1,120 @@
+using System;
+
+namespace OneDriveNative
+{
+    /// <summary>The library's <c>od_status</c>, number for number. The test
+    /// suite checks every constant of include/onedrive.h against this enum
+    /// (OD_ERR_NOT_FOUND is NotFound, OD_OK is Ok).</summary>
+    public enum OneDriveStatus
+    {
+        Ok = 0,
+        NullArgument = 1,
+        InvalidUtf8 = 2,
+        InvalidArgument = 3,
+        InvalidName = 4,
+        Network = 5,
+        Timeout = 6,
+        Cancelled = 7,
+        AbortedByCallback = 8,
+        Unauthorized = 9,
+        Forbidden = 10,
+        NotFound = 11,
+        Conflict = 12,
+        TooLarge = 13,
+        Throttled = 14,
+        Quota = 15,
+        NotSupported = 16,
+        BadRequest = 17,
+        Service = 18,
+        Protocol = 19,
+        JobFailed = 20,
+        JobCancelled = 21,
+        Io = 22,
+        BufferTooSmall = 23,
+        InvalidState = 24,
+        Panic = 25,
+        HashMismatch = 26,
+    }
+
+    /// <summary>Where a job stands (<c>od_job_state</c>).</summary>
+    public enum JobState
+    {
+        NotStarted = 0,
+        Running = 1,
+        Completed = 2,
+        Failed = 3,
+        Cancelled = 4,
+        /// <summary>A status word the library does not know, or not looked at yet: treat as running.</summary>
+        Unknown = 5,
+    }
+
+    /// <summary>What to do when the name is taken (<c>od_conflict</c>).</summary>
+    public enum ConflictBehavior
+    {
+        /// <summary>Send nothing: the service decides (uploads replace, copies fail).</summary>
+        Default = 0,
+        Fail = 1,
+        Replace = 2,
+        /// <summary>Keep both: the new one gets a free name ("name 1.txt").</summary>
+        Rename = 3,
+    }
+
+    /// <summary>Extra digests to check after an upload (<c>OD_HASH_*</c>);
+    /// quickXorHash is always checked.</summary>
+    [Flags]
+    public enum HashChecks
+    {
+        None = 0,
+        Sha1 = 1,
+        Sha256 = 2,
+    }
+
+    /// <summary>Progress of a call: bytes sent of the size for transfers;
+    /// percent × 100 of 10000 for jobs.</summary>
+    public struct OneDriveProgress
+    {
+        public OneDriveProgress(ulong done, ulong total) : this()
+        {
+            Done = done;
+            Total = total;
+        }
+
+        public ulong Done { get; private set; }
+        public ulong Total { get; private set; }
+
+        /// <summary>Done / Total, between 0 and 1 (0 when Total is 0).</summary>
+        public double Fraction { get { return Total == 0 ? 0.0 : (double)Done / Total; } }
+
+        public override string ToString() { return Done + "/" + Total; }
+    }
+
+    /// <summary>What one look at a job (<see cref="OneDriveClient.PollJob"/>) saw.</summary>
+    public sealed class JobStatus
+    {
+        internal JobStatus(JobState state, double? percent, OneDriveException error)
+        {
+            State = state;
+            Percent = percent;
+            Error = error;
+        }
+
+        public JobState State { get; private set; }
+
+        /// <summary>0–100, or null when the service gave no percentage.</summary>
+        public double? Percent { get; private set; }
+
+        /// <summary>The service's error when the job failed or was cancelled; otherwise null.</summary>
+        public OneDriveException Error { get; private set; }
+
+        /// <summary>Completed, failed or cancelled.</summary>
+        public bool IsFinished
+        {
+            get { return State == JobState.Completed || State == JobState.Failed || State == JobState.Cancelled; }
+        }
+
+        public override string ToString()
+        {
+            return State + (Percent.HasValue ? " " + Percent.Value + "%" : "");
+        }
+    }
+}

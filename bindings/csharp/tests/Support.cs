@@ -1,0 +1,285 @@
+// Test support: a standalone onedrive-emulator per test run (started by a
+// SetUpFixture, addresses parsed from its stdout lines), its admin path, and
+// helpers that poll with a deadline instead of sleeping a fixed time.
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using NUnit.Framework;
+
+namespace OneDriveNative.Tests
+{
+    /// <summary>A running standalone emulator.</summary>
+    public sealed class Emulator : IDisposable
+    {
+        public const string Token = "cs-test-token";
+        private readonly Process proc;
+
+        public string BaseUrl { get; private set; }
+        public string ApiOrigin { get; private set; }
+        public string MonitorOrigin { get; private set; }
+        public string Profile { get; private set; }
+        public string DefaultDriveId { get; private set; }
+
+        public static string Binary
+        {
+            get
+            {
+                string env = Environment.GetEnvironmentVariable("ONEDRIVE_EMULATOR");
+                if (string.IsNullOrEmpty(env))
+                    throw new InvalidOperationException("set ONEDRIVE_EMULATOR to the onedrive-emulator binary (run_tests.sh does)");
+                return env;
+            }
+        }
+
+        public Emulator(params string[] extraArgs)
+        {
+            var psi = new ProcessStartInfo(Binary,
+                "--host 127.0.0.1 --port 0 --monitor-port 0 --token " + Token + " " + string.Join(" ", extraArgs))
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = false,
+                CreateNoWindow = true,
+            };
+            var lines = new BlockingCollection<string>();
+            proc = new Process { StartInfo = psi };
+            proc.OutputDataReceived += (s, e) =>
+            {
+                if (e.Data == null) { lines.CompleteAdding(); return; }
+                if (!lines.IsAddingCompleted) lines.Add(e.Data);
+            };
+            proc.Start();
+            proc.BeginOutputReadLine();
+            var info = new Dictionary<string, string>();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!info.ContainsKey("default_drive_id"))
+            {
+                var left = deadline - DateTime.UtcNow;
+                string line;
+                if (left <= TimeSpan.Zero || !lines.TryTake(out line, left))
+                {
+                    Dispose();
+                    throw new InvalidOperationException(Binary + " did not print its addresses (exited: " + proc.HasExited + ")");
+                }
+                int eq = line.IndexOf('=');
+                if (eq > 0) info[line.Substring(0, eq)] = line.Substring(eq + 1);
+            }
+            BaseUrl = info["base_url"];
+            ApiOrigin = BaseUrl.Substring(0, BaseUrl.Length - "/v1.0".Length);
+            MonitorOrigin = info["monitor_origin"];
+            Profile = info["profile"];
+            DefaultDriveId = info["default_drive_id"];
+        }
+
+        public OneDriveClient NewClient()
+        {
+            return new OneDriveClient(BaseUrl, Token);
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!proc.HasExited)
+                {
+                    proc.Kill();
+                    proc.WaitForExit(20000);
+                }
+            }
+            catch (InvalidOperationException) { }
+            proc.Dispose();
+        }
+
+        // ---- admin path ----
+
+        /// <summary>One admin call: plain HTTP/1.0 over a fresh TCP connection
+        /// (mono's HttpWebRequest proved flaky against a server that closes
+        /// connections at will).</summary>
+        public string Admin(string method, string path, byte[] body = null, string contentType = "application/json")
+        {
+            var uri = new Uri(ApiOrigin);
+            using (var tcp = new TcpClient())
+            {
+                tcp.ReceiveTimeout = 30000;
+                tcp.SendTimeout = 30000;
+                tcp.Connect(uri.Host, uri.Port);
+                using (NetworkStream s = tcp.GetStream())
+                {
+                    var head = new StringBuilder();
+                    head.Append(method).Append(" /_emulator").Append(path).Append(" HTTP/1.0\r\n");
+                    head.Append("Host: ").Append(uri.Host).Append(':').Append(uri.Port).Append("\r\n");
+                    head.Append("Content-Type: ").Append(contentType).Append("\r\n");
+                    head.Append("Content-Length: ").Append(body == null ? 0 : body.Length).Append("\r\n\r\n");
+                    byte[] h = Encoding.ASCII.GetBytes(head.ToString());
+                    s.Write(h, 0, h.Length);
+                    if (body != null) s.Write(body, 0, body.Length);
+                    s.Flush();
+                    var all = new MemoryStream();
+                    s.CopyTo(all);
+                    string text = Encoding.UTF8.GetString(all.ToArray());
+                    int split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                    Assert.That(split, Is.GreaterThan(0), "no HTTP answer to " + method + " " + path);
+                    string statusLine = text.Substring(0, text.IndexOf("\r\n", StringComparison.Ordinal));
+                    int code = int.Parse(statusLine.Split(' ')[1]);
+                    string respBody = text.Substring(split + 4);
+                    if (code < 200 || code > 299)
+                        throw new InvalidOperationException(method + " /_emulator" + path + ": " + statusLine + " " + respBody);
+                    return respBody;
+                }
+            }
+        }
+
+        public string Admin(string method, string path, string json)
+        {
+            return Admin(method, path, Encoding.UTF8.GetBytes(json));
+        }
+
+        public void SetJobConfig(string json) { Admin("PUT", "/job", json); }
+        public void ResetJobConfig() { Admin("PUT", "/job", "{}"); }
+        public void AddFault(string json) { Admin("POST", "/faults", json); }
+        public void ClearFaults() { Admin("DELETE", "/faults"); }
+        public void ClearRequests() { Admin("DELETE", "/requests"); }
+
+        /// <summary>Serves bytes on the monitor origin; returns their URL (a url_upload source).</summary>
+        public string ServeStatic(string name, byte[] body)
+        {
+            string json = Admin("PUT", "/static/" + name, body, "application/octet-stream");
+            var m = Regex.Match(json, "\"url\"\\s*:\\s*\"([^\"]+)\"");
+            Assert.IsTrue(m.Success, "no url in " + json);
+            return m.Groups[1].Value;
+        }
+
+        public sealed class LoggedRequest
+        {
+            public string Origin, Method, Path;
+            public int Status;
+            public bool Authorization;
+            public long BodyBytes;
+        }
+
+        /// <summary>The request log (objects are flat: no nesting to parse).</summary>
+        public List<LoggedRequest> Requests()
+        {
+            string json = Admin("GET", "/requests");
+            var list = new List<LoggedRequest>();
+            foreach (Match m in Regex.Matches(json, "\\{[^{}]*\\}"))
+            {
+                string o = m.Value;
+                list.Add(new LoggedRequest
+                {
+                    Origin = Str(o, "origin"),
+                    Method = Str(o, "method"),
+                    Path = Str(o, "path"),
+                    Status = (int)Num(o, "status"),
+                    Authorization = Regex.IsMatch(o, "\"authorization\"\\s*:\\s*true"),
+                    BodyBytes = Num(o, "body_bytes"),
+                });
+            }
+            return list;
+        }
+
+        private static string Str(string o, string key)
+        {
+            var m = Regex.Match(o, "\"" + key + "\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
+            return m.Success ? m.Groups[1].Value : null;
+        }
+
+        private static long Num(string o, string key)
+        {
+            var m = Regex.Match(o, "\"" + key + "\"\\s*:\\s*(\\d+)");
+            return m.Success ? long.Parse(m.Groups[1].Value) : -1;
+        }
+    }
+
+    /// <summary>One emulator for the whole run (NUnit 2.6 SetUpFixture: runs
+    /// around every fixture in this namespace).</summary>
+    [SetUpFixture]
+    public class EmulatorSetUp
+    {
+        public static Emulator Emu { get; private set; }
+
+        [SetUp]
+        public void Start() { Emu = new Emulator(); }
+
+        [TearDown]
+        public void Stop()
+        {
+            if (Emu != null) Emu.Dispose();
+            Emu = null;
+        }
+    }
+
+    public static class Util
+    {
+        private static int counter;
+
+        /// <summary>A fresh folder path per test, so tests never see each other's files.</summary>
+        public static string NewFolder(string what)
+        {
+            return "/cs-" + what + "-" + Interlocked.Increment(ref counter) + "-" + Guid.NewGuid().ToString("N").Substring(0, 8);
+        }
+
+        public static byte[] Bytes(int n, int seed = 1)
+        {
+            var b = new byte[n];
+            new Random(seed).NextBytes(b);
+            return b;
+        }
+
+        /// <summary>Polls until <paramref name="cond"/> holds or the deadline
+        /// passes (then fails): never a fixed sleep standing for a condition.</summary>
+        public static void Eventually(Func<bool> cond, string what, double seconds = 60)
+        {
+            var sw = Stopwatch.StartNew();
+            int delay = 5;
+            while (!cond())
+            {
+                if (sw.Elapsed.TotalSeconds > seconds) Assert.Fail("timed out after " + seconds + " s waiting for " + what);
+                Thread.Sleep(delay);
+                delay = Math.Min(delay * 2, 100);
+            }
+        }
+
+        public static string HeaderPath
+        {
+            get
+            {
+                string env = Environment.GetEnvironmentVariable("ONEDRIVE_HEADER");
+                if (string.IsNullOrEmpty(env))
+                    throw new InvalidOperationException("set ONEDRIVE_HEADER to include/onedrive.h (run_tests.sh does)");
+                return env;
+            }
+        }
+    }
+
+    /// <summary>An IProgress that records every report synchronously, on the
+    /// reporting thread (Progress&lt;T&gt; would post them to the pool).</summary>
+    public sealed class Recorder : IProgress<OneDriveProgress>
+    {
+        private readonly object gate = new object();
+        private readonly List<OneDriveProgress> reports = new List<OneDriveProgress>();
+        private readonly Action<OneDriveProgress> onReport;
+        public readonly ConcurrentBag<int> Threads = new ConcurrentBag<int>();
+
+        public Recorder(Action<OneDriveProgress> onReport = null) { this.onReport = onReport; }
+
+        public void Report(OneDriveProgress value)
+        {
+            lock (gate) reports.Add(value);
+            Threads.Add(Thread.CurrentThread.ManagedThreadId);
+            if (onReport != null) onReport(value);
+        }
+
+        public List<OneDriveProgress> Reports
+        {
+            get { lock (gate) return new List<OneDriveProgress>(reports); }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import COneDrive
+
+/// Progress of a call: `done` of `total` (bytes for transfers; for jobs,
+/// percent × 100 of 10000). Runs on the thread that made the call; return
+/// `false` to stop it (`OneDriveError.abortedByCallback`).
+public typealias ProgressHandler = @Sendable (_ done: UInt64, _ total: UInt64) -> Bool
+
+/// Fills the buffer with the next bytes of an upload and returns how many
+/// (0 only at the end). Runs on the thread that made the call; an error it
+/// throws stops the upload and is rethrown by the call.
+public typealias ReadHandler = (_ buffer: UnsafeMutableRawBufferPointer) throws -> Int
+
+/// The thread's last-error detail, read right after a failing call on the
+/// same thread (it is thread-local in the library).
+enum LastError {
+    static let fieldMessage: Int32 = 0
+    static let fieldCode: Int32 = 1
+    static let fieldInnerCode: Int32 = 2
+    static let fieldRequestId: Int32 = 3
+
+    /// The error for `status` from what the failing call left on this thread.
+    static func read(_ status: Int32) -> OneDriveError {
+        let http = od_last_error_http_status()
+        let retryMs = od_last_error_retry_after_ms()
+        var message = field(fieldMessage) ?? ""
+        if message.isEmpty {
+            message = String(cString: od_status_str(status))
+        }
+        let detail = ErrorDetail(
+            statusCode: status,
+            message: message,
+            httpStatus: Int(http),
+            code: nonEmpty(field(fieldCode)),
+            innerCode: nonEmpty(field(fieldInnerCode)),
+            requestId: nonEmpty(field(fieldRequestId)),
+            retryAfter: retryMs >= 0 ? Double(retryMs) / 1000.0 : nil
+        )
+        return OneDriveError(detail: detail)
+    }
+
+    /// One text field, with the buffer + needed-length protocol: ask for
+    /// the length, then read into a buffer of that size.
+    static func field(_ which: Int32) -> String? {
+        var needed: Int = 0
+        var status = od_last_error_string(which, nil, 0, &needed)
+        for _ in 0..<4 {
+            guard status == OneDriveStatus.ok.rawValue || status == OneDriveStatus.bufferTooSmall.rawValue,
+                  needed > 0 else { return nil }
+            var buffer = [CChar](repeating: 0, count: needed)
+            let size = buffer.count
+            status = buffer.withUnsafeMutableBufferPointer { buf in
+                od_last_error_string(which, buf.baseAddress, size, &needed)
+            }
+            if status == OneDriveStatus.ok.rawValue {
+                return buffer.withUnsafeBufferPointer { buf in String(cString: buf.baseAddress!) }
+            }
+        }
+        return nil
+    }
+
+    static func nonEmpty(_ s: String?) -> String? {
+        guard let s = s, !s.isEmpty else { return nil }
+        return s
+    }
+
+    /// Throws the error for a failed status; nothing on `OD_OK`.
+    static func check(_ status: Int32) throws {
+        if status != OneDriveStatus.ok.rawValue {
+            throw read(status)
+        }
+    }
+
+    /// An error raised on the Swift side before any call.
+    static func local(_ status: OneDriveStatus, _ message: String) -> OneDriveError {
+        return OneDriveError(detail: ErrorDetail(statusCode: status.rawValue, message: message))
+    }
+}
+
+/// NUL-terminated UTF-8 copies of a call's string arguments, freed with the
+/// bag. Keep the bag alive across the call (`withExtendedLifetime`).
+final class CStrings {
+    private var owned: [UnsafeMutablePointer<CChar>] = []
+
+    func add(_ value: String?, _ name: String) throws -> UnsafePointer<CChar>? {
+        guard let value = value else { return nil }
+        if value.utf8.contains(0) {
+            throw LastError.local(.invalidArgument, "`\(name)` contains a NUL character")
+        }
+        guard let copy = strdup(value) else {
+            throw LastError.local(.io, "out of memory copying `\(name)`")
+        }
+        owned.append(copy)
+        return UnsafePointer(copy)
+    }
+
+    deinit {
+        for p in owned {
+            free(p)
+        }
+    }
+}
+
+/// What native callbacks of one call reach through their userdata (an
+/// unretained `Unmanaged` pointer; the call keeps the box alive).
+final class CallBox {
+    let progress: ProgressHandler?
+    let read: ReadHandler?
+    var readError: Error?
+
+    init(progress: ProgressHandler?, read: ReadHandler? = nil) {
+        self.progress = progress
+        self.read = read
+    }
+
+    var userdata: UnsafeMutableRawPointer {
+        return Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    var progressFn: od_progress_fn? {
+        return progress == nil ? nil : progressThunk
+    }
+
+    /// The error to throw for a failed call: the read handler's own error
+    /// when it stopped the call, else the library's.
+    func failure(_ status: Int32) -> Error {
+        let error = LastError.read(status)
+        if let readError = readError, status == OneDriveStatus.io.rawValue {
+            return readError
+        }
+        return error
+    }
+
+    func check(_ status: Int32) throws {
+        if status != OneDriveStatus.ok.rawValue {
+            throw failure(status)
+        }
+    }
+}
+
+/// C-convention thunks: they capture nothing, so Swift can hand them to C.
+let progressThunk: od_progress_fn = { userdata, done, total in
+    guard let userdata = userdata else { return 1 }
+    let box = Unmanaged<CallBox>.fromOpaque(userdata).takeUnretainedValue()
+    guard let progress = box.progress else { return 0 }
+    return progress(done, total) ? 0 : 1
+}
+
+let readThunk: od_read_fn = { userdata, buf, len in
+    guard let userdata = userdata else { return -1 }
+    let box = Unmanaged<CallBox>.fromOpaque(userdata).takeUnretainedValue()
+    guard let read = box.read else { return -1 }
+    do {
+        let n = try read(UnsafeMutableRawBufferPointer(start: buf, count: len))
+        if n < 0 || n > len {
+            box.readError = LastError.local(.io, "the read handler returned \(n) for a \(len)-byte buffer")
+            return -1
+        }
+        return Int64(n)
+    } catch {
+        box.readError = error
+        return -1
+    }
+}
+
+/// Holds the token provider a client's token callback calls.
+final class TokenBox {
+    let provider: @Sendable () -> String?
+    init(_ provider: @escaping @Sendable () -> String?) {
+        self.provider = provider
+    }
+}
+
+let tokenThunk: od_token_fn = { userdata, client in
+    guard let userdata = userdata, let client = client else { return 1 }
+    let box = Unmanaged<TokenBox>.fromOpaque(userdata).takeUnretainedValue()
+    guard let token = box.provider(), !token.utf8.contains(0) else { return 1 }
+    return od_client_set_token(client, token) == OneDriveStatus.ok.rawValue ? 0 : 1
+}
+
+/// Reads a string borrowed from a handle (NULL: nil).
+func borrowedString(_ p: UnsafePointer<CChar>?) -> String? {
+    guard let p = p else { return nil }
+    return String(cString: p)
+}
+
+/// Runs a blocking call off the caller's task, on a global queue, with the
+/// task's cancellation wired to a `CancelFlag`. A call stopped because the
+/// task was cancelled throws `CancellationError`.
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable (CancelFlag) throws -> T) async throws -> T {
+    let flag = try CancelFlag()
+    do {
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    continuation.resume(with: Result(catching: { try body(flag) }))
+                }
+            }
+        } onCancel: {
+            flag.trigger()
+        }
+    } catch let error as OneDriveError {
+        if case .cancelled = error, Task.isCancelled {
+            throw CancellationError()
+        }
+        throw error
+    }
+}

@@ -1,0 +1,451 @@
+import Foundation
+import COneDrive
+
+/// A client of one Graph endpoint with one token (`od_client`).
+///
+/// Any number of threads and tasks may use one client at once (it is
+/// `Sendable`). The methods without `async` block on network I/O; the
+/// `async` ones run the same calls off the caller's task and stop when the
+/// task is cancelled. The native client is freed in deinit.
+///
+/// Item references (`item`, `source`, `destinationParent`) are paths
+/// (`/a/b.txt`, `/` for the root), ids, or `ID:/rel`. `drive` arguments are
+/// drive prefixes (`/me/drive`, `/drives/ID`, `/groups/ID/drive`,
+/// `/sites/ID/drive`, `/users/ID/drive`); nil means `/me/drive`.
+public final class OneDriveClient: @unchecked Sendable {
+    // Sendable: the library allows any number of threads on one client; the
+    // Swift state (token boxes) is behind a lock.
+    let raw: OpaquePointer
+    private let lock = NSLock()
+    private var tokenBoxes: [Unmanaged<TokenBox>] = []
+
+    /// Creates a client.
+    /// - Parameters:
+    ///   - baseURL: the API root; nil = `https://graph.microsoft.com/v1.0`.
+    ///   - token: the bearer token; nil = none yet.
+    ///   - allowInsecureHTTP: allow plain `http://` to non-loopback hosts.
+    public init(baseURL: String? = nil, token: String? = nil, allowInsecureHTTP: Bool = false) throws {
+        let args = CStrings()
+        let base = try args.add(baseURL, "baseURL")
+        let bearer = try args.add(token, "token")
+        let flags: UInt32 = allowInsecureHTTP ? UInt32(OD_CLIENT_ALLOW_INSECURE_HTTP) : 0
+        var out: OpaquePointer? = nil
+        let status = withExtendedLifetime(args) {
+            od_client_new(base, bearer, flags, &out)
+        }
+        guard status == OneDriveStatus.ok.rawValue, let client = out else {
+            throw LastError.read(status)
+        }
+        raw = client
+    }
+
+    deinit {
+        // No call can be running: each holds a reference to the client.
+        od_client_free(raw)
+        for box in tokenBoxes {
+            box.release()
+        }
+    }
+
+    /// The native library's version ("MAJOR.MINOR.PATCH").
+    public static var libraryVersion: String {
+        return String(cString: od_version())
+    }
+
+    // MARK: settings
+
+    /// Replaces the bearer token for every request from now on.
+    public func setToken(_ token: String) throws {
+        let args = CStrings()
+        let bearer = try args.add(token, "token")
+        try withExtendedLifetime(args) {
+            try LastError.check(od_client_set_token(raw, bearer))
+        }
+    }
+
+    /// Installs (nil: removes) a function asked for a fresh token after the
+    /// service answered 401. It runs on the thread that made the request,
+    /// possibly on several at once; returning nil lets the 401 stand.
+    public func setTokenProvider(_ provider: (@Sendable () -> String?)?) throws {
+        guard let provider = provider else {
+            try LastError.check(od_client_set_token_callback(raw, nil, nil))
+            return
+        }
+        let box = Unmanaged.passRetained(TokenBox(provider))
+        // Kept until deinit: a request on another thread may still be
+        // running an earlier provider when it is replaced.
+        lock.lock()
+        tokenBoxes.append(box)
+        lock.unlock()
+        try LastError.check(od_client_set_token_callback(raw, tokenThunk, box.toOpaque()))
+    }
+
+    /// Connect timeout and request (stall) timeout, in seconds (above 0).
+    public func setTimeouts(connect: TimeInterval, request: TimeInterval) throws {
+        try LastError.check(od_client_set_timeouts(raw, try millis32(connect, "connect"), try millis32(request, "request")))
+    }
+
+    /// The retry policy: `maxAttempts` in all (1 = never retry), and the
+    /// most time, in seconds, one request spends waiting between attempts.
+    public func setRetry(maxAttempts: UInt32, maxWait: TimeInterval) throws {
+        guard maxAttempts >= 1, maxWait >= 0, maxWait.isFinite else {
+            throw LastError.local(.invalidArgument, "maxAttempts must be at least 1 and maxWait at least 0")
+        }
+        try LastError.check(od_client_set_retry(raw, maxAttempts, UInt64(maxWait * 1000)))
+    }
+
+    /// Sets the User-Agent header.
+    public func setUserAgent(_ userAgent: String) throws {
+        let args = CStrings()
+        let agent = try args.add(userAgent, "userAgent")
+        try withExtendedLifetime(args) {
+            try LastError.check(od_client_set_user_agent(raw, agent))
+        }
+    }
+
+    /// How files are uploaded: bodies up to `simpleLimit` bytes in one PUT,
+    /// larger ones through an upload session in chunks of `chunkSize` bytes
+    /// (a positive multiple of 320 KiB below 60 MiB); extra digests to check.
+    public func setUploadOptions(simpleLimit: UInt64, chunkSize: UInt64, hashes: HashChecks = []) throws {
+        try LastError.check(od_client_set_upload_options(raw, simpleLimit, chunkSize, hashes.rawValue))
+    }
+
+    // MARK: items
+
+    /// Reads an item's metadata.
+    public func item(_ item: String, drive: String? = nil) throws -> DriveItem {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let itemArg = try args.add(item, "item")
+        var out: OpaquePointer? = nil
+        let status = withExtendedLifetime(args) {
+            od_item_get(raw, driveArg, itemArg, &out)
+        }
+        try LastError.check(status)
+        return try DriveItem.take(out)
+    }
+
+    // MARK: upload
+
+    /// Uploads `data` as a file: one PUT up to the simple-upload limit
+    /// (4 MiB by default), an upload session above it.
+    /// - Parameters:
+    ///   - item: with a `name`, the parent folder (`/`, `/a/b`, an id,
+    ///     `ID:/rel`); with `name` nil, the file itself (a path is created or
+    ///     replaced, an id replaced).
+    ///   - progress: bytes sent of the size; return false to stop.
+    ///   - cancel: raise it from another thread to stop the call.
+    public func upload(to item: String, name: String?, data: Data,
+                       conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
+                       progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let itemArg = try args.add(item, "item")
+        let nameArg = try args.add(name, "name")
+        let box = CallBox(progress: progress)
+        var out: OpaquePointer? = nil
+        let status: Int32 = withExtendedLifetime((args, box, cancel)) {
+            data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Int32 in
+                od_upload(raw, driveArg, itemArg, nameArg,
+                          bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count,
+                          conflict.rawValue, box.progressFn, box.userdata, cancel?.raw, &out)
+            }
+        }
+        try box.check(status)
+        return try DriveItem.take(out)
+    }
+
+    /// Uploads a local file: one PUT up to the simple-upload limit, an
+    /// upload session above it (streamed from disk, resumed after dropped
+    /// connections, hashes checked). Arguments as for `upload(to:name:data:)`.
+    public func uploadFile(to item: String, name: String?, path: String,
+                           conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
+                           progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let itemArg = try args.add(item, "item")
+        let nameArg = try args.add(name, "name")
+        let pathArg = try args.add(path, "path")
+        let box = CallBox(progress: progress)
+        var out: OpaquePointer? = nil
+        let status = withExtendedLifetime((args, box, cancel)) {
+            od_upload_file(raw, driveArg, itemArg, nameArg, pathArg, conflict.rawValue,
+                           box.progressFn, box.userdata, cancel?.raw, &out)
+        }
+        try box.check(status)
+        return try DriveItem.take(out)
+    }
+
+    /// Uploads `size` bytes that `read` supplies (an app's own storage, a
+    /// stream), on the calling thread, during the call only.
+    public func uploadStream(to item: String, name: String?, size: UInt64, read: ReadHandler,
+                             conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
+                             progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let itemArg = try args.add(item, "item")
+        let nameArg = try args.add(name, "name")
+        return try withoutActuallyEscaping(read) { (reader: @escaping ReadHandler) throws -> DriveItem in
+            let box = CallBox(progress: progress, read: reader)
+            var out: OpaquePointer? = nil
+            let status = withExtendedLifetime((args, box, cancel)) {
+                od_upload_stream(raw, driveArg, itemArg, nameArg, size, readThunk, box.userdata,
+                                 conflict.rawValue, box.progressFn, box.userdata, cancel?.raw, &out)
+            }
+            try box.check(status)
+            return try DriveItem.take(out)
+        }
+    }
+
+    // MARK: upload sessions
+
+    /// Creates an upload session for a file of `size` bytes (above 0) going
+    /// to (`item`, `name`) as for `upload(to:name:data:)`. Nothing is sent yet.
+    public func createUploadSession(for item: String, name: String?, size: UInt64,
+                                    conflict: ConflictBehavior = .serviceDefault,
+                                    drive: String? = nil) throws -> UploadSession {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let itemArg = try args.add(item, "item")
+        let nameArg = try args.add(name, "name")
+        var out: OpaquePointer? = nil
+        let status = withExtendedLifetime(args) {
+            od_session_create(raw, driveArg, itemArg, nameArg, size, conflict.rawValue, &out)
+        }
+        try LastError.check(status)
+        guard let session = out else {
+            throw LastError.local(.`protocol`, "the library returned no session")
+        }
+        return UploadSession(raw: session)
+    }
+
+    /// Sends a local file through a session, from wherever the service
+    /// stands. On failure the session stays on the service: save it and try
+    /// again later, or cancel it.
+    public func upload(session: UploadSession, path: String,
+                       progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+        let args = CStrings()
+        let pathArg = try args.add(path, "path")
+        let box = CallBox(progress: progress)
+        var out: OpaquePointer? = nil
+        let status = session.exclusive {
+            withExtendedLifetime((args, box, cancel)) {
+                od_session_upload_file(raw, session.raw, pathArg, box.progressFn, box.userdata, cancel?.raw, &out)
+            }
+        }
+        try box.check(status)
+        return try DriveItem.take(out)
+    }
+
+    /// Sends a session's bytes from `read`, starting at byte 0 of the file.
+    public func upload(session: UploadSession, read: ReadHandler,
+                       progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+        return try withoutActuallyEscaping(read) { (reader: @escaping ReadHandler) throws -> DriveItem in
+            let box = CallBox(progress: progress, read: reader)
+            var out: OpaquePointer? = nil
+            let status = session.exclusive {
+                withExtendedLifetime((box, cancel)) {
+                    od_session_upload_stream(raw, session.raw, readThunk, box.userdata,
+                                             box.progressFn, box.userdata, cancel?.raw, &out)
+                }
+            }
+            try box.check(status)
+            return try DriveItem.take(out)
+        }
+    }
+
+    /// Cancels a session on the service (one it no longer knows counts as
+    /// cancelled).
+    public func cancel(session: UploadSession) throws {
+        let status = withExtendedLifetime(session) {
+            od_session_cancel(raw, session.raw)
+        }
+        try LastError.check(status)
+    }
+
+    // MARK: url_upload, copy
+
+    /// Asks the service to download `sourceURL` into a new file `name` in
+    /// `parent`. The service has retired this (and never offered it on
+    /// Business drives): its refusal is `OneDriveError.notSupported`.
+    public func urlUpload(parent: String, name: String, sourceURL: String,
+                          drive: String? = nil) throws -> OneDriveJob {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let parentArg = try args.add(parent, "parent")
+        let nameArg = try args.add(name, "name")
+        let urlArg = try args.add(sourceURL, "sourceURL")
+        var out: OpaquePointer? = nil
+        let status = withExtendedLifetime(args) {
+            od_url_upload(raw, driveArg, parentArg, nameArg, urlArg, &out)
+        }
+        return try takeJob(status, out)
+    }
+
+    /// Starts a server-side copy of `source` into the folder `destinationParent`.
+    /// - Parameters:
+    ///   - newName: a name for the copy; nil keeps the source's.
+    ///   - conflict: a name in use with `.fail` (the service's default) may be
+    ///     refused at once: `OneDriveError.conflict`.
+    ///   - destinationDriveId: the destination drive's id; nil = the same drive.
+    ///   - drive: the source's drive prefix.
+    ///   - legacy: send the older OneDrive API form (`…/action.copy`).
+    public func copy(_ source: String, to destinationParent: String, newName: String? = nil,
+                     conflict: ConflictBehavior = .serviceDefault, destinationDriveId: String? = nil,
+                     drive: String? = nil, legacy: Bool = false) throws -> OneDriveJob {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let sourceArg = try args.add(source, "source")
+        let parentArg = try args.add(destinationParent, "destinationParent")
+        let destDrive = try args.add(destinationDriveId, "destinationDriveId")
+        let nameArg = try args.add(newName, "newName")
+        let flags: UInt32 = legacy ? UInt32(OD_COPY_LEGACY) : 0
+        var out: OpaquePointer? = nil
+        let status = withExtendedLifetime(args) {
+            od_copy(raw, driveArg, sourceArg, parentArg, destDrive, nameArg, conflict.rawValue, flags, &out)
+        }
+        return try takeJob(status, out)
+    }
+
+    // MARK: jobs
+
+    /// Looks at a job once. A failed or cancelled job is not thrown here: its
+    /// `state` says so and `error` holds the service's error. A job the
+    /// service no longer knows throws `OneDriveError.notFound`.
+    public func poll(_ job: OneDriveJob) throws -> JobStatus {
+        var state: od_job_state = 0
+        var percent: Double = -1
+        let status = withExtendedLifetime(job) {
+            od_poll_job(raw, job.raw, &state, &percent)
+        }
+        try LastError.check(status)
+        let jobState = JobState(rawValue: state) ?? .unknown
+        var error: OneDriveError? = nil
+        if jobState == .failed || jobState == .cancelled {
+            let why = od_last_error_status()
+            if why != OneDriveStatus.ok.rawValue {
+                error = LastError.read(why)
+            }
+        }
+        return JobStatus(state: jobState, percent: percent >= 0 ? percent : nil, error: error)
+    }
+
+    /// Follows a job until it ends and returns the new item;
+    /// `OneDriveError.jobFailed` / `.jobCancelled` when it did not complete,
+    /// `.timeout` after `timeout` seconds (nil: no limit), `.cancelled` when
+    /// `cancel` was raised (the job goes on, on the service).
+    /// - Parameter progress: after each look, percent × 100 of 10000.
+    public func wait(for job: OneDriveJob, timeout: TimeInterval? = nil,
+                     progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+        var ms: UInt64 = 0
+        if let timeout = timeout {
+            guard timeout > 0, timeout.isFinite else {
+                throw LastError.local(.invalidArgument, "timeout must be above 0")
+            }
+            ms = UInt64(max(1.0, (timeout * 1000).rounded(.up)))
+        }
+        let box = CallBox(progress: progress)
+        var out: OpaquePointer? = nil
+        let status = withExtendedLifetime((job, box, cancel)) {
+            od_wait_job(raw, job.raw, ms, box.progressFn, box.userdata, cancel?.raw, &out)
+        }
+        try box.check(status)
+        return try DriveItem.take(out)
+    }
+
+    // MARK: helpers
+
+    private func takeJob(_ status: Int32, _ out: OpaquePointer?) throws -> OneDriveJob {
+        try LastError.check(status)
+        guard let job = out else {
+            throw LastError.local(.`protocol`, "the library returned no job")
+        }
+        return OneDriveJob(raw: job)
+    }
+
+    private func millis32(_ seconds: TimeInterval, _ name: String) throws -> UInt32 {
+        let ms = (seconds * 1000).rounded(.up)
+        guard ms >= 1, ms <= Double(UInt32.max) else {
+            throw LastError.local(.invalidArgument, "`\(name)` must be between 1 ms and \(UInt32.max) ms")
+        }
+        return UInt32(ms)
+    }
+}
+
+// MARK: - async variants
+
+extension OneDriveClient {
+    /// `item(_:drive:)`, off the caller's task.
+    public func item(_ item: String, drive: String? = nil) async throws -> DriveItem {
+        return try await runBlocking { _ in try self.item(item, drive: drive) }
+    }
+
+    /// `upload(to:name:data:)`; cancelling the task stops it.
+    public func upload(to item: String, name: String?, data: Data,
+                       conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
+                       progress: ProgressHandler? = nil) async throws -> DriveItem {
+        return try await runBlocking { flag in
+            try self.upload(to: item, name: name, data: data, conflict: conflict, drive: drive,
+                            progress: progress, cancel: flag)
+        }
+    }
+
+    /// `uploadFile(to:name:path:)`; cancelling the task stops it.
+    public func uploadFile(to item: String, name: String?, path: String,
+                           conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
+                           progress: ProgressHandler? = nil) async throws -> DriveItem {
+        return try await runBlocking { flag in
+            try self.uploadFile(to: item, name: name, path: path, conflict: conflict, drive: drive,
+                                progress: progress, cancel: flag)
+        }
+    }
+
+    /// `createUploadSession(for:name:size:)`, off the caller's task.
+    public func createUploadSession(for item: String, name: String?, size: UInt64,
+                                    conflict: ConflictBehavior = .serviceDefault,
+                                    drive: String? = nil) async throws -> UploadSession {
+        return try await runBlocking { _ in
+            try self.createUploadSession(for: item, name: name, size: size, conflict: conflict, drive: drive)
+        }
+    }
+
+    /// `upload(session:path:)`; cancelling the task stops it.
+    public func upload(session: UploadSession, path: String,
+                       progress: ProgressHandler? = nil) async throws -> DriveItem {
+        return try await runBlocking { flag in
+            try self.upload(session: session, path: path, progress: progress, cancel: flag)
+        }
+    }
+
+    /// `urlUpload(parent:name:sourceURL:)`, off the caller's task.
+    public func urlUpload(parent: String, name: String, sourceURL: String,
+                          drive: String? = nil) async throws -> OneDriveJob {
+        return try await runBlocking { _ in
+            try self.urlUpload(parent: parent, name: name, sourceURL: sourceURL, drive: drive)
+        }
+    }
+
+    /// `copy(_:to:)`, off the caller's task.
+    public func copy(_ source: String, to destinationParent: String, newName: String? = nil,
+                     conflict: ConflictBehavior = .serviceDefault, destinationDriveId: String? = nil,
+                     drive: String? = nil, legacy: Bool = false) async throws -> OneDriveJob {
+        return try await runBlocking { _ in
+            try self.copy(source, to: destinationParent, newName: newName, conflict: conflict,
+                          destinationDriveId: destinationDriveId, drive: drive, legacy: legacy)
+        }
+    }
+
+    /// `poll(_:)`, off the caller's task.
+    public func poll(_ job: OneDriveJob) async throws -> JobStatus {
+        return try await runBlocking { _ in try self.poll(job) }
+    }
+
+    /// `wait(for:)`; cancelling the task stops the wait (throwing
+    /// `CancellationError`), not the job.
+    public func wait(for job: OneDriveJob, timeout: TimeInterval? = nil,
+                     progress: ProgressHandler? = nil) async throws -> DriveItem {
+        return try await runBlocking { flag in
+            try self.wait(for: job, timeout: timeout, progress: progress, cancel: flag)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+// XCTest suite for a machine with a Swift toolchain (macOS, or Linux with
+// swift.org's toolchain): run a standalone emulator first,
+//   ../../target/debug/onedrive-emulator --port 0 --monitor-port 0 --token swift-token
+// then
+//   ONEDRIVE_TEST_BASE_URL=<its base_url> ONEDRIVE_TEST_TOKEN=swift-token \
+//     swift test -Xlinker -L../../target/debug
+// Without ONEDRIVE_TEST_BASE_URL the tests that need the service are skipped.
+// (This machine has no Swift compiler: check.sh parses this file and checks
+// its calls against the header, nothing more.)
+import Foundation
+import XCTest
+@testable import OneDriveNative
+
+final class OneDriveNativeTests: XCTestCase {
+    private func client() throws -> OneDriveClient {
+        guard let base = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_BASE_URL"] else {
+            throw XCTSkip("set ONEDRIVE_TEST_BASE_URL to a running onedrive-emulator's base_url")
+        }
+        let token = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_TOKEN"] ?? "test-token"
+        return try OneDriveClient(baseURL: base, token: token)
+    }
+
+    private func folder(_ what: String) -> String {
+        return "/swift-\(what)-\(UUID().uuidString.prefix(8))"
+    }
+
+    func testEveryStatusHasItsText() {
+        for status in OneDriveStatus.allCases {
+            XCTAssertTrue(status.text.hasPrefix("OD_"), status.text)
+            if status != .ok {
+                let error = OneDriveError(detail: ErrorDetail(statusCode: status.rawValue, message: "m"))
+                XCTAssertEqual(error.status, status)
+            }
+        }
+        let newer = OneDriveError(detail: ErrorDetail(statusCode: 9999, message: "m"))
+        guard case .unknown = newer else {
+            return XCTFail("a status newer than the binding is .unknown")
+        }
+    }
+
+    func testUploadAndReadBack() throws {
+        let c = try client()
+        let dir = folder("upload")
+        let data = Data((0..<10_000).map { UInt8(truncatingIfNeeded: $0) })
+        let item = try c.upload(to: dir, name: "Grüße ✓.bin", data: data)
+        XCTAssertEqual(item.name, "Grüße ✓.bin")
+        XCTAssertEqual(item.size, 10_000)
+        XCTAssertEqual(try c.item(item.id).quickXorHash, item.quickXorHash)
+    }
+
+    func testProgressAndLargeUploadThroughASession() throws {
+        let c = try client()
+        try c.setUploadOptions(simpleLimit: 327_680, chunkSize: 327_680)
+        let data = Data(count: 327_680 * 3 + 10)
+        let seen = Counter()
+        let item = try c.upload(to: folder("session"), name: "big.bin", data: data,
+                                progress: { done, total in seen.add(); return done <= total })
+        XCTAssertEqual(item.size, Int64(data.count))
+        XCTAssertGreaterThanOrEqual(seen.value, 3)
+    }
+
+    func testConflictIs409NameAlreadyExists() throws {
+        let c = try client()
+        let dir = folder("conflict")
+        _ = try c.upload(to: dir, name: "taken.txt", data: Data([1]))
+        XCTAssertThrowsError(try c.upload(to: dir, name: "taken.txt", data: Data([2]), conflict: .fail)) { error in
+            guard case OneDriveError.conflict(let detail) = error else {
+                return XCTFail("expected .conflict, got \(error)")
+            }
+            XCTAssertEqual(detail.httpStatus, 409)
+            XCTAssertEqual(detail.code, "nameAlreadyExists")
+            XCTAssertNotNil(detail.requestId)
+        }
+    }
+
+    func testNotFoundAndInvalidName() throws {
+        let c = try client()
+        XCTAssertThrowsError(try c.item("/no/such/item")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.status, .notFound)
+            XCTAssertEqual((error as? OneDriveError)?.httpStatus, 404)
+        }
+        XCTAssertThrowsError(try c.upload(to: "/", name: "a:b", data: Data())) { error in
+            XCTAssertEqual((error as? OneDriveError)?.status, .invalidName)
+        }
+    }
+
+    func testCopyAndWaitAsync() async throws {
+        let c = try client()
+        let dir = folder("copy")
+        _ = try await c.upload(to: dir, name: "src.bin", data: Data(count: 5_000))
+        let job = try await c.copy(dir + "/src.bin", to: dir, newName: "copy.bin")
+        let copy = try await c.wait(for: job)
+        XCTAssertEqual(copy.name, "copy.bin")
+        XCTAssertEqual(job.lastState, .completed)
+        let again = try OneDriveJob(monitorURL: job.monitorURL)
+        XCTAssertEqual(try c.wait(for: again).id, copy.id)
+    }
+
+    func testCancellingTheTaskStopsTheWait() async throws {
+        let c = try client()
+        guard let admin = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_BASE_URL"]
+            .map({ $0.replacingOccurrences(of: "/v1.0", with: "") + "/_emulator/job" }) else { return }
+        try await put(admin, body: #"{"paused":true}"#)
+        defer { Task { try? await put(admin, body: "{}") } }
+        let dir = folder("cancel")
+        _ = try c.upload(to: dir, name: "src.bin", data: Data(count: 100))
+        let job = try c.copy(dir + "/src.bin", to: dir, newName: "paused.bin")
+        let looked = Counter()
+        let task = Task { try await c.wait(for: job, progress: { _, _ in looked.add(); return true }) }
+        while looked.value == 0 {
+            try await Task.sleep(nanoseconds: 5_000_000) // polling for the first look, not a fixed wait
+        }
+        task.cancel()
+        do {
+            _ = try await task.value
+            XCTFail("a paused job cannot complete")
+        } catch is CancellationError {
+        }
+    }
+
+    private func put(_ url: String, body: String) async throws {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "PUT"
+        request.httpBody = Data(body.utf8)
+        _ = try await URLSession.shared.data(for: request)
+    }
+}
+
+/// A thread-safe counter for callbacks.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func add() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}

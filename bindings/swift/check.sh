@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The Swift binding's checks, as far as a machine without a Swift compiler
+# allows (see README.md): every .swift file of the package parses with
+# tree-sitter-swift (no ERROR / MISSING node); every C function the Swift
+# code calls exists in include/onedrive.h with the same number of
+# arguments; every od_status (and od_job_state, od_conflict) constant of the
+# header is mapped, and none is left over; the module map reaches the
+# header. A self-test first plants each kind of fault and fails unless the
+# checker catches it. build-xcframework.sh is syntax-checked (bash -n).
+#
+#   bindings/swift/check.sh
+#
+# Needs python3 with venv; installs tree-sitter and tree-sitter-swift from
+# PyPI into bindings/swift/.venv (and python3-venv with apt-get when missing
+# and running as root).
+# Environment: PYTHON (default python3), ONEDRIVE_HEADER (default
+# <repo>/include/onedrive.h).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+PYTHON=${PYTHON:-python3}
+venv=$here/.venv
+say() { echo "swift/check.sh: $*" >&2; }
+# Pinned: a newer grammar may parse differently.
+REQS=(tree-sitter==0.26.1 tree-sitter-swift==0.7.4)
+
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing $* (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "$@" >/dev/null
+  else
+    say "missing $*: run as root, or install it (apt-get install -y $*)"
+    exit 1
+  fi
+}
+
+command -v "$PYTHON" >/dev/null || apt_install python3 python3-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pip' 2>/dev/null; then
+  rm -rf "$venv"
+  if ! "$PYTHON" -m venv "$venv" >/dev/null 2>&1; then
+    rm -rf "$venv"  # a failed venv (no ensurepip) leaves a half-made directory
+    apt_install python3-venv
+    "$PYTHON" -m venv "$venv"
+  fi
+fi
+if ! "$venv/bin/python" - "${REQS[@]}" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+for req in sys.argv[1:]:
+    name, want = req.split("==")
+    assert version(name) == want, req
+import tree_sitter, tree_sitter_swift
+PY
+then
+  say "installing ${REQS[*]} into $venv"
+  "$venv/bin/python" -m pip --disable-pip-version-check -q install "${REQS[@]}"
+fi
+
+bash -n "$here/build-xcframework.sh" || { say "build-xcframework.sh has a shell syntax error"; exit 1; }
+
+header=${ONEDRIVE_HEADER:-$repo/include/onedrive.h}
+exec "$venv/bin/python" "$here/check_swift.py" --root "$here" --header "$header"
