@@ -11,6 +11,7 @@
 //!   was sent).
 //! - A 401 is retried once after the token callback gave a fresh token.
 
+use std::cell::{RefCell, RefMut};
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,11 +40,36 @@ pub(crate) enum Auth {
     None,
 }
 
+/// A request body that is produced while it is sent (an upload chunk read
+/// from its source), and can start over for another attempt.
+pub(crate) trait BodySource {
+    fn len(&self) -> u64;
+    /// Back to the first byte.
+    fn rewind(&mut self);
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
+}
+
+/// What a request sends.
+#[derive(Clone, Copy)]
+pub(crate) enum Body<'a> {
+    Bytes(&'a [u8]),
+    Stream(&'a RefCell<dyn BodySource + 'a>),
+}
+
+impl Body<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Body::Bytes(b) => b.len() as u64,
+            Body::Stream(s) => s.borrow().len(),
+        }
+    }
+}
+
 pub(crate) struct Request<'a> {
     pub method: &'static str,
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
-    pub body: &'a [u8],
+    pub body: Body<'a>,
     pub auth: Auth,
     pub retry: Retry,
     /// Report upload progress of the body through the control's callback,
@@ -60,7 +86,7 @@ impl<'a> Request<'a> {
             method,
             url,
             headers: Vec::new(),
-            body: &[],
+            body: Body::Bytes(&[]),
             auth,
             retry,
             progress: None,
@@ -71,7 +97,7 @@ impl<'a> Request<'a> {
     pub fn json(mut self, body: &'a [u8]) -> Request<'a> {
         self.headers
             .push(("Content-Type", "application/json".to_owned()));
-        self.body = body;
+        self.body = Body::Bytes(body);
         self
     }
 
@@ -206,9 +232,17 @@ impl Inner {
                 builder = builder.header("Authorization", format!("Bearer {token}"));
             }
         }
+        let len = req.body.len();
         let mut reader = ProgressReader {
-            data: req.body,
-            pos: 0,
+            body: match req.body {
+                Body::Bytes(data) => Cursor::Bytes(data, 0),
+                Body::Stream(cell) => {
+                    let mut source = cell.borrow_mut();
+                    source.rewind();
+                    Cursor::Stream(source)
+                }
+            },
+            sent: 0,
             progress: req.progress,
             ctl,
             stopped: None,
@@ -216,7 +250,7 @@ impl Inner {
         let result = {
             let body = ureq::SendBody::from_reader(&mut reader);
             let request = builder
-                .header("Content-Length", req.body.len().to_string())
+                .header("Content-Length", len.to_string())
                 .body(body)
                 .map_err(|e| {
                     Error::invalid(format!("cannot build a request for {}: {e}", req.url))
@@ -341,11 +375,17 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Where the body's bytes come from while ureq reads it.
+enum Cursor<'a> {
+    Bytes(&'a [u8], usize),
+    Stream(RefMut<'a, dyn BodySource + 'a>),
+}
+
 /// The body of a request, read by ureq, reporting progress on the way and
 /// stopping the upload when the caller cancels or the callback says stop.
 struct ProgressReader<'a, 'c, 'p> {
-    data: &'a [u8],
-    pos: usize,
+    body: Cursor<'a>,
+    sent: u64,
     progress: Option<(u64, u64)>,
     ctl: &'c mut Control<'p>,
     stopped: Option<Error>,
@@ -362,11 +402,22 @@ impl Read for ProgressReader<'_, '_, '_> {
         if let Err(e) = self.ctl.check() {
             return stop(self, e);
         }
-        let n = buf.len().min(STEP).min(self.data.len() - self.pos);
-        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-        self.pos += n;
+        let step = buf.len().min(STEP);
+        let n = match &mut self.body {
+            Cursor::Bytes(data, pos) => {
+                let n = step.min(data.len() - *pos);
+                buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+                *pos += n;
+                n
+            }
+            Cursor::Stream(source) => match source.read(&mut buf[..step]) {
+                Ok(n) => n,
+                Err(e) => return stop(self, e),
+            },
+        };
+        self.sent += n as u64;
         if let (Some((offset, total)), true) = (self.progress, n > 0) {
-            if let Err(e) = self.ctl.report(offset + self.pos as u64, total) {
+            if let Err(e) = self.ctl.report(offset + self.sent, total) {
                 return stop(self, e);
             }
         }

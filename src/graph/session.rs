@@ -11,6 +11,7 @@
 //! Hashes are computed as the source is read, once per byte, and compared
 //! with the item's at the end.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -22,7 +23,7 @@ use super::client::Client;
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
 use super::hash::{Digests, HashSet, Hashes};
-use super::http::{Auth, Request, Retry, backoff};
+use super::http::{Auth, Body, BodySource, Request, Retry, backoff};
 use super::item::Item;
 use super::upload::{Conflict, UploadTarget};
 
@@ -246,7 +247,9 @@ pub(crate) fn next_expected(body: &Value) -> Option<u64> {
 }
 
 /// The sliding window over the source: holds `[start, start + data.len())`,
-/// hashes each byte the first time it is read.
+/// the bytes of the chunk being sent (so a chunk can be sent again, even
+/// from a stream that cannot go back), and hashes each byte of the file
+/// once, the first time it is read.
 struct Window<'s> {
     source: &'s mut dyn UploadSource,
     data: Vec<u8>,
@@ -254,58 +257,52 @@ struct Window<'s> {
     hashes: Hashes,
     /// Bytes hashed so far (a prefix of the file).
     hashed: u64,
-    /// Where the source's read position is.
+    /// Where the source's read position is (always the window's end).
     read_pos: u64,
 }
 
 impl Window<'_> {
-    /// Makes the window hold exactly `[from, to)`.
-    fn fill(&mut self, from: u64, to: u64, ctl: &Control<'_>) -> Result<()> {
-        if from < self.start || from > self.start + self.data.len() as u64 {
-            // Before the window, or past a gap: go to `from` in the source.
-            if from < self.read_pos && !self.source.rewind(from)? {
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    format!(
-                        "the service wants bytes from {from} again, and the source cannot go back"
-                    ),
-                ));
-            }
-            if from > self.read_pos {
-                self.skip_to(from, ctl)?;
-            }
-            self.read_pos = from;
-            self.data.clear();
+    /// Makes the window start at `from`: drops what lies before it, or goes
+    /// back in the source, or reads ahead (hashing) to it.
+    fn seek(&mut self, from: u64, ctl: &Control<'_>) -> Result<()> {
+        let end = self.start + self.data.len() as u64;
+        if (self.start..=end).contains(&from) {
+            self.data.drain(..(from - self.start) as usize);
             self.start = from;
-        } else {
-            let drop = (from - self.start) as usize;
-            self.data.drain(..drop);
-            self.start = from;
+            return Ok(());
         }
-        let want = (to - from) as usize;
-        if self.data.len() > want {
-            // The window held more than this chunk (a rewind of `to`): the
-            // source goes back to where the window now ends.
-            self.data.truncate(want);
-            if !self.source.rewind(to)? {
-                return Err(Error::new(ErrorKind::Io, "the source cannot go back"));
-            }
-            self.read_pos = to;
+        if from < self.read_pos && !self.source.rewind(from)? {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("the service wants bytes from {from} again, and the source cannot go back"),
+            ));
         }
-        while self.data.len() < want {
-            ctl.check()?;
+        if from > self.read_pos {
+            self.skip_to(from, ctl)?;
+        }
+        self.read_pos = from;
+        self.data.clear();
+        self.start = from;
+        Ok(())
+    }
+
+    /// Copies bytes from file offset `pos` (below `to`) into `buf`, reading
+    /// more of the source into the window when `pos` is at its end.
+    fn read_at(&mut self, pos: u64, to: u64, buf: &mut [u8]) -> Result<usize> {
+        let end = self.start + self.data.len() as u64;
+        if pos >= end && pos < to {
             let have = self.data.len();
-            let step = (want - have).min(1 << 20);
-            self.data.resize(have + step, 0);
-            let n = self
-                .source
-                .read(&mut self.data[have..have + step])
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Io,
-                        format!("reading the source at byte {}: {e}", self.read_pos),
-                    )
-                })?;
+            let want = usize::try_from(to - pos)
+                .unwrap_or(usize::MAX)
+                .min(buf.len())
+                .min(1 << 20);
+            self.data.resize(have + want, 0);
+            let n = self.source.read(&mut self.data[have..]).map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("reading the source at byte {}: {e}", self.read_pos),
+                )
+            })?;
             self.data.truncate(have + n);
             if n == 0 {
                 return Err(Error::new(
@@ -319,19 +316,25 @@ impl Window<'_> {
             }
             self.hash_new(self.read_pos, have);
             self.read_pos += n as u64;
-        }
-        if to == self.source.size() && self.read_pos == to {
-            // Before the last chunk goes: a source longer than announced
-            // would otherwise leave a truncated file on the drive.
-            let mut one = [0u8; 1];
-            if self.source.read(&mut one)? != 0 {
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    "the source is longer than its announced size",
-                ));
+            if self.read_pos == self.source.size() {
+                // Before the last bytes go: a source longer than announced
+                // would otherwise leave a truncated file on the drive.
+                let mut one = [0u8; 1];
+                if self.source.read(&mut one)? != 0 {
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        "the source is longer than its announced size",
+                    ));
+                }
             }
         }
-        Ok(())
+        let off = (pos - self.start) as usize;
+        let n = buf
+            .len()
+            .min(self.data.len().saturating_sub(off))
+            .min(usize::try_from(to.saturating_sub(pos)).unwrap_or(usize::MAX));
+        buf[..n].copy_from_slice(&self.data[off..off + n]);
+        Ok(n)
     }
 
     /// Hashes what was just read into `data[at..]` (file offset `pos`),
@@ -363,6 +366,30 @@ impl Window<'_> {
             self.read_pos += n as u64;
         }
         Ok(())
+    }
+}
+
+/// One chunk `[from, to)` as a request body: read from the window, which
+/// reads the source as the bytes go out, so reading, hashing and sending
+/// overlap with the service's receiving.
+struct ChunkBody<'w, 's> {
+    window: &'w mut Window<'s>,
+    from: u64,
+    to: u64,
+    pos: u64,
+}
+
+impl BodySource for ChunkBody<'_, '_> {
+    fn len(&self) -> u64 {
+        self.to - self.from
+    }
+    fn rewind(&mut self) {
+        self.pos = self.from;
+    }
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let n = self.window.read_at(self.pos, self.to, buf)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
@@ -566,7 +593,13 @@ impl Client {
                 )));
             }
             let end = (offset + chunk).min(total);
-            window.fill(offset, end, ctl)?;
+            window.seek(offset, ctl)?;
+            let body = RefCell::new(ChunkBody {
+                window: &mut window,
+                from: offset,
+                to: end,
+                pos: offset,
+            });
             let mut req = Request::new(
                 "PUT",
                 session.upload_url.clone(),
@@ -578,7 +611,7 @@ impl Client {
                 format!("bytes {offset}-{}/{total}", end - 1),
             )
             .header("Content-Type", "application/octet-stream");
-            req.body = &window.data;
+            req.body = Body::Stream(&body);
             let outcome = self.inner.send(&req, ctl);
             let is_last = end == total;
             let resp = match outcome {
@@ -884,48 +917,120 @@ mod tests {
         }
     }
 
+    /// Positions the window at `from` and reads `[from, to)` through it,
+    /// as a chunk upload does.
+    fn chunk(w: &mut Window<'_>, from: u64, to: u64) -> Result<Vec<u8>> {
+        w.seek(from, &Control::none())?;
+        let mut body = ChunkBody {
+            window: w,
+            from,
+            to,
+            pos: from,
+        };
+        let mut out = Vec::new();
+        let mut buf = [0u8; 7000];
+        loop {
+            let n = body.read(&mut buf)?;
+            if n == 0 {
+                return Ok(out);
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    fn window(source: &mut dyn UploadSource, hashes: HashSet) -> Window<'_> {
+        Window {
+            source,
+            data: Vec::new(),
+            start: 0,
+            hashes: Hashes::new(hashes),
+            hashed: 0,
+            read_pos: 0,
+        }
+    }
+
     #[test]
     fn the_window_hashes_each_byte_once() {
         let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 256) as u8).collect();
-        let ctl = Control::none();
         // a stream: forward only, with a step back inside the window
         let mut src = Stream(data.clone(), 0);
-        let mut w = Window {
-            source: &mut src,
-            data: Vec::new(),
-            start: 0,
-            hashes: Hashes::new(HashSet {
+        let mut w = window(
+            &mut src,
+            HashSet {
                 sha1: false,
                 sha256: false,
-            }),
-            hashed: 0,
-            read_pos: 0,
-        };
-        w.fill(0, 30_000, &ctl).unwrap();
-        assert_eq!(w.data, data[..30_000]);
-        w.fill(10_000, 40_000, &ctl).unwrap(); // resume inside the window
-        assert_eq!(w.data, data[10_000..40_000]);
-        w.fill(40_000, 100_000, &ctl).unwrap();
-        assert!(w.fill(0, 10, &ctl).is_err()); // cannot go back
+            },
+        );
+        assert_eq!(chunk(&mut w, 0, 30_000).unwrap(), data[..30_000]);
+        assert_eq!(chunk(&mut w, 10_000, 40_000).unwrap(), data[10_000..40_000]); // resume inside
+        assert_eq!(chunk(&mut w, 40_000, 100_000).unwrap(), data[40_000..]);
+        assert!(chunk(&mut w, 0, 10).is_err()); // cannot go back
         assert_eq!(w.hashes.finish().quick_xor, quick_xor_hash(&data));
         // a file-like source: resumed at an offset (the prefix only hashed), then a rewind
         let mut src = BytesSource::new(&data);
-        let mut w = Window {
-            source: &mut src,
-            data: Vec::new(),
-            start: 0,
-            hashes: Hashes::new(HashSet {
+        let mut w = window(
+            &mut src,
+            HashSet {
                 sha1: true,
                 sha256: false,
-            }),
-            hashed: 0,
-            read_pos: 0,
-        };
-        w.fill(50_000, 60_000, &ctl).unwrap();
-        assert_eq!(w.data, data[50_000..60_000]);
-        w.fill(20_000, 30_000, &ctl).unwrap();
-        assert_eq!(w.data, data[20_000..30_000]);
-        w.fill(30_000, 100_000, &ctl).unwrap();
+            },
+        );
+        assert_eq!(chunk(&mut w, 50_000, 60_000).unwrap(), data[50_000..60_000]);
+        assert_eq!(chunk(&mut w, 20_000, 30_000).unwrap(), data[20_000..30_000]);
+        assert_eq!(chunk(&mut w, 30_000, 100_000).unwrap(), data[30_000..]);
         assert_eq!(w.hashes.finish().quick_xor, quick_xor_hash(&data));
+        // the same chunk sent twice (a retry) reads the source once
+        let mut src = Stream(data.clone(), 0);
+        let mut w = window(
+            &mut src,
+            HashSet {
+                sha1: false,
+                sha256: false,
+            },
+        );
+        let mut body = ChunkBody {
+            window: &mut w,
+            from: 0,
+            to: 50_000,
+            pos: 0,
+        };
+        let mut buf = vec![0u8; 50_000];
+        let mut got = 0;
+        while got < 20_000 {
+            got += body.read(&mut buf[got..20_000]).unwrap();
+        }
+        body.rewind();
+        let mut again = Vec::new();
+        loop {
+            let n = body.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            again.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(again, data[..50_000]);
+        // a source longer than announced is caught before its end is sent
+        let mut long = Stream(data.clone(), 0);
+        struct Liar<'a>(&'a mut Stream);
+        impl UploadSource for Liar<'_> {
+            fn size(&self) -> u64 {
+                50_000
+            }
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.0.read(buf)
+            }
+            fn rewind(&mut self, _: u64) -> std::io::Result<bool> {
+                Ok(false)
+            }
+        }
+        let mut liar = Liar(&mut long);
+        let mut w = window(
+            &mut liar,
+            HashSet {
+                sha1: false,
+                sha256: false,
+            },
+        );
+        assert_eq!(chunk(&mut w, 0, 50_000).unwrap_err().kind, ErrorKind::Io);
     }
 }

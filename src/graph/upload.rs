@@ -4,7 +4,7 @@ use super::address::{Drive, ItemRef, validate_name};
 use super::client::Client;
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
-use super::http::{Auth, Request, Retry};
+use super::http::{Auth, Body, Request, Retry};
 use super::item::Item;
 use super::session::BytesSource;
 
@@ -117,7 +117,7 @@ impl Client {
         };
         let mut req = Request::new("PUT", url, Auth::Bearer, retry)
             .header("Content-Type", "application/octet-stream");
-        req.body = data;
+        req.body = Body::Bytes(data);
         req.progress = Some((0, data.len() as u64));
         ctl.report(0, data.len() as u64)?;
         let resp = self.inner.send(&req, ctl)?.success()?;
