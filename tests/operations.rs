@@ -1035,3 +1035,50 @@ fn eight_threads_share_one_client() {
         );
     }
 }
+
+#[test]
+fn every_form_of_completion_the_service_has_used() {
+    use onedrive_emulator::Completion;
+    for completion in [
+        Completion::Profile,
+        Completion::SeeOtherBare,
+        Completion::SeeOtherPreauthorized,
+        Completion::ResourceLocation,
+    ] {
+        for profile in [Profile::Personal, Profile::Business] {
+            let emu = emulator_with_jobs(
+                profile,
+                JobConfig {
+                    completion,
+                    ..JobConfig::default()
+                },
+            );
+            let c = client(&emu);
+            let src = c
+                .upload(
+                    &me(),
+                    &target("/", Some("a.txt")),
+                    BODY,
+                    Conflict::ServiceDefault,
+                    &mut ctl(),
+                )
+                .unwrap();
+            let opts = CopyOptions {
+                name: Some("b.txt".into()),
+                ..CopyOptions::default()
+            };
+            let job = c
+                .copy(&me(), &item(src.id()), &item("/"), &opts, &mut ctl())
+                .unwrap();
+            let done = wait(&c, &job);
+            let copy = done
+                .item
+                .unwrap_or_else(|| panic!("{completion:?} {profile:?}: no item"));
+            assert_eq!(copy.name(), Some("b.txt"), "{completion:?} {profile:?}");
+            assert_eq!(copy.size(), Some(35));
+            for r in emu.requests() {
+                assert_eq!(r.authorization, r.origin == "api", "{completion:?}: {r:?}");
+            }
+        }
+    }
+}

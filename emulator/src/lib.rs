@@ -120,6 +120,9 @@ pub struct JobConfig {
     pub paused: bool,
     /// Some => every job started from now on fails (at ~50 %).
     pub fail: Option<JobFailMode>,
+    /// How a completed job names its new item (the real service has used
+    /// several forms). Default: as the profile does.
+    pub completion: Completion,
 }
 
 impl Default for JobConfig {
@@ -129,8 +132,26 @@ impl Default for JobConfig {
             bytes_per_sec: 64 * 1024 * 1024,
             paused: false,
             fail: None,
+            completion: Completion::Profile,
         }
     }
+}
+
+/// How a completed job shows on its monitor URL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Completion {
+    /// Personal: 303 See Other, Location = the item on the API origin, a
+    /// body with `resourceId`. Business: 202 `completed` with `resourceId`.
+    #[default]
+    Profile,
+    /// 303 See Other with Location = the item on the API origin, no body.
+    SeeOtherBare,
+    /// 303 See Other with Location = a pre-authorized URL of the item on the
+    /// monitor origin (like api.onedrive.com's), no body.
+    SeeOtherPreauthorized,
+    /// 200 `completed` with only a `resourceLocation` (the API item URL).
+    ResourceLocation,
 }
 
 /// How a failed job shows on its monitor URL.

@@ -1,12 +1,12 @@
 //! The monitor origin: job monitors, upload sessions, static files and downloads.
 //! Pre-authorized URLs: any Authorization header is refused with 401.
 
-use crate::JobFailMode;
 use crate::Profile;
 use crate::api::SessionTarget;
 use crate::jobs::{JobState, Lookup};
 use crate::server::{Ctx, Fail, HResult, lock};
 use crate::util::{self, GraphError, json_response};
+use crate::{Completion, JobFailMode};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::json;
@@ -46,6 +46,16 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                 }
                 _ => Err(not_allowed()),
             }
+        }
+        // A pre-authorized item URL, as a 303 from a monitor may name.
+        ["item", _drive, id] => {
+            if ctx.method != Method::GET {
+                return Err(not_allowed());
+            }
+            let id = util::percent_decode(id, false).unwrap_or_default();
+            let v = ctx.shared.store().item_json(&id, &ctx.shared.api_origin);
+            v.map(|v| json_response(200, &v))
+                .ok_or_else(|| GraphError::not_found().into())
         }
         ["static", name] => {
             if ctx.method != Method::GET {
@@ -136,6 +146,46 @@ fn monitor(ctx: &Ctx, token: &str) -> HResult {
             }),
         )),
         JobState::Completed { drive_id, item_id } => {
+            let api_item = format!(
+                "{}/drives/{}/items/{}",
+                ctx.shared.base_url(),
+                drive_id,
+                util::encode_segment(&item_id)
+            );
+            match ctx.shared.jobs.config().completion {
+                Completion::Profile => {}
+                Completion::SeeOtherBare => {
+                    return Ok(util::with_header(
+                        util::empty_response(303),
+                        "location",
+                        &api_item,
+                    ));
+                }
+                Completion::SeeOtherPreauthorized => {
+                    let url = format!(
+                        "{}/item/{}/{}",
+                        ctx.shared.monitor_origin,
+                        util::encode_segment(&drive_id),
+                        util::encode_segment(&item_id)
+                    );
+                    return Ok(util::with_header(
+                        util::empty_response(303),
+                        "location",
+                        &url,
+                    ));
+                }
+                Completion::ResourceLocation => {
+                    return Ok(json_response(
+                        200,
+                        &json!({
+                            "operation": view.operation,
+                            "percentageComplete": 100,
+                            "resourceLocation": api_item,
+                            "status": "completed",
+                        }),
+                    ));
+                }
+            }
             let body = json!({
                 "operation": view.operation,
                 "percentageComplete": 100.0,

@@ -128,6 +128,15 @@ impl Client {
         req.graph_error_is_final = true;
         let resp = self.inner.send(&req, ctl)?;
         match resp.status {
+            200..=299 if resp.body.iter().all(u8::is_ascii_whitespace) => Ok(JobStatus {
+                // Accepted, nothing said: still running.
+                state: JobState::Unknown,
+                status_text: String::new(),
+                percent: None,
+                item: None,
+                error: None,
+                retry_after: resp.retry_after,
+            }),
             200..=299 => {
                 let body = resp.json()?;
                 self.status_from_body(job, &body, resp.retry_after, ctl)
@@ -136,13 +145,13 @@ impl Client {
                 let location = resp.location.as_deref().ok_or_else(|| {
                     Error::protocol("a redirect from the monitor without Location")
                 })?;
-                let url = resolve_location(&job.monitor_url, location)?;
-                let item = self.fetch_finished_item(job, &url, &resp.body, ctl)?;
+                let body = serde_json::from_slice::<Value>(&resp.body).ok();
+                let item = self.finished_item(job, body.as_ref(), Some(location), ctl)?;
                 Ok(JobStatus {
                     state: JobState::Completed,
                     status_text: String::new(),
                     percent: Some(100.0),
-                    item: Some(item),
+                    item,
                     error: None,
                     retry_after: None,
                 })
@@ -206,16 +215,8 @@ impl Client {
         let mut error = None;
         match state {
             JobState::Completed => {
-                let id = body
-                    .get("resourceId")
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty());
-                let Some(id) = id else {
-                    return Err(Error::protocol(
-                        "the job completed but the service named no resourceId",
-                    ));
-                };
-                item = Some(self.item(&job.drive, &ItemRef::Id(id.to_owned()), ctl)?);
+                let location = body.get("resourceLocation").and_then(Value::as_str);
+                item = self.finished_item(job, Some(body), location, ctl)?;
             }
             JobState::Failed | JobState::Cancelled => {
                 let detail = body
@@ -230,6 +231,11 @@ impl Client {
                 let message = detail
                     .message
                     .clone()
+                    .or_else(|| {
+                        body.get("statusDescription")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    })
                     .unwrap_or_else(|| format!("the job ended with status {status_text:?}"));
                 let mut e = Error::new(kind, message);
                 e.code = detail.code;
@@ -253,36 +259,51 @@ impl Client {
         })
     }
 
-    /// The item a finished job points at. On the API origin it is read with
-    /// the token; elsewhere the URL is pre-authorized and read without it.
-    fn fetch_finished_item(
+    /// The item a finished job made: named by `resourceId` (read through
+    /// the API, in the job's drive), or by a URL (a 303's Location, a
+    /// `resourceLocation`). A URL on the API origin is read with the token;
+    /// elsewhere it is pre-authorized and read without it, and when it
+    /// turns out not to be, the item id it names is read through the API.
+    /// `None` when the service named no item at all.
+    fn finished_item(
         &self,
         job: &Job,
-        url: &str,
-        body: &[u8],
+        body: Option<&Value>,
+        location: Option<&str>,
         ctl: &mut Control<'_>,
-    ) -> Result<Item> {
-        // A redirect body may name the item; prefer the API then.
-        if let Some(id) = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
-            v.get("resourceId")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        }) {
-            return self.item(&job.drive, &ItemRef::Id(id), ctl);
+    ) -> Result<Option<Item>> {
+        let by_id = |this: &Client, id: &str, ctl: &mut Control<'_>| {
+            this.item(&job.drive, &ItemRef::Id(id.to_owned()), ctl)
+                .map(Some)
+        };
+        if let Some(id) = body
+            .and_then(|b| b.get("resourceId"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            return by_id(self, id, ctl);
         }
-        let auth = if self.inner.may_carry_token(url) {
+        let Some(location) = location else {
+            return Ok(None);
+        };
+        let url = resolve_location(&job.monitor_url, location)?;
+        let auth = if self.inner.may_carry_token(&url) {
             Auth::Bearer
         } else {
             Auth::None
         };
-        let resp = self
-            .inner
-            .send(
-                &Request::new("GET", url.to_owned(), auth, Retry::Idempotent),
-                ctl,
-            )?
-            .success()?;
-        Item::from_slice(&resp.body)
+        let resp = self.inner.send(
+            &Request::new("GET", url.clone(), auth, Retry::Idempotent),
+            ctl,
+        )?;
+        match resp.status {
+            200..=299 => Item::from_slice(&resp.body).map(Some),
+            401 | 403 if auth == Auth::None => match item_id_in(&url) {
+                Some(id) => by_id(self, &id, ctl),
+                None => Err(resp.error()),
+            },
+            _ => Err(resp.error()),
+        }
     }
 
     /// Polls until the job ends, `timeout` passes, the token is cancelled or
@@ -343,6 +364,36 @@ impl Client {
             ctl.sleep(next)?;
         }
     }
+}
+
+/// The item id in a URL of the form `…/items/{id}[/…|?…]`, percent-decoded.
+fn item_id_in(url: &str) -> Option<String> {
+    let rest = &url[url.find("/items/")? + "/items/".len()..];
+    let raw = rest
+        .split(['/', '?', '#', ':'])
+        .next()
+        .filter(|s| !s.is_empty())?;
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|&b| hex(b)),
+            bytes.get(i + 2).and_then(|&b| hex(b)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn is_not_found(body: &[u8]) -> bool {
@@ -478,6 +529,24 @@ mod tests {
             next_interval(&opts, Duration::from_secs(60), None, &mut fp, t0),
             opts.max_interval
         );
+    }
+
+    #[test]
+    fn item_ids_in_urls() {
+        assert_eq!(
+            item_id_in("https://api.onedrive.com/v1.0/drives/d/items/A!12").as_deref(),
+            Some("A!12")
+        );
+        assert_eq!(
+            item_id_in("https://x/_api/v2.0/drives/d/items/01AB%21C?tempauth=z").as_deref(),
+            Some("01AB!C")
+        );
+        assert_eq!(
+            item_id_in("https://x/v1.0/drives/d/items/ID/children").as_deref(),
+            Some("ID")
+        );
+        assert_eq!(item_id_in("https://x/v1.0/drives/d/items/"), None);
+        assert_eq!(item_id_in("https://x/v1.0/monitor/abc"), None);
     }
 
     #[test]
