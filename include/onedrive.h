@@ -470,7 +470,8 @@ od_status od_poll_job(const od_client *client,
 //   (percent × 100, 10000); non-zero stops with `OD_ERR_ABORTED_BY_CALLBACK`.
 // - `cancel` (may be NULL): raising it stops the wait with `OD_ERR_CANCELLED`.
 // - `out_item` (may be NULL): receives the new item on `OD_OK`; the caller
-//   frees it with `od_item_free`.
+//   frees it with `od_item_free`. Left untouched in the rare case of a
+//   service that reports completion without naming the item.
 //
 // Returns `OD_OK` when the job completed, `OD_ERR_JOB_FAILED` or
 // `OD_ERR_JOB_CANCELLED` (the service's error in the last error) when it

@@ -186,7 +186,8 @@ pub unsafe extern "C" fn od_poll_job(
 ///   (percent × 100, 10000); non-zero stops with `OD_ERR_ABORTED_BY_CALLBACK`.
 /// - `cancel` (may be NULL): raising it stops the wait with `OD_ERR_CANCELLED`.
 /// - `out_item` (may be NULL): receives the new item on `OD_OK`; the caller
-///   frees it with `od_item_free`.
+///   frees it with `od_item_free`. Left untouched in the rare case of a
+///   service that reports completion without naming the item.
 ///
 /// Returns `OD_OK` when the job completed, `OD_ERR_JOB_FAILED` or
 /// `OD_ERR_JOB_CANCELLED` (the service's error in the last error) when it
@@ -273,7 +274,7 @@ pub unsafe extern "C" fn od_job_item(job: *const od_job, out_item: *mut *mut od_
         let item = job.last().and_then(|s| s.item).ok_or_else(|| {
             FfiError::new(
                 od_status::OD_ERR_INVALID_STATE,
-                "the job has not been seen completed",
+                "no item known: the job has not been seen completed, or the service named none",
             )
         })?;
         // SAFETY: checked non-NULL; writable as the caller promises.
