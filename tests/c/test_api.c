@@ -581,6 +581,14 @@ static void test_sessions(void) {
                  OD_ERR_NULL_ARGUMENT);
     CHECK_STATUS(od_upload_stream(c, NULL, "/big", BAD_UTF8, size, read_bytes, &r, 0, NULL, NULL, NULL, &it),
                  OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload_stream(c, BAD_UTF8, "/big", "s.bin", size, read_bytes, &r, 0, NULL, NULL, NULL, &it),
+                 OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload_stream(c, NULL, NULL, "s.bin", size, read_bytes, &r, 0, NULL, NULL, NULL, &it),
+                 OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_upload_stream(c, NULL, BAD_UTF8, "s.bin", size, read_bytes, &r, 0, NULL, NULL, NULL, &it),
+                 OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_upload_stream(c, NULL, "/big", "s.bin", size, read_bytes, &r, 9, NULL, NULL, NULL, &it),
+                 OD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(od_upload_stream(c, NULL, "/big", "s.bin", size, read_bytes, &r, 0, NULL, NULL, NULL, NULL),
                  OD_ERR_NULL_ARGUMENT);
     CHECK_STATUS(od_upload_stream(c, NULL, "/big", "s.bin", size, read_bytes, &r, 0, NULL, NULL, NULL, &it), OD_OK);
@@ -597,6 +605,9 @@ static void test_sessions(void) {
     CHECK_STATUS(od_session_create(c, BAD_UTF8, "/big", "saved.bin", size, 0, &s), OD_ERR_INVALID_UTF8);
     CHECK_STATUS(od_session_create(c, NULL, NULL, "saved.bin", size, 0, &s), OD_ERR_NULL_ARGUMENT);
     CHECK_STATUS(od_session_create(c, NULL, "/big", "a|b", size, 0, &s), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_session_create(c, NULL, BAD_UTF8, "saved.bin", size, 0, &s), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_session_create(c, NULL, "/big", BAD_UTF8, size, 0, &s), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_session_create(c, NULL, "/big", "saved.bin", size, -3, &s), OD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(od_session_create(c, NULL, "/big", "saved.bin", 0, 0, &s), OD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(od_session_create(c, NULL, "/big", "saved.bin", size, 0, NULL), OD_ERR_NULL_ARGUMENT);
     CHECK_STATUS(od_session_create(c, NULL, "/big", "saved.bin", size, OD_CONFLICT_FAIL, &s), OD_OK);
