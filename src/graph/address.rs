@@ -149,24 +149,6 @@ impl ItemRef {
         }
     }
 
-    /// The URL path of a child `name` of this item, in colon form:
-    /// `/items/{id}:/{name}:`, `/root:/a/{name}:`.
-    pub fn child_url_path(&self, name: &str) -> String {
-        let name = encode_segment(name);
-        match self {
-            ItemRef::Id(id) => format!("/items/{}:/{name}:", encode_id(id)),
-            ItemRef::Path(segs) if segs.is_empty() => format!("/root:/{name}:"),
-            ItemRef::Path(segs) => format!("/root:/{}/{name}:", encode_segments(segs)),
-            ItemRef::IdPath(id, segs) => {
-                format!(
-                    "/items/{}:/{}/{name}:",
-                    encode_id(id),
-                    encode_segments(segs)
-                )
-            }
-        }
-    }
-
     /// The URL path of an action on this item: `/items/{id}/copy`,
     /// `/root:/a:/copy`, `/root/children`.
     pub fn action_url_path(&self, action: &str) -> String {
@@ -360,22 +342,6 @@ mod tests {
             "/items/ID:/x%20y:"
         );
         assert_eq!(ItemRef::parse("ID:/").unwrap(), ItemRef::Id("ID".into()));
-        assert_eq!(
-            ItemRef::parse("/a").unwrap().child_url_path("n m"),
-            "/root:/a/n%20m:"
-        );
-        assert_eq!(
-            ItemRef::parse("/").unwrap().child_url_path("n"),
-            "/root:/n:"
-        );
-        assert_eq!(
-            ItemRef::parse("X").unwrap().child_url_path("n"),
-            "/items/X:/n:"
-        );
-        assert_eq!(
-            ItemRef::parse("X:/s").unwrap().child_url_path("n"),
-            "/items/X:/s/n:"
-        );
         assert_eq!(
             ItemRef::parse("X").unwrap().action_url_path("copy"),
             "/items/X/copy"

@@ -695,7 +695,7 @@ impl Client {
             return Ok(Where::At(o));
         }
         if last_sent {
-            if let Ok(item) = self.item_at(&session.drive, &session.target, ctl) {
+            if let Ok(item) = self.item(&session.drive, &session.target.item_ref(), ctl) {
                 let settings = self.inner.upload_settings();
                 let hashes = std::mem::replace(&mut window.hashes, Hashes::new(settings.hashes));
                 if window.hashed == total && item.size() == Some(total) {
@@ -729,20 +729,6 @@ impl Client {
             ctl,
         )?;
         Ok(0)
-    }
-
-    fn item_at(&self, drive: &Drive, target: &UploadTarget, ctl: &mut Control<'_>) -> Result<Item> {
-        let url = self
-            .inner
-            .api_url(&format!("{}{}", drive.prefix(), target.item_url_path()));
-        let resp = self
-            .inner
-            .send(
-                &Request::new("GET", url, Auth::Bearer, Retry::Idempotent),
-                ctl,
-            )?
-            .success()?;
-        Item::from_slice(&resp.body)
     }
 }
 

@@ -69,9 +69,20 @@ impl UploadTarget {
 
     /// The URL path of the target item, below the drive prefix.
     pub(crate) fn item_url_path(&self) -> String {
+        self.item_ref().url_path()
+    }
+
+    /// The target file as an item reference.
+    pub fn item_ref(&self) -> ItemRef {
         match self {
-            UploadTarget::Child { parent, name } => parent.child_url_path(name),
-            UploadTarget::Item(item) => item.url_path(),
+            UploadTarget::Item(item) => item.clone(),
+            UploadTarget::Child { parent, name } => match parent {
+                ItemRef::Id(id) => ItemRef::IdPath(id.clone(), vec![name.clone()]),
+                ItemRef::Path(segs) => ItemRef::Path([segs.clone(), vec![name.clone()]].concat()),
+                ItemRef::IdPath(id, segs) => {
+                    ItemRef::IdPath(id.clone(), [segs.clone(), vec![name.clone()]].concat())
+                }
+            },
         }
     }
 }
@@ -152,6 +163,16 @@ mod tests {
         assert_eq!(t.item_url_path(), "/items/ID");
         let t = UploadTarget::new("/x/y.txt", None).unwrap();
         assert_eq!(t.item_url_path(), "/root:/x/y.txt:");
+        for (item, name, want) in [
+            ("/", "n m", "/root:/n%20m:"),
+            ("X", "n", "/items/X:/n:"),
+            ("X:/s", "n", "/items/X:/s/n:"),
+        ] {
+            assert_eq!(
+                UploadTarget::new(item, Some(name)).unwrap().item_url_path(),
+                want
+            );
+        }
         assert_eq!(
             UploadTarget::new("/", None).unwrap_err().kind,
             ErrorKind::InvalidName
