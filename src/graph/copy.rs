@@ -144,15 +144,37 @@ impl Client {
 /// Whether an error to an upload from URL says the feature is unavailable
 /// (rather than, say, a bad name or a full drive).
 fn is_refusal_of_feature(e: &Error) -> bool {
-    let says_unsupported = {
-        let m = e.message.to_ascii_lowercase();
-        m.contains("not supported") || m.contains("notsupported") || m.contains("unsupported")
-    };
-    match e.kind {
-        ErrorKind::NotSupported => true,
-        ErrorKind::BadRequest | ErrorKind::Forbidden | ErrorKind::Service | ErrorKind::Protocol => {
-            says_unsupported
-        }
+    // The wording varies (the feature was never on Business, and has been
+    // retired since): look for any of the ways a refusal has been put.
+    const SAYS: &[&str] = &[
+        "not supported",
+        "notsupported",
+        "unsupported",
+        "not available",
+        "no longer",
+        "retired",
+        "deprecated",
+        "not allowed",
+        "sourceurl",
+        "upload from url",
+    ];
+    let text = [
+        Some(e.message.as_str()),
+        e.code.as_deref(),
+        e.inner_code.as_deref(),
+    ]
+    .iter()
+    .flatten()
+    .map(|t| t.to_ascii_lowercase())
+    .collect::<Vec<_>>()
+    .join(" ");
+    let says_refused = SAYS.iter().any(|s| text.contains(s));
+    match (e.kind, e.http_status) {
+        (ErrorKind::NotSupported, _) | (_, Some(405 | 501)) => true,
+        (
+            ErrorKind::BadRequest | ErrorKind::Forbidden | ErrorKind::Service | ErrorKind::Protocol,
+            _,
+        ) => says_refused,
         _ => false,
     }
 }
@@ -180,6 +202,26 @@ mod tests {
         assert!(!is_refusal_of_feature(&e(
             409,
             r#"{"error":{"code":"nameAlreadyExists","message":"not supported"}}"#
+        )));
+        for refused in [
+            (
+                400,
+                r#"{"error":{"code":"invalidRequest","message":"Upload from URL is no longer available."}}"#,
+            ),
+            (
+                400,
+                r#"{"error":{"code":"invalidRequest","message":"x","innerError":{"code":"sourceUrlNotSupported"}}}"#,
+            ),
+            (405, ""),
+        ] {
+            assert!(
+                is_refusal_of_feature(&e(refused.0, refused.1)),
+                "{refused:?}"
+            );
+        }
+        assert!(!is_refusal_of_feature(&e(
+            403,
+            r#"{"error":{"code":"accessDenied","message":"Access denied"}}"#
         )));
     }
 }
