@@ -426,7 +426,7 @@ fn dropped_connections() {
 fn slow_answers_time_out() {
     let emu = emulator(Profile::Personal);
     let c = Client::new(ClientConfig {
-        request_timeout: Duration::from_millis(200),
+        request_timeout: Duration::from_millis(1000),
         retry: RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
@@ -439,17 +439,17 @@ fn slow_answers_time_out() {
         Some("GET"),
         None,
         Times::Next(1),
-        FaultAction::DelayMs(3000),
+        FaultAction::DelayMs(30_000),
     ));
     let e = c.item(&me(), &item("/"), &mut ctl()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
-    // a short delay is only slow
+    // a short delay (well within the timeout, even on a loaded machine) is only slow
     emu.add_fault(fault(
         Some("api"),
         Some("GET"),
         None,
         Times::Next(1),
-        FaultAction::DelayMs(50),
+        FaultAction::DelayMs(20),
     ));
     c.item(&me(), &item("/"), &mut ctl()).unwrap();
 }
