@@ -246,13 +246,15 @@ pub(crate) fn next_expected(body: &Value) -> Option<u64> {
         .min()
 }
 
-/// The sliding window over the source: holds `[start, start + data.len())`,
+/// The sliding window over the source: holds `[start, start + len)` in
+/// `buf[..len]` (`buf` is allocated and zeroed once, then reused),
 /// the bytes of the chunk being sent (so a chunk can be sent again, even
 /// from a stream that cannot go back), and hashes each byte of the file
 /// once, the first time it is read.
 struct Window<'s> {
     source: &'s mut dyn UploadSource,
-    data: Vec<u8>,
+    buf: Vec<u8>,
+    len: usize,
     start: u64,
     hashes: Hashes,
     /// Bytes hashed so far (a prefix of the file).
@@ -265,9 +267,11 @@ impl Window<'_> {
     /// Makes the window start at `from`: drops what lies before it, or goes
     /// back in the source, or reads ahead (hashing) to it.
     fn seek(&mut self, from: u64, ctl: &Control<'_>) -> Result<()> {
-        let end = self.start + self.data.len() as u64;
+        let end = self.start + self.len as u64;
         if (self.start..=end).contains(&from) {
-            self.data.drain(..(from - self.start) as usize);
+            let drop = (from - self.start) as usize;
+            self.buf.copy_within(drop..self.len, 0);
+            self.len -= drop;
             self.start = from;
             return Ok(());
         }
@@ -281,7 +285,7 @@ impl Window<'_> {
             self.skip_to(from, ctl)?;
         }
         self.read_pos = from;
-        self.data.clear();
+        self.len = 0;
         self.start = from;
         Ok(())
     }
@@ -289,21 +293,26 @@ impl Window<'_> {
     /// Copies bytes from file offset `pos` (below `to`) into `buf`, reading
     /// more of the source into the window when `pos` is at its end.
     fn read_at(&mut self, pos: u64, to: u64, buf: &mut [u8]) -> Result<usize> {
-        let end = self.start + self.data.len() as u64;
+        let end = self.start + self.len as u64;
         if pos >= end && pos < to {
-            let have = self.data.len();
+            let have = self.len;
             let want = usize::try_from(to - pos)
                 .unwrap_or(usize::MAX)
                 .min(buf.len())
                 .min(1 << 20);
-            self.data.resize(have + want, 0);
-            let n = self.source.read(&mut self.data[have..]).map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    format!("reading the source at byte {}: {e}", self.read_pos),
-                )
-            })?;
-            self.data.truncate(have + n);
+            if self.buf.len() < have + want {
+                self.buf.resize(have + want, 0);
+            }
+            let n = self
+                .source
+                .read(&mut self.buf[have..have + want])
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!("reading the source at byte {}: {e}", self.read_pos),
+                    )
+                })?;
+            self.len = have + n;
             if n == 0 {
                 return Err(Error::new(
                     ErrorKind::Io,
@@ -331,19 +340,19 @@ impl Window<'_> {
         let off = (pos - self.start) as usize;
         let n = buf
             .len()
-            .min(self.data.len().saturating_sub(off))
+            .min(self.len.saturating_sub(off))
             .min(usize::try_from(to.saturating_sub(pos)).unwrap_or(usize::MAX));
-        buf[..n].copy_from_slice(&self.data[off..off + n]);
+        buf[..n].copy_from_slice(&self.buf[off..off + n]);
         Ok(n)
     }
 
-    /// Hashes what was just read into `data[at..]` (file offset `pos`),
+    /// Hashes what was just read into `buf[at..len]` (file offset `pos`),
     /// skipping bytes hashed before.
     fn hash_new(&mut self, pos: u64, at: usize) {
-        let end = self.start + self.data.len() as u64;
+        let end = self.start + self.len as u64;
         if end > self.hashed && pos <= self.hashed {
             let from = at + (self.hashed - pos) as usize;
-            self.hashes.update(&self.data[from..]);
+            self.hashes.update(&self.buf[from..self.len]);
             self.hashed = end;
         }
     }
@@ -563,7 +572,8 @@ impl Client {
         let chunk = settings.chunk_size;
         let mut window = Window {
             source,
-            data: Vec::with_capacity(chunk as usize),
+            buf: Vec::new(),
+            len: 0,
             start: 0,
             hashes: Hashes::new(settings.hashes),
             hashed: 0,
@@ -927,7 +937,8 @@ mod tests {
     fn window(source: &mut dyn UploadSource, hashes: HashSet) -> Window<'_> {
         Window {
             source,
-            data: Vec::new(),
+            buf: Vec::new(),
+            len: 0,
             start: 0,
             hashes: Hashes::new(hashes),
             hashed: 0,
