@@ -461,9 +461,10 @@ od_status od_poll_job(const od_client *client,
                       od_job_state *out_state,
                       double *out_percent);
 
-// Follows the job until it ends, polling at an adaptive interval (short
-// at first, then aimed at the job's estimated end, at most 5 s apart,
-// never sooner than a Retry-After).
+// Follows the job until it ends, polling at an adaptive interval: first
+// 250 ms after the service accepted it (at once for a job rebuilt from its
+// URL), then aimed at the job's estimated end, at most 5 s apart, never
+// sooner than a Retry-After.
 //
 // - `timeout_ms`: give up after this long with `OD_ERR_TIMEOUT`; 0 = no limit.
 // - `progress`, `userdata` (may be NULL): called after each look with

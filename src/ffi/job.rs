@@ -177,9 +177,10 @@ pub unsafe extern "C" fn od_poll_job(
     })
 }
 
-/// Follows the job until it ends, polling at an adaptive interval (short
-/// at first, then aimed at the job's estimated end, at most 5 s apart,
-/// never sooner than a Retry-After).
+/// Follows the job until it ends, polling at an adaptive interval: first
+/// 250 ms after the service accepted it (at once for a job rebuilt from its
+/// URL), then aimed at the job's estimated end, at most 5 s apart, never
+/// sooner than a Retry-After.
 ///
 /// - `timeout_ms`: give up after this long with `OD_ERR_TIMEOUT`; 0 = no limit.
 /// - `progress`, `userdata` (may be NULL): called after each look with

@@ -25,6 +25,9 @@ use super::item::Item;
 pub struct Job {
     monitor_url: String,
     drive: Drive,
+    /// When the service accepted the job, if this process saw it: the job
+    /// was at 0 % then, which lets the first look already tell its rate.
+    accepted_at: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +88,7 @@ impl Job {
         Ok(Job {
             monitor_url: url.to_owned(),
             drive,
+            accepted_at: None,
         })
     }
 
@@ -112,7 +116,9 @@ impl Job {
             .as_deref()
             .ok_or_else(|| Error::protocol("202 Accepted without a Location (monitor URL)"))?;
         let url = resolve_location(request_url, location)?;
-        Job::from_monitor_url(&url, drive)
+        let mut job = Job::from_monitor_url(&url, drive)?;
+        job.accepted_at = Some(Instant::now());
+        Ok(job)
     }
 }
 
@@ -309,9 +315,11 @@ impl Client {
     /// Polls until the job ends, `timeout` passes, the token is cancelled or
     /// the progress callback says stop. Progress is `(percent × 100, 10000)`.
     ///
-    /// The interval adapts: short at first, then aimed at the moment the
-    /// job's observed rate says it will finish, never longer than
-    /// `max_interval`, never shorter than a Retry-After.
+    /// The interval adapts: the first look comes 250 ms after the service
+    /// accepted the job (right away for a job rebuilt from its URL, then
+    /// short), the next ones at the moment the job's observed rate says it
+    /// will finish, never more than `max_interval` apart, never sooner than
+    /// a Retry-After.
     pub fn wait_job(
         &self,
         job: &Job,
@@ -320,7 +328,17 @@ impl Client {
     ) -> Result<JobStatus> {
         let started = Instant::now();
         let deadline = opts.timeout.map(|t| started + t);
-        let mut first_progress: Option<(Instant, f64)> = None;
+        // The job's age when known, else the time this wait has waited.
+        let origin = job.accepted_at.unwrap_or(started);
+        let mut first_progress = job.accepted_at.map(|t| (t, 0.0));
+        if let Some(accepted) = job.accepted_at {
+            // A first look right after the 202 would tell nothing: give the
+            // job a moment, so that one look gives its rate.
+            let first =
+                (accepted + FIRST_LOOK.max(opts.min_interval)).saturating_duration_since(started);
+            let first = deadline.map_or(first, |d| first.min(d - started));
+            ctl.sleep(first)?;
+        }
         loop {
             let status = self.poll_job(job, ctl)?;
             if let Some(p) = status.percent {
@@ -342,8 +360,8 @@ impl Client {
                 _ => {}
             }
             let now = Instant::now();
-            let elapsed = now - started;
-            let mut next = next_interval(opts, elapsed, status.percent, &mut first_progress, now);
+            let mut next =
+                next_interval(opts, now - origin, status.percent, &mut first_progress, now);
             if let Some(ra) = status.retry_after {
                 next = next.max(ra);
             }
@@ -353,7 +371,7 @@ impl Client {
                         ErrorKind::Timeout,
                         format!(
                             "the job did not finish within {:.1} s",
-                            elapsed.as_secs_f64()
+                            (now - started).as_secs_f64()
                         ),
                     );
                     e.retry_after = Some(next);
@@ -403,6 +421,9 @@ fn is_not_found(body: &[u8]) -> bool {
     })
 }
 
+/// How long after the service accepted a job `wait_job` first looks.
+const FIRST_LOOK: Duration = Duration::from_millis(250);
+
 /// How `wait_job` paces itself.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitOptions {
@@ -446,7 +467,8 @@ fn next_interval(
         (Some(p), Some((t0, p0))) if p > p0 => {
             let rate = (p - p0) / (now - t0).as_secs_f64().max(1e-3); // percent per second
             let remaining = Duration::from_secs_f64(((100.0 - p) / rate).clamp(0.0, 86_400.0));
-            remaining.max(tenth)
+            // Aim a little after the estimated end, so that one look finds it.
+            (remaining.mul_f64(1.02) + Duration::from_millis(10)).max(tenth)
         }
         _ => elapsed.mul_f64(0.25),
     };
