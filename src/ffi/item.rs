@@ -1,6 +1,7 @@
 //! `od_item`: a driveItem handed out to C, with borrowed string accessors.
 
 use std::ffi::{CString, c_char};
+use std::sync::OnceLock;
 
 use crate::graph::item::Item;
 
@@ -11,40 +12,53 @@ use super::boundary::{free_box, guard_value};
 /// borrowed: valid until `od_item_free`, never freed by the caller.
 pub struct od_item {
     pub(crate) item: Item,
-    id: CString,
-    name: Option<CString>,
-    etag: Option<CString>,
-    ctag: Option<CString>,
-    drive_id: Option<CString>,
-    parent_id: Option<CString>,
-    quick_xor_hash: Option<CString>,
-    json: CString,
+    /// The C strings handed out, made on first use (most callers read few).
+    strings: [OnceLock<Option<CString>>; FIELDS],
 }
 
-fn c(s: Option<&str>) -> Option<CString> {
-    s.and_then(|s| CString::new(s).ok())
+/// The string fields, by their index in `od_item::strings`.
+#[derive(Clone, Copy)]
+enum Field {
+    Id,
+    Name,
+    ETag,
+    CTag,
+    DriveId,
+    ParentId,
+    QuickXorHash,
+    Json,
 }
+const FIELDS: usize = 8;
 
 impl od_item {
     pub(crate) fn new(item: Item) -> od_item {
         od_item {
-            // An id with a NUL in it cannot be handed to C; it reads as "".
-            id: CString::new(item.id()).unwrap_or_default(),
-            name: c(item.name()),
-            etag: c(item.etag()),
-            ctag: c(item.ctag()),
-            drive_id: c(item.drive_id()),
-            parent_id: c(item.parent_id()),
-            quick_xor_hash: c(item.quick_xor_hash()),
-            // serde_json escapes NUL as \u0000, so this cannot fail.
-            json: CString::new(item.json().to_string()).unwrap_or_default(),
             item,
+            strings: Default::default(),
         }
     }
-}
 
-fn ptr(s: Option<&CString>) -> *const c_char {
-    s.map_or(std::ptr::null(), |s| s.as_ptr())
+    /// A borrowed C string of the field; NULL when absent. Text with a NUL
+    /// in it cannot go to C: an id reads as "", other fields as absent.
+    fn get(&self, f: Field) -> *const c_char {
+        let i = &self.item;
+        self.strings[f as usize]
+            .get_or_init(|| {
+                let text = match f {
+                    Field::Id => return Some(CString::new(i.id()).unwrap_or_default()),
+                    Field::Name => i.name(),
+                    Field::ETag => i.etag(),
+                    Field::CTag => i.ctag(),
+                    Field::DriveId => i.drive_id(),
+                    Field::ParentId => i.parent_id(),
+                    Field::QuickXorHash => i.quick_xor_hash(),
+                    Field::Json => Some(i.raw_json()),
+                };
+                text.and_then(|t| CString::new(t).ok())
+            })
+            .as_ref()
+            .map_or(std::ptr::null(), |s| s.as_ptr())
+    }
 }
 
 /// Reads a borrowed string field of an item, NULL when the item is NULL.
@@ -66,7 +80,7 @@ unsafe fn field(item: *const od_item, f: impl FnOnce(&od_item) -> *const c_char)
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.id.as_ptr()) }
+    unsafe { field(item, |i| i.get(Field::Id)) }
 }
 
 /// The item's name; borrowed; NULL when absent or `item` is NULL.
@@ -76,7 +90,7 @@ pub unsafe extern "C" fn od_item_id(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_name(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| ptr(i.name.as_ref())) }
+    unsafe { field(item, |i| i.get(Field::Name)) }
 }
 
 /// The item's eTag; borrowed; NULL when absent or `item` is NULL.
@@ -86,7 +100,7 @@ pub unsafe extern "C" fn od_item_name(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_etag(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| ptr(i.etag.as_ref())) }
+    unsafe { field(item, |i| i.get(Field::ETag)) }
 }
 
 /// The item's cTag (changes with the content only); borrowed; NULL when
@@ -97,7 +111,7 @@ pub unsafe extern "C" fn od_item_etag(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_ctag(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| ptr(i.ctag.as_ref())) }
+    unsafe { field(item, |i| i.get(Field::CTag)) }
 }
 
 /// The id of the drive holding the item (`parentReference.driveId`);
@@ -108,7 +122,7 @@ pub unsafe extern "C" fn od_item_ctag(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_drive_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| ptr(i.drive_id.as_ref())) }
+    unsafe { field(item, |i| i.get(Field::DriveId)) }
 }
 
 /// The id of the item's parent folder; borrowed; NULL when absent (the
@@ -119,7 +133,7 @@ pub unsafe extern "C" fn od_item_drive_id(item: *const od_item) -> *const c_char
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_parent_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| ptr(i.parent_id.as_ref())) }
+    unsafe { field(item, |i| i.get(Field::ParentId)) }
 }
 
 /// The file's quickXorHash (base64), the one hash every drive reports;
@@ -130,7 +144,7 @@ pub unsafe extern "C" fn od_item_parent_id(item: *const od_item) -> *const c_cha
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_quick_xor_hash(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| ptr(i.quick_xor_hash.as_ref())) }
+    unsafe { field(item, |i| i.get(Field::QuickXorHash)) }
 }
 
 /// The whole driveItem as the service sent it (JSON text); borrowed; NULL
@@ -141,7 +155,7 @@ pub unsafe extern "C" fn od_item_quick_xor_hash(item: *const od_item) -> *const 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_json(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.json.as_ptr()) }
+    unsafe { field(item, |i| i.get(Field::Json)) }
 }
 
 /// The item's size in bytes, or -1 when absent or `item` is NULL.

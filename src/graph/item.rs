@@ -8,23 +8,38 @@ use super::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     json: Value,
+    /// The JSON text as the service sent it.
+    raw: String,
 }
 
 impl Item {
     /// Takes a driveItem; refuses JSON that is not an object with an `id`.
     pub fn from_json(json: Value) -> Result<Item> {
+        let raw = json.to_string();
+        Item::checked(json, raw)
+    }
+
+    /// Takes a driveItem from the body of an answer (kept as it came).
+    pub fn from_slice(body: &[u8]) -> Result<Item> {
+        let json = serde_json::from_slice(body)
+            .map_err(|e| Error::protocol(format!("the item is not JSON: {e}")))?;
+        // Parsed JSON is UTF-8 and holds no raw control characters (not
+        // even a NUL that C would stop at), so the text is kept as it came.
+        Item::checked(json, String::from_utf8_lossy(body).into_owned())
+    }
+
+    fn checked(json: Value, raw: String) -> Result<Item> {
         match json.get("id").and_then(Value::as_str) {
-            Some(id) if !id.is_empty() => Ok(Item { json }),
+            Some(id) if !id.is_empty() => Ok(Item { json, raw }),
             _ => Err(Error::protocol(
                 "the service returned an item without an id",
             )),
         }
     }
 
-    pub fn from_slice(body: &[u8]) -> Result<Item> {
-        let json = serde_json::from_slice(body)
-            .map_err(|e| Error::protocol(format!("the item is not JSON: {e}")))?;
-        Item::from_json(json)
+    /// The driveItem's JSON text, as the service sent it.
+    pub fn raw_json(&self) -> &str {
+        &self.raw
     }
 
     fn text(&self, pointer: &str) -> Option<&str> {
@@ -99,7 +114,21 @@ mod tests {
                 .unwrap()
                 .is_folder()
         );
-        for bad in [&b"[]"[..], b"{}", br#"{"id":""}"#, br#"{"id":3}"#, b"nope"] {
+        assert!(i.raw_json().starts_with(r#"{"id":"A!1","name":"n.txt""#));
+        assert!(
+            Item::from_slice(br#"{"id":"a\u0000b"}"#)
+                .unwrap()
+                .raw_json()
+                .contains("\\u0000")
+        );
+        for bad in [
+            &b"[]"[..],
+            b"{}",
+            br#"{"id":""}"#,
+            br#"{"id":3}"#,
+            b"nope",
+            b"{\"id\":\"a\x00\"}",
+        ] {
             assert!(Item::from_slice(bad).is_err());
         }
     }

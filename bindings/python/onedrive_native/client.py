@@ -151,24 +151,34 @@ def _text(b: Optional[bytes]) -> Optional[str]:
 
 
 def _take_item(ptr: Any) -> Item:
-    """Copies a native item into an :class:`Item` and frees it."""
+    """Copies a native item into an :class:`Item` and frees it. One call
+    for the JSON text (the item as the service sent it), read here: one
+    foreign call per item instead of ten."""
     try:
-        size = lib.od_item_size(ptr)
         raw_json = lib.od_item_json(ptr)
-        return Item(
-            id=_text(lib.od_item_id(ptr)) or "",
-            name=_text(lib.od_item_name(ptr)),
-            size=None if size < 0 else size,
-            etag=_text(lib.od_item_etag(ptr)),
-            ctag=_text(lib.od_item_ctag(ptr)),
-            drive_id=_text(lib.od_item_drive_id(ptr)),
-            parent_id=_text(lib.od_item_parent_id(ptr)),
-            quick_xor_hash=_text(lib.od_item_quick_xor_hash(ptr)),
-            is_folder=bool(lib.od_item_is_folder(ptr)),
-            raw=json.loads(raw_json) if raw_json else {},
-        )
     finally:
         lib.od_item_free(ptr)
+    raw: Dict[str, Any] = json.loads(raw_json) if raw_json else {}
+
+    def text(*path: str) -> Optional[str]:
+        v: Any = raw
+        for key in path:
+            v = v.get(key) if isinstance(v, dict) else None
+        return v if isinstance(v, str) else None
+
+    size = raw.get("size")
+    return Item(
+        id=text("id") or "",
+        name=text("name"),
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        etag=text("eTag"),
+        ctag=text("cTag"),
+        drive_id=text("parentReference", "driveId"),
+        parent_id=text("parentReference", "id"),
+        quick_xor_hash=text("file", "hashes", "quickXorHash"),
+        is_folder=isinstance(raw.get("folder"), dict),
+        raw=raw,
+    )
 
 
 def _buffer(data: Union[bytes, bytearray, memoryview]) -> Tuple[Any, int, Any]:
