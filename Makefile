@@ -90,7 +90,7 @@ test-arm64: build | $(C_BUILD)
 # library bundled, pytest against the emulator.
 test-python: build release
 	ONEDRIVE_NATIVE_LIB=$(CURDIR)/target/release/libonedrive_native.so ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) \
-	  bindings/python/run_tests.sh -q
+	  bindings/python/run_tests.sh -q -rf
 
 # C# on mono (NUnit 2.6; the script installs mono and NUnit from apt).
 test-csharp: build

@@ -159,26 +159,29 @@ def _take_item(ptr: Any) -> Item:
     finally:
         lib.od_item_free(ptr)
     raw: Dict[str, Any] = json.loads(raw_json) if raw_json else {}
-
-    def text(*path: str) -> Optional[str]:
-        v: Any = raw
-        for key in path:
-            v = v.get(key) if isinstance(v, dict) else None
-        return v if isinstance(v, str) else None
-
-    size = raw.get("size")
+    get = raw.get
+    parent = get("parentReference")
+    parent = parent if isinstance(parent, dict) else {}
+    hashes = get("file")
+    hashes = hashes.get("hashes") if isinstance(hashes, dict) else None
+    hashes = hashes if isinstance(hashes, dict) else {}
+    size = get("size")
     return Item(
-        id=text("id") or "",
-        name=text("name"),
-        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
-        etag=text("eTag"),
-        ctag=text("cTag"),
-        drive_id=text("parentReference", "driveId"),
-        parent_id=text("parentReference", "id"),
-        quick_xor_hash=text("file", "hashes", "quickXorHash"),
-        is_folder=isinstance(raw.get("folder"), dict),
+        id=_str(get("id")) or "",
+        name=_str(get("name")),
+        size=size if type(size) is int and size >= 0 else None,
+        etag=_str(get("eTag")),
+        ctag=_str(get("cTag")),
+        drive_id=_str(parent.get("driveId")),
+        parent_id=_str(parent.get("id")),
+        quick_xor_hash=_str(hashes.get("quickXorHash")),
+        is_folder=isinstance(get("folder"), dict),
         raw=raw,
     )
+
+
+def _str(v: Any) -> Optional[str]:
+    return v if type(v) is str else None
 
 
 def _buffer(data: Union[bytes, bytearray, memoryview]) -> Tuple[Any, int, Any]:
