@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use onedrive_emulator::{FaultAction, Profile, Times};
-use onedrive_native::{
-    Client, ClientConfig, Conflict, CopyOptions, ErrorKind, RetryPolicy, WaitOptions,
-};
+use onedrive_native::{Client, ClientConfig, Conflict, CopyOptions, ErrorKind, RetryPolicy};
 
 fn puts_to(emu: &onedrive_emulator::Emulator, name: &str) -> Vec<onedrive_emulator::LoggedRequest> {
     emu.requests()
@@ -33,15 +31,7 @@ fn throttling_waits_as_told() {
                 retry_after: Some(1),
             },
         ));
-        let it = c
-            .upload(
-                &me(),
-                &target("/", Some("t.txt")),
-                b"t",
-                Conflict::ServiceDefault,
-                &mut ctl(),
-            )
-            .unwrap();
+        let it = put(&c, "/", "t.txt", b"t");
         assert_eq!(it.size(), Some(1));
         let puts = puts_to(&emu, "t.txt");
         let statuses: Vec<u16> = puts.iter().map(|r| r.status).collect();
@@ -68,14 +58,7 @@ fn throttling_without_retry_after_backs_off() {
             retry_after: None,
         },
     ));
-    c.upload(
-        &me(),
-        &target("/", Some("b.txt")),
-        b"b",
-        Conflict::ServiceDefault,
-        &mut ctl(),
-    )
-    .unwrap();
+    put(&c, "/", "b.txt", b"b");
     assert_eq!(puts_to(&emu, "b.txt").len(), 4);
 }
 
@@ -194,15 +177,7 @@ fn server_errors_are_retried_when_safe() {
 fn a_post_the_service_may_have_acted_on_is_never_sent_twice() {
     let emu = emulator(Profile::Personal);
     let c = client(&emu);
-    let src = c
-        .upload(
-            &me(),
-            &target("/", Some("p.txt")),
-            b"p",
-            Conflict::ServiceDefault,
-            &mut ctl(),
-        )
-        .unwrap();
+    let src = put(&c, "/", "p.txt", b"p");
     let copy_posts = |emu: &onedrive_emulator::Emulator| {
         emu.requests()
             .into_iter()
@@ -283,15 +258,7 @@ fn a_post_the_service_may_have_acted_on_is_never_sent_twice() {
         )
         .unwrap();
     assert_eq!(copy_posts(&emu), 2);
-    c.wait_job(
-        &job,
-        &WaitOptions {
-            timeout: Some(Duration::from_secs(60)),
-            ..Default::default()
-        },
-        &mut ctl(),
-    )
-    .unwrap();
+    wait_result(&c, &job).unwrap();
     // url_upload is a POST too
     emu.clear_requests();
     emu.add_fault(fault(
@@ -379,15 +346,7 @@ fn dropped_connections() {
         Times::Next(1),
         FaultAction::DropResponseAfter(5),
     ));
-    c.wait_job(
-        &job,
-        &WaitOptions {
-            timeout: Some(Duration::from_secs(60)),
-            ..Default::default()
-        },
-        &mut ctl(),
-    )
-    .unwrap();
+    wait_result(&c, &job).unwrap();
     // a monitor 503 burst with Retry-After 0
     let job = c
         .copy(
@@ -411,15 +370,7 @@ fn dropped_connections() {
             retry_after: Some(0),
         },
     ));
-    c.wait_job(
-        &job,
-        &WaitOptions {
-            timeout: Some(Duration::from_secs(60)),
-            ..Default::default()
-        },
-        &mut ctl(),
-    )
-    .unwrap();
+    wait_result(&c, &job).unwrap();
 }
 
 #[test]

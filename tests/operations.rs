@@ -74,25 +74,10 @@ fn every_addressing_form_of_upload() {
         .unwrap();
     assert_eq!(a.parent_id(), Some(dir_id.as_str()));
     // child of a folder by path
-    let b = c
-        .upload(
-            &me(),
-            &target("/dir", Some("b.txt")),
-            b"bb",
-            Conflict::ServiceDefault,
-            &mut ctl(),
-        )
-        .unwrap();
+    let b = put(&c, "/dir", "b.txt", b"bb");
     assert_eq!(b.size(), Some(2));
     // child of the root
-    c.upload(
-        &me(),
-        &target("/", Some("top.txt")),
-        b"t",
-        Conflict::ServiceDefault,
-        &mut ctl(),
-    )
-    .unwrap();
+    put(&c, "/", "top.txt", b"t");
     // a path below an item id
     let d = c
         .upload(
@@ -186,25 +171,9 @@ fn forbidden_names_are_refused_before_any_request() {
 fn conflict_behaviours() {
     let emu = emulator(Profile::Personal);
     let c = client(&emu);
-    let first = c
-        .upload(
-            &me(),
-            &target("/", Some("c.txt")),
-            b"one",
-            Conflict::ServiceDefault,
-            &mut ctl(),
-        )
-        .unwrap();
+    let first = put(&c, "/", "c.txt", b"one");
     // default and replace: same item, new content
-    let r = c
-        .upload(
-            &me(),
-            &target("/", Some("c.txt")),
-            b"two",
-            Conflict::ServiceDefault,
-            &mut ctl(),
-        )
-        .unwrap();
+    let r = put(&c, "/", "c.txt", b"two");
     assert_eq!(r.id(), first.id());
     let r = c
         .upload(
@@ -408,15 +377,7 @@ fn copy_by_id_and_by_path_in_both_profiles() {
     for profile in [Profile::Personal, Profile::Business] {
         let emu = emulator(profile);
         let c = client(&emu);
-        let src = c
-            .upload(
-                &me(),
-                &target("/src", Some("f.txt")),
-                BODY,
-                Conflict::ServiceDefault,
-                &mut ctl(),
-            )
-            .unwrap();
+        let src = put(&c, "/src", "f.txt", BODY);
         let dest = c
             .upload(
                 &me(),
@@ -571,23 +532,8 @@ fn copy_to_another_drive_and_of_a_folder() {
 fn copy_conflicts() {
     let emu = emulator(Profile::Personal);
     let c = client(&emu);
-    let src = c
-        .upload(
-            &me(),
-            &target("/", Some("s.txt")),
-            b"s",
-            Conflict::ServiceDefault,
-            &mut ctl(),
-        )
-        .unwrap();
-    c.upload(
-        &me(),
-        &target("/d", Some("s.txt")),
-        b"old",
-        Conflict::ServiceDefault,
-        &mut ctl(),
-    )
-    .unwrap();
+    let src = put(&c, "/", "s.txt", b"s");
+    put(&c, "/d", "s.txt", b"old");
     // fail: refused at once
     let opts = CopyOptions {
         conflict: Conflict::Fail,
@@ -643,15 +589,7 @@ fn poll_reports_growing_progress_then_completion() {
         },
     );
     let c = client(&emu);
-    let src = c
-        .upload(
-            &me(),
-            &target("/", Some("p.bin")),
-            &vec![3u8; 200_000],
-            Conflict::ServiceDefault,
-            &mut ctl(),
-        )
-        .unwrap();
+    let src = put(&c, "/", "p.bin", &vec![3u8; 200_000]);
     let job = c
         .copy(
             &me(),
@@ -700,32 +638,9 @@ fn failed_jobs_in_both_forms() {
             },
         );
         let c = client(&emu);
-        let src = c
-            .upload(
-                &me(),
-                &target("/", Some("f.txt")),
-                b"f",
-                Conflict::ServiceDefault,
-                &mut ctl(),
-            )
-            .unwrap();
-        let opts = CopyOptions {
-            name: Some("g.txt".into()),
-            ..CopyOptions::default()
-        };
-        let job = c
-            .copy(&me(), &item(src.id()), &item("/"), &opts, &mut ctl())
-            .unwrap();
-        let e = c
-            .wait_job(
-                &job,
-                &WaitOptions {
-                    timeout: Some(Duration::from_secs(60)),
-                    ..Default::default()
-                },
-                &mut ctl(),
-            )
-            .unwrap_err();
+        let src = put(&c, "/", "f.txt", b"f");
+        let job = copy_as(&c, src.id(), "/", "g.txt");
+        let e = wait_result(&c, &job).unwrap_err();
         assert_eq!(e.kind, ErrorKind::JobFailed, "{profile:?} {mode:?}: {e}");
         assert!(!e.message.is_empty());
         let st = c.poll_job(&job, &mut ctl()).unwrap();
@@ -757,22 +672,8 @@ fn job_resumed_from_its_saved_monitor_url_in_a_new_client() {
     );
     let saved = {
         let c = client(&emu);
-        let src = c
-            .upload(
-                &me(),
-                &target("/", Some("r.txt")),
-                b"r",
-                Conflict::ServiceDefault,
-                &mut ctl(),
-            )
-            .unwrap();
-        let opts = CopyOptions {
-            name: Some("r2.txt".into()),
-            ..CopyOptions::default()
-        };
-        let job = c
-            .copy(&me(), &item(src.id()), &item("/"), &opts, &mut ctl())
-            .unwrap();
+        let src = put(&c, "/", "r.txt", b"r");
+        let job = copy_as(&c, src.id(), "/", "r2.txt");
         job.monitor_url().to_owned()
     };
     emu.set_job_config(JobConfig {
@@ -794,22 +695,8 @@ fn wait_can_time_out_be_cancelled_and_aborted() {
         },
     );
     let c = client(&emu);
-    let src = c
-        .upload(
-            &me(),
-            &target("/", Some("w.txt")),
-            b"w",
-            Conflict::ServiceDefault,
-            &mut ctl(),
-        )
-        .unwrap();
-    let opts = CopyOptions {
-        name: Some("w2.txt".into()),
-        ..CopyOptions::default()
-    };
-    let job = c
-        .copy(&me(), &item(src.id()), &item("/"), &opts, &mut ctl())
-        .unwrap();
+    let src = put(&c, "/", "w.txt", b"w");
+    let job = copy_as(&c, src.id(), "/", "w2.txt");
     // timeout
     let e = c
         .wait_job(
@@ -882,16 +769,7 @@ fn url_upload_personal_and_its_refusals() {
             &mut ctl(),
         )
         .unwrap();
-    let e = c
-        .wait_job(
-            &job,
-            &WaitOptions {
-                timeout: Some(Duration::from_secs(60)),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap_err();
+    let e = wait_result(&c, &job).unwrap_err();
     assert_eq!(e.kind, ErrorKind::JobFailed);
     // Business refuses the feature
     let biz = emulator(Profile::Business);
@@ -907,14 +785,7 @@ fn url_upload_personal_and_its_refusals() {
 fn the_token_goes_to_the_api_origin_only() {
     let emu = emulator(Profile::Personal);
     let c = client(&emu);
-    c.upload(
-        &me(),
-        &target("/", Some("t.txt")),
-        b"t",
-        Conflict::ServiceDefault,
-        &mut ctl(),
-    )
-    .unwrap();
+    put(&c, "/", "t.txt", b"t");
     let job = c
         .copy(
             &me(),
@@ -982,15 +853,7 @@ fn plain_http_is_refused_off_loopback() {
 fn eight_threads_share_one_client() {
     let emu = emulator(Profile::Personal);
     let c = client(&emu);
-    let src = c
-        .upload(
-            &me(),
-            &target("/", Some("shared.txt")),
-            BODY,
-            Conflict::ServiceDefault,
-            &mut ctl(),
-        )
-        .unwrap();
+    let src = put(&c, "/", "shared.txt", BODY);
     std::thread::scope(|s| {
         for t in 0..8 {
             let (c, src) = (&c, &src);
@@ -1054,22 +917,8 @@ fn every_form_of_completion_the_service_has_used() {
                 },
             );
             let c = client(&emu);
-            let src = c
-                .upload(
-                    &me(),
-                    &target("/", Some("a.txt")),
-                    BODY,
-                    Conflict::ServiceDefault,
-                    &mut ctl(),
-                )
-                .unwrap();
-            let opts = CopyOptions {
-                name: Some("b.txt".into()),
-                ..CopyOptions::default()
-            };
-            let job = c
-                .copy(&me(), &item(src.id()), &item("/"), &opts, &mut ctl())
-                .unwrap();
+            let src = put(&c, "/", "a.txt", BODY);
+            let job = copy_as(&c, src.id(), "/", "b.txt");
             let done = wait(&c, &job);
             let copy = done
                 .item

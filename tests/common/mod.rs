@@ -87,3 +87,38 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// Uploads `body` as `name` in the folder `parent` (the service's default
+/// conflict behaviour).
+pub fn put(c: &Client, parent: &str, name: &str, body: &[u8]) -> onedrive_native::Item {
+    c.upload(
+        &me(),
+        &target(parent, Some(name)),
+        body,
+        onedrive_native::Conflict::ServiceDefault,
+        &mut ctl(),
+    )
+    .unwrap_or_else(|e| panic!("upload {parent} {name}: {e}"))
+}
+
+/// Starts a copy of the item `source` into `dest_parent` under a new name.
+pub fn copy_as(c: &Client, source: &str, dest_parent: &str, name: &str) -> onedrive_native::Job {
+    let opts = onedrive_native::CopyOptions {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    c.copy(&me(), &item(source), &item(dest_parent), &opts, &mut ctl())
+        .unwrap_or_else(|e| panic!("copy {source} to {dest_parent}/{name}: {e}"))
+}
+
+/// Waits for a job, giving up after a minute.
+pub fn wait_result(
+    c: &Client,
+    job: &onedrive_native::Job,
+) -> onedrive_native::Result<onedrive_native::JobStatus> {
+    let opts = onedrive_native::WaitOptions {
+        timeout: Some(Duration::from_secs(60)),
+        ..Default::default()
+    };
+    c.wait_job(job, &opts, &mut ctl())
+}
