@@ -245,18 +245,7 @@ fn a_post_the_service_may_have_acted_on_is_never_sent_twice() {
             retry_after: Some(0),
         },
     ));
-    let job = c
-        .copy(
-            &me(),
-            &item(src.id()),
-            &item("/"),
-            &CopyOptions {
-                name: Some("s.txt".into()),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap();
+    let job = copy_as(&c, src.id(), "/", "s.txt");
     assert_eq!(copy_posts(&emu), 2);
     wait_result(&c, &job).unwrap();
     // url_upload is a POST too
@@ -327,18 +316,7 @@ fn dropped_connections() {
         b"v2"
     );
     // a GET of the monitor is repeated too
-    let job = c
-        .copy(
-            &me(),
-            &item("/d.bin"),
-            &item("/"),
-            &CopyOptions {
-                name: Some("e.bin".into()),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap();
+    let job = copy_as(&c, "/d.bin", "/", "e.bin");
     emu.add_fault(fault(
         Some("monitor"),
         Some("GET"),
@@ -348,18 +326,7 @@ fn dropped_connections() {
     ));
     wait_result(&c, &job).unwrap();
     // a monitor 503 burst with Retry-After 0
-    let job = c
-        .copy(
-            &me(),
-            &item("/d.bin"),
-            &item("/"),
-            &CopyOptions {
-                name: Some("f.bin".into()),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap();
+    let job = copy_as(&c, "/d.bin", "/", "f.bin");
     emu.add_fault(fault(
         Some("monitor"),
         None,

@@ -590,18 +590,7 @@ fn poll_reports_growing_progress_then_completion() {
     );
     let c = client(&emu);
     let src = put(&c, "/", "p.bin", &vec![3u8; 200_000]);
-    let job = c
-        .copy(
-            &me(),
-            &item(src.id()),
-            &item("/"),
-            &CopyOptions {
-                name: Some("p2.bin".into()),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap();
+    let job = copy_as(&c, src.id(), "/", "p2.bin");
     let st = c.poll_job(&job, &mut ctl()).unwrap();
     assert!(!st.state.is_final(), "{st:?}");
     assert!(st.item.is_none());
@@ -786,18 +775,7 @@ fn the_token_goes_to_the_api_origin_only() {
     let emu = emulator(Profile::Personal);
     let c = client(&emu);
     put(&c, "/", "t.txt", b"t");
-    let job = c
-        .copy(
-            &me(),
-            &item("/t.txt"),
-            &item("/"),
-            &CopyOptions {
-                name: Some("u.txt".into()),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap();
+    let job = copy_as(&c, "/t.txt", "/", "u.txt");
     wait(&c, &job);
     for r in emu.requests() {
         match r.origin.as_str() {
