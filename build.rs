@@ -4,6 +4,12 @@
 
 use std::path::PathBuf;
 
+// The size rules and defaults the core uses, written into the header below.
+#[allow(dead_code)]
+mod limits {
+    include!("src/graph/limits.rs");
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("cargo sets {name}"))
 }
@@ -11,6 +17,7 @@ fn env(name: &str) -> String {
 fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=src/graph/limits.rs");
     let dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let mut config =
         cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
@@ -27,6 +34,32 @@ fn main() {
          #define OD_VERSION_PATCH {patch}\n#define OD_VERSION_STRING \"{}\"\n",
         env("CARGO_PKG_VERSION")
     ));
+    // Sizes in bytes, from src/graph/limits.rs (the values the core uses).
+    let after = config.after_includes.get_or_insert_with(String::new);
+    for (name, value, doc) in [
+        (
+            "OD_CHUNK_UNIT",
+            limits::CHUNK_UNIT,
+            "Upload-session chunks are multiples of this (320 KiB).",
+        ),
+        (
+            "OD_DEFAULT_CHUNK_SIZE",
+            limits::DEFAULT_CHUNK_SIZE,
+            "The chunk size a client starts with (10 MiB).",
+        ),
+        (
+            "OD_MAX_CHUNK_SIZE",
+            limits::MAX_CHUNK_SIZE,
+            "The largest chunk the service takes (below 60 MiB).",
+        ),
+        (
+            "OD_DEFAULT_SIMPLE_UPLOAD_LIMIT",
+            limits::DEFAULT_SIMPLE_UPLOAD_LIMIT,
+            "Bodies up to this go in one PUT by default (4 MiB).",
+        ),
+    ] {
+        after.push_str(&format!("\n/* {doc} */\n#define {name} {value}ULL\n"));
+    }
 
     // The SONAME names the ABI: the major version, or 0.minor before 1.0
     // (where a minor release may break it).

@@ -25,6 +25,18 @@
 #define OD_VERSION_PATCH 0
 #define OD_VERSION_STRING "0.1.0"
 
+/* Upload-session chunks are multiples of this (320 KiB). */
+#define OD_CHUNK_UNIT 327680ULL
+
+/* The chunk size a client starts with (10 MiB). */
+#define OD_DEFAULT_CHUNK_SIZE 10485760ULL
+
+/* The largest chunk the service takes (below 60 MiB). */
+#define OD_MAX_CHUNK_SIZE 62586880ULL
+
+/* Bodies up to this go in one PUT by default (4 MiB). */
+#define OD_DEFAULT_SIMPLE_UPLOAD_LIMIT 4194304ULL
+
 
 // Flags for `od_client_new`.
 // Allow plain `http://` to hosts other than loopback (tests, proxies).

@@ -12,8 +12,7 @@ use super::session::{UploadSettings, validate_chunk_size};
 /// Microsoft Graph's v1.0 endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
 
-/// The simple-upload limit the service documents (4 MB).
-pub const DEFAULT_SIMPLE_UPLOAD_LIMIT: u64 = 4 * 1024 * 1024;
+pub use super::limits::DEFAULT_SIMPLE_UPLOAD_LIMIT;
 
 /// How to build a [`Client`].
 #[derive(Clone)]

@@ -9,6 +9,7 @@ pub mod hash;
 pub(crate) mod http;
 pub mod item;
 pub mod job;
+pub mod limits;
 pub mod session;
 pub mod upload;
 

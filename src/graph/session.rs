@@ -27,12 +27,7 @@ use super::http::{Auth, Body, BodySource, Request, Retry, backoff};
 use super::item::Item;
 use super::upload::{Conflict, UploadTarget};
 
-/// Chunks are multiples of this (the service's rule).
-pub const CHUNK_UNIT: u64 = 320 * 1024;
-/// The default chunk: 10 MiB (32 × 320 KiB).
-pub const DEFAULT_CHUNK_SIZE: u64 = 32 * CHUNK_UNIT;
-/// The largest chunk: the service takes less than 60 MiB per request.
-pub const MAX_CHUNK_SIZE: u64 = 60 * 1024 * 1024 - CHUNK_UNIT;
+pub use super::limits::{CHUNK_UNIT, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE};
 
 /// New sessions started after the service lost one, per upload.
 const MAX_RESTARTS: u32 = 3;
