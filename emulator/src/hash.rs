@@ -107,7 +107,7 @@ mod tests {
     fn published_vectors() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/testdata/quickxorhash_vectors.json"
+            "/../testdata/quickxorhash_vectors.json"
         );
         let text = std::fs::read_to_string(path).expect("read quickxorhash_vectors.json");
         let vectors: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();

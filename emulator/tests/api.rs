@@ -640,7 +640,7 @@ fn keep_alive_connection_serves_many_requests() {
 fn quickxorhash_vectors_through_upload() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/testdata/quickxorhash_vectors.json"
+        "/../testdata/quickxorhash_vectors.json"
     );
     let vectors: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
