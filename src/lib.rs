@@ -13,17 +13,17 @@ pub mod graph;
 #[allow(unsafe_code)]
 pub mod ffi;
 
-pub use graph::RetryPolicy;
-pub use graph::address::{Drive, ItemRef, validate_name};
-pub use graph::client::{Client, ClientConfig, DEFAULT_BASE_URL, DEFAULT_SIMPLE_UPLOAD_LIMIT};
+pub use graph::address::{Conflict, Drive, ItemRef, UploadTarget, validate_name};
+pub use graph::client::Client;
 pub use graph::control::{CancelToken, Control};
 pub use graph::copy::{CopyApi, CopyOptions};
 pub use graph::error::{Error, ErrorKind, Result};
 pub use graph::hash::{HashSet, QuickXor, quick_xor_hash};
 pub use graph::item::Item;
 pub use graph::job::{Job, JobState, JobStatus, WaitOptions};
-pub use graph::session::{
-    BytesSource, CHUNK_UNIT, DEFAULT_CHUNK_SIZE, FileSource, MAX_CHUNK_SIZE, ReaderSource,
-    UploadSession, UploadSettings, UploadSource,
+pub use graph::limits::{
+    CHUNK_UNIT, DEFAULT_CHUNK_SIZE, DEFAULT_SIMPLE_UPLOAD_LIMIT, MAX_CHUNK_SIZE,
 };
-pub use graph::upload::{Conflict, UploadTarget};
+pub use graph::session::UploadSession;
+pub use graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy, UploadSettings};
+pub use graph::source::{BytesSource, FileSource, ReaderSource, UploadSource};

@@ -4,9 +4,9 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::graph::client::{Client, ClientConfig, DEFAULT_BASE_URL};
+use crate::graph::client::Client;
 use crate::graph::control::CancelToken;
-use crate::graph::http::RetryPolicy;
+use crate::graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy};
 
 use super::boundary::{
     FfiError, Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_str_arg, str_arg,

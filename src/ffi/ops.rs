@@ -2,10 +2,10 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
+use crate::graph::address::{Conflict, UploadTarget};
 use crate::graph::address::{Drive, ItemRef};
 use crate::graph::control::Control;
 use crate::graph::copy::{CopyApi, CopyOptions};
-use crate::graph::upload::{Conflict, UploadTarget};
 
 use super::boundary::{
     FfiError, FfiResult, Out, bytes_arg, ffi_call, handle_arg, into_raw, opt_handle_arg,

@@ -5,9 +5,11 @@ use std::ffi::{CString, c_char, c_void};
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
+use crate::graph::address::UploadTarget;
 use crate::graph::hash::HashSet;
-use crate::graph::session::{FileSource, UploadSession, UploadSettings, UploadSource};
-use crate::graph::upload::UploadTarget;
+use crate::graph::session::UploadSession;
+use crate::graph::settings::UploadSettings;
+use crate::graph::source::{FileSource, UploadSource};
 
 use super::boundary::{
     FfiError, FfiResult, Out, ffi_call, free_box, guard_value, handle_arg, into_raw,

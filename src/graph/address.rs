@@ -267,6 +267,97 @@ pub fn encode_query_value(v: &str) -> String {
     encode_segment(v)
 }
 
+/// What to do when the name is already taken (`@microsoft.graph.conflictBehavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Conflict {
+    /// Send nothing: the service's default (replace for uploads, fail for copies).
+    #[default]
+    ServiceDefault,
+    Fail,
+    Replace,
+    Rename,
+}
+
+impl Conflict {
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Conflict::ServiceDefault => None,
+            Conflict::Fail => Some("fail"),
+            Conflict::Replace => Some("replace"),
+            Conflict::Rename => Some("rename"),
+        }
+    }
+
+    /// The inverse of [`Conflict::as_str`].
+    pub fn parse(text: Option<&str>) -> Option<Conflict> {
+        [
+            Conflict::ServiceDefault,
+            Conflict::Fail,
+            Conflict::Replace,
+            Conflict::Rename,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
+    }
+
+    /// `?@microsoft.graph.conflictBehavior=…`, or nothing.
+    pub(crate) fn query(self) -> String {
+        self.as_str()
+            .map(|c| format!("?@microsoft.graph.conflictBehavior={c}"))
+            .unwrap_or_default()
+    }
+}
+
+/// Where an upload goes: a new file `name` under a folder, or a file itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadTarget {
+    /// A file called `name` in the folder `parent`.
+    Child { parent: ItemRef, name: String },
+    /// The file itself: by path, created or replaced; by id, replaced.
+    Item(ItemRef),
+}
+
+impl UploadTarget {
+    /// Builds a target the way the C API takes it: with a name, `item` is
+    /// the parent folder; without, `item` is the file itself.
+    pub fn new(item: &str, name: Option<&str>) -> Result<UploadTarget> {
+        let item = ItemRef::parse(item)?;
+        match name {
+            Some(name) => {
+                validate_name(name)?;
+                Ok(UploadTarget::Child {
+                    parent: item,
+                    name: name.to_owned(),
+                })
+            }
+            None if item.is_root() => Err(Error::new(
+                ErrorKind::InvalidName,
+                "the root is not a file: give a name, or a path like /folder/file.txt",
+            )),
+            None => Ok(UploadTarget::Item(item)),
+        }
+    }
+
+    /// The URL path of the target item, below the drive prefix.
+    pub(crate) fn item_url_path(&self) -> String {
+        self.item_ref().url_path()
+    }
+
+    /// The target file as an item reference.
+    pub fn item_ref(&self) -> ItemRef {
+        match self {
+            UploadTarget::Item(item) => item.clone(),
+            UploadTarget::Child { parent, name } => match parent {
+                ItemRef::Id(id) => ItemRef::IdPath(id.clone(), vec![name.clone()]),
+                ItemRef::Path(segs) => ItemRef::Path([segs.clone(), vec![name.clone()]].concat()),
+                ItemRef::IdPath(id, segs) => {
+                    ItemRef::IdPath(id.clone(), [segs.clone(), vec![name.clone()]].concat())
+                }
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,13 +2,14 @@
 
 use serde_json::{Map, Value, json};
 
+use super::address::Conflict;
 use super::address::{Drive, ItemRef, validate_name};
-use super::client::{Client, Origin};
+use super::client::Client;
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
 use super::http::{Auth, Request, Retry};
 use super::job::Job;
-use super::upload::Conflict;
+use super::url::Origin;
 
 /// Which form of the copy call to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

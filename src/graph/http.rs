@@ -13,14 +13,17 @@
 
 use std::cell::{RefCell, RefMut};
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use ureq::http;
 
-use super::client::Inner;
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
+use super::settings::{
+    ClientConfig, RetryPolicy, Settings, TokenProvider, UploadSettings, validate_chunk_size,
+};
+use super::url::Origin;
 
 /// Which failures a request may be repeated after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +35,7 @@ pub(crate) enum Retry {
 }
 
 /// Whether the bearer token goes with the request. It goes only to the API
-/// origin, whatever this says: see [`Inner::may_carry_token`].
+/// origin, whatever this says: see [`Transport::may_carry_token`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Auth {
     Bearer,
@@ -152,10 +155,123 @@ impl Response {
     }
 }
 
+/// What every request goes through: the HTTP agent, the token and its
+/// rule, the settings read at the start of each request.
+pub(crate) struct Transport {
+    pub(crate) agent: ureq::Agent,
+    /// The base URL without a trailing slash.
+    pub(crate) base_url: String,
+    api_origin: Origin,
+    allow_insecure_http: bool,
+    pub(crate) token: RwLock<String>,
+    pub(crate) token_provider: RwLock<Option<TokenProvider>>,
+    pub(crate) settings: RwLock<Settings>,
+    pub(crate) upload: RwLock<UploadSettings>,
+}
+
+impl Transport {
+    pub(crate) fn new(config: ClientConfig) -> Result<Transport> {
+        let base_url = config.base_url.trim_end_matches('/').to_owned();
+        let api_origin = Origin::of(&base_url)?;
+        if base_url.contains(['?', '#']) {
+            return Err(Error::invalid(
+                "the base URL may not carry a query or fragment",
+            ));
+        }
+        validate_chunk_size(config.upload.chunk_size)?;
+        if config.retry.max_attempts == 0 {
+            return Err(Error::invalid("retry attempts must be at least 1"));
+        }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .accept("application/json")
+            .max_idle_connections_per_host(16)
+            .build()
+            .into();
+        let transport = Transport {
+            agent,
+            base_url,
+            api_origin,
+            allow_insecure_http: config.allow_insecure_http,
+            token: RwLock::new(config.token),
+            token_provider: RwLock::new(config.token_provider),
+            settings: RwLock::new(Settings {
+                user_agent: config.user_agent,
+                connect_timeout: config.connect_timeout,
+                request_timeout: config.request_timeout,
+                retry: config.retry,
+            }),
+            upload: RwLock::new(config.upload),
+        };
+        transport.check_url(&transport.base_url)?;
+        Ok(transport)
+    }
+
+    pub(crate) fn upload_settings(&self) -> UploadSettings {
+        *self.upload.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn token(&self) -> String {
+        self.token
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Asks the token callback for a fresh token (no lock held while it
+    /// runs). `true` when it gave one.
+    pub(crate) fn refresh_token(&self) -> bool {
+        let provider = self
+            .token_provider
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match provider.and_then(|p| p()) {
+            Some(token) => {
+                *self.token.write().unwrap_or_else(PoisonError::into_inner) = token;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The token goes to the API origin only: never to a monitor URL, an
+    /// upload URL, or any other host a redirect names.
+    pub(crate) fn may_carry_token(&self, url: &str) -> bool {
+        Origin::of(url).is_ok_and(|o| o == self.api_origin)
+    }
+
+    /// Refuses URLs this client will not talk to: not http(s), or plain
+    /// HTTP to a host other than loopback (unless allowed by the config).
+    pub(crate) fn check_url(&self, url: &str) -> Result<()> {
+        let origin = Origin::of(url)?;
+        if origin.scheme == "http" && !origin.is_loopback() && !self.allow_insecure_http {
+            return Err(Error::invalid(format!(
+                "refusing plain HTTP to {}: use https, or allow insecure HTTP in the client's config",
+                origin.host
+            )));
+        }
+        Ok(())
+    }
+
+    /// `base_url` + a path that starts with `/`.
+    pub(crate) fn api_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
 /// Largest answer body read into memory.
 const MAX_BODY: u64 = 32 * 1024 * 1024;
 
-impl Inner {
+impl Transport {
     /// Sends `req`, retrying as the module doc says. Any HTTP answer is
     /// `Ok` (check the status); `Err` is for what never got an answer.
     pub(crate) fn send(&self, req: &Request<'_>, ctl: &mut Control<'_>) -> Result<Response> {
@@ -352,29 +468,6 @@ pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
 }
 
-/// How hard to try before giving up.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (1 = never retry).
-    pub max_attempts: u32,
-    /// The most time spent waiting between attempts of one request; a
-    /// Retry-After beyond it is not waited for (the error carries it).
-    pub max_wait: Duration,
-    pub base_backoff: Duration,
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            max_wait: Duration::from_secs(120),
-            base_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-        }
-    }
-}
-
 /// Where the body's bytes come from while ureq reads it.
 enum Cursor<'a> {
     Bytes(&'a [u8], usize),
@@ -424,17 +517,6 @@ impl Read for ProgressReader<'_, '_, '_> {
         Ok(n)
     }
 }
-
-/// Settings a client reads at the start of every request.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    pub user_agent: String,
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
-    pub retry: RetryPolicy,
-}
-
-pub(crate) type TokenProvider = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 #[cfg(test)]
 mod tests {

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::address::{Drive, ItemRef};
-use super::client::{Client, resolve_location};
+use super::client::Client;
 use super::control::Control;
 use super::error::{Error, ErrorKind, GraphErrorBody, Result};
 use super::http::{Auth, Request, Response, Retry};
 use super::item::Item;
+use super::url::{Origin, resolve_location};
 
 /// A job on the service. It is only its monitor URL (plus the drive in
 /// which to look up a `resourceId`), so it can be saved and rebuilt later.
@@ -84,7 +85,7 @@ impl Job {
     /// item lives (used when the service names it only by `resourceId`).
     pub fn from_monitor_url(url: &str, drive: Drive) -> Result<Job> {
         let url = url.trim();
-        super::client::Origin::of(url)?;
+        Origin::of(url)?;
         Ok(Job {
             monitor_url: url.to_owned(),
             drive,

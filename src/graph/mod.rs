@@ -1,4 +1,10 @@
 //! The blocking core: pure Rust, no FFI types.
+//!
+//! Modules form a one-way graph (tests/module_graph.rs fails on a cycle):
+//! leaves first (limits, error, hash, control, url, address, item,
+//! settings), then the transport (http), the client handle (client), then
+//! the operations over it (metadata, source, window, verify,
+//! session_state, session, upload, job, copy).
 
 pub mod address;
 pub mod client;
@@ -10,7 +16,14 @@ pub(crate) mod http;
 pub mod item;
 pub mod job;
 pub mod limits;
+pub mod metadata;
 pub mod session;
+pub mod session_state;
+pub mod settings;
+pub mod source;
 pub mod upload;
+pub mod url;
+pub(crate) mod verify;
+pub(crate) mod window;
 
-pub use http::RetryPolicy;
+pub use settings::RetryPolicy;

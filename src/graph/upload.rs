@@ -1,91 +1,15 @@
-//! Simple upload: one PUT of the whole body.
+//! Every upload entry point: a buffer, a file or any source; one PUT up to
+//! the simple-upload threshold, an upload session above it.
 
-use super::address::{Drive, ItemRef, validate_name};
+use std::path::Path;
+
+use super::address::{Conflict, Drive, UploadTarget};
 use super::client::Client;
 use super::control::Control;
-use super::error::{Error, ErrorKind, Result};
+use super::error::{ErrorKind, Result};
 use super::http::{Auth, Body, Request, Retry};
 use super::item::Item;
-use super::session::BytesSource;
-
-/// What to do when the name is already taken (`@microsoft.graph.conflictBehavior`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Conflict {
-    /// Send nothing: the service's default (replace for uploads, fail for copies).
-    #[default]
-    ServiceDefault,
-    Fail,
-    Replace,
-    Rename,
-}
-
-impl Conflict {
-    pub fn as_str(self) -> Option<&'static str> {
-        match self {
-            Conflict::ServiceDefault => None,
-            Conflict::Fail => Some("fail"),
-            Conflict::Replace => Some("replace"),
-            Conflict::Rename => Some("rename"),
-        }
-    }
-
-    /// `?@microsoft.graph.conflictBehavior=…`, or nothing.
-    pub(crate) fn query(self) -> String {
-        self.as_str()
-            .map(|c| format!("?@microsoft.graph.conflictBehavior={c}"))
-            .unwrap_or_default()
-    }
-}
-
-/// Where an upload goes: a new file `name` under a folder, or a file itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UploadTarget {
-    /// A file called `name` in the folder `parent`.
-    Child { parent: ItemRef, name: String },
-    /// The file itself: by path, created or replaced; by id, replaced.
-    Item(ItemRef),
-}
-
-impl UploadTarget {
-    /// Builds a target the way the C API takes it: with a name, `item` is
-    /// the parent folder; without, `item` is the file itself.
-    pub fn new(item: &str, name: Option<&str>) -> Result<UploadTarget> {
-        let item = ItemRef::parse(item)?;
-        match name {
-            Some(name) => {
-                validate_name(name)?;
-                Ok(UploadTarget::Child {
-                    parent: item,
-                    name: name.to_owned(),
-                })
-            }
-            None if item.is_root() => Err(Error::new(
-                ErrorKind::InvalidName,
-                "the root is not a file: give a name, or a path like /folder/file.txt",
-            )),
-            None => Ok(UploadTarget::Item(item)),
-        }
-    }
-
-    /// The URL path of the target item, below the drive prefix.
-    pub(crate) fn item_url_path(&self) -> String {
-        self.item_ref().url_path()
-    }
-
-    /// The target file as an item reference.
-    pub fn item_ref(&self) -> ItemRef {
-        match self {
-            UploadTarget::Item(item) => item.clone(),
-            UploadTarget::Child { parent, name } => match parent {
-                ItemRef::Id(id) => ItemRef::IdPath(id.clone(), vec![name.clone()]),
-                ItemRef::Path(segs) => ItemRef::Path([segs.clone(), vec![name.clone()]].concat()),
-                ItemRef::IdPath(id, segs) => {
-                    ItemRef::IdPath(id.clone(), [segs.clone(), vec![name.clone()]].concat())
-                }
-            },
-        }
-    }
-}
+use super::source::{BytesSource, FileSource, UploadSource, read_all};
 
 impl Client {
     /// Uploads `data` to `target` and returns the new or replaced item: in
@@ -103,6 +27,46 @@ impl Client {
             return self.upload_from(drive, target, &mut BytesSource::new(data), conflict, ctl);
         }
         self.simple_upload(drive, target, data, conflict, ctl)
+    }
+
+    /// Uploads from any source: one PUT up to the simple-upload threshold,
+    /// an upload session above it.
+    pub fn upload_from(
+        &self,
+        drive: &Drive,
+        target: &UploadTarget,
+        source: &mut dyn UploadSource,
+        conflict: Conflict,
+        ctl: &mut Control<'_>,
+    ) -> Result<Item> {
+        let size = source.size();
+        if size <= self.inner.upload_settings().simple_limit {
+            let data = read_all(source, size)?;
+            return self.simple_upload(drive, target, &data, conflict, ctl);
+        }
+        let mut session = self.create_upload_session(drive, target, size, conflict, ctl)?;
+        let result = self.continue_upload_session(&mut session, source, ctl);
+        if let Err(e) = &result {
+            // Whatever made us give up, the half-uploaded session is no use
+            // to anyone: take it off the service (best effort).
+            if !matches!(e.kind, ErrorKind::HashMismatch) {
+                let _ = self.cancel_upload_session(&session, &mut Control::none());
+            }
+        }
+        result
+    }
+
+    /// Uploads a local file (streamed: memory stays at one chunk).
+    pub fn upload_file(
+        &self,
+        drive: &Drive,
+        target: &UploadTarget,
+        path: &Path,
+        conflict: Conflict,
+        ctl: &mut Control<'_>,
+    ) -> Result<Item> {
+        let mut source = FileSource::open(path)?;
+        self.upload_from(drive, target, &mut source, conflict, ctl)
     }
 
     /// One PUT of the whole body.
@@ -132,21 +96,6 @@ impl Client {
         req.progress = Some((0, data.len() as u64));
         ctl.report(0, data.len() as u64)?;
         let resp = self.inner.send(&req, ctl)?.success()?;
-        Item::from_slice(&resp.body)
-    }
-
-    /// Reads an item's metadata.
-    pub fn item(&self, drive: &Drive, item: &ItemRef, ctl: &mut Control<'_>) -> Result<Item> {
-        let url = self
-            .inner
-            .api_url(&format!("{}{}", drive.prefix(), item.url_path()));
-        let resp = self
-            .inner
-            .send(
-                &Request::new("GET", url, Auth::Bearer, Retry::Idempotent),
-                ctl,
-            )?
-            .success()?;
         Item::from_slice(&resp.body)
     }
 }

@@ -1,0 +1,313 @@
+//! The sliding window over an upload's source, and one chunk of it as a
+//! request body: memory stays at about one chunk, each byte is hashed once.
+
+use super::control::Control;
+use super::error::{Error, ErrorKind, Result};
+use super::hash::{HashSet, Hashes};
+use super::http::BodySource;
+use super::source::{UploadSource, check_exhausted};
+
+/// The sliding window over the source: holds `[start, start + len)` in
+/// `buf[..len]` (`buf` is allocated and zeroed once, then reused),
+/// the bytes of the chunk being sent (so a chunk can be sent again, even
+/// from a stream that cannot go back), and hashes each byte of the file
+/// once, the first time it is read.
+pub(crate) struct Window<'s> {
+    source: &'s mut dyn UploadSource,
+    buf: Vec<u8>,
+    len: usize,
+    start: u64,
+    pub(crate) hashes: Hashes,
+    /// Bytes hashed so far (a prefix of the file).
+    pub(crate) hashed: u64,
+    /// Where the source's read position is (always the window's end).
+    read_pos: u64,
+}
+
+impl<'s> Window<'s> {
+    pub(crate) fn new(source: &'s mut dyn UploadSource, hashes: HashSet) -> Window<'s> {
+        Window {
+            source,
+            buf: Vec::new(),
+            len: 0,
+            start: 0,
+            hashes: Hashes::new(hashes),
+            hashed: 0,
+            read_pos: 0,
+        }
+    }
+
+    /// Makes the window start at `from`: drops what lies before it, or goes
+    /// back in the source, or reads ahead (hashing) to it.
+    pub(crate) fn seek(&mut self, from: u64, ctl: &Control<'_>) -> Result<()> {
+        let end = self.start + self.len as u64;
+        if (self.start..=end).contains(&from) {
+            let drop = (from - self.start) as usize;
+            self.buf.copy_within(drop..self.len, 0);
+            self.len -= drop;
+            self.start = from;
+            return Ok(());
+        }
+        if from < self.read_pos && !self.source.rewind(from)? {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!("the service wants bytes from {from} again, and the source cannot go back"),
+            ));
+        }
+        if from > self.read_pos {
+            self.skip_to(from, ctl)?;
+        }
+        self.read_pos = from;
+        self.len = 0;
+        self.start = from;
+        Ok(())
+    }
+
+    /// Copies bytes from file offset `pos` (below `to`) into `buf`, reading
+    /// more of the source into the window when `pos` is at its end.
+    fn read_at(&mut self, pos: u64, to: u64, buf: &mut [u8]) -> Result<usize> {
+        let end = self.start + self.len as u64;
+        if pos >= end && pos < to {
+            let have = self.len;
+            let want = usize::try_from(to - pos)
+                .unwrap_or(usize::MAX)
+                .min(buf.len())
+                .min(1 << 20);
+            if self.buf.len() < have + want {
+                self.buf.resize(have + want, 0);
+            }
+            let n = self
+                .source
+                .read(&mut self.buf[have..have + want])
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!("reading the source at byte {}: {e}", self.read_pos),
+                    )
+                })?;
+            self.len = have + n;
+            if n == 0 {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "the source ended at byte {} of {}",
+                        self.read_pos,
+                        self.source.size()
+                    ),
+                ));
+            }
+            self.hash_new(self.read_pos, have);
+            self.read_pos += n as u64;
+            if self.read_pos == self.source.size() {
+                // Before the last bytes go.
+                check_exhausted(self.source)?;
+            }
+        }
+        let off = (pos - self.start) as usize;
+        let n = buf
+            .len()
+            .min(self.len.saturating_sub(off))
+            .min(usize::try_from(to.saturating_sub(pos)).unwrap_or(usize::MAX));
+        buf[..n].copy_from_slice(&self.buf[off..off + n]);
+        Ok(n)
+    }
+
+    /// Hashes what was just read into `buf[at..len]` (file offset `pos`),
+    /// skipping bytes hashed before.
+    fn hash_new(&mut self, pos: u64, at: usize) {
+        let end = self.start + self.len as u64;
+        if end > self.hashed && pos <= self.hashed {
+            let from = at + (self.hashed - pos) as usize;
+            self.hashes.update(&self.buf[from..self.len]);
+            self.hashed = end;
+        }
+    }
+
+    /// Reads (and hashes) the source up to `pos` without keeping it: a
+    /// resumed session still needs the hash of what the service has.
+    fn skip_to(&mut self, pos: u64, ctl: &Control<'_>) -> Result<()> {
+        let mut buf = vec![0u8; 1 << 20];
+        while self.read_pos < pos {
+            ctl.check()?;
+            let step = ((pos - self.read_pos) as usize).min(buf.len());
+            let n = self.source.read(&mut buf[..step])?;
+            if n == 0 {
+                return Err(Error::new(ErrorKind::Io, "the source ended early"));
+            }
+            if self.read_pos == self.hashed {
+                self.hashes.update(&buf[..n]);
+                self.hashed += n as u64;
+            }
+            self.read_pos += n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// One chunk `[from, to)` as a request body: read from the window, which
+/// reads the source as the bytes go out, so reading, hashing and sending
+/// overlap with the service's receiving.
+pub(crate) struct ChunkBody<'w, 's> {
+    window: &'w mut Window<'s>,
+    from: u64,
+    to: u64,
+    pos: u64,
+}
+
+impl<'w, 's> ChunkBody<'w, 's> {
+    pub(crate) fn new(window: &'w mut Window<'s>, from: u64, to: u64) -> ChunkBody<'w, 's> {
+        ChunkBody {
+            window,
+            from,
+            to,
+            pos: from,
+        }
+    }
+}
+
+impl BodySource for ChunkBody<'_, '_> {
+    fn len(&self) -> u64 {
+        self.to - self.from
+    }
+    fn rewind(&mut self) {
+        self.pos = self.from;
+    }
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let n = self.window.read_at(self.pos, self.to, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::hash::quick_xor_hash;
+    use crate::graph::source::BytesSource;
+
+    struct Stream(Vec<u8>, usize);
+    impl UploadSource for Stream {
+        fn size(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len() - self.1).min(1000); // short reads
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+        fn rewind(&mut self, _pos: u64) -> std::io::Result<bool> {
+            Ok(false)
+        }
+    }
+
+    /// Positions the window at `from` and reads `[from, to)` through it,
+    /// as a chunk upload does.
+    fn chunk(w: &mut Window<'_>, from: u64, to: u64) -> Result<Vec<u8>> {
+        w.seek(from, &Control::none())?;
+        let mut body = ChunkBody {
+            window: w,
+            from,
+            to,
+            pos: from,
+        };
+        let mut out = Vec::new();
+        let mut buf = [0u8; 7000];
+        loop {
+            let n = body.read(&mut buf)?;
+            if n == 0 {
+                return Ok(out);
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    fn window(source: &mut dyn UploadSource, hashes: HashSet) -> Window<'_> {
+        Window::new(source, hashes)
+    }
+
+    #[test]
+    fn the_window_hashes_each_byte_once() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 256) as u8).collect();
+        // a stream: forward only, with a step back inside the window
+        let mut src = Stream(data.clone(), 0);
+        let mut w = window(
+            &mut src,
+            HashSet {
+                sha1: false,
+                sha256: false,
+            },
+        );
+        assert_eq!(chunk(&mut w, 0, 30_000).unwrap(), data[..30_000]);
+        assert_eq!(chunk(&mut w, 10_000, 40_000).unwrap(), data[10_000..40_000]); // resume inside
+        assert_eq!(chunk(&mut w, 40_000, 100_000).unwrap(), data[40_000..]);
+        assert!(chunk(&mut w, 0, 10).is_err()); // cannot go back
+        assert_eq!(w.hashes.finish().quick_xor, quick_xor_hash(&data));
+        // a file-like source: resumed at an offset (the prefix only hashed), then a rewind
+        let mut src = BytesSource::new(&data);
+        let mut w = window(
+            &mut src,
+            HashSet {
+                sha1: true,
+                sha256: false,
+            },
+        );
+        assert_eq!(chunk(&mut w, 50_000, 60_000).unwrap(), data[50_000..60_000]);
+        assert_eq!(chunk(&mut w, 20_000, 30_000).unwrap(), data[20_000..30_000]);
+        assert_eq!(chunk(&mut w, 30_000, 100_000).unwrap(), data[30_000..]);
+        assert_eq!(w.hashes.finish().quick_xor, quick_xor_hash(&data));
+        // the same chunk sent twice (a retry) reads the source once
+        let mut src = Stream(data.clone(), 0);
+        let mut w = window(
+            &mut src,
+            HashSet {
+                sha1: false,
+                sha256: false,
+            },
+        );
+        let mut body = ChunkBody {
+            window: &mut w,
+            from: 0,
+            to: 50_000,
+            pos: 0,
+        };
+        let mut buf = vec![0u8; 50_000];
+        let mut got = 0;
+        while got < 20_000 {
+            got += body.read(&mut buf[got..20_000]).unwrap();
+        }
+        body.rewind();
+        let mut again = Vec::new();
+        loop {
+            let n = body.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            again.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(again, data[..50_000]);
+        // a source longer than announced is caught before its end is sent
+        let mut long = Stream(data.clone(), 0);
+        struct Liar<'a>(&'a mut Stream);
+        impl UploadSource for Liar<'_> {
+            fn size(&self) -> u64 {
+                50_000
+            }
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.0.read(buf)
+            }
+            fn rewind(&mut self, _: u64) -> std::io::Result<bool> {
+                Ok(false)
+            }
+        }
+        let mut liar = Liar(&mut long);
+        let mut w = window(
+            &mut liar,
+            HashSet {
+                sha1: false,
+                sha256: false,
+            },
+        );
+        assert_eq!(chunk(&mut w, 0, 50_000).unwrap_err().kind, ErrorKind::Io);
+    }
+}
