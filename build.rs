@@ -10,14 +10,77 @@ mod limits {
     include!("src/graph/limits.rs");
 }
 
+fn dir_of_manifest() -> PathBuf {
+    PathBuf::from(env("CARGO_MANIFEST_DIR"))
+}
+
+/// `od_status` is defined once, as the enum in src/ffi/status.rs: each
+/// variant's number, name and doc comment. From it this writes
+/// `$OUT_DIR/status_table.rs` (every variant in order, and the static text
+/// `od_status_str` returns: "NAME: its doc comment"), which status.rs
+/// includes; the enum itself goes into the header through cbindgen.
+fn write_status_table(dir: &std::path::Path) {
+    let source = std::fs::read_to_string(dir.join("src/ffi/status.rs")).expect("src/ffi/status.rs");
+    let body = source
+        .split_once("pub enum od_status {")
+        .and_then(|(_, rest)| rest.split_once("\n}"))
+        .expect("src/ffi/status.rs defines `pub enum od_status { ... }`")
+        .0;
+    let (mut doc, mut rows) = (Vec::new(), Vec::new());
+    for line in body.lines().map(str::trim) {
+        if let Some(text) = line.strip_prefix("///") {
+            doc.push(text.trim().to_owned());
+        } else if let Some((name, number)) = line.trim_end_matches(',').split_once(" = ") {
+            let mut text = doc.join(" ");
+            text = text.trim_end_matches('.').to_owned();
+            if let Some(first) = text.get(..1) {
+                text = first.to_lowercase() + &text[1..];
+            }
+            assert!(!text.is_empty(), "od_status::{name} needs a doc comment");
+            rows.push((
+                name.to_owned(),
+                number.to_owned(),
+                format!("{name}: {text}"),
+            ));
+            doc.clear();
+        }
+    }
+    for (i, (name, number, _)) in rows.iter().enumerate() {
+        assert_eq!(
+            number,
+            &i.to_string(),
+            "od_status::{name}: numbers run 0, 1, 2, ..."
+        );
+    }
+    let all: Vec<String> = rows
+        .iter()
+        .map(|(n, _, _)| format!("od_status::{n}"))
+        .collect();
+    let arms: Vec<String> = rows
+        .iter()
+        .map(|(n, _, t)| format!("            od_status::{n} => c{t:?},"))
+        .collect();
+    let table = format!(
+        "impl od_status {{\n    pub(crate) const ALL: [od_status; {}] = [{}];\n\n    \
+         fn text(self) -> &'static CStr {{\n        match self {{\n{}\n        }}\n    }}\n}}\n",
+        rows.len(),
+        all.join(", "),
+        arms.join("\n")
+    );
+    let out = PathBuf::from(env("OUT_DIR")).join("status_table.rs");
+    std::fs::write(out, table).expect("write status_table.rs");
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("cargo sets {name}"))
 }
 
 fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=src/ffi/status.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src/graph/limits.rs");
+    write_status_table(&dir_of_manifest());
     let dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let mut config =
         cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");

@@ -43,10 +43,6 @@
 // Without it, plain HTTP is accepted only for 127.0.0.0/8, ::1, localhost.
 #define OD_CLIENT_ALLOW_INSECURE_HTTP 1
 
-// `od_copy` flag: send the older OneDrive API form `…/action.copy`
-// instead of Graph's `…/copy`.
-#define OD_COPY_LEGACY 1
-
 // `od_client_set_upload_options` flag: also compute SHA-1 and compare it
 // with the drive's `sha1Hash` (OneDrive Personal reports it).
 #define OD_HASH_SHA1 1
@@ -54,6 +50,10 @@
 // `od_client_set_upload_options` flag: also compute SHA-256 and compare it
 // with the drive's `sha256Hash` where reported.
 #define OD_HASH_SHA256 2
+
+// `od_copy` flag: send the older OneDrive API form `…/action.copy`
+// instead of Graph's `…/copy`.
+#define OD_COPY_LEGACY 1
 
 // The result of every fallible function. The numbers are stable: new codes
 // are appended, none is ever renumbered or reused.
@@ -246,6 +246,13 @@ extern "C" {
 // NULL, never freed. Any thread.
 const char *od_version(void);
 
+// Frees a string this library handed out as owned (`od_session_to_json`).
+// NULL is ignored.
+//
+// # Safety
+// `s` must be NULL or such a string, not yet freed.
+void od_string_free(char *s);
+
 // Creates a client.
 //
 // - `base_url`: the API root, e.g. `"https://graph.microsoft.com/v1.0"`;
@@ -350,6 +357,78 @@ bool od_cancel_is_triggered(const od_cancel *cancel);
 // `cancel` must be NULL or a flag from `od_cancel_new` not yet freed.
 void od_cancel_free(od_cancel *cancel);
 
+// Sets how files are uploaded (for calls started afterwards; any thread):
+//
+// - `simple_limit`: bodies up to this many bytes go in one PUT, larger
+//   ones through an upload session (default 4 MiB, the most the service
+//   takes in one PUT).
+// - `chunk_size`: bytes per session request: a positive multiple of
+//   320 KiB (327680) below 60 MiB (default 10 MiB, 32 × 320 KiB); another
+//   value is `OD_ERR_INVALID_ARGUMENT`.
+//   Memory used by an upload stays about one chunk.
+// - `hash_flags`: 0, or `OD_HASH_SHA1` | `OD_HASH_SHA256`: digests to
+//   check besides quickXorHash, which is always checked when the drive
+//   reports it (every drive does).
+//
+// # Safety
+// `client` must be NULL or a live client.
+od_status od_client_set_upload_options(const od_client *client,
+                                       uint64_t simple_limit,
+                                       uint64_t chunk_size,
+                                       uint32_t hash_flags);
+
+// Asks the service to download `source_url` into a new file `name` in the
+// folder `parent` (upload from URL), and gives back the job to follow.
+//
+// The service has retired this feature and never offered it on Business
+// drives: its refusal is `OD_ERR_NOT_SUPPORTED`, with the service's
+// message in the last error.
+//
+// - `drive`: NULL = `/me/drive`; `parent`, `name`, `source_url` required.
+// - `out_job`: receives the job on `OD_OK`; the caller frees it with
+//   `od_job_free`.
+//
+// Blocking: one request, bounded by the request timeout (no cancel flag).
+// Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_url_upload(const od_client *client,
+                        const char *drive,
+                        const char *parent,
+                        const char *name,
+                        const char *source_url,
+                        od_job **out_job);
+
+// Starts a server-side copy of `source` into the folder `dest_parent`, and
+// gives back the job to follow.
+//
+// - `drive`: the source's drive prefix; NULL = `/me/drive`.
+// - `source`, `dest_parent`: item references (`/path`, `ID`, `ID:/rel`);
+//   the destination goes to the service as an id or as a path, never both.
+// - `dest_drive_id`: the destination drive's id, NULL for the same drive.
+// - `new_name`: a name for the copy, NULL to keep the source's.
+// - `conflict`: an `od_conflict`; a name in use with `OD_CONFLICT_FAIL`
+//   (the service's default for copies) may be refused at once:
+//   `OD_ERR_CONFLICT`.
+// - `flags`: 0, or `OD_COPY_LEGACY`.
+// - `out_job`: receives the job on `OD_OK`; free it with `od_job_free`.
+//
+// Blocking: one request (never repeated after the service may have acted
+// on it), bounded by the request timeout; no cancel flag. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_copy(const od_client *client,
+                  const char *drive,
+                  const char *source,
+                  const char *dest_parent,
+                  const char *dest_drive_id,
+                  const char *new_name,
+                  int32_t conflict,
+                  uint32_t flags,
+                  od_job **out_job);
+
 // The item's id. Borrowed from the item (valid until `od_item_free`);
 // NULL when `item` is NULL. Any thread.
 //
@@ -421,6 +500,20 @@ bool od_item_is_folder(const od_item *item);
 // # Safety
 // `item` must be NULL or an item from this library not yet freed.
 void od_item_free(od_item *item);
+
+// Reads an item's metadata (`GET …/items/{id}` or `…/root:/path:`).
+//
+// - `drive`: NULL = `/me/drive`; `item` required.
+// - `out_item`: receives the item on `OD_OK`; free it with `od_item_free`.
+//
+// Blocking. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_item_get(const od_client *client,
+                      const char *drive,
+                      const char *item,
+                      od_item **out_item);
 
 // Rebuilds a job from a saved monitor URL (see `od_job_monitor_url`),
 // e.g. after the app restarted.
@@ -522,183 +615,6 @@ od_status od_job_item(const od_job *job, od_item **out_item);
 // other thread.
 void od_job_free(od_job *job);
 
-// Uploads a buffer as a file and gives back the item: in one PUT up to the
-// simple-upload limit (4 MiB unless `od_client_set_upload_options` says
-// otherwise), through an upload session above it (see `od_upload_file`).
-//
-// - `client`: required.
-// - `drive`: a drive prefix (`/me/drive`, `/drives/ID`, `/groups/ID/drive`,
-//   `/sites/ID/drive`, `/users/ID/drive`, `/drive`); NULL = `/me/drive`.
-// - `item` and `name`: with a `name`, `item` is the parent folder (`/`,
-//   `/a/b`, an id, or `ID:/rel`) and the file is `name` inside it; with
-//   `name` NULL, `item` is the file itself (a path is created or
-//   replaced, an id replaced). Names the service forbids give
-//   `OD_ERR_INVALID_NAME` before any request.
-// - `data`, `len`: the content; `data` may be NULL only when `len` is 0.
-// - `conflict`: an `od_conflict`.
-// - `progress`, `userdata`: optional (NULL); bytes sent of `len` (for a
-//   session: at the start, after each chunk, and `(len, len)` at the end).
-// - `cancel`: optional (NULL).
-// - `out_item`: receives the new item on `OD_OK`; the caller frees it with
-//   `od_item_free`.
-//
-// Blocking. Any thread; many at once on one client. All inputs are
-// copied or used only during the call.
-//
-// # Safety
-// Pointers must be NULL or valid as described; `data` must hold `len`
-// readable bytes.
-od_status od_upload(const od_client *client,
-                    const char *drive,
-                    const char *item,
-                    const char *name,
-                    const uint8_t *data,
-                    size_t len,
-                    int32_t conflict,
-                    od_progress_fn progress,
-                    void *userdata,
-                    const od_cancel *cancel,
-                    od_item **out_item);
-
-// Asks the service to download `source_url` into a new file `name` in the
-// folder `parent` (upload from URL), and gives back the job to follow.
-//
-// The service has retired this feature and never offered it on Business
-// drives: its refusal is `OD_ERR_NOT_SUPPORTED`, with the service's
-// message in the last error.
-//
-// - `drive`: NULL = `/me/drive`; `parent`, `name`, `source_url` required.
-// - `out_job`: receives the job on `OD_OK`; the caller frees it with
-//   `od_job_free`.
-//
-// Blocking: one request, bounded by the request timeout (no cancel flag).
-// Any thread.
-//
-// # Safety
-// Pointers must be NULL or valid NUL-terminated strings / live handles.
-od_status od_url_upload(const od_client *client,
-                        const char *drive,
-                        const char *parent,
-                        const char *name,
-                        const char *source_url,
-                        od_job **out_job);
-
-// Starts a server-side copy of `source` into the folder `dest_parent`, and
-// gives back the job to follow.
-//
-// - `drive`: the source's drive prefix; NULL = `/me/drive`.
-// - `source`, `dest_parent`: item references (`/path`, `ID`, `ID:/rel`);
-//   the destination goes to the service as an id or as a path, never both.
-// - `dest_drive_id`: the destination drive's id, NULL for the same drive.
-// - `new_name`: a name for the copy, NULL to keep the source's.
-// - `conflict`: an `od_conflict`; a name in use with `OD_CONFLICT_FAIL`
-//   (the service's default for copies) may be refused at once:
-//   `OD_ERR_CONFLICT`.
-// - `flags`: 0, or `OD_COPY_LEGACY`.
-// - `out_job`: receives the job on `OD_OK`; free it with `od_job_free`.
-//
-// Blocking: one request (never repeated after the service may have acted
-// on it), bounded by the request timeout; no cancel flag. Any thread.
-//
-// # Safety
-// Pointers must be NULL or valid NUL-terminated strings / live handles.
-od_status od_copy(const od_client *client,
-                  const char *drive,
-                  const char *source,
-                  const char *dest_parent,
-                  const char *dest_drive_id,
-                  const char *new_name,
-                  int32_t conflict,
-                  uint32_t flags,
-                  od_job **out_job);
-
-// Reads an item's metadata (`GET …/items/{id}` or `…/root:/path:`).
-//
-// - `drive`: NULL = `/me/drive`; `item` required.
-// - `out_item`: receives the item on `OD_OK`; free it with `od_item_free`.
-//
-// Blocking. Any thread.
-//
-// # Safety
-// Pointers must be NULL or valid NUL-terminated strings / live handles.
-od_status od_item_get(const od_client *client,
-                      const char *drive,
-                      const char *item,
-                      od_item **out_item);
-
-// Sets how files are uploaded (for calls started afterwards; any thread):
-//
-// - `simple_limit`: bodies up to this many bytes go in one PUT, larger
-//   ones through an upload session (default 4 MiB, the most the service
-//   takes in one PUT).
-// - `chunk_size`: bytes per session request: a positive multiple of
-//   320 KiB (327680) below 60 MiB (default 10 MiB, 32 × 320 KiB); another
-//   value is `OD_ERR_INVALID_ARGUMENT`.
-//   Memory used by an upload stays about one chunk.
-// - `hash_flags`: 0, or `OD_HASH_SHA1` | `OD_HASH_SHA256`: digests to
-//   check besides quickXorHash, which is always checked when the drive
-//   reports it (every drive does).
-//
-// # Safety
-// `client` must be NULL or a live client.
-od_status od_client_set_upload_options(const od_client *client,
-                                       uint64_t simple_limit,
-                                       uint64_t chunk_size,
-                                       uint32_t hash_flags);
-
-// Uploads a local file: one PUT up to the simple-upload limit, an upload
-// session above it (streamed from disk: memory stays about one chunk;
-// resumed after dropped connections and 5xx; hashes checked at the end,
-// `OD_ERR_HASH_MISMATCH` when they differ). On failure the session is
-// deleted from the service.
-//
-// Arguments as for `od_upload`, with `path` (required; UTF-8) in place of
-// the buffer. Progress: `(bytes the service has, size)`, after each chunk.
-// `out_item` receives the item on `OD_OK` (free with `od_item_free`).
-//
-// Blocking. Any thread; many at once on one client.
-//
-// # Safety
-// Pointers must be NULL or valid as described.
-od_status od_upload_file(const od_client *client,
-                         const char *drive,
-                         const char *item,
-                         const char *name,
-                         const char *path,
-                         int32_t conflict,
-                         od_progress_fn progress,
-                         void *userdata,
-                         const od_cancel *cancel,
-                         od_item **out_item);
-
-// Uploads `size` bytes that `read` supplies (an app's own storage, a
-// stream): one PUT up to the simple-upload limit, an upload session above
-// it. The stream cannot go back, so the current chunk is kept in memory to
-// resume within it. A callback that fails (negative return), ends before
-// `size` bytes or goes on after them ends the call with `OD_ERR_IO`; the
-// session is deleted.
-//
-// `read` is required; `read_userdata` is passed to it untouched. The other
-// arguments as for `od_upload`.
-//
-// Blocking. Any thread.
-//
-// # Safety
-// Pointers must be NULL or valid as described; `read` must be safe to
-// call with `read_userdata` during the call.
-od_status od_upload_stream(const od_client *client,
-                           const char *drive,
-                           const char *item,
-                           const char *name,
-                           uint64_t size,
-                           od_read_fn read,
-                           void *read_userdata,
-                           int32_t conflict,
-                           od_progress_fn progress,
-                           void *userdata,
-                           const od_cancel *cancel,
-                           od_item **out_item);
-
 // Creates an upload session on the service for a file of `size` bytes
 // (above 0) going to (`drive`, `item`, `name`) as for `od_upload`. Nothing
 // is uploaded yet: save it with `od_session_to_json`, then send the bytes
@@ -792,13 +708,6 @@ uint64_t od_session_size(const od_session *session);
 // used by no other thread.
 void od_session_free(od_session *session);
 
-// Frees a string this library handed out as owned (`od_session_to_json`).
-// NULL is ignored.
-//
-// # Safety
-// `s` must be NULL or such a string, not yet freed.
-void od_string_free(char *s);
-
 // A static, NUL-terminated description of a status, for any number
 // (unknown numbers get a generic text). Never NULL; never freed.
 // Thread-safe.
@@ -838,6 +747,97 @@ od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t 
 
 // Forgets the last failure on this thread. Thread-local.
 void od_last_error_clear(void);
+
+// Uploads a buffer as a file and gives back the item: in one PUT up to the
+// simple-upload limit (4 MiB unless `od_client_set_upload_options` says
+// otherwise), through an upload session above it (see `od_upload_file`).
+//
+// - `client`: required.
+// - `drive`: a drive prefix (`/me/drive`, `/drives/ID`, `/groups/ID/drive`,
+//   `/sites/ID/drive`, `/users/ID/drive`, `/drive`); NULL = `/me/drive`.
+// - `item` and `name`: with a `name`, `item` is the parent folder (`/`,
+//   `/a/b`, an id, or `ID:/rel`) and the file is `name` inside it; with
+//   `name` NULL, `item` is the file itself (a path is created or
+//   replaced, an id replaced). Names the service forbids give
+//   `OD_ERR_INVALID_NAME` before any request.
+// - `data`, `len`: the content; `data` may be NULL only when `len` is 0.
+// - `conflict`: an `od_conflict`.
+// - `progress`, `userdata`: optional (NULL); bytes sent of `len` (for a
+//   session: at the start, after each chunk, and `(len, len)` at the end).
+// - `cancel`: optional (NULL).
+// - `out_item`: receives the new item on `OD_OK`; the caller frees it with
+//   `od_item_free`.
+//
+// Blocking. Any thread; many at once on one client. All inputs are
+// copied or used only during the call.
+//
+// # Safety
+// Pointers must be NULL or valid as described; `data` must hold `len`
+// readable bytes.
+od_status od_upload(const od_client *client,
+                    const char *drive,
+                    const char *item,
+                    const char *name,
+                    const uint8_t *data,
+                    size_t len,
+                    int32_t conflict,
+                    od_progress_fn progress,
+                    void *userdata,
+                    const od_cancel *cancel,
+                    od_item **out_item);
+
+// Uploads a local file: one PUT up to the simple-upload limit, an upload
+// session above it (streamed from disk: memory stays about one chunk;
+// resumed after dropped connections and 5xx; hashes checked at the end,
+// `OD_ERR_HASH_MISMATCH` when they differ). On failure the session is
+// deleted from the service.
+//
+// Arguments as for `od_upload`, with `path` (required; UTF-8) in place of
+// the buffer. Progress: `(bytes the service has, size)`, after each chunk.
+// `out_item` receives the item on `OD_OK` (free with `od_item_free`).
+//
+// Blocking. Any thread; many at once on one client.
+//
+// # Safety
+// Pointers must be NULL or valid as described.
+od_status od_upload_file(const od_client *client,
+                         const char *drive,
+                         const char *item,
+                         const char *name,
+                         const char *path,
+                         int32_t conflict,
+                         od_progress_fn progress,
+                         void *userdata,
+                         const od_cancel *cancel,
+                         od_item **out_item);
+
+// Uploads `size` bytes that `read` supplies (an app's own storage, a
+// stream): one PUT up to the simple-upload limit, an upload session above
+// it. The stream cannot go back, so the current chunk is kept in memory to
+// resume within it. A callback that fails (negative return), ends before
+// `size` bytes or goes on after them ends the call with `OD_ERR_IO`; the
+// session is deleted.
+//
+// `read` is required; `read_userdata` is passed to it untouched. The other
+// arguments as for `od_upload`.
+//
+// Blocking. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid as described; `read` must be safe to
+// call with `read_userdata` during the call.
+od_status od_upload_stream(const od_client *client,
+                           const char *drive,
+                           const char *item,
+                           const char *name,
+                           uint64_t size,
+                           od_read_fn read,
+                           void *read_userdata,
+                           int32_t conflict,
+                           od_progress_fn progress,
+                           void *userdata,
+                           const od_cancel *cancel,
+                           od_item **out_item);
 
 #ifdef __cplusplus
 }  // extern "C"

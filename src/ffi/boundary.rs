@@ -1,7 +1,7 @@
 //! The boundary every C call goes through: panics caught, pointers and
 //! strings checked, out-params written only on success.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::graph::error::{Error, ErrorKind};
@@ -186,6 +186,21 @@ pub(crate) unsafe fn free_box<T>(p: *mut T) {
         // SAFETY: from Box::into_raw, freed once as the caller promises.
         drop(unsafe { Box::from_raw(p) });
     }
+}
+
+/// Frees a string this library handed out as owned (`od_session_to_json`).
+/// NULL is ignored.
+///
+/// # Safety
+/// `s` must be NULL or such a string, not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_string_free(s: *mut c_char) {
+    guard_value((), || {
+        if !s.is_null() {
+            // SAFETY: from CString::into_raw in this library, freed once.
+            drop(unsafe { CString::from_raw(s) });
+        }
+    })
 }
 
 #[cfg(test)]

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use crate::graph::client::Client;
 use crate::graph::control::CancelToken;
-use crate::graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy};
+use crate::graph::hash::HashSet;
+use crate::graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy, UploadSettings};
 
+use super::args::flags_arg;
 use super::boundary::{
-    FfiError, Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_str_arg, str_arg,
+    Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_str_arg, str_arg,
 };
 use super::status::od_status;
 
@@ -64,12 +66,7 @@ pub unsafe extern "C" fn od_client_new(
         let base_url = unsafe { opt_str_arg(base_url, "base_url") }?.unwrap_or(DEFAULT_BASE_URL);
         // SAFETY: as above.
         let token = unsafe { opt_str_arg(token, "token") }?.unwrap_or_default();
-        if flags & !OD_CLIENT_ALLOW_INSECURE_HTTP != 0 {
-            return Err(FfiError::new(
-                od_status::OD_ERR_INVALID_ARGUMENT,
-                format!("unknown flags {flags:#x}"),
-            ));
-        }
+        let flags = flags_arg(flags, OD_CLIENT_ALLOW_INSECURE_HTTP, "flags")?;
         let config = ClientConfig {
             allow_insecure_http: flags & OD_CLIENT_ALLOW_INSECURE_HTTP != 0,
             ..ClientConfig::new(base_url, token)
@@ -314,4 +311,50 @@ pub unsafe extern "C" fn od_cancel_is_triggered(cancel: *const od_cancel) -> boo
 pub unsafe extern "C" fn od_cancel_free(cancel: *mut od_cancel) {
     // SAFETY: forwarded from the caller.
     guard_value((), || unsafe { free_box(cancel) })
+}
+
+/// `od_client_set_upload_options` flag: also compute SHA-1 and compare it
+/// with the drive's `sha1Hash` (OneDrive Personal reports it).
+pub const OD_HASH_SHA1: u32 = 1;
+
+/// `od_client_set_upload_options` flag: also compute SHA-256 and compare it
+/// with the drive's `sha256Hash` where reported.
+pub const OD_HASH_SHA256: u32 = 2;
+
+/// Sets how files are uploaded (for calls started afterwards; any thread):
+///
+/// - `simple_limit`: bodies up to this many bytes go in one PUT, larger
+///   ones through an upload session (default 4 MiB, the most the service
+///   takes in one PUT).
+/// - `chunk_size`: bytes per session request: a positive multiple of
+///   320 KiB (327680) below 60 MiB (default 10 MiB, 32 × 320 KiB); another
+///   value is `OD_ERR_INVALID_ARGUMENT`.
+///   Memory used by an upload stays about one chunk.
+/// - `hash_flags`: 0, or `OD_HASH_SHA1` | `OD_HASH_SHA256`: digests to
+///   check besides quickXorHash, which is always checked when the drive
+///   reports it (every drive does).
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_set_upload_options(
+    client: *const od_client,
+    simple_limit: u64,
+    chunk_size: u64,
+    hash_flags: u32,
+) -> od_status {
+    ffi_call(|| {
+        // SAFETY: the caller passes NULL or a live client.
+        let client = unsafe { handle_arg(client, "client") }?;
+        let hash_flags = flags_arg(hash_flags, OD_HASH_SHA1 | OD_HASH_SHA256, "hash flags")?;
+        client.client.set_upload_settings(UploadSettings {
+            simple_limit,
+            chunk_size,
+            hashes: HashSet {
+                sha1: hash_flags & OD_HASH_SHA1 != 0,
+                sha256: hash_flags & OD_HASH_SHA256 != 0,
+            },
+        })?;
+        Ok(())
+    })
 }

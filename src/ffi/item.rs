@@ -3,9 +3,13 @@
 use std::ffi::{CString, c_char};
 use std::sync::OnceLock;
 
+use crate::graph::control::Control;
 use crate::graph::item::Item;
 
-use super::boundary::{free_box, guard_value};
+use super::args::{drive_arg, item_arg};
+use super::boundary::{Out, ffi_call, free_box, guard_value, handle_arg, into_raw};
+use super::client::od_client;
+use super::status::od_status;
 
 /// A driveItem (file or folder) as the service returned it. Opaque.
 /// Immutable: any number of threads may read one at once. Its strings are
@@ -193,4 +197,37 @@ pub unsafe extern "C" fn od_item_is_folder(item: *const od_item) -> bool {
 pub unsafe extern "C" fn od_item_free(item: *mut od_item) {
     // SAFETY: forwarded from the caller.
     guard_value((), || unsafe { free_box(item) })
+}
+
+/// Reads an item's metadata (`GET …/items/{id}` or `…/root:/path:`).
+///
+/// - `drive`: NULL = `/me/drive`; `item` required.
+/// - `out_item`: receives the item on `OD_OK`; free it with `od_item_free`.
+///
+/// Blocking. Any thread.
+///
+/// # Safety
+/// Pointers must be NULL or valid NUL-terminated strings / live handles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_item_get(
+    client: *const od_client,
+    drive: *const c_char,
+    item: *const c_char,
+    out_item: *mut *mut od_item,
+) -> od_status {
+    ffi_call(|| {
+        let out = Out::new(out_item, "out_item")?;
+        // SAFETY: the caller's pointers are NULL or valid.
+        let (client, drive, item) = unsafe {
+            (
+                handle_arg(client, "client")?,
+                drive_arg(drive)?,
+                item_arg(item, "item")?,
+            )
+        };
+        let found = client.client.item(&drive, &item, &mut Control::none())?;
+        // SAFETY: checked non-NULL; writable as the caller promises.
+        unsafe { out.write(into_raw(od_item::new(found))) };
+        Ok(())
+    })
 }

@@ -1,19 +1,17 @@
 //! `od_job`: following an asynchronous job, saving it, rebuilding it.
 
 use std::ffi::{CString, c_char, c_void};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::graph::control::Control;
-use crate::graph::error::ErrorKind;
-use crate::graph::job::{Job, JobState, JobStatus, WaitOptions};
+use crate::graph::job::{Job, JobState, TrackedJob, WaitOptions};
 
+use super::args::{drive_arg, od_progress_fn, with_control};
 use super::boundary::{
     FfiError, Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_handle_arg, str_arg,
 };
 use super::client::{od_cancel, od_client};
 use super::item::od_item;
-use super::ops::{drive_arg, od_progress_fn, with_control};
 use super::status::{od_status, set_last_error};
 
 /// Where a job stands.
@@ -47,9 +45,8 @@ impl From<JobState> for od_job_state {
 /// the last status it was seen in. Any number of threads may use one job at
 /// once; free it once, when none does.
 pub struct od_job {
-    job: Job,
+    job: TrackedJob,
     monitor_url: CString,
-    last: Mutex<Option<JobStatus>>,
 }
 
 impl od_job {
@@ -57,20 +54,8 @@ impl od_job {
         od_job {
             // A URL parsed by `Origin::of` holds no NUL.
             monitor_url: CString::new(job.monitor_url()).unwrap_or_default(),
-            job,
-            last: Mutex::new(None),
+            job: TrackedJob::new(job),
         }
-    }
-
-    fn remember(&self, status: &JobStatus) {
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
-    }
-
-    fn last(&self) -> Option<JobStatus> {
-        self.last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
     }
 }
 
@@ -128,7 +113,7 @@ pub unsafe extern "C" fn od_job_last_state(job: *const od_job) -> od_job_state {
     guard_value(od_job_state::OD_JOB_UNKNOWN, || {
         // SAFETY: the caller passes NULL or a live job.
         unsafe { job.as_ref() }
-            .and_then(od_job::last)
+            .and_then(|j| j.job.last())
             .map_or(od_job_state::OD_JOB_UNKNOWN, |s| s.state.into())
     })
 }
@@ -161,8 +146,7 @@ pub unsafe extern "C" fn od_poll_job(
         let out_percent = Out::optional(out_percent);
         // SAFETY: the caller passes NULL or live handles.
         let (client, job) = unsafe { (handle_arg(client, "client")?, handle_arg(job, "job")?) };
-        let status = client.client.poll_job(&job.job, &mut Control::none())?;
-        job.remember(&status);
+        let status = job.job.poll(&client.client, &mut Control::none())?;
         if let Some(e) = &status.error {
             set_last_error(&FfiError::from(e.clone()));
         }
@@ -222,31 +206,9 @@ pub unsafe extern "C" fn od_wait_job(
             timeout: (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms)),
             ..WaitOptions::default()
         };
-        let result = with_control(progress, userdata, cancel, |ctl| {
-            client.client.wait_job(&job.job, &opts, ctl)
-        });
-        let status = match result {
-            Ok(status) => status,
-            Err(e) => {
-                if matches!(e.kind, ErrorKind::JobFailed | ErrorKind::JobCancelled) {
-                    let state = if e.kind == ErrorKind::JobFailed {
-                        JobState::Failed
-                    } else {
-                        JobState::Cancelled
-                    };
-                    job.remember(&JobStatus {
-                        state,
-                        status_text: String::new(),
-                        percent: None,
-                        item: None,
-                        error: Some(e.clone()),
-                        retry_after: None,
-                    });
-                }
-                return Err(e.into());
-            }
-        };
-        job.remember(&status);
+        let status = with_control(progress, userdata, cancel, |ctl| {
+            job.job.wait(&client.client, &opts, ctl)
+        })?;
         if let (Some(out), Some(item)) = (out_item, status.item) {
             // SAFETY: non-NULL; writable as the caller promises.
             unsafe { out.write(into_raw(od_item::new(item))) };
@@ -272,7 +234,7 @@ pub unsafe extern "C" fn od_job_item(job: *const od_job, out_item: *mut *mut od_
         let out = Out::new(out_item, "out_item")?;
         // SAFETY: the caller passes NULL or a live job.
         let job = unsafe { handle_arg(job, "job") }?;
-        let item = job.last().and_then(|s| s.item).ok_or_else(|| {
+        let item = job.job.last().and_then(|s| s.item).ok_or_else(|| {
             FfiError::new(
                 od_status::OD_ERR_INVALID_STATE,
                 "no item known: the job has not been seen completed, or the service named none",

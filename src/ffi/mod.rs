@@ -8,13 +8,15 @@
 
 #![allow(non_camel_case_types)]
 
+pub mod args;
 pub mod boundary;
 pub mod client;
+pub mod copy;
 pub mod item;
 pub mod job;
-pub mod ops;
 pub mod session;
 pub mod status;
+pub mod upload;
 
 use std::ffi::c_char;
 

@@ -70,85 +70,16 @@ pub enum od_status {
     OD_ERR_HASH_MISMATCH = 26,
 }
 
+// `ALL` (every status, in order) and `text()` ("NAME: the variant's doc
+// comment"), written by build.rs from the enum above: one definition.
+include!(concat!(env!("OUT_DIR"), "/status_table.rs"));
+
 impl od_status {
-    const ALL: [od_status; 27] = {
-        use od_status::*;
-        [
-            OD_OK,
-            OD_ERR_NULL_ARGUMENT,
-            OD_ERR_INVALID_UTF8,
-            OD_ERR_INVALID_ARGUMENT,
-            OD_ERR_INVALID_NAME,
-            OD_ERR_NETWORK,
-            OD_ERR_TIMEOUT,
-            OD_ERR_CANCELLED,
-            OD_ERR_ABORTED_BY_CALLBACK,
-            OD_ERR_UNAUTHORIZED,
-            OD_ERR_FORBIDDEN,
-            OD_ERR_NOT_FOUND,
-            OD_ERR_CONFLICT,
-            OD_ERR_TOO_LARGE,
-            OD_ERR_THROTTLED,
-            OD_ERR_QUOTA,
-            OD_ERR_NOT_SUPPORTED,
-            OD_ERR_BAD_REQUEST,
-            OD_ERR_SERVICE,
-            OD_ERR_PROTOCOL,
-            OD_ERR_JOB_FAILED,
-            OD_ERR_JOB_CANCELLED,
-            OD_ERR_IO,
-            OD_ERR_BUFFER_TOO_SMALL,
-            OD_ERR_INVALID_STATE,
-            OD_ERR_PANIC,
-            OD_ERR_HASH_MISMATCH,
-        ]
-    };
-
     pub(crate) fn from_i32(n: i32) -> Option<od_status> {
-        od_status::ALL.iter().copied().find(|s| *s as i32 == n)
-    }
-
-    fn text(self) -> &'static CStr {
-        use od_status::*;
-        match self {
-            OD_OK => c"OD_OK: success",
-            OD_ERR_NULL_ARGUMENT => c"OD_ERR_NULL_ARGUMENT: a required pointer argument was NULL",
-            OD_ERR_INVALID_UTF8 => c"OD_ERR_INVALID_UTF8: a string argument is not valid UTF-8",
-            OD_ERR_INVALID_ARGUMENT => {
-                c"OD_ERR_INVALID_ARGUMENT: an argument is malformed or out of range"
-            }
-            OD_ERR_INVALID_NAME => {
-                c"OD_ERR_INVALID_NAME: a file or folder name the service forbids"
-            }
-            OD_ERR_NETWORK => c"OD_ERR_NETWORK: a network error",
-            OD_ERR_TIMEOUT => c"OD_ERR_TIMEOUT: timed out",
-            OD_ERR_CANCELLED => c"OD_ERR_CANCELLED: cancelled",
-            OD_ERR_ABORTED_BY_CALLBACK => {
-                c"OD_ERR_ABORTED_BY_CALLBACK: the progress callback asked to stop"
-            }
-            OD_ERR_UNAUTHORIZED => c"OD_ERR_UNAUTHORIZED: the token is missing, expired or wrong",
-            OD_ERR_FORBIDDEN => c"OD_ERR_FORBIDDEN: access denied",
-            OD_ERR_NOT_FOUND => c"OD_ERR_NOT_FOUND: not found",
-            OD_ERR_CONFLICT => c"OD_ERR_CONFLICT: the name is already in use, or the item changed",
-            OD_ERR_TOO_LARGE => c"OD_ERR_TOO_LARGE: too large",
-            OD_ERR_THROTTLED => c"OD_ERR_THROTTLED: throttled by the service; retry later",
-            OD_ERR_QUOTA => c"OD_ERR_QUOTA: the drive is full",
-            OD_ERR_NOT_SUPPORTED => c"OD_ERR_NOT_SUPPORTED: the service does not support this",
-            OD_ERR_BAD_REQUEST => c"OD_ERR_BAD_REQUEST: the service refused the request",
-            OD_ERR_SERVICE => c"OD_ERR_SERVICE: the service failed",
-            OD_ERR_PROTOCOL => c"OD_ERR_PROTOCOL: an answer this library cannot make sense of",
-            OD_ERR_JOB_FAILED => c"OD_ERR_JOB_FAILED: the job failed",
-            OD_ERR_JOB_CANCELLED => c"OD_ERR_JOB_CANCELLED: the job was cancelled",
-            OD_ERR_IO => c"OD_ERR_IO: a local read or write failed",
-            OD_ERR_BUFFER_TOO_SMALL => c"OD_ERR_BUFFER_TOO_SMALL: the buffer is too small",
-            OD_ERR_INVALID_STATE => {
-                c"OD_ERR_INVALID_STATE: not valid in the object's present state"
-            }
-            OD_ERR_PANIC => c"OD_ERR_PANIC: an internal error (a bug in onedrive-native)",
-            OD_ERR_HASH_MISMATCH => {
-                c"OD_ERR_HASH_MISMATCH: the uploaded file differs from the source"
-            }
-        }
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| od_status::ALL.get(i))
+            .copied()
     }
 }
 

@@ -8,6 +8,7 @@
 //! - 500 with a Graph error body: the job failed;
 //! - 404 (or 500 `operationNotFound`): unknown or expired.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -474,6 +475,81 @@ fn next_interval(
         _ => elapsed.mul_f64(0.25),
     };
     guess.clamp(floor, cap)
+}
+
+/// A job with the status it was last seen in: what a caller that looks at
+/// one job from several threads, and asks later how it ended, keeps.
+#[derive(Debug)]
+pub struct TrackedJob {
+    job: Job,
+    last: Mutex<Option<JobStatus>>,
+}
+
+impl TrackedJob {
+    pub fn new(job: Job) -> TrackedJob {
+        TrackedJob {
+            job,
+            last: Mutex::new(None),
+        }
+    }
+
+    pub fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// The status of the last look ([`TrackedJob::poll`] or
+    /// [`TrackedJob::wait`]), if any.
+    pub fn last(&self) -> Option<JobStatus> {
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn remember(&self, status: &JobStatus) {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
+    }
+
+    /// One look, remembered.
+    pub fn poll(&self, client: &Client, ctl: &mut Control<'_>) -> Result<JobStatus> {
+        let status = client.poll_job(&self.job, ctl)?;
+        self.remember(&status);
+        Ok(status)
+    }
+
+    /// Follows the job to its end; the end is remembered, a failure or a
+    /// cancellation on the service too.
+    pub fn wait(
+        &self,
+        client: &Client,
+        opts: &WaitOptions,
+        ctl: &mut Control<'_>,
+    ) -> Result<JobStatus> {
+        match client.wait_job(&self.job, opts, ctl) {
+            Ok(status) => {
+                self.remember(&status);
+                Ok(status)
+            }
+            Err(e) => {
+                let state = match e.kind {
+                    ErrorKind::JobFailed => Some(JobState::Failed),
+                    ErrorKind::JobCancelled => Some(JobState::Cancelled),
+                    _ => None,
+                };
+                if let Some(state) = state {
+                    self.remember(&JobStatus {
+                        state,
+                        status_text: String::new(),
+                        percent: None,
+                        item: None,
+                        error: Some(e.clone()),
+                        retry_after: None,
+                    });
+                }
+                Err(e)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,11 @@ impl Client {
         conflict: Conflict,
         ctl: &mut Control<'_>,
     ) -> Result<UploadSession> {
+        if size == 0 {
+            return Err(Error::invalid(
+                "an upload session needs at least one byte: upload empty files in one PUT",
+            ));
+        }
         // The same default as a simple upload (replace), whatever the size.
         let behaviour = conflict.as_str().unwrap_or("replace");
         let body = json!({ "item": {
