@@ -55,7 +55,7 @@ namespace OneDriveNative.Tests
             Fails(a => ((List<object>)Part(a, "functions", "od_item_size")["params"]).Add(
                       new Dictionary<string, object> { { "name", "x" }, { "type", "int32_t" } }), "od_item_size");
             Fails(a => ((Dictionary<string, object>)((List<object>)Part(a, "functions", "od_client_set_retry")["params"])[2])["type"] = "uint32_t",
-                  "od_client_set_retry argument 2");
+                  "argument 2 (max_wait_ms): C uint32_t");
             Fails(a => Part(a, "constants")["OD_HASH_SHA256"] = 4L, "OD_HASH_SHA256");
             Fails(a => Part(a, "enums", "od_conflict", "values")["OD_CONFLICT_RENAME"] = 7L, "OD_CONFLICT_RENAME");
         }
