@@ -49,7 +49,7 @@ demo-c: build | $(C_BUILD)
 deps:
 	@bash .ci/deps.sh
 
-test: deps build header-check test-rust test-c test-packaging test-python test-csharp test-swift
+test: deps build header-check abi-check test-rust test-c test-packaging test-python test-csharp test-swift test-abi
 	@echo "make test: all suites passed"
 
 # The committed header must equal the one build.rs just wrote.
@@ -58,6 +58,17 @@ header-check: build
 	  git diff --exit-code --stat -- include/onedrive.h || \
 	  { echo "include/onedrive.h differs from the header build.rs generates: commit the fresh one" >&2; exit 1; }; \
 	fi
+
+# The committed ABI description (tools/abi.py: the header parsed by pycparser)
+# must equal a fresh one; the bindings' checks read it.
+.PHONY: abi-check test-abi
+abi-check: header-check
+	tools/check_abi.sh --fresh
+
+# Each binding's ABI check fails on a deleted wrapper, a changed arity and a
+# changed enum value (planted in a copy of the repository).
+test-abi: build abi-check
+	tools/check_abi.sh
 
 test-rust:
 	$(CARGO) test --workspace

@@ -102,6 +102,11 @@ class build_py_with_native_lib(build_py):
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
         os.chmod(dest, 0o755)
+        # The ABI description: _ffi reads its constants from it.
+        abi = REPO / "include" / "onedrive.abi.json"
+        if not abi.is_file():
+            raise SystemExit(f"onedrive-native: {abi} is missing (tools/abi.py --write makes it)")
+        shutil.copyfile(abi, dest.with_name("abi.json"))
 
 
 cmdclass = {"build_py": build_py_with_native_lib}

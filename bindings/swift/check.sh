@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # The Swift binding's checks, as far as a machine without a Swift compiler
 # allows (see README.md): every .swift file of the package parses with
-# tree-sitter-swift (no ERROR / MISSING node); every C function the Swift
-# code calls exists in include/onedrive.h with the same number of
-# arguments; every od_status (and od_job_state, od_conflict) constant of the
-# header is mapped, and none is left over; the module map reaches the
-# header. A self-test first plants each kind of fault and fails unless the
+# tree-sitter-swift (no ERROR / MISSING node); checked against
+# include/onedrive.abi.json (tools/abi.py): every header function is called,
+# every call has the header's arity and argument kinds, every enum value is
+# mapped and none is left over; the module map reaches the header. A self-test first plants each kind of fault and fails unless the
 # checker catches it. build-xcframework.sh is syntax-checked (bash -n).
 #
 #   bindings/swift/check.sh
@@ -13,8 +12,8 @@
 # Needs python3 with venv; installs tree-sitter and tree-sitter-swift from
 # PyPI into bindings/swift/.venv (and python3-venv with apt-get when missing
 # and running as root).
-# Environment: PYTHON (default python3), ONEDRIVE_HEADER (default
-# <repo>/include/onedrive.h).
+# Environment: PYTHON (default python3), ONEDRIVE_ABI (default
+# <repo>/include/onedrive.abi.json).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,5 +60,5 @@ fi
 
 bash -n "$here/build-xcframework.sh" || { say "build-xcframework.sh has a shell syntax error"; exit 1; }
 
-header=${ONEDRIVE_HEADER:-$repo/include/onedrive.h}
-exec "$venv/bin/python" "$here/check_swift.py" --root "$here" --header "$header"
+abi=${ONEDRIVE_ABI:-$repo/include/onedrive.abi.json}
+exec "$venv/bin/python" "$here/check_swift.py" --root "$here" --abi "$abi"

@@ -1,28 +1,29 @@
 #!/usr/bin/env python3
-"""Static checks of the Swift binding (there is no Swift compiler here).
+"""Static checks of the Swift binding (there is no Swift compiler here),
+against include/onedrive.abi.json (the header as parsed by tools/abi.py).
 
 1. Every .swift file of the package parses with tree-sitter-swift: no ERROR
    and no MISSING node.
-2. Every C function the Swift code calls (an `od_*` identifier in call
-   position, also as `COneDrive.od_*`) exists in include/onedrive.h with the
-   same number of arguments; every other `od_*` / `OD_*` name the code uses
-   is a function, type or constant the header declares.
-3. Every od_status constant in the header is mapped: a case of
-   `enum OneDriveStatus` with the same number (OD_ERR_NOT_FOUND -> notFound)
-   and, but OD_OK, a case of `enum OneDriveError` that `init(detail:)` makes;
-   no case is left that the header lacks. Likewise od_job_state -> JobState and
-   od_conflict -> ConflictBehavior.
+2. Every header function is called somewhere (a header function with no
+   wrapper fails); every C call (`od_*` in call position, also
+   `COneDrive.od_*`) names a header function with the same number of
+   arguments, and each argument whose type the syntax shows (nil, a literal,
+   a closure, `&x` with `var x: T`) fits the C parameter; a closure typed as a
+   C callback (`let t: od_progress_fn = { a, b, c in ... }`) takes as many
+   arguments as the callback; every other `od_*` / `OD_*` name is in the ABI.
+3. Constants and enum values: od_status -> OneDriveStatus and OneDriveError,
+   od_job_state -> JobState, od_conflict -> ConflictBehavior, od_error_field ->
+   LastError.field*, number for number, none left over.
 4. The C module: module.modulemap names shim.h, and shim.h includes the
    repository's header.
 
-The lists are read from the header at run time, so a header that grew is
-checked as it is now. `--self-test` feeds the checker broken sources and
+`--self-test` feeds the checker broken sources and altered descriptions and
 fails unless it catches each fault.
 """
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import re
 import sys
 from pathlib import Path
@@ -34,34 +35,42 @@ from tree_sitter import Language, Node, Parser
 SWIFT = Language(tree_sitter_swift.language())
 
 
-# ---------------------------------------------------------------- header
+# ---------------------------------------------------------------- the ABI
 
-class Header:
-    def __init__(self, text: str) -> None:
-        self.raw = text
-        t = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-        t = re.sub(r"//[^\n]*", " ", t)
-        self.defines = {m.group(1): int(m.group(2))
-                        for m in re.finditer(r"^\s*#\s*define\s+(OD_[A-Z0-9_]+)\s+(-?\d+)", t, re.M)}
-        t = re.sub(r"^[ \t]*#[^\n]*", " ", t, flags=re.M)
-        self.text = t
-        flat = re.sub(r"\s+", " ", t)
-        self.functions: Dict[str, int] = {}
-        for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_ \*]*?)\b(od_[a-z0-9_]+)\s*\(([^()]*)\)\s*;", flat):
-            if m.group(1).strip().startswith("typedef"):
-                continue
-            params = m.group(3).strip()
-            self.functions[m.group(2)] = 0 if params in ("", "void") else len(params.split(","))
-        self.types = set(re.findall(r"typedef\s+[^;]*?\b(od_[a-z0-9_]+)\s*;", flat))
-        self.types |= set(re.findall(r"\(\s*\*\s*(od_[a-z0-9_]+)\s*\)", flat))  # function pointer typedefs
-        self.types |= set(re.findall(r"\b(?:enum|struct)\s+(od_[a-z0-9_]+)", flat))
-        self.enums: Dict[str, Dict[str, int]] = {}
-        for m in re.finditer(r"enum\s+(od_[a-z0-9_]+)\s*(?::\s*\w+\s*)?\{(.*?)\}", t, re.S):
-            self.enums[m.group(1)] = {c.group(1): int(c.group(2))
-                                      for c in re.finditer(r"\b([A-Z][A-Z0-9_]*)\s*=\s*(-?\d+)", m.group(2))}
-        self.constants = set(self.defines) | {c for e in self.enums.values() for c in e}
-        if len(self.functions) < 10 or "od_status" not in self.enums:
-            raise SystemExit("check_swift: could not read the header's functions and od_status")
+INTEGERS = {"int": "Int32", "int32_t": "Int32", "uint32_t": "UInt32", "int64_t": "Int64",
+            "uint64_t": "UInt64", "size_t": "Int", "uint8_t": "UInt8"}
+# C pointee type -> the Swift type a `var x: T` passed as `&x` must have
+POINTEES = {**INTEGERS, "double": "Double", "bool": "Bool", "char *": "UnsafeMutablePointer<CChar>"}
+
+
+class Abi:
+    """include/onedrive.abi.json (tools/abi.py), the one description of the header."""
+
+    def __init__(self, data: dict) -> None:
+        self.data = data
+        self.functions: Dict[str, List[str]] = {
+            name: [p["type"] for p in fn["params"]] for name, fn in data["functions"].items()}
+        self.callbacks: Dict[str, int] = {name: len(cb["params"]) for name, cb in data["callbacks"].items()}
+        self.enums: Dict[str, Dict[str, int]] = {name: e["values"] for name, e in data["enums"].items()}
+        self.enum_types = {name: e["type"] for name, e in data["enums"].items()}
+        self.types = set(data["opaque"]) | set(self.callbacks) | set(self.enums) | set(data["typedefs"])
+        self.constants = set(data["constants"]) | {c for e in self.enums.values() for c in e}
+
+    def bare(self, c_type: str) -> str:
+        t = c_type.replace("const ", "").replace(" const", "")
+        return self.enum_types.get(t, t)
+
+    def is_pointer(self, c_type: str) -> bool:
+        return c_type.endswith("*") or c_type in self.callbacks
+
+    def pointee(self, c_type: str) -> Optional[str]:
+        """The Swift type of `x` in `&x` for a C `T *` argument (None: not checked)."""
+        t = self.bare(c_type[:-1].rstrip()) if c_type.endswith("*") else None
+        if t is None:
+            return None
+        if t.endswith("*") and self.bare(t[:-1].rstrip()) in self.data["opaque"]:
+            return "OpaquePointer"
+        return POINTEES.get(t)
 
 
 def camel(words: str) -> str:
@@ -107,17 +116,30 @@ def callee_name(src: bytes, call: Node) -> Tuple[Optional[str], Optional[Node]]:
     return None, None
 
 
-def count_arguments(call: Node) -> int:
+def arguments(call: Node) -> List[Node]:
+    """The argument expressions of a call (a trailing closure counts as one)."""
     suffix = next((c for c in call.named_children if c.type == "call_suffix"), None)
-    if suffix is None:
-        return 0
-    n = 0
-    for c in suffix.named_children:
+    out: List[Node] = []
+    for c in (suffix.named_children if suffix else []):
         if c.type == "value_arguments":
-            n += sum(1 for a in c.named_children if a.type == "value_argument")
-        elif c.type == "lambda_literal":  # a trailing closure
-            n += 1
-    return n
+            out += [a.named_children[-1] for a in c.named_children if a.type == "value_argument"]
+        elif c.type == "lambda_literal":
+            out.append(c)
+    return out
+
+
+def declared_types(src: bytes, root: Node) -> Dict[str, List[Tuple[int, str]]]:
+    """`var x: T` / `let x: T` in a file: name -> [(offset, T without `?`)]."""
+    out: Dict[str, List[Tuple[int, str]]] = {}
+    for n in walk(root):
+        if n.type != "property_declaration":
+            continue
+        pattern = next((c for c in n.named_children if c.type == "pattern"), None)
+        annot = next((c for c in n.named_children if c.type == "type_annotation"), None)
+        if pattern is not None and annot is not None and annot.named_children:
+            t = text(src, annot.named_children[-1]).rstrip("?").replace(" ", "")
+            out.setdefault(text(src, pattern), []).append((n.start_byte, t))
+    return out
 
 
 def enum_cases(src: bytes, root: Node, name: str) -> Tuple[Optional[Node], Dict[str, Optional[int]]]:
@@ -140,10 +162,11 @@ def enum_cases(src: bytes, root: Node, name: str) -> Tuple[Optional[Node], Dict[
 
 
 class Checker:
-    def __init__(self, header: Header) -> None:
-        self.header = header
+    def __init__(self, abi: Abi) -> None:
+        self.abi = abi
         self.errors: List[str] = []
         self.calls = 0
+        self.called: set = set()
         self.files: List[Tuple[str, bytes, Node]] = []
         self.parser = Parser(SWIFT)
 
@@ -161,9 +184,47 @@ class Checker:
                 self.error(f"{where(path, n)}: parse {kind} near {snippet!r}")
         self.check_c_names(path, src, root)
 
+    def check_argument(self, at: str, name: str, i: int, c_type: str, arg: Node, src: bytes,
+                       types: Dict[str, List[Tuple[int, str]]]) -> None:
+        """What the syntax tells of an argument's type, against the C parameter's."""
+        bare = self.abi.bare(c_type)
+        kind, want = arg.type, None
+        if kind == "nil_literal" and not self.abi.is_pointer(c_type):
+            want = "a pointer or callback for nil"
+        elif kind == "integer_literal" and bare not in INTEGERS:
+            want = "an integer for a literal"
+        elif kind == "boolean_literal" and bare != "bool":
+            want = "bool for a literal"
+        elif kind == "line_string_literal" and bare != "char *":
+            want = "const char * for a string literal"
+        elif kind == "lambda_literal" and bare not in self.abi.callbacks:
+            want = "a callback for a closure"
+        elif kind == "prefix_expression" and text(src, arg).startswith("&"):
+            if not c_type.endswith("*"):
+                want = "a pointer for &"
+            else:
+                var = text(src, arg)[1:].strip()
+                before = [t for at_byte, t in types.get(var, []) if at_byte < arg.start_byte]
+                swift, expected = (before[-1] if before else None), self.abi.pointee(c_type)
+                c_name = c_type[:-1].rstrip().replace("const ", "")  # od_job_state for od_job_state *
+                if swift and expected and swift not in (expected, c_name):
+                    self.error(f"{at}: {name} argument {i} is {c_type}, but &{var} is a {swift} (want {expected})")
+        if want:
+            self.error(f"{at}: {name} argument {i} is {c_type}, not {want}: {text(src, arg)[:40]!r}")
+
     def check_c_names(self, path: str, src: bytes, root: Node) -> None:
         call_idents = set()
+        types = declared_types(src, root)
         for n in walk(root):
+            if n.type == "property_declaration":  # let thunk: od_progress_fn = { a, b, c in ... }
+                annot = next((c for c in n.named_children if c.type == "type_annotation"), None)
+                closure = next((c for c in n.named_children if c.type == "lambda_literal"), None)
+                cb = text(src, annot.named_children[-1]).rstrip("?") if annot and annot.named_children else None
+                if closure is not None and cb in self.abi.callbacks:
+                    params = [c for c in walk(closure) if c.type == "lambda_parameter"]
+                    if len(params) != self.abi.callbacks[cb]:
+                        self.error(f"{where(path, n)}: a {cb} closure takes {len(params)} argument(s); "
+                                   f"the header has {self.abi.callbacks[cb]}")
             if n.type != "call_expression":
                 continue
             name, ident = callee_name(src, n)
@@ -171,22 +232,31 @@ class Checker:
                 continue
             call_idents.add(ident.start_byte)
             self.calls += 1
-            if name not in self.header.functions:
+            self.called.add(name)
+            if name not in self.abi.functions:
                 self.error(f"{where(path, n)}: calls {name}, which include/onedrive.h does not declare")
                 continue
-            got, want = count_arguments(n), self.header.functions[name]
-            if got != want:
-                self.error(f"{where(path, n)}: {name} called with {got} argument(s); the header has {want}")
+            args, params = arguments(n), self.abi.functions[name]
+            if len(args) != len(params):
+                self.error(f"{where(path, n)}: {name} called with {len(args)} argument(s); the header has {len(params)}")
+                continue
+            for i, (arg, c_type) in enumerate(zip(args, params)):
+                self.check_argument(where(path, n), name, i, c_type, arg, src, types)
         for n in walk(root):
             if n.type not in ("simple_identifier", "type_identifier") or n.start_byte in call_idents:
                 continue
             name = text(src, n)
             if name.startswith("od_"):
-                if name not in self.header.functions and name not in self.header.types:
+                if name not in self.abi.functions and name not in self.abi.types:
                     self.error(f"{where(path, n)}: {name} is not in include/onedrive.h")
             elif name.startswith("OD_"):
-                if name not in self.header.constants:
+                if name not in self.abi.constants:
                     self.error(f"{where(path, n)}: {name} is not in include/onedrive.h")
+
+    def check_unwrapped(self) -> None:
+        for name in self.abi.functions:
+            if name not in self.called:
+                self.error(f"{name}: in the header, no Swift code calls it")
 
     def find_enum(self, name: str) -> Tuple[Optional[str], bytes, Optional[Node], Dict[str, Optional[int]]]:
         for path, src, root in self.files:
@@ -202,7 +272,7 @@ class Checker:
             self.error(f"enum {swift_enum} not found in the Swift sources")
             return
         wanted = {}
-        for constant, value in self.header.enums[c_enum].items():
+        for constant, value in self.abi.enums[c_enum].items():
             case = to_case(constant)
             case = aliases.get(case, case)
             wanted[case] = value
@@ -221,7 +291,7 @@ class Checker:
             self.error("enum OneDriveError not found in the Swift sources")
             return
         body = re.sub(r"\s+", "", text(src, node)).replace("`", "")
-        for constant in self.header.enums["od_status"]:
+        for constant in self.abi.enums["od_status"]:
             case = status_case(constant)
             if case == "ok":
                 continue
@@ -229,16 +299,33 @@ class Checker:
                 self.error(f"{path}: od_status {constant} has no case {case}(ErrorDetail) in enum OneDriveError")
             elif f"case.some(.{case}):self=.{case}(detail)" not in body:
                 self.error(f"{path}: OneDriveError.init(detail:) does not map .{case}")
-        wanted = {status_case(c) for c in self.header.enums["od_status"]} - {"ok"} | {"unknown"}
+        wanted = {status_case(c) for c in self.abi.enums["od_status"]} - {"ok"} | {"unknown"}
         for case in cases:
             if case not in wanted:
                 self.error(f"{path}: OneDriveError.{case} has no od_status in the header")
 
-    def check_all_enums(self) -> None:
+    def check_error_fields(self) -> None:
+        """LastError's `static let fieldMessage: Int32 = 0`, one per od_error_field."""
+        found: Dict[str, str] = {}
+        for path, src, root in self.files:
+            for n in walk(root):
+                if n.type == "property_declaration":
+                    pattern = next((c for c in n.named_children if c.type == "pattern"), None)
+                    value = n.named_children[-1]
+                    if pattern is not None and text(src, pattern).startswith("field") and value.type == "integer_literal":
+                        found[text(src, pattern)] = text(src, value)
+        for constant, value in self.abi.enums["od_error_field"].items():
+            name = "field" + camel(constant[len("OD_ERROR_"):])[:1].upper() + camel(constant[len("OD_ERROR_"):])[1:]
+            if found.get(name) != str(value):
+                self.error(f"od_error_field {constant} = {value}, LastError.{name} = {found.get(name)}")
+
+    def check_all(self) -> None:
+        self.check_unwrapped()
         self.check_statuses()
         self.check_enum("od_job_state", "JobState", lambda c: camel(c[len("OD_JOB_"):]))
         self.check_enum("od_conflict", "ConflictBehavior", lambda c: camel(c[len("OD_CONFLICT_"):]),
                         aliases={"default": "serviceDefault"})
+        self.check_error_fields()
 
 
 def check_module(root: Path, header_path: Path) -> List[str]:
@@ -264,76 +351,79 @@ def swift_files(root: Path) -> List[Path]:
     return files
 
 
-def run(root: Path, header_path: Path) -> int:
-    header = Header(header_path.read_text())
-    checker = Checker(header)
-    files = swift_files(root)
-    for f in files:
-        checker.add_file(str(f.relative_to(root)), f.read_bytes())
-    checker.check_all_enums()
+def check(root: Path, abi: Abi, edit=None) -> Checker:
+    """Every Swift file (after `edit(path, source)` when given) checked against `abi`."""
+    checker = Checker(abi)
+    for f in swift_files(root):
+        src = f.read_bytes()
+        checker.add_file(str(f.relative_to(root)), edit(f.name, src) if edit else src)
+    checker.check_all()
+    return checker
+
+
+def run(root: Path, abi_path: Path) -> int:
+    abi = Abi(json.loads(abi_path.read_text()))
+    checker = check(root, abi)
     errors = checker.errors + check_module(root, root / ".." / ".." / "include" / "onedrive.h")
+    if not checker.files or checker.calls == 0:
+        errors.append("no Swift file or no C call found")
     for e in errors:
         print("FAIL " + e)
-    if not files or checker.calls == 0:
-        errors.append("no Swift file or no C call found")
-        print("FAIL no Swift file or no C call found")
-    used = set()
-    for path, src, tree in checker.files:
-        for n in walk(tree):
-            if n.type == "call_expression":
-                name, _ = callee_name(src, n)
-                if name and name.startswith("od_"):
-                    used.add(name)
-    unwrapped = sorted(set(header.functions) - used)
-    print(f"swift check: {len(files)} files parsed, {checker.calls} C calls to {len(used)} functions checked "
-          f"against {len(header.functions)} in the header, {len(header.enums['od_status'])} od_status constants checked")
-    if unwrapped:
-        print("note: header functions the Swift binding does not call yet: " + ", ".join(unwrapped))
+    print(f"swift check: {len(checker.files)} files parsed, {checker.calls} C calls to {len(checker.called)} "
+          f"functions checked against {len(abi.functions)} in {abi_path.name}")
     return 1 if errors else 0
 
 
 # ---------------------------------------------------------------- self-test
 
-def self_test(root: Path, header_path: Path) -> int:
+def self_test(root: Path, abi_path: Path) -> int:
     """The checker must catch each planted fault; the clean sources must pass."""
-    header = Header(header_path.read_text())
-    real = [(str(f.relative_to(root)), f.read_bytes()) for f in swift_files(root)]
-
-    def errors_with(extra: List[Tuple[str, bytes]], drop_case: Optional[str] = None,
-                    hdr: Optional[Header] = None) -> List[str]:
-        c = Checker(hdr or header)
-        for p, s in real:
-            if drop_case and p.endswith("Status.swift"):
-                s = re.sub(rb"\n\s*case " + drop_case.encode() + rb" = \d+", b"", s)
-            c.add_file(p, s)
-        for p, s in extra:
-            c.add_file(p, s)
-        c.check_all_enums()
-        return c.errors
-
+    data = json.loads(abi_path.read_text())
     failures = []
     planted = [0]
+
+    def errors_with(extra: bytes = b"", edit=None, change=None) -> List[str]:
+        d = json.loads(json.dumps(data))
+        if change:
+            change(d)
+        c = check(root, Abi(d), edit)
+        if extra:
+            c.add_file("x.swift", extra)
+        return c.errors
 
     def expect(label: str, errs: List[str], needle: str) -> None:
         planted[0] += 1
         if not any(needle in e for e in errs):
             failures.append(f"{label}: expected an error containing {needle!r}, got {errs}")
 
-    if errors_with([]):
-        failures.append(f"the clean sources fail: {errors_with([])}")
-    expect("unknown function", errors_with([("x.swift", b"func f() { od_no_such_function(1) }\n")]),
-           "od_no_such_function")
-    expect("wrong arity", errors_with([("x.swift", b"func f() { od_client_free(a, b) }\n")]),
-           "od_client_free called with 2 argument(s)")
-    expect("qualified call", errors_with([("x.swift", b"func f() { COneDrive.od_item_free() }\n")]),
+    if errors_with():
+        failures.append(f"the clean sources fail: {errors_with()}")
+    expect("unknown function", errors_with(b"func f() { od_no_such_function(1) }\n"), "od_no_such_function")
+    expect("wrong arity", errors_with(b"func f() { od_client_free(a, b) }\n"), "od_client_free called with 2 argument(s)")
+    expect("qualified call", errors_with(b"func f() { COneDrive.od_item_free() }\n"),
            "od_item_free called with 0 argument(s)")
-    expect("syntax error", errors_with([("x.swift", b"func f( { let = }\n")]), "parse")
-    expect("unknown constant", errors_with([("x.swift", b"let x = OD_NO_SUCH_FLAG\n")]), "OD_NO_SUCH_FLAG")
-    expect("unmapped status", errors_with([], drop_case="hashMismatch"), "OD_ERR_HASH_MISMATCH")
-    grown = Header(header.raw.replace("OD_ERR_HASH_MISMATCH = 26,", "OD_ERR_HASH_MISMATCH = 26,\n  OD_ERR_BRAND_NEW = 27,"))
-    expect("status added to the header", errors_with([], hdr=grown), "OD_ERR_BRAND_NEW")
-    shrunk = Header(re.sub(r"void od_string_free\(char \*s\);", "", header.raw))
-    expect("function removed from the header", errors_with([], hdr=shrunk), "od_string_free")
+    expect("nil for a number", errors_with(b"func f() { od_status_str(nil) }\n"), "od_status_str argument 0")
+    expect("literal for a pointer", errors_with(b"func f() { od_item_free(0) }\n"), "od_item_free argument 0")
+    expect("wrong out type", errors_with(b"func f() { var p: Int64 = 0; od_cancel_new(&p) }\n"),
+           "od_cancel_new argument 0")
+    expect("callback arity", errors_with(b"let t: od_read_fn = { a, b in 0 }\n"), "od_read_fn closure")
+    expect("syntax error", errors_with(b"func f( { let = }\n"), "parse")
+    expect("unknown constant", errors_with(b"let x = OD_NO_SUCH_FLAG\n"), "OD_NO_SUCH_FLAG")
+    expect("unwrapped function", errors_with(edit=lambda n, s: s.replace(b"od_cancel_reset(raw)", b"")),
+           "od_cancel_reset: in the header")
+    expect("unmapped status", errors_with(edit=lambda n, s: re.sub(rb"\n\s*case hashMismatch = \d+", b"", s)),
+           "OD_ERR_HASH_MISMATCH")
+    expect("status added to the header",
+           errors_with(change=lambda d: d["enums"]["od_status"]["values"].update(OD_ERR_BRAND_NEW=27)),
+           "OD_ERR_BRAND_NEW")
+    expect("enum value changed",
+           errors_with(change=lambda d: d["enums"]["od_conflict"]["values"].update(OD_CONFLICT_RENAME=7)),
+           "OD_CONFLICT_RENAME")
+    expect("error field changed",
+           errors_with(change=lambda d: d["enums"]["od_error_field"]["values"].update(OD_ERROR_CODE=9)),
+           "OD_ERROR_CODE")
+    expect("function removed from the header",
+           errors_with(change=lambda d: d["functions"].pop("od_string_free")), "od_string_free")
     for f in failures:
         print("SELF-TEST FAIL " + f)
     print(f"swift check self-test: {planted[0] - len(failures)} of {planted[0]} planted faults caught" if failures
@@ -344,19 +434,19 @@ def self_test(root: Path, header_path: Path) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", type=Path, default=Path(__file__).resolve().parent)
-    ap.add_argument("--header", type=Path, default=None)
+    ap.add_argument("--abi", type=Path, default=None)
     ap.add_argument("--self-test", action="store_true", help="only the self-test")
     ap.add_argument("--no-self-test", action="store_true", help="only the checks")
     args = ap.parse_args()
-    header = args.header or (args.root / ".." / ".." / "include" / "onedrive.h")
-    if not header.is_file():
-        print(f"check_swift: no header at {header}")
+    abi = args.abi or (args.root / ".." / ".." / "include" / "onedrive.abi.json")
+    if not abi.is_file():
+        print(f"check_swift: no ABI description at {abi} (tools/abi.py --write)")
         return 1
     results = []
     if not args.no_self_test:
-        results.append(self_test(args.root, header))
+        results.append(self_test(args.root, abi))
     if not args.self_test:
-        results.append(run(args.root, header))
+        results.append(run(args.root, abi))
     failed = sum(1 for r in results if r)
     print(f"swift-check: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

@@ -1,7 +1,7 @@
 // P/Invoke declarations for include/onedrive.h, one per C function (the
-// entry point is the method's name). Kept in the header's order; the test
-// suite (HeaderContractTests) checks every declaration against the header:
-// name, number of arguments and the kind of each argument.
+// entry point is the method's name). The test suite (AbiContract) checks
+// every declaration, and the constants below, against
+// include/onedrive.abi.json: name, number of arguments, the kind of each.
 //
 // Marshalling rules used throughout:
 // - strings in: byte[] holding UTF-8 with a trailing NUL (Utf8.ToNative),
@@ -50,6 +50,10 @@ namespace OneDriveNative
         internal const string Lib = "onedrive_native";
 #endif
         private const CallingConvention CC = CallingConvention.Cdecl;
+
+        // Flags of include/onedrive.h.
+        internal const uint OD_CLIENT_ALLOW_INSECURE_HTTP = 1;
+        internal const uint OD_COPY_LEGACY = 1;
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_version();

@@ -34,7 +34,7 @@ namespace OneDriveNative
         {
             ClientHandle h;
             int st = NativeMethods.od_client_new(Utf8.ToNative(baseUrl, "baseUrl"), Utf8.ToNative(token, "token"),
-                allowInsecureHttp ? 1u : 0u, out h);
+                allowInsecureHttp ? NativeMethods.OD_CLIENT_ALLOW_INSECURE_HTTP : 0u, out h);
             if (st != 0)
             {
                 var e = LastError.Read(st);
@@ -427,7 +427,7 @@ namespace OneDriveNative
             JobHandle h;
             int st = NativeMethods.od_copy(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(source, "source"),
                 Utf8.ToNative(destParent, "destParent"), Utf8.ToNative(destDriveId, "destDriveId"),
-                Utf8.ToNative(newName, "newName"), (int)conflict, legacy ? 1u : 0u, out h);
+                Utf8.ToNative(newName, "newName"), (int)conflict, legacy ? NativeMethods.OD_COPY_LEGACY : 0u, out h);
             return TakeJob(st, h);
         }
 

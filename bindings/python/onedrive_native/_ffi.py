@@ -2,8 +2,11 @@
 
 This module is the one place that knows the C signatures. Every function in
 ``include/onedrive.h`` has an entry in :data:`FUNCTIONS` (restype and
-argtypes); ``tests/test_ffi_drift.py`` parses the header and fails when the
-two disagree, so a function added to the header must be added here.
+argtypes); ``tests/abi_check.py`` compares them field by field with
+``include/onedrive.abi.json`` (the header as parsed by ``tools/abi.py``) and
+fails when they disagree, so a function added to the header must be added
+here. The constants are not written here: they are read from that JSON
+(bundled in the package as ``abi.json``).
 
 The library is loaded with :class:`ctypes.CDLL`, which releases the GIL for
 the duration of every foreign call: blocking transfers in several Python
@@ -13,6 +16,7 @@ threads run at the same time.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import sys
 from ctypes import (
@@ -118,17 +122,33 @@ TOKEN_FN = CFUNCTYPE(c_int, c_void_p, od_client_p)
 #: ``int64_t (*od_read_fn)(void *userdata, uint8_t *buf, size_t len)``
 READ_FN = CFUNCTYPE(c_int64, c_void_p, POINTER(c_uint8), c_size_t)
 
-# --- constants (checked against the header by the drift test) ---------------
+# --- constants, from the ABI description --------------------------------------
 
-OD_CLIENT_ALLOW_INSECURE_HTTP = 1
-OD_COPY_LEGACY = 1
-OD_HASH_SHA1 = 1
-OD_HASH_SHA256 = 2
 
-OD_ERROR_MESSAGE = 0
-OD_ERROR_CODE = 1
-OD_ERROR_INNER_CODE = 2
-OD_ERROR_REQUEST_ID = 3
+def abi_path() -> Path:
+    """The bundled ``abi.json``, else (a source checkout) ``include/onedrive.abi.json``."""
+    here = Path(__file__).resolve()
+    bundled = here.with_name("abi.json")
+    return bundled if bundled.is_file() else here.parents[3] / "include" / "onedrive.abi.json"
+
+
+ABI: Dict[str, Any] = json.loads(abi_path().read_text())
+_CONST: Dict[str, int] = ABI["constants"]
+
+OD_CLIENT_ALLOW_INSECURE_HTTP: int = _CONST["OD_CLIENT_ALLOW_INSECURE_HTTP"]
+OD_COPY_LEGACY: int = _CONST["OD_COPY_LEGACY"]
+OD_HASH_SHA1: int = _CONST["OD_HASH_SHA1"]
+OD_HASH_SHA256: int = _CONST["OD_HASH_SHA256"]
+OD_CHUNK_UNIT: int = _CONST["OD_CHUNK_UNIT"]
+OD_DEFAULT_CHUNK_SIZE: int = _CONST["OD_DEFAULT_CHUNK_SIZE"]
+OD_MAX_CHUNK_SIZE: int = _CONST["OD_MAX_CHUNK_SIZE"]
+OD_DEFAULT_SIMPLE_UPLOAD_LIMIT: int = _CONST["OD_DEFAULT_SIMPLE_UPLOAD_LIMIT"]
+
+_FIELD: Dict[str, int] = ABI["enums"]["od_error_field"]["values"]
+OD_ERROR_MESSAGE: int = _FIELD["OD_ERROR_MESSAGE"]
+OD_ERROR_CODE: int = _FIELD["OD_ERROR_CODE"]
+OD_ERROR_INNER_CODE: int = _FIELD["OD_ERROR_INNER_CODE"]
+OD_ERROR_REQUEST_ID: int = _FIELD["OD_ERROR_REQUEST_ID"]
 
 # --- every exported function: name -> (restype, argtypes) -------------------
 

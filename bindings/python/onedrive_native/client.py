@@ -38,10 +38,11 @@ Data = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", BinaryIO]
 #: ``readinto(buffer)`` or ``read(n)``.
 Stream = Any
 
-#: The library's defaults for :meth:`Client.set_upload_options`.
-DEFAULT_SIMPLE_LIMIT = 4 * 1024 * 1024
-DEFAULT_CHUNK_SIZE = 10158080  # 10 MiB rounded down to a multiple of 320 KiB
-CHUNK_UNIT = 327680  #: chunk sizes are multiples of 320 KiB
+#: The library's defaults for :meth:`Client.set_upload_options`, from the
+#: header (``OD_DEFAULT_SIMPLE_UPLOAD_LIMIT``, ``OD_DEFAULT_CHUNK_SIZE``).
+DEFAULT_SIMPLE_LIMIT = _ffi.OD_DEFAULT_SIMPLE_UPLOAD_LIMIT
+DEFAULT_CHUNK_SIZE = _ffi.OD_DEFAULT_CHUNK_SIZE
+CHUNK_UNIT = _ffi.OD_CHUNK_UNIT  #: chunk sizes are multiples of 320 KiB (``OD_CHUNK_UNIT``)
 
 
 class Hash(enum.IntFlag):

@@ -59,6 +59,11 @@ enum LastError {
         return nil
     }
 
+    /// Forgets the last failure on this thread.
+    static func clear() {
+        od_last_error_clear()
+    }
+
     static func nonEmpty(_ s: String?) -> String? {
         guard let s = s, !s.isEmpty else { return nil }
         return s
