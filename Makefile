@@ -18,7 +18,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: all build release demo demo-c test test-rust test-c test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps \
+.PHONY: all build release demo demo-c test test-readme test-rust test-c test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps \
 	install bench clean
 
 all: build
@@ -49,7 +49,7 @@ demo-c: build | $(C_BUILD)
 deps:
 	@bash .ci/deps.sh
 
-test: deps build header-check abi-check test-rust test-c test-packaging test-python test-csharp test-swift test-abi
+test: deps build header-check abi-check test-rust test-c test-packaging test-python test-csharp test-swift test-abi test-readme
 	@echo "make test: all suites passed"
 
 # The committed header must equal the one build.rs just wrote.
@@ -111,6 +111,14 @@ test-csharp: build
 # every C call checked against the header.
 test-swift:
 	bindings/swift/check.sh
+
+# The README's C, Python and C# examples, run as written against the
+# emulator (only the base URL and token swapped); after test-csharp, which
+# builds OneDriveNative.dll.
+test-readme: build test-csharp
+	OD_LIB_A=$(CURDIR)/$(LIB_A) ONEDRIVE_NATIVE_LIB=$(CURDIR)/$(PROFILE_DIR)/libonedrive_native.so \
+	  CSHARP_DLL=$(CURDIR)/bindings/csharp/build/OneDriveNative.dll LD_LIBRARY_PATH=$(CURDIR)/$(PROFILE_DIR) \
+	  VALGRIND=0 tests/c/run.sh $(EMULATOR) tests/readme/run_examples.py
 
 test-packaging: build
 	tests/packaging/run.sh $(EMULATOR)

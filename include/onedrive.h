@@ -55,6 +55,11 @@
 // instead of Graph's `…/copy`.
 #define OD_COPY_LEGACY 1
 
+// `od_folder_create` flag: work as `mkdir -p`: create the folders of the
+// path that do not exist yet, keep existing ones (the folder `name` too,
+// which is then returned as it is).
+#define OD_FOLDER_PARENTS 1
+
 // The result of every fallible function. The numbers are stable: new codes
 // are appended, none is ever renumbered or reused.
 enum od_status
@@ -514,6 +519,59 @@ od_status od_item_get(const od_client *client,
                       const char *drive,
                       const char *item,
                       od_item **out_item);
+
+// Creates the folder `name` in the folder `parent` and gives it back
+// (`POST …/children` with a `folder` facet).
+//
+// - `drive`: NULL = `/me/drive`.
+// - `parent`: required: `/`, `/a/b`, an id, or `ID:/rel`.
+// - `name`: required; names the service forbids give
+//   `OD_ERR_INVALID_NAME` before any request.
+// - `conflict`: an `od_conflict`; the service's default for folders is
+//   fail: a name in use is `OD_ERR_CONFLICT`. `OD_CONFLICT_RENAME` makes
+//   "name 1"; `OD_CONFLICT_REPLACE` replaces what is there.
+// - `flags`: 0, or `OD_FOLDER_PARENTS`: as `mkdir -p`, existing folders
+//   on the way and `name` itself are kept (`conflict` is then not used);
+//   a file in the way is `OD_ERR_CONFLICT`.
+// - `cancel`: optional (NULL).
+// - `out_item`: receives the folder on `OD_OK`; free it with `od_item_free`.
+//
+// Blocking: one request (a few more with `OD_FOLDER_PARENTS`), none
+// repeated after the service may have acted on it. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_folder_create(const od_client *client,
+                           const char *drive,
+                           const char *parent,
+                           const char *name,
+                           int32_t conflict,
+                           uint32_t flags,
+                           const od_cancel *cancel,
+                           od_item **out_item);
+
+// Deletes an item: a file, or a folder with everything in it (to the
+// drive's recycle bin). `OD_OK` once the service answered 204.
+//
+// - `drive`: NULL = `/me/drive`.
+// - `item`: required: `/a/b.txt`, an id, or `ID:/rel`; the root is
+//   `OD_ERR_INVALID_ARGUMENT`.
+// - `if_match`: optional (NULL): an eTag (or cTag) read earlier, e.g. with
+//   `od_item_etag`; when the item has changed since, it is not deleted:
+//   `OD_ERR_CONFLICT`.
+// - `cancel`: optional (NULL).
+//
+// A missing item is `OD_ERR_NOT_FOUND`. Blocking: one request, not
+// repeated after the service may have acted on it (a lost answer is
+// `OD_ERR_NETWORK`, never a false `OD_ERR_NOT_FOUND`). Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_item_delete(const od_client *client,
+                         const char *drive,
+                         const char *item,
+                         const char *if_match,
+                         const od_cancel *cancel);
 
 // Rebuilds a job from a saved monitor URL (see `od_job_monitor_url`),
 // e.g. after the app restarted.

@@ -909,3 +909,113 @@ fn every_form_of_completion_the_service_has_used() {
         }
     }
 }
+
+#[test]
+fn folders_are_made_one_or_many_at_a_time() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    let top = c
+        .create_folder(
+            &me(),
+            &item("/"),
+            "Backup",
+            Conflict::Fail,
+            false,
+            &mut ctl(),
+        )
+        .unwrap();
+    assert!(top.is_folder());
+    assert_eq!(top.name(), Some("Backup"));
+    // the name is in use: fail by default, a free name with rename
+    let e = c
+        .create_folder(
+            &me(),
+            &item("/"),
+            "Backup",
+            Conflict::ServiceDefault,
+            false,
+            &mut ctl(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    let renamed = c
+        .create_folder(
+            &me(),
+            &item("/"),
+            "Backup",
+            Conflict::Rename,
+            false,
+            &mut ctl(),
+        )
+        .unwrap();
+    assert_eq!(renamed.name(), Some("Backup 1"));
+    // missing parents: refused, then made (twice: the second finds them)
+    let deep = item("/Backup/2026/11 Nov");
+    let e = c
+        .create_folder(&me(), &deep, "day #30", Conflict::Fail, false, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    for _ in 0..2 {
+        let made = c
+            .create_folder(&me(), &deep, "day #30", Conflict::Replace, true, &mut ctl())
+            .unwrap();
+        assert_eq!(made.name(), Some("day #30"));
+    }
+    assert!(
+        c.item(&me(), &item("/Backup/2026"), &mut ctl())
+            .unwrap()
+            .is_folder()
+    );
+    // below an id, and a file in the way
+    let under_id = format!("{}:/x/y", top.id());
+    c.create_folder(
+        &me(),
+        &item(&under_id),
+        "z",
+        Conflict::Fail,
+        true,
+        &mut ctl(),
+    )
+    .unwrap();
+    put(&c, "/Backup", "file", b"x");
+    let e = c
+        .create_folder(
+            &me(),
+            &item("/Backup/file/sub"),
+            "z",
+            Conflict::Fail,
+            true,
+            &mut ctl(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
+    let e = c
+        .create_folder(&me(), &item("/"), "a:b", Conflict::Fail, false, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidName);
+}
+
+#[test]
+fn delete_honours_an_etag_and_reports_what_is_missing() {
+    let emu = emulator(Profile::Business);
+    let c = client(&emu);
+    let file = put(&c, "/", "old.txt", BODY);
+    let stale = file.etag().unwrap().to_owned();
+    put(&c, "/", "old.txt", b"changed since");
+    let e = c
+        .delete_item(&me(), &item("/old.txt"), Some(&stale), &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
+    assert_eq!(e.http_status, Some(412));
+    let now = c.item(&me(), &item("/old.txt"), &mut ctl()).unwrap();
+    c.delete_item(&me(), &item(now.id()), now.etag(), &mut ctl())
+        .unwrap();
+    let e = c
+        .delete_item(&me(), &item("/old.txt"), None, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    let e = c
+        .delete_item(&me(), &item("/"), None, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+}

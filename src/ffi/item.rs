@@ -6,9 +6,12 @@ use std::sync::OnceLock;
 use crate::graph::control::Control;
 use crate::graph::item::Item;
 
-use super::args::{drive_arg, item_arg};
-use super::boundary::{Out, ffi_call, free_box, guard_value, handle_arg, into_raw};
-use super::client::od_client;
+use super::args::{conflict_arg, drive_arg, flags_arg, item_arg, with_control};
+use super::boundary::{
+    Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_handle_arg, opt_str_arg,
+    str_arg,
+};
+use super::client::{od_cancel, od_client};
 use super::status::od_status;
 
 /// A driveItem (file or folder) as the service returned it. Opaque.
@@ -228,6 +231,116 @@ pub unsafe extern "C" fn od_item_get(
         let found = client.client.item(&drive, &item, &mut Control::none())?;
         // SAFETY: checked non-NULL; writable as the caller promises.
         unsafe { out.write(into_raw(od_item::new(found))) };
+        Ok(())
+    })
+}
+
+/// `od_folder_create` flag: work as `mkdir -p`: create the folders of the
+/// path that do not exist yet, keep existing ones (the folder `name` too,
+/// which is then returned as it is).
+pub const OD_FOLDER_PARENTS: u32 = 1;
+
+/// Creates the folder `name` in the folder `parent` and gives it back
+/// (`POST …/children` with a `folder` facet).
+///
+/// - `drive`: NULL = `/me/drive`.
+/// - `parent`: required: `/`, `/a/b`, an id, or `ID:/rel`.
+/// - `name`: required; names the service forbids give
+///   `OD_ERR_INVALID_NAME` before any request.
+/// - `conflict`: an `od_conflict`; the service's default for folders is
+///   fail: a name in use is `OD_ERR_CONFLICT`. `OD_CONFLICT_RENAME` makes
+///   "name 1"; `OD_CONFLICT_REPLACE` replaces what is there.
+/// - `flags`: 0, or `OD_FOLDER_PARENTS`: as `mkdir -p`, existing folders
+///   on the way and `name` itself are kept (`conflict` is then not used);
+///   a file in the way is `OD_ERR_CONFLICT`.
+/// - `cancel`: optional (NULL).
+/// - `out_item`: receives the folder on `OD_OK`; free it with `od_item_free`.
+///
+/// Blocking: one request (a few more with `OD_FOLDER_PARENTS`), none
+/// repeated after the service may have acted on it. Any thread.
+///
+/// # Safety
+/// Pointers must be NULL or valid NUL-terminated strings / live handles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_folder_create(
+    client: *const od_client,
+    drive: *const c_char,
+    parent: *const c_char,
+    name: *const c_char,
+    conflict: i32,
+    flags: u32,
+    cancel: *const od_cancel,
+    out_item: *mut *mut od_item,
+) -> od_status {
+    ffi_call(|| {
+        let out = Out::new(out_item, "out_item")?;
+        // SAFETY: the caller's pointers are NULL or valid.
+        let (client, drive, parent, name, cancel) = unsafe {
+            (
+                handle_arg(client, "client")?,
+                drive_arg(drive)?,
+                item_arg(parent, "parent")?,
+                str_arg(name, "name")?,
+                opt_handle_arg(cancel),
+            )
+        };
+        let conflict = conflict_arg(conflict)?;
+        let flags = flags_arg(flags, OD_FOLDER_PARENTS, "flags")?;
+        let made = with_control(None, std::ptr::null_mut(), cancel, |ctl| {
+            client.client.create_folder(
+                &drive,
+                &parent,
+                name,
+                conflict,
+                flags & OD_FOLDER_PARENTS != 0,
+                ctl,
+            )
+        })?;
+        // SAFETY: checked non-NULL; writable as the caller promises.
+        unsafe { out.write(into_raw(od_item::new(made))) };
+        Ok(())
+    })
+}
+
+/// Deletes an item: a file, or a folder with everything in it (to the
+/// drive's recycle bin). `OD_OK` once the service answered 204.
+///
+/// - `drive`: NULL = `/me/drive`.
+/// - `item`: required: `/a/b.txt`, an id, or `ID:/rel`; the root is
+///   `OD_ERR_INVALID_ARGUMENT`.
+/// - `if_match`: optional (NULL): an eTag (or cTag) read earlier, e.g. with
+///   `od_item_etag`; when the item has changed since, it is not deleted:
+///   `OD_ERR_CONFLICT`.
+/// - `cancel`: optional (NULL).
+///
+/// A missing item is `OD_ERR_NOT_FOUND`. Blocking: one request, not
+/// repeated after the service may have acted on it (a lost answer is
+/// `OD_ERR_NETWORK`, never a false `OD_ERR_NOT_FOUND`). Any thread.
+///
+/// # Safety
+/// Pointers must be NULL or valid NUL-terminated strings / live handles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_item_delete(
+    client: *const od_client,
+    drive: *const c_char,
+    item: *const c_char,
+    if_match: *const c_char,
+    cancel: *const od_cancel,
+) -> od_status {
+    ffi_call(|| {
+        // SAFETY: the caller's pointers are NULL or valid.
+        let (client, drive, item, if_match, cancel) = unsafe {
+            (
+                handle_arg(client, "client")?,
+                drive_arg(drive)?,
+                item_arg(item, "item")?,
+                opt_str_arg(if_match, "if_match")?,
+                opt_handle_arg(cancel),
+            )
+        };
+        with_control(None, std::ptr::null_mut(), cancel, |ctl| {
+            client.client.delete_item(&drive, &item, if_match, ctl)
+        })?;
         Ok(())
     })
 }

@@ -132,6 +132,19 @@ impl ItemRef {
         }
     }
 
+    /// The item at the path `segs` below this one (the segments already
+    /// checked names).
+    pub fn join(&self, segs: &[String]) -> ItemRef {
+        match self {
+            _ if segs.is_empty() => self.clone(),
+            ItemRef::Id(id) => ItemRef::IdPath(id.clone(), segs.to_vec()),
+            ItemRef::Path(base) => ItemRef::Path([base.as_slice(), segs].concat()),
+            ItemRef::IdPath(id, base) => {
+                ItemRef::IdPath(id.clone(), [base.as_slice(), segs].concat())
+            }
+        }
+    }
+
     pub fn is_root(&self) -> bool {
         matches!(self, ItemRef::Path(p) if p.is_empty())
     }
@@ -347,13 +360,7 @@ impl UploadTarget {
     pub fn item_ref(&self) -> ItemRef {
         match self {
             UploadTarget::Item(item) => item.clone(),
-            UploadTarget::Child { parent, name } => match parent {
-                ItemRef::Id(id) => ItemRef::IdPath(id.clone(), vec![name.clone()]),
-                ItemRef::Path(segs) => ItemRef::Path([segs.clone(), vec![name.clone()]].concat()),
-                ItemRef::IdPath(id, segs) => {
-                    ItemRef::IdPath(id.clone(), [segs.clone(), vec![name.clone()]].concat())
-                }
-            },
+            UploadTarget::Child { parent, name } => parent.join(std::slice::from_ref(name)),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Modules form a one-way graph (tests/module_graph.rs fails on a cycle):
 //! leaves first (limits, error, hash, control, url, address, item,
 //! settings), then the transport (http), the client handle (client), then
-//! the operations over it (metadata, source, window, verify,
+//! the operations over it (metadata, manage, source, window, verify,
 //! session_state, session, upload, job, copy).
 
 pub mod address;
@@ -16,6 +16,7 @@ pub(crate) mod http;
 pub mod item;
 pub mod job;
 pub mod limits;
+pub mod manage;
 pub mod metadata;
 pub mod session;
 pub mod session_state;

@@ -663,6 +663,52 @@ static void test_sessions(void) {
     od_client_free(c);
 }
 
+static void test_folders_and_delete(void) {
+    od_client *c = new_client();
+    od_item *f = NULL, *file = NULL;
+
+    /* bad inputs, one per argument */
+    CHECK_STATUS(od_folder_create(NULL, NULL, "/", "F", 0, 0, NULL, &f), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_folder_create(c, BAD_UTF8, "/", "F", 0, 0, NULL, &f), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_folder_create(c, NULL, NULL, "F", 0, 0, NULL, &f), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_folder_create(c, NULL, BAD_UTF8, "F", 0, 0, NULL, &f), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_folder_create(c, NULL, "/", NULL, 0, 0, NULL, &f), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_folder_create(c, NULL, "/", BAD_UTF8, 0, 0, NULL, &f), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_folder_create(c, NULL, "/", "a|b", 0, 0, NULL, &f), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_folder_create(c, NULL, "/", "..", 0, 0, NULL, &f), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_folder_create(c, NULL, "/", "F", 9, 0, NULL, &f), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_folder_create(c, NULL, "/", "F", 0, 2, NULL, &f), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_folder_create(c, NULL, "/", "F", 0, 0, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK(f == NULL);
+    CHECK_STATUS(od_item_delete(NULL, NULL, "/x", NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_delete(c, BAD_UTF8, "/x", NULL, NULL), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_delete(c, NULL, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_delete(c, NULL, BAD_UTF8, NULL, NULL), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_delete(c, NULL, "/", NULL, NULL), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_item_delete(c, NULL, "/x", BAD_UTF8, NULL), OD_ERR_INVALID_UTF8);
+
+    /* a folder, a name in use, mkdir -p */
+    CHECK_STATUS(od_folder_create(c, NULL, "/", "Made", OD_CONFLICT_FAIL, 0, NULL, &f), OD_OK);
+    CHECK(f != NULL && od_item_is_folder(f) && strcmp(od_item_name(f), "Made") == 0);
+    od_item_free(f);
+    f = NULL;
+    CHECK_STATUS(od_folder_create(c, NULL, "/", "Made", OD_CONFLICT_FAIL, 0, NULL, &f), OD_ERR_CONFLICT);
+    CHECK_STATUS(od_folder_create(c, NULL, "/Made/a/b", "c", 0, 0, NULL, &f), OD_ERR_NOT_FOUND);
+    CHECK_STATUS(od_folder_create(c, NULL, "/Made/a/b", "c", 0, OD_FOLDER_PARENTS, NULL, &f), OD_OK);
+    od_item_free(f);
+    f = NULL;
+
+    /* delete: a stale eTag is refused, the right one deletes, then 404 */
+    CHECK_STATUS(od_upload(c, NULL, "/Made", "gone.txt", CONTENT, 5, 0, NULL, NULL, NULL, &file), OD_OK);
+    CHECK_STATUS(od_item_delete(c, NULL, "/Made/gone.txt", "\"stale\"", NULL), OD_ERR_CONFLICT);
+    CHECK_STATUS(od_item_delete(c, NULL, "/Made/gone.txt", od_item_etag(file), NULL), OD_OK);
+    CHECK_STATUS(od_item_delete(c, NULL, "/Made/gone.txt", NULL, NULL), OD_ERR_NOT_FOUND);
+    CHECK_STATUS(od_item_delete(c, NULL, "/Made", NULL, NULL), OD_OK);
+    CHECK_STATUS(od_item_get(c, NULL, "/Made/a", &f), OD_ERR_NOT_FOUND);
+    od_item_free(file);
+    od_client_free(c);
+}
+
 int main(void) {
     base_url = env("OD_TEST_BASE_URL");
     token = env("OD_TEST_TOKEN");
@@ -679,6 +725,7 @@ int main(void) {
     test_token_callback();
     test_not_found_job();
     test_sessions();
+    test_folders_and_delete();
 
     printf("test_api: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -54,6 +54,7 @@ namespace OneDriveNative
         // Flags of include/onedrive.h.
         internal const uint OD_CLIENT_ALLOW_INSECURE_HTTP = 1;
         internal const uint OD_COPY_LEGACY = 1;
+        internal const uint OD_FOLDER_PARENTS = 1;
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_version();
@@ -141,6 +142,14 @@ namespace OneDriveNative
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_item_get(ClientHandle client, byte[] drive, byte[] item, out ItemHandle out_item);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_folder_create(ClientHandle client, byte[] drive, byte[] parent, byte[] name,
+            int conflict, uint flags, CancelHandle cancel, out ItemHandle out_item);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_item_delete(ClientHandle client, byte[] drive, byte[] item, byte[] if_match,
+            CancelHandle cancel);
 
         // ---- job ----
         [DllImport(Lib, CallingConvention = CC)]

@@ -171,6 +171,56 @@ namespace OneDriveNative
             return AsyncRunner.Run(() => GetItem(item, drive), cancellationToken);
         }
 
+        /// <summary>Creates the folder <paramref name="name"/> in <paramref name="parent"/>
+        /// (<c>/</c>, <c>/a/b</c>, an id, <c>ID:/rel</c>) and returns it. A name in use
+        /// throws unless <paramref name="conflict"/> says rename or replace; with
+        /// <paramref name="parents"/> it works as <c>mkdir -p</c>: missing folders of
+        /// the path are made, existing ones (the folder itself too) are kept.</summary>
+        public DriveItem CreateFolder(string parent, string name,
+            ConflictBehavior conflict = ConflictBehavior.Default, bool parents = false, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (parent == null) throw new ArgumentNullException("parent");
+            if (name == null) throw new ArgumentNullException("name");
+            ThrowIfDisposed();
+            using (var call = new CallContext(null, null, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_folder_create(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(parent, "parent"),
+                    Utf8.ToNative(name, "name"), (int)conflict, parents ? NativeMethods.OD_FOLDER_PARENTS : 0u, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> CreateFolderAsync(string parent, string name,
+            ConflictBehavior conflict = ConflictBehavior.Default, bool parents = false, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => CreateFolder(parent, name, conflict, parents, drive, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Deletes an item (a folder with all it holds). With
+        /// <paramref name="ifMatch"/> (an eTag read earlier) a changed item is not
+        /// deleted (a conflict); a missing item is not found.</summary>
+        public void Delete(string item, string ifMatch = null, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            ThrowIfDisposed();
+            using (var call = new CallContext(null, null, cancellationToken))
+            {
+                int st = NativeMethods.od_item_delete(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(item, "item"),
+                    Utf8.ToNative(ifMatch, "ifMatch"), call.Cancel);
+                call.Check(st);
+            }
+        }
+
+        public Task DeleteAsync(string item, string ifMatch = null, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Delete(item, ifMatch, drive, cancellationToken), cancellationToken);
+        }
+
         // ------------------------------------------------------------------
         // upload
 

@@ -61,6 +61,29 @@ namespace OneDriveNative.Tests
         }
 
         [Test]
+        public void CreatesFoldersAndDeletes()
+        {
+            string folder = Util.NewFolder("folders");
+            DriveItem made = client.CreateFolder(folder, "Backup", parents: true);   // the test folder is new
+            Assert.IsTrue(made.IsFolder);
+            Assert.AreEqual("Backup", made.Name);
+            Assert.Throws<OneDriveConflictException>(() => client.CreateFolder(folder, "Backup"));
+            Assert.AreEqual("Backup 1", client.CreateFolder(folder, "Backup", ConflictBehavior.Rename).Name);
+            Assert.Throws<OneDriveNotFoundException>(() => client.CreateFolder(folder + "/x/y", "z"));
+            DriveItem deep = client.CreateFolderAsync(folder + "/x/y", "z", parents: true).Result;
+            Assert.AreEqual(deep.Id, client.GetItem(folder + "/x/y/z").Id);
+            Assert.Throws<OneDriveInvalidNameException>(() => client.CreateFolder(folder, "a|b"));
+
+            DriveItem file = client.Upload(folder + "/Backup", "f.txt", Util.Bytes(10));
+            client.Upload(folder + "/Backup", "f.txt", Util.Bytes(20));
+            Assert.Throws<OneDriveConflictException>(() => client.Delete(folder + "/Backup/f.txt", file.ETag));
+            client.Delete(folder + "/Backup/f.txt");
+            Assert.Throws<OneDriveNotFoundException>(() => client.Delete(folder + "/Backup/f.txt"));
+            client.DeleteAsync(made.Id).Wait();
+            Assert.Throws<OneDriveNotFoundException>(() => client.GetItem(folder + "/Backup"));
+        }
+
+        [Test]
         public void UploadReplacesByPathAndById()
         {
             string folder = Util.NewFolder("replace");

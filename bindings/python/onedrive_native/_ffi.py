@@ -137,6 +137,7 @@ _CONST: Dict[str, int] = ABI["constants"]
 
 OD_CLIENT_ALLOW_INSECURE_HTTP: int = _CONST["OD_CLIENT_ALLOW_INSECURE_HTTP"]
 OD_COPY_LEGACY: int = _CONST["OD_COPY_LEGACY"]
+OD_FOLDER_PARENTS: int = _CONST["OD_FOLDER_PARENTS"]
 OD_HASH_SHA1: int = _CONST["OD_HASH_SHA1"]
 OD_HASH_SHA256: int = _CONST["OD_HASH_SHA256"]
 OD_CHUNK_UNIT: int = _CONST["OD_CHUNK_UNIT"]
@@ -229,6 +230,11 @@ FUNCTIONS: Dict[str, _Sig] = {
         ],
     ),
     "od_item_get": (od_status, [od_client_p, c_char_p, c_char_p, POINTER(od_item_p)]),
+    "od_folder_create": (
+        od_status,
+        [od_client_p, c_char_p, c_char_p, c_char_p, c_int32, c_uint32, od_cancel_p, POINTER(od_item_p)],
+    ),
+    "od_item_delete": (od_status, [od_client_p, c_char_p, c_char_p, c_char_p, od_cancel_p]),
     # large uploads and upload sessions
     "od_client_set_upload_options": (od_status, [od_client_p, c_uint64, c_uint64, c_uint32]),
     "od_upload_file": (

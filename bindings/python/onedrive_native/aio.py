@@ -226,6 +226,21 @@ class AsyncClient:
     async def item(self, path_or_id: str, drive: Optional[str] = None) -> Item:
         return await _run(self._executor, self.client.item, path_or_id, drive)
 
+    async def create_folder(
+        self,
+        parent: str,
+        name: str,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        parents: bool = False,
+        drive: Optional[str] = None,
+    ) -> Item:
+        return await _run_cancellable(
+            self._executor, self.client.create_folder, parent, name, conflict, parents, drive
+        )
+
+    async def delete(self, path_or_id: str, if_match: Optional[str] = None, drive: Optional[str] = None) -> None:
+        await _run_cancellable(self._executor, self.client.delete, path_or_id, if_match, drive)
+
     def close(self) -> None:
         """Frees the client (deferred until calls in flight return)."""
         self.client.close()

@@ -776,6 +776,49 @@ class Client(Handle):
         assert item is not None
         return item
 
+    def create_folder(
+        self,
+        parent: str,
+        name: str,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        parents: bool = False,
+        drive: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Creates the folder ``name`` in ``parent`` (``/``, ``/a/b``, an id or
+        ``ID:/rel``) and returns it. A name in use raises
+        :class:`~onedrive_native.ConflictError` unless ``conflict`` says
+        rename or replace. ``parents=True`` works as ``mkdir -p``: missing
+        folders of the path are made, existing ones (``name`` too, which is
+        then returned as it is) are kept."""
+        conflict = _conflict(conflict)
+        flags = _ffi.OD_FOLDER_PARENTS if parents else 0
+        out = _ffi.od_item_p()
+        with self._use() as c, _maybe_use(cancel) as k:
+            rc = lib.od_folder_create(
+                c, _s(drive, "drive"), _s(parent, "parent"), _s(name, "name"), int(conflict), flags, k,
+                ctypes.byref(out),
+            )
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, self._take_token_exc())
+        assert item is not None
+        return item
+
+    def delete(
+        self,
+        path_or_id: str,
+        if_match: Optional[str] = None,
+        drive: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> None:
+        """Deletes an item (a folder with all it holds). With ``if_match`` (an
+        :attr:`Item.etag` read earlier) a changed item is not deleted:
+        :class:`~onedrive_native.ConflictError`. A missing item raises
+        :class:`~onedrive_native.NotFoundError`."""
+        with self._use() as c, _maybe_use(cancel) as k:
+            rc = lib.od_item_delete(c, _s(drive, "drive"), _s(path_or_id, "path_or_id"), _s(if_match, "if_match"), k)
+        _finish(rc, self._take_token_exc())
+
 
 # --- Job -------------------------------------------------------------------------
 

@@ -273,3 +273,39 @@ def test_the_token_never_goes_to_the_monitor_origin(client, emu, folder):
 
 def test_native_version():
     assert od.native_version().count(".") == 2
+
+
+def test_create_folder_and_delete(client, folder):
+    made = client.create_folder(folder, "Backup")
+    assert made.is_folder and made.name == "Backup"
+    with pytest.raises(od.ConflictError):
+        client.create_folder(folder, "Backup")
+    assert client.create_folder(folder, "Backup", conflict="rename").name == "Backup 1"
+    with pytest.raises(od.NotFoundError):
+        client.create_folder(f"{folder}/x/y", "z")
+    deep = client.create_folder(f"{folder}/x/y", "z", parents=True)
+    assert client.item(f"{folder}/x/y/z").id == deep.id
+    with pytest.raises(od.InvalidNameError):
+        client.create_folder(folder, "a|b")
+    it = client.upload(f"{folder}/Backup", "f.txt", BODY)
+    client.upload(f"{folder}/Backup", "f.txt", b"changed")
+    with pytest.raises(od.ConflictError):
+        client.delete(f"{folder}/Backup/f.txt", if_match=it.etag)
+    client.delete(f"{folder}/Backup/f.txt")
+    with pytest.raises(od.NotFoundError):
+        client.delete(f"{folder}/Backup/f.txt")
+    client.delete(made.id)
+    with pytest.raises(od.NotFoundError):
+        client.item(f"{folder}/Backup")
+
+
+def test_create_folder_and_delete_async(emu, folder):
+    import asyncio
+
+    async def go():
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url) as ac:
+            f = await ac.create_folder(f"{folder}/a", "Async", parents=True)
+            await ac.delete(f.id)
+            return f
+
+    assert asyncio.run(go()).name == "Async"

@@ -125,6 +125,41 @@ public final class OneDriveClient: @unchecked Sendable {
         return try DriveItem.take(out)
     }
 
+    /// Creates the folder `name` in `parent` (`/`, `/a/b`, an id, `ID:/rel`)
+    /// and returns it. A name in use throws unless `conflict` says rename or
+    /// replace; with `parents` it works as `mkdir -p`: missing folders of the
+    /// path are made, existing ones (the folder itself too) are kept.
+    public func createFolder(_ name: String, in parent: String, conflict: ConflictBehavior = .serviceDefault,
+                             parents: Bool = false, drive: String? = nil,
+                             cancel: CancelFlag? = nil) throws -> DriveItem {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let parentArg = try args.add(parent, "parent")
+        let nameArg = try args.add(name, "name")
+        let flags: UInt32 = parents ? UInt32(OD_FOLDER_PARENTS) : 0
+        var out: OpaquePointer? = nil
+        let status = withExtendedLifetime((args, cancel)) {
+            od_folder_create(raw, driveArg, parentArg, nameArg, conflict.rawValue, flags, cancel?.raw, &out)
+        }
+        try LastError.check(status)
+        return try DriveItem.take(out)
+    }
+
+    /// Deletes an item (a folder with all it holds). With `ifMatch` (an eTag
+    /// read earlier) a changed item is not deleted (`.conflict`); a missing
+    /// item is `.notFound`.
+    public func delete(_ item: String, ifMatch: String? = nil, drive: String? = nil,
+                       cancel: CancelFlag? = nil) throws {
+        let args = CStrings()
+        let driveArg = try args.add(drive, "drive")
+        let itemArg = try args.add(item, "item")
+        let tagArg = try args.add(ifMatch, "ifMatch")
+        let status = withExtendedLifetime((args, cancel)) {
+            od_item_delete(raw, driveArg, itemArg, tagArg, cancel?.raw)
+        }
+        try LastError.check(status)
+    }
+
     // MARK: upload
 
     /// Uploads `data` as a file: one PUT up to the simple-upload limit
@@ -378,6 +413,19 @@ extension OneDriveClient {
     /// `item(_:drive:)`, off the caller's task.
     public func item(_ item: String, drive: String? = nil) async throws -> DriveItem {
         return try await runBlocking { _ in try self.item(item, drive: drive) }
+    }
+
+    /// `createFolder(_:in:)`, off the caller's task; cancelling the task stops it.
+    public func createFolder(_ name: String, in parent: String, conflict: ConflictBehavior = .serviceDefault,
+                             parents: Bool = false, drive: String? = nil) async throws -> DriveItem {
+        return try await runBlocking { flag in
+            try self.createFolder(name, in: parent, conflict: conflict, parents: parents, drive: drive, cancel: flag)
+        }
+    }
+
+    /// `delete(_:ifMatch:drive:)`, off the caller's task; cancelling the task stops it.
+    public func delete(_ item: String, ifMatch: String? = nil, drive: String? = nil) async throws {
+        try await runBlocking { flag in try self.delete(item, ifMatch: ifMatch, drive: drive, cancel: flag) }
     }
 
     /// `upload(to:name:data:)`; cancelling the task stops it.

@@ -1,0 +1,139 @@
+//! Creating folders and deleting items.
+
+use serde_json::{Map, Value, json};
+
+use super::address::{Conflict, Drive, ItemRef, validate_name};
+use super::client::Client;
+use super::control::Control;
+use super::error::{Error, ErrorKind, Result};
+use super::http::{Auth, Request, Retry};
+use super::item::Item;
+
+impl Client {
+    /// Creates the folder `name` in the folder `parent` and returns it
+    /// (`POST …/children` with a `folder` facet). `conflict` as the service
+    /// takes it (its default for folders is fail: `ErrorKind::Conflict`).
+    /// With `make_parents` it works as `mkdir -p`: the folders of the path
+    /// that do not exist yet are created, existing ones (`name` too) are
+    /// kept and the folder is returned as it is (`conflict` is not used); a
+    /// file in the way is `ErrorKind::Conflict`.
+    pub fn create_folder(
+        &self,
+        drive: &Drive,
+        parent: &ItemRef,
+        name: &str,
+        conflict: Conflict,
+        make_parents: bool,
+        ctl: &mut Control<'_>,
+    ) -> Result<Item> {
+        validate_name(name)?;
+        if make_parents {
+            return self.ensure_folder(drive, &parent.join(&[name.to_owned()]), ctl);
+        }
+        self.post_folder(drive, parent, name, conflict, ctl)
+    }
+
+    /// Deletes an item (a file, or a folder with all it holds). With
+    /// `if_match` (an eTag or cTag the caller read), an item changed since
+    /// is not deleted: `ErrorKind::Conflict`. A missing item is
+    /// `ErrorKind::NotFound`. Sent once past failures the service may have
+    /// acted on, so that an answer lost on the way never turns a deletion
+    /// into a false "not found".
+    pub fn delete_item(
+        &self,
+        drive: &Drive,
+        item: &ItemRef,
+        if_match: Option<&str>,
+        ctl: &mut Control<'_>,
+    ) -> Result<()> {
+        if item.is_root() {
+            return Err(Error::invalid("the root of a drive cannot be deleted"));
+        }
+        if let Some(tag) = if_match {
+            if tag.is_empty() || tag.chars().any(char::is_control) {
+                return Err(Error::invalid(format!("{tag:?} is not an eTag")));
+            }
+        }
+        let url = self
+            .inner
+            .api_url(&format!("{}{}", drive.prefix(), item.url_path()));
+        let mut req = Request::new("DELETE", url, Auth::Bearer, Retry::OnlyUnacted);
+        if let Some(tag) = if_match {
+            req = req.header("If-Match", tag);
+        }
+        self.inner.send(&req, ctl)?.success().map(drop)
+    }
+
+    fn post_folder(
+        &self,
+        drive: &Drive,
+        parent: &ItemRef,
+        name: &str,
+        conflict: Conflict,
+        ctl: &mut Control<'_>,
+    ) -> Result<Item> {
+        let mut body = Map::new();
+        body.insert("name".into(), json!(name));
+        body.insert("folder".into(), json!({}));
+        if let Some(c) = conflict.as_str() {
+            body.insert("@microsoft.graph.conflictBehavior".into(), json!(c));
+        }
+        let body = Value::Object(body).to_string();
+        let url = self.inner.api_url(&format!(
+            "{}{}",
+            drive.prefix(),
+            parent.action_url_path("children")
+        ));
+        // Not repeated after the service may have acted: with rename it
+        // would make a second folder, with fail report a false conflict.
+        let req = Request::new("POST", url, Auth::Bearer, Retry::OnlyUnacted).json(body.as_bytes());
+        let resp = self.inner.send(&req, ctl)?.success()?;
+        Item::from_slice(&resp.body)
+    }
+
+    /// Makes sure `folder` exists and returns it, creating the missing
+    /// folders of its path from the deepest one that exists.
+    fn ensure_folder(
+        &self,
+        drive: &Drive,
+        folder: &ItemRef,
+        ctl: &mut Control<'_>,
+    ) -> Result<Item> {
+        let (base, segs) = match folder {
+            ItemRef::Path(segs) => (ItemRef::Path(Vec::new()), segs.clone()),
+            ItemRef::IdPath(id, segs) => (ItemRef::Id(id.clone()), segs.clone()),
+            ItemRef::Id(_) => unreachable!("a folder to make is named by a path"),
+        };
+        let at = |n: usize| base.join(&segs[..n]);
+        // The deepest existing folder of the path (most calls: the whole path).
+        let mut have = segs.len();
+        let mut deepest = loop {
+            match self.item(drive, &at(have), ctl) {
+                Ok(item) if item.is_folder() => break item,
+                Ok(_) => {
+                    return Err(Error::new(
+                        ErrorKind::Conflict,
+                        format!("{} is a file, not a folder", at(have)),
+                    ));
+                }
+                Err(e) if e.kind == ErrorKind::NotFound && have > 0 => have -= 1,
+                Err(e) => return Err(e),
+            }
+        };
+        for (n, name) in segs.iter().enumerate().skip(have) {
+            deepest = match self.post_folder(drive, &at(n), name, Conflict::Fail, ctl) {
+                Ok(made) => made,
+                // Made by someone else meanwhile: fine if it is a folder.
+                Err(e) if e.kind == ErrorKind::Conflict => {
+                    let there = self.item(drive, &at(n + 1), ctl)?;
+                    if !there.is_folder() {
+                        return Err(e);
+                    }
+                    there
+                }
+                Err(e) => return Err(e),
+            };
+        }
+        Ok(deepest)
+    }
+}
