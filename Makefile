@@ -126,6 +126,7 @@ test-packaging: build
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) test --quiet --test module_graph   # src/graph: no import cycle
 
 clean:
 	$(CARGO) clean
