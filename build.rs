@@ -120,6 +120,11 @@ fn main() {
             limits::DEFAULT_SIMPLE_UPLOAD_LIMIT,
             "Bodies up to this go in one PUT by default (4 MiB).",
         ),
+        (
+            "OD_MAX_SIMPLE_UPLOAD_LIMIT",
+            limits::MAX_SIMPLE_UPLOAD_LIMIT,
+            "The largest simple-upload limit a client takes (250 MB, Graph's documented maximum).",
+        ),
     ] {
         after.push_str(&format!("\n/* {doc} */\n#define {name} {value}ULL\n"));
     }

@@ -37,10 +37,15 @@
 /* Bodies up to this go in one PUT by default (4 MiB). */
 #define OD_DEFAULT_SIMPLE_UPLOAD_LIMIT 4194304ULL
 
+/* The largest simple-upload limit a client takes (250 MB, Graph's documented maximum). */
+#define OD_MAX_SIMPLE_UPLOAD_LIMIT 250000000ULL
+
 
 // Flags for `od_client_new`.
 // Allow plain `http://` to hosts other than loopback (tests, proxies).
-// Without it, plain HTTP is accepted only for 127.0.0.0/8, ::1, localhost.
+// Without it, plain HTTP is accepted only for the loopback IP addresses
+// 127.0.0.0/8 and ::1 (not the name localhost: a resolver may map it
+// anywhere).
 #define OD_CLIENT_ALLOW_INSECURE_HTTP 1
 
 // `od_client_set_upload_options` flag: also compute SHA-1 and compare it
@@ -228,19 +233,27 @@ typedef struct od_session od_session;
 // calls `od_client_set_token(client, …)` with the new token and returns 0;
 // any other return value means "no token", and the 401 stands. It runs on
 // whichever thread made the request, possibly several at once; it must
-// not free the client.
+// not free the client. Like every callback of this library it must return
+// normally: no longjmp out of it, no C++ exception through it (either
+// skips the library's cleanup: locks stay held, memory leaks, and the
+// behaviour is undefined).
 typedef int (*od_token_fn)(void *userdata, const od_client *client);
 
 // A progress callback: `done` of `total` (bytes for transfers; for jobs,
 // percent × 100 of 10000). Return 0 to go on, non-zero to stop the call
 // with `OD_ERR_ABORTED_BY_CALLBACK`. Called on the thread that made the
-// call, never after the call returned.
+// call, never after the call returned. It must return normally: no
+// longjmp out of it, no C++ exception through it (either skips the
+// library's cleanup: a lock or a connection left behind, memory leaked,
+// behaviour undefined); to stop, return non-zero.
 typedef int (*od_progress_fn)(void *userdata, uint64_t done, uint64_t total);
 
 // Reads the next bytes of an upload into `buf` (at most `len`). Returns
 // the number of bytes read (0 only at the end), or a negative number on
 // error (the upload stops with `OD_ERR_IO`). Called on the thread that
-// made the call, never after it returned.
+// made the call, never after it returned. It must return normally (no
+// longjmp, no C++ exception through it; see `od_progress_fn`); to stop,
+// return a negative number.
 typedef int64_t (*od_read_fn)(void *userdata, uint8_t *buf, size_t len);
 
 #ifdef __cplusplus
@@ -295,8 +308,17 @@ void od_client_free(od_client *client);
 od_status od_client_set_token(const od_client *client, const char *token);
 
 // Installs (or, with `callback` NULL, removes) the token callback. See
-// `od_token_fn`. `userdata` is passed back untouched; the caller keeps it
-// alive until the callback is replaced or the client freed.
+// `od_token_fn`. `userdata` is passed back untouched.
+//
+// Replacing: when this returns, the callback it replaced is not running on
+// any thread and will never be called again, so its old `userdata` may be
+// freed right away (this call waits for calls of the old callback that are
+// running on other threads). Called from inside a token callback it does
+// not wait (it would wait for itself): the old callback may then still be
+// running on other threads, so free its `userdata` only after a later
+// call from outside a callback, or after `od_client_free`. The current
+// `userdata` must stay alive until it is replaced that way or the client
+// is freed.
 //
 // # Safety
 // `client` must be a live client; `callback` must be safe to call from
@@ -308,6 +330,13 @@ od_status od_client_set_token_callback(const od_client *client,
 // Sets the connect timeout and the request timeout (how long a request
 // may stall: no byte either way, or no answer), in milliseconds, both
 // above 0. Applies to requests started afterwards; any thread.
+//
+// Besides the stall timeout every request has a total deadline: the
+// connect timeout plus twice the request timeout plus one second per
+// 16 KiB it sends, so a peer that trickles cannot hold a call for ever.
+// Answers are read up to 256 KiB (Graph's answers are a few KiB); a larger
+// one is `OD_ERR_PROTOCOL`. The cleanup of a failed upload session is one
+// DELETE of at most 2 s.
 //
 // # Safety
 // `client` must be a live client.
@@ -365,8 +394,10 @@ void od_cancel_free(od_cancel *cancel);
 // Sets how files are uploaded (for calls started afterwards; any thread):
 //
 // - `simple_limit`: bodies up to this many bytes go in one PUT, larger
-//   ones through an upload session (default 4 MiB, the most the service
-//   takes in one PUT).
+//   ones through an upload session (default `OD_DEFAULT_SIMPLE_UPLOAD_LIMIT`,
+//   4 MiB; at most `OD_MAX_SIMPLE_UPLOAD_LIMIT`, 250 MB, the most Graph
+//   documents for one PUT; more is `OD_ERR_INVALID_ARGUMENT`). Either way
+//   the body is streamed from its source, never held whole in memory.
 // - `chunk_size`: bytes per session request: a positive multiple of
 //   320 KiB (327680) below 60 MiB (default 10 MiB, 32 × 320 KiB); another
 //   value is `OD_ERR_INVALID_ARGUMENT`.
@@ -393,7 +424,8 @@ od_status od_client_set_upload_options(const od_client *client,
 // - `out_job`: receives the job on `OD_OK`; the caller frees it with
 //   `od_job_free`.
 //
-// Blocking: one request, bounded by the request timeout (no cancel flag).
+// Blocking: one request, within its deadline (see `od_client_set_timeouts`;
+// no cancel flag).
 // Any thread.
 //
 // # Safety
@@ -420,7 +452,8 @@ od_status od_url_upload(const od_client *client,
 // - `out_job`: receives the job on `OD_OK`; free it with `od_job_free`.
 //
 // Blocking: one request (never repeated after the service may have acted
-// on it), bounded by the request timeout; no cancel flag. Any thread.
+// on it), within its deadline (see `od_client_set_timeouts`); no cancel
+// flag. Any thread.
 //
 // # Safety
 // Pointers must be NULL or valid NUL-terminated strings / live handles.
@@ -583,6 +616,14 @@ od_status od_item_delete(const od_client *client,
 //
 // No request is made. Any thread.
 //
+// Trust model: the monitor URL is trusted as a capability: the library
+// polls it without the token and believes its answers about the job. What
+// it says the new item is goes through checks before the token is used: an
+// id (`resourceId`) must be a plain item id (no `/`, no `.`/`..`), and a
+// location on the API's origin is followed only in the `…/items/{id}`
+// form, read as an item of `drive`; a location elsewhere is read without
+// the token. Store saved monitor URLs where only the app can change them.
+//
 // # Safety
 // Strings must be NULL or NUL-terminated; `out_job` writable.
 od_status od_job_from_monitor_url(const char *monitor_url, const char *drive, od_job **out_job);
@@ -627,7 +668,11 @@ od_status od_poll_job(const od_client *client,
 // Follows the job until it ends, polling at an adaptive interval: first
 // 250 ms after the service accepted it (at once for a job rebuilt from its
 // URL), then aimed at the job's estimated end, at most 5 s apart, never
-// sooner than a Retry-After.
+// sooner than a Retry-After up to 60 s (a longer Retry-After from a
+// monitor, a day say, is cut to 60 s: a look is cheap and the job may be
+// done). A 202 whose body is not JSON (a gateway's page) means still
+// running; a 5xx without a Graph error body is a blip, looked at again;
+// only a Graph error body or a failed status ends the job.
 //
 // - `timeout_ms`: give up after this long with `OD_ERR_TIMEOUT`; 0 = no limit.
 // - `progress`, `userdata` (may be NULL): called after each look with
@@ -704,6 +749,14 @@ od_status od_session_to_json(const od_session *session, char **out_json);
 // Rebuilds a session saved with `od_session_to_json` (no request is
 // made). `out_session` receives it on `OD_OK`; free it with
 // `od_session_free`. Malformed text is `OD_ERR_INVALID_ARGUMENT`.
+//
+// Trust model: the saved text is trusted as it stands. It is a credential
+// (its upload URL takes the file's bytes without a token) and it is
+// instructions: the file's bytes go to the upload URL it names, and when
+// the service has lost that session a new one is made at the drive and
+// path it names, with the token. A tampered copy can send the file, or
+// its next version, elsewhere. Store it where only the app can change it:
+// it needs integrity, not only confidentiality.
 //
 // # Safety
 // `json` must be NULL or NUL-terminated; `out_session` NULL or writable.

@@ -14,14 +14,19 @@ use super::status::od_status;
 /// A progress callback: `done` of `total` (bytes for transfers; for jobs,
 /// percent × 100 of 10000). Return 0 to go on, non-zero to stop the call
 /// with `OD_ERR_ABORTED_BY_CALLBACK`. Called on the thread that made the
-/// call, never after the call returned.
+/// call, never after the call returned. It must return normally: no
+/// longjmp out of it, no C++ exception through it (either skips the
+/// library's cleanup: a lock or a connection left behind, memory leaked,
+/// behaviour undefined); to stop, return non-zero.
 pub type od_progress_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, done: u64, total: u64) -> c_int>;
 
 /// Reads the next bytes of an upload into `buf` (at most `len`). Returns
 /// the number of bytes read (0 only at the end), or a negative number on
 /// error (the upload stops with `OD_ERR_IO`). Called on the thread that
-/// made the call, never after it returned.
+/// made the call, never after it returned. It must return normally (no
+/// longjmp, no C++ exception through it; see `od_progress_fn`); to stop,
+/// return a negative number.
 pub type od_read_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *mut u8, len: usize) -> i64>;
 

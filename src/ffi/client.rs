@@ -28,13 +28,18 @@ pub struct od_client {
 /// calls `od_client_set_token(client, …)` with the new token and returns 0;
 /// any other return value means "no token", and the 401 stands. It runs on
 /// whichever thread made the request, possibly several at once; it must
-/// not free the client.
+/// not free the client. Like every callback of this library it must return
+/// normally: no longjmp out of it, no C++ exception through it (either
+/// skips the library's cleanup: locks stay held, memory leaks, and the
+/// behaviour is undefined).
 pub type od_token_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, client: *const od_client) -> c_int>;
 
 /// Flags for `od_client_new`.
 /// Allow plain `http://` to hosts other than loopback (tests, proxies).
-/// Without it, plain HTTP is accepted only for 127.0.0.0/8, ::1, localhost.
+/// Without it, plain HTTP is accepted only for the loopback IP addresses
+/// 127.0.0.0/8 and ::1 (not the name localhost: a resolver may map it
+/// anywhere).
 pub const OD_CLIENT_ALLOW_INSECURE_HTTP: u32 = 1;
 
 /// Creates a client.
@@ -135,8 +140,17 @@ impl TokenCallback {
 }
 
 /// Installs (or, with `callback` NULL, removes) the token callback. See
-/// `od_token_fn`. `userdata` is passed back untouched; the caller keeps it
-/// alive until the callback is replaced or the client freed.
+/// `od_token_fn`. `userdata` is passed back untouched.
+///
+/// Replacing: when this returns, the callback it replaced is not running on
+/// any thread and will never be called again, so its old `userdata` may be
+/// freed right away (this call waits for calls of the old callback that are
+/// running on other threads). Called from inside a token callback it does
+/// not wait (it would wait for itself): the old callback may then still be
+/// running on other threads, so free its `userdata` only after a later
+/// call from outside a callback, or after `od_client_free`. The current
+/// `userdata` must stay alive until it is replaced that way or the client
+/// is freed.
 ///
 /// # Safety
 /// `client` must be a live client; `callback` must be safe to call from
@@ -168,6 +182,13 @@ pub unsafe extern "C" fn od_client_set_token_callback(
 /// Sets the connect timeout and the request timeout (how long a request
 /// may stall: no byte either way, or no answer), in milliseconds, both
 /// above 0. Applies to requests started afterwards; any thread.
+///
+/// Besides the stall timeout every request has a total deadline: the
+/// connect timeout plus twice the request timeout plus one second per
+/// 16 KiB it sends, so a peer that trickles cannot hold a call for ever.
+/// Answers are read up to 256 KiB (Graph's answers are a few KiB); a larger
+/// one is `OD_ERR_PROTOCOL`. The cleanup of a failed upload session is one
+/// DELETE of at most 2 s.
 ///
 /// # Safety
 /// `client` must be a live client.
@@ -324,8 +345,10 @@ pub const OD_HASH_SHA256: u32 = 2;
 /// Sets how files are uploaded (for calls started afterwards; any thread):
 ///
 /// - `simple_limit`: bodies up to this many bytes go in one PUT, larger
-///   ones through an upload session (default 4 MiB, the most the service
-///   takes in one PUT).
+///   ones through an upload session (default `OD_DEFAULT_SIMPLE_UPLOAD_LIMIT`,
+///   4 MiB; at most `OD_MAX_SIMPLE_UPLOAD_LIMIT`, 250 MB, the most Graph
+///   documents for one PUT; more is `OD_ERR_INVALID_ARGUMENT`). Either way
+///   the body is streamed from its source, never held whole in memory.
 /// - `chunk_size`: bytes per session request: a positive multiple of
 ///   320 KiB (327680) below 60 MiB (default 10 MiB, 32 × 320 KiB); another
 ///   value is `OD_ERR_INVALID_ARGUMENT`.

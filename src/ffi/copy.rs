@@ -26,7 +26,8 @@ pub const OD_COPY_LEGACY: u32 = 1;
 /// - `out_job`: receives the job on `OD_OK`; the caller frees it with
 ///   `od_job_free`.
 ///
-/// Blocking: one request, bounded by the request timeout (no cancel flag).
+/// Blocking: one request, within its deadline (see `od_client_set_timeouts`;
+/// no cancel flag).
 /// Any thread.
 ///
 /// # Safety
@@ -77,7 +78,8 @@ pub unsafe extern "C" fn od_url_upload(
 /// - `out_job`: receives the job on `OD_OK`; free it with `od_job_free`.
 ///
 /// Blocking: one request (never repeated after the service may have acted
-/// on it), bounded by the request timeout; no cancel flag. Any thread.
+/// on it), within its deadline (see `od_client_set_timeouts`); no cancel
+/// flag. Any thread.
 ///
 /// # Safety
 /// Pointers must be NULL or valid NUL-terminated strings / live handles.

@@ -69,6 +69,14 @@ impl od_job {
 ///
 /// No request is made. Any thread.
 ///
+/// Trust model: the monitor URL is trusted as a capability: the library
+/// polls it without the token and believes its answers about the job. What
+/// it says the new item is goes through checks before the token is used: an
+/// id (`resourceId`) must be a plain item id (no `/`, no `.`/`..`), and a
+/// location on the API's origin is followed only in the `…/items/{id}`
+/// form, read as an item of `drive`; a location elsewhere is read without
+/// the token. Store saved monitor URLs where only the app can change them.
+///
 /// # Safety
 /// Strings must be NULL or NUL-terminated; `out_job` writable.
 #[unsafe(no_mangle)]
@@ -164,7 +172,11 @@ pub unsafe extern "C" fn od_poll_job(
 /// Follows the job until it ends, polling at an adaptive interval: first
 /// 250 ms after the service accepted it (at once for a job rebuilt from its
 /// URL), then aimed at the job's estimated end, at most 5 s apart, never
-/// sooner than a Retry-After.
+/// sooner than a Retry-After up to 60 s (a longer Retry-After from a
+/// monitor, a day say, is cut to 60 s: a look is cheap and the job may be
+/// done). A 202 whose body is not JSON (a gateway's page) means still
+/// running; a 5xx without a Graph error body is a blip, looked at again;
+/// only a Graph error body or a failed status ends the job.
 ///
 /// - `timeout_ms`: give up after this long with `OD_ERR_TIMEOUT`; 0 = no limit.
 /// - `progress`, `userdata` (may be NULL): called after each look with

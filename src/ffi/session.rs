@@ -116,6 +116,14 @@ pub unsafe extern "C" fn od_session_to_json(
 /// made). `out_session` receives it on `OD_OK`; free it with
 /// `od_session_free`. Malformed text is `OD_ERR_INVALID_ARGUMENT`.
 ///
+/// Trust model: the saved text is trusted as it stands. It is a credential
+/// (its upload URL takes the file's bytes without a token) and it is
+/// instructions: the file's bytes go to the upload URL it names, and when
+/// the service has lost that session a new one is made at the drive and
+/// path it names, with the token. A tampered copy can send the file, or
+/// its next version, elsewhere. Store it where only the app can change it:
+/// it needs integrity, not only confidentiality.
+///
 /// # Safety
 /// `json` must be NULL or NUL-terminated; `out_session` NULL or writable.
 #[unsafe(no_mangle)]

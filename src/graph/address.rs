@@ -36,7 +36,12 @@ impl Drive {
         let trimmed = prefix.trim_matches('/');
         let parts: Vec<&str> = trimmed.split('/').collect();
         let id = |s: &str| -> Result<String> {
-            if s.is_empty() || s.contains(['?', '#', '\\']) || s.chars().any(char::is_control) {
+            if s.is_empty()
+                || s == "."
+                || s == ".."
+                || s.contains(['?', '#', '\\'])
+                || s.chars().any(char::is_control)
+            {
                 Err(Error::invalid(format!("bad id in drive prefix {prefix:?}")))
             } else {
                 Ok(s.to_owned())
@@ -132,6 +137,12 @@ impl ItemRef {
         }
     }
 
+    /// An item by an id that came from elsewhere (the service, a saved
+    /// state): checked as a parsed one is.
+    pub fn id(id: &str) -> Result<ItemRef> {
+        Ok(ItemRef::Id(check_id(id)?))
+    }
+
     /// The item at the path `segs` below this one (the segments already
     /// checked names).
     pub fn join(&self, segs: &[String]) -> ItemRef {
@@ -187,8 +198,13 @@ impl ItemRef {
     }
 }
 
+/// An id as it may go into a URL path: never empty, never a dot segment
+/// (`.`, `..`: a server that normalises them would retarget a request that
+/// carries the token), never a separator or control character.
 fn check_id(id: &str) -> Result<String> {
     if id.is_empty()
+        || id == "."
+        || id == ".."
         || id
             .chars()
             .any(|c| c.is_control() || matches!(c, '/' | '\\' | '?' | '#'))
@@ -440,6 +456,23 @@ mod tests {
             "/items/ID:/x%20y:"
         );
         assert_eq!(ItemRef::parse("ID:/").unwrap(), ItemRef::Id("ID".into()));
+        // dot segments are no ids: a normalising server would retarget them
+        for bad in ["..", ".", "..:/x", ".:/x"] {
+            assert_eq!(
+                ItemRef::parse(bad).unwrap_err().kind,
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
+        }
+        assert!(ItemRef::id("..").is_err() && ItemRef::id("A!1").is_ok());
+        for bad in [
+            "/drives/..",
+            "/drives/.",
+            "/users/../drive",
+            "/sites/./drive",
+        ] {
+            assert!(Drive::parse(bad).is_err(), "{bad}");
+        }
         assert_eq!(
             ItemRef::parse("X").unwrap().action_url_path("copy"),
             "/items/X/copy"

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::error::{Error, Result};
 use super::http::Transport;
 use super::settings::{
-    ClientConfig, RetryPolicy, TokenProvider, UploadSettings, validate_chunk_size,
+    ClientConfig, RetryPolicy, TokenProvider, UploadSettings, validate_upload_settings,
 };
 
 /// A Graph drive client. Cheap to clone; one client serves many threads at
@@ -39,12 +39,11 @@ impl Client {
     }
 
     /// Sets (or clears) the callback asked for a fresh token after a 401.
+    /// When this returns, the callback it replaced is not running and will
+    /// not be called again (unless this is called from inside a token
+    /// callback: it then does not wait, see `graph::token`).
     pub fn set_token_provider(&self, provider: Option<TokenProvider>) {
-        *self
-            .inner
-            .token_provider
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = provider;
+        self.inner.token_provider.set(provider);
     }
 
     /// The bearer token requests carry now.
@@ -101,7 +100,7 @@ impl Client {
     /// sessions (a positive multiple of 320 KiB below 60 MiB) and the SHA
     /// digests checked besides quickXorHash.
     pub fn set_upload_settings(&self, settings: UploadSettings) -> Result<()> {
-        validate_chunk_size(settings.chunk_size)?;
+        validate_upload_settings(&settings)?;
         *self
             .inner
             .upload
@@ -145,12 +144,14 @@ mod tests {
     fn plain_http_only_to_loopback() {
         for ok in [
             "http://127.0.0.1:1/v1.0",
-            "http://localhost:8080",
             "http://[::1]:9/x",
             "http://127.8.9.10",
         ] {
             client(ok, false).unwrap();
         }
+        // the name localhost is the resolver's to map: not trusted as loopback
+        let e = client("http://localhost:8080", false).err().unwrap();
+        assert!(e.message.contains("plain HTTP"), "{e}");
         let e = client("http://example.com/v1.0", false).err().unwrap();
         assert!(e.message.contains("plain HTTP"), "{e}");
         client("http://example.com/v1.0", true).unwrap();

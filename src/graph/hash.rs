@@ -105,6 +105,7 @@ pub struct HashSet {
 }
 
 /// The hashes of a stream, fed in order.
+#[derive(Clone)]
 pub struct Hashes {
     quick_xor: QuickXor,
     sha1: Option<digest::Context>,

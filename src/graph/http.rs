@@ -17,13 +17,17 @@ use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use ureq::http;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
 use super::settings::{
-    ClientConfig, RetryPolicy, Settings, TokenProvider, UploadSettings, validate_chunk_size,
+    ClientConfig, RetryPolicy, Settings, UploadSettings, validate_upload_settings,
 };
-use super::url::Origin;
+use super::token::TokenSlot;
+use super::url::{Origin, redact};
+use super::wire::{CancellableConnector, with_cancel};
 
 /// Which failures a request may be repeated after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +51,8 @@ pub(crate) enum Auth {
 /// from its source), and can start over for another attempt.
 pub(crate) trait BodySource {
     fn len(&self) -> u64;
-    /// Back to the first byte.
-    fn rewind(&mut self);
+    /// Back to the first byte (an error when the source cannot go back).
+    fn rewind(&mut self) -> Result<()>;
     fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
 }
 
@@ -81,6 +85,12 @@ pub(crate) struct Request<'a> {
     /// A 500 with a Graph error body is the final answer, not a blip to
     /// retry (monitor URLs report a failed job that way).
     pub graph_error_is_final: bool,
+    /// Attempts at most, whatever the retry policy allows (a cleanup
+    /// makes one).
+    pub attempts: Option<u32>,
+    /// Replaces the client's stall timeout for this request (a cleanup
+    /// waits briefly).
+    pub timeout: Option<Duration>,
 }
 
 impl<'a> Request<'a> {
@@ -94,6 +104,8 @@ impl<'a> Request<'a> {
             retry,
             progress: None,
             graph_error_is_final: false,
+            attempts: None,
+            timeout: None,
         }
     }
 
@@ -164,7 +176,7 @@ pub(crate) struct Transport {
     api_origin: Origin,
     allow_insecure_http: bool,
     pub(crate) token: RwLock<String>,
-    pub(crate) token_provider: RwLock<Option<TokenProvider>>,
+    pub(crate) token_provider: TokenSlot,
     pub(crate) settings: RwLock<Settings>,
     pub(crate) upload: RwLock<UploadSettings>,
 }
@@ -178,24 +190,29 @@ impl Transport {
                 "the base URL may not carry a query or fragment",
             ));
         }
-        validate_chunk_size(config.upload.chunk_size)?;
+        validate_upload_settings(&config.upload)?;
         if config.retry.max_attempts == 0 {
             return Err(Error::invalid("retry attempts must be at least 1"));
         }
-        let agent = ureq::Agent::config_builder()
+        let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .accept("application/json")
             .max_idle_connections_per_host(16)
-            .build()
-            .into();
+            .build();
+        // Every connection sees the caller's cancel flag (graph/wire.rs).
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            DefaultConnector::new().chain(CancellableConnector),
+            DefaultResolver::default(),
+        );
         let transport = Transport {
             agent,
             base_url,
             api_origin,
             allow_insecure_http: config.allow_insecure_http,
             token: RwLock::new(config.token),
-            token_provider: RwLock::new(config.token_provider),
+            token_provider: TokenSlot::new(config.token_provider),
             settings: RwLock::new(Settings {
                 user_agent: config.user_agent,
                 connect_timeout: config.connect_timeout,
@@ -229,12 +246,7 @@ impl Transport {
     /// Asks the token callback for a fresh token (no lock held while it
     /// runs). `true` when it gave one.
     pub(crate) fn refresh_token(&self) -> bool {
-        let provider = self
-            .token_provider
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        match provider.and_then(|p| p()) {
+        match self.token_provider.call() {
             Some(token) => {
                 *self.token.write().unwrap_or_else(PoisonError::into_inner) = token;
                 true
@@ -253,7 +265,7 @@ impl Transport {
     /// HTTP to a host other than loopback (unless allowed by the config).
     pub(crate) fn check_url(&self, url: &str) -> Result<()> {
         let origin = Origin::of(url)?;
-        if origin.scheme == "http" && !origin.is_loopback() && !self.allow_insecure_http {
+        if origin.scheme == "http" && !origin.is_loopback_ip() && !self.allow_insecure_http {
             return Err(Error::invalid(format!(
                 "refusing plain HTTP to {}: use https, or allow insecure HTTP in the client's config",
                 origin.host
@@ -268,15 +280,26 @@ impl Transport {
     }
 }
 
-/// Largest answer body read into memory.
-const MAX_BODY: u64 = 32 * 1024 * 1024;
+/// Largest answer body read into memory. Graph's answers here are small
+/// JSON documents (an item, a job status, an upload session, an error): a
+/// few KiB. Parsed into a JSON tree, a body takes at most about 32 times
+/// its size (a `[0,0,…]` array: a 32-byte value per 2 bytes of text, plus
+/// growth), so no answer makes the process allocate more than ~8 MiB.
+pub(crate) const MAX_BODY: u64 = 256 * 1024;
+
+/// The slowest transfer a request's total deadline allows for its body:
+/// a request may take its stall timeout plus its size at this rate.
+const SLOWEST_RATE: u64 = 16 * 1024;
 
 impl Transport {
     /// Sends `req`, retrying as the module doc says. Any HTTP answer is
     /// `Ok` (check the status); `Err` is for what never got an answer.
     pub(crate) fn send(&self, req: &Request<'_>, ctl: &mut Control<'_>) -> Result<Response> {
         self.check_url(&req.url)?;
-        let policy = self.settings().retry;
+        let mut policy = self.settings().retry;
+        if let Some(n) = req.attempts {
+            policy.max_attempts = policy.max_attempts.min(n);
+        }
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut refreshed = false;
@@ -306,6 +329,7 @@ impl Transport {
                     Some(backoff(&policy, attempt))
                 }
                 Ok(_) => None,
+                Err(e) if e.code.as_deref() == Some(TLS_FAILURE) => None,
                 Err(e) if e.kind == ErrorKind::Network || e.kind == ErrorKind::Timeout => {
                     let unsent = e.code.as_deref() == Some(NOT_CONNECTED);
                     (unsent || req.retry == Retry::Idempotent).then(|| backoff(&policy, attempt))
@@ -349,12 +373,21 @@ impl Transport {
             }
         }
         let len = req.body.len();
+        let stall = req.timeout.unwrap_or(settings.request_timeout);
+        let connect = stall.min(settings.connect_timeout);
+        // A total deadline besides the stall timeout: a peer that trickles
+        // cannot keep a request alive for ever. It is checked between the
+        // reads and writes of the body (each bounded by the stall timeout;
+        // not ureq's global timeout, whose resolver thread outlives calls).
+        let total = connect + stall.saturating_mul(2) + Duration::from_secs(len / SLOWEST_RATE);
+        let deadline = Instant::now() + total;
+        let cancel = ctl.cancel;
         let mut reader = ProgressReader {
             body: match req.body {
                 Body::Bytes(data) => Cursor::Bytes(data, 0),
                 Body::Stream(cell) => {
                     let mut source = cell.borrow_mut();
-                    source.rewind();
+                    source.rewind()?;
                     Cursor::Stream(source)
                 }
             },
@@ -362,6 +395,8 @@ impl Transport {
             progress: req.progress,
             ctl,
             stopped: None,
+            deadline,
+            url: &req.url,
         };
         let result = {
             let body = ureq::SendBody::from_reader(&mut reader);
@@ -369,22 +404,32 @@ impl Transport {
                 .header("Content-Length", len.to_string())
                 .body(body)
                 .map_err(|e| {
-                    Error::invalid(format!("cannot build a request for {}: {e}", req.url))
+                    Error::invalid(format!(
+                        "cannot build a request for {}: {e}",
+                        redact(&req.url)
+                    ))
                 })?;
-            let request = self
+            let mut config = self
                 .agent
                 .configure_request(request)
-                .timeout_connect(Some(settings.connect_timeout))
-                .timeout_recv_response(Some(settings.request_timeout))
-                .timeout_per_read(Some(settings.request_timeout))
-                .timeout_per_write(Some(settings.request_timeout))
-                .build();
-            self.agent.run(request)
+                .timeout_connect(Some(connect))
+                .timeout_recv_response(Some(stall))
+                .timeout_per_read(Some(stall))
+                .timeout_per_write(Some(stall));
+            // A proxy from the environment never carries loopback traffic
+            // (a token meant for a local service would go to the proxy).
+            if Origin::of(&req.url).is_ok_and(|o| o.is_loopback()) {
+                config = config.proxy(None);
+            }
+            with_cancel(cancel, || self.agent.run(config.build()))
         };
         if let Some(stop) = reader.stopped.take() {
             return Err(stop);
         }
-        let mut resp = result.map_err(transport_error)?;
+        let ctl = reader.ctl;
+        // A wait cut short by the cancel flag (graph/wire.rs) is a cancel.
+        ctl.check()?;
+        let mut resp = result.map_err(|e| transport_error(e, &req.url))?;
         let header = |name: &str| {
             resp.headers()
                 .get(name)
@@ -395,12 +440,9 @@ impl Transport {
         let location = header("location");
         let request_id = header("request-id").or_else(|| header("client-request-id"));
         let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(transport_error)?;
+        let body = with_cancel(cancel, || {
+            read_body(resp.body_mut(), deadline, ctl, &req.url)
+        })?;
         Ok(Response {
             status,
             location,
@@ -411,11 +453,96 @@ impl Transport {
     }
 }
 
+/// Reads an answer's body: at most [`MAX_BODY`] bytes, before the
+/// request's deadline, stopping when the caller cancels (checked after
+/// every read, which returns at least every stall timeout).
+fn read_body(
+    body: &mut ureq::Body,
+    deadline: Instant,
+    ctl: &mut Control<'_>,
+    url: &str,
+) -> Result<Vec<u8>> {
+    let mut reader = body.with_config().limit(MAX_BODY).reader();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        ctl.check()?;
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("the answer from {} did not end in time", redact(url)),
+            ));
+        }
+        let n = reader.read(&mut buf).map_err(|e| {
+            match e.get_ref().and_then(|r| r.downcast_ref::<ureq::Error>()) {
+                Some(ureq::Error::Timeout(_)) => Error::new(
+                    ErrorKind::Timeout,
+                    format!("reading the answer from {}: {e}", redact(url)),
+                ),
+                Some(ureq::Error::BodyExceedsLimit(_)) => Error::protocol(format!(
+                    "the answer from {} is larger than {MAX_BODY} bytes",
+                    redact(url)
+                )),
+                _ if e.kind() == std::io::ErrorKind::TimedOut => Error::new(
+                    ErrorKind::Timeout,
+                    format!("reading the answer from {}: {e}", redact(url)),
+                ),
+                _ => Error::new(
+                    ErrorKind::Network,
+                    format!("reading the answer from {}: {e}", redact(url)),
+                ),
+            }
+        })?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
 /// Marks a transport error that happened before anything was sent.
 const NOT_CONNECTED: &str = "notConnected";
+/// Marks a TLS or certificate failure: not a network blip, never retried.
+pub(crate) const TLS_FAILURE: &str = "tlsFailure";
 
-fn transport_error(e: ureq::Error) -> Error {
+/// Whether an I/O error carries a TLS failure (rustls' errors come up
+/// through the TLS transport as I/O errors).
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string().to_ascii_lowercase();
+        if [
+            "certificate",
+            "tls",
+            "handshake",
+            "corrupt message",
+            "alert",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+fn transport_error(e: ureq::Error, url: &str) -> Error {
     use ureq::Error as U;
+    let tls = match &e {
+        U::Tls(_) | U::Pem(_) | U::Rustls(_) | U::TlsRequired => true,
+        U::Io(io) => is_tls(io),
+        _ => false,
+    };
+    if tls {
+        let mut err = Error::new(
+            ErrorKind::Network,
+            format!("TLS with {} failed: {e}", redact(url)),
+        );
+        err.code = Some(TLS_FAILURE.to_owned());
+        return err;
+    }
     let (kind, unsent) = match &e {
         U::Timeout(t) => (
             ErrorKind::Timeout,
@@ -431,7 +558,7 @@ fn transport_error(e: ureq::Error) -> Error {
         U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => (ErrorKind::Timeout, false),
         _ => (ErrorKind::Network, false),
     };
-    let mut err = Error::new(kind, e.to_string());
+    let mut err = Error::new(kind, format!("{}: {e}", redact(url)));
     if unsent {
         err.code = Some(NOT_CONNECTED.to_owned());
     }
@@ -482,6 +609,8 @@ struct ProgressReader<'a, 'c, 'p> {
     progress: Option<(u64, u64)>,
     ctl: &'c mut Control<'p>,
     stopped: Option<Error>,
+    deadline: Instant,
+    url: &'a str,
 }
 
 impl Read for ProgressReader<'_, '_, '_> {
@@ -493,6 +622,13 @@ impl Read for ProgressReader<'_, '_, '_> {
             Err(std::io::Error::other(msg))
         };
         if let Err(e) = self.ctl.check() {
+            return stop(self, e);
+        }
+        if Instant::now() >= self.deadline {
+            let e = Error::new(
+                ErrorKind::Timeout,
+                format!("sending to {} did not end in time", redact(self.url)),
+            );
             return stop(self, e);
         }
         let step = buf.len().min(STEP);

@@ -136,15 +136,19 @@ impl Client {
         req.graph_error_is_final = true;
         let resp = self.inner.send(&req, ctl)?;
         match resp.status {
-            200..=299 if resp.body.iter().all(u8::is_ascii_whitespace) => Ok(JobStatus {
-                // Accepted, nothing said: still running.
-                state: JobState::Unknown,
-                status_text: String::new(),
-                percent: None,
-                item: None,
-                error: None,
-                retry_after: resp.retry_after,
-            }),
+            // Accepted, nothing (or nothing readable: a gateway's page) said:
+            // still running. A 202 says so whatever its body holds.
+            200..=299
+                if resp.body.iter().all(u8::is_ascii_whitespace)
+                    || (resp.status == 202 && resp.json().is_err()) =>
+            {
+                Ok(still_running(resp.retry_after))
+            }
+            // A 5xx without a Graph error (a gateway, a proxy): a blip on
+            // the way, not news of the job.
+            500..=599 if GraphErrorBody::parse(&resp.body).code.is_none() => {
+                Ok(still_running(resp.retry_after))
+            }
             200..=299 => {
                 let body = resp.json()?;
                 self.status_from_body(job, &body, resp.retry_after, ctl)
@@ -280,9 +284,10 @@ impl Client {
         location: Option<&str>,
         ctl: &mut Control<'_>,
     ) -> Result<Option<Item>> {
+        // An id from the service is checked as a caller's is (a dot
+        // segment would retarget a request that carries the token).
         let by_id = |this: &Client, id: &str, ctl: &mut Control<'_>| {
-            this.item(&job.drive, &ItemRef::Id(id.to_owned()), ctl)
-                .map(Some)
+            this.item(&job.drive, &ItemRef::id(id)?, ctl).map(Some)
         };
         if let Some(id) = body
             .and_then(|b| b.get("resourceId"))
@@ -295,18 +300,24 @@ impl Client {
             return Ok(None);
         };
         let url = resolve_location(&job.monitor_url, location)?;
-        let auth = if self.inner.may_carry_token(&url) {
-            Auth::Bearer
-        } else {
-            Auth::None
-        };
+        if self.inner.may_carry_token(&url) {
+            // On the API origin the token would go with the request: only
+            // an item (`…/items/{id}`), read as the job's drive's item, is
+            // followed; a monitor that names anything else there is not.
+            return match item_id_in(&url) {
+                Some(id) => by_id(self, &id, ctl),
+                None => Err(Error::protocol(
+                    "the job's completion names a location on the API that is not an item",
+                )),
+            };
+        }
         let resp = self.inner.send(
-            &Request::new("GET", url.clone(), auth, Retry::Idempotent),
+            &Request::new("GET", url.clone(), Auth::None, Retry::Idempotent),
             ctl,
         )?;
         match resp.status {
             200..=299 => Item::from_slice(&resp.body).map(Some),
-            401 | 403 if auth == Auth::None => match item_id_in(&url) {
+            401 | 403 => match item_id_in(&url) {
                 Some(id) => by_id(self, &id, ctl),
                 None => Err(resp.error()),
             },
@@ -362,11 +373,10 @@ impl Client {
                 _ => {}
             }
             let now = Instant::now();
-            let mut next =
-                next_interval(opts, now - origin, status.percent, &mut first_progress, now);
-            if let Some(ra) = status.retry_after {
-                next = next.max(ra);
-            }
+            let mut next = pause(
+                next_interval(opts, now - origin, status.percent, &mut first_progress, now),
+                status.retry_after,
+            );
             if let Some(deadline) = deadline {
                 if now >= deadline {
                     let mut e = Error::new(
@@ -421,6 +431,28 @@ fn is_not_found(body: &[u8]) -> bool {
     [e.code, e.inner_code].iter().flatten().any(|c| {
         c.eq_ignore_ascii_case("operationNotFound") || c.eq_ignore_ascii_case("itemNotFound")
     })
+}
+
+/// A look that told nothing new: the job is taken to be still running.
+fn still_running(retry_after: Option<Duration>) -> JobStatus {
+    JobStatus {
+        state: JobState::Unknown,
+        status_text: String::new(),
+        percent: None,
+        item: None,
+        error: None,
+        retry_after,
+    }
+}
+
+/// The longest a monitor's Retry-After is honoured: a look is cheap and the
+/// job may be done, so a longer one (a day, say) is cut to this.
+pub const MAX_MONITOR_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The pause before the next look: the planned one, or the monitor's
+/// Retry-After up to [`MAX_MONITOR_RETRY_AFTER`] when that is longer.
+fn pause(planned: Duration, retry_after: Option<Duration>) -> Duration {
+    retry_after.map_or(planned, |ra| planned.max(ra.min(MAX_MONITOR_RETRY_AFTER)))
 }
 
 /// How long after the service accepted a job `wait_job` first looks.
@@ -555,6 +587,17 @@ impl TrackedJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_monitors_retry_after_is_capped() {
+        let ms = Duration::from_millis;
+        assert_eq!(pause(ms(500), None), ms(500));
+        assert_eq!(pause(ms(500), Some(ms(2000))), ms(2000));
+        assert_eq!(pause(ms(5000), Some(ms(2000))), ms(5000));
+        // a day is cut to a minute: the job may be done long before
+        let day = Duration::from_secs(86_400);
+        assert_eq!(pause(ms(500), Some(day)), MAX_MONITOR_RETRY_AFTER);
+    }
 
     #[test]
     fn status_words() {

@@ -12,3 +12,7 @@ pub const MAX_CHUNK_SIZE: u64 = 60 * 1024 * 1024 - CHUNK_UNIT;
 /// The simple-upload limit the service documents (4 MiB): larger bodies go
 /// through an upload session.
 pub const DEFAULT_SIMPLE_UPLOAD_LIMIT: u64 = 4 * 1024 * 1024;
+/// The largest simple-upload limit a client accepts: Microsoft Graph's
+/// documentation today allows up to 250 MB in one PUT (older versions
+/// said 4 MB). Larger bodies always go through an upload session.
+pub const MAX_SIMPLE_UPLOAD_LIMIT: u64 = 250 * 1000 * 1000;

@@ -2,7 +2,7 @@
 //!
 //! Modules form a one-way graph (tests/module_graph.rs fails on a cycle):
 //! leaves first (limits, error, hash, control, url, address, item,
-//! settings), then the transport (http), the client handle (client), then
+//! settings, token, wire), then the transport (http), the client handle (client), then
 //! the operations over it (metadata, manage, source, window, verify,
 //! session_state, session, upload, job, copy).
 
@@ -22,9 +22,11 @@ pub mod session;
 pub mod session_state;
 pub mod settings;
 pub mod source;
+pub(crate) mod token;
 pub mod upload;
 pub mod url;
 pub(crate) mod verify;
 pub(crate) mod window;
+pub(crate) mod wire;
 
 pub use settings::RetryPolicy;

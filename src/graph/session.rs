@@ -19,7 +19,6 @@ use super::address::{Conflict, Drive, UploadTarget};
 use super::client::Client;
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
-use super::hash::Hashes;
 use super::http::{Auth, Body, Request, Retry, backoff};
 use super::item::Item;
 use super::source::UploadSource;
@@ -30,6 +29,79 @@ pub use super::session_state::UploadSession;
 
 /// New sessions started after the service lost one, per upload.
 const MAX_RESTARTS: u32 = 3;
+
+/// How long the cleanup of a failed upload's session may wait.
+const CLEANUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Rounds in a row that leave the service no further along, beyond the
+/// retry policy's attempts, before the upload is given up as going nowhere.
+const MAX_STALLS: u32 = 4;
+
+/// How far an upload session got, to stop one that goes nowhere: a service
+/// that keeps asking for the same bytes (202 with the same range, 416s
+/// that ping-pong, a 404 whose status names an offset) would otherwise be
+/// sent the file for ever.
+struct Headway {
+    total: u64,
+    furthest: u64,
+    stalls: u32,
+    stall_limit: u32,
+    sent: u64,
+    budget: u64,
+}
+
+impl Headway {
+    fn new(total: u64, chunk: u64, attempts: u32) -> Headway {
+        Headway {
+            total,
+            furthest: 0,
+            stalls: 0,
+            stall_limit: attempts.max(2) + MAX_STALLS,
+            sent: 0,
+            // The file twice, and two chunks more: at most four times the
+            // file, however the service answers.
+            budget: total.saturating_mul(2) + chunk.min(total).saturating_mul(2),
+        }
+    }
+
+    /// Before a chunk of `n` bytes goes.
+    fn sending(&mut self, n: u64) -> Result<()> {
+        self.sent += n;
+        if self.sent > self.budget {
+            return Err(Error::protocol(format!(
+                "the upload session took {} bytes of a {}-byte file and is not done: giving up",
+                self.sent - n,
+                self.total
+            )));
+        }
+        Ok(())
+    }
+
+    /// The service now wants `offset`: counts a round that got no further.
+    fn at(&mut self, offset: u64) -> Result<u64> {
+        if offset > self.furthest {
+            self.furthest = offset;
+            self.stalls = 0;
+        } else {
+            self.stalls += 1;
+            if self.stalls >= self.stall_limit {
+                return Err(Error::protocol(format!(
+                    "the upload session made no progress in {} rounds (the service keeps asking for byte {offset})",
+                    self.stalls
+                )));
+            }
+        }
+        Ok(offset)
+    }
+
+    /// A new session: it starts from nothing.
+    fn restarted(&mut self) -> u64 {
+        self.furthest = 0;
+        self.stalls = 0;
+        self.sent = 0;
+        0
+    }
+}
 
 /// The first byte the service still wants, from `nextExpectedRanges`
 /// (`["12345-"]`, `["0-99", "200-"]`): the smallest start.
@@ -114,6 +186,21 @@ impl Client {
             .ok_or_else(|| Error::protocol("the upload session names no next expected range"))
     }
 
+    /// Takes a failed or cancelled upload's session off the service: one
+    /// DELETE with a short timeout, no retry, whatever the caller's cancel
+    /// flag says (the call already failed; this must not make it wait).
+    pub(crate) fn discard_upload_session(&self, session: &UploadSession) {
+        let mut req = Request::new(
+            "DELETE",
+            session.upload_url.clone(),
+            Auth::None,
+            Retry::Idempotent,
+        );
+        req.attempts = Some(1);
+        req.timeout = Some(CLEANUP_TIMEOUT);
+        let _ = self.inner.send(&req, &mut Control::none());
+    }
+
     /// Cancels the session on the service (`DELETE uploadUrl`). A session
     /// the service no longer knows counts as cancelled.
     pub fn cancel_upload_session(
@@ -189,7 +276,9 @@ impl Client {
         };
         let mut restarts = 0;
         let mut failures = 0u32;
-        ctl.report(offset, total)?;
+        let mut headway = Headway::new(total, chunk, policy.max_attempts);
+        headway.furthest = offset;
+        ctl.report(offset.min(total), total)?;
         loop {
             ctl.check()?;
             if offset >= total {
@@ -198,6 +287,7 @@ impl Client {
                 )));
             }
             let end = (offset + chunk).min(total);
+            headway.sending(end - offset)?;
             window.seek(offset, ctl)?;
             let body = RefCell::new(ChunkBody::new(&mut window, offset, end));
             let mut req = Request::new(
@@ -222,27 +312,26 @@ impl Client {
                 Ok(resp) => match resp.status {
                     200 | 201 if is_last => {
                         let item = Item::from_slice(&resp.body)?;
-                        return verify(
-                            item,
-                            total,
-                            std::mem::replace(&mut window.hashes, Hashes::new(settings.hashes)),
-                        );
+                        return verify(item, total, &window.hashes);
                     }
                     202 => {
                         failures = 0;
                         let next = next_expected(&resp.json()?).ok_or_else(|| {
                             Error::protocol("a chunk was accepted without nextExpectedRanges")
                         })?;
-                        offset = next;
+                        offset = headway.at(next)?;
                         ctl.report(offset.min(total), total)?;
                         continue;
                     }
                     416 => {
                         // The service has (some of) these bytes already.
                         match self.upload_session_offset(session, ctl)? {
-                            Some(o) if o != offset => offset = o,
+                            Some(o) if o != offset => offset = headway.at(o)?,
                             Some(_) => return Err(resp.error()),
-                            None => offset = self.restart(session, &mut restarts, total, ctl)?,
+                            None => {
+                                self.restart(session, &mut restarts, total, ctl)?;
+                                offset = headway.restarted();
+                            }
                         }
                         continue;
                     }
@@ -260,10 +349,13 @@ impl Client {
                 }
                 ctl.sleep(backoff(&policy, failures))?;
             }
-            match self.where_now(session, is_last, total, &mut window, ctl)? {
-                Where::At(o) => offset = o,
+            match self.where_now(session, is_last, total, &window, ctl)? {
+                Where::At(o) => offset = headway.at(o)?,
                 Where::Done(item) => return Ok(item),
-                Where::Lost => offset = self.restart(session, &mut restarts, total, ctl)?,
+                Where::Lost => {
+                    self.restart(session, &mut restarts, total, ctl)?;
+                    offset = headway.restarted();
+                }
             }
         }
     }
@@ -276,18 +368,19 @@ impl Client {
         session: &UploadSession,
         last_sent: bool,
         total: u64,
-        window: &mut Window<'_>,
+        window: &Window<'_>,
         ctl: &mut Control<'_>,
     ) -> Result<Where> {
         if let Some(o) = self.upload_session_offset(session, ctl)? {
             return Ok(Where::At(o));
         }
-        if last_sent {
+        if last_sent && window.hashed == total {
+            // The file may be complete after all: only when the item there
+            // is this file (its size and hashes); another (an older file
+            // of that name) means the session was lost.
             if let Ok(item) = self.item(&session.drive, &session.target.item_ref(), ctl) {
-                let settings = self.inner.upload_settings();
-                let hashes = std::mem::replace(&mut window.hashes, Hashes::new(settings.hashes));
-                if window.hashed == total && item.size() == Some(total) {
-                    return verify(item, total, hashes).map(Where::Done);
+                if let Ok(item) = verify(item, total, &window.hashes) {
+                    return Ok(Where::Done(item));
                 }
             }
         }
@@ -301,7 +394,7 @@ impl Client {
         restarts: &mut u32,
         total: u64,
         ctl: &mut Control<'_>,
-    ) -> Result<u64> {
+    ) -> Result<()> {
         *restarts += 1;
         if *restarts > MAX_RESTARTS {
             return Err(Error::new(
@@ -316,7 +409,7 @@ impl Client {
             session.conflict,
             ctl,
         )?;
-        Ok(0)
+        Ok(())
     }
 }
 

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use super::error::{Error, Result};
 use super::hash::HashSet;
-use super::limits::{CHUNK_UNIT, DEFAULT_CHUNK_SIZE, DEFAULT_SIMPLE_UPLOAD_LIMIT, MAX_CHUNK_SIZE};
+use super::limits::{
+    CHUNK_UNIT, DEFAULT_CHUNK_SIZE, DEFAULT_SIMPLE_UPLOAD_LIMIT, MAX_CHUNK_SIZE,
+    MAX_SIMPLE_UPLOAD_LIMIT,
+};
 
 /// Microsoft Graph's v1.0 endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
@@ -26,7 +29,8 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     /// Allow `http://` to hosts other than loopback. Off: plain HTTP is
-    /// accepted only for 127.0.0.0/8, ::1 and localhost.
+    /// accepted only for the loopback addresses 127.0.0.0/8 and ::1 (not
+    /// the name localhost, which a resolver may map anywhere).
     pub allow_insecure_http: bool,
     /// Simple-upload threshold, chunk size, hashes to check.
     pub upload: UploadSettings,
@@ -115,6 +119,20 @@ impl Default for UploadSettings {
     }
 }
 
+/// Checks upload settings: the chunk size (below), and a simple-upload
+/// limit of at most [`MAX_SIMPLE_UPLOAD_LIMIT`].
+pub fn validate_upload_settings(settings: &UploadSettings) -> Result<()> {
+    validate_chunk_size(settings.chunk_size)?;
+    if settings.simple_limit > MAX_SIMPLE_UPLOAD_LIMIT {
+        return Err(Error::invalid(format!(
+            "simple-upload limit {}: at most {MAX_SIMPLE_UPLOAD_LIMIT} bytes go in one PUT; \
+             larger files go through an upload session",
+            settings.simple_limit
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a chunk size: a positive multiple of 320 KiB below 60 MiB.
 pub fn validate_chunk_size(n: u64) -> Result<()> {
     if n == 0 || n % CHUNK_UNIT != 0 || n > MAX_CHUNK_SIZE {
@@ -145,5 +163,14 @@ mod tests {
             assert!(validate_chunk_size(bad).is_err(), "{bad}");
         }
         assert_eq!(DEFAULT_CHUNK_SIZE, 10 * 1024 * 1024);
+        // a huge simple limit would have the process buffer (or try to) that
+        // much: refused
+        let mut s = UploadSettings {
+            simple_limit: MAX_SIMPLE_UPLOAD_LIMIT,
+            ..UploadSettings::default()
+        };
+        validate_upload_settings(&s).unwrap();
+        s.simple_limit = 1 << 45;
+        assert!(validate_upload_settings(&s).is_err());
     }
 }

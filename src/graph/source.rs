@@ -5,6 +5,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::error::{Error, ErrorKind, Result};
+use super::http::BodySource;
 
 /// Where an upload's bytes come from: its size is known up front, it is
 /// read in order, and it may be able to go back (a file can, a stream
@@ -127,21 +128,54 @@ pub(crate) fn check_exhausted(source: &mut dyn UploadSource) -> Result<()> {
     Ok(())
 }
 
-/// Reads the whole of a source of `size` bytes into memory.
-pub(crate) fn read_all(source: &mut dyn UploadSource, size: u64) -> Result<Vec<u8>> {
-    let mut out =
-        vec![0u8; usize::try_from(size).map_err(|_| Error::invalid("too large for memory"))?];
-    let mut have = 0;
-    while have < out.len() {
-        let n = source.read(&mut out[have..])?;
+/// A whole source as a request body (a simple upload): streamed, never
+/// held in memory. It goes back to its start for another attempt if the
+/// source can; a stream that cannot is sent once.
+pub(crate) struct SourceBody<'s> {
+    source: &'s mut dyn UploadSource,
+    pos: u64,
+}
+
+impl<'s> SourceBody<'s> {
+    pub(crate) fn new(source: &'s mut dyn UploadSource) -> SourceBody<'s> {
+        SourceBody { source, pos: 0 }
+    }
+}
+
+impl BodySource for SourceBody<'_> {
+    fn len(&self) -> u64 {
+        self.source.size()
+    }
+    fn rewind(&mut self) -> Result<()> {
+        if self.pos > 0 && !self.source.rewind(0)? {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "the upload must be sent again, and its source cannot go back",
+            ));
+        }
+        self.pos = 0;
+        Ok(())
+    }
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let size = self.source.size();
+        let want = usize::try_from(size - self.pos)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.source.read(&mut buf[..want])?;
         if n == 0 {
             return Err(Error::new(
                 ErrorKind::Io,
-                format!("the source ended at byte {have} of {size}"),
+                format!("the source ended at byte {} of {size}", self.pos),
             ));
         }
-        have += n;
+        self.pos += n as u64;
+        if self.pos == size {
+            // Before the last bytes go.
+            check_exhausted(self.source)?;
+        }
+        Ok(n)
     }
-    check_exhausted(source)?;
-    Ok(out)
 }

@@ -1,15 +1,16 @@
 //! Every upload entry point: a buffer, a file or any source; one PUT up to
 //! the simple-upload threshold, an upload session above it.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use super::address::{Conflict, Drive, UploadTarget};
 use super::client::Client;
 use super::control::Control;
-use super::error::{ErrorKind, Result};
+use super::error::Result;
 use super::http::{Auth, Body, Request, Retry};
 use super::item::Item;
-use super::source::{BytesSource, FileSource, UploadSource, read_all};
+use super::source::{BytesSource, FileSource, SourceBody, UploadSource};
 
 impl Client {
     /// Uploads `data` to `target` and returns the new or replaced item: in
@@ -23,14 +24,12 @@ impl Client {
         conflict: Conflict,
         ctl: &mut Control<'_>,
     ) -> Result<Item> {
-        if data.len() as u64 > self.inner.upload_settings().simple_limit {
-            return self.upload_from(drive, target, &mut BytesSource::new(data), conflict, ctl);
-        }
-        self.simple_upload(drive, target, data, conflict, ctl)
+        self.upload_from(drive, target, &mut BytesSource::new(data), conflict, ctl)
     }
 
     /// Uploads from any source: one PUT up to the simple-upload threshold,
-    /// an upload session above it.
+    /// an upload session above it. Either way the source is streamed, never
+    /// read whole into memory.
     pub fn upload_from(
         &self,
         drive: &Drive,
@@ -41,17 +40,15 @@ impl Client {
     ) -> Result<Item> {
         let size = source.size();
         if size <= self.inner.upload_settings().simple_limit {
-            let data = read_all(source, size)?;
-            return self.simple_upload(drive, target, &data, conflict, ctl);
+            return self.simple_upload(drive, target, source, conflict, ctl);
         }
         let mut session = self.create_upload_session(drive, target, size, conflict, ctl)?;
         let result = self.continue_upload_session(&mut session, source, ctl);
-        if let Err(e) = &result {
+        if result.is_err() {
             // Whatever made us give up, the half-uploaded session is no use
-            // to anyone: take it off the service (best effort).
-            if !matches!(e.kind, ErrorKind::HashMismatch) {
-                let _ = self.cancel_upload_session(&session, &mut Control::none());
-            }
+            // to anyone: take it off the service (one short attempt, also
+            // after a cancel).
+            self.discard_upload_session(&session);
         }
         result
     }
@@ -69,12 +66,12 @@ impl Client {
         self.upload_from(drive, target, &mut source, conflict, ctl)
     }
 
-    /// One PUT of the whole body.
-    pub(crate) fn simple_upload(
+    /// One PUT of the whole body, streamed from the source.
+    fn simple_upload(
         &self,
         drive: &Drive,
         target: &UploadTarget,
-        data: &[u8],
+        source: &mut dyn UploadSource,
         conflict: Conflict,
         ctl: &mut Control<'_>,
     ) -> Result<Item> {
@@ -90,11 +87,13 @@ impl Client {
             Conflict::ServiceDefault | Conflict::Replace => Retry::Idempotent,
             Conflict::Fail | Conflict::Rename => Retry::OnlyUnacted,
         };
+        let size = source.size();
+        let body = RefCell::new(SourceBody::new(source));
         let mut req = Request::new("PUT", url, Auth::Bearer, retry)
             .header("Content-Type", "application/octet-stream");
-        req.body = Body::Bytes(data);
-        req.progress = Some((0, data.len() as u64));
-        ctl.report(0, data.len() as u64)?;
+        req.body = Body::Stream(&body);
+        req.progress = Some((0, size));
+        ctl.report(0, size)?;
         let resp = self.inner.send(&req, ctl)?.success()?;
         Item::from_slice(&resp.body)
     }
@@ -103,6 +102,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::error::ErrorKind;
 
     #[test]
     fn targets() {

@@ -17,39 +17,59 @@ impl Origin {
     pub(crate) fn of(url: &str) -> Result<Origin> {
         let uri: Uri = url
             .parse()
-            .map_err(|e| Error::invalid(format!("{url:?} is not a URL: {e}")))?;
+            .map_err(|e| Error::invalid(format!("not a URL: {e}")))?;
         let scheme = uri
             .scheme_str()
             .map(str::to_ascii_lowercase)
-            .ok_or_else(|| Error::invalid(format!("{url:?} is not an absolute URL")))?;
+            .ok_or_else(|| Error::invalid("not an absolute URL"))?;
         let host = uri
             .host()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| Error::invalid(format!("{url:?} has no host")))?
+            .ok_or_else(|| Error::invalid("a URL without a host"))?
             .to_ascii_lowercase();
         let port = match (uri.port_u16(), scheme.as_str()) {
             (Some(p), _) => p,
             (None, "https") => 443,
             (None, "http") => 80,
             _ => {
-                return Err(Error::invalid(format!(
-                    "{url:?}: only http and https are supported"
-                )));
+                return Err(Error::invalid("only http and https URLs are supported"));
             }
         };
         if scheme != "http" && scheme != "https" {
-            return Err(Error::invalid(format!(
-                "{url:?}: only http and https are supported"
-            )));
+            return Err(Error::invalid("only http and https URLs are supported"));
         }
         Ok(Origin { scheme, host, port })
     }
 
-    pub(crate) fn is_loopback(&self) -> bool {
+    /// A loopback IP literal (127.0.0.0/8, ::1). Not the name `localhost`:
+    /// what it resolves to is the resolver's choice.
+    pub(crate) fn is_loopback_ip(&self) -> bool {
         let h = self.host.trim_start_matches('[').trim_end_matches(']');
-        h == "localhost"
-            || h.parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
+        h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Meant for this machine: a loopback IP literal or `localhost`.
+    pub(crate) fn is_loopback(&self) -> bool {
+        self.is_loopback_ip() || self.host == "localhost"
+    }
+}
+
+/// A URL as it may appear in a message: its origin only. Paths and
+/// queries of monitor and upload URLs are capabilities (an upload session's
+/// id, a `tempauth` token), so no message, log or error text carries them;
+/// the full URL is handed out only where the caller asks for it.
+pub fn redact(url: &str) -> String {
+    match Origin::of(url) {
+        Ok(o) => {
+            let host = if o.host.contains(':') && !o.host.starts_with('[') {
+                format!("[{}]", o.host)
+            } else {
+                o.host
+            };
+            format!("{}://{host}:{}/…", o.scheme, o.port)
+        }
+        Err(_) => "(not a URL)".to_owned(),
     }
 }
 
@@ -61,18 +81,46 @@ pub(crate) fn resolve_location(request_url: &str, location: &str) -> Result<Stri
     }
     let uri: Uri = request_url
         .parse()
-        .map_err(|e| Error::protocol(format!("bad request URL {request_url:?}: {e}")))?;
+        .map_err(|e| Error::protocol(format!("bad request URL {}: {e}", redact(request_url))))?;
     match (uri.scheme_str(), uri.authority(), location.starts_with('/')) {
         (Some(s), Some(a), true) => Ok(format!("{s}://{a}{location}")),
-        _ => Err(Error::protocol(format!(
-            "cannot resolve the Location {location:?}"
-        ))),
+        _ => Err(Error::protocol("cannot resolve a relative Location")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_carry_no_capability() {
+        for (url, shown) in [
+            (
+                "https://contoso.sharepoint.com/_api/v2.0/monitor/abc?tempauth=SECRET",
+                "https://contoso.sharepoint.com:443/…",
+            ),
+            (
+                "http://127.0.0.1:9/up/SESSIONSECRET",
+                "http://127.0.0.1:9/…",
+            ),
+            ("http://[::1]:9/x?y", "http://[::1]:9/…"),
+            ("nope SECRET", "(not a URL)"),
+        ] {
+            assert_eq!(redact(url), shown);
+        }
+        let e = Origin::of("ftp://h/SECRET?tempauth=SECRET").unwrap_err();
+        assert!(!e.message.contains("SECRET"), "{e}");
+    }
+
+    #[test]
+    fn loopback_means_an_ip_literal_for_plain_http() {
+        let o = |u: &str| Origin::of(u).unwrap();
+        assert!(o("http://127.0.0.1:1").is_loopback_ip());
+        assert!(o("http://[::1]:1").is_loopback_ip());
+        assert!(!o("http://localhost:1").is_loopback_ip());
+        assert!(o("http://localhost:1").is_loopback());
+        assert!(!o("http://localhost.evil.example:1").is_loopback());
+    }
 
     #[test]
     fn locations_resolve() {

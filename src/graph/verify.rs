@@ -4,13 +4,14 @@ use super::error::{Error, ErrorKind, Result};
 use super::hash::{Digests, Hashes};
 use super::item::Item;
 
-/// Compares the item the service made with what was read.
-pub(crate) fn verify(item: Item, total: u64, hashes: Hashes) -> Result<Item> {
+/// Compares the item the service made with what was read (the hashes of
+/// the whole file; they stay as they are for another look).
+pub(crate) fn verify(item: Item, total: u64, hashes: &Hashes) -> Result<Item> {
     let Digests {
         quick_xor,
         sha1,
         sha256,
-    } = hashes.finish();
+    } = hashes.clone().finish();
     let mismatch = |what: &str, ours: &str, theirs: &str| {
         Err(Error::new(
             ErrorKind::HashMismatch,

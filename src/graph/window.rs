@@ -169,8 +169,9 @@ impl BodySource for ChunkBody<'_, '_> {
     fn len(&self) -> u64 {
         self.to - self.from
     }
-    fn rewind(&mut self) {
+    fn rewind(&mut self) -> Result<()> {
         self.pos = self.from;
+        Ok(())
     }
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
         let n = self.window.read_at(self.pos, self.to, buf)?;
@@ -276,7 +277,7 @@ mod tests {
         while got < 20_000 {
             got += body.read(&mut buf[got..20_000]).unwrap();
         }
-        body.rewind();
+        body.rewind().unwrap();
         let mut again = Vec::new();
         loop {
             let n = body.read(&mut buf).unwrap();

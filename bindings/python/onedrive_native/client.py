@@ -9,7 +9,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Dict, Iterator, Optional, Tuple, Union
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _ffi
 from ._handle import Handle
@@ -43,6 +43,7 @@ Stream = Any
 DEFAULT_SIMPLE_LIMIT = _ffi.OD_DEFAULT_SIMPLE_UPLOAD_LIMIT
 DEFAULT_CHUNK_SIZE = _ffi.OD_DEFAULT_CHUNK_SIZE
 CHUNK_UNIT = _ffi.OD_CHUNK_UNIT  #: chunk sizes are multiples of 320 KiB (``OD_CHUNK_UNIT``)
+MAX_SIMPLE_LIMIT = _ffi.OD_MAX_SIMPLE_UPLOAD_LIMIT  #: the largest simple-upload limit (``OD_MAX_SIMPLE_UPLOAD_LIMIT``)
 
 
 class Hash(enum.IntFlag):
@@ -460,7 +461,7 @@ class Client(Handle):
         super().__init__(out)
         self.base_url = base_url
         self._tls = threading.local()
-        self._token_cb: Any = None
+        self._token_cbs: List[Any] = []
         self._token_provider: Optional[Callable[[], Optional[str]]] = None
         try:
             if token_provider is not None:
@@ -490,10 +491,14 @@ class Client(Handle):
         """Installs (``None``: removes) the callable asked for a new token
         after a 401. An exception it raises comes out of the call that got the 401."""
         cb = _ffi.TOKEN_FN(self._on_token) if provider is not None else _ffi.TOKEN_FN()
+        # Keep every C function pointer installed alive as long as the
+        # client: the library waits for a replaced callback to end, except
+        # when the replacement is made from inside a callback, where another
+        # thread may still be running the old one.
+        self._token_cbs.append(cb)
+        self._token_provider = provider
         with self._use() as c:
             _finish(lib.od_client_set_token_callback(c, cb, None))
-        # Keep the C function pointer alive as long as the client may call it.
-        self._token_provider, self._token_cb = provider, cb
 
     def _on_token(self, _userdata: Any, client_ptr: Any) -> int:
         try:
@@ -820,6 +825,17 @@ class Client(Handle):
         _finish(rc, self._take_token_exc())
 
 
+def _redact(url: str) -> str:
+    """A URL as a message may show it: its origin only."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…" if parts.netloc else "(not a URL)"
+    except ValueError:
+        return "(not a URL)"
+
+
 # --- Job -------------------------------------------------------------------------
 
 
@@ -863,7 +879,9 @@ class Job(Handle):
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else self.state.name
-        return f"<onedrive_native.Job {state} {self._monitor_url}>"
+        # The monitor URL is a capability (a tempauth query, a job id): only
+        # its origin is shown; Job.monitor_url gives it whole on request.
+        return f"<onedrive_native.Job {state} {_redact(self._monitor_url)}>"
 
     def poll(self) -> JobStatus:
         """Looks at the job once. A failed or cancelled job is not raised

@@ -309,3 +309,19 @@ def test_create_folder_and_delete_async(emu, folder):
             return f
 
     assert asyncio.run(go()).name == "Async"
+
+
+def test_reprs_and_errors_carry_no_capability_url(client, folder):
+    it = client.upload(folder, "r.txt", BODY)
+    job = client.copy(it.id, folder, name="r2.txt")
+    try:
+        assert job.monitor_url.startswith("http")
+        path = job.monitor_url.split("://", 1)[1].split("/", 1)[1]
+        assert path and path not in repr(job)
+        job.wait(timeout=60)
+    finally:
+        job.close()
+    url = "http://127.0.0.1:9/upload/SESSION-SECRET?tempauth=TOKEN-SECRET"
+    with pytest.raises(od.OneDriveError) as e:
+        od.Job.resume(client, url).poll()
+    assert "SECRET" not in str(e.value) and "SECRET" not in repr(e.value)

@@ -1,0 +1,128 @@
+//! The connection under ureq, made to see the caller's cancel flag while it
+//! waits for an answer.
+//!
+//! ureq is blocking and runs every read of a request on the calling thread,
+//! and its own timeouts cannot see a cancel flag: a server that accepts and
+//! never answers would hold a call for the whole stall timeout. So each
+//! connection is wrapped: a wait for input is cut into short slices, and
+//! between slices the flag of the call running on this thread is looked at
+//! (set by [`with_cancel`] around each request). A raised flag ends the wait
+//! within one slice.
+//!
+//! Built on ureq's `unversioned` transport API (pinned by Cargo.lock).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
+
+use super::control::CancelToken;
+
+/// How often a wait for input looks at the cancel flag.
+const SLICE: Duration = Duration::from_millis(100);
+
+thread_local! {
+    /// The cancel flag of the request this thread is sending.
+    static CANCEL: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (one request, on this thread) with `cancel` visible to the
+/// connections it uses.
+pub(crate) fn with_cancel<T>(cancel: Option<&CancelToken>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<CancelToken>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CANCEL.with(|c| *c.borrow_mut() = self.0.take());
+        }
+    }
+    let _restore = Restore(CANCEL.with(|c| c.replace(cancel.cloned())));
+    f()
+}
+
+fn cancelled() -> bool {
+    CANCEL.with(|c| c.borrow().as_ref().is_some_and(CancelToken::is_cancelled))
+}
+
+/// Wraps each connection the default connector makes.
+#[derive(Debug)]
+pub(crate) struct CancellableConnector;
+
+impl Connector<Box<dyn Transport>> for CancellableConnector {
+    type Out = Cancellable;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<Box<dyn Transport>>,
+    ) -> Result<Option<Cancellable>, ureq::Error> {
+        Ok(chained.map(|inner| Cancellable { inner }))
+    }
+}
+
+pub(crate) struct Cancellable {
+    inner: Box<dyn Transport>,
+}
+
+impl fmt::Debug for Cancellable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancellable").finish_non_exhaustive()
+    }
+}
+
+/// The error a cancelled wait ends with; the caller's own check turns the
+/// call's result into `Cancelled`.
+fn cancelled_error() -> ureq::Error {
+    ureq::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::Interrupted,
+        "cancelled",
+    ))
+}
+
+impl Transport for Cancellable {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if cancelled() {
+            return Err(cancelled_error());
+        }
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        // The wait the caller allows, cut into slices; per-read limits as
+        // the inner transport would apply them.
+        let timeout = timeout.for_read();
+        let started = Instant::now();
+        loop {
+            if cancelled() {
+                return Err(cancelled_error());
+            }
+            let left = if timeout.after.is_not_happening() {
+                SLICE
+            } else {
+                timeout.after.saturating_sub(started.elapsed())
+            };
+            let slice = NextTimeout {
+                after: left.min(SLICE).max(Duration::from_millis(1)).into(),
+                reason: timeout.reason,
+                per_read: None,
+                per_write: timeout.per_write,
+            };
+            match self.inner.await_input(slice) {
+                Err(ureq::Error::Timeout(_)) if left > SLICE => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
