@@ -15,6 +15,8 @@ pub mod job;
 pub mod ops;
 pub mod session;
 pub mod status;
+#[cfg(test)]
+mod tests;
 
 use std::ffi::c_char;
 
