@@ -27,6 +27,28 @@ fn sentinel<T>() -> *mut T {
     ptr::dangling_mut()
 }
 
+/// A handle lent to other threads (the test joins them before freeing it).
+struct Shared<T>(*const T);
+
+// By hand: derived, they would ask `T: Copy`.
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Shared<T> {}
+
+// SAFETY: the handles shared this way are documented as usable from many
+// threads at once; each test joins its threads before the free.
+unsafe impl<T> Send for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// A method, not `.0`: a closure then captures the whole (Send) value.
+    fn get(self) -> *const T {
+        self.0
+    }
+}
+
 /// A client freed on drop, made with `od_client_new`.
 struct Client(*mut od_client);
 
@@ -305,10 +327,10 @@ fn cancel_flag_lifetime() {
         assert!(!od_cancel_is_triggered(c));
     }
     // Raised from another thread, seen here.
-    let shared = c as usize;
+    let shared = Shared(c.cast_const());
     std::thread::spawn(move || {
         // SAFETY: the flag outlives the thread (joined before the free).
-        unsafe { od_cancel_trigger(shared as *const od_cancel) }
+        unsafe { od_cancel_trigger(shared.get()) }
     })
     .join()
     .unwrap();
@@ -370,11 +392,11 @@ fn client_lifetime_and_setters() {
         }
     }
     // Used from several threads at once, then freed once.
-    let shared = c.0 as usize;
+    let shared = Shared(c.0.cast_const());
     let threads: Vec<_> = (0..3)
         .map(|i| {
             std::thread::spawn(move || {
-                let c = shared as *const od_client;
+                let c = shared.get();
                 let token = std::ffi::CString::new(format!("token-{i}")).unwrap();
                 // SAFETY: the client outlives the threads (joined below).
                 unsafe {
@@ -462,11 +484,11 @@ fn job_from_monitor_url_lifetime() {
         expect(od_job_item(job, ptr::null_mut()), OD_ERR_NULL_ARGUMENT);
     }
     // Read from several threads at once.
-    let shared = job as usize;
+    let shared = Shared(job.cast_const());
     let threads: Vec<_> = (0..3)
         .map(|_| {
             std::thread::spawn(move || {
-                let job = shared as *const od_job;
+                let job = shared.get();
                 // SAFETY: the job outlives the threads (joined below).
                 unsafe {
                     let text = CStr::from_ptr(od_job_monitor_url(job)).to_str().unwrap();
