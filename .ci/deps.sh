@@ -3,6 +3,7 @@
 # is missing. Idempotent: does nothing when everything is there.
 #   .ci/deps.sh          what make test needs
 #   .ci/deps.sh arm64    the cross toolchain and qemu for make test-arm64
+#   .ci/deps.sh nightly  nightly Rust with Miri, for test-miri / test-rust-asan
 set -euo pipefail
 need=()
 if [ "${1:-}" = arm64 ]; then
@@ -10,6 +11,14 @@ if [ "${1:-}" = arm64 ]; then
   command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
   command -v file >/dev/null || need+=(file)
   rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
+fi
+if [ "${1:-}" = nightly ]; then
+  rustup toolchain list | grep -q '^nightly-' ||
+    rustup toolchain install nightly --profile minimal --component miri,rust-src
+  installed=$(rustup component list --toolchain nightly --installed)
+  grep -q '^miri' <<<"$installed" && grep -q '^rust-src' <<<"$installed" ||
+    rustup component add miri rust-src --toolchain nightly
+  exit 0
 fi
 command -v valgrind >/dev/null || need+=(valgrind)
 command -v gcc >/dev/null || need+=(gcc)
