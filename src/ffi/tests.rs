@@ -615,12 +615,15 @@ fn session_from_json_arguments() {
 // ---------------------------------------------------------------------------
 // Argument conversions of the operations, all stopped before any request
 
+/// One call with the argument under test in place.
+type StringCall = dyn Fn(&od_client, *const c_char) -> od_status;
+
 /// A C string argument's three cases: NULL, not UTF-8, and a good value
 /// (with the rest of the call arranged to fail at a later, local check,
 /// so that no request is ever made).
 struct StringArg {
     what: &'static str,
-    call: Box<dyn Fn(&od_client, *const c_char) -> od_status>,
+    call: Box<StringCall>,
     null: od_status,
     good: &'static CStr,
     good_gives: od_status,
@@ -1414,13 +1417,25 @@ unsafe extern "C" fn progress_cb(userdata: *mut c_void, done: u64, total: u64) -
     p.answer
 }
 
+/// What a misbehaving read callback returns, given the length asked for.
+type ReadAnswer = fn(len: usize) -> i64;
+
+/// A way to misbehave: (what, data, announced size, answer, message says).
+type Misbehaviour = (
+    &'static str,
+    &'static [u8],
+    u64,
+    Option<ReadAnswer>,
+    &'static str,
+);
+
 /// A read callback over a buffer, with ways to misbehave.
 struct Reader {
     data: Vec<u8>,
     pos: usize,
     calls: usize,
     /// Return this instead of reading (a failure, or a lie).
-    answer: Option<fn(len: usize) -> i64>,
+    answer: Option<ReadAnswer>,
 }
 
 impl Reader {
@@ -1487,7 +1502,7 @@ fn read_callback_feeds_the_upload() {
 #[test]
 fn read_callback_misbehaving() {
     let c = Client::new();
-    let cases: [(&str, &[u8], u64, Option<fn(usize) -> i64>, &str); 5] = [
+    let cases: [Misbehaviour; 5] = [
         ("fails", b"hello", 5, Some(|_| -1), "failed (-1)"),
         ("fails big", b"hello", 5, Some(|_| i64::MIN), "failed"),
         (
