@@ -3,6 +3,7 @@
 # is missing. Idempotent: does nothing when everything is there.
 #   .ci/deps.sh          what make test needs
 #   .ci/deps.sh arm64    the cross toolchain and qemu for make test-arm64
+#   .ci/deps.sh nightly  nightly Rust with Miri, for test-miri / test-rust-asan
 set -euo pipefail
 need=()
 if [ "${1:-}" = arm64 ]; then
@@ -11,6 +12,14 @@ if [ "${1:-}" = arm64 ]; then
   command -v file >/dev/null || need+=(file)
   rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
 fi
+if [ "${1:-}" = nightly ]; then
+  rustup toolchain list | grep -q '^nightly-' ||
+    rustup toolchain install nightly --profile minimal --component miri,rust-src
+  installed=$(rustup component list --toolchain nightly --installed)
+  grep -q '^miri' <<<"$installed" && grep -q '^rust-src' <<<"$installed" ||
+    rustup component add miri rust-src --toolchain nightly
+  exit 0
+fi
 command -v valgrind >/dev/null || need+=(valgrind)
 command -v gcc >/dev/null || need+=(gcc)
 command -v g++ >/dev/null || need+=(g++)
@@ -18,6 +27,9 @@ command -v curl >/dev/null || need+=(curl)
 command -v cmake >/dev/null || need+=(cmake)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v python3 >/dev/null || need+=(python3)
+# make test-c-sanitize: clang with the ASan/UBSan runtimes
+command -v clang-14 >/dev/null || need+=(clang-14)
+dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed' || need+=(libclang-rt-14-dev)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq

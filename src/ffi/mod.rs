@@ -18,6 +18,9 @@ pub mod session;
 pub mod status;
 pub mod upload;
 
+#[cfg(test)]
+mod tests;
+
 use std::ffi::c_char;
 
 /// The library's version ("MAJOR.MINOR.PATCH"), a static string: never
