@@ -229,9 +229,14 @@ typedef struct od_job od_job;
 // client or another process. Opaque. One upload at a time per session.
 typedef struct od_session od_session;
 
-// Asked for a fresh token after the service answered 401. The callback
-// calls `od_client_set_token(client, …)` with the new token and returns 0;
-// any other return value means "no token", and the 401 stands. It runs on
+// Asked for a fresh token shortly (5 minutes) before the current one
+// expires, when its expiry is known (`od_client_set_token_with_expiry`),
+// and after the service answered 401. The callback calls
+// `od_client_set_token_with_expiry(client, …)` (or `od_client_set_token`)
+// with the new token and returns 0; any other return value means "no
+// token", and the request goes with the old one (after a 401: the 401
+// stands). Requests that need a fresh token at the same time share one
+// call. It runs on
 // whichever thread made the request, possibly several at once; it must
 // not free the client. Like every callback of this library it must return
 // normally: no longjmp out of it, no C++ exception through it (either
@@ -306,6 +311,20 @@ void od_client_free(od_client *client);
 // # Safety
 // `client` must be a live client; `token` NUL-terminated.
 od_status od_client_set_token(const od_client *client, const char *token);
+
+// Replaces the bearer token (copied) and says when it expires:
+// `expires_on` in Unix seconds (what azure-identity's `AccessToken`
+// carries), 0 = unknown. With a token callback set, the token is refreshed
+// 5 minutes before it expires (once for all requests that need it), as
+// well as after a 401. A token callback calls this to hand over a token
+// with its expiry. `expires_on` below 0 is `OD_ERR_INVALID_ARGUMENT`.
+// Any thread, also from inside the token callback.
+//
+// # Safety
+// `client` must be NULL or a live client; `token` NULL or NUL-terminated.
+od_status od_client_set_token_with_expiry(const od_client *client,
+                                          const char *token,
+                                          int64_t expires_on);
 
 // Installs (or, with `callback` NULL, removes) the token callback. See
 // `od_token_fn`. `userdata` is passed back untouched.

@@ -27,3 +27,4 @@ pub use graph::limits::{
 pub use graph::session::UploadSession;
 pub use graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy, UploadSettings};
 pub use graph::source::{BytesSource, FileSource, ReaderSource, UploadSource};
+pub use graph::token::{AccessToken, REFRESH_MARGIN};

@@ -798,7 +798,7 @@ fn a_token_callback_is_asked_after_a_401() {
     let (calls2, good) = (calls.clone(), emu.token());
     c.set_token_provider(Some(std::sync::Arc::new(move || {
         calls2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Some(good.clone())
+        Some(onedrive_native::AccessToken::new(good.clone(), None))
     })));
     c.item(&me(), &item("/"), &mut ctl()).unwrap();
     c.item(&me(), &item("/"), &mut ctl()).unwrap();
@@ -1018,4 +1018,45 @@ fn delete_honours_an_etag_and_reports_what_is_missing() {
         .delete_item(&me(), &item("/"), None, &mut ctl())
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn a_token_is_refreshed_before_it_expires_once_for_all_threads() {
+    use onedrive_native::AccessToken;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::SystemTime;
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    put(&c, "/", "t.txt", BODY);
+    // a token that expires in a minute (inside the refresh margin)
+    c.set_access_token(AccessToken::new(
+        emu.token(),
+        Some(SystemTime::now() + Duration::from_secs(60)),
+    ));
+    let calls = Arc::new(AtomicU32::new(0));
+    let (n, token) = (calls.clone(), emu.token());
+    c.set_token_provider(Some(Arc::new(move || {
+        n.fetch_add(1, Ordering::SeqCst);
+        Some(AccessToken::new(
+            token.clone(),
+            Some(SystemTime::now() + Duration::from_secs(3600)),
+        ))
+    })));
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| c.item(&me(), &item("/t.txt"), &mut ctl()).unwrap());
+        }
+    });
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one refresh for eight threads"
+    );
+    let now = c.access_token().expires_on.unwrap();
+    assert!(now > SystemTime::now() + Duration::from_secs(3000));
+    // a wrong token without expiry: refreshed once after the 401
+    c.set_token("expired");
+    c.item(&me(), &item("/t.txt"), &mut ctl()).unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
 }

@@ -7,11 +7,14 @@ use std::time::Duration;
 use crate::graph::client::Client;
 use crate::graph::control::CancelToken;
 use crate::graph::hash::HashSet;
-use crate::graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy, UploadSettings};
+use crate::graph::settings::{
+    ClientConfig, DEFAULT_BASE_URL, RetryPolicy, TokenProvider, UploadSettings,
+};
+use crate::graph::token::AccessToken;
 
 use super::args::flags_arg;
 use super::boundary::{
-    Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_str_arg, str_arg,
+    FfiError, Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_str_arg, str_arg,
 };
 use super::status::od_status;
 
@@ -24,9 +27,14 @@ pub struct od_client {
     pub(crate) client: Client,
 }
 
-/// Asked for a fresh token after the service answered 401. The callback
-/// calls `od_client_set_token(client, …)` with the new token and returns 0;
-/// any other return value means "no token", and the 401 stands. It runs on
+/// Asked for a fresh token shortly (5 minutes) before the current one
+/// expires, when its expiry is known (`od_client_set_token_with_expiry`),
+/// and after the service answered 401. The callback calls
+/// `od_client_set_token_with_expiry(client, …)` (or `od_client_set_token`)
+/// with the new token and returns 0; any other return value means "no
+/// token", and the request goes with the old one (after a 401: the 401
+/// stands). Requests that need a fresh token at the same time share one
+/// call. It runs on
 /// whichever thread made the request, possibly several at once; it must
 /// not free the client. Like every callback of this library it must return
 /// normally: no longjmp out of it, no C++ exception through it (either
@@ -113,6 +121,42 @@ pub unsafe extern "C" fn od_client_set_token(
     })
 }
 
+/// Replaces the bearer token (copied) and says when it expires:
+/// `expires_on` in Unix seconds (what azure-identity's `AccessToken`
+/// carries), 0 = unknown. With a token callback set, the token is refreshed
+/// 5 minutes before it expires (once for all requests that need it), as
+/// well as after a 401. A token callback calls this to hand over a token
+/// with its expiry. `expires_on` below 0 is `OD_ERR_INVALID_ARGUMENT`.
+/// Any thread, also from inside the token callback.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `token` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_client_set_token_with_expiry(
+    client: *const od_client,
+    token: *const c_char,
+    expires_on: i64,
+) -> od_status {
+    ffi_call(|| {
+        // SAFETY: the caller passes NULL or a live client and a C string.
+        let (client, token) = unsafe { (handle_arg(client, "client")?, str_arg(token, "token")?) };
+        let expires_on = match u64::try_from(expires_on) {
+            Ok(0) => None,
+            Ok(secs) => Some(std::time::UNIX_EPOCH + Duration::from_secs(secs)),
+            Err(_) => {
+                return Err(FfiError::new(
+                    od_status::OD_ERR_INVALID_ARGUMENT,
+                    format!("expires_on {expires_on}: Unix seconds, or 0 for unknown"),
+                ));
+            }
+        };
+        client
+            .client
+            .set_access_token(AccessToken::new(token, expires_on));
+        Ok(())
+    })
+}
+
 struct TokenCallback {
     f: unsafe extern "C" fn(*mut c_void, *const od_client) -> c_int,
     userdata: *mut c_void,
@@ -130,12 +174,12 @@ unsafe impl Sync for TokenCallback {}
 impl TokenCallback {
     /// Asks the C callback for a token; it stores it with
     /// `od_client_set_token`, and we read it back from the client.
-    fn call(&self) -> Option<String> {
+    fn call(&self) -> Option<AccessToken> {
         // SAFETY: the installer gave this callback and userdata for this
         // client; see the Send/Sync note above for why `client` is live.
         let rc = unsafe { (self.f)(self.userdata, self.client) };
         // SAFETY: as above, the od_client outlives its own callback.
-        (rc == 0).then(|| unsafe { &*self.client }.client.token())
+        (rc == 0).then(|| unsafe { &*self.client }.client.access_token())
     }
 }
 
@@ -172,7 +216,7 @@ pub unsafe extern "C" fn od_client_set_token_callback(
                 userdata,
                 client,
             };
-            Arc::new(move || cb.call()) as Arc<dyn Fn() -> Option<String> + Send + Sync>
+            Arc::new(move || cb.call()) as TokenProvider
         });
         handle.client.set_token_provider(provider);
         Ok(())

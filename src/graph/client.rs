@@ -9,6 +9,7 @@ use super::http::Transport;
 use super::settings::{
     ClientConfig, RetryPolicy, TokenProvider, UploadSettings, validate_upload_settings,
 };
+use super::token::AccessToken;
 
 /// A Graph drive client. Cheap to clone; one client serves many threads at
 /// once (no lock is held across network I/O or a callback).
@@ -29,26 +30,36 @@ impl Client {
         &self.inner.base_url
     }
 
-    /// Replaces the bearer token for every request from now on.
+    /// Replaces the bearer token for every request from now on (its expiry
+    /// unknown: it is refreshed only after a 401).
     pub fn set_token(&self, token: &str) {
-        *self
-            .inner
-            .token
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = token.to_owned();
+        self.inner.tokens.set(AccessToken::new(token, None));
     }
 
-    /// Sets (or clears) the callback asked for a fresh token after a 401.
-    /// When this returns, the callback it replaced is not running and will
+    /// Replaces the bearer token and says when it expires: with a token
+    /// callback set, it is refreshed
+    /// [`REFRESH_MARGIN`](super::token::REFRESH_MARGIN) before that (and
+    /// after a 401).
+    pub fn set_access_token(&self, token: AccessToken) {
+        self.inner.tokens.set(token);
+    }
+
+    /// The token requests carry now, with its expiry.
+    pub fn access_token(&self) -> AccessToken {
+        self.inner.tokens.get().0
+    }
+
+    /// Sets (or clears) the callback asked for a fresh token shortly before
+    /// the current one expires and after a 401. When this returns, the callback it replaced is not running and will
     /// not be called again (unless this is called from inside a token
     /// callback: it then does not wait, see `graph::token`).
     pub fn set_token_provider(&self, provider: Option<TokenProvider>) {
-        self.inner.token_provider.set(provider);
+        self.inner.tokens.callback.set(provider);
     }
 
     /// The bearer token requests carry now.
     pub fn token(&self) -> String {
-        self.inner.token()
+        self.inner.tokens.get().0.token
     }
 
     pub fn set_user_agent(&self, user_agent: &str) -> Result<()> {

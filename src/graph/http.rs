@@ -25,7 +25,7 @@ use super::error::{Error, ErrorKind, Result};
 use super::settings::{
     ClientConfig, RetryPolicy, Settings, UploadSettings, validate_upload_settings,
 };
-use super::token::TokenSlot;
+use super::token::{AccessToken, Tokens};
 use super::url::{Origin, redact};
 use super::wire::{CancellableConnector, with_cancel};
 
@@ -130,6 +130,8 @@ pub(crate) struct Response {
     pub request_id: Option<String>,
     pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
+    /// Which token the request carried (see `Tokens::refresh`).
+    pub token_serial: u64,
 }
 
 impl Response {
@@ -175,8 +177,7 @@ pub(crate) struct Transport {
     pub(crate) base_url: String,
     api_origin: Origin,
     allow_insecure_http: bool,
-    pub(crate) token: RwLock<String>,
-    pub(crate) token_provider: TokenSlot,
+    pub(crate) tokens: Tokens,
     pub(crate) settings: RwLock<Settings>,
     pub(crate) upload: RwLock<UploadSettings>,
 }
@@ -211,8 +212,7 @@ impl Transport {
             base_url,
             api_origin,
             allow_insecure_http: config.allow_insecure_http,
-            token: RwLock::new(config.token),
-            token_provider: TokenSlot::new(config.token_provider),
+            tokens: Tokens::new(AccessToken::new(config.token, None), config.token_provider),
             settings: RwLock::new(Settings {
                 user_agent: config.user_agent,
                 connect_timeout: config.connect_timeout,
@@ -234,25 +234,6 @@ impl Transport {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-
-    pub(crate) fn token(&self) -> String {
-        self.token
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Asks the token callback for a fresh token (no lock held while it
-    /// runs). `true` when it gave one.
-    pub(crate) fn refresh_token(&self) -> bool {
-        match self.token_provider.call() {
-            Some(token) => {
-                *self.token.write().unwrap_or_else(PoisonError::into_inner) = token;
-                true
-            }
-            None => false,
-        }
     }
 
     /// The token goes to the API origin only: never to a monitor URL, an
@@ -312,7 +293,9 @@ impl Transport {
             let delay = match &outcome {
                 Ok(resp) if resp.status == 401 && req.auth == Auth::Bearer && !refreshed => {
                     refreshed = true;
-                    if self.refresh_token() {
+                    // Shared with other requests that got their 401 with
+                    // the same token: one callback call for all of them.
+                    if self.tokens.refresh(resp.token_serial) {
                         continue;
                     }
                     None
@@ -366,8 +349,10 @@ impl Transport {
         for (name, value) in &req.headers {
             builder = builder.header(*name, value);
         }
+        let mut token_serial = 0;
         if req.auth == Auth::Bearer && self.may_carry_token(&req.url) {
-            let token = self.token();
+            let (token, serial) = self.tokens.for_request();
+            token_serial = serial;
             if !token.is_empty() {
                 builder = builder.header("Authorization", format!("Bearer {token}"));
             }
@@ -449,6 +434,7 @@ impl Transport {
             request_id,
             retry_after,
             body,
+            token_serial,
         })
     }
 }

@@ -22,7 +22,7 @@ pub mod session;
 pub mod session_state;
 pub mod settings;
 pub mod source;
-pub(crate) mod token;
+pub mod token;
 pub mod upload;
 pub mod url;
 pub(crate) mod verify;

@@ -1,7 +1,6 @@
 //! What a client is configured with: its config, the retry policy, the
 //! token provider, upload settings. A leaf: it sends nothing.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::{Error, Result};
@@ -94,7 +93,7 @@ pub(crate) struct Settings {
     pub retry: RetryPolicy,
 }
 
-pub(crate) type TokenProvider = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+pub use super::token::TokenProvider;
 
 /// Upload settings a client reads at the start of every upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,17 +1,143 @@
-//! The token callback a client holds, and the rules for replacing it while
-//! it may be running on other threads.
+//! The bearer token a client holds: its value and expiry, the callback
+//! that gives a fresh one, and the rules for refreshing and replacing.
 //!
-//! Once [`TokenSlot::set`] returns, the callback it replaced is not running
-//! anywhere and will never be started again, so its owner may free what it
-//! uses. The one exception: a `set` made from inside a token callback (on
-//! that callback's thread) does not wait (it would wait for itself); the
-//! replaced callback may then still be running on other threads until they
-//! return. No lock is held while a callback runs.
+//! Refresh: shortly before the token expires ([`REFRESH_MARGIN`]) and once
+//! after a 401. Concurrent requests that need a refresh share one call of
+//! the callback: the first asks, the others wait for its answer.
+//!
+//! Replacing the callback: once [`TokenSlot::set`] returns, the callback it
+//! replaced is not running anywhere and will never be started again, so its
+//! owner may free what it uses. The one exception: a `set` made from inside
+//! a token callback (on that callback's thread) does not wait (it would
+//! wait for itself); the replaced callback may then still be running on
+//! other threads until they return. No lock is held while a callback runs.
 
 use std::cell::Cell;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::time::{Duration, SystemTime};
 
-use super::settings::TokenProvider;
+/// Gives a fresh token (with its expiry when known), or `None`.
+pub type TokenProvider = Arc<dyn Fn() -> Option<AccessToken> + Send + Sync>;
+
+/// A token is refreshed when it expires within this (Microsoft identity
+/// tokens live 60–90 minutes).
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// A bearer token and when it expires (if known).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_on: Option<SystemTime>,
+}
+
+impl AccessToken {
+    pub fn new(token: impl Into<String>, expires_on: Option<SystemTime>) -> AccessToken {
+        AccessToken {
+            token: token.into(),
+            expires_on,
+        }
+    }
+}
+
+/// The token requests carry now, and a serial number that grows with
+/// every change (what a refresh compares to know it is out of date).
+#[derive(Default)]
+struct Current {
+    token: AccessToken,
+    serial: u64,
+}
+
+/// The shared refresh: whether one is running.
+#[derive(Default)]
+struct Refresh {
+    running: bool,
+}
+
+/// The token, its callback, and the refresh they share.
+pub(crate) struct Tokens {
+    current: RwLock<Current>,
+    pub(crate) callback: TokenSlot,
+    refresh: Mutex<Refresh>,
+    refreshed: Condvar,
+}
+
+impl Tokens {
+    pub(crate) fn new(token: AccessToken, provider: Option<TokenProvider>) -> Tokens {
+        Tokens {
+            current: RwLock::new(Current { token, serial: 0 }),
+            callback: TokenSlot::new(provider),
+            refresh: Mutex::new(Refresh::default()),
+            refreshed: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn get(&self) -> (AccessToken, u64) {
+        let c = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        (c.token.clone(), c.serial)
+    }
+
+    pub(crate) fn set(&self, token: AccessToken) {
+        let mut c = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        c.token = token;
+        c.serial += 1;
+    }
+
+    /// The token to send now: refreshed first (shared) when it expires
+    /// within the margin and a callback can give a new one. Its serial.
+    pub(crate) fn for_request(&self) -> (String, u64) {
+        let (token, serial) = self.get();
+        let expiring = token
+            .expires_on
+            .is_some_and(|at| SystemTime::now() + REFRESH_MARGIN >= at);
+        if expiring && self.callback.is_set() && self.refresh(serial) {
+            let (token, serial) = self.get();
+            return (token.token, serial);
+        }
+        (token.token, serial)
+    }
+
+    /// Asks the callback for a token newer than the one numbered `seen`,
+    /// unless another thread already got one; when one is being asked for,
+    /// waits for it. `true` when there is a newer token.
+    pub(crate) fn refresh(&self, seen: u64) -> bool {
+        let mut r = self.refresh.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if self.get().1 != seen {
+                return true;
+            }
+            if !r.running {
+                break;
+            }
+            r = self
+                .refreshed
+                .wait(r)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        r.running = true;
+        drop(r);
+        /// Ends the refresh however the callback ends (a panic included).
+        struct Done<'a>(&'a Tokens);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                let mut r = self
+                    .0
+                    .refresh
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                r.running = false;
+                self.0.refreshed.notify_all();
+            }
+        }
+        let _done = Done(self);
+        match self.callback.call() {
+            Some(token) => {
+                self.set(token);
+                true
+            }
+            None => self.get().1 != seen,
+        }
+    }
+}
 
 thread_local! {
     /// Whether this thread is inside a token callback right now.
@@ -64,8 +190,16 @@ impl TokenSlot {
         }
     }
 
+    pub(crate) fn is_set(&self) -> bool {
+        self.slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .provider
+            .is_some()
+    }
+
     /// Asks the callback for a token (`None`: no callback, or it gave none).
-    pub(crate) fn call(&self) -> Option<String> {
+    pub(crate) fn call(&self) -> Option<AccessToken> {
         let (provider, generation) = {
             let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
             let provider = slot.provider.clone()?;
@@ -94,7 +228,6 @@ impl TokenSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::sync::mpsc::channel;
 
     #[test]
@@ -109,14 +242,14 @@ mod tests {
             entered_tx.send(()).unwrap();
             release_rx.lock().unwrap().recv().unwrap();
             *e.lock().unwrap() = true;
-            Some("old".into())
+            Some(AccessToken::new("old", None))
         })));
         let s = slot.clone();
         let caller = std::thread::spawn(move || s.call());
         entered.recv().unwrap(); // the old callback is running
         let s = slot.clone();
         let setter = std::thread::spawn(move || {
-            s.set(Some(Arc::new(|| Some("new".into()))));
+            s.set(Some(Arc::new(|| Some(AccessToken::new("new", None)))));
         });
         // the setter cannot return before the old callback ends: let it end
         release.send(()).unwrap();
@@ -125,8 +258,8 @@ mod tests {
             *ended.lock().unwrap(),
             "set returned while the old callback ran"
         );
-        assert_eq!(caller.join().unwrap().as_deref(), Some("old"));
-        assert_eq!(slot.call().as_deref(), Some("new"));
+        assert_eq!(caller.join().unwrap().unwrap().token, "old");
+        assert_eq!(slot.call().unwrap().token, "new");
     }
 
     #[test]
@@ -134,12 +267,61 @@ mod tests {
         let slot = Arc::new(TokenSlot::new(None));
         let s = slot.clone();
         slot.set(Some(Arc::new(move || {
-            s.set(Some(Arc::new(|| Some("second".into()))));
-            Some("first".into())
+            s.set(Some(Arc::new(|| Some(AccessToken::new("second", None)))));
+            Some(AccessToken::new("first", None))
         })));
-        assert_eq!(slot.call().as_deref(), Some("first"));
-        assert_eq!(slot.call().as_deref(), Some("second"));
+        assert_eq!(slot.call().unwrap().token, "first");
+        assert_eq!(slot.call().unwrap().token, "second");
         slot.set(None);
         assert_eq!(slot.call(), None);
+    }
+
+    #[test]
+    fn concurrent_refreshes_share_one_call() {
+        let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (entered_tx, entered) = channel();
+        let (release, release_rx) = channel::<()>();
+        let release_rx = Mutex::new(release_rx);
+        let n = calls.clone();
+        let tokens = Arc::new(Tokens::new(AccessToken::new("t0", None), None));
+        tokens.callback.set(Some(Arc::new(move || {
+            n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            entered_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+            Some(AccessToken::new("t1", None))
+        })));
+        let seen = tokens.get().1;
+        let t = tokens.clone();
+        let first = std::thread::spawn(move || t.refresh(seen));
+        entered.recv().unwrap(); // one refresh is running
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let t = tokens.clone();
+                std::thread::spawn(move || t.refresh(seen))
+            })
+            .collect();
+        release.send(()).unwrap();
+        assert!(first.join().unwrap());
+        for w in waiters {
+            assert!(w.join().unwrap());
+        }
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(tokens.get().0.token, "t1");
+    }
+
+    #[test]
+    fn a_token_about_to_expire_is_refreshed_before_it_is_sent() {
+        let soon = SystemTime::now() + Duration::from_secs(60);
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let tokens = Tokens::new(AccessToken::new("old", Some(soon)), None);
+        // no callback: the old token goes
+        assert_eq!(tokens.for_request().0, "old");
+        tokens.callback.set(Some(Arc::new(move || {
+            Some(AccessToken::new("fresh", Some(later)))
+        })));
+        assert_eq!(tokens.for_request().0, "fresh");
+        // an hour left: no refresh
+        tokens.callback.set(Some(Arc::new(|| panic!("not due"))));
+        assert_eq!(tokens.for_request().0, "fresh");
     }
 }

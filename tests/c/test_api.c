@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int passed, failed;
@@ -99,6 +100,11 @@ static void test_client_new_and_setters(void) {
     CHECK_STATUS(od_client_set_token(c, NULL), OD_ERR_NULL_ARGUMENT);
     CHECK_STATUS(od_client_set_token(c, BAD_UTF8), OD_ERR_INVALID_UTF8);
     CHECK_STATUS(od_client_set_token(c, token), OD_OK);
+    CHECK_STATUS(od_client_set_token_with_expiry(NULL, "t", 0), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_token_with_expiry(c, NULL, 0), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_token_with_expiry(c, BAD_UTF8, 0), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_client_set_token_with_expiry(c, token, -1), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_token_with_expiry(c, token, 4102444800), OD_OK); /* 2100-01-01 */
     CHECK_STATUS(od_client_set_timeouts(NULL, 1000, 1000), OD_ERR_NULL_ARGUMENT);
     CHECK_STATUS(od_client_set_timeouts(c, 0, 1000), OD_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(od_client_set_timeouts(c, 5000, 30000), OD_OK);
@@ -473,6 +479,12 @@ static void test_token_callback(void) {
     CHECK_STATUS(od_client_set_token_callback(c, give_token, (void *)token), OD_OK);
     CHECK_STATUS(od_item_get(c, NULL, "/", &it), OD_OK);
     CHECK(token_calls == 2);
+    od_item_free(it);
+    it = NULL;
+    /* a token that expires within the refresh margin is refreshed first */
+    CHECK_STATUS(od_client_set_token_with_expiry(c, token, (int64_t)time(NULL) + 60), OD_OK);
+    CHECK_STATUS(od_item_get(c, NULL, "/", &it), OD_OK);
+    CHECK(token_calls == 3);
     od_item_free(it);
     od_client_free(c);
 }

@@ -74,6 +74,13 @@ namespace OneDriveNative
         internal static extern int od_client_set_token_raw(IntPtr client, byte[] token);
 
         [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_client_set_token_with_expiry(ClientHandle client, byte[] token, long expires_on);
+
+        // The same function, for the token callback, which gets a raw pointer.
+        [DllImport(Lib, CallingConvention = CC, EntryPoint = "od_client_set_token_with_expiry")]
+        internal static extern int od_client_set_token_with_expiry_raw(IntPtr client, byte[] token, long expires_on);
+
+        [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_set_token_callback(ClientHandle client, OdTokenFn callback, IntPtr userdata);
 
         [DllImport(Lib, CallingConvention = CC)]

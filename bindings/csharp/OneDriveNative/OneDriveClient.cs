@@ -79,6 +79,56 @@ namespace OneDriveNative
             LastError.Check(NativeMethods.od_client_set_token(Handle, Utf8.ToNative(token, "token")));
         }
 
+        /// <summary>Replaces the bearer token and says when it expires: with a
+        /// token callback set, it is refreshed 5 minutes before then (once for
+        /// all requests that need it), as well as after a 401.</summary>
+        public void SetToken(string token, DateTimeOffset expiresOn)
+        {
+            if (token == null) throw new ArgumentNullException("token");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_token_with_expiry(Handle, Utf8.ToNative(token, "token"),
+                expiresOn.ToUnixTimeSeconds()));
+        }
+
+        /// <summary>Installs a function that gives a token and its expiry,
+        /// shaped like Azure.Core's <c>TokenCredential.GetTokenAsync</c> (wrap one
+        /// as <c>ct =&gt; cred.GetTokenAsync(ctx, ct).AsTask()</c> and map its
+        /// <c>AccessToken</c> to <see cref="OneDriveAccessToken"/>). It is asked
+        /// 5 minutes before the current token expires and after a 401, on the
+        /// thread of the request that needs it (which waits for the task);
+        /// concurrent requests share one call.</summary>
+        public void SetTokenCallback(Func<CancellationToken, Task<OneDriveAccessToken>> getTokenAsync)
+        {
+            ThrowIfDisposed();
+            if (getTokenAsync == null)
+            {
+                LastError.Check(NativeMethods.od_client_set_token_callback(Handle, null, IntPtr.Zero));
+                return;
+            }
+            var state = GCHandle.Alloc(getTokenAsync);
+            Handle.KeepTokenCallback(state);
+            LastError.Check(NativeMethods.od_client_set_token_callback(Handle, ExpiringTokenThunk, GCHandle.ToIntPtr(state)));
+        }
+
+        private static readonly OdTokenFn ExpiringTokenThunk = OnExpiringTokenNeeded;
+
+        [MonoPInvokeCallback(typeof(OdTokenFn))]
+        private static int OnExpiringTokenNeeded(IntPtr userdata, IntPtr client)
+        {
+            try
+            {
+                var get = (Func<CancellationToken, Task<OneDriveAccessToken>>)GCHandle.FromIntPtr(userdata).Target;
+                OneDriveAccessToken t = get(CancellationToken.None).GetAwaiter().GetResult();
+                if (t.Token == null) return 1;
+                return NativeMethods.od_client_set_token_with_expiry_raw(client, Utf8.ToNative(t.Token, "token"),
+                    t.ExpiresOn.ToUnixTimeSeconds()) == 0 ? 0 : 1;
+            }
+            catch
+            {
+                return 1; // never unwind into native code
+            }
+        }
+
         /// <summary>Installs (null: removes) a function asked for a fresh token
         /// after the service answered 401. It runs on the thread that made the
         /// request (possibly several at once); returning null, or throwing,

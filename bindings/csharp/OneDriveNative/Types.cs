@@ -117,4 +117,18 @@ namespace OneDriveNative
             return State + (Percent.HasValue ? " " + Percent.Value + "%" : "");
         }
     }
+
+    /// <summary>A bearer token and when it expires (the shape of Azure.Core's
+    /// <c>AccessToken</c>, without depending on it).</summary>
+    public struct OneDriveAccessToken
+    {
+        public OneDriveAccessToken(string token, DateTimeOffset expiresOn)
+        {
+            Token = token;
+            ExpiresOn = expiresOn;
+        }
+
+        public string Token { get; private set; }
+        public DateTimeOffset ExpiresOn { get; private set; }
+    }
 }

@@ -61,6 +61,28 @@ namespace OneDriveNative.Tests
         }
 
         [Test]
+        public void AnExpiringTokenIsRefreshedFirstByAnAsyncCallback()
+        {
+            using (var c = emu.NewClient())
+            {
+                string folder = Util.NewFolder("expiring");
+                c.Upload(folder, "t.bin", Util.Bytes(3));
+                int calls = 0;
+                c.SetToken(Emulator.Token, DateTimeOffset.UtcNow.AddSeconds(60)); // inside the 5-minute margin
+                c.SetTokenCallback(async ct =>
+                {
+                    Interlocked.Increment(ref calls);
+                    await Task.Yield();
+                    return new OneDriveAccessToken(Emulator.Token, DateTimeOffset.UtcNow.AddHours(1));
+                });
+                Assert.AreEqual(3L, c.GetItem(folder + "/t.bin").Size);
+                Assert.AreEqual(1, calls);
+                c.GetItem(folder + "/t.bin");
+                Assert.AreEqual(1, calls); // an hour left: not asked again
+            }
+        }
+
+        [Test]
         public void CreatesFoldersAndDeletes()
         {
             string folder = Util.NewFolder("folders");
@@ -356,7 +378,7 @@ namespace OneDriveNative.Tests
                 c.SetTokenCallback(() => { Interlocked.Increment(ref calls); return Emulator.Token; });
                 Assert.IsTrue(c.GetItem("/").IsFolder);
                 Assert.AreEqual(1, calls);
-                c.SetTokenCallback(null);
+                c.SetTokenCallback((Func<string>)null);
                 c.SetToken("stale-again");
                 var e = Assert.Throws<OneDriveUnauthorizedException>(() => c.GetItem("/"));
                 Assert.AreEqual(401, e.HttpStatus);

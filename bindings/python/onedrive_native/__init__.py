@@ -16,6 +16,7 @@ from ._ffi import LIB_ENV, LibraryNotFoundError
 from .aio import AsyncClient, AsyncJob
 from .client import (
     DEFAULT_CHUNK_SIZE,
+    GRAPH_SCOPE,
     DEFAULT_SIMPLE_LIMIT,
     CancelToken,
     Client,
@@ -95,6 +96,7 @@ __all__ = [
     "AsyncJob",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_SIMPLE_LIMIT",
+    "GRAPH_SCOPE",
     "CancelToken",
     "Client",
     "Conflict",

@@ -162,6 +162,7 @@ FUNCTIONS: Dict[str, _Sig] = {
     "od_client_new": (od_status, [c_char_p, c_char_p, c_uint32, POINTER(od_client_p)]),
     "od_client_free": (None, [od_client_p]),
     "od_client_set_token": (od_status, [od_client_p, c_char_p]),
+    "od_client_set_token_with_expiry": (od_status, [od_client_p, c_char_p, c_int64]),
     "od_client_set_token_callback": (od_status, [od_client_p, TOKEN_FN, c_void_p]),
     "od_client_set_timeouts": (od_status, [od_client_p, c_uint32, c_uint32]),
     "od_client_set_retry": (od_status, [od_client_p, c_uint32, c_uint64]),

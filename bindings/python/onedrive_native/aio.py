@@ -5,6 +5,14 @@ instead of running on in the background.
 
 Progress callbacks run on the executor's thread, not the loop's: use
 ``loop.call_soon_threadsafe`` to touch loop objects from them.
+
+An async credential (``get_token`` a coroutine function, as
+azure-identity's ``aio`` credentials have it) is driven from the library's
+blocking token callback, which runs on the executor thread of the call that
+needs a token: the coroutine is handed to the client's event loop with
+``asyncio.run_coroutine_threadsafe`` and the thread waits for its result.
+The loop is free meanwhile (it is awaiting the executor), so this cannot
+deadlock; the client must be used from one loop.
 """
 
 from __future__ import annotations
@@ -12,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-from typing import Any, Callable, Optional, TypeVar, Union
+import inspect
+from typing import Any, Callable, Optional, Tuple, TypeVar, Union
 
 from .client import (
+    GRAPH_SCOPE,
     CancelToken,
     Client,
     Conflict,
@@ -116,10 +126,37 @@ class AsyncClient:
         allow_insecure_http: bool = False,
         *,
         executor: Optional[concurrent.futures.Executor] = None,
+        credential: Any = None,
+        scopes: Tuple[str, ...] = (GRAPH_SCOPE,),
         **kwargs: Any,
     ) -> None:
-        self.client = Client(token, base_url, allow_insecure_http, **kwargs)
         self._executor = executor
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._credential, self._scopes = credential, scopes
+        if credential is not None and inspect.iscoroutinefunction(getattr(credential, "get_token", None)):
+            kwargs["token_provider"] = self._token_from_async_credential
+        elif credential is not None:
+            kwargs["credential"], kwargs["scopes"] = credential, scopes
+        self.client = Client(token, base_url, allow_insecure_http, **kwargs)
+
+    def _token_from_async_credential(self) -> Any:
+        # On the executor thread of the call that needs the token.
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("use the AsyncClient with `async with` (or `await client.start()`)")
+        fut = asyncio.run_coroutine_threadsafe(self._credential.get_token(*self._scopes), loop)
+        return fut.result()
+
+    async def start(self) -> "AsyncClient":
+        """Binds the client to the running loop and, with an async credential,
+        gets the first token (``async with`` does this)."""
+        self._loop = asyncio.get_running_loop()
+        if self._credential is not None and self._loop is not None and self.client._token_provider is not None:
+            if inspect.iscoroutinefunction(getattr(self._credential, "get_token", None)):
+                from .client import _token_and_expiry
+
+                self.client.set_token(*_token_and_expiry(await self._credential.get_token(*self._scopes)))
+        return self
 
     async def upload(
         self,
@@ -253,7 +290,7 @@ class AsyncClient:
         return self.client.closed
 
     async def __aenter__(self) -> "AsyncClient":
-        return self
+        return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()

@@ -424,6 +424,29 @@ class UploadSession(Handle):
 # --- Client ----------------------------------------------------------------------
 
 
+#: The scope of Microsoft Graph for a credential's ``get_token``.
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+def _token_and_expiry(value: Any) -> Tuple[str, Optional[float]]:
+    """A provider's answer as (token, expires_on): a string, a pair, or an
+    object with ``token`` and ``expires_on`` (azure-core's AccessToken)."""
+    if isinstance(value, str):
+        return value, None
+    if hasattr(value, "token"):
+        return value.token, getattr(value, "expires_on", None)
+    token, expires_on = value
+    return token, expires_on
+
+
+def _credential_provider(credential: Any, scopes: Tuple[str, ...]) -> Callable[[], Any]:
+    """A token provider over anything with ``get_token(*scopes)`` (the
+    protocol of azure-identity's credentials)."""
+    if not callable(getattr(credential, "get_token", None)):
+        raise TypeError("a credential needs a get_token(*scopes) method")
+    return lambda: credential.get_token(*scopes)
+
+
 class Client(Handle):
     """A client of one Graph endpoint with one token (``od_client``).
 
@@ -449,7 +472,9 @@ class Client(Handle):
         base_url: Optional[str] = None,
         allow_insecure_http: bool = False,
         *,
-        token_provider: Optional[Callable[[], Optional[str]]] = None,
+        token_provider: Optional[Callable[[], Any]] = None,
+        credential: Any = None,
+        scopes: Tuple[str, ...] = (GRAPH_SCOPE,),
         user_agent: Optional[str] = None,
         timeouts: Optional[Tuple[float, float]] = None,
         retry: Optional[Tuple[int, float]] = None,
@@ -462,8 +487,14 @@ class Client(Handle):
         self.base_url = base_url
         self._tls = threading.local()
         self._token_cbs: List[Any] = []
-        self._token_provider: Optional[Callable[[], Optional[str]]] = None
+        self._token_provider: Optional[Callable[[], Any]] = None
         try:
+            if credential is not None:
+                if token_provider is not None:
+                    raise TypeError("give a credential or a token_provider, not both")
+                token_provider = _credential_provider(credential, scopes)
+                if token is None:
+                    self.set_token(*_token_and_expiry(token_provider()))
             if token_provider is not None:
                 self.set_token_provider(token_provider)
             if user_agent is not None:
@@ -482,14 +513,23 @@ class Client(Handle):
 
     # settings
 
-    def set_token(self, token: str) -> None:
-        """Replaces the bearer token for every request from now on."""
+    def set_token(self, token: str, expires_on: Optional[float] = None) -> None:
+        """Replaces the bearer token for every request from now on.
+        ``expires_on`` (Unix seconds, as azure-core's ``AccessToken`` has
+        it): with a token provider, the token is refreshed 5 minutes before."""
         with self._use() as c:
-            _finish(lib.od_client_set_token(c, _s(token, "token")))
+            if expires_on is None:
+                _finish(lib.od_client_set_token(c, _s(token, "token")))
+            else:
+                _finish(lib.od_client_set_token_with_expiry(c, _s(token, "token"), int(expires_on)))
 
-    def set_token_provider(self, provider: Optional[Callable[[], Optional[str]]]) -> None:
+    def set_token_provider(self, provider: Optional[Callable[[], Any]]) -> None:
         """Installs (``None``: removes) the callable asked for a new token
-        after a 401. An exception it raises comes out of the call that got the 401."""
+        shortly before the current one expires and after a 401. It returns a
+        token string, a ``(token, expires_on)`` pair or an object with
+        ``token`` and ``expires_on`` (azure-core's ``AccessToken``), or
+        ``None``. Concurrent requests share one call. An exception it raises
+        comes out of the call that needed the token."""
         cb = _ffi.TOKEN_FN(self._on_token) if provider is not None else _ffi.TOKEN_FN()
         # Keep every C function pointer installed alive as long as the
         # client: the library waits for a replaced callback to end, except
@@ -503,10 +543,12 @@ class Client(Handle):
     def _on_token(self, _userdata: Any, client_ptr: Any) -> int:
         try:
             provider = self._token_provider
-            token = provider() if provider is not None else None
-            if not token:
+            value = provider() if provider is not None else None
+            if not value:
                 return 1
-            return 0 if lib.od_client_set_token(client_ptr, _s(token, "token")) == Status.OK else 1
+            token, expires_on = _token_and_expiry(value)
+            rc = lib.od_client_set_token_with_expiry(client_ptr, _s(token, "token"), int(expires_on or 0))
+            return 0 if rc == Status.OK else 1
         except BaseException as e:
             self._tls.exc = e
             return 1

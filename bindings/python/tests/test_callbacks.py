@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -172,3 +173,64 @@ def test_a_token_provider_may_decline_or_raise(emu):
         c.set_token_provider(None)
         c.set_token(emu.token)
         assert c.item("/").is_folder
+
+
+def _access_token_type():
+    """azure-core's AccessToken when installed; a stand-in of the same shape otherwise."""
+    try:
+        from azure.core.credentials import AccessToken  # type: ignore[import-not-found]
+
+        return AccessToken
+    except ImportError:
+        import collections
+
+        return collections.namedtuple("AccessToken", ["token", "expires_on"])
+
+
+class FakeCredential:
+    """Shaped like an azure-identity credential: get_token(*scopes) -> AccessToken."""
+
+    def __init__(self, token, lifetimes):
+        self.token, self.lifetimes, self.calls = token, list(lifetimes), []
+
+    def get_token(self, *scopes):
+        self.calls.append(scopes)
+        life = self.lifetimes.pop(0) if self.lifetimes else 3600
+        return _access_token_type()(self.token, int(time.time()) + life)
+
+
+def test_a_credential_is_asked_before_expiry_and_after_a_401(emu, folder):
+    # the first token lives a minute (inside the 5-minute margin): the
+    # first request refreshes it; the second one (an hour) is kept
+    cred = FakeCredential(emu.token, [60, 3600])
+    with od.Client(base_url=emu.base_url, credential=cred) as c:
+        assert len(cred.calls) == 1 and cred.calls[0] == (od.GRAPH_SCOPE,)
+        c.upload(folder, "cred.txt", b"x")
+        assert len(cred.calls) == 2
+        for _ in range(3):
+            c.item(f"{folder}/cred.txt")
+        assert len(cred.calls) == 2
+        c.set_token("expired")  # a 401: asked once more
+        c.item(f"{folder}/cred.txt")
+        assert len(cred.calls) == 3
+    with od.Client(base_url=emu.base_url, credential=cred, scopes=("a", "b")) as c:
+        assert cred.calls[-1] == ("a", "b")
+
+
+def test_an_async_credential_drives_the_async_client(emu, folder):
+    import asyncio
+
+    class AsyncCredential(FakeCredential):
+        async def get_token(self, *scopes):
+            await asyncio.sleep(0)
+            return FakeCredential.get_token(self, *scopes)
+
+    cred = AsyncCredential(emu.token, [60, 3600])
+
+    async def main():
+        async with od.AsyncClient(base_url=emu.base_url, credential=cred) as c:
+            await c.upload(folder, "acred.txt", b"x")
+            return await c.item(f"{folder}/acred.txt")
+
+    assert asyncio.run(main()).name == "acred.txt"
+    assert len(cred.calls) == 2  # the first token, then one refresh before it expired

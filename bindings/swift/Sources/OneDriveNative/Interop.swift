@@ -168,10 +168,16 @@ let readThunk: od_read_fn = { userdata, buf, len in
     }
 }
 
+/// Carries an async token provider's answer to the blocking thread waiting for it.
+final class AsyncTokenResult: @unchecked Sendable {
+    var value: (token: String, expiresOn: Date)?
+}
+
 /// Holds the token provider a client's token callback calls.
 final class TokenBox {
-    let provider: @Sendable () -> String?
-    init(_ provider: @escaping @Sendable () -> String?) {
+    /// A token and its expiry (nil: unknown).
+    let provider: @Sendable () -> (String, Date?)?
+    init(_ provider: @escaping @Sendable () -> (String, Date?)?) {
         self.provider = provider
     }
 }
@@ -179,8 +185,9 @@ final class TokenBox {
 let tokenThunk: od_token_fn = { userdata, client in
     guard let userdata = userdata, let client = client else { return 1 }
     let box = Unmanaged<TokenBox>.fromOpaque(userdata).takeUnretainedValue()
-    guard let token = box.provider(), !token.utf8.contains(0) else { return 1 }
-    return od_client_set_token(client, token) == OneDriveStatus.ok.rawValue ? 0 : 1
+    guard let (token, expiresOn) = box.provider(), !token.utf8.contains(0) else { return 1 }
+    let seconds = expiresOn.map { Int64($0.timeIntervalSince1970) } ?? 0
+    return od_client_set_token_with_expiry(client, token, seconds) == OneDriveStatus.ok.rawValue ? 0 : 1
 }
 
 /// Reads a string borrowed from a handle (NULL: nil).

@@ -63,6 +63,33 @@ public final class OneDriveClient: @unchecked Sendable {
         }
     }
 
+    /// Replaces the bearer token and says when it expires: with a token
+    /// provider set, it is refreshed 5 minutes before then, and after a 401.
+    public func setToken(_ token: String, expiresOn: Date) throws {
+        let args = CStrings()
+        let bearer = try args.add(token, "token")
+        try withExtendedLifetime(args) {
+            try LastError.check(od_client_set_token_with_expiry(raw, bearer, Int64(expiresOn.timeIntervalSince1970)))
+        }
+    }
+
+    /// Installs an async provider of a token and its expiry (what MSAL's
+    /// `acquireTokenSilent` gives). It is asked 5 minutes before the current
+    /// token expires and after a 401, from the blocking thread of the request
+    /// that needs it, which waits for it; concurrent requests share one call.
+    public func setTokenProvider(_ provider: @escaping @Sendable () async -> (token: String, expiresOn: Date)?) throws {
+        try installTokenProvider { () -> (String, Date?)? in
+            let box = AsyncTokenResult()
+            let done = DispatchSemaphore(value: 0)
+            Task.detached {
+                box.value = await provider()
+                done.signal()
+            }
+            done.wait()
+            return box.value.map { ($0.token, $0.expiresOn) }
+        }
+    }
+
     /// Installs (nil: removes) a function asked for a fresh token after the
     /// service answered 401. It runs on the thread that made the request,
     /// possibly on several at once; returning nil lets the 401 stand.
@@ -71,6 +98,11 @@ public final class OneDriveClient: @unchecked Sendable {
             try LastError.check(od_client_set_token_callback(raw, nil, nil))
             return
         }
+        try installTokenProvider { provider().map { ($0, nil) } }
+    }
+
+    /// Installs a provider of a token and its expiry (nil: unknown).
+    private func installTokenProvider(_ provider: @escaping @Sendable () -> (String, Date?)?) throws {
         let box = Unmanaged.passRetained(TokenBox(provider))
         // Kept until deinit: a request on another thread may still be
         // running an earlier provider when it is replaced.
