@@ -695,7 +695,8 @@ od_status od_poll_job(const od_client *client,
 //
 // - `timeout_ms`: give up after this long with `OD_ERR_TIMEOUT`; 0 = no limit.
 // - `progress`, `userdata` (may be NULL): called after each look with
-//   (percent × 100, 10000); non-zero stops with `OD_ERR_ABORTED_BY_CALLBACK`.
+//   (percent × 100, 10000), the last percent the service gave (0 before
+//   any); non-zero stops with `OD_ERR_ABORTED_BY_CALLBACK`.
 // - `cancel` (may be NULL): raising it stops the wait with `OD_ERR_CANCELLED`.
 // - `out_item` (may be NULL): receives the new item on `OD_OK`; the caller
 //   frees it with `od_item_free`. Left untouched in the rare case of a

@@ -344,6 +344,7 @@ impl Client {
         // The job's age when known, else the time this wait has waited.
         let origin = job.accepted_at.unwrap_or(started);
         let mut first_progress = job.accepted_at.map(|t| (t, 0.0));
+        let mut last_percent = 0.0;
         if let Some(accepted) = job.accepted_at {
             // A first look right after the 202 would tell nothing: give the
             // job a moment, so that one look gives its rate.
@@ -354,9 +355,12 @@ impl Client {
         }
         loop {
             let status = self.poll_job(job, ctl)?;
+            // After every look, with the last percent known (0 before any):
+            // a caller's callback also hears that the wait is alive.
             if let Some(p) = status.percent {
-                ctl.report((p * 100.0).round() as u64, 10_000)?;
+                last_percent = p;
             }
+            ctl.report((last_percent * 100.0).round() as u64, 10_000)?;
             match status.state {
                 JobState::Completed => {
                     if status.percent.is_none() {

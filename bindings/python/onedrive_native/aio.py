@@ -130,7 +130,12 @@ class AsyncClient:
         scopes: Tuple[str, ...] = (GRAPH_SCOPE,),
         **kwargs: Any,
     ) -> None:
-        self._executor = executor
+        # Its own threads by default: the loop's default executor also runs
+        # asyncio's DNS lookups, which long uploads would starve.
+        self._own_executor = executor is None
+        self._executor = executor or concurrent.futures.ThreadPoolExecutor(
+            max_workers=16, thread_name_prefix="onedrive-native"
+        )
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._credential, self._scopes = credential, scopes
         if credential is not None and inspect.iscoroutinefunction(getattr(credential, "get_token", None)):
@@ -278,9 +283,32 @@ class AsyncClient:
     async def delete(self, path_or_id: str, if_match: Optional[str] = None, drive: Optional[str] = None) -> None:
         await _run_cancellable(self._executor, self.client.delete, path_or_id, if_match, drive)
 
+    # settings: quick, no request: called directly
+
+    def set_token(self, token: str, expires_on: Optional[float] = None) -> None:
+        self.client.set_token(token, expires_on)
+
+    def set_token_provider(self, provider: Optional[Callable[[], Any]]) -> None:
+        self.client.set_token_provider(provider)
+
+    def set_timeouts(self, connect: float, request: float) -> None:
+        self.client.set_timeouts(connect, request)
+
+    def set_retry(self, max_attempts: int, max_wait: float) -> None:
+        self.client.set_retry(max_attempts, max_wait)
+
+    def set_user_agent(self, user_agent: str) -> None:
+        self.client.set_user_agent(user_agent)
+
+    def set_upload_options(self, *args: Any, **kwargs: Any) -> None:
+        self.client.set_upload_options(*args, **kwargs)
+
     def close(self) -> None:
-        """Frees the client (deferred until calls in flight return)."""
+        """Frees the client (deferred until calls in flight return) and its
+        own executor (calls in flight finish first)."""
         self.client.close()
+        if self._own_executor:
+            self._executor.shutdown(wait=False)
 
     async def aclose(self) -> None:
         self.close()

@@ -7,6 +7,7 @@ import ctypes
 import enum
 import json
 import os
+import signal
 import threading
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
@@ -210,25 +211,54 @@ def _buffer(data: Union[bytes, bytearray, memoryview]) -> Tuple[Any, int, Any]:
 class _Callback:
     """A Python progress callback as a C function pointer. An exception
     raised by the callback is kept, the call is stopped (non-zero), and the
-    exception is raised again from the call."""
+    exception is raised again from the call.
+
+    It is installed even when the caller gave no callback, so that Ctrl-C
+    can stop a long upload or wait: on the main thread, while the call runs,
+    SIGINT (when Python's default handler has it) only raises a flag, the
+    callback sees it and stops the call, and :meth:`take` gives back the
+    KeyboardInterrupt. (A KeyboardInterrupt raised inside a ctypes callback
+    would be printed and lost.)"""
 
     def __init__(self, fn: Optional[Progress]) -> None:
         self.fn = fn
         self.exc: Optional[BaseException] = None
-        self.c = _ffi.PROGRESS_FN(self._call) if fn is not None else _ffi.PROGRESS_FN()
+        self.c = _ffi.PROGRESS_FN(self._call)
+        self._previous: Any = None
+        if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, _signum: int, _frame: Any) -> None:
+        if self.exc is None:
+            self.exc = KeyboardInterrupt()
 
     def _call(self, _userdata: Any, done: int, total: int) -> int:
-        if self.exc is not None:
-            return 1
         try:
-            return 1 if self.fn(done, total) is False else 0  # type: ignore[misc]
+            if self.exc is not None:
+                return 1
+            if self.fn is None:
+                return 0
+            return 1 if self.fn(done, total) is False else 0
         except BaseException as e:  # KeyboardInterrupt too: stop the transfer
             self.exc = e
             return 1
 
     def take(self) -> Optional[BaseException]:
+        """The callback's exception (or Ctrl-C's), once; restores SIGINT."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
         e, self.exc = self.exc, None
         return e
+
+    def __del__(self) -> None:
+        if self._previous is not None:
+            try:
+                signal.signal(signal.SIGINT, self._previous)
+            except (ValueError, TypeError):  # not the main thread, or at exit
+                pass
 
 
 class _Reader:

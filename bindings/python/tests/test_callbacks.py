@@ -234,3 +234,34 @@ def test_an_async_credential_drives_the_async_client(emu, folder):
 
     assert asyncio.run(main()).name == "acred.txt"
     assert len(cred.calls) == 2  # the first token, then one refresh before it expired
+
+
+def test_ctrl_c_stops_a_wait_that_has_no_progress_callback(client, folder, paused_jobs):
+    import _thread
+
+    src = client.upload(folder, "k.bin", b"k" * 1000)
+    job = client.copy(src.id, folder, name="k2.bin")
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            job.wait(timeout=60)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 15, "Ctrl-C waited for the wait's timeout"
+
+
+def test_the_async_client_has_its_own_executor_and_the_setters(emu):
+    import asyncio
+
+    async def main():
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url) as c:
+            assert c._executor is not None
+            c.set_timeouts(10, 30)
+            c.set_retry(3, 5)
+            c.set_user_agent("async-test/1")
+            c.set_token(emu.token)
+            return await c.item("/")
+
+    assert asyncio.run(main()).is_folder
