@@ -111,32 +111,32 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveInvalidArgumentException : OneDriveException
     {
-        public OneDriveInvalidArgumentException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveInvalidArgumentException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>InvalidName: a name the service forbids (checked before any request).</summary>
     [Serializable]
     public class OneDriveInvalidNameException : OneDriveInvalidArgumentException
     {
-        public OneDriveInvalidNameException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveInvalidNameException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Network: connection refused or reset, DNS or TLS failure, a cut response.</summary>
     [Serializable]
     public class OneDriveNetworkException : OneDriveException
     {
-        public OneDriveNetworkException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveNetworkException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Timeout: connecting, a stalled transfer, or a wait's deadline.</summary>
     [Serializable]
     public class OneDriveTimeoutException : OneDriveException
     {
-        public OneDriveTimeoutException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveTimeoutException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Cancelled or AbortedByCallback. A call cancelled through its
@@ -145,96 +145,96 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveCancelledException : OneDriveException
     {
-        public OneDriveCancelledException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveCancelledException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Unauthorized (HTTP 401): the token is missing, expired or wrong.</summary>
     [Serializable]
     public class OneDriveUnauthorizedException : OneDriveException
     {
-        public OneDriveUnauthorizedException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveUnauthorizedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Forbidden (HTTP 403).</summary>
     [Serializable]
     public class OneDriveForbiddenException : OneDriveException
     {
-        public OneDriveForbiddenException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveForbiddenException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>NotFound (HTTP 404): no such item, drive or job.</summary>
     [Serializable]
     public class OneDriveNotFoundException : OneDriveException
     {
-        public OneDriveNotFoundException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveNotFoundException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Conflict (HTTP 409 / 412): the name is in use, or the eTag no longer matches.</summary>
     [Serializable]
     public class OneDriveConflictException : OneDriveException
     {
-        public OneDriveConflictException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveConflictException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>TooLarge (HTTP 413, or a body above what the operation accepts).</summary>
     [Serializable]
     public class OneDriveTooLargeException : OneDriveException
     {
-        public OneDriveTooLargeException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveTooLargeException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Throttled (HTTP 429 / 503 beyond the retry policy): see RetryAfter.</summary>
     [Serializable]
     public class OneDriveThrottledException : OneDriveException
     {
-        public OneDriveThrottledException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveThrottledException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Quota (HTTP 507): the drive is full.</summary>
     [Serializable]
     public class OneDriveQuotaException : OneDriveException
     {
-        public OneDriveQuotaException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveQuotaException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>NotSupported: the service does not offer this (e.g. upload from URL on Business).</summary>
     [Serializable]
     public class OneDriveNotSupportedException : OneDriveException
     {
-        public OneDriveNotSupportedException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveNotSupportedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>BadRequest: another HTTP 400.</summary>
     [Serializable]
     public class OneDriveBadRequestException : OneDriveException
     {
-        public OneDriveBadRequestException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveBadRequestException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Service: HTTP 5xx that retries did not cure.</summary>
     [Serializable]
     public class OneDriveServiceException : OneDriveException
     {
-        public OneDriveServiceException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveServiceException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Protocol: an answer the library cannot make sense of.</summary>
     [Serializable]
     public class OneDriveProtocolException : OneDriveException
     {
-        public OneDriveProtocolException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveProtocolException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>JobFailed or JobCancelled: an asynchronous job did not complete;
@@ -242,31 +242,31 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveJobFailedException : OneDriveException
     {
-        public OneDriveJobFailedException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveJobFailedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>Io: a local read or write failed (a file, or a stream's Read).</summary>
     [Serializable]
     public class OneDriveIOException : OneDriveException
     {
-        public OneDriveIOException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveIOException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>InvalidState: not valid in the object's present state.</summary>
     [Serializable]
     public class OneDriveInvalidStateException : OneDriveException
     {
-        public OneDriveInvalidStateException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveInvalidStateException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
     /// <summary>HashMismatch: the uploaded file's size or hash differs from what was read.</summary>
     [Serializable]
     public class OneDriveHashMismatchException : OneDriveException
     {
-        public OneDriveHashMismatchException(OneDriveStatus s, string m, int h, string c, string i, string r, TimeSpan? ra)
-            : base(s, m, h, c, i, r, ra) { }
+        public OneDriveHashMismatchException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 }

@@ -325,7 +325,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => Upload(item, name, data, conflict, drive, progress, cancellationToken), cancellationToken);
+            return AsyncRunner.Run(() => Upload(item, name, data, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
         }
 
         /// <summary>Uploads a local file: one PUT up to the simple-upload limit,
@@ -353,7 +353,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadFile(item, name, path, conflict, drive, progress, cancellationToken), cancellationToken);
+            return AsyncRunner.Run(() => UploadFile(item, name, path, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
         }
 
         /// <summary>Uploads <paramref name="size"/> bytes read from
@@ -383,7 +383,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadStream(item, name, stream, size, conflict, drive, progress, cancellationToken), cancellationToken);
+            return AsyncRunner.Run(() => UploadStream(item, name, stream, size, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
         }
 
         // ------------------------------------------------------------------
@@ -439,7 +439,7 @@ namespace OneDriveNative
         public Task<DriveItem> UploadFileAsync(UploadSession session, string path,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadFile(session, path, progress, cancellationToken), cancellationToken);
+            return AsyncRunner.Run(() => UploadFile(session, path, progress, cancellationToken), cancellationToken, longRunning: true);
         }
 
         /// <summary>Sends a session's bytes from a stream positioned at byte 0 of
@@ -463,7 +463,7 @@ namespace OneDriveNative
         public Task<DriveItem> UploadStreamAsync(UploadSession session, Stream stream,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadStream(session, stream, progress, cancellationToken), cancellationToken);
+            return AsyncRunner.Run(() => UploadStream(session, stream, progress, cancellationToken), cancellationToken, longRunning: true);
         }
 
         /// <summary>Cancels the session on the service (one it no longer knows
