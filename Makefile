@@ -141,7 +141,7 @@ fuzz:
 	  mkdir -p fuzz/work/$$t fuzz/corpus/$$t; \
 	  echo "fuzz: $$t ($(FUZZ_SECONDS) s)"; \
 	  (cd fuzz && $(CARGO) +nightly fuzz run -O $$t work/$$t corpus/$$t -- \
-	    -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 2>&1 \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=4096 -len_control=0 -print_final_stats=1 2>&1 \
 	    | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec)|panicked|ERROR|SUMMARY|Test unit written'); \
 	done
 # arm64: the static library and the C tests cross-built for
