@@ -2,6 +2,7 @@
 #   make demo   the four operations against the embedded emulator
 #   make test   every test: Rust, C (under valgrind, and under ASan+UBSan),
 #               the ffi unit tests under Miri, header drift
+#   make fuzz   every fuzz target for a short time (nightly, cargo-fuzz)
 SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE_DIR := target/debug
@@ -19,7 +20,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: all build release demo demo-c test test-readme test-rust test-c test-c-sanitize test-miri test-rust-asan test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps \
+.PHONY: all build release demo demo-c test test-readme test-rust test-c test-c-sanitize test-miri test-rust-asan test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps fuzz \
 	install bench clean
 
 all: build
@@ -124,6 +125,25 @@ test-rust-asan:
 	RUSTFLAGS=-Zsanitizer=address ASAN_OPTIONS=detect_leaks=1 \
 	  $(CARGO) +nightly test --lib --target $(ASAN_TARGET) --target-dir target/asan
 
+# Fuzzing (fuzz/, its own workspace, nightly + cargo-fuzz; artefacts in
+# fuzz/target). Each target runs FUZZ_SECONDS from the committed seeds in
+# fuzz/corpus/<target>; what it finds new goes to fuzz/work/<target>
+# (ignored), crashes to fuzz/artifacts/<target>. 12 targets x 40 s stay
+# under 10 minutes once built. `make fuzz FUZZ_SECONDS=300` for the
+# longer run whose figures are in RELIABILITY.md.
+FUZZ_TARGETS := item_json job_status graph_error retry_after location upload_ranges \
+	session_json monitor_url addressing redact c_abi service
+FUZZ_SECONDS ?= 40
+fuzz:
+	@bash .ci/deps.sh nightly
+	cd fuzz && CARGO_BUILD_JOBS=$${CARGO_BUILD_JOBS:-1} $(CARGO) +nightly fuzz build -O
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/work/$$t fuzz/corpus/$$t; \
+	  echo "fuzz: $$t ($(FUZZ_SECONDS) s)"; \
+	  (cd fuzz && $(CARGO) +nightly fuzz run -O $$t work/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=4096 -len_control=0 -print_final_stats=1 2>&1 \
+	    | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec)|panicked|ERROR|SUMMARY|Test unit written'); \
+	done
 # arm64: the static library and the C tests cross-built for
 # aarch64-unknown-linux-gnu, run under qemu against the native emulator.
 ARM64 := aarch64-unknown-linux-gnu

@@ -3,7 +3,8 @@
 # is missing. Idempotent: does nothing when everything is there.
 #   .ci/deps.sh          what make test needs
 #   .ci/deps.sh arm64    the cross toolchain and qemu for make test-arm64
-#   .ci/deps.sh nightly  nightly Rust with Miri, for test-miri / test-rust-asan
+#   .ci/deps.sh nightly  nightly Rust with Miri, for test-miri / test-rust-asan,
+#                        and cargo-fuzz (crates.io), for make fuzz
 set -euo pipefail
 need=()
 if [ "${1:-}" = arm64 ]; then
@@ -18,6 +19,7 @@ if [ "${1:-}" = nightly ]; then
   installed=$(rustup component list --toolchain nightly --installed)
   grep -q '^miri' <<<"$installed" && grep -q '^rust-src' <<<"$installed" ||
     rustup component add miri rust-src --toolchain nightly
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
   exit 0
 fi
 command -v valgrind >/dev/null || need+=(valgrind)

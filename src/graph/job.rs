@@ -191,7 +191,7 @@ impl Client {
         }
     }
 
-    fn status_from_body(
+    pub(crate) fn status_from_body(
         &self,
         job: &Job,
         body: &Value,
@@ -401,7 +401,7 @@ impl Client {
 }
 
 /// The item id in a URL of the form `…/items/{id}[/…|?…]`, percent-decoded.
-fn item_id_in(url: &str) -> Option<String> {
+pub(crate) fn item_id_in(url: &str) -> Option<String> {
     let rest = &url[url.find("/items/")? + "/items/".len()..];
     let raw = rest
         .split(['/', '?', '#', ':'])
@@ -430,7 +430,7 @@ fn item_id_in(url: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn is_not_found(body: &[u8]) -> bool {
+pub(crate) fn is_not_found(body: &[u8]) -> bool {
     let e = GraphErrorBody::parse(body);
     [e.code, e.inner_code].iter().flatten().any(|c| {
         c.eq_ignore_ascii_case("operationNotFound") || c.eq_ignore_ascii_case("itemNotFound")
