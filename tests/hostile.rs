@@ -149,6 +149,48 @@ fn a_404_whose_status_names_an_offset_is_given_up() {
     });
 }
 
+/// Throttled on every chunk: each send counts against the byte budget (the
+/// retries are the session loop's, not hidden in the transport), and the
+/// call ends throttled.
+#[test]
+fn a_session_throttled_on_every_chunk_stays_within_its_budget() {
+    let origin = Arc::new(Mutex::new(String::new()));
+    let o = origin.clone();
+    let s = Scripted::start(move |r| {
+        let origin = o.lock().unwrap().clone();
+        session_answer(r, &origin).unwrap_or_else(|| match r.method.as_str() {
+            "PUT" => json(
+                503,
+                r#"{"error":{"code":"serviceNotAvailable","message":"busy"}}"#.into(),
+            )
+            .with_header("Retry-After", "0"),
+            "GET" => json(200, ranges(0)),
+            _ => Answer::Full(204, vec![], vec![]),
+        })
+    });
+    *origin.lock().unwrap() = s.origin.clone();
+    let size = CHUNK_UNIT + 1;
+    let data = vec![5u8; size as usize];
+    let e = session_client(&s)
+        .upload(
+            &Drive::Me,
+            &target(),
+            &data,
+            Conflict::Replace,
+            &mut Control::none(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e.kind, ErrorKind::Throttled | ErrorKind::Protocol),
+        "{e}"
+    );
+    assert!(
+        put_bytes(&s) <= 4 * size,
+        "sent {} bytes of a {size}-byte file",
+        put_bytes(&s)
+    );
+}
+
 /// The session is lost on the last chunk while an older file of another
 /// size holds the name: the upload starts over and ends with the right
 /// hashes (it used to end with a false OD_ERR_HASH_MISMATCH).

@@ -276,6 +276,7 @@ impl Client {
         };
         let mut restarts = 0;
         let mut failures = 0u32;
+        let mut throttled = std::time::Duration::ZERO;
         let mut headway = Headway::new(total, chunk, policy.max_attempts);
         headway.furthest = offset;
         ctl.report(offset.min(total), total)?;
@@ -302,6 +303,9 @@ impl Client {
             )
             .header("Content-Type", "application/octet-stream");
             req.body = Body::Stream(&body);
+            // One attempt per round: every send of a chunk goes through this
+            // loop and its byte budget (throttling is waited for below).
+            req.attempts = Some(1);
             let outcome = self.inner.send(&req, ctl);
             let is_last = end == total;
             // What went wrong, when it is worth asking the session where it
@@ -336,6 +340,20 @@ impl Client {
                         continue;
                     }
                     404 => None,
+                    429 | 503 => {
+                        // Throttled: nothing was taken. Wait as asked (within
+                        // the retry policy), then go on from where it stands.
+                        failures += 1;
+                        let wait = resp
+                            .retry_after
+                            .unwrap_or_else(|| backoff(&policy, failures));
+                        throttled += wait;
+                        if failures >= policy.max_attempts.max(2) || throttled > policy.max_wait {
+                            return Err(resp.error());
+                        }
+                        ctl.sleep(wait)?;
+                        None
+                    }
                     500..=599 => Some(resp.error()),
                     _ => return Err(resp.error()),
                 },
