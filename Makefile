@@ -136,7 +136,7 @@ FUZZ_TARGETS := item_json job_status graph_error retry_after location upload_ran
 FUZZ_SECONDS ?= 40
 fuzz:
 	@bash .ci/deps.sh nightly
-	cd fuzz && CARGO_BUILD_JOBS=$${CARGO_BUILD_JOBS:-1} $(CARGO) +nightly fuzz build -O
+	cd fuzz && $(CARGO) +nightly fuzz build -O
 	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/work/$$t fuzz/corpus/$$t; \
 	  echo "fuzz: $$t ($(FUZZ_SECONDS) s)"; \
