@@ -19,7 +19,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: all build release demo demo-c test test-readme test-rust test-c test-c-sanitize test-miri test-rust-asan test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps \
+.PHONY: all build release demo demo-c test test-readme test-rust test-c test-c-sanitize test-miri test-rust-asan fuzz-emulator test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps \
 	install bench clean
 
 all: build
@@ -113,6 +113,16 @@ test-c-sanitize: build | $(C_BUILD)
 test-miri:
 	@bash .ci/deps.sh nightly
 	$(CARGO) +nightly miri test --lib ffi::
+
+# The emulator's request handling under libFuzzer (emulator/fuzz, its own
+# cargo-fuzz crate): method, path, headers such as Content-Range, body, a few
+# requests in a row against a fresh emulator; any panic is a failure. ~60 s.
+FUZZ_EMULATOR_SECONDS ?= 60
+fuzz-emulator:
+	@bash .ci/deps.sh nightly
+	@$(CARGO) +nightly fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz
+	cd emulator/fuzz && $(CARGO) +nightly fuzz run requests -- \
+		-max_total_time=$(FUZZ_EMULATOR_SECONDS) -max_len=4096 -rss_limit_mb=2048
 
 # The library's own unit tests with the Rust code under AddressSanitizer
 # (ring's C code and std are not instrumented). Its own target directory;
