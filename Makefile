@@ -20,7 +20,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: all build release demo demo-c test test-readme test-rust test-c test-c-sanitize test-miri test-rust-asan test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps fuzz \
+.PHONY: all build release demo demo-c test test-readme test-rust test-c test-c-sanitize test-miri test-rust-asan fuzz fuzz-emulator test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps \
 	install bench clean
 
 all: build
@@ -115,6 +115,16 @@ test-miri:
 	@bash .ci/deps.sh nightly
 	$(CARGO) +nightly miri test --lib ffi::
 
+# The emulator's request handling under libFuzzer (emulator/fuzz, its own
+# cargo-fuzz crate): method, path, headers such as Content-Range, body, a few
+# requests in a row against a fresh emulator; any panic is a failure. ~60 s.
+FUZZ_EMULATOR_SECONDS ?= 60
+fuzz-emulator:
+	@bash .ci/deps.sh nightly
+	@$(CARGO) +nightly fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz
+	cd emulator/fuzz && $(CARGO) +nightly fuzz run requests -- \
+		-max_total_time=$(FUZZ_EMULATOR_SECONDS) -max_len=4096 -rss_limit_mb=2048
+
 # The library's own unit tests with the Rust code under AddressSanitizer
 # (ring's C code and std are not instrumented). Its own target directory;
 # a cold build takes ~14 minutes on 2 cores, so .ci/run calls it rather
@@ -144,6 +154,7 @@ fuzz:
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=4096 -len_control=0 -print_final_stats=1 2>&1 \
 	    | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec)|panicked|ERROR|SUMMARY|Test unit written'); \
 	done
+	$(MAKE) fuzz-emulator FUZZ_EMULATOR_SECONDS=$(FUZZ_SECONDS)
 # arm64: the static library and the C tests cross-built for
 # aarch64-unknown-linux-gnu, run under qemu against the native emulator.
 ARM64 := aarch64-unknown-linux-gnu

@@ -117,13 +117,15 @@ class Emulator:
         self.drive_id = self.info["default_drive_id"]
         u = urlsplit(self.base_url)
         self.admin = f"{u.scheme}://{u.netloc}/_emulator"
+        self.admin_auth = {"Authorization": "Bearer " + self.info["admin_token"]}
 
     def requests(self):
-        with urllib.request.urlopen(f"{self.admin}/requests", timeout=30) as r:
+        req = urllib.request.Request(f"{self.admin}/requests", headers=self.admin_auth)
+        with urllib.request.urlopen(req, timeout=30) as r:
             return json.load(r)
 
     def clear_requests(self):
-        req = urllib.request.Request(f"{self.admin}/requests", method="DELETE")
+        req = urllib.request.Request(f"{self.admin}/requests", method="DELETE", headers=self.admin_auth)
         urllib.request.urlopen(req, timeout=30).read()
 
     def cpu(self):

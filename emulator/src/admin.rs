@@ -1,5 +1,6 @@
 //! `/_emulator/...` on the API origin: fault rules, request log, job settings, info, static files.
-//! No auth, never subject to faults.
+//! Wants `Authorization: Bearer {admin token}` (its own token, not the API's); never subject
+//! to faults; what it accepts is bounded.
 
 use crate::faults::Armed;
 use crate::server::{Ctx, HResult, lock};
@@ -9,17 +10,54 @@ use bytes::Bytes;
 use hyper::Method;
 use serde_json::json;
 
+/// Largest JSON body (a fault rule, job settings).
+const JSON_MAX: u64 = 64 * 1024;
+/// Largest static file, and all static files together.
+const STATIC_MAX: u64 = 64 * 1024 * 1024;
+const STATICS_TOTAL_MAX: usize = 256 * 1024 * 1024;
+/// Most fault rules held at once.
+const FAULTS_MAX: usize = 10_000;
+
+fn authorized(ctx: &Ctx) -> bool {
+    let Some(value) = ctx.header("authorization") else {
+        return false;
+    };
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    let want = ctx.shared.admin_token.as_bytes();
+    let got = token.trim().as_bytes();
+    // compared without an early exit on the first differing byte
+    scheme.eq_ignore_ascii_case("bearer")
+        && got.len() == want.len()
+        && got.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
 pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
+    if !authorized(ctx) {
+        return Err(GraphError::new(
+            401,
+            "unauthenticated",
+            "The admin path wants 'Authorization: Bearer {admin token}' (printed at start as admin_token=).",
+        )
+        .header("WWW-Authenticate", "Bearer realm=\"onedrive-emulator-admin\"")
+        .into());
+    }
     let path = ctx.path.trim_end_matches('/').to_string();
     let shared = ctx.shared.clone();
     let method = ctx.method.clone();
     match (method, path.as_str()) {
         (Method::POST, "/_emulator/faults") => {
-            let body = ctx.read_body(1024 * 1024).await?;
+            let body = ctx.read_body(JSON_MAX).await?;
             let rule: FaultRule = serde_json::from_slice(&body)
                 .map_err(|e| GraphError::bad_request(format!("invalid fault rule: {e}")))?;
             let v = serde_json::to_value(&rule).unwrap_or_default();
-            lock(&shared.faults).push(Armed::new(rule));
+            let mut faults = lock(&shared.faults);
+            if faults.len() >= FAULTS_MAX {
+                return Err(GraphError::bad_request(format!(
+                    "At most {FAULTS_MAX} fault rules at once: DELETE /_emulator/faults first."
+                ))
+                .into());
+            }
+            faults.push(Armed::new(rule));
             Ok(json_response(201, &v))
         }
         (Method::GET, "/_emulator/faults") => {
@@ -52,7 +90,7 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
             &serde_json::to_value(shared.jobs.config()).unwrap_or_default(),
         )),
         (Method::PUT, "/_emulator/job") => {
-            let body = ctx.read_body(1024 * 1024).await?;
+            let body = ctx.read_body(JSON_MAX).await?;
             let job: JobConfig = serde_json::from_slice(&body)
                 .map_err(|e| GraphError::bad_request(format!("invalid job config: {e}")))?;
             shared.jobs.set_config(job);
@@ -81,7 +119,28 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
             let name = util::percent_decode(raw, false)
                 .filter(|n| !n.is_empty() && !n.contains('/'))
                 .ok_or_else(|| GraphError::bad_request("invalid static file name"))?;
-            let body = ctx.read_body(1 << 30).await?;
+            if name.len() > 255 {
+                return Err(GraphError::bad_request("The static file name is too long.").into());
+            }
+            let body = ctx.read_body(STATIC_MAX).await?;
+            {
+                let statics = lock(&shared.statics);
+                let others: usize = statics
+                    .iter()
+                    .filter(|(k, _)| **k != name)
+                    .map(|(_, v)| v.len())
+                    .sum();
+                if others + body.len() > STATICS_TOTAL_MAX {
+                    return Err(GraphError::new(
+                        507,
+                        "insufficientStorage",
+                        format!(
+                            "Static files may hold at most {STATICS_TOTAL_MAX} bytes together."
+                        ),
+                    )
+                    .into());
+                }
+            }
             let url = crate::serve_static_on(&shared, &name, Bytes::from(body));
             Ok(json_response(200, &json!({ "url": url })))
         }

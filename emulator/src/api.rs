@@ -12,7 +12,7 @@ use std::time::{Instant, SystemTime};
 
 const JSON_MAX: u64 = 1024 * 1024;
 /// Largest file an upload session accepts (the service's documented 250 GB).
-const MAX_FILE_SIZE: u64 = 250 * 1024 * 1024 * 1024;
+pub(crate) const MAX_FILE_SIZE: u64 = 250 * 1024 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
 enum Base {
@@ -591,6 +591,9 @@ async fn create_session(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
         ))
         .inner("maxFileSizeExceeded")
         .into());
+    }
+    if file_size.is_some_and(|s| s > ctx.shared.session_bytes_limit) {
+        return Err(ctx.shared.session_quota_error().into());
     }
     let target = {
         let store = ctx.shared.store();

@@ -325,6 +325,9 @@ pub(crate) fn spawn_copy(
 }
 
 async fn download(shared: &Shared, url: &str) -> Result<Bytes, String> {
+    if shared.offline {
+        return Err("this emulator fetches no source URLs".into());
+    }
     let uri: hyper::Uri = url
         .parse()
         .map_err(|e| format!("invalid source URL: {e}"))?;

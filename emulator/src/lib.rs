@@ -79,6 +79,9 @@ impl std::str::FromStr for Profile {
 pub struct Config {
     /// The bearer token the API origin accepts. Default `"test-token"`.
     pub token: String,
+    /// The bearer token the admin path (`/_emulator`) wants. Default: random per start
+    /// (the standalone binary prints it as `admin_token=`). The in-process API needs none.
+    pub admin_token: String,
     pub profile: Profile,
     /// 0 = ephemeral (default).
     pub api_port: u16,
@@ -91,12 +94,24 @@ pub struct Config {
     /// Simple upload body larger than this => 413. Default 4 MiB.
     pub simple_upload_limit: u64,
     pub job: JobConfig,
+    /// Open connections per origin. At the limit a new connection takes the slot of the
+    /// longest-idle one (no request in flight); when every one is busy it gets a 503.
+    /// Default 256.
+    pub max_connections: usize,
+    /// Upload-session bytes held at once, all live sessions together (they are kept in
+    /// memory): a session declaring more, or a fragment that would pass it, gets
+    /// `507 quotaLimitReached`. Default 2 GiB.
+    pub session_bytes_limit: u64,
+    /// A request head must arrive within this (it also closes keep-alive connections
+    /// idle that long). Default 30 s.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             token: "test-token".into(),
+            admin_token: util::random_token(24),
             profile: Profile::Personal,
             api_port: 0,
             monitor_port: 0,
@@ -104,6 +119,9 @@ impl Default for Config {
             data_dir: None,
             simple_upload_limit: 4 * 1024 * 1024,
             job: JobConfig::default(),
+            max_connections: 256,
+            session_bytes_limit: 2 << 30,
+            header_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -279,6 +297,111 @@ pub(crate) fn serve_static_on(shared: &Shared, name: &str, body: Bytes) -> Strin
     )
 }
 
+fn new_shared(
+    config: &Config,
+    store: store::Store,
+    api_origin: String,
+    monitor_origin: String,
+) -> Shared {
+    Shared {
+        token: config.token.clone(),
+        admin_token: config.admin_token.clone(),
+        max_connections: config.max_connections.max(1),
+        session_bytes_limit: config.session_bytes_limit,
+        header_read_timeout: config.header_read_timeout,
+        offline: false,
+        profile: config.profile,
+        simple_upload_limit: config.simple_upload_limit,
+        api_origin,
+        monitor_origin,
+        started: Instant::now(),
+        store: Mutex::new(store),
+        log: Mutex::new(Vec::new()),
+        next_seq: Mutex::new(1),
+        faults: Mutex::new(Vec::new()),
+        jobs: jobs::Jobs::new(config.job.clone()),
+        sessions: Mutex::new(HashMap::new()),
+        session_lifetime: Mutex::new(Duration::from_secs(3600)),
+        statics: Mutex::new(HashMap::new()),
+        downloads: Mutex::new(HashMap::new()),
+        client: Shared::new_client(),
+    }
+}
+
+/// For the fuzz target (`emulator/fuzz`), not an API: runs `requests` in order through the
+/// request pipeline (log, faults, routing, handlers) of a fresh in-memory emulator, without
+/// sockets, and returns their statuses (0: dropped, or not a valid HTTP request).
+/// Each is `(monitor origin?, method, path and query, headers, body)`. In the path,
+/// `{session}` stands for the newest upload session's token; in header values, `{token}`
+/// and `{admin}` for the API and admin tokens. Jobs run on a paused clock with the
+/// `fuzzing` feature; upload from URL fetches nothing.
+#[doc(hidden)]
+#[allow(clippy::type_complexity)]
+pub fn fuzz_requests(
+    requests: &[(bool, String, String, Vec<(String, String)>, Vec<u8>)],
+) -> Vec<u16> {
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    #[cfg(feature = "fuzzing")]
+    builder.start_paused(true);
+    let Ok(runtime) = builder.build() else {
+        return Vec::new();
+    };
+    let config = Config {
+        admin_token: "fuzz-admin".into(),
+        job: JobConfig {
+            base_ms: 1,
+            ..JobConfig::default()
+        },
+        ..Config::default()
+    };
+    let Ok(store) = store::Store::open(config.profile, None) else {
+        return Vec::new();
+    };
+    let _guard = runtime.enter();
+    let mut shared = new_shared(
+        &config,
+        store,
+        "http://127.0.0.1:1".into(),
+        "http://127.0.0.1:2".into(),
+    );
+    shared.offline = true;
+    let shared = Arc::new(shared);
+    let mut statuses = Vec::new();
+    for (monitor, method, target, headers, body) in requests {
+        let session = lock(&shared.sessions)
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_default();
+        let target = target.replace("{session}", &session);
+        let mut req = hyper::Request::builder()
+            .method(method.as_bytes())
+            .uri(target);
+        for (k, v) in headers {
+            let v = v
+                .replace("{token}", &config.token)
+                .replace("{admin}", &config.admin_token);
+            req = req.header(k.as_str(), v);
+        }
+        let body = server::boxed(http_body_util::Full::new(Bytes::from(body.clone())));
+        let Ok(req) = req.body(body) else {
+            statuses.push(0);
+            continue;
+        };
+        let origin = if *monitor {
+            Origin::Monitor
+        } else {
+            Origin::Api
+        };
+        let status = runtime.block_on(server::handle_one(shared.clone(), origin, req));
+        statuses.push(status);
+    }
+    drop(_guard);
+    runtime.shutdown_background();
+    statuses
+}
+
 impl Emulator {
     /// Bind both origins (ephemeral ports unless configured), load or seed the drives, and serve.
     pub fn start(config: Config) -> std::io::Result<Emulator> {
@@ -291,24 +414,12 @@ impl Emulator {
             .enable_all()
             .build()?;
         let _guard = runtime.enter();
-        let shared = Arc::new(Shared {
-            token: config.token.clone(),
-            profile: config.profile,
-            simple_upload_limit: config.simple_upload_limit,
-            api_origin: origin_of(api.local_addr()?),
-            monitor_origin: origin_of(mon.local_addr()?),
-            started: Instant::now(),
-            store: Mutex::new(store),
-            log: Mutex::new(Vec::new()),
-            next_seq: Mutex::new(1),
-            faults: Mutex::new(Vec::new()),
-            jobs: jobs::Jobs::new(config.job.clone()),
-            sessions: Mutex::new(HashMap::new()),
-            session_lifetime: Mutex::new(Duration::from_secs(3600)),
-            statics: Mutex::new(HashMap::new()),
-            downloads: Mutex::new(HashMap::new()),
-            client: Shared::new_client(),
-        });
+        let shared = Arc::new(new_shared(
+            &config,
+            store,
+            origin_of(api.local_addr()?),
+            origin_of(mon.local_addr()?),
+        ));
         let (tx, rx) = tokio::sync::watch::channel(false);
         let api = tokio::net::TcpListener::from_std(api)?;
         let mon = tokio::net::TcpListener::from_std(mon)?;
@@ -338,6 +449,11 @@ impl Emulator {
 
     pub fn token(&self) -> String {
         self.shared.token.clone()
+    }
+
+    /// The bearer token of the admin path `/_emulator` (`Authorization: Bearer {admin_token}`).
+    pub fn admin_token(&self) -> String {
+        self.shared.admin_token.clone()
     }
 
     pub fn profile(&self) -> Profile {

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: onedrive-emulator [--host 127.0.0.1] [--port P] [--monitor-port M] [--token T]
-                         [--profile personal|business] [--data-dir D] [--job-base-ms N]
-                         [--job-bytes-per-sec N] [--fault JSON]... [--simple-upload-limit N]";
+                         [--admin-token A] [--profile personal|business] [--data-dir D] [--job-base-ms N]
+                         [--job-bytes-per-sec N] [--fault JSON]... [--simple-upload-limit N]
+                         [--session-bytes-limit N]";
 
 fn parse_args(args: Vec<String>) -> Result<(Config, Vec<FaultRule>), String> {
     let mut config = Config::default();
@@ -41,11 +42,13 @@ fn parse_args(args: Vec<String>) -> Result<(Config, Vec<FaultRule>), String> {
             "--port" => config.api_port = num(&flag, value()?)?,
             "--monitor-port" => config.monitor_port = num(&flag, value()?)?,
             "--token" => config.token = value()?,
+            "--admin-token" => config.admin_token = value()?,
             "--profile" => config.profile = value()?.parse::<Profile>()?,
             "--data-dir" => config.data_dir = Some(value()?.into()),
             "--job-base-ms" => config.job.base_ms = num(&flag, value()?)?,
             "--job-bytes-per-sec" => config.job.bytes_per_sec = num(&flag, value()?)?,
             "--simple-upload-limit" => config.simple_upload_limit = num(&flag, value()?)?,
+            "--session-bytes-limit" => config.session_bytes_limit = num(&flag, value()?)?,
             "--fault" => {
                 let v = value()?;
                 faults.push(
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
     let _ = writeln!(out, "base_url={}", emu.base_url());
     let _ = writeln!(out, "monitor_origin={}", emu.monitor_origin());
     let _ = writeln!(out, "token={}", emu.token());
+    let _ = writeln!(out, "admin_token={}", emu.admin_token());
     let _ = writeln!(out, "profile={}", emu.profile());
     let _ = writeln!(out, "default_drive_id={}", emu.default_drive_id());
     let _ = out.flush();

@@ -3,7 +3,7 @@
 
 use crate::Profile;
 use crate::api::SessionTarget;
-use crate::jobs::{JobState, Lookup};
+use crate::jobs::{JobState, JobView, Lookup};
 use crate::server::{Ctx, Fail, HResult, lock};
 use crate::util::{self, GraphError, json_response};
 use crate::{Completion, JobFailMode};
@@ -47,12 +47,32 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                 _ => Err(not_allowed()),
             }
         }
-        // A pre-authorized item URL, as a 303 from a monitor may name.
-        ["item", _drive, id] => {
+        // A pre-authorized item URL, as a 303 from a monitor may name. Its capability is
+        // the monitor token (and tempauth) of the job that made the item, in the query:
+        // item ids alone (sequential on Personal) grant nothing.
+        ["item", drive, id] => {
             if ctx.method != Method::GET {
                 return Err(not_allowed());
             }
+            let drive = util::percent_decode(drive, false).unwrap_or_default();
             let id = util::percent_decode(id, false).unwrap_or_default();
+            let granted = ctx.query_param("monitor").is_some_and(|token| {
+                matches!(
+                    ctx.shared.jobs.lookup(&token, ctx.query_param("tempauth").as_deref()),
+                    Lookup::Found(JobView {
+                        state: JobState::Completed { drive_id, item_id },
+                        ..
+                    }) if drive_id.eq_ignore_ascii_case(&drive) && item_id == id
+                )
+            });
+            if !granted {
+                return Err(GraphError::new(
+                    401,
+                    "unauthenticated",
+                    "This pre-authenticated URL is missing its token, or the token does not grant this item.",
+                )
+                .into());
+            }
             let v = ctx.shared.store().item_json(&id, &ctx.shared.api_origin);
             v.map(|v| json_response(200, &v))
                 .ok_or_else(|| GraphError::not_found().into())
@@ -162,12 +182,16 @@ fn monitor(ctx: &Ctx, token: &str) -> HResult {
                     ));
                 }
                 Completion::SeeOtherPreauthorized => {
-                    let url = format!(
-                        "{}/item/{}/{}",
+                    let mut url = format!(
+                        "{}/item/{}/{}?monitor={}",
                         ctx.shared.monitor_origin,
                         util::encode_segment(&drive_id),
-                        util::encode_segment(&item_id)
+                        util::encode_segment(&item_id),
+                        util::encode_segment(token)
                     );
+                    if let Some(t) = &tempauth {
+                        url.push_str(&format!("&tempauth={}", util::encode_segment(t)));
+                    }
                     return Ok(util::with_header(
                         util::empty_response(303),
                         "location",
@@ -276,7 +300,25 @@ async fn upload_fragment(ctx: &mut Ctx, token: &str) -> HResult {
             format!("The Content-Range header '{range}' is not of the form 'bytes a-b/total'."),
         )
     })?;
-    let len = b - a + 1;
+    // Checked: `bytes 0-18446744073709551615/...` must not overflow.
+    let Some(len) = b.checked_sub(a).and_then(|d| d.checked_add(1)) else {
+        return Err(GraphError::new(
+            416,
+            "invalidRange",
+            format!("The range {a}-{b} is not satisfiable."),
+        )
+        .into());
+    };
+    if b >= total || total > crate::api::MAX_FILE_SIZE {
+        return Err(GraphError::new(
+            400,
+            "invalidRange",
+            format!(
+                "The range {a}-{b} lies beyond the end of the file ({total} bytes), or the file is larger than the service allows."
+            ),
+        )
+        .into());
+    }
     if len > MAX_FRAGMENT {
         return Err(GraphError::new(
             413,
@@ -284,6 +326,12 @@ async fn upload_fragment(ctx: &mut Ctx, token: &str) -> HResult {
             format!("A fragment must be smaller than {MAX_FRAGMENT} bytes (60 MiB)."),
         )
         .into());
+    }
+    let buffered = |sessions: &std::collections::HashMap<String, crate::server::UploadSession>| {
+        sessions.values().map(|s| s.data.len() as u64).sum::<u64>()
+    };
+    if buffered(&ctx.shared.sessions()).saturating_add(len) > ctx.shared.session_bytes_limit {
+        return Err(ctx.shared.session_quota_error().into());
     }
     let body = ctx.read_body(MAX_FRAGMENT).await?;
     if body.len() as u64 != len {
@@ -303,14 +351,6 @@ async fn upload_fragment(ctx: &mut Ctx, token: &str) -> HResult {
             return Err(GraphError::bad_request(format!(
                 "The total size in Content-Range ({total}) differs from the declared file size ({expected_total})."
             ))
-            .into());
-        }
-        if b >= total {
-            return Err(GraphError::new(
-                400,
-                "invalidRange",
-                format!("The range {a}-{b} lies beyond the end of the file ({total} bytes)."),
-            )
             .into());
         }
         if a < received {
@@ -340,7 +380,15 @@ async fn upload_fragment(ctx: &mut Ctx, token: &str) -> HResult {
             ))
             .into());
         }
+        if buffered(&sessions).saturating_add(len) > ctx.shared.session_bytes_limit {
+            return Err(ctx.shared.session_quota_error().into());
+        }
+        let s = sessions.get_mut(token).ok_or_else(session_gone)?;
         s.file_size = Some(total);
+        if s.data.capacity() == 0 && total <= ctx.shared.session_bytes_limit {
+            // one allocation of the final size: no doubling, no copies
+            s.data.reserve_exact(usize::try_from(total).unwrap_or(0));
+        }
         s.data.extend_from_slice(&body);
         s.expires = SystemTime::now() + lifetime;
         if last {
@@ -385,5 +433,10 @@ mod tests {
         assert_eq!(parse_content_range("bytes=10-19/20"), Some((10, 19, 20)));
         assert_eq!(parse_content_range("bytes 9-0/100"), None);
         assert_eq!(parse_content_range("bytes */100"), None);
+        assert_eq!(
+            parse_content_range("bytes 0-18446744073709551615/18446744073709551615"),
+            Some((0, u64::MAX, u64::MAX))
+        );
+        assert_eq!(parse_content_range("bytes 0-18446744073709551616/1"), None);
     }
 }

@@ -7,17 +7,16 @@ use crate::util::{self, GraphError, Resp};
 use crate::{FaultAction, LoggedRequest, Profile};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
-use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
@@ -29,6 +28,35 @@ use tokio::sync::watch;
 const DRAIN_CAP: u64 = 128 * 1024 * 1024;
 /// The request log keeps at most this many entries (the oldest go first).
 const LOG_CAP: usize = 100_000;
+/// A logged path or query longer than this is cut (and ends in "...").
+const LOG_FIELD_MAX: usize = 2048;
+/// Read buffer of a connection: bounds a request head (a path of 30,000 levels fits).
+const MAX_HEAD: usize = 256 * 1024;
+/// A request body that sends nothing for this long is dropped.
+const BODY_IDLE: Duration = Duration::from_secs(60);
+
+/// A request body: hyper's, or an in-memory one (fuzzing).
+pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, BoxError>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub(crate) fn boxed<B>(body: B) -> Body
+where
+    B: hyper::body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    body.map_err(Into::into).boxed()
+}
+
+fn clip(s: &str) -> String {
+    if s.len() <= LOG_FIELD_MAX {
+        return s.to_string();
+    }
+    let mut end = LOG_FIELD_MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Origin {
@@ -45,6 +73,12 @@ pub(crate) struct UploadSession {
 
 pub(crate) struct Shared {
     pub token: String,
+    pub admin_token: String,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub session_bytes_limit: u64,
+    /// true: upload from URL fetches nothing (fuzzing)
+    pub offline: bool,
     pub profile: Profile,
     pub simple_upload_limit: u64,
     pub api_origin: String,
@@ -80,6 +114,18 @@ impl Shared {
         Client::builder(TokioExecutor::new()).build_http()
     }
 
+    /// The answer when upload sessions would hold more than the emulator keeps.
+    pub fn session_quota_error(&self) -> GraphError {
+        GraphError::new(
+            507,
+            "quotaLimitReached",
+            format!(
+                "Insufficient storage: the emulator keeps at most {} bytes of upload sessions at once.",
+                self.session_bytes_limit
+            ),
+        )
+    }
+
     /// Live upload sessions (expired ones are dropped).
     pub fn sessions(&self) -> MutexGuard<'_, HashMap<String, UploadSession>> {
         let mut g = lock(&self.sessions);
@@ -111,7 +157,7 @@ pub(crate) struct Ctx {
     pub path: String,
     pub query: String,
     pub headers: HeaderMap,
-    pub body: Option<Incoming>,
+    pub body: Option<Body>,
     pub body_bytes: u64,
     pub request_id: String,
 }
@@ -135,7 +181,7 @@ impl Ctx {
         };
         let mut buf = Vec::new();
         let mut too_large = false;
-        while let Some(frame) = body.frame().await {
+        while let Some(frame) = next_frame(&mut body).await? {
             let frame = frame.map_err(|_| Fail::Drop)?;
             if let Ok(data) = frame.into_data() {
                 self.body_bytes += data.len() as u64;
@@ -164,7 +210,7 @@ impl Ctx {
     /// Read and discard what is left of the body.
     pub async fn drain(&mut self) -> Result<(), Fail> {
         if let Some(mut body) = self.body.take() {
-            while let Some(frame) = body.frame().await {
+            while let Some(frame) = next_frame(&mut body).await? {
                 let frame = frame.map_err(|_| Fail::Drop)?;
                 if let Ok(data) = frame.into_data() {
                     self.body_bytes += data.len() as u64;
@@ -181,8 +227,8 @@ impl Ctx {
     async fn read_upto(&mut self, k: u64) {
         if let Some(mut body) = self.body.take() {
             while self.body_bytes < k {
-                match body.frame().await {
-                    Some(Ok(frame)) => {
+                match next_frame(&mut body).await {
+                    Ok(Some(Ok(frame))) => {
                         if let Ok(data) = frame.into_data() {
                             self.body_bytes += data.len() as u64;
                         }
@@ -199,12 +245,78 @@ impl Ctx {
     }
 }
 
+/// The next frame of a body, or Drop when the client sends nothing for BODY_IDLE.
+async fn next_frame(
+    body: &mut Body,
+) -> Result<Option<Result<hyper::body::Frame<Bytes>, BoxError>>, Fail> {
+    tokio::time::timeout(BODY_IDLE, body.frame())
+        .await
+        .map_err(|_| Fail::Drop)
+}
+
 /// Per-connection switch: once dead, the connection neither reads nor writes; `raw_out`
 /// is written by hand (a cut response) before the socket closes.
-#[derive(Default)]
 struct ConnCtl {
     dead: AtomicBool,
     raw_out: Mutex<Option<Vec<u8>>>,
+    /// requests being handled on this connection (0 = idle, waiting for a request)
+    busy: AtomicUsize,
+    /// since when the connection has been idle
+    idle_since: Mutex<Instant>,
+    /// told to close (a newer connection needs its slot)
+    evict: tokio::sync::Notify,
+}
+
+impl Default for ConnCtl {
+    fn default() -> Self {
+        ConnCtl {
+            dead: AtomicBool::new(false),
+            raw_out: Mutex::new(None),
+            busy: AtomicUsize::new(0),
+            idle_since: Mutex::new(Instant::now()),
+            evict: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+/// The open connections of one listener.
+type Registry = Arc<Mutex<HashMap<u64, Arc<ConnCtl>>>>;
+
+/// Makes room for one more connection: true if there is room, possibly after telling the
+/// longest-idle connection (no request in flight, e.g. one that trickles its headers or
+/// merely sits open) to close. False when every slot is busy with a request.
+fn make_room(registry: &Registry, max: usize) -> bool {
+    let mut conns = lock(registry);
+    if conns.len() < max {
+        return true;
+    }
+    let oldest = conns
+        .iter()
+        .filter(|(_, c)| c.busy.load(Ordering::SeqCst) == 0)
+        .min_by_key(|(_, c)| *lock(&c.idle_since))
+        .map(|(id, _)| *id);
+    match oldest.and_then(|id| conns.remove(&id)) {
+        Some(victim) => {
+            victim.evict.notify_one();
+            true
+        }
+        None => false,
+    }
+}
+
+/// Answer 503 and close: every slot is busy with a request.
+async fn refuse(mut stream: TcpStream) {
+    let body = br#"{"error":{"code":"serviceNotAvailable","message":"Too many connections."}}"#;
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let write = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), write).await;
 }
 
 struct FaultIo {
@@ -286,6 +398,8 @@ pub(crate) async fn serve(
     origin: Origin,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let registry: Registry = Arc::default();
+    let mut next_id = 0u64;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -293,15 +407,27 @@ pub(crate) async fn serve(
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
+                if !make_room(&registry, shared.max_connections) {
+                    tokio::spawn(refuse(stream));
+                    continue;
+                }
+                next_id += 1;
+                let ctl = Arc::new(ConnCtl::default());
+                lock(&registry).insert(next_id, ctl.clone());
                 let shared = shared.clone();
-                tokio::spawn(connection(stream, shared, origin));
+                let registry = registry.clone();
+                let id = next_id;
+                tokio::spawn(async move {
+                    connection(stream, shared, origin, ctl).await;
+                    lock(&registry).remove(&id);
+                });
             }
             _ = shutdown.changed() => break,
         }
     }
 }
 
-async fn connection(stream: TcpStream, shared: Arc<Shared>, origin: Origin) {
+async fn connection(stream: TcpStream, shared: Arc<Shared>, origin: Origin, ctl: Arc<ConnCtl>) {
     let _ = stream.set_nodelay(true);
     // A second handle on the same socket, to write a cut response after hyper gives up.
     let Ok(std_stream) = stream.into_std() else {
@@ -311,7 +437,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, origin: Origin) {
     let Ok(stream) = TcpStream::from_std(std_stream) else {
         return;
     };
-    let ctl = Arc::new(ConnCtl::default());
+    let header_timeout = shared.header_read_timeout;
     let io = TokioIo::new(FaultIo {
         inner: stream,
         ctl: ctl.clone(),
@@ -320,12 +446,30 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, origin: Origin) {
     let service = service_fn(move |req| {
         let shared = shared.clone();
         let ctl = svc_ctl.clone();
-        async move { handle(shared, origin, ctl, req).await }
+        async move {
+            ctl.busy.fetch_add(1, Ordering::SeqCst);
+            let r = handle(shared, origin, ctl.clone(), req.map(boxed)).await;
+            *lock(&ctl.idle_since) = Instant::now();
+            ctl.busy.fetch_sub(1, Ordering::SeqCst);
+            r
+        }
     });
-    let _ = hyper::server::conn::http1::Builder::new()
+    // The header read timeout bounds both a request head that trickles in and an idle
+    // keep-alive connection (hyper starts it when it waits for a head).
+    let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(io, service)
-        .await;
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEAD)
+        .serve_connection(io, service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = ctl.evict.notified() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.as_mut()).await;
+        }
+    }
     let raw = lock(&ctl.raw_out).take();
     if let (Some(raw), Some(spare)) = (raw, spare) {
         if let Ok(mut s) = TcpStream::from_std(spare) {
@@ -381,11 +525,24 @@ fn finish_log(shared: &Shared, seq: u64, status: u16, body_bytes: u64, fault: Op
     }
 }
 
+/// One request without a connection (fuzzing): its status, 0 if dropped.
+pub(crate) async fn handle_one(shared: Arc<Shared>, origin: Origin, req: Request<Body>) -> u16 {
+    let ctl = Arc::new(ConnCtl::default());
+    match handle(shared, origin, ctl, req).await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let _ = resp.into_body().collect().await;
+            status
+        }
+        Err(Dropped) => 0,
+    }
+}
+
 async fn handle(
     shared: Arc<Shared>,
     origin: Origin,
     ctl: Arc<ConnCtl>,
-    req: Request<Incoming>,
+    req: Request<Body>,
 ) -> Result<Resp, Dropped> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
@@ -409,8 +566,8 @@ async fn handle(
             at_ms: shared.started.elapsed().as_millis() as u64,
             origin: origin_label.to_string(),
             method: parts.method.to_string(),
-            path: path.clone(),
-            query: query.clone(),
+            path: clip(&path),
+            query: clip(&query),
             status: 0,
             authorization: parts.headers.contains_key(hyper::header::AUTHORIZATION),
             body_bytes: 0,

@@ -88,19 +88,30 @@ impl Conflict {
     }
 }
 
-/// A copy of a subtree taken when a copy job starts.
+/// A copy of a subtree taken when a copy job starts. Flat (parents before their
+/// children), so that neither building, writing nor dropping it recurses: trees may be
+/// tens of thousands of levels deep.
 #[derive(Clone, Debug)]
-pub(crate) enum TreeSnap {
-    File { content: Bytes, mime: String },
-    Folder { children: Vec<(String, TreeSnap)> },
+pub(crate) struct TreeSnap {
+    nodes: Vec<SnapNode>,
+}
+
+#[derive(Clone, Debug)]
+struct SnapNode {
+    /// index of the parent node; None for the snapshot's top item
+    parent: Option<usize>,
+    name: String,
+    /// Some for a file
+    file: Option<(Bytes, String)>,
 }
 
 impl TreeSnap {
     pub fn bytes(&self) -> u64 {
-        match self {
-            TreeSnap::File { content, .. } => content.len() as u64,
-            TreeSnap::Folder { children } => children.iter().map(|(_, c)| c.bytes()).sum(),
-        }
+        self.nodes
+            .iter()
+            .filter_map(|n| n.file.as_ref())
+            .map(|(c, _)| c.len() as u64)
+            .sum()
     }
 }
 
@@ -147,6 +158,20 @@ pub(crate) fn validate_name(name: &str) -> Result<(), GraphError> {
     Ok(())
 }
 
+/// Ids are joined into file names (`content/{id}`): only `A-Z a-z 0-9 ! - _`, at most 256.
+fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 256
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'!' | b'-' | b'_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("'{}' is not a valid id", id.escape_debug()))
+    }
+}
+
 fn renamed(name: &str, n: u32) -> String {
     match name.rfind('.') {
         Some(i) if i > 0 => format!("{} {}{}", &name[..i], n, &name[i..]),
@@ -178,31 +203,131 @@ impl Store {
     }
 
     fn load(dir: &Path) -> io::Result<Store> {
+        let invalid = |why: String| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {why}", dir.join("metadata.json").display()),
+            )
+        };
         let text = std::fs::read(dir.join("metadata.json"))?;
-        let snap: Snapshot = serde_json::from_slice(&text)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let snap: Snapshot = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
         let mut items = HashMap::new();
-        for mut it in snap.items {
-            if let Kind::File { content, size, .. } = &mut it.kind {
-                let data = std::fs::read(dir.join("content").join(&it.id))?;
-                if data.len() as u64 != *size {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("content of item {} has the wrong size", it.id),
-                    ));
-                }
-                *content = Bytes::from(data);
+        for it in snap.items {
+            let id = it.id.clone();
+            if items.insert(id.clone(), it).is_some() {
+                return Err(invalid(format!("item id '{id}' appears twice")));
             }
-            items.insert(it.id.clone(), it);
         }
-        Ok(Store {
+        let mut store = Store {
             profile: snap.profile,
             user: snap.user,
             drives: snap.drives,
             items,
             seq: snap.seq,
             data_dir: Some(dir.to_path_buf()),
-        })
+        };
+        // Only ids that passed validation are joined into file paths.
+        store.validate().map_err(invalid)?;
+        for it in store.items.values_mut() {
+            if let Kind::File { content, size, .. } = &mut it.kind {
+                let data = std::fs::read(dir.join("content").join(&it.id)).map_err(|e| {
+                    invalid(format!("cannot read the content of item '{}': {e}", it.id))
+                })?;
+                if data.len() as u64 != *size {
+                    return Err(invalid(format!(
+                        "content of item {} has the wrong size",
+                        it.id
+                    )));
+                }
+                *content = Bytes::from(data);
+            }
+        }
+        Ok(store)
+    }
+
+    /// Checks a loaded store: ids usable as file names, at least one drive, every item
+    /// in a drive and reachable from its root exactly once through consistent
+    /// parent / children links (no cycles, no dangling references), valid names.
+    fn validate(&self) -> Result<(), String> {
+        if self.drives.is_empty() {
+            return Err("the drives list is empty".into());
+        }
+        for d in &self.drives {
+            check_id(&d.id).map_err(|e| format!("drive id: {e}"))?;
+            if self
+                .drives
+                .iter()
+                .filter(|o| o.id.eq_ignore_ascii_case(&d.id))
+                .count()
+                > 1
+            {
+                return Err(format!("drive id '{}' appears twice", d.id));
+            }
+            match self.items.get(&d.root_id) {
+                Some(r) if r.parent_id.is_none() && r.drive_id == d.id && r.is_folder() => {}
+                _ => return Err(format!("drive '{}' has no valid root folder", d.id)),
+            }
+        }
+        for it in self.items.values() {
+            check_id(&it.id).map_err(|e| format!("item id: {e}"))?;
+            let drive = self
+                .drive(&it.drive_id)
+                .filter(|d| d.id == it.drive_id)
+                .ok_or_else(|| format!("item '{}' names an unknown drive", it.id))?;
+            match &it.parent_id {
+                None if drive.root_id == it.id => {}
+                None => return Err(format!("item '{}' has no parent", it.id)),
+                Some(p) => {
+                    validate_name(&it.name)
+                        .map_err(|e| format!("item '{}': {}", it.id, e.message))?;
+                    let linked = match self.items.get(p).map(|p| (&p.drive_id, &p.kind)) {
+                        Some((pd, Kind::Folder { children })) => {
+                            *pd == it.drive_id && children.get(&key(&it.name)) == Some(&it.id)
+                        }
+                        _ => false,
+                    };
+                    if !linked {
+                        return Err(format!(
+                            "item '{}' is not a child of its parent folder '{p}'",
+                            it.id
+                        ));
+                    }
+                }
+            }
+            if let Kind::Folder { children } = &it.kind {
+                for (k, c) in children {
+                    match self.items.get(c) {
+                        Some(ch)
+                            if ch.parent_id.as_deref() == Some(it.id.as_str())
+                                && key(&ch.name) == *k => {}
+                        _ => {
+                            return Err(format!(
+                                "folder '{}' lists a child '{c}' that does not name it as parent",
+                                it.id
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        // Every item reachable from a root, once: no cycles hanging off the side.
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&str> = self.drives.iter().map(|d| d.root_id.as_str()).collect();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                return Err(format!("item '{id}' is reachable twice"));
+            }
+            if let Some(Kind::Folder { children }) = self.items.get(id).map(|it| &it.kind) {
+                stack.extend(children.values().map(String::as_str));
+            }
+        }
+        if seen.len() != self.items.len() {
+            return Err(format!(
+                "{} items are not reachable from any drive root",
+                self.items.len() - seen.len()
+            ));
+        }
+        Ok(())
     }
 
     fn seed(profile: Profile, data_dir: Option<PathBuf>) -> Store {
@@ -295,10 +420,16 @@ impl Store {
     }
 
     fn new_item_id(&mut self, drive_id: &str) -> String {
-        self.seq += 1;
-        match self.profile {
-            Profile::Personal => format!("{}!{}", drive_id.to_uppercase(), self.seq),
-            Profile::Business => format!("01{}", util::random_base32(32)),
+        loop {
+            self.seq += 1;
+            let id = match self.profile {
+                Profile::Personal => format!("{}!{}", drive_id.to_uppercase(), self.seq),
+                Profile::Business => format!("01{}", util::random_base32(32)),
+            };
+            // a loaded store's seq may lag behind its ids
+            if !self.items.contains_key(&id) {
+                return id;
+            }
         }
     }
 
@@ -424,12 +555,20 @@ impl Store {
         parts.iter().map(|p| format!("/{p}")).collect()
     }
 
+    /// Bytes of all files below (and at) `id`. Iterative: trees may be very deep.
     fn tree_size(&self, id: &str) -> u64 {
-        match self.items.get(id).map(|it| &it.kind) {
-            Some(Kind::File { size, .. }) => *size,
-            Some(Kind::Folder { children }) => children.values().map(|c| self.tree_size(c)).sum(),
-            None => 0,
+        let mut total = 0u64;
+        let mut stack = vec![id];
+        while let Some(cur) = stack.pop() {
+            match self.items.get(cur).map(|it| &it.kind) {
+                Some(Kind::File { size, .. }) => total = total.saturating_add(*size),
+                Some(Kind::Folder { children }) => {
+                    stack.extend(children.values().map(String::as_str))
+                }
+                None => {}
+            }
         }
+        total
     }
 
     /// The item by path below the root of `drive_id` ("/" or "" = root).
@@ -542,24 +681,31 @@ impl Store {
         }
     }
 
+    /// A copy of the subtree at `id` (iterative: trees may be very deep).
     pub fn snapshot(&self, id: &str) -> Option<TreeSnap> {
-        let it = self.items.get(id)?;
-        Some(match &it.kind {
-            Kind::File { content, mime, .. } => TreeSnap::File {
-                content: content.clone(),
-                mime: mime.clone(),
-            },
-            Kind::Folder { .. } => TreeSnap::Folder {
-                children: self
-                    .children_ids(id)
-                    .iter()
-                    .filter_map(|c| {
-                        let name = self.items.get(c)?.name.clone();
-                        Some((name, self.snapshot(c)?))
-                    })
-                    .collect(),
-            },
-        })
+        self.items.get(id)?;
+        let mut nodes: Vec<SnapNode> = Vec::new();
+        let mut stack: Vec<(Option<usize>, String)> = vec![(None, id.to_string())];
+        while let Some((parent, cur)) = stack.pop() {
+            let Some(it) = self.items.get(&cur) else {
+                continue;
+            };
+            let file = match &it.kind {
+                Kind::File { content, mime, .. } => Some((content.clone(), mime.clone())),
+                Kind::Folder { .. } => None,
+            };
+            let index = nodes.len();
+            nodes.push(SnapNode {
+                parent,
+                name: it.name.clone(),
+                file,
+            });
+            // reversed so that children are written in name order
+            for c in self.children_ids(&cur).into_iter().rev() {
+                stack.push((Some(index), c));
+            }
+        }
+        Some(TreeSnap { nodes })
     }
 
     /// The name a new item would get under `parent` given the conflict behaviour,
@@ -642,14 +788,16 @@ impl Store {
         }
     }
 
+    /// Remove the subtree at `id` from the item map (iterative: trees may be very deep).
     fn remove_tree(&mut self, id: &str, removed: &mut Vec<String>) {
-        if let Some(it) = self.items.remove(id) {
-            if let Kind::Folder { children } = it.kind {
-                for c in children.values() {
-                    self.remove_tree(c, removed);
+        let mut stack = vec![id.to_string()];
+        while let Some(cur) = stack.pop() {
+            if let Some(it) = self.items.remove(&cur) {
+                if let Kind::Folder { children } = it.kind {
+                    stack.extend(children.into_values());
                 }
+                removed.push(cur);
             }
-            removed.push(id.to_string());
         }
     }
 
@@ -792,6 +940,7 @@ impl Store {
         Ok(id)
     }
 
+    /// Write the nodes of `snap` (parents come first), the top one as `name` under `parent`.
     fn write_snap(
         &mut self,
         parent: &str,
@@ -799,26 +948,29 @@ impl Store {
         snap: &TreeSnap,
         written: &mut Vec<String>,
     ) -> String {
-        match snap {
-            TreeSnap::File { content, mime } => {
-                let id = self.insert_new(parent, name, Self::file_kind(content.clone(), mime));
-                written.push(id.clone());
-                id
-            }
-            TreeSnap::Folder { children } => {
-                let id = self.insert_new(
-                    parent,
-                    name,
+        let mut ids: Vec<String> = Vec::with_capacity(snap.nodes.len());
+        for node in &snap.nodes {
+            let (under, n) = match node.parent {
+                Some(p) => (ids[p].clone(), node.name.as_str()),
+                None => (parent.to_string(), name),
+            };
+            let id = match &node.file {
+                Some((content, mime)) => {
+                    let id = self.insert_new(&under, n, Self::file_kind(content.clone(), mime));
+                    written.push(id.clone());
+                    id
+                }
+                None => self.insert_new(
+                    &under,
+                    n,
                     Kind::Folder {
                         children: BTreeMap::new(),
                     },
-                );
-                for (n, c) in children {
-                    self.write_snap(&id, n, c, written);
-                }
-                id
-            }
+                ),
+            };
+            ids.push(id);
         }
+        ids.into_iter().next().unwrap_or_default()
     }
 }
 

@@ -683,7 +683,7 @@ fn request_log_records_without_secrets() {
     let _ = request(
         "GET",
         &format!("{}/_emulator/info", emu.api_origin()),
-        &[],
+        &[("Authorization", admin_bearer(&emu).as_str())],
         b"",
     )
     .unwrap();
@@ -714,7 +714,7 @@ fn request_log_records_without_secrets() {
     let admin = request(
         "GET",
         &format!("{}/_emulator/requests", emu.api_origin()),
-        &[],
+        &[("Authorization", admin_bearer(&emu).as_str())],
         b"",
     )
     .unwrap();
@@ -730,7 +730,13 @@ fn request_log_records_without_secrets() {
 fn admin_path() {
     let emu = start(Profile::Business);
     let o = emu.api_origin();
-    let info = request("GET", &format!("{o}/_emulator/info"), &[], b"").unwrap();
+    let info = request(
+        "GET",
+        &format!("{o}/_emulator/info"),
+        &[("Authorization", admin_bearer(&emu).as_str())],
+        b"",
+    )
+    .unwrap();
     assert_eq!(info.status, 200);
     let v = info.json();
     assert_eq!(v["base_url"], emu.base_url().as_str());
@@ -743,15 +749,20 @@ fn admin_path() {
         emu.drive_ids().len()
     );
     // job config round trip
-    let j = request("GET", &format!("{o}/_emulator/job"), &[], b"")
-        .unwrap()
-        .json();
+    let j = request(
+        "GET",
+        &format!("{o}/_emulator/job"),
+        &[("Authorization", admin_bearer(&emu).as_str())],
+        b"",
+    )
+    .unwrap()
+    .json();
     assert_eq!(j["base_ms"], 50);
     assert_eq!(j["fail"], Value::Null);
     let put = request(
         "PUT",
         &format!("{o}/_emulator/job"),
-        &[],
+        &[("Authorization", admin_bearer(&emu).as_str())],
         br#"{"base_ms":7,"bytes_per_sec":1000,"paused":true,"fail":"http500"}"#,
     )
     .unwrap();
@@ -760,16 +771,21 @@ fn admin_path() {
     assert_eq!((jc.base_ms, jc.bytes_per_sec, jc.paused), (7, 1000, true));
     assert_eq!(jc.fail, Some(onedrive_emulator::JobFailMode::Http500));
     assert_eq!(
-        request("PUT", &format!("{o}/_emulator/job"), &[], b"nope")
-            .unwrap()
-            .status,
+        request(
+            "PUT",
+            &format!("{o}/_emulator/job"),
+            &[("Authorization", admin_bearer(&emu).as_str())],
+            b"nope"
+        )
+        .unwrap()
+        .status,
         400
     );
     // faults
     let f = request(
         "POST",
         &format!("{o}/_emulator/faults"),
-        &[],
+        &[("Authorization", admin_bearer(&emu).as_str())],
         br#"{"times":{"next":1},"action":{"status":{"status":503,"retry_after":2}}}"#,
     )
     .unwrap();
@@ -781,15 +797,20 @@ fn admin_path() {
     request(
         "POST",
         &format!("{o}/_emulator/faults"),
-        &[],
+        &[("Authorization", admin_bearer(&emu).as_str())],
         br#"{"action":{"status":{"status":500}}}"#,
     )
     .unwrap();
     assert_eq!(api(&emu, "GET", "/me/drive", b"").status, 500);
     assert_eq!(
-        request("DELETE", &format!("{o}/_emulator/faults"), &[], b"")
-            .unwrap()
-            .status,
+        request(
+            "DELETE",
+            &format!("{o}/_emulator/faults"),
+            &[("Authorization", admin_bearer(&emu).as_str())],
+            b""
+        )
+        .unwrap()
+        .status,
         204
     );
     assert_eq!(api(&emu, "GET", "/me/drive", b"").status, 200);
@@ -797,7 +818,7 @@ fn admin_path() {
         request(
             "POST",
             &format!("{o}/_emulator/faults"),
-            &[],
+            &[("Authorization", admin_bearer(&emu).as_str())],
             br#"{"action":{}}"#
         )
         .unwrap()
@@ -808,7 +829,7 @@ fn admin_path() {
     let s = request(
         "PUT",
         &format!("{o}/_emulator/static/pic%201.jpg"),
-        &[],
+        &[("Authorization", admin_bearer(&emu).as_str())],
         b"JPEGDATA",
     )
     .unwrap();
@@ -824,16 +845,26 @@ fn admin_path() {
     );
     // requests
     assert_eq!(
-        request("DELETE", &format!("{o}/_emulator/requests"), &[], b"")
-            .unwrap()
-            .status,
+        request(
+            "DELETE",
+            &format!("{o}/_emulator/requests"),
+            &[("Authorization", admin_bearer(&emu).as_str())],
+            b""
+        )
+        .unwrap()
+        .status,
         204
     );
     assert!(emu.requests().is_empty()); // the clear removes its own entry too
     assert_eq!(
-        request("GET", &format!("{o}/_emulator/nope"), &[], b"")
-            .unwrap()
-            .status,
+        request(
+            "GET",
+            &format!("{o}/_emulator/nope"),
+            &[("Authorization", admin_bearer(&emu).as_str())],
+            b""
+        )
+        .unwrap()
+        .status,
         404
     );
 }

@@ -19,7 +19,7 @@ fn spawn(args: &[&str]) -> (Child, Vec<String>, HashMap<String, String>) {
         .expect("spawn onedrive-emulator");
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..7 {
         let mut l = String::new();
         assert!(
             out.read_line(&mut l).unwrap() > 0,
@@ -58,8 +58,15 @@ fn signal_and_wait(child: &mut Child, sig: &str) -> std::process::ExitStatus {
 
 #[test]
 fn standalone_design_example_and_sigint() {
-    let (mut child, lines, kv) =
-        spawn(&["--port", "0", "--monitor-port", "0", "--token", "cli-token"]);
+    let (mut child, lines, kv) = spawn(&[
+        "--port",
+        "0",
+        "--monitor-port",
+        "0",
+        "--token",
+        "cli-token",
+        "--admin-token=cli-admin",
+    ]);
     assert_eq!(lines[0], "onedrive-emulator listening");
     let keys: Vec<&str> = lines[1..]
         .iter()
@@ -71,11 +78,13 @@ fn standalone_design_example_and_sigint() {
             "base_url",
             "monitor_origin",
             "token",
+            "admin_token",
             "profile",
             "default_drive_id"
         ]
     );
     assert_eq!(kv["token"], "cli-token");
+    assert_eq!(kv["admin_token"], "cli-admin");
     assert_eq!(kv["profile"], "personal");
     let base = &kv["base_url"];
     assert!(
@@ -185,9 +194,23 @@ fn standalone_flags_and_sigterm() {
     .unwrap();
     assert_eq!(r.status, 201);
     let origin = base.trim_end_matches("/v1.0");
-    let job = request("GET", &format!("{origin}/_emulator/job"), &[], b"")
-        .unwrap()
-        .json();
+    // the admin path wants its own token: the printed one, or --admin-token's
+    let admin = format!("Bearer {}", kv["admin_token"]);
+    assert!(kv["admin_token"].len() >= 20, "{kv:?}");
+    assert_eq!(
+        request("GET", &format!("{origin}/_emulator/job"), &[], b"")
+            .unwrap()
+            .status,
+        401
+    );
+    let job = request(
+        "GET",
+        &format!("{origin}/_emulator/job"),
+        &[("Authorization", &admin)],
+        b"",
+    )
+    .unwrap()
+    .json();
     assert_eq!(job["base_ms"], 0);
     assert_eq!(job["bytes_per_sec"], 1_000_000);
     assert!(signal_and_wait(&mut child, "-TERM").success());
@@ -228,4 +251,115 @@ fn bad_arguments_exit_2() {
         .output()
         .unwrap();
     assert!(out.status.success());
+}
+
+/// A data dir whose metadata was tampered with: the binary must refuse it with a
+/// clear message and a non-zero exit, neither panic nor touch files outside the dir.
+#[test]
+fn tampered_data_dir_is_refused_with_a_clear_error() {
+    use onedrive_emulator::{Config, Emulator};
+    let dir = temp_dir("tampered");
+    {
+        let emu = Emulator::start(Config {
+            data_dir: Some(dir.clone()),
+            ..Config::default()
+        })
+        .unwrap();
+        let r = api(&emu, "PUT", "/me/drive/root:/f.txt:/content", b"abc");
+        assert_eq!(r.status, 201);
+    }
+    let meta = dir.join("metadata.json");
+    let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&meta).unwrap()).unwrap();
+    let file_id = good["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "f.txt")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // a file outside the data dir that an escaping id would name
+    let outside = dir
+        .parent()
+        .unwrap()
+        .join(format!("onedrive-emulator-outside-{}", std::process::id()));
+    std::fs::write(&outside, b"abc").unwrap();
+    let escaping = format!("../{}", outside.file_name().unwrap().to_str().unwrap());
+    let retarget = |v: &mut serde_json::Value, from: &str, to: &str| {
+        let text = v
+            .to_string()
+            .replace(&format!("\"{from}\""), &format!("\"{to}\""));
+        *v = serde_json::from_str(&text).unwrap();
+    };
+    type Tamper<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+    let cases: Vec<(&str, Tamper)> = vec![
+        ("empty drives", Box::new(|v| v["drives"] = json!([]))),
+        (
+            "escaping id",
+            Box::new(|v| retarget(v, &file_id, &escaping)),
+        ),
+        (
+            "absolute id",
+            Box::new(|v| retarget(v, &file_id, "/etc/passwd")),
+        ),
+        (
+            "dangling parent",
+            Box::new(|v| {
+                for it in v["items"].as_array_mut().unwrap() {
+                    if it["name"] == "f.txt" {
+                        it["parent_id"] = json!("NOPE!1");
+                    }
+                }
+            }),
+        ),
+        (
+            "cycle",
+            Box::new(|v| {
+                // the file's parent becomes the file itself
+                for it in v["items"].as_array_mut().unwrap() {
+                    if it["name"] == "f.txt" {
+                        it["parent_id"] = it["id"].clone();
+                    }
+                }
+            }),
+        ),
+        (
+            "missing root",
+            Box::new(|v| v["drives"][0]["root_id"] = json!("NOPE!2")),
+        ),
+        ("not json", Box::new(|v| *v = json!("garbage"))),
+    ];
+    for (what, tamper) in cases {
+        let mut v = good.clone();
+        tamper(&mut v);
+        std::fs::write(&meta, v.to_string()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_onedrive-emulator"))
+            .args(["--port", "0", "--monitor-port", "0", "--data-dir"])
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: started");
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert!(err.contains("metadata.json"), "{what}: {err}");
+        assert!(out.stdout.is_empty(), "{what}: announced readiness");
+    }
+    assert_eq!(std::fs::read(&outside).unwrap(), b"abc");
+    // The untouched metadata still loads.
+    std::fs::write(&meta, good.to_string()).unwrap();
+    let emu = Emulator::start(Config {
+        data_dir: Some(dir.clone()),
+        ..Config::default()
+    })
+    .unwrap();
+    assert_eq!(
+        emu.content(&emu.default_drive_id(), "/f.txt").unwrap(),
+        b"abc"
+    );
+    drop(emu);
+    let _ = std::fs::remove_file(&outside);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -111,7 +111,7 @@ fn rule_filters_and_origins() {
     let r = request(
         "GET",
         &format!("{}/_emulator/info", emu.api_origin()),
-        &[],
+        &[("Authorization", admin_bearer(&emu).as_str())],
         b"",
     )
     .unwrap();

@@ -369,3 +369,28 @@ fn persistence_across_restart() {
     drop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn content_range_overflow_is_refused_not_a_panic() {
+    // Issue 13: `b - a + 1` overflowed (a debug-build panic) for an end of u64::MAX.
+    let emu = start(Profile::Personal);
+    let url = create(
+        &emu,
+        "/me/drive/root:/overflow.bin:/createUploadSession",
+        json!({"item": {}}),
+    );
+    for range in [
+        "bytes 0-18446744073709551615/18446744073709551615",
+        "bytes 0-18446744073709551615/*",
+        "bytes 1-18446744073709551615/18446744073709551615",
+        "bytes 0-99/18446744073709551615",
+        "bytes 0-18446744073709551616/5",
+    ] {
+        let r = request("PUT", &url, &[("Content-Range", range)], b"x").unwrap();
+        assert!(matches!(r.status, 400 | 416), "{range}: {}", r.status);
+        assert_eq!(r.error_code(), "invalidRange", "{range}");
+    }
+    // the emulator is still up and the session still usable
+    let r = request("PUT", &url, &[("Content-Range", "bytes 0-2/3")], b"abc").unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+}

@@ -24,10 +24,12 @@ value() { sed -n "s/^$1=//p" "$log" | head -n1; }
 export OD_TEST_BASE_URL=$(value base_url)
 export OD_TEST_TOKEN=$(value token)
 export OD_TEST_MONITOR_ORIGIN=$(value monitor_origin)
+admin_token=$(value admin_token)
 # the names the examples read
 export ONEDRIVE_BASE_URL=$OD_TEST_BASE_URL ONEDRIVE_TOKEN=$OD_TEST_TOKEN
 api_origin=${OD_TEST_BASE_URL%/v1.0}
-OD_TEST_SOURCE_URL=$(head -c 200000 /dev/urandom | curl -sf -X PUT --data-binary @- "$api_origin/_emulator/static/source.bin" \
+OD_TEST_SOURCE_URL=$(head -c 200000 /dev/urandom | curl -sf -X PUT -H "Authorization: Bearer $admin_token" \
+  --data-binary @- "$api_origin/_emulator/static/source.bin" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
 export OD_TEST_SOURCE_URL
 if [ "${VALGRIND:-1}" = 1 ]; then

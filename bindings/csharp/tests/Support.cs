@@ -26,6 +26,8 @@ namespace OneDriveNative.Tests
         public string MonitorOrigin { get; private set; }
         public string Profile { get; private set; }
         public string DefaultDriveId { get; private set; }
+        /// <summary>The admin path's own bearer token (printed as admin_token=).</summary>
+        public string AdminToken { get; private set; }
 
         public static string Binary
         {
@@ -76,6 +78,7 @@ namespace OneDriveNative.Tests
             MonitorOrigin = info["monitor_origin"];
             Profile = info["profile"];
             DefaultDriveId = info["default_drive_id"];
+            AdminToken = info["admin_token"];
         }
 
         public OneDriveClient NewClient()
@@ -115,6 +118,7 @@ namespace OneDriveNative.Tests
                     var head = new StringBuilder();
                     head.Append(method).Append(" /_emulator").Append(path).Append(" HTTP/1.0\r\n");
                     head.Append("Host: ").Append(uri.Host).Append(':').Append(uri.Port).Append("\r\n");
+                    head.Append("Authorization: Bearer ").Append(AdminToken).Append("\r\n");
                     head.Append("Content-Type: ").Append(contentType).Append("\r\n");
                     head.Append("Content-Length: ").Append(body == null ? 0 : body.Length).Append("\r\n\r\n");
                     byte[] h = Encoding.ASCII.GetBytes(head.ToString());

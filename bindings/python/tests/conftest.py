@@ -89,6 +89,7 @@ class Emulator:
         self.api_origin = self.base_url[: -len("/v1.0")]
         self.monitor_origin = info["monitor_origin"]
         self.token = info["token"]
+        self.admin_token = info["admin_token"]
         self.profile = info["profile"]
         self.default_drive_id = info["default_drive_id"]
 
@@ -106,6 +107,7 @@ class Emulator:
     def admin(self, method: str, path: str, body: Any = None, raw: Optional[bytes] = None) -> Any:
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         req = urllib.request.Request(self.api_origin + "/_emulator" + path, data=data, method=method)
+        req.add_header("Authorization", "Bearer " + self.admin_token)
         if body is not None:
             req.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(req, timeout=30) as r:

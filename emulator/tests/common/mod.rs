@@ -263,6 +263,11 @@ pub fn bearer(emu: &Emulator) -> String {
     format!("Bearer {}", emu.token())
 }
 
+/// The admin path's Authorization value.
+pub fn admin_bearer(emu: &Emulator) -> String {
+    format!("Bearer {}", emu.admin_token())
+}
+
 /// An authorized API call; `rel` is relative to base_url (starts with '/').
 pub fn api(emu: &Emulator, method: &str, rel: &str, body: &[u8]) -> Resp {
     api_h(emu, method, rel, &[], body)

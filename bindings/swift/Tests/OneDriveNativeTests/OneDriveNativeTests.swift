@@ -3,7 +3,7 @@
 //   ../../target/debug/onedrive-emulator --port 0 --monitor-port 0 --token swift-token
 // then
 //   ONEDRIVE_TEST_BASE_URL=<its base_url> ONEDRIVE_TEST_TOKEN=swift-token \
-//     swift test -Xlinker -L../../target/debug
+//     ONEDRIVE_TEST_ADMIN_TOKEN=<its admin_token> swift test -Xlinker -L../../target/debug
 // Without ONEDRIVE_TEST_BASE_URL the tests that need the service are skipped.
 // (This machine has no Swift compiler: check.sh parses this file and checks
 // its calls against the header, nothing more.)
@@ -121,6 +121,8 @@ final class OneDriveNativeTests: XCTestCase {
     private func put(_ url: String, body: String) async throws {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = "PUT"
+        let admin = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_ADMIN_TOKEN"] ?? ""
+        request.setValue("Bearer " + admin, forHTTPHeaderField: "Authorization")
         request.httpBody = Data(body.utf8)
         _ = try await URLSession.shared.data(for: request)
     }
