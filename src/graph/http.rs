@@ -359,7 +359,10 @@ impl Transport {
         }
         let len = req.body.len();
         let stall = req.timeout.unwrap_or(settings.request_timeout);
-        let connect = stall.min(settings.connect_timeout);
+        // A request with its own (short) timeout waits no longer to connect.
+        let connect = req
+            .timeout
+            .map_or(settings.connect_timeout, |t| t.min(settings.connect_timeout));
         // A total deadline besides the stall timeout: a peer that trickles
         // cannot keep a request alive for ever. It is checked between the
         // reads and writes of the body (each bounded by the stall timeout;
