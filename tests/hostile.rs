@@ -31,6 +31,7 @@ fn config(api: &Scripted, stall: Duration) -> ClientConfig {
             ..RetryPolicy::default()
         },
         request_timeout: stall,
+        connect_timeout: stall.min(Duration::from_secs(30)),
         ..ClientConfig::new(api.url("/v1.0"), TOKEN)
     }
 }

@@ -312,7 +312,7 @@ impl Transport {
                     Some(backoff(&policy, attempt))
                 }
                 Ok(_) => None,
-                Err(e) if e.code.as_deref() == Some(TLS_FAILURE) => None,
+                Err(e) if matches!(e.code.as_deref(), Some(TLS_FAILURE | PAST_DEADLINE)) => None,
                 Err(e) if e.kind == ErrorKind::Network || e.kind == ErrorKind::Timeout => {
                     let unsent = e.code.as_deref() == Some(NOT_CONNECTED);
                     (unsent || req.retry == Retry::Idempotent).then(|| backoff(&policy, attempt))
@@ -360,9 +360,9 @@ impl Transport {
         let len = req.body.len();
         let stall = req.timeout.unwrap_or(settings.request_timeout);
         // A request with its own (short) timeout waits no longer to connect.
-        let connect = req
-            .timeout
-            .map_or(settings.connect_timeout, |t| t.min(settings.connect_timeout));
+        let connect = req.timeout.map_or(settings.connect_timeout, |t| {
+            t.min(settings.connect_timeout)
+        });
         // A total deadline besides the stall timeout: a peer that trickles
         // cannot keep a request alive for ever. It is checked between the
         // reads and writes of the body (each bounded by the stall timeout;
@@ -457,10 +457,13 @@ fn read_body(
     loop {
         ctl.check()?;
         if Instant::now() >= deadline {
-            return Err(Error::new(
+            let mut e = Error::new(
                 ErrorKind::Timeout,
                 format!("the answer from {} did not end in time", redact(url)),
-            ));
+            );
+            // A peer that trickles would trickle again: not retried.
+            e.code = Some(PAST_DEADLINE.to_owned());
+            return Err(e);
         }
         let n = reader.read(&mut buf).map_err(|e| {
             match e.get_ref().and_then(|r| r.downcast_ref::<ureq::Error>()) {
@@ -491,6 +494,8 @@ fn read_body(
 
 /// Marks a transport error that happened before anything was sent.
 const NOT_CONNECTED: &str = "notConnected";
+/// Marks a request that ran past its total deadline: never retried.
+const PAST_DEADLINE: &str = "pastDeadline";
 /// Marks a TLS or certificate failure: not a network blip, never retried.
 pub(crate) const TLS_FAILURE: &str = "tlsFailure";
 
@@ -614,10 +619,11 @@ impl Read for ProgressReader<'_, '_, '_> {
             return stop(self, e);
         }
         if Instant::now() >= self.deadline {
-            let e = Error::new(
+            let mut e = Error::new(
                 ErrorKind::Timeout,
                 format!("sending to {} did not end in time", redact(self.url)),
             );
+            e.code = Some(PAST_DEADLINE.to_owned());
             return stop(self, e);
         }
         let step = buf.len().min(STEP);
