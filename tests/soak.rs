@@ -47,8 +47,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use onedrive_emulator::{Emulator, FaultAction, FaultRule, Profile, Times};
 use onedrive_native::{
-    CHUNK_UNIT, CancelToken, Client, ClientConfig, Conflict, Control, CopyOptions, ErrorKind,
-    HashSet, JobState, RetryPolicy, UploadSettings, WaitOptions, quick_xor_hash,
+    CHUNK_UNIT, CancelToken, Client, ClientConfig, Conflict, Control, CopyOptions, Error,
+    ErrorKind, HashSet, JobState, RetryPolicy, UploadSettings, WaitOptions, quick_xor_hash,
 };
 
 // ---------------------------------------------------------------- settings
@@ -183,15 +183,37 @@ struct Stats {
     cancelled_before_progress: u64,
     /// cancelled waits whose job was then waited for again
     rewaited: u64,
+    /// the first messages of errors faults do not explain (not a network
+    /// error, a 5xx, a cancel or a not-found), by operation and kind
+    unexplained: BTreeMap<String, Vec<String>>,
 }
 
 impl Stats {
-    fn record(&mut self, kind: Kind, took: Duration, err: Option<ErrorKind>) {
+    fn record(&mut self, kind: Kind, took: Duration, err: Option<&Error>) {
         let k = self.kinds.entry(kind).or_default();
         k.latency.push(took.as_secs_f64() * 1000.0);
         match err {
             None => k.ok += 1,
-            Some(e) => *k.errors.entry(format!("{e:?}")).or_default() += 1,
+            Some(e) => {
+                *k.errors.entry(format!("{:?}", e.kind)).or_default() += 1;
+                let explained = matches!(
+                    e.kind,
+                    ErrorKind::Network
+                        | ErrorKind::Service
+                        | ErrorKind::Throttled
+                        | ErrorKind::Cancelled
+                        | ErrorKind::NotFound
+                );
+                if !explained {
+                    let v = self
+                        .unexplained
+                        .entry(format!("{kind:?} {:?}", e.kind))
+                        .or_default();
+                    if v.len() < 3 {
+                        v.push(e.to_string());
+                    }
+                }
+            }
         }
     }
     fn merge(&mut self, o: Stats) {
@@ -205,6 +227,11 @@ impl Stats {
         }
         self.cancelled_before_progress += o.cancelled_before_progress;
         self.rewaited += o.rewaited;
+        for (k, v) in o.unexplained {
+            let mine = self.unexplained.entry(k).or_default();
+            mine.extend(v);
+            mine.truncate(3);
+        }
     }
 }
 
@@ -542,8 +569,7 @@ impl Worker<'_> {
         if let Ok(item) = &r {
             assert_eq!(item.size(), Some(content.len as u64), "{name}: size");
         }
-        self.stats
-            .record(kind, took, r.as_ref().err().map(|e| e.kind));
+        self.stats.record(kind, took, r.as_ref().err());
         self.set(
             &name,
             r.is_ok(),
@@ -592,7 +618,7 @@ impl Worker<'_> {
             &mut Control::new(Some(&token), None),
         );
         let (ok, err) = match started {
-            Err(e) => (false, Some(e.kind)),
+            Err(e) => (false, Some(e)),
             Ok(job) => {
                 let mut r = self
                     .c
@@ -609,11 +635,12 @@ impl Worker<'_> {
                         assert_eq!(st.state, JobState::Completed);
                         (true, None)
                     }
-                    Err(e) => (false, Some(e.kind)),
+                    Err(e) => (false, Some(e)),
                 }
             }
         };
-        self.stats.record(kind, t0.elapsed(), err);
+        self.stats.record(kind, t0.elapsed(), err.as_ref());
+        let err = err.map(|e| e.kind);
         self.set(
             &dest,
             ok,
@@ -645,7 +672,7 @@ impl Worker<'_> {
             .c
             .delete_item(&me(), &item(&self.path(&name)), None, &mut ctl());
         self.stats
-            .record(Kind::Delete, t0.elapsed(), r.as_ref().err().map(|e| e.kind));
+            .record(Kind::Delete, t0.elapsed(), r.as_ref().err());
         match r {
             // Gone: forgotten, so that the bookkeeping stays as bounded as
             // the store (a file back under this name would be a stray).
@@ -1076,6 +1103,18 @@ fn soak_under_load_and_faults() {
         r,
         "\nAn error is not a failure of the soak: it is what the caller is told when the faults outlast the retry policy (6 attempts), a request the service may have acted on cannot be repeated (a cut answer to an upload with conflict=fail, a copy POST, a delete), or a cancel lands. Each one leaves its file absent or complete with one of the contents sent, never partial, and that is what is checked.\n"
     );
+    if !stats.unexplained.is_empty() {
+        let _ = writeln!(
+            r,
+            "Errors the faults do not obviously explain (first messages):\n"
+        );
+        for (k, msgs) in &stats.unexplained {
+            for m in msgs {
+                let _ = writeln!(r, "- {k}: {m}");
+            }
+        }
+        let _ = writeln!(r);
+    }
     let _ = writeln!(r, "### Faults\n");
     let _ = writeln!(
         r,
