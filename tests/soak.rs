@@ -1,0 +1,1225 @@
+//! A soak under load and faults (issue 13 item 3): N threads sharing one
+//! client run a mix of small uploads, replaces, session uploads, copies
+//! followed by waits, cancels and deletes, for a set time, against an
+//! emulator that drops connections, answers 5xx and delays. At the end every
+//! file is checked byte for byte and by hash against what was sent, the
+//! drive is listed for strays and duplicates, no upload session may be left
+//! open, and the process's descriptors must come back to where they were.
+//!
+//! Driven by the environment:
+//!
+//! - `SOAK_SECS` (default 60), `SOAK_THREADS` (default 16), `SOAK_SEED`
+//!   (default fixed: the same operations in the same order per thread; the
+//!   interleaving between threads, and so which requests the faults hit,
+//!   still varies run to run);
+//! - `SOAK_REPORT=path`: the figures (operations, faults, lost, RSS and
+//!   descriptor slopes, p50/p99 latency per operation) as a Markdown
+//!   section, for `make soak-long` to put into RELIABILITY.md.
+//!
+//! `#[ignore]`d so that `cargo test` stays quick; `make test-soak` (part of
+//! `make test`) runs the one-minute version, `make soak-long` ten minutes.
+//! Only what holds on any machine is asserted: nothing lost, nothing
+//! corrupt, nothing duplicated or stray, no session left open, no
+//! descriptor leak. RSS and latency are reported, not asserted.
+//!
+//! Bookkeeping: every operation names a new file `t{thread}-{n}.bin` in its
+//! thread's folder (a replace reuses a name the thread made), with content
+//! from a seeded xorshift, so a file is known by (seed, length) and its
+//! bytes are made again to compare. For every name the set of states it
+//! may be in is kept: an operation that succeeded leaves exactly one; one
+//! that failed (or was cancelled) may or may not have acted on the
+//! service, so it leaves the old states plus the new one, never a partial
+//! or mixed file. A name deleted for sure is forgotten (the bookkeeping
+//! stays bounded, like the store); the listing at the end then catches a
+//! file back under it as a stray.
+//!
+//! Known bug tolerated (see `KNOWN_CANCEL_LEAK`): a cancel during
+//! createUploadSession leaves that session open.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use onedrive_emulator::{Emulator, FaultAction, FaultRule, Profile, Times};
+use onedrive_native::{
+    CHUNK_UNIT, CancelToken, Client, ClientConfig, Conflict, Control, CopyOptions, Error,
+    ErrorKind, HashSet, JobState, RetryPolicy, UploadSettings, WaitOptions, quick_xor_hash,
+};
+
+// ---------------------------------------------------------------- settings
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?}: not a number")),
+        Err(_) => default,
+    }
+}
+
+/// Files above this go through an upload session (one 320 KiB chunk unit,
+/// so a session upload is a few chunks).
+const SIMPLE_LIMIT: u64 = 64 * 1024;
+/// Live files per thread before the oldest is deleted: keeps the
+/// emulator's store, which lives in this process, bounded.
+const LIVE_CAP: usize = 8;
+/// A copy whose outcome is unknown (its POST failed or was cancelled: the
+/// job may still run) is not deleted before this: by then the job, which
+/// takes ~0.2 s on the emulator, has ended.
+const COPY_GRACE: Duration = Duration::from_secs(10);
+
+/// A known bug (reported with issue 13 item 3, see
+/// `cancel_while_the_session_is_created_leaves_no_session` below): a cancel
+/// that lands while the answer to createUploadSession is on its way makes
+/// the upload return `Cancelled` without the upload URL, so the session the
+/// service made is never deleted (it stays open until it expires). While
+/// this is true the soak tolerates such sessions, and only those; set it to
+/// false once the library cleans them up.
+const KNOWN_CANCEL_LEAK: bool = true;
+
+// ------------------------------------------------------------------ random
+
+/// xorshift64*, seeded through splitmix64: small, deterministic, enough.
+struct Rng(u64);
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(splitmix(seed) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+}
+
+/// A file's content, known by its seed and length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Content {
+    seed: u64,
+    len: usize,
+}
+
+impl Content {
+    fn bytes(&self) -> Vec<u8> {
+        let mut r = Rng::new(self.seed);
+        let mut out = Vec::with_capacity(self.len + 8);
+        while out.len() < self.len {
+            out.extend_from_slice(&r.next().to_le_bytes());
+        }
+        out.truncate(self.len);
+        out
+    }
+}
+
+/// What a name may hold: `None` = absent.
+type States = Vec<Option<Content>>;
+
+fn add_state(s: &mut States, c: Option<Content>) {
+    if !s.contains(&c) {
+        s.push(c);
+    }
+}
+
+// ------------------------------------------------------------ bookkeeping
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Small,
+    Replace,
+    Session,
+    CopyWait,
+    CancelUpload,
+    CancelCopy,
+    Delete,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Small => "small upload (<= 64 KiB, one PUT)",
+            Kind::Replace => "replace (small, existing name)",
+            Kind::Session => "session upload (64 KiB - 1.25 MiB)",
+            Kind::CopyWait => "copy + wait",
+            Kind::CancelUpload => "session upload, cancelled mid-way",
+            Kind::CancelCopy => "copy + wait, cancelled mid-way",
+            Kind::Delete => "delete (oldest live file)",
+        }
+    }
+}
+
+#[derive(Default)]
+struct KindStats {
+    ok: u64,
+    errors: BTreeMap<String, u64>,
+    /// ms, every attempt (ok or not)
+    latency: Vec<f64>,
+}
+
+#[derive(Default)]
+struct Stats {
+    kinds: BTreeMap<Kind, KindStats>,
+    /// cancelled session uploads that had not yet reported progress
+    /// (the cancel may have come during createUploadSession)
+    cancelled_before_progress: u64,
+    /// cancelled waits whose job was then waited for again
+    rewaited: u64,
+    /// the first messages of errors faults do not explain (not a network
+    /// error, a 5xx, a cancel or a not-found), by operation and kind
+    unexplained: BTreeMap<String, Vec<String>>,
+}
+
+impl Stats {
+    fn record(&mut self, kind: Kind, took: Duration, err: Option<&Error>) {
+        let k = self.kinds.entry(kind).or_default();
+        k.latency.push(took.as_secs_f64() * 1000.0);
+        match err {
+            None => k.ok += 1,
+            Some(e) => {
+                *k.errors.entry(format!("{:?}", e.kind)).or_default() += 1;
+                let explained = matches!(
+                    e.kind,
+                    ErrorKind::Network
+                        | ErrorKind::Service
+                        | ErrorKind::Throttled
+                        | ErrorKind::Cancelled
+                        | ErrorKind::NotFound
+                );
+                if !explained {
+                    let v = self
+                        .unexplained
+                        .entry(format!("{kind:?} {:?}", e.kind))
+                        .or_default();
+                    if v.len() < 3 {
+                        v.push(e.to_string());
+                    }
+                }
+            }
+        }
+    }
+    fn merge(&mut self, o: Stats) {
+        for (kind, s) in o.kinds {
+            let k = self.kinds.entry(kind).or_default();
+            k.ok += s.ok;
+            for (e, n) in s.errors {
+                *k.errors.entry(e).or_default() += n;
+            }
+            k.latency.extend(s.latency);
+        }
+        self.cancelled_before_progress += o.cancelled_before_progress;
+        self.rewaited += o.rewaited;
+        for (k, v) in o.unexplained {
+            let mine = self.unexplained.entry(k).or_default();
+            mine.extend(v);
+            mine.truncate(3);
+        }
+    }
+}
+
+/// Raises cancel tokens when their time comes, from its own thread.
+struct Canceller {
+    due: Mutex<Vec<(Instant, CancelToken)>>,
+}
+
+impl Canceller {
+    fn after(&self, d: Duration, token: &CancelToken) {
+        self.due
+            .lock()
+            .unwrap()
+            .push((Instant::now() + d, token.clone()));
+    }
+    fn run(&self, stop: &AtomicBool) {
+        let pause = CancelToken::new();
+        while !stop.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            self.due.lock().unwrap().retain(|(at, t)| {
+                if *at <= now {
+                    t.cancel();
+                    false
+                } else {
+                    true
+                }
+            });
+            let _ = pause.sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+// ------------------------------------------------------------- resources
+
+fn rss_kb() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Least-squares slope of y over t (seconds), per minute.
+fn slope_per_min(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let mt = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let num: f64 = points.iter().map(|p| (p.0 - mt) * (p.1 - my)).sum();
+    let den: f64 = points.iter().map(|p| (p.0 - mt).powi(2)).sum();
+    if den == 0.0 { 0.0 } else { num / den * 60.0 }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[derive(Default)]
+struct Samples {
+    /// (seconds since start, RSS kB, descriptors)
+    points: Vec<(f64, u64, usize)>,
+    requests: u64,
+    /// fault label -> (origin -> count)
+    faults: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// Counts the emulator's request log and empties it (so that the log, which
+/// lives in this process, does not grow for the length of the run). A few
+/// entries may land between the read and the clear and go uncounted: the
+/// fault figures are a lower bound.
+fn drain_log(emu: &Emulator, s: &mut Samples) {
+    let log = emu.requests();
+    emu.clear_requests();
+    s.requests += log.len() as u64;
+    for r in log {
+        if let Some(f) = r.fault {
+            // one label per kind of fault, not per byte count
+            let label = f
+                .split_whitespace()
+                .take(if f.starts_with("status") { 2 } else { 1 })
+                .collect::<Vec<_>>()
+                .join(" ");
+            *s.faults
+                .entry(label)
+                .or_default()
+                .entry(r.origin)
+                .or_default() += 1;
+        }
+    }
+}
+
+// ------------------------------------------------------------------ faults
+
+fn faults() -> Vec<FaultRule> {
+    let st = |status| FaultAction::Status {
+        status,
+        retry_after: Some(0),
+    };
+    let api = Some("api");
+    let mon = Some("monitor");
+    vec![
+        // API origin. PUT is only the simple upload here.
+        fault(
+            api,
+            Some("PUT"),
+            None,
+            Times::EveryNth(19),
+            FaultAction::DropRequestAfter(2000),
+        ),
+        fault(
+            api,
+            Some("PUT"),
+            None,
+            Times::EveryNth(23),
+            FaultAction::DropResponseAfter(30),
+        ),
+        // createUploadSession: a 503 (nothing done; retried). Not a cut
+        // answer: a retry then makes a second session, left to expire by
+        // design (graph/session.rs), which the service would expire but
+        // the end check would count as open.
+        fault(
+            api,
+            Some("POST"),
+            Some("createUploadSession"),
+            Times::EveryNth(7),
+            st(503),
+        ),
+        // the copy POST: refused, or acted on with the answer cut (the
+        // job runs; the client cannot know)
+        fault(
+            api,
+            Some("POST"),
+            Some("/copy"),
+            Times::EveryNth(11),
+            st(500),
+        ),
+        fault(
+            api,
+            Some("POST"),
+            Some("/copy"),
+            Times::EveryNth(13),
+            FaultAction::DropResponseAfter(10),
+        ),
+        // delete: acted on, answer cut
+        fault(
+            api,
+            Some("DELETE"),
+            None,
+            Times::EveryNth(9),
+            FaultAction::DropResponseAfter(0),
+        ),
+        fault(api, None, None, Times::EveryNth(29), st(503)),
+        fault(api, None, None, Times::EveryNth(41), st(500)),
+        fault(
+            api,
+            None,
+            None,
+            Times::EveryNth(11),
+            FaultAction::DelayMs(25),
+        ),
+        // Monitor / upload origin: chunk PUTs, session status GETs, job polls.
+        fault(
+            mon,
+            Some("PUT"),
+            None,
+            Times::EveryNth(13),
+            FaultAction::DropRequestAfter(100_000),
+        ),
+        fault(
+            mon,
+            Some("PUT"),
+            None,
+            Times::EveryNth(17),
+            FaultAction::DropResponseAfter(10),
+        ),
+        fault(mon, Some("PUT"), None, Times::EveryNth(8), st(503)),
+        fault(mon, Some("PUT"), None, Times::EveryNth(31), st(500)),
+        fault(mon, Some("GET"), None, Times::EveryNth(6), st(503)),
+        fault(
+            mon,
+            Some("GET"),
+            None,
+            Times::EveryNth(15),
+            FaultAction::DropResponseAfter(5),
+        ),
+        // No fault on the monitor DELETE: the cleanup of a failed upload's
+        // session is one short attempt by design; a fault there leaves the
+        // session to expire, which the end check would count as open.
+        fault(
+            mon,
+            None,
+            None,
+            Times::EveryNth(9),
+            FaultAction::DelayMs(15),
+        ),
+    ]
+}
+
+// ------------------------------------------------------------------ worker
+
+struct Worker<'a> {
+    id: usize,
+    c: &'a Client,
+    rng: Rng,
+    seed: u64,
+    n: u64,
+    folder: String,
+    /// every name used and not known deleted -> the states it may be in
+    expected: BTreeMap<String, States>,
+    /// every name -> what was done to it and how it ended (for a report)
+    history: BTreeMap<String, Vec<String>>,
+    /// names that may exist, oldest first (delete candidates)
+    live: Vec<String>,
+    /// names whose copy job may still run, and from when they may be deleted
+    pending: HashMap<String, Instant>,
+    stats: Stats,
+    canceller: &'a Canceller,
+    current: &'a Mutex<String>,
+}
+
+impl Worker<'_> {
+    fn new_name(&mut self) -> String {
+        self.n += 1;
+        format!("t{}-{}.bin", self.id, self.n)
+    }
+
+    fn new_content(&mut self, lo: u64, hi: u64) -> Content {
+        let len = self.rng.range(lo, hi) as usize;
+        Content {
+            seed: splitmix(self.seed ^ ((self.id as u64) << 40) ^ self.n ^ (self.rng.next() << 20)),
+            len,
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        format!("{}/{name}", self.folder)
+    }
+
+    /// A live name with exactly one known content, if any.
+    fn determinate(&mut self) -> Option<(String, Content)> {
+        let known: Vec<(String, Content)> = self
+            .live
+            .iter()
+            .filter_map(|n| match self.expected[n].as_slice() {
+                [Some(c)] => Some((n.clone(), *c)),
+                _ => None,
+            })
+            .collect();
+        if known.is_empty() {
+            return None;
+        }
+        let i = self.rng.below(known.len() as u64) as usize;
+        Some(known[i].clone())
+    }
+
+    fn set(&mut self, name: &str, ok: bool, new: Option<Content>, what: String) {
+        self.history.entry(name.to_owned()).or_default().push(what);
+        // A name never written is absent.
+        let s = self.expected.entry(name.to_owned()).or_insert(vec![None]);
+        if ok {
+            *s = vec![new];
+        } else {
+            add_state(s, new);
+        }
+    }
+
+    fn step(&mut self) {
+        let roll = self.rng.below(100);
+        match roll {
+            0..=29 => self.upload(Kind::Small, None, 0, SIMPLE_LIMIT),
+            30..=39 => match self.determinate() {
+                Some((name, _)) => self.upload(Kind::Replace, Some(name), 0, SIMPLE_LIMIT),
+                None => self.upload(Kind::Small, None, 0, SIMPLE_LIMIT),
+            },
+            40..=64 => self.upload(Kind::Session, None, SIMPLE_LIMIT + 1, 4 * CHUNK_UNIT),
+            65..=79 => self.copy(false),
+            80..=91 => self.upload(Kind::CancelUpload, None, 2 * CHUNK_UNIT, 8 * CHUNK_UNIT),
+            _ => self.copy(true),
+        }
+        for _ in 0..3 {
+            if self.live.len() <= LIVE_CAP || !self.delete_oldest() {
+                break;
+            }
+        }
+    }
+
+    fn upload(&mut self, kind: Kind, existing: Option<String>, lo: u64, hi: u64) {
+        let name = existing.clone().unwrap_or_else(|| self.new_name());
+        let content = self.new_content(lo, hi);
+        let body = content.bytes();
+        // New names: replace (retried after a cut) or fail (sent once past
+        // a failure the service may have acted on). A replace: replace.
+        let conflict = if existing.is_none() && self.rng.below(10) < 3 {
+            Conflict::Fail
+        } else {
+            Conflict::Replace
+        };
+        *self.current.lock().unwrap() = format!("{kind:?} {name} ({} bytes)", content.len);
+        let token = CancelToken::new();
+        if kind == Kind::CancelUpload {
+            let after = Duration::from_millis(self.rng.range(0, 400));
+            self.canceller.after(after, &token);
+        }
+        let mut progressed = false;
+        let mut progress = |_d: u64, _t: u64| {
+            progressed = true;
+            true
+        };
+        let t0 = Instant::now();
+        let r = self.c.upload(
+            &me(),
+            &target(&self.folder, Some(&name)),
+            &body,
+            conflict,
+            &mut Control::new(Some(&token), Some(&mut progress)),
+        );
+        let took = t0.elapsed();
+        if let Err(e) = &r {
+            if e.kind == ErrorKind::Cancelled && !progressed {
+                self.stats.cancelled_before_progress += 1;
+            }
+        }
+        if let Ok(item) = &r {
+            assert_eq!(item.size(), Some(content.len as u64), "{name}: size");
+        }
+        self.stats.record(kind, took, r.as_ref().err());
+        self.set(
+            &name,
+            r.is_ok(),
+            Some(content),
+            format!(
+                "{kind:?} {conflict:?} {content:?}: {:?}",
+                r.as_ref().err().map(|e| e.kind)
+            ),
+        );
+        if existing.is_none() {
+            self.live.push(name);
+        }
+    }
+
+    fn copy(&mut self, cancel: bool) {
+        let kind = if cancel {
+            Kind::CancelCopy
+        } else {
+            Kind::CopyWait
+        };
+        let Some((src, content)) = self.determinate() else {
+            return self.upload(Kind::Session, None, SIMPLE_LIMIT + 1, 4 * CHUNK_UNIT);
+        };
+        let dest = self.new_name();
+        *self.current.lock().unwrap() = format!("{kind:?} {src} -> {dest}");
+        let token = CancelToken::new();
+        if cancel {
+            let after = Duration::from_millis(self.rng.range(0, 400));
+            self.canceller.after(after, &token);
+        }
+        let opts = CopyOptions {
+            name: Some(dest.clone()),
+            ..Default::default()
+        };
+        let wait = WaitOptions {
+            timeout: Some(Duration::from_secs(60)),
+            min_interval: Duration::from_millis(50),
+            max_interval: Duration::from_millis(500),
+        };
+        let t0 = Instant::now();
+        let started = self.c.copy(
+            &me(),
+            &item(&self.path(&src)),
+            &item(&self.folder),
+            &opts,
+            &mut Control::new(Some(&token), None),
+        );
+        let (ok, err) = match started {
+            Err(e) => (false, Some(e)),
+            Ok(job) => {
+                let mut r = self
+                    .c
+                    .wait_job(&job, &wait, &mut Control::new(Some(&token), None));
+                if matches!(&r, Err(e) if e.kind == ErrorKind::Cancelled) {
+                    // The job goes on without us: wait for it again, to
+                    // know how it ended (and that a cancelled wait left it
+                    // intact).
+                    self.stats.rewaited += 1;
+                    r = self.c.wait_job(&job, &wait, &mut ctl());
+                }
+                match r {
+                    Ok(st) => {
+                        assert_eq!(st.state, JobState::Completed);
+                        (true, None)
+                    }
+                    Err(e) => (false, Some(e)),
+                }
+            }
+        };
+        self.stats.record(kind, t0.elapsed(), err.as_ref());
+        let err = err.map(|e| e.kind);
+        self.set(
+            &dest,
+            ok,
+            Some(content),
+            format!("{kind:?} from {src} {content:?}: {err:?}"),
+        );
+        if !ok {
+            self.pending
+                .insert(dest.clone(), Instant::now() + COPY_GRACE);
+        }
+        self.live.push(dest);
+    }
+
+    /// Deletes the oldest live name whose copy job cannot still be running.
+    fn delete_oldest(&mut self) -> bool {
+        let now = Instant::now();
+        let Some(i) = self
+            .live
+            .iter()
+            .position(|n| self.pending.get(n).is_none_or(|t| *t <= now))
+        else {
+            return false;
+        };
+        let name = self.live.remove(i);
+        self.pending.remove(&name);
+        *self.current.lock().unwrap() = format!("Delete {name}");
+        let t0 = Instant::now();
+        let r = self
+            .c
+            .delete_item(&me(), &item(&self.path(&name)), None, &mut ctl());
+        self.stats
+            .record(Kind::Delete, t0.elapsed(), r.as_ref().err());
+        match r {
+            // Gone: forgotten, so that the bookkeeping stays as bounded as
+            // the store (a file back under this name would be a stray).
+            Ok(()) => {
+                self.expected.remove(&name);
+                self.history.remove(&name);
+            }
+            Err(e) => {
+                self.set(&name, false, None, format!("Delete: {:?}", e.kind));
+                // Perhaps still there (a 5xx, a cut answer): tried again
+                // later, so that failed deletes do not pile up in the store.
+                if e.kind != ErrorKind::NotFound {
+                    self.live.push(name);
+                }
+            }
+        }
+        true
+    }
+}
+
+// ------------------------------------------------------------------ checks
+
+#[derive(Default)]
+struct Check {
+    files_expected: usize,
+    files_present: usize,
+    bytes_checked: u64,
+    problems: Vec<String>,
+}
+
+/// The names in a folder, through the API's children listing.
+fn list(emu: &Emulator, folder: &str) -> Vec<(String, bool)> {
+    let url = format!("{}/me/drive/root:{folder}:/children", emu.base_url());
+    let mut resp = ureq::get(&url)
+        .header("Authorization", &format!("Bearer {}", emu.token()))
+        .call()
+        .unwrap_or_else(|e| panic!("list {folder}: {e}"));
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_string()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c.get("folder").is_some(),
+            )
+        })
+        .collect()
+}
+
+fn check_folder(
+    emu: &Emulator,
+    folder: &str,
+    expected: &BTreeMap<String, States>,
+    history: &BTreeMap<String, Vec<String>>,
+    out: &mut Check,
+) {
+    let drive = emu.default_drive_id();
+    let listed = list(emu, folder);
+    let mut seen = BTreeSet::new();
+    for (name, is_folder) in &listed {
+        if *is_folder || !expected.contains_key(name) {
+            out.problems.push(format!(
+                "{folder}/{name}: stray (never written under this name)"
+            ));
+        }
+        if !seen.insert(name.clone()) {
+            out.problems.push(format!("{folder}/{name}: listed twice"));
+        }
+    }
+    let hist = |name: &str| history.get(name).map_or(String::new(), |h| h.join("; "));
+    for (name, states) in expected {
+        let path = format!("{folder}/{name}");
+        let got = emu.content(&drive, &path);
+        if states.iter().any(Option::is_some) {
+            out.files_expected += 1;
+        }
+        if got.is_some() != seen.contains(name) {
+            out.problems
+                .push(format!("{path}: the listing and the store disagree"));
+        }
+        match got {
+            None if states.contains(&None) => {}
+            None => out.problems.push(format!(
+                "{path}: LOST (expected {states:?}; history: {})",
+                hist(name)
+            )),
+            Some(bytes) => {
+                out.files_present += 1;
+                out.bytes_checked += bytes.len() as u64;
+                let matching = states
+                    .iter()
+                    .flatten()
+                    .find(|c| c.len == bytes.len() && c.bytes() == bytes);
+                let Some(c) = matching else {
+                    out.problems.push(format!(
+                        "{path}: CORRUPT or unexpected: {} bytes, quickXorHash {}, expected one of {states:?}; history: {}",
+                        bytes.len(),
+                        quick_xor_hash(&bytes),
+                        hist(name)
+                    ));
+                    continue;
+                };
+                let json = emu.item_json(&drive, &path).unwrap();
+                let want = quick_xor_hash(&c.bytes());
+                if json["size"].as_u64() != Some(c.len as u64)
+                    || json["file"]["hashes"]["quickXorHash"].as_str() != Some(want.as_str())
+                {
+                    out.problems.push(format!(
+                        "{path}: item says size {} hash {}, content is {} bytes hash {want}",
+                        json["size"], json["file"]["hashes"]["quickXorHash"], c.len
+                    ));
+                }
+            }
+        }
+    }
+}
+
+// -------------------------------------------------------------------- test
+
+#[test]
+#[ignore = "a timed soak (60 s by default): make test-soak, or make soak-long"]
+fn soak_under_load_and_faults() {
+    let secs = env_u64("SOAK_SECS", 60);
+    let threads = env_u64("SOAK_THREADS", 16) as usize;
+    let seed = env_u64("SOAK_SEED", 0x50A4_2025);
+    let duration = Duration::from_secs(secs);
+    // Warm-up: the pool fills, the store reaches its cap, the allocator
+    // settles. A fifth of the run, at least 10 s.
+    let warmup = (duration / 5)
+        .max(Duration::from_secs(10))
+        .min(duration / 2);
+    let sample_every = if secs >= 300 {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(2)
+    };
+
+    let emu = emulator(Profile::Personal);
+    let fds_before = fd_count();
+    let rss_before = rss_kb();
+    let c = Client::new(ClientConfig {
+        retry: RetryPolicy {
+            base_backoff: Duration::from_millis(5),
+            max_backoff: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        },
+        request_timeout: Duration::from_secs(30),
+        ..config(&emu)
+    })
+    .unwrap();
+    c.set_upload_settings(UploadSettings {
+        chunk_size: CHUNK_UNIT,
+        simple_limit: SIMPLE_LIMIT,
+        hashes: HashSet {
+            sha1: false,
+            sha256: false,
+        },
+    })
+    .unwrap();
+    for t in 0..threads {
+        c.create_folder(
+            &me(),
+            &item("/soak"),
+            &format!("t{t}"),
+            Conflict::Fail,
+            true,
+            &mut ctl(),
+        )
+        .unwrap();
+    }
+    for f in faults() {
+        emu.add_fault(f);
+    }
+
+    let stop = AtomicBool::new(false);
+    let canceller = Canceller {
+        due: Mutex::new(Vec::new()),
+    };
+    let samples = Mutex::new(Samples::default());
+    let currents: Vec<Mutex<String>> = (0..threads).map(|_| Mutex::new(String::new())).collect();
+    let start = Instant::now();
+    let end = start + duration;
+    let (done_tx, done_rx) = mpsc::channel::<usize>();
+
+    let (results, mut samples) = std::thread::scope(|s| {
+        s.spawn(|| canceller.run(&stop));
+        s.spawn(|| {
+            let pause = CancelToken::new();
+            let mut next = start + warmup;
+            while !stop.load(Ordering::Relaxed) {
+                let now = Instant::now();
+                if now >= next {
+                    let mut g = samples.lock().unwrap();
+                    drain_log(&emu, &mut g);
+                    g.points
+                        .push(((now - start).as_secs_f64(), rss_kb(), fd_count()));
+                    next += sample_every;
+                }
+                let _ = pause.sleep(Duration::from_millis(50));
+            }
+        });
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (c, canceller, current, done) = (&c, &canceller, &currents[t], done_tx.clone());
+                s.spawn(move || {
+                    let mut w = Worker {
+                        id: t,
+                        c,
+                        rng: Rng::new(seed ^ (t as u64).wrapping_mul(0x1000_0001)),
+                        seed,
+                        n: 0,
+                        folder: format!("/soak/t{t}"),
+                        expected: BTreeMap::new(),
+                        history: BTreeMap::new(),
+                        live: Vec::new(),
+                        pending: HashMap::new(),
+                        stats: Stats::default(),
+                        canceller,
+                        current,
+                    };
+                    while Instant::now() < end {
+                        w.step();
+                    }
+                    *current.lock().unwrap() = "done".into();
+                    let _ = done.send(t);
+                    (w.expected, w.history, w.stats)
+                })
+            })
+            .collect();
+        // A hang is a finding: name what each thread was doing.
+        let mut finished = 0;
+        let deadline = end + Duration::from_secs(180);
+        while finished < threads {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match done_rx.recv_timeout(left) {
+                Ok(_) => finished += 1,
+                Err(_) => {
+                    let doing: Vec<String> = currents
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| format!("t{i}: {}", m.lock().unwrap()))
+                        .collect();
+                    eprintln!(
+                        "HANG: threads still busy 180 s after the end:\n{}",
+                        doing.join("\n")
+                    );
+                    std::process::abort();
+                }
+            }
+        }
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        stop.store(true, Ordering::Relaxed);
+        let samples = std::mem::take(&mut *samples.lock().unwrap());
+        (results, samples)
+    });
+    let ran = start.elapsed();
+
+    // Copies whose outcome the client could not know end within ~0.2 s on
+    // the emulator; give them time to land before looking.
+    std::thread::sleep(Duration::from_secs(2));
+    drain_log(&emu, &mut samples);
+    emu.clear_faults();
+
+    let mut stats = Stats::default();
+    let mut check = Check::default();
+    for (t, (expected, history, st)) in results.into_iter().enumerate() {
+        check_folder(
+            &emu,
+            &format!("/soak/t{t}"),
+            &expected,
+            &history,
+            &mut check,
+        );
+        stats.merge(st);
+    }
+    let root: Vec<(String, bool)> = list(&emu, "/soak");
+    let strays_in_root: Vec<&String> = root
+        .iter()
+        .filter(|(n, is_folder)| {
+            let ours = n
+                .strip_prefix('t')
+                .and_then(|i| i.parse::<usize>().ok())
+                .is_some_and(|i| i < threads);
+            !(*is_folder && ours)
+        })
+        .map(|(n, _)| n)
+        .collect();
+    for n in strays_in_root {
+        check.problems.push(format!("/soak/{n}: stray"));
+    }
+    let sessions_open = emu.upload_session_count();
+    let rss_end = rss_kb();
+    let fds_end_running = fd_count();
+    drop(c);
+    // The client's pooled connections close with it, and the emulator's
+    // ends of them when it sees that.
+    let fds_settled = eventually(Duration::from_secs(10), || fd_count() <= fds_before + 2);
+    let fds_after = fd_count();
+
+    // ------------------------------------------------------------- figures
+    let pts = &samples.points;
+    let rss_pts: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1 as f64 / 1024.0)).collect();
+    let fd_pts: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.2 as f64)).collect();
+    let rss_slope = slope_per_min(&rss_pts);
+    let fd_slope = slope_per_min(&fd_pts);
+    let (rss_min, rss_max) = pts
+        .iter()
+        .fold((u64::MAX, 0), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let (fd_min, fd_max) = pts
+        .iter()
+        .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.2), hi.max(p.2)));
+    let total_ops: u64 = stats
+        .kinds
+        .values()
+        .map(|k| k.ok + k.errors.values().sum::<u64>())
+        .sum();
+    let total_ok: u64 = stats.kinds.values().map(|k| k.ok).sum();
+    let faults_total: u64 = samples.faults.values().flat_map(|m| m.values()).sum();
+
+    let mut r = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(r, "## Soak\n");
+    let _ = writeln!(
+        r,
+        "`tests/soak.rs`: {threads} threads sharing one `Client` for {:.0} s against the in-process emulator with faults on \
+         (seed {seed:#x}; debug build, as `cargo test` builds it). Written by `make soak-long` \
+         (`SOAK_SECS=600 cargo test --test soak -- --ignored --exact soak_under_load_and_faults --nocapture`); the one-minute version runs in `make test` (`make test-soak`).\n",
+        ran.as_secs_f64()
+    );
+    let _ = writeln!(
+        r,
+        "Machine: {} cores, `{}`.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::env::consts::ARCH
+    );
+    let _ = writeln!(r, "### Outcome\n");
+    let _ = writeln!(r, "| | |\n|---|---|");
+    let _ = writeln!(
+        r,
+        "| operations | {total_ops} ({total_ok} succeeded, {} ended in an error the caller saw) |",
+        total_ops - total_ok
+    );
+    let _ = writeln!(r, "| requests the emulator served | {} |", samples.requests);
+    let _ = writeln!(r, "| faults injected (at least) | {faults_total} |");
+    let _ = writeln!(
+        r,
+        "| files checked at the end (byte for byte and quickXorHash) | {} present, {} MiB |",
+        check.files_present,
+        check.bytes_checked / (1024 * 1024)
+    );
+    let _ = writeln!(
+        r,
+        "| lost, corrupt, duplicated or stray files | {} |",
+        check.problems.len()
+    );
+    let _ = writeln!(
+        r,
+        "| upload sessions left open | {sessions_open} (uploads cancelled before their first progress report, which the known createUploadSession leak needs: {}) |",
+        stats.cancelled_before_progress
+    );
+    let _ = writeln!(
+        r,
+        "| cancelled waits whose job was then waited for to its end | {} |",
+        stats.rewaited
+    );
+    let _ = writeln!(
+        r,
+        "| descriptors: before the client / at the end / after dropping it | {fds_before} / {fds_end_running} / {fds_after} |"
+    );
+    let _ = writeln!(
+        r,
+        "| descriptors after warm-up: min-max, slope | {fd_min}-{fd_max}, {fd_slope:+.3} per minute |"
+    );
+    let _ = writeln!(
+        r,
+        "| RSS before the client / at the end | {:.1} / {:.1} MiB |",
+        rss_before as f64 / 1024.0,
+        rss_end as f64 / 1024.0
+    );
+    let _ = writeln!(
+        r,
+        "| RSS after warm-up: min-max, slope | {:.1}-{:.1} MiB, {rss_slope:+.3} MiB per minute ({} samples every {} s after {} s) |",
+        rss_min as f64 / 1024.0,
+        rss_max as f64 / 1024.0,
+        pts.len(),
+        sample_every.as_secs(),
+        warmup.as_secs()
+    );
+    let _ = writeln!(
+        r,
+        "\nRSS is the whole test process: client, emulator (its store holds every file in memory; each thread keeps at most {LIVE_CAP} live files, the oldest deleted) and bookkeeping.\n"
+    );
+    let _ = writeln!(r, "### Operations\n");
+    let _ = writeln!(
+        r,
+        "| operation | count | ok | errors seen by the caller | p50 ms | p99 ms |\n|---|---:|---:|---|---:|---:|"
+    );
+    for (kind, k) in &mut stats.kinds {
+        k.latency.sort_by(f64::total_cmp);
+        let errs = if k.errors.is_empty() {
+            "-".to_owned()
+        } else {
+            k.errors
+                .iter()
+                .map(|(e, n)| format!("{e} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            r,
+            "| {} | {} | {} | {errs} | {:.1} | {:.1} |",
+            kind.name(),
+            k.latency.len(),
+            k.ok,
+            percentile(&k.latency, 0.5),
+            percentile(&k.latency, 0.99)
+        );
+    }
+    let _ = writeln!(
+        r,
+        "\nAn error is not a failure of the soak: it is what the caller is told when the faults outlast the retry policy (6 attempts), a request the service may have acted on cannot be repeated (a cut answer to an upload with conflict=fail, a copy POST, a delete), or a cancel lands. Each one leaves its file absent or complete with one of the contents sent, never partial, and that is what is checked.\n"
+    );
+    if !stats.unexplained.is_empty() {
+        let _ = writeln!(
+            r,
+            "Errors the faults do not obviously explain (first messages):\n"
+        );
+        for (k, msgs) in &stats.unexplained {
+            for m in msgs {
+                let _ = writeln!(r, "- {k}: {m}");
+            }
+        }
+        let _ = writeln!(r);
+    }
+    let _ = writeln!(r, "### Faults\n");
+    let _ = writeln!(
+        r,
+        "| fault | API origin | monitor / upload origin |\n|---|---:|---:|"
+    );
+    for (label, by) in &samples.faults {
+        let _ = writeln!(
+            r,
+            "| {label} | {} | {} |",
+            by.get("api").copied().unwrap_or(0),
+            by.get("monitor").copied().unwrap_or(0)
+        );
+    }
+    let _ = writeln!(
+        r,
+        "\nRules (every n-th matching request): API PUT (simple upload) request cut after 2000 bytes /19, answer cut /23; createUploadSession 503 /7; copy POST 500 /11, answer cut /13; DELETE answer cut /9; any 503 /29, 500 /41, 25 ms delay /11. Monitor/upload origin: chunk PUT request cut after 100 000 bytes /13, answer cut /17, 503 /8, 500 /31; GET 503 /6, answer cut /15; any 15 ms delay /9. 503s carry Retry-After: 0. Not injected, as the library documents these as leaving a session to expire on the service (the end check would count it as open): a cut answer to createUploadSession, a fault on the one cleanup DELETE of a failed upload's session.\n"
+    );
+    if KNOWN_CANCEL_LEAK {
+        let _ = writeln!(
+            r,
+            "### Known bug\n\nA cancel that lands while the answer to `createUploadSession` is on its way makes the upload return \
+             `Cancelled` before it has the upload URL, so the session the service made is never deleted (it stays open until it \
+             expires; no file is affected). Reproduced on its own by the ignored test \
+             `cancel_while_the_session_is_created_leaves_no_session` (one thread, uploads cancelled 0-4 ms after they start): \
+             `cargo test --test soak cancel_while -- --ignored`. Until it is fixed the soak tolerates open sessions up to the \
+             number of uploads cancelled before their first progress report, and no others.\n"
+        );
+    }
+    println!("{r}");
+    if let Ok(path) = std::env::var("SOAK_REPORT") {
+        std::fs::write(&path, &r).unwrap();
+    }
+
+    // ------------------------------------------------------------ verdict
+    assert!(total_ok > 0, "no operation succeeded");
+    assert!(
+        check.problems.is_empty(),
+        "{} problems:\n{}",
+        check.problems.len(),
+        check.problems.join("\n")
+    );
+    if KNOWN_CANCEL_LEAK {
+        // Only the known leak (below) may leave sessions: at most one per
+        // upload cancelled before it reported progress. Any other open
+        // session (a failed or finished upload, a cancel after progress)
+        // still fails.
+        assert!(
+            sessions_open as u64 <= stats.cancelled_before_progress,
+            "{sessions_open} upload sessions left open, more than the {} uploads cancelled before their first progress report",
+            stats.cancelled_before_progress
+        );
+    } else {
+        assert_eq!(
+            sessions_open, 0,
+            "upload sessions left open ({} cancelled uploads had not yet reported progress)",
+            stats.cancelled_before_progress
+        );
+    }
+    assert!(
+        fds_settled,
+        "descriptor leak: {fds_before} before the client, {fds_after} after dropping it"
+    );
+}
+
+/// The known bug behind [`KNOWN_CANCEL_LEAK`], on its own: one thread,
+/// uploads cancelled 0-4 ms after they start, so some cancels land while
+/// the answer to createUploadSession is in flight. The service then has a
+/// session the client never learnt the URL of. Un-ignore once fixed (for
+/// instance: finish reading that small answer, then delete the session).
+#[test]
+#[ignore = "known bug: a cancel during createUploadSession leaves the session open"]
+fn cancel_while_the_session_is_created_leaves_no_session() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    c.set_upload_settings(UploadSettings {
+        chunk_size: CHUNK_UNIT,
+        simple_limit: CHUNK_UNIT,
+        ..UploadSettings::default()
+    })
+    .unwrap();
+    let body = vec![7u8; 3 * CHUNK_UNIT as usize];
+    let canceller = Canceller {
+        due: Mutex::new(Vec::new()),
+    };
+    let stop = AtomicBool::new(false);
+    let mut leaked = Vec::new();
+    std::thread::scope(|s| {
+        s.spawn(|| canceller.run(&stop));
+        for i in 0..400u64 {
+            let token = CancelToken::new();
+            canceller.after(Duration::from_micros((i % 40) * 100), &token);
+            let before = emu.upload_session_count();
+            let name = format!("c{i}.bin");
+            let r = c.upload(
+                &me(),
+                &target("/", Some(&name)),
+                &body,
+                Conflict::Replace,
+                &mut Control::new(Some(&token), None),
+            );
+            if emu.upload_session_count() > before {
+                leaked.push(format!("{name}: {:?}", r.err().map(|e| e.kind)));
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert!(leaked.is_empty(), "sessions left open by: {leaked:?}");
+}
