@@ -27,7 +27,7 @@ use super::settings::{
 };
 use super::token::{AccessToken, Tokens};
 use super::url::{Origin, redact};
-use super::wire::{CancellableConnector, with_cancel};
+use super::wire::{self, CancellableConnector, with_cancel};
 
 /// Which failures a request may be repeated after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +91,10 @@ pub(crate) struct Request<'a> {
     /// Replaces the client's stall timeout for this request (a cleanup
     /// waits briefly).
     pub timeout: Option<Duration>,
+    /// Raised cancel flag or not, wait this long for the answer of a request
+    /// already sent: one whose answer names something to clean up (a new
+    /// upload session). Zero for every other request.
+    pub grace_on_cancel: Duration,
 }
 
 impl<'a> Request<'a> {
@@ -106,6 +110,7 @@ impl<'a> Request<'a> {
             graph_error_is_final: false,
             attempts: None,
             timeout: None,
+            grace_on_cancel: Duration::ZERO,
         }
     }
 
@@ -409,14 +414,18 @@ impl Transport {
             if Origin::of(&req.url).is_ok_and(|o| o.is_loopback()) {
                 config = config.proxy(None);
             }
-            with_cancel(cancel, || self.agent.run(config.build()))
+            with_cancel(cancel, req.grace_on_cancel, || {
+                self.agent.run(config.build())
+            })
         };
         if let Some(stop) = reader.stopped.take() {
             return Err(stop);
         }
         let ctl = reader.ctl;
         // A wait cut short by the cancel flag (graph/wire.rs) is a cancel.
-        ctl.check()?;
+        if result.is_err() || req.grace_on_cancel.is_zero() {
+            ctl.check()?;
+        }
         let mut resp = result.map_err(|e| transport_error(e, &req.url))?;
         let header = |name: &str| {
             resp.headers()
@@ -428,8 +437,8 @@ impl Transport {
         let location = header("location");
         let request_id = header("request-id").or_else(|| header("client-request-id"));
         let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-        let body = with_cancel(cancel, || {
-            read_body(resp.body_mut(), deadline, ctl, &req.url)
+        let body = with_cancel(cancel, req.grace_on_cancel, || {
+            read_body(resp.body_mut(), deadline, &req.url)
         })?;
         Ok(Response {
             status,
@@ -445,17 +454,14 @@ impl Transport {
 /// Reads an answer's body: at most [`MAX_BODY`] bytes, before the
 /// request's deadline, stopping when the caller cancels (checked after
 /// every read, which returns at least every stall timeout).
-fn read_body(
-    body: &mut ureq::Body,
-    deadline: Instant,
-    ctl: &mut Control<'_>,
-    url: &str,
-) -> Result<Vec<u8>> {
+fn read_body(body: &mut ureq::Body, deadline: Instant, url: &str) -> Result<Vec<u8>> {
     let mut reader = body.with_config().limit(MAX_BODY).reader();
     let mut out = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {
-        ctl.check()?;
+        if wire::cancelled() {
+            return Err(Error::cancelled());
+        }
         if Instant::now() >= deadline {
             let mut e = Error::new(
                 ErrorKind::Timeout,

@@ -30,6 +30,10 @@ pub use super::session_state::UploadSession;
 /// New sessions started after the service lost one, per upload.
 const MAX_RESTARTS: u32 = 3;
 
+/// How long the answer to `createUploadSession` is still read after a
+/// cancel (so that its session can be deleted).
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How long the cleanup of a failed upload's session may wait.
 const CLEANUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -142,7 +146,12 @@ impl Client {
         ));
         // A second session, should a retry make one, is harmless: unused
         // sessions expire.
-        let req = Request::new("POST", url, Auth::Bearer, Retry::Idempotent).json(body.as_bytes());
+        let mut req =
+            Request::new("POST", url, Auth::Bearer, Retry::Idempotent).json(body.as_bytes());
+        // A cancel while the answer is on its way would leave a session on
+        // the service that nobody can delete: read the answer (a little
+        // longer), then delete the session and report the cancel.
+        req.grace_on_cancel = CANCEL_GRACE;
         let resp = self.inner.send(&req, ctl)?.success()?;
         let v = resp.json()?;
         let upload_url = v
@@ -150,7 +159,7 @@ impl Client {
             .and_then(Value::as_str)
             .ok_or_else(|| Error::protocol("createUploadSession answered without an uploadUrl"))?;
         self.inner.check_url(upload_url)?;
-        Ok(UploadSession {
+        let session = UploadSession {
             upload_url: upload_url.to_owned(),
             size,
             drive: drive.clone(),
@@ -160,7 +169,12 @@ impl Client {
                 .get("expirationDateTime")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-        })
+        };
+        if let Err(e) = ctl.check() {
+            self.discard_upload_session(&session);
+            return Err(e);
+        }
+        Ok(session)
     }
 
     /// Where the session stands: the first byte the service still wants.

@@ -22,26 +22,57 @@ use super::control::CancelToken;
 /// How often a wait for input looks at the cancel flag.
 const SLICE: Duration = Duration::from_millis(100);
 
+/// The cancel flag of a request, and how long it may go on after the flag
+/// was raised (a request whose answer must not be lost: see
+/// `Request::grace_on_cancel`).
+#[derive(Clone)]
+struct Watch {
+    token: CancelToken,
+    grace: Duration,
+    /// When this thread first saw the flag raised.
+    seen: Option<Instant>,
+}
+
 thread_local! {
     /// The cancel flag of the request this thread is sending.
-    static CANCEL: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
+    static CANCEL: RefCell<Option<Watch>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` (one request, on this thread) with `cancel` visible to the
-/// connections it uses.
-pub(crate) fn with_cancel<T>(cancel: Option<&CancelToken>, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<CancelToken>);
+/// connections it uses; a raised flag takes effect after `grace`.
+pub(crate) fn with_cancel<T>(
+    cancel: Option<&CancelToken>,
+    grace: Duration,
+    f: impl FnOnce() -> T,
+) -> T {
+    struct Restore(Option<Watch>);
     impl Drop for Restore {
         fn drop(&mut self) {
             CANCEL.with(|c| *c.borrow_mut() = self.0.take());
         }
     }
-    let _restore = Restore(CANCEL.with(|c| c.replace(cancel.cloned())));
+    let watch = cancel.map(|token| Watch {
+        token: token.clone(),
+        grace,
+        seen: None,
+    });
+    let _restore = Restore(CANCEL.with(|c| c.replace(watch)));
     f()
 }
 
-fn cancelled() -> bool {
-    CANCEL.with(|c| c.borrow().as_ref().is_some_and(CancelToken::is_cancelled))
+/// Whether the request this thread sends is to stop now.
+pub(crate) fn cancelled() -> bool {
+    CANCEL.with(|c| {
+        let mut c = c.borrow_mut();
+        let Some(w) = c.as_mut() else {
+            return false;
+        };
+        if !w.token.is_cancelled() {
+            return false;
+        }
+        let seen = *w.seen.get_or_insert_with(Instant::now);
+        seen.elapsed() >= w.grace
+    })
 }
 
 /// Wraps each connection the default connector makes.
