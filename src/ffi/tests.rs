@@ -654,176 +654,134 @@ fn string_args() -> Vec<StringArg> {
     }
     let item = c"/docs/a.txt".as_ptr();
     let name = c"a.txt".as_ptr();
-    let cb: od_read_fn = Some(read_cb);
-    let rd: *mut c_void = ptr::null_mut();
     let (inv, null) = (OD_ERR_INVALID_ARGUMENT, OD_ERR_NULL_ARGUMENT);
     let me = c"/me/drive";
-    arg!("od_upload drive", inv, me, inv, |c, p| od_upload(
+    // Each upload call with (drive, item, name) and an invalid conflict, so
+    // that a good string argument ends at OD_ERR_INVALID_ARGUMENT.
+    /// # Safety
+    /// Strings NULL or NUL-terminated.
+    unsafe fn upload(c: &od_client, [d, i, n]: [*const c_char; 3]) -> od_status {
+        let none = ptr::null_mut();
+        // SAFETY: forwarded from the caller; `data` NULL with length 0.
+        unsafe {
+            od_upload(
+                c,
+                d,
+                i,
+                n,
+                ptr::null(),
+                0,
+                BAD_CONFLICT,
+                None,
+                none,
+                ptr::null(),
+                &mut none.cast(),
+            )
+        }
+    }
+    /// # Safety
+    /// Strings NULL or NUL-terminated.
+    unsafe fn upload_file(c: &od_client, [d, i, n, path]: [*const c_char; 4]) -> od_status {
+        let none = ptr::null_mut();
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            od_upload_file(
+                c,
+                d,
+                i,
+                n,
+                path,
+                BAD_CONFLICT,
+                None,
+                none,
+                ptr::null(),
+                &mut none.cast(),
+            )
+        }
+    }
+    /// # Safety
+    /// Strings NULL or NUL-terminated.
+    unsafe fn stream(c: &od_client, [d, i, n]: [*const c_char; 3]) -> od_status {
+        let none = ptr::null_mut();
+        let read: od_read_fn = Some(read_cb);
+        // SAFETY: forwarded from the caller; the read callback is never
+        // reached (the conflict is refused first).
+        unsafe {
+            od_upload_stream(
+                c,
+                d,
+                i,
+                n,
+                0,
+                read,
+                none,
+                BAD_CONFLICT,
+                None,
+                none,
+                ptr::null(),
+                &mut none.cast(),
+            )
+        }
+    }
+    /// # Safety
+    /// Strings NULL or NUL-terminated.
+    unsafe fn session(c: &od_client, [d, i, n]: [*const c_char; 3]) -> od_status {
+        // SAFETY: forwarded from the caller.
+        unsafe { od_session_create(c, d, i, n, 10, BAD_CONFLICT, &mut ptr::null_mut()) }
+    }
+    let nul: *const c_char = ptr::null();
+    arg!("od_upload drive", inv, me, inv, |c, p| upload(
         c,
-        p,
-        item,
-        name,
-        ptr::null(),
-        0,
-        BAD_CONFLICT,
-        None,
-        ptr::null_mut(),
-        ptr::null(),
-        &mut ptr::null_mut()
+        [p, item, name]
     ));
-    arg!("od_upload item", null, c"/docs", inv, |c, p| od_upload(
+    arg!("od_upload item", null, c"/docs", inv, |c, p| upload(
         c,
-        ptr::null(),
-        p,
-        name,
-        ptr::null(),
-        0,
-        BAD_CONFLICT,
-        None,
-        ptr::null_mut(),
-        ptr::null(),
-        &mut ptr::null_mut()
+        [nul, p, name]
     ));
-    arg!("od_upload name", inv, c"b.txt", inv, |c, p| od_upload(
+    arg!("od_upload name", inv, c"b.txt", inv, |c, p| upload(
         c,
-        ptr::null(),
-        item,
-        p,
-        ptr::null(),
-        0,
-        BAD_CONFLICT,
-        None,
-        ptr::null_mut(),
-        ptr::null(),
-        &mut ptr::null_mut()
+        [nul, item, p]
     ));
-    arg!("od_upload_file drive", inv, me, inv, |c, p| od_upload_file(
+    let path = c"/nonexistent".as_ptr();
+    arg!("od_upload_file drive", inv, me, inv, |c, p| upload_file(
         c,
-        p,
-        item,
-        name,
-        c"/nonexistent".as_ptr(),
-        BAD_CONFLICT,
-        None,
-        ptr::null_mut(),
-        ptr::null(),
-        &mut ptr::null_mut()
+        [p, item, name, path]
     ));
     arg!("od_upload_file item", null, c"/docs", inv, |c, p| {
-        od_upload_file(
-            c,
-            ptr::null(),
-            p,
-            name,
-            c"/nonexistent".as_ptr(),
-            BAD_CONFLICT,
-            None,
-            ptr::null_mut(),
-            ptr::null(),
-            &mut ptr::null_mut(),
-        )
+        upload_file(c, [nul, p, name, path])
     });
     arg!("od_upload_file name", inv, c"b.txt", inv, |c, p| {
-        od_upload_file(
-            c,
-            ptr::null(),
-            item,
-            p,
-            c"/nonexistent".as_ptr(),
-            BAD_CONFLICT,
-            None,
-            ptr::null_mut(),
-            ptr::null(),
-            &mut ptr::null_mut(),
-        )
+        upload_file(c, [nul, item, p, path])
     });
     arg!("od_upload_file path", null, c"/nonexistent", inv, |c, p| {
-        od_upload_file(
-            c,
-            ptr::null(),
-            item,
-            name,
-            p,
-            BAD_CONFLICT,
-            None,
-            ptr::null_mut(),
-            ptr::null(),
-            &mut ptr::null_mut(),
-        )
+        upload_file(c, [nul, item, name, p])
     });
-    arg!("od_upload_stream drive", inv, me, inv, |c, p| {
-        od_upload_stream(
-            c,
-            p,
-            item,
-            name,
-            0,
-            cb,
-            rd,
-            BAD_CONFLICT,
-            None,
-            ptr::null_mut(),
-            ptr::null(),
-            &mut ptr::null_mut(),
-        )
-    });
-    arg!("od_upload_stream item", null, c"/docs", inv, |c, p| {
-        od_upload_stream(
-            c,
-            ptr::null(),
-            p,
-            name,
-            0,
-            cb,
-            rd,
-            BAD_CONFLICT,
-            None,
-            ptr::null_mut(),
-            ptr::null(),
-            &mut ptr::null_mut(),
-        )
-    });
-    arg!("od_upload_stream name", inv, c"b.txt", inv, |c, p| {
-        od_upload_stream(
-            c,
-            ptr::null(),
-            item,
-            p,
-            0,
-            cb,
-            rd,
-            BAD_CONFLICT,
-            None,
-            ptr::null_mut(),
-            ptr::null(),
-            &mut ptr::null_mut(),
-        )
-    });
-    arg!("od_session_create drive", inv, me, inv, |c, p| {
-        od_session_create(c, p, item, name, 10, BAD_CONFLICT, &mut ptr::null_mut())
-    });
+    arg!("od_upload_stream drive", inv, me, inv, |c, p| stream(
+        c,
+        [p, item, name]
+    ));
+    arg!("od_upload_stream item", null, c"/docs", inv, |c, p| stream(
+        c,
+        [nul, p, name]
+    ));
+    arg!("od_upload_stream name", inv, c"b.txt", inv, |c, p| stream(
+        c,
+        [nul, item, p]
+    ));
+    arg!("od_session_create drive", inv, me, inv, |c, p| session(
+        c,
+        [p, item, name]
+    ));
     arg!("od_session_create item", null, c"/docs", inv, |c, p| {
-        od_session_create(
-            c,
-            ptr::null(),
-            p,
-            name,
-            10,
-            BAD_CONFLICT,
-            &mut ptr::null_mut(),
-        )
+        session(c, [nul, p, name])
     });
-    arg!("od_session_create name", inv, c"b.txt", inv, |c, p| {
-        od_session_create(
-            c,
-            ptr::null(),
-            item,
-            p,
-            10,
-            BAD_CONFLICT,
-            &mut ptr::null_mut(),
-        )
-    });
+    arg!(
+        "od_session_create name",
+        inv,
+        c"b.txt",
+        inv,
+        |c, p| session(c, [nul, item, p])
+    );
     /// # Safety
     /// As for `od_copy`.
     unsafe fn copy(c: &od_client, args: [*const c_char; 5], flags: u32) -> od_status {

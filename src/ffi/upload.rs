@@ -6,7 +6,11 @@ use std::path::Path;
 use super::args::{
     callback_source, conflict_arg, drive_arg, od_progress_fn, od_read_fn, target_arg, with_control,
 };
-use super::boundary::{Out, bytes_arg, ffi_call, handle_arg, into_raw, opt_handle_arg, str_arg};
+use crate::graph::source::{BytesSource, FileSource, UploadSource};
+
+use super::boundary::{
+    FfiResult, Out, bytes_arg, ffi_call, handle_arg, into_raw, opt_handle_arg, str_arg,
+};
 use super::client::{od_cancel, od_client};
 use super::item::od_item;
 use super::status::od_status;
@@ -51,27 +55,18 @@ pub unsafe extern "C" fn od_upload(
     cancel: *const od_cancel,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
-        // SAFETY: the caller's pointers are NULL or valid (see above).
-        let (client, drive, target, data) = unsafe {
-            (
-                handle_arg(client, "client")?,
-                drive_arg(drive)?,
-                target_arg(item, name)?,
-                bytes_arg(data, len, "data")?,
-            )
-        };
-        let conflict = conflict_arg(conflict)?;
-        // SAFETY: the caller passes NULL or a live flag.
-        let cancel = unsafe { opt_handle_arg(cancel) };
-        let result = with_control(progress, userdata, cancel, |ctl| {
-            client.client.upload(&drive, &target, data, conflict, ctl)
-        })?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(result))) };
-        Ok(())
-    })
+    // SAFETY: the caller's pointers are NULL or valid (see above).
+    unsafe {
+        run_upload(
+            client,
+            [drive, item, name],
+            conflict,
+            (progress, userdata, cancel),
+            out_item,
+            || bytes_arg(data, len, "data"),
+            |data| Ok(BytesSource::new(data)),
+        )
+    }
 }
 
 /// Uploads a local file: one PUT up to the simple-upload limit, an upload
@@ -101,28 +96,18 @@ pub unsafe extern "C" fn od_upload_file(
     cancel: *const od_cancel,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
-        // SAFETY: the caller's pointers are NULL or valid.
-        let (client, drive, target, path, cancel) = unsafe {
-            (
-                handle_arg(client, "client")?,
-                drive_arg(drive)?,
-                target_arg(item, name)?,
-                str_arg(path, "path")?,
-                opt_handle_arg(cancel),
-            )
-        };
-        let conflict = conflict_arg(conflict)?;
-        let made = with_control(progress, userdata, cancel, |ctl| {
-            client
-                .client
-                .upload_file(&drive, &target, Path::new(path), conflict, ctl)
-        })?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(made))) };
-        Ok(())
-    })
+    // SAFETY: the caller's pointers are NULL or valid.
+    unsafe {
+        run_upload(
+            client,
+            [drive, item, name],
+            conflict,
+            (progress, userdata, cancel),
+            out_item,
+            || str_arg(path, "path"),
+            |path| FileSource::open(Path::new(path)),
+        )
+    }
 }
 
 /// Uploads `size` bytes that `read` supplies (an app's own storage, a
@@ -155,19 +140,54 @@ pub unsafe extern "C" fn od_upload_stream(
     cancel: *const od_cancel,
     out_item: *mut *mut od_item,
 ) -> od_status {
+    // SAFETY: the caller's pointers are NULL or valid; `read` is the
+    // caller's to be called with `read_userdata` during the call.
+    unsafe {
+        run_upload(
+            client,
+            [drive, item, name],
+            conflict,
+            (progress, userdata, cancel),
+            out_item,
+            || callback_source(read, read_userdata, size),
+            Ok,
+        )
+    }
+}
+
+/// What every upload shares: the client and target, the source's
+/// arguments (`args`, checked before the conflict; `open` makes the source
+/// after), the callbacks, one `upload_from`, the item written out.
+///
+/// # Safety
+/// As for `od_upload`: `client` NULL or live, the strings NULL or
+/// NUL-terminated, `cancel` NULL or live, `out_item` NULL or writable;
+/// `args` may rely on the same.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_upload<T, S: UploadSource>(
+    client: *const od_client,
+    [drive, item, name]: [*const c_char; 3],
+    conflict: i32,
+    (progress, userdata, cancel): (od_progress_fn, *mut c_void, *const od_cancel),
+    out_item: *mut *mut od_item,
+    args: impl FnOnce() -> FfiResult<T>,
+    open: impl FnOnce(T) -> crate::Result<S>,
+) -> od_status {
     ffi_call(|| {
         let out = Out::new(out_item, "out_item")?;
-        // SAFETY: the caller's pointers are NULL or valid.
-        let (client, drive, target, cancel) = unsafe {
+        // SAFETY: forwarded from the caller.
+        let (client, drive, target) = unsafe {
             (
                 handle_arg(client, "client")?,
                 drive_arg(drive)?,
                 target_arg(item, name)?,
-                opt_handle_arg(cancel),
             )
         };
-        let mut source = callback_source(read, read_userdata, size)?;
+        let args = args()?;
         let conflict = conflict_arg(conflict)?;
+        let mut source = open(args)?;
+        // SAFETY: the caller passes NULL or a live flag.
+        let cancel = unsafe { opt_handle_arg(cancel) };
         let made = with_control(progress, userdata, cancel, |ctl| {
             client
                 .client
