@@ -10,8 +10,8 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::channel;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use onedrive_native::{
@@ -87,13 +87,9 @@ fn ranges(from: u64) -> String {
 /// Runs `handler` against a session upload and checks that it ends with
 /// `OD_ERR_PROTOCOL` having sent at most four times the file.
 fn gives_up(handler: impl Fn(&Seen, &str) -> Answer + Send + Sync + 'static) {
-    let origin = Arc::new(Mutex::new(String::new()));
-    let o = origin.clone();
-    let s = Scripted::start(move |r| {
-        let origin = o.lock().unwrap().clone();
-        session_answer(r, &origin).unwrap_or_else(|| handler(r, &origin))
+    let s = Scripted::start_at(move |r, origin| {
+        session_answer(r, origin).unwrap_or_else(|| handler(r, origin))
     });
-    *origin.lock().unwrap() = s.origin.clone();
     let size = 3 * CHUNK_UNIT;
     let data = vec![7u8; size as usize];
     let e = session_client(&s)
@@ -155,11 +151,8 @@ fn a_404_whose_status_names_an_offset_is_given_up() {
 /// call ends throttled.
 #[test]
 fn a_session_throttled_on_every_chunk_stays_within_its_budget() {
-    let origin = Arc::new(Mutex::new(String::new()));
-    let o = origin.clone();
-    let s = Scripted::start(move |r| {
-        let origin = o.lock().unwrap().clone();
-        session_answer(r, &origin).unwrap_or_else(|| match r.method.as_str() {
+    let s = Scripted::start_at(move |r, origin| {
+        session_answer(r, origin).unwrap_or_else(|| match r.method.as_str() {
             "PUT" => json(
                 503,
                 r#"{"error":{"code":"serviceNotAvailable","message":"busy"}}"#.into(),
@@ -169,7 +162,6 @@ fn a_session_throttled_on_every_chunk_stays_within_its_budget() {
             _ => Answer::Full(204, vec![], vec![]),
         })
     });
-    *origin.lock().unwrap() = s.origin.clone();
     let size = CHUNK_UNIT + 1;
     let data = vec![5u8; size as usize];
     let e = session_client(&s)
@@ -202,10 +194,7 @@ fn a_session_lost_on_the_last_chunk_starts_over_cleanly() {
     let qxh = quick_xor_hash(&data);
     let sessions = AtomicU64::new(0);
     let lost = std::sync::atomic::AtomicBool::new(false);
-    let origin = Arc::new(Mutex::new(String::new()));
-    let o = origin.clone();
-    let s = Scripted::start(move |r| {
-        let origin = o.lock().unwrap().clone();
+    let s = Scripted::start_at(move |r, origin| {
         let last = r
             .header("content-range")
             .is_some_and(|c| c.starts_with(&format!("bytes {CHUNK_UNIT}-")));
@@ -234,7 +223,6 @@ fn a_session_lost_on_the_last_chunk_starts_over_cleanly() {
             _ => Answer::Full(204, vec![], vec![]),
         }
     });
-    *origin.lock().unwrap() = s.origin.clone();
     let item = session_client(&s)
         .upload(
             &Drive::Me,
@@ -433,9 +421,8 @@ fn cancel_when(
 /// after (the stall timeout is far longer).
 fn stops_at_cancel(answer: fn() -> Answer) {
     let (tx, rx) = channel();
-    let tx: Mutex<Sender<()>> = Mutex::new(tx);
     let s = Scripted::start(move |_| {
-        let _ = tx.lock().unwrap().send(());
+        let _ = tx.send(());
         answer()
     });
     let cancel = CancelToken::new();
@@ -471,17 +458,13 @@ fn a_silent_server_stops_at_cancel() {
 #[test]
 fn cleanup_after_a_cancel_is_one_short_attempt() {
     let (tx, rx) = channel();
-    let tx: Mutex<Sender<()>> = Mutex::new(tx);
-    let origin = Arc::new(Mutex::new(String::new()));
-    let o = origin.clone();
-    let s = Scripted::start(move |r| {
-        let origin = o.lock().unwrap().clone();
-        if let Some(a) = session_answer(r, &origin) {
+    let s = Scripted::start_at(move |r, origin| {
+        if let Some(a) = session_answer(r, origin) {
             return a;
         }
         match r.method.as_str() {
             "PUT" => {
-                let _ = tx.lock().unwrap().send(());
+                let _ = tx.send(());
                 json(202, ranges(CHUNK_UNIT))
             }
             "GET" => json(200, ranges(0)),
@@ -493,7 +476,6 @@ fn cleanup_after_a_cancel_is_one_short_attempt() {
             .with_header("Retry-After", "5"),
         }
     });
-    *origin.lock().unwrap() = s.origin.clone();
     let cancel = CancelToken::new();
     let at = cancel_when(rx, cancel.clone());
     let data = vec![1u8; 3 * CHUNK_UNIT as usize];

@@ -68,11 +68,18 @@ pub struct Scripted {
 
 impl Scripted {
     pub fn start(handler: impl Fn(&Seen) -> Answer + Send + Sync + 'static) -> Scripted {
+        Scripted::start_at(move |r, _| handler(r))
+    }
+
+    /// As [`Scripted::start`], the handler also told the server's own
+    /// origin (for answers that name URLs on it).
+    pub fn start_at(handler: impl Fn(&Seen, &str) -> Answer + Send + Sync + 'static) -> Scripted {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let origin = format!("http://{}", listener.local_addr().unwrap());
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let handler: Arc<Handler> = Arc::new(handler);
+        let own = origin.clone();
+        let handler: Arc<Handler> = Arc::new(move |r: &Seen| handler(r, &own));
         let (l, s) = (log.clone(), stop.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
