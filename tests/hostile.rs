@@ -9,9 +9,9 @@ mod scripted;
 use std::io::Read;
 use std::net::TcpListener;
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::channel;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use onedrive_native::{

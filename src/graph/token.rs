@@ -47,17 +47,12 @@ struct Current {
     serial: u64,
 }
 
-/// The shared refresh: whether one is running.
-#[derive(Default)]
-struct Refresh {
-    running: bool,
-}
-
 /// The token, its callback, and the refresh they share.
 pub(crate) struct Tokens {
     current: RwLock<Current>,
     pub(crate) callback: TokenSlot,
-    refresh: Mutex<Refresh>,
+    /// Whether a refresh is running (the others wait for it).
+    refreshing: Mutex<bool>,
     refreshed: Condvar,
 }
 
@@ -66,7 +61,7 @@ impl Tokens {
         Tokens {
             current: RwLock::new(Current { token, serial: 0 }),
             callback: TokenSlot::new(provider),
-            refresh: Mutex::new(Refresh::default()),
+            refreshing: Mutex::new(false),
             refreshed: Condvar::new(),
         }
     }
@@ -100,31 +95,33 @@ impl Tokens {
     /// unless another thread already got one; when one is being asked for,
     /// waits for it. `true` when there is a newer token.
     pub(crate) fn refresh(&self, seen: u64) -> bool {
-        let mut r = self.refresh.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut running = self
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         loop {
             if self.get().1 != seen {
                 return true;
             }
-            if !r.running {
+            if !*running {
                 break;
             }
-            r = self
+            running = self
                 .refreshed
-                .wait(r)
+                .wait(running)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        r.running = true;
-        drop(r);
+        *running = true;
+        drop(running);
         /// Ends the refresh however the callback ends (a panic included).
         struct Done<'a>(&'a Tokens);
         impl Drop for Done<'_> {
             fn drop(&mut self) {
-                let mut r = self
+                *self
                     .0
-                    .refresh
+                    .refreshing
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                r.running = false;
+                    .unwrap_or_else(PoisonError::into_inner) = false;
                 self.0.refreshed.notify_all();
             }
         }
