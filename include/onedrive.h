@@ -65,6 +65,19 @@
 // which is then returned as it is).
 #define OD_FOLDER_PARENTS 1
 
+// Log levels (`od_client_set_log_callback`, `od_log_fn`): a call failed.
+#define OD_LOG_ERROR 1
+
+// A request failed and will be retried, or a recovery began.
+#define OD_LOG_WARN 2
+
+// One line per request (method, host, path without query, status,
+// duration, attempt, request-id), each upload-session decision.
+#define OD_LOG_INFO 3
+
+// Every look at an asynchronous job and the wait before the next.
+#define OD_LOG_DEBUG 4
+
 // The result of every fallible function. The numbers are stable: new codes
 // are appended, none is ever renumbered or reused.
 enum od_status
@@ -82,7 +95,7 @@ enum od_status
   OD_ERR_INVALID_ARGUMENT = 3,
   // A file or folder name the service forbids (empty, `/ \ * < > ? : | "`).
   OD_ERR_INVALID_NAME = 4,
-  // Connection refused or reset, DNS or TLS failure, a cut response.
+  // Connection refused or reset, DNS failure, a cut response.
   OD_ERR_NETWORK = 5,
   // A timeout: connecting, a stalled transfer, or a wait's deadline.
   OD_ERR_TIMEOUT = 6,
@@ -127,6 +140,13 @@ enum od_status
   OD_ERR_PANIC = 25,
   // The uploaded file's size or hash differs from what was read.
   OD_ERR_HASH_MISMATCH = 26,
+  // TLS failed: the server's certificate is not trusted (add its CA
+  // with `od_client_add_ca_pem`), has expired, or names another host; or
+  // the handshake broke. Never retried.
+  OD_ERR_TLS = 27,
+  // The proxy refused: wrong or missing credentials (HTTP 407), or it
+  // would not open a tunnel to the target.
+  OD_ERR_PROXY = 28,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -252,6 +272,17 @@ typedef int (*od_token_fn)(void *userdata, const od_client *client);
 // library's cleanup: a lock or a connection left behind, memory leaked,
 // behaviour undefined); to stop, return non-zero.
 typedef int (*od_progress_fn)(void *userdata, uint64_t done, uint64_t total);
+
+// Receives one log line: `level` is one of `OD_LOG_*`, `message` a
+// NUL-terminated UTF-8 line without a newline, valid only during the
+// call (copy it to keep it). Lines never hold the token, a query string
+// (`tempauth` included) or an upload URL's path: monitor and upload URLs
+// appear as their origin only. Called on whichever thread made the
+// request, possibly several at once, while that request waits; keep it
+// short. It must not free the client, and like every callback of this
+// library it must return normally (no longjmp, no C++ exception through
+// it).
+typedef void (*od_log_fn)(void *userdata, int32_t level, const char *message);
 
 // Reads the next bytes of an upload into `buf` (at most `len`). Returns
 // the number of bytes read (0 only at the end), or a negative number on
@@ -737,6 +768,95 @@ od_status od_job_item(const od_job *job, od_item **out_item);
 // `job` must be NULL or a job from this library not yet freed, used by no
 // other thread.
 void od_job_free(od_job *job);
+
+// Trusts the CA certificates in a PEM bundle (`pem`, `len` bytes; one or
+// more `-----BEGIN CERTIFICATE-----` sections, other sections skipped) on
+// this client, in addition to the system's trust store, for connections
+// opened afterwards. Copied; call it again to add more.
+//
+// What "the system's trust store" is: on Linux and other Unix systems the
+// CA bundle OpenSSL would use (`SSL_CERT_FILE` / `SSL_CERT_DIR` honoured;
+// read once per process), or, when there is none (a minimal container),
+// the Mozilla roots bundled in this library; on macOS, iOS and Windows the
+// platform's own verifier (the keychain or the certificate store, so a CA
+// that a company or an MDM profile installed is trusted); on Android the
+// bundled Mozilla roots (the platform verifier there needs a JVM context
+// and a Kotlin component shipped with the app, which this library does not
+// ask for). Certificate verification cannot be turned off.
+//
+// `OD_ERR_INVALID_ARGUMENT` when `pem` holds no certificate or a malformed
+// one; `OD_ERR_NULL_ARGUMENT` for a NULL `client`, or a NULL `pem` with a
+// non-zero `len`. Any thread; requests under way finish with the trust
+// they began with.
+//
+// # Safety
+// `client` must be NULL or a live client; `pem` NULL or `len` readable
+// bytes.
+od_status od_client_add_ca_pem(const od_client *client, const uint8_t *pem, size_t len);
+
+// As `od_client_add_ca_pem`, with the PEM bundle read from the file at
+// `path` (UTF-8, NUL-terminated). `OD_ERR_IO` when it cannot be read.
+//
+// # Safety
+// `client` must be NULL or a live client; `path` NULL or NUL-terminated.
+od_status od_client_add_ca_file(const od_client *client, const char *path);
+
+// Sends every request of this client through a proxy, for connections
+// opened afterwards. `proxy` (copied):
+//
+// - `http://[user:password@]host:port`: an HTTP proxy; every target, https
+//   or http, goes through a CONNECT tunnel, with Basic authentication when
+//   the URL carries credentials (percent-encode `@ : /` in them);
+// - `https://…`: the same, with TLS to the proxy too;
+// - `socks5://[user:password@]host:port` (names resolved here),
+//   `socks5h://…` (names resolved by the proxy), `socks4://`, `socks4a://`.
+//
+// NULL removes it. Without a proxy of the caller's, one from the
+// environment (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) is
+// used, but never for loopback targets (a token meant for a local service
+// must not reach a proxy); a proxy set here carries every target, loopback
+// included. The monitor and upload hosts go through it too.
+//
+// A proxy that refuses the tunnel or the credentials (HTTP 407) makes the
+// call fail with `OD_ERR_PROXY`. `OD_ERR_INVALID_ARGUMENT` for another
+// scheme or a malformed URL (the message never repeats the URL: it may
+// hold a password). Any thread; requests under way finish as they began.
+//
+// # Safety
+// `client` must be NULL or a live client; `proxy` NULL or NUL-terminated.
+od_status od_client_set_proxy(const od_client *client, const char *proxy);
+
+// Caps what this client's uploads send, all of them together, at
+// `bytes_per_second` (0: no cap, the default), for simple uploads and
+// upload sessions alike. A capped upload's total deadline grows to match
+// (see `od_client_set_timeouts`); a cancel still ends it within 1 s.
+// Any thread; uploads under way follow a new cap from their next piece.
+//
+// # Safety
+// `client` must be NULL or a live client.
+od_status od_client_set_upload_rate(const od_client *client, uint64_t bytes_per_second);
+
+// Installs (or, with `callback` NULL, removes) the log callback, which
+// gets lines of `max_level` and the levels above it (`OD_LOG_ERROR` …
+// `OD_LOG_DEBUG`; another value is `OD_ERR_INVALID_ARGUMENT`, ignored
+// when removing). `userdata` is passed back untouched. The library never
+// routes the HTTP library's own trace output here.
+//
+// Replacing follows the token callback's rule: when this returns, the
+// callback it replaced is not running on any thread and will never be
+// called again, so its old `userdata` may be freed right away; called from
+// inside any callback of this library it does not wait, and the old one
+// may then still be running on other threads until they return. The
+// current `userdata` must stay alive until it is replaced or the client is
+// freed.
+//
+// # Safety
+// `client` must be NULL or a live client; `callback` must be safe to call
+// from any thread that uses the client, with `userdata`.
+od_status od_client_set_log_callback(const od_client *client,
+                                     int32_t max_level,
+                                     od_log_fn callback,
+                                     void *userdata);
 
 // Creates an upload session on the service for a file of `size` bytes
 // (above 0) going to (`drive`, `item`, `name`) as for `od_upload`. Nothing

@@ -14,6 +14,7 @@ pub mod client;
 pub mod copy;
 pub mod item;
 pub mod job;
+pub mod network;
 pub mod session;
 pub mod status;
 pub mod upload;

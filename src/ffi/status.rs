@@ -23,7 +23,7 @@ pub enum od_status {
     OD_ERR_INVALID_ARGUMENT = 3,
     /// A file or folder name the service forbids (empty, `/ \ * < > ? : | "`).
     OD_ERR_INVALID_NAME = 4,
-    /// Connection refused or reset, DNS or TLS failure, a cut response.
+    /// Connection refused or reset, DNS failure, a cut response.
     OD_ERR_NETWORK = 5,
     /// A timeout: connecting, a stalled transfer, or a wait's deadline.
     OD_ERR_TIMEOUT = 6,
@@ -68,6 +68,13 @@ pub enum od_status {
     OD_ERR_PANIC = 25,
     /// The uploaded file's size or hash differs from what was read.
     OD_ERR_HASH_MISMATCH = 26,
+    /// TLS failed: the server's certificate is not trusted (add its CA
+    /// with `od_client_add_ca_pem`), has expired, or names another host; or
+    /// the handshake broke. Never retried.
+    OD_ERR_TLS = 27,
+    /// The proxy refused: wrong or missing credentials (HTTP 407), or it
+    /// would not open a tunnel to the target.
+    OD_ERR_PROXY = 28,
 }
 
 // `ALL` (every status, in order) and `text()` ("NAME: the variant's doc
@@ -108,6 +115,8 @@ impl From<ErrorKind> for od_status {
             ErrorKind::JobCancelled => OD_ERR_JOB_CANCELLED,
             ErrorKind::Io => OD_ERR_IO,
             ErrorKind::HashMismatch => OD_ERR_HASH_MISMATCH,
+            ErrorKind::Tls => OD_ERR_TLS,
+            ErrorKind::Proxy => OD_ERR_PROXY,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::error::{Error, Result};
 use super::http::Transport;
+use super::log::{LogLevel, LogSink};
 use super::settings::{
     ClientConfig, RetryPolicy, TokenProvider, UploadSettings, validate_upload_settings,
 };
@@ -60,6 +61,33 @@ impl Client {
     /// The bearer token requests carry now.
     pub fn token(&self) -> String {
         self.inner.tokens.get().0.token
+    }
+
+    /// Sends every request of this client through `proxy` (`None`: no
+    /// proxy of the caller's; then one from the environment applies, never
+    /// to loopback targets). See `http::parse_proxy` for the forms. Takes
+    /// effect for new connections; requests under way finish as they began.
+    pub fn set_proxy(&self, proxy: Option<&str>) -> Result<()> {
+        self.inner.set_proxy(proxy)
+    }
+
+    /// Trusts the CAs in a PEM bundle too, besides the system's (see
+    /// `graph::tls` for what "the system's" is on each platform).
+    pub fn add_ca_pem(&self, pem: &[u8]) -> Result<()> {
+        self.inner.add_cas(pem)
+    }
+
+    /// Sets (or clears) the log callback and the most verbose level it
+    /// gets. When this returns, a replaced callback is not running and will
+    /// not be called again (the rule of `graph::callback`).
+    pub fn set_log(&self, level: LogLevel, sink: Option<LogSink>) {
+        self.inner.log.set(level, sink);
+    }
+
+    /// Caps the bytes per second this client's uploads send, all together
+    /// (0: no cap).
+    pub fn set_upload_rate(&self, bytes_per_second: u64) {
+        self.inner.throttle.set(bytes_per_second);
     }
 
     pub fn set_user_agent(&self, user_agent: &str) -> Result<()> {

@@ -16,7 +16,7 @@ pub enum ErrorKind {
     InvalidArgument,
     /// A file or folder name the service forbids (empty, `/`, `*`, `:` …).
     InvalidName,
-    /// Connection refused, reset, DNS failure, TLS failure, cut response.
+    /// Connection refused, reset, DNS failure, cut response.
     Network,
     /// A timeout: connecting, a stalled transfer, or `wait_job`'s deadline.
     Timeout,
@@ -54,6 +54,12 @@ pub enum ErrorKind {
     Io,
     /// The uploaded file's size or hash differs from what was read.
     HashMismatch,
+    /// TLS failed: the server's certificate is not trusted, has expired or
+    /// names another host, or the handshake broke. Never retried.
+    Tls,
+    /// The proxy refused: wrong or missing credentials (407), or it would
+    /// not open a tunnel to the target.
+    Proxy,
 }
 
 /// An error from the core, with the service's detail where there was any.

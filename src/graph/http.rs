@@ -16,18 +16,23 @@ use std::io::Read;
 use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use rustls::pki_types::CertificateDer;
 use ureq::http;
-use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::{Connector, DefaultConnector};
+use ureq::unversioned::transport::{
+    ConnectProxyConnector, Connector, SocksConnector, TcpConnector,
+};
 
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
+use super::log::{Log, LogLevel};
+use super::rate::Throttle;
 use super::settings::{
     ClientConfig, RetryPolicy, Settings, UploadSettings, validate_upload_settings,
 };
+use super::tls::{self, TlsConnector};
 use super::token::{AccessToken, Tokens};
-use super::url::{Origin, redact};
-use super::wire::{self, CancellableConnector, with_cancel};
+use super::url::{Origin, for_log, redact};
+use super::wire::{self, CancellableConnector, LiteralsFirst, with_cancel};
 
 /// Which failures a request may be repeated after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,14 +182,57 @@ impl Response {
 /// What every request goes through: the HTTP agent, the token and its
 /// rule, the settings read at the start of each request.
 pub(crate) struct Transport {
-    pub(crate) agent: ureq::Agent,
     /// The base URL without a trailing slash.
     pub(crate) base_url: String,
-    api_origin: Origin,
+    pub(crate) api_origin: Origin,
     allow_insecure_http: bool,
     pub(crate) tokens: Tokens,
     pub(crate) settings: RwLock<Settings>,
     pub(crate) upload: RwLock<UploadSettings>,
+    net: RwLock<Net>,
+    pub(crate) log: Log,
+    pub(crate) throttle: Throttle,
+}
+
+/// How a client reaches the network: the agent (its connection pool), and
+/// the proxy and extra CAs it was built with. A change builds a new agent
+/// (requests under way finish on the old one).
+struct Net {
+    agent: ureq::Agent,
+    /// Set by the caller: used for every target, loopback included.
+    /// `None`: a proxy from the environment, never for loopback targets.
+    proxy: Option<ureq::Proxy>,
+    extra_cas: Vec<CertificateDer<'static>>,
+}
+
+impl Net {
+    fn new(proxy: Option<ureq::Proxy>, extra_cas: Vec<CertificateDer<'static>>) -> Result<Net> {
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .accept("application/json")
+            .max_idle_connections_per_host(16);
+        if proxy.is_some() {
+            config = config.proxy(proxy.clone());
+        }
+        // SOCKS or an HTTP CONNECT tunnel when a proxy says so, TCP, TLS
+        // with the client's trust (graph/tls.rs), and every connection
+        // seeing the caller's cancel flag (graph/wire.rs).
+        let connector = ()
+            .chain(SocksConnector::default())
+            .chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(TlsConnector {
+                config: tls::client_config(&extra_cas)?,
+            })
+            .chain(CancellableConnector);
+        let agent = ureq::Agent::with_parts(config.build(), connector, LiteralsFirst::default());
+        Ok(Net {
+            agent,
+            proxy,
+            extra_cas,
+        })
+    }
 }
 
 impl Transport {
@@ -200,20 +248,10 @@ impl Transport {
         if config.retry.max_attempts == 0 {
             return Err(Error::invalid("retry attempts must be at least 1"));
         }
-        let agent_config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .accept("application/json")
-            .max_idle_connections_per_host(16)
-            .build();
-        // Every connection sees the caller's cancel flag (graph/wire.rs).
-        let agent = ureq::Agent::with_parts(
-            agent_config,
-            DefaultConnector::new().chain(CancellableConnector),
-            DefaultResolver::default(),
-        );
         let transport = Transport {
-            agent,
+            net: RwLock::new(Net::new(None, Vec::new())?),
+            log: Log::new(),
+            throttle: Throttle::new(),
             base_url,
             api_origin,
             allow_insecure_http: config.allow_insecure_http,
@@ -228,6 +266,30 @@ impl Transport {
         };
         transport.check_url(&transport.base_url)?;
         Ok(transport)
+    }
+
+    /// Sends every request through `proxy` from now on (`None`: back to a
+    /// proxy from the environment, never used for loopback targets).
+    pub(crate) fn set_proxy(&self, proxy: Option<&str>) -> Result<()> {
+        let proxy = proxy.map(parse_proxy).transpose()?;
+        let mut net = self.net.write().unwrap_or_else(PoisonError::into_inner);
+        *net = Net::new(proxy, net.extra_cas.clone())?;
+        Ok(())
+    }
+
+    /// Trusts the CAs in `pem` too, from the next connection on.
+    pub(crate) fn add_cas(&self, pem: &[u8]) -> Result<()> {
+        let certs = tls::parse_pem(pem)?;
+        let mut net = self.net.write().unwrap_or_else(PoisonError::into_inner);
+        let mut extra = net.extra_cas.clone();
+        extra.extend(certs);
+        *net = Net::new(net.proxy.clone(), extra)?;
+        Ok(())
+    }
+
+    fn agent(&self) -> (ureq::Agent, bool) {
+        let net = self.net.read().unwrap_or_else(PoisonError::into_inner);
+        (net.agent.clone(), net.proxy.is_some())
     }
 
     pub(crate) fn upload_settings(&self) -> UploadSettings {
@@ -294,7 +356,9 @@ impl Transport {
             ctl.check()?;
             attempt += 1;
             let more = attempt < policy.max_attempts.max(1);
+            let sent_at = Instant::now();
             let outcome = self.send_once(req, ctl);
+            self.log_outcome(req, &outcome, attempt, sent_at.elapsed());
             let delay = match &outcome {
                 Ok(resp) if resp.status == 401 && req.auth == Auth::Bearer && !refreshed => {
                     refreshed = true;
@@ -317,7 +381,7 @@ impl Transport {
                     Some(backoff(&policy, attempt))
                 }
                 Ok(_) => None,
-                Err(e) if matches!(e.code.as_deref(), Some(TLS_FAILURE | PAST_DEADLINE)) => None,
+                Err(e) if e.code.as_deref() == Some(PAST_DEADLINE) => None,
                 Err(e) if e.kind == ErrorKind::Network || e.kind == ErrorKind::Timeout => {
                     let unsent = e.code.as_deref() == Some(NOT_CONNECTED);
                     (unsent || req.retry == Retry::Idempotent).then(|| backoff(&policy, attempt))
@@ -326,10 +390,36 @@ impl Transport {
             };
             match delay {
                 Some(d) if more && waited + d <= policy.max_wait => {
+                    self.log.write(LogLevel::Warn, || {
+                        format!(
+                            "retrying {} {} in {:.1} s (attempt {} of {}): {}",
+                            req.method,
+                            for_log(&req.url, &self.api_origin),
+                            d.as_secs_f64(),
+                            attempt + 1,
+                            policy.max_attempts,
+                            match &outcome {
+                                Ok(resp) => format!("HTTP {}", resp.status),
+                                Err(e) => e.message.clone(),
+                            }
+                        )
+                    });
                     ctl.sleep(d)?;
                     waited += d;
                 }
                 _ => {
+                    if let Err(e) = &outcome
+                        && e.kind != ErrorKind::Cancelled
+                    {
+                        self.log.write(LogLevel::Error, || {
+                            format!(
+                                "{} {} failed after {attempt} attempt(s): {}",
+                                req.method,
+                                for_log(&req.url, &self.api_origin),
+                                e.message
+                            )
+                        });
+                    }
                     return outcome.map_err(|mut e| {
                         if attempt > 1 {
                             e.message = format!(
@@ -343,6 +433,41 @@ impl Transport {
                 }
             }
         }
+    }
+
+    /// One line per attempt: method, where (no query, no capability),
+    /// status or failure, duration, attempt, request-id.
+    fn log_outcome(
+        &self,
+        req: &Request<'_>,
+        outcome: &Result<Response>,
+        attempt: u32,
+        took: Duration,
+    ) {
+        let level = match outcome {
+            Ok(_) => LogLevel::Info,
+            Err(e) if e.kind == ErrorKind::Cancelled => LogLevel::Info,
+            Err(_) => LogLevel::Warn,
+        };
+        self.log.write(level, || {
+            let what = match outcome {
+                Ok(resp) => format!("{}", resp.status),
+                Err(e) => format!("failed: {}", e.message),
+            };
+            let id = match outcome {
+                Ok(Response {
+                    request_id: Some(id),
+                    ..
+                }) => format!(", request-id {id}"),
+                _ => String::new(),
+            };
+            format!(
+                "{} {} -> {what} in {} ms (attempt {attempt}{id})",
+                req.method,
+                for_log(&req.url, &self.api_origin),
+                took.as_millis()
+            )
+        });
     }
 
     fn send_once(&self, req: &Request<'_>, ctl: &mut Control<'_>) -> Result<Response> {
@@ -372,7 +497,11 @@ impl Transport {
         // cannot keep a request alive for ever. It is checked between the
         // reads and writes of the body (each bounded by the stall timeout;
         // not ureq's global timeout, whose resolver thread outlives calls).
-        let total = connect + stall.saturating_mul(2) + Duration::from_secs(len / SLOWEST_RATE);
+        let slowest = match self.throttle.rate() {
+            0 => SLOWEST_RATE,
+            cap => cap.min(SLOWEST_RATE),
+        };
+        let total = connect + stall.saturating_mul(2) + Duration::from_secs(len / slowest);
         let deadline = Instant::now() + total;
         let cancel = ctl.cancel;
         let mut reader = ProgressReader {
@@ -390,7 +519,9 @@ impl Transport {
             stopped: None,
             deadline,
             url: &req.url,
+            throttle: &self.throttle,
         };
+        let (agent, proxied) = self.agent();
         let result = {
             let body = ureq::SendBody::from_reader(&mut reader);
             let request = builder
@@ -402,21 +533,19 @@ impl Transport {
                         redact(&req.url)
                     ))
                 })?;
-            let mut config = self
-                .agent
+            let mut config = agent
                 .configure_request(request)
                 .timeout_connect(Some(connect))
                 .timeout_recv_response(Some(stall))
                 .timeout_per_read(Some(stall))
                 .timeout_per_write(Some(stall));
             // A proxy from the environment never carries loopback traffic
-            // (a token meant for a local service would go to the proxy).
-            if Origin::of(&req.url).is_ok_and(|o| o.is_loopback()) {
+            // (a token meant for a local service would go to the proxy); a
+            // proxy the caller set carries everything.
+            if !proxied && Origin::of(&req.url).is_ok_and(|o| o.is_loopback()) {
                 config = config.proxy(None);
             }
-            with_cancel(cancel, req.grace_on_cancel, || {
-                self.agent.run(config.build())
-            })
+            with_cancel(cancel, req.grace_on_cancel, || agent.run(config.build()))
         };
         if let Some(stop) = reader.stopped.take() {
             return Err(stop);
@@ -426,7 +555,7 @@ impl Transport {
         if result.is_err() || req.grace_on_cancel.is_zero() {
             ctl.check()?;
         }
-        let mut resp = result.map_err(|e| transport_error(e, &req.url))?;
+        let mut resp = result.map_err(|e| transport_error(e, &req.url, proxied))?;
         let header = |name: &str| {
             resp.headers()
                 .get(name)
@@ -502,46 +631,72 @@ fn read_body(body: &mut ureq::Body, deadline: Instant, url: &str) -> Result<Vec<
 const NOT_CONNECTED: &str = "notConnected";
 /// Marks a request that ran past its total deadline: never retried.
 const PAST_DEADLINE: &str = "pastDeadline";
-/// Marks a TLS or certificate failure: not a network blip, never retried.
-pub(crate) const TLS_FAILURE: &str = "tlsFailure";
-
-/// Whether an I/O error carries a TLS failure (rustls' errors come up
-/// through the TLS transport as I/O errors).
-fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(e);
+/// The rustls error somewhere inside a transport error, if any.
+fn rustls_cause(e: &ureq::Error) -> Option<&rustls::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = match e {
+        ureq::Error::Rustls(r) => return Some(r),
+        ureq::Error::Io(io) => Some(io),
+        _ => None,
+    };
     while let Some(err) = cur {
-        let text = err.to_string().to_ascii_lowercase();
-        if [
-            "certificate",
-            "tls",
-            "handshake",
-            "corrupt message",
-            "alert",
-        ]
-        .iter()
-        .any(|w| text.contains(w))
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(r) = tls::rustls_error(io)
         {
-            return true;
+            return Some(r);
         }
         cur = err.source();
     }
-    false
+    None
 }
 
-fn transport_error(e: ureq::Error, url: &str) -> Error {
+fn transport_error(e: ureq::Error, url: &str, proxied: bool) -> Error {
     use ureq::Error as U;
-    let tls = match &e {
-        U::Tls(_) | U::Pem(_) | U::Rustls(_) | U::TlsRequired => true,
-        U::Io(io) => is_tls(io),
-        _ => false,
-    };
-    if tls {
-        let mut err = Error::new(
-            ErrorKind::Network,
-            format!("TLS with {} failed: {e}", redact(url)),
+    // A TLS or certificate failure is not a network blip: its own kind,
+    // never retried.
+    if let Some(r) = rustls_cause(&e) {
+        return Error::new(
+            ErrorKind::Tls,
+            format!("TLS with {} failed: {}", redact(url), tls::describe(r)),
         );
-        err.code = Some(TLS_FAILURE.to_owned());
-        return err;
+    }
+    if let U::Tls(what) = &e {
+        return Error::new(
+            ErrorKind::Tls,
+            format!("TLS with {} failed: {what}", redact(url)),
+        );
+    }
+    match &e {
+        // 407, or 401 as some proxies (tinyproxy) answer a CONNECT.
+        U::ConnectProxyFailed(reason) if reason.contains(" 407") || reason.contains(" 401") => {
+            let code = if reason.contains(" 407") { 407 } else { 401 };
+            return Error::new(
+                ErrorKind::Proxy,
+                format!(
+                    "the proxy refused the credentials (HTTP {code}) on the way to {}",
+                    redact(url)
+                ),
+            );
+        }
+        U::ConnectProxyFailed(reason) if reason.contains("responded") => {
+            return Error::new(
+                ErrorKind::Proxy,
+                format!(
+                    "the proxy would not open a tunnel to {}: {reason}",
+                    redact(url)
+                ),
+            );
+        }
+        U::Io(io) if proxied && io.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Error::new(
+                ErrorKind::Proxy,
+                format!("the SOCKS proxy refused {}: {io}", redact(url)),
+            );
+        }
+        U::InvalidProxyUrl => return Error::invalid("the proxy URL is not valid"),
+        _ => {}
     }
     let (kind, unsent) = match &e {
         U::Timeout(t) => (
@@ -563,6 +718,29 @@ fn transport_error(e: ureq::Error, url: &str) -> Error {
         err.code = Some(NOT_CONNECTED.to_owned());
     }
     err
+}
+
+/// A proxy URL the caller gave: `http://[user:password@]host:port` (HTTP
+/// CONNECT tunnels, Basic authentication), `https://…` (TLS to the proxy),
+/// `socks5://` or `socks5h://` (names resolved by the proxy), `socks4://`,
+/// `socks4a://`.
+fn parse_proxy(url: &str) -> Result<ureq::Proxy> {
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h") => {}
+        _ => {
+            return Err(Error::invalid(
+                "a proxy URL starts with http://, https://, socks5://, socks5h://, socks4:// or socks4a://",
+            ));
+        }
+    }
+    if url.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "a proxy URL may not hold control characters",
+        ));
+    }
+    // The error text never repeats the URL: it may hold a password.
+    ureq::Proxy::new(url).map_err(|_| Error::invalid("the proxy URL is not valid"))
 }
 
 fn has_graph_error(body: &[u8]) -> bool {
@@ -611,6 +789,7 @@ struct ProgressReader<'a, 'c, 'p> {
     stopped: Option<Error>,
     deadline: Instant,
     url: &'a str,
+    throttle: &'a Throttle,
 }
 
 impl Read for ProgressReader<'_, '_, '_> {
@@ -632,7 +811,7 @@ impl Read for ProgressReader<'_, '_, '_> {
             e.code = Some(PAST_DEADLINE.to_owned());
             return stop(self, e);
         }
-        let step = buf.len().min(STEP);
+        let step = self.throttle.step(buf.len().min(STEP));
         let n = match &mut self.body {
             Cursor::Bytes(data, pos) => {
                 let n = step.min(data.len() - *pos);
@@ -645,6 +824,16 @@ impl Read for ProgressReader<'_, '_, '_> {
                 Err(e) => return stop(self, e),
             },
         };
+        // Under a rate cap, the piece waits for its turn (a cancel ends the
+        // wait).
+        if let Some(at) = self.throttle.reserve(n as u64, Instant::now()) {
+            let wait = at
+                .min(self.deadline)
+                .saturating_duration_since(Instant::now());
+            if let Err(e) = self.ctl.sleep(wait) {
+                return stop(self, e);
+            }
+        }
         self.sent += n as u64;
         if let (Some((offset, total)), true) = (self.progress, n > 0) {
             if let Err(e) = self.ctl.report(offset + self.sent, total) {

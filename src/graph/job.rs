@@ -19,6 +19,7 @@ use super::control::Control;
 use super::error::{Error, ErrorKind, GraphErrorBody, Result};
 use super::http::{Auth, Request, Response, Retry};
 use super::item::Item;
+use super::log::LogLevel;
 use super::url::{Origin, resolve_location};
 
 /// A job on the service. It is only its monitor URL (plus the drive in
@@ -355,6 +356,15 @@ impl Client {
         }
         loop {
             let status = self.poll_job(job, ctl)?;
+            self.inner.log.write(LogLevel::Debug, || {
+                format!(
+                    "job look: {:?}{}",
+                    status.state,
+                    status
+                        .percent
+                        .map_or(String::new(), |p| format!(" at {p:.1} %"))
+                )
+            });
             // After every look, with the last percent known (0 before any):
             // a caller's callback also hears that the wait is alive.
             if let Some(p) = status.percent {
@@ -395,6 +405,9 @@ impl Client {
                 }
                 next = next.min(deadline - now);
             }
+            self.inner.log.write(LogLevel::Debug, || {
+                format!("job: next look in {} ms", next.as_millis())
+            });
             ctl.sleep(next)?;
         }
     }

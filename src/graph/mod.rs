@@ -2,11 +2,12 @@
 //!
 //! Modules form a one-way graph (tests/module_graph.rs fails on a cycle):
 //! leaves first (limits, error, hash, control, url, address, item,
-//! settings, token, wire), then the transport (http), the client handle (client), then
+//! callback, settings, token, log, rate, tls, wire), then the transport (http), the client handle (client), then
 //! the operations over it (metadata, manage, source, window, verify,
 //! session_state, session, upload, job, copy).
 
 pub mod address;
+pub(crate) mod callback;
 pub mod client;
 pub mod control;
 pub mod copy;
@@ -16,12 +17,15 @@ pub(crate) mod http;
 pub mod item;
 pub mod job;
 pub mod limits;
+pub mod log;
 pub mod manage;
 pub mod metadata;
+pub(crate) mod rate;
 pub mod session;
 pub mod session_state;
 pub mod settings;
 pub mod source;
+pub(crate) mod tls;
 pub mod token;
 pub mod upload;
 pub mod url;

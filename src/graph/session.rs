@@ -21,6 +21,7 @@ use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
 use super::http::{Auth, Body, Request, Retry, backoff};
 use super::item::Item;
+use super::log::LogLevel;
 use super::source::UploadSource;
 use super::verify::verify;
 use super::window::{ChunkBody, Window};
@@ -343,7 +344,11 @@ impl Client {
                     }
                     416 => {
                         // The service has (some of) these bytes already.
-                        match self.upload_session_offset(session, ctl)? {
+                        let now = self.upload_session_offset(session, ctl)?;
+                        if let Some(o) = now {
+                            self.log_resume("a 416", offset, o);
+                        }
+                        match now {
                             Some(o) if o != offset => offset = headway.at(o)?,
                             Some(_) => return Err(resp.error()),
                             None => {
@@ -379,11 +384,27 @@ impl Client {
                 if failures >= policy.max_attempts.max(2) {
                     return Err(e);
                 }
-                ctl.sleep(backoff(&policy, failures))?;
+                let wait = backoff(&policy, failures);
+                self.inner.log.write(LogLevel::Warn, || {
+                    format!(
+                        "upload session: the chunk at byte {offset} failed ({}); asking the session where it stands in {} ms",
+                        e.message,
+                        wait.as_millis()
+                    )
+                });
+                ctl.sleep(wait)?;
             }
             match self.where_now(session, is_last, total, &window, ctl)? {
-                Where::At(o) => offset = headway.at(o)?,
-                Where::Done(item) => return Ok(item),
+                Where::At(o) => {
+                    self.log_resume("a failed chunk", offset, o);
+                    offset = headway.at(o)?;
+                }
+                Where::Done(item) => {
+                    self.inner.log.write(LogLevel::Info, || {
+                        "upload session: the last chunk's answer was lost, but the file is there, complete".to_owned()
+                    });
+                    return Ok(item);
+                }
                 Where::Lost => {
                     self.restart(session, &mut restarts, total, ctl)?;
                     offset = headway.restarted();
@@ -419,6 +440,13 @@ impl Client {
         Ok(Where::Lost)
     }
 
+    /// Logs where a session goes on after `what` at `offset`.
+    fn log_resume(&self, what: &str, offset: u64, at: u64) {
+        self.inner.log.write(LogLevel::Info, || {
+            format!("upload session: after {what} at byte {offset}, the service expects byte {at}")
+        });
+    }
+
     /// Starts a new session after the service lost one (bounded).
     fn restart(
         &self,
@@ -428,6 +456,9 @@ impl Client {
         ctl: &mut Control<'_>,
     ) -> Result<()> {
         *restarts += 1;
+        self.inner.log.write(LogLevel::Warn, || {
+            format!("upload session: starting a new session (restart {restarts} of at most {MAX_RESTARTS})")
+        });
         if *restarts > MAX_RESTARTS {
             return Err(Error::new(
                 ErrorKind::Service,

@@ -73,6 +73,24 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A URL as a log line shows it: on the API origin its path without the
+/// query (item paths are the caller's own names, not capabilities);
+/// anywhere else (monitor and upload URLs) its origin only, as [`redact`].
+pub(crate) fn for_log(url: &str, api: &Origin) -> String {
+    match Origin::of(url) {
+        Ok(o) if &o == api => {
+            let no_query = url.split(['?', '#']).next().unwrap_or(url);
+            let path = no_query
+                .find("://")
+                .and_then(|i| no_query[i + 3..].find('/').map(|j| &no_query[i + 3 + j..]))
+                .unwrap_or("/");
+            let host = redact(url);
+            format!("{}{path}", host.trim_end_matches("/…"))
+        }
+        _ => redact(url),
+    }
+}
+
 /// Resolves a `Location` header against the URL it answered: absolute URLs
 /// stay as they are, `/path` takes the request's origin.
 pub(crate) fn resolve_location(request_url: &str, location: &str) -> Result<String> {
@@ -110,6 +128,30 @@ mod tests {
         }
         let e = Origin::of("ftp://h/SECRET?tempauth=SECRET").unwrap_err();
         assert!(!e.message.contains("SECRET"), "{e}");
+    }
+
+    #[test]
+    fn log_lines_show_api_paths_but_no_query_or_capability() {
+        let api = Origin::of("https://graph.example:443/v1.0").unwrap();
+        assert_eq!(
+            for_log(
+                "https://graph.example/v1.0/me/drive/root:/a b.txt:/content?x=SECRET",
+                &api
+            ),
+            "https://graph.example:443/v1.0/me/drive/root:/a b.txt:/content"
+        );
+        assert_eq!(
+            for_log("https://graph.example:443/v1.0#SECRET", &api),
+            "https://graph.example:443/v1.0"
+        );
+        assert_eq!(
+            for_log("https://graph.example", &api),
+            "https://graph.example:443/"
+        );
+        assert_eq!(
+            for_log("https://up.example/up/SESSIONSECRET?tempauth=SECRET", &api),
+            "https://up.example:443/…"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 
 use super::control::CancelToken;
@@ -75,19 +76,21 @@ pub(crate) fn cancelled() -> bool {
     })
 }
 
-/// Wraps each connection the default connector makes.
+/// Wraps each connection the connector chain makes (graph/http.rs).
 #[derive(Debug)]
 pub(crate) struct CancellableConnector;
 
-impl Connector<Box<dyn Transport>> for CancellableConnector {
+impl<In: Transport> Connector<In> for CancellableConnector {
     type Out = Cancellable;
 
     fn connect(
         &self,
         _details: &ConnectionDetails,
-        chained: Option<Box<dyn Transport>>,
+        chained: Option<In>,
     ) -> Result<Option<Cancellable>, ureq::Error> {
-        Ok(chained.map(|inner| Cancellable { inner }))
+        Ok(chained.map(|inner| Cancellable {
+            inner: inner.boxed(),
+        }))
     }
 }
 
@@ -155,5 +158,38 @@ impl Transport for Cancellable {
 
     fn is_tls(&self) -> bool {
         self.inner.is_tls()
+    }
+}
+
+/// Resolves IP literals itself (no lookup, and no thread: ureq's resolver
+/// runs a lookup with a timeout, such as a proxy's, on a thread of its
+/// own, even for an address); names go to ureq's resolver.
+#[derive(Debug, Default)]
+pub(crate) struct LiteralsFirst(DefaultResolver);
+
+impl Resolver for LiteralsFirst {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default();
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let port = uri.port_u16().or_else(|| match uri.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            Some(s) if s.starts_with("socks") => Some(1080),
+            _ => None,
+        });
+        if let (Ok(ip), Some(port)) = (host.parse::<std::net::IpAddr>(), port) {
+            let mut addrs = self.empty();
+            addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        self.0.resolve(uri, config, timeout)
     }
 }

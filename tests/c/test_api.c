@@ -721,6 +721,75 @@ static void test_folders_and_delete(void) {
     od_client_free(c);
 }
 
+struct log_capture {
+    int lines, leaked, debug;
+    char last[512];
+};
+
+static void on_log(void *userdata, int32_t level, const char *message) {
+    struct log_capture *cap = userdata;
+    cap->lines++;
+    if (level == OD_LOG_DEBUG) cap->debug++;
+    if (strstr(message, token) != NULL || strchr(message, '?') != NULL) cap->leaked++;
+    snprintf(cap->last, sizeof cap->last, "%s", message);
+}
+
+static void test_network_settings(void) {
+    od_client *c = new_client();
+    od_item *it = NULL;
+    struct log_capture cap = {0};
+
+    /* trust: bad PEM, a missing file, NULLs */
+    CHECK_STATUS(od_client_add_ca_pem(NULL, NULL, 0), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_add_ca_pem(c, NULL, 5), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_add_ca_pem(c, NULL, 0), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_add_ca_pem(c, (const uint8_t *)"hello", 5), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_add_ca_file(c, "/nonexistent/ca.pem"), OD_ERR_IO);
+    CHECK_STATUS(od_client_add_ca_file(c, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_add_ca_file(c, BAD_UTF8), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_client_add_ca_file(NULL, "/x"), OD_ERR_NULL_ARGUMENT);
+
+    /* proxy: a bad scheme, NULL clears */
+    CHECK_STATUS(od_client_set_proxy(c, "ftp://user:pw@h:1"), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_proxy(c, BAD_UTF8), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_client_set_proxy(NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_proxy(c, NULL), OD_OK);
+
+    /* rate cap */
+    CHECK_STATUS(od_client_set_upload_rate(NULL, 0), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_upload_rate(c, UINT64_MAX), OD_OK);
+    CHECK_STATUS(od_client_set_upload_rate(c, 0), OD_OK);
+
+    /* log: levels checked, lines arrive, no secret in them, removal */
+    CHECK_STATUS(od_client_set_log_callback(c, 0, on_log, &cap), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_log_callback(c, 5, on_log, &cap), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_client_set_log_callback(NULL, OD_LOG_INFO, on_log, &cap), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_log_callback(c, OD_LOG_DEBUG, on_log, &cap), OD_OK);
+    CHECK_STATUS(od_upload(c, NULL, "/", "logged.txt", CONTENT, 5, OD_CONFLICT_REPLACE, NULL, NULL, NULL, &it), OD_OK);
+    CHECK(cap.lines >= 1 && cap.leaked == 0);
+    CHECK(strncmp(cap.last, "PUT ", 4) == 0 && strstr(cap.last, "logged.txt") != NULL && strstr(cap.last, "-> 20") != NULL);
+    od_item_free(it);
+    it = NULL;
+    CHECK_STATUS(od_item_get(c, NULL, "/no-such-file", &it), OD_ERR_NOT_FOUND);
+    CHECK(strstr(cap.last, "-> 404") != NULL);
+    CHECK_STATUS(od_client_set_log_callback(c, 0, NULL, NULL), OD_OK); /* level ignored when removing */
+    int before = cap.lines;
+    CHECK_STATUS(od_item_get(c, NULL, "/logged.txt", &it), OD_OK);
+    CHECK(cap.lines == before);
+    od_item_free(it);
+    it = NULL;
+
+    /* a proxy nobody listens on: a network error, one attempt */
+    CHECK_STATUS(od_client_set_retry(c, 1, 0), OD_OK);
+    CHECK_STATUS(od_client_set_proxy(c, "http://127.0.0.1:1"), OD_OK);
+    CHECK_STATUS(od_item_get(c, NULL, "/logged.txt", &it), OD_ERR_NETWORK);
+    CHECK(it == NULL);
+    CHECK_STATUS(od_client_set_proxy(c, NULL), OD_OK);
+    CHECK_STATUS(od_item_get(c, NULL, "/logged.txt", &it), OD_OK);
+    od_item_free(it);
+    od_client_free(c);
+}
+
 int main(void) {
     base_url = env("OD_TEST_BASE_URL");
     token = env("OD_TEST_TOKEN");
@@ -738,6 +807,7 @@ int main(void) {
     test_not_found_job();
     test_sessions();
     test_folders_and_delete();
+    test_network_settings();
 
     printf("test_api: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -1,0 +1,307 @@
+//! TLS for every request: which certificates a client trusts, and the
+//! rustls connection under ureq that checks them.
+//!
+//! Trust, by platform:
+//! - Linux and other Unix systems (not Android, not Apple): the system's
+//!   CA bundle (found as OpenSSL finds it, `SSL_CERT_FILE`/`SSL_CERT_DIR`
+//!   honoured; read once per process), plus the client's extra CAs. When
+//!   the system has no CA bundle (a minimal container), the bundled Mozilla
+//!   roots (webpki-roots) stand in for it.
+//! - macOS, iOS and Windows: the platform's verifier (rustls-platform-verifier:
+//!   the keychain or the Windows store, so a CA installed by a company or an
+//!   MDM profile is trusted), plus the client's extra CAs.
+//! - Android and anything else: the bundled Mozilla roots plus the extra CAs.
+//!   (The platform verifier needs the app to hand it a JVM context and to
+//!   ship its Kotlin component; this library takes no such setup.)
+//!
+//! There is no way to turn verification off.
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::ServerCertVerifier;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
+    TransportAdapter,
+};
+
+use super::error::{Error, ErrorKind, Result};
+
+/// The certificates in a PEM bundle (other PEM sections are skipped). An
+/// empty list or a malformed certificate is an error.
+pub(crate) fn parse_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::invalid(format!("not a PEM certificate bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::invalid("no certificate in the PEM data"));
+    }
+    // Each must parse as a trust anchor, or the handshake would fail later
+    // with a less helpful message.
+    for cert in &certs {
+        webpki_anchor(cert)?;
+    }
+    Ok(certs)
+}
+
+fn webpki_anchor(cert: &CertificateDer<'_>) -> Result<()> {
+    let mut store = rustls::RootCertStore::empty();
+    store
+        .add(cert.clone())
+        .map_err(|e| Error::invalid(format!("a certificate in the PEM data is not usable: {e}")))
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The verifier for the system's trust plus `extra`.
+#[cfg(all(unix, not(target_os = "android"), not(target_vendor = "apple")))]
+fn verifier(extra: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>> {
+    /// The system's CA bundle, read once per process.
+    static SYSTEM: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    let system = SYSTEM.get_or_init(|| rustls_native_certs::load_native_certs().certs);
+    webpki_verifier(system_or_bundled(system), extra)
+}
+
+#[cfg(any(target_vendor = "apple", windows))]
+fn verifier(extra: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>> {
+    let v = rustls_platform_verifier::Verifier::new_with_extra_roots(extra.to_vec(), provider())
+        .map_err(tls_setup_error)?;
+    Ok(Arc::new(v))
+}
+
+#[cfg(not(any(
+    all(unix, not(target_os = "android"), not(target_vendor = "apple")),
+    target_vendor = "apple",
+    windows
+)))]
+fn verifier(extra: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>> {
+    webpki_verifier(system_or_bundled(&[]), extra)
+}
+
+/// The system's roots, or the bundled Mozilla roots when the system gave
+/// none that parse.
+fn system_or_bundled(system: &[CertificateDer<'static>]) -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(system.iter().cloned());
+    if roots.is_empty() {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    roots
+}
+
+fn bundled_verifier() -> Result<Arc<dyn ServerCertVerifier>> {
+    webpki_verifier(system_or_bundled(&[]), &[])
+}
+
+/// A WebPKI verifier over `roots` plus `extra`.
+fn webpki_verifier(
+    mut roots: rustls::RootCertStore,
+    extra: &[CertificateDer<'static>],
+) -> Result<Arc<dyn ServerCertVerifier>> {
+    for cert in extra {
+        roots.add(cert.clone()).map_err(tls_setup_error)?;
+    }
+    let v =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Tls, format!("cannot set up TLS: {e}")))?;
+    Ok(v)
+}
+
+fn tls_setup_error(e: rustls::Error) -> Error {
+    Error::new(ErrorKind::Tls, format!("cannot set up TLS: {e}"))
+}
+
+/// The rustls configuration for a client trusting the system plus `extra`.
+/// Without extra CAs the verifier (the parsed system store) is built once
+/// per process and shared; each client has its own configuration (and
+/// session cache).
+pub(crate) fn client_config(extra: &[CertificateDer<'static>]) -> Result<Arc<ClientConfig>> {
+    static SYSTEM: OnceLock<Arc<dyn ServerCertVerifier>> = OnceLock::new();
+    let verifier = if !extra.is_empty() {
+        verifier(extra)?
+    } else if let Some(v) = SYSTEM.get() {
+        v.clone()
+    } else {
+        // A system store that cannot be used at all: the bundled roots.
+        let v = verifier(&[]).or_else(|_| bundled_verifier())?;
+        SYSTEM.get_or_init(|| v).clone()
+    };
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_setup_error)?
+        .dangerous() // a verifier of our choice, never a disabled one
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Words for a certificate the handshake refused.
+pub(crate) fn describe(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the server's certificate is not valid for this host name".to_owned()
+            }
+            C::Expired | C::ExpiredContext { .. } => {
+                "the server's certificate has expired".to_owned()
+            }
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the server's certificate is not valid yet".to_owned()
+            }
+            C::UnknownIssuer => "the server's certificate is not signed by a trusted CA \
+                 (a company CA can be added to the client's trust)"
+                .to_owned(),
+            C::Revoked => "the server's certificate is revoked".to_owned(),
+            other => format!("the server's certificate was refused: {other:?}"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// The rustls error inside an I/O error, if that is what it is.
+pub(crate) fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+}
+
+/// Wraps a connection to an `https` URL in TLS with the client's trust.
+pub(crate) struct TlsConnector {
+    pub(crate) config: Arc<ClientConfig>,
+}
+
+impl fmt::Debug for TlsConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsConnector").finish_non_exhaustive()
+    }
+}
+
+impl<In: Transport> Connector<In> for TlsConnector {
+    type Out = Either<In, TlsTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> std::result::Result<Option<Self::Out>, ureq::Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
+        };
+        if !details.needs_tls() || transport.is_tls() {
+            return Ok(Some(Either::A(transport)));
+        }
+        let host = details
+            .uri
+            .host()
+            .ok_or(ureq::Error::Tls("a URL without a host"))?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let name = ServerName::try_from(host.to_owned())
+            .map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))?;
+        let mut conn = ClientConnection::new(self.config.clone(), name)?;
+        let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        sock.set_timeout(details.timeout);
+        conn.complete_io(&mut sock)?;
+        Ok(Some(Either::B(TlsTransport {
+            buffers: LazyBuffers::new(
+                details.config.input_buffer_size(),
+                details.config.output_buffer_size(),
+            ),
+            stream: StreamOwned { conn, sock },
+        })))
+    }
+}
+
+pub(crate) struct TlsTransport {
+    buffers: LazyBuffers,
+    stream: StreamOwned<ClientConnection, TransportAdapter>,
+}
+
+impl fmt::Debug for TlsTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsTransport").finish_non_exhaustive()
+    }
+}
+
+impl Transport for TlsTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: NextTimeout,
+    ) -> std::result::Result<(), ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let n = self.stream.read(input)?;
+        self.buffers.input_appended(n);
+        Ok(n > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.get_mut().get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOT_PEM: &[u8] = b"hello";
+
+    #[test]
+    fn pem_without_certificates_is_refused() {
+        assert_eq!(
+            parse_pem(NOT_PEM).unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(parse_pem(b"").unwrap_err().kind, ErrorKind::InvalidArgument);
+        let garbage = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert_eq!(
+            parse_pem(garbage).unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+        let truncated = b"-----BEGIN CERTIFICATE-----\nMIIB";
+        assert!(parse_pem(truncated).is_err());
+    }
+
+    #[test]
+    fn an_empty_system_store_falls_back_to_the_bundled_roots() {
+        let roots = system_or_bundled(&[]);
+        assert_eq!(roots.len(), webpki_roots::TLS_SERVER_ROOTS.len());
+        // junk from the system is ignored, and then the fallback applies
+        let junk = [CertificateDer::from(vec![1u8, 2, 3])];
+        assert_eq!(
+            system_or_bundled(&junk).len(),
+            webpki_roots::TLS_SERVER_ROOTS.len()
+        );
+    }
+
+    #[test]
+    fn a_client_config_without_extra_cas_builds() {
+        client_config(&[]).unwrap();
+        bundled_verifier().unwrap();
+    }
+}
