@@ -29,6 +29,9 @@ command -v curl >/dev/null || need+=(curl)
 command -v cmake >/dev/null || need+=(cmake)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v python3 >/dev/null || need+=(python3)
+# tests/network.rs: a real HTTP proxy and a SOCKS5 proxy on loopback
+command -v tinyproxy >/dev/null || need+=(tinyproxy)
+command -v microsocks >/dev/null || need+=(microsocks)
 # make test-c-sanitize: clang with the ASan/UBSan runtimes
 command -v clang-14 >/dev/null || need+=(clang-14)
 dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed' || need+=(libclang-rt-14-dev)

@@ -248,8 +248,12 @@ impl Transport {
         if config.retry.max_attempts == 0 {
             return Err(Error::invalid("retry attempts must be at least 1"));
         }
+        let extra_cas = match config.extra_ca_pem.as_slice() {
+            [] => Vec::new(),
+            pem => tls::parse_pem(pem)?,
+        };
         let transport = Transport {
-            net: RwLock::new(Net::new(None, Vec::new())?),
+            net: RwLock::new(Net::new(None, extra_cas)?),
             log: Log::new(),
             throttle: Throttle::new(),
             base_url,

@@ -33,6 +33,9 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     /// Simple-upload threshold, chunk size, hashes to check.
     pub upload: UploadSettings,
+    /// CA certificates (PEM) trusted besides the system's store (see
+    /// `graph::tls`); empty: none.
+    pub extra_ca_pem: Vec<u8>,
 }
 
 impl Default for ClientConfig {
@@ -47,6 +50,7 @@ impl Default for ClientConfig {
             retry: RetryPolicy::default(),
             allow_insecure_http: false,
             upload: UploadSettings::default(),
+            extra_ca_pem: Vec::new(),
         }
     }
 }
