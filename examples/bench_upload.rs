@@ -3,6 +3,9 @@
 //! against a standalone emulator, so the emulator's memory is not counted.
 //!
 //!     bench_upload BASE_URL TOKEN FILE CHUNK_BYTES
+//!
+//! `BENCH_UPLOAD_RATE` (bytes per second) caps the upload rate;
+//! `ONEDRIVE_CA_FILE` names a CA (PEM) to trust besides the system's.
 
 use std::path::Path;
 use std::time::Instant;
@@ -23,7 +26,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [_, base, token, file, chunk] = args.as_slice() else {
         return Err("usage: bench_upload BASE_URL TOKEN FILE CHUNK_BYTES".into());
     };
-    let client = Client::new(ClientConfig::new(base.as_str(), token.as_str()))?;
+    let client = Client::new(ClientConfig {
+        extra_ca_pem: match std::env::var_os("ONEDRIVE_CA_FILE") {
+            Some(path) => std::fs::read(path)?,
+            None => Vec::new(),
+        },
+        ..ClientConfig::new(base.as_str(), token.as_str())
+    })?;
+    if let Ok(rate) = std::env::var("BENCH_UPLOAD_RATE") {
+        client.set_upload_rate(rate.parse()?);
+    }
     client.set_upload_settings(UploadSettings {
         chunk_size: chunk.parse()?,
         ..client.upload_settings()
