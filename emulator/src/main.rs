@@ -74,6 +74,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Plain HTTP for now: the command line gets its TLS flags next.
+    let config = Config {
+        tls: onedrive_emulator::Tls::Plain,
+        ..config
+    };
     // Install the signal handlers before announcing readiness.
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

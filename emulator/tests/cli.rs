@@ -257,14 +257,13 @@ fn bad_arguments_exit_2() {
 /// clear message and a non-zero exit, neither panic nor touch files outside the dir.
 #[test]
 fn tampered_data_dir_is_refused_with_a_clear_error() {
-    use onedrive_emulator::{Config, Emulator};
+    use onedrive_emulator::Config;
     let dir = temp_dir("tampered");
     {
-        let emu = Emulator::start(Config {
+        let emu = start_with(Config {
             data_dir: Some(dir.clone()),
             ..Config::default()
-        })
-        .unwrap();
+        });
         let r = api(&emu, "PUT", "/me/drive/root:/f.txt:/content", b"abc");
         assert_eq!(r.status, 201);
     }
@@ -350,11 +349,10 @@ fn tampered_data_dir_is_refused_with_a_clear_error() {
     assert_eq!(std::fs::read(&outside).unwrap(), b"abc");
     // The untouched metadata still loads.
     std::fs::write(&meta, good.to_string()).unwrap();
-    let emu = Emulator::start(Config {
+    let emu = start_with(Config {
         data_dir: Some(dir.clone()),
         ..Config::default()
-    })
-    .unwrap();
+    });
     assert_eq!(
         emu.content(&emu.default_drive_id(), "/f.txt").unwrap(),
         b"abc"
