@@ -250,6 +250,12 @@ fn pem_serves_the_given_certificate_as_is() {
     assert_eq!(bad("", &key), io::ErrorKind::InvalidInput);
     assert_eq!(bad(&chain, ""), io::ErrorKind::InvalidInput);
     assert_eq!(bad("not a pem", "not a pem"), io::ErrorKind::InvalidInput);
+    let (_, _, other_key) = ca_and_leaf(&["127.0.0.1"], false);
+    assert_eq!(
+        bad(&chain, &other_key),
+        io::ErrorKind::InvalidInput,
+        "a key that does not match"
+    );
 }
 
 #[test]
