@@ -100,7 +100,8 @@ class Emulator:
 
     def __init__(self, *extra):
         self.proc = subprocess.Popen(
-            [os.path.join(RELEASE, "onedrive-emulator"), "--host", "127.0.0.1", "--port", "0",
+            # TLS-SWITCH: plain HTTP until the library can trust the emulator's CA
+            [os.path.join(RELEASE, "onedrive-emulator"), "--plain-http", "--host", "127.0.0.1", "--port", "0",
              "--monitor-port", "0", *extra],
             stdout=subprocess.PIPE,
             text=True,

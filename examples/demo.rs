@@ -68,6 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 bytes_per_sec: 8 * 1024 * 1024,
                 ..JobConfig::default()
             },
+            tls: onedrive_emulator::Tls::Plain, // TLS-SWITCH: plain HTTP until the client can trust the CA
             ..Config::default()
         })?),
     };

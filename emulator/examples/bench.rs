@@ -2,10 +2,18 @@
 //!
 //! `cargo run --release -p onedrive-emulator --example bench [-- PUTS SIZE]`
 
-use onedrive_emulator::{Config, Emulator};
+use onedrive_emulator::{Config, Emulator, Tls};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+
+/// This client speaks plain HTTP over TcpStream.
+fn plain() -> Config {
+    Config {
+        tls: Tls::Plain, // TLS-SWITCH: the benchmark's client speaks plain HTTP
+        ..Config::default()
+    }
+}
 
 struct Conn {
     reader: BufReader<TcpStream>,
@@ -78,7 +86,7 @@ fn startup(runs: usize) -> (Duration, Duration, Duration) {
     let mut times = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
-        let emu = Emulator::start(Config::default()).expect("start");
+        let emu = Emulator::start(plain()).expect("start");
         let mut c = Conn::open(&emu.api_origin()).expect("connect");
         let status = c
             .send("GET", "/v1.0/me/drive", &emu.token(), b"")
@@ -119,7 +127,7 @@ fn main() {
         max.as_secs_f64() * 1e3
     );
 
-    let emu = Emulator::start(Config::default()).expect("start");
+    let emu = Emulator::start(plain()).expect("start");
     puts(&emu, 100, size, "warmup");
     let el = puts(&emu, n, size, "bench");
     let rps = n as f64 / el.as_secs_f64();
@@ -135,7 +143,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("onedrive-emulator-bench-{}", std::process::id()));
     let emu = Emulator::start(Config {
         data_dir: Some(dir.clone()),
-        ..Config::default()
+        ..plain()
     })
     .expect("start");
     let m = (n / 4).max(1);

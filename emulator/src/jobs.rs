@@ -331,15 +331,8 @@ async fn download(shared: &Shared, url: &str) -> Result<Bytes, String> {
     let uri: hyper::Uri = url
         .parse()
         .map_err(|e| format!("invalid source URL: {e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err("the emulator fetches plain http:// source URLs only".into());
-    }
     let fut = async {
-        let resp = shared
-            .client
-            .get(uri)
-            .await
-            .map_err(|e| format!("could not reach the source URL: {e}"))?;
+        let resp = crate::tls::get(&shared.fetch_tls, &uri).await?;
         let status = resp.status();
         if !status.is_success() {
             return Err(format!("the source URL answered HTTP {}", status.as_u16()));

@@ -21,6 +21,7 @@ mod jobs;
 mod monitor;
 mod server;
 mod store;
+mod tls;
 mod util;
 
 pub use hash::{QuickXorHash, quick_xor_hash};
@@ -103,8 +104,50 @@ pub struct Config {
     /// `507 quotaLimitReached`. Default 2 GiB.
     pub session_bytes_limit: u64,
     /// A request head must arrive within this (it also closes keep-alive connections
-    /// idle that long). Default 30 s.
+    /// idle that long, and bounds a TLS handshake). Default 30 s.
     pub header_read_timeout: Duration,
+    /// HTTPS (the default, with a certificate generated at start) or plain HTTP, on both
+    /// origins.
+    pub tls: Tls,
+    /// More CAs (PEM, one or more certificates) that upload from URL trusts when it
+    /// fetches an `https://` source, besides the emulator's own CA. None: only its own.
+    pub fetch_trust_pem: Option<String>,
+}
+
+/// What both origins speak: HTTPS (with which certificate) or plain HTTP.
+#[derive(Clone, Default)]
+pub enum Tls {
+    /// HTTPS with certificates made at start: a fresh CA (self-signed, ECDSA P-256) and a
+    /// leaf it signs for `127.0.0.1`, `::1`, `localhost` and `Config::host`, valid from a
+    /// day ago for a year. Clients trust [`Emulator::ca_pem`]. The default.
+    #[default]
+    Generated,
+    /// HTTPS with this certificate chain (leaf first) and private key (PKCS#8, PKCS#1 or
+    /// SEC1), served as they are, even when no client would accept them (a wrong name,
+    /// expired, an unknown CA: what the tests of a client want). `ca_pem`, if given, is
+    /// what [`Emulator::ca_pem`] returns and what upload from URL trusts too.
+    Pem {
+        cert_chain_pem: String,
+        key_pem: String,
+        ca_pem: Option<String>,
+    },
+    /// Plain HTTP (`http://` origins).
+    Plain,
+}
+
+impl std::fmt::Debug for Tls {
+    /// Never shows the private key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tls::Generated => f.write_str("Generated"),
+            Tls::Pem { ca_pem, .. } => f
+                .debug_struct("Pem")
+                .field("key_pem", &"<hidden>")
+                .field("ca_pem", &ca_pem.is_some())
+                .finish_non_exhaustive(),
+            Tls::Plain => f.write_str("Plain"),
+        }
+    }
 }
 
 impl Default for Config {
@@ -122,6 +165,8 @@ impl Default for Config {
             max_connections: 256,
             session_bytes_limit: 2 << 30,
             header_read_timeout: Duration::from_secs(30),
+            tls: Tls::Generated,
+            fetch_trust_pem: None,
         }
     }
 }
@@ -275,10 +320,11 @@ pub struct Emulator {
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
-fn origin_of(addr: SocketAddr) -> String {
+fn origin_of(addr: SocketAddr, https: bool) -> String {
+    let scheme = if https { "https" } else { "http" };
     match addr.ip() {
-        IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
-        IpAddr::V4(ip) => format!("http://{ip}:{}", addr.port()),
+        IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{}", addr.port()),
+        IpAddr::V4(ip) => format!("{scheme}://{ip}:{}", addr.port()),
     }
 }
 
@@ -300,6 +346,7 @@ pub(crate) fn serve_static_on(shared: &Shared, name: &str, body: Bytes) -> Strin
 fn new_shared(
     config: &Config,
     store: store::Store,
+    tls: tls::TlsSetup,
     api_origin: String,
     monitor_origin: String,
 ) -> Shared {
@@ -324,7 +371,9 @@ fn new_shared(
         session_lifetime: Mutex::new(Duration::from_secs(3600)),
         statics: Mutex::new(HashMap::new()),
         downloads: Mutex::new(HashMap::new()),
-        client: Shared::new_client(),
+        tls: tls.acceptor,
+        ca_pem: tls.ca_pem,
+        fetch_tls: tls.connector,
     }
 }
 
@@ -353,15 +402,20 @@ pub fn fuzz_requests(
             base_ms: 1,
             ..JobConfig::default()
         },
+        tls: Tls::Plain,
         ..Config::default()
     };
     let Ok(store) = store::Store::open(config.profile, None) else {
+        return Vec::new();
+    };
+    let Ok(tls) = tls::TlsSetup::new(&config.tls, config.host, None) else {
         return Vec::new();
     };
     let _guard = runtime.enter();
     let mut shared = new_shared(
         &config,
         store,
+        tls,
         "http://127.0.0.1:1".into(),
         "http://127.0.0.1:2".into(),
     );
@@ -405,6 +459,8 @@ pub fn fuzz_requests(
 impl Emulator {
     /// Bind both origins (ephemeral ports unless configured), load or seed the drives, and serve.
     pub fn start(config: Config) -> std::io::Result<Emulator> {
+        let tls = tls::TlsSetup::new(&config.tls, config.host, config.fetch_trust_pem.as_deref())?;
+        let https = tls.acceptor.is_some();
         let store = store::Store::open(config.profile, config.data_dir.clone())?;
         let api = bind(config.host, config.api_port)?;
         let mon = bind(config.host, config.monitor_port)?;
@@ -417,8 +473,9 @@ impl Emulator {
         let shared = Arc::new(new_shared(
             &config,
             store,
-            origin_of(api.local_addr()?),
-            origin_of(mon.local_addr()?),
+            tls,
+            origin_of(api.local_addr()?, https),
+            origin_of(mon.local_addr()?, https),
         ));
         let (tx, rx) = tokio::sync::watch::channel(false);
         let api = tokio::net::TcpListener::from_std(api)?;
@@ -433,18 +490,27 @@ impl Emulator {
         })
     }
 
-    /// `http://127.0.0.1:{api}/v1.0`: the Graph routes are relative to it.
+    /// `https://127.0.0.1:{api}/v1.0` (`http://` with [`Tls::Plain`]): the Graph routes
+    /// are relative to it.
     pub fn base_url(&self) -> String {
         self.shared.base_url()
     }
 
+    /// `https://127.0.0.1:{api}` (`http://` with [`Tls::Plain`]).
     pub fn api_origin(&self) -> String {
         self.shared.api_origin.clone()
     }
 
-    /// Where monitor URLs, upload-session URLs and static files live.
+    /// Where monitor URLs, upload-session URLs and static files live:
+    /// `https://127.0.0.1:{monitor}` (`http://` with [`Tls::Plain`]).
     pub fn monitor_origin(&self) -> String {
         self.shared.monitor_origin.clone()
+    }
+
+    /// The PEM of the CA a client must trust to reach both origins: the generated CA
+    /// ([`Tls::Generated`]), the `ca_pem` given with [`Tls::Pem`], else None.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.shared.ca_pem.clone()
     }
 
     pub fn token(&self) -> String {

@@ -1,22 +1,41 @@
 //! `onedrive-emulator`: run the emulator standalone until SIGINT / SIGTERM.
 
-use onedrive_emulator::{Config, Emulator, FaultRule, Profile};
+use onedrive_emulator::{Config, Emulator, FaultRule, Profile, Tls};
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: onedrive-emulator [--host 127.0.0.1] [--port P] [--monitor-port M] [--token T]
                          [--admin-token A] [--profile personal|business] [--data-dir D] [--job-base-ms N]
                          [--job-bytes-per-sec N] [--fault JSON]... [--simple-upload-limit N]
-                         [--session-bytes-limit N]";
+                         [--session-bytes-limit N]
+                         [--plain-http | --tls-cert FILE --tls-key FILE | --ca-out FILE]
+HTTPS by default, with a CA made at start: its PEM is written to --ca-out FILE, else
+<data-dir>/emulator-ca.pem, else a temporary file, and printed as ca_file=PATH.";
 
-fn parse_args(args: Vec<String>) -> Result<(Config, Vec<FaultRule>), String> {
+/// What the command line asks for.
+struct Args {
+    config: Config,
+    faults: Vec<FaultRule>,
+    /// --tls-cert and --tls-key: PEM files to serve (read in `main`)
+    tls_files: Option<(PathBuf, PathBuf)>,
+    /// --ca-out
+    ca_out: Option<PathBuf>,
+}
+
+fn parse_args(args: Vec<String>) -> Result<Args, String> {
     let mut config = Config::default();
     let mut faults = Vec::new();
+    let (mut plain, mut cert, mut key, mut ca_out) = (false, None, None, None);
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         if arg == "-h" || arg == "--help" {
             return Err(String::new());
+        }
+        if arg == "--plain-http" {
+            plain = true;
+            continue;
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -49,6 +68,10 @@ fn parse_args(args: Vec<String>) -> Result<(Config, Vec<FaultRule>), String> {
             "--job-bytes-per-sec" => config.job.bytes_per_sec = num(&flag, value()?)?,
             "--simple-upload-limit" => config.simple_upload_limit = num(&flag, value()?)?,
             "--session-bytes-limit" => config.session_bytes_limit = num(&flag, value()?)?,
+            "--plain-http" => return Err("--plain-http takes no value".into()),
+            "--tls-cert" => cert = Some(PathBuf::from(value()?)),
+            "--tls-key" => key = Some(PathBuf::from(value()?)),
+            "--ca-out" => ca_out = Some(PathBuf::from(value()?)),
             "--fault" => {
                 let v = value()?;
                 faults.push(
@@ -59,11 +82,59 @@ fn parse_args(args: Vec<String>) -> Result<(Config, Vec<FaultRule>), String> {
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
-    Ok((config, faults))
+    let tls_files = match (cert, key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
+    if plain && tls_files.is_some() {
+        return Err("--plain-http and --tls-cert exclude each other".into());
+    }
+    if ca_out.is_some() && (plain || tls_files.is_some()) {
+        return Err("--ca-out writes the generated CA: not with --plain-http or --tls-cert".into());
+    }
+    if plain {
+        config.tls = Tls::Plain;
+    }
+    Ok(Args {
+        config,
+        faults,
+        tls_files,
+        ca_out,
+    })
+}
+
+/// The served certificate chain and key from their PEM files.
+fn read_tls_files(cert: &Path, key: &Path) -> Result<Tls, String> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    Ok(Tls::Pem {
+        cert_chain_pem: read(cert)?,
+        key_pem: read(key)?,
+        ca_pem: None,
+    })
+}
+
+/// Where the generated CA's PEM goes, and whether it is a temporary file to remove at stop.
+fn ca_file(ca_out: Option<PathBuf>, data_dir: Option<&Path>) -> (PathBuf, bool) {
+    match (ca_out, data_dir) {
+        (Some(p), _) => (p, false),
+        (None, Some(d)) => (d.join("emulator-ca.pem"), false),
+        (None, None) => (
+            std::env::temp_dir().join(format!("onedrive-emulator-{}-ca.pem", std::process::id())),
+            true,
+        ),
+    }
 }
 
 fn main() -> ExitCode {
-    let (config, faults) = match parse_args(std::env::args().skip(1).collect()) {
+    let Args {
+        mut config,
+        faults,
+        tls_files,
+        ca_out,
+    } = match parse_args(std::env::args().skip(1).collect()) {
         Ok(x) => x,
         Err(e) if e.is_empty() => {
             println!("{USAGE}");
@@ -74,6 +145,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some((cert, key)) = &tls_files {
+        match read_tls_files(cert, key) {
+            Ok(tls) => config.tls = tls,
+            Err(e) => {
+                eprintln!("onedrive-emulator: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let data_dir = config.data_dir.clone();
     // Install the signal handlers before announcing readiness.
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -107,10 +188,28 @@ fn main() -> ExitCode {
     for f in faults {
         emu.add_fault(f);
     }
+    // The CA's PEM, in a file the caller can hand to its client (written before the
+    // listening lines, so it is there once they are read).
+    let mut ca = None;
+    if let (Some(pem), None) = (emu.ca_pem(), &tls_files) {
+        let (path, temporary) = ca_file(ca_out, data_dir.as_deref());
+        let path = std::path::absolute(&path).unwrap_or(path);
+        if let Err(e) = std::fs::write(&path, pem) {
+            eprintln!(
+                "onedrive-emulator: cannot write the CA to {}: {e}",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        ca = Some((path, temporary));
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "onedrive-emulator listening");
     let _ = writeln!(out, "base_url={}", emu.base_url());
     let _ = writeln!(out, "monitor_origin={}", emu.monitor_origin());
+    if let Some((path, _)) = &ca {
+        let _ = writeln!(out, "ca_file={}", path.display());
+    }
     let _ = writeln!(out, "token={}", emu.token());
     let _ = writeln!(out, "admin_token={}", emu.admin_token());
     let _ = writeln!(out, "profile={}", emu.profile());
@@ -125,6 +224,9 @@ fn main() -> ExitCode {
         }
     });
     drop(emu);
+    if let Some((path, true)) = &ca {
+        let _ = std::fs::remove_file(path);
+    }
     eprintln!("onedrive-emulator stopped");
     ExitCode::SUCCESS
 }
@@ -136,16 +238,67 @@ mod tests {
     #[test]
     fn cli() {
         let args = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-        let (c, f) = parse_args(args(
+        let a = parse_args(args(
             "--port 0 --monitor-port=0 --token T --profile business --job-base-ms 5 --fault {\"action\":{\"delay_ms\":1}}",
         ))
         .unwrap();
+        let c = &a.config;
         assert_eq!(c.token, "T");
         assert_eq!(c.profile, Profile::Business);
         assert_eq!(c.job.base_ms, 5);
-        assert_eq!(f.len(), 1);
+        assert_eq!(a.faults.len(), 1);
         assert!(parse_args(args("--bogus")).is_err());
         assert!(parse_args(args("--port")).is_err());
         assert!(parse_args(args("--port x")).is_err());
+    }
+
+    #[test]
+    fn tls_flags() {
+        let args = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        // HTTPS with a generated CA unless asked otherwise
+        let a = parse_args(args("--port 0")).unwrap();
+        assert!(matches!(a.config.tls, Tls::Generated));
+        assert!(a.tls_files.is_none() && a.ca_out.is_none());
+        let a = parse_args(args("--plain-http --port 0")).unwrap();
+        assert!(matches!(a.config.tls, Tls::Plain));
+        let a = parse_args(args("--tls-cert c.pem --tls-key=k.pem")).unwrap();
+        assert_eq!(
+            a.tls_files,
+            Some((PathBuf::from("c.pem"), PathBuf::from("k.pem")))
+        );
+        let a = parse_args(args("--ca-out /tmp/x/ca.pem")).unwrap();
+        assert_eq!(a.ca_out, Some(PathBuf::from("/tmp/x/ca.pem")));
+        assert!(matches!(a.config.tls, Tls::Generated));
+        for bad in [
+            "--tls-cert c.pem",
+            "--tls-key k.pem",
+            "--plain-http --tls-cert c.pem --tls-key k.pem",
+            "--plain-http --ca-out ca.pem",
+            "--tls-cert c.pem --tls-key k.pem --ca-out ca.pem",
+            "--ca-out",
+            "--plain-http=yes",
+        ] {
+            assert!(parse_args(args(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn where_the_ca_goes() {
+        let d = Path::new("/data");
+        assert_eq!(
+            ca_file(Some("/x/ca.pem".into()), Some(d)),
+            (PathBuf::from("/x/ca.pem"), false)
+        );
+        assert_eq!(
+            ca_file(None, Some(d)),
+            (PathBuf::from("/data/emulator-ca.pem"), false)
+        );
+        let (tmp, temporary) = ca_file(None, None);
+        assert!(temporary);
+        assert!(tmp.starts_with(std::env::temp_dir()));
+        assert!(
+            tmp.to_string_lossy()
+                .contains(&std::process::id().to_string())
+        );
     }
 }

@@ -6,13 +6,11 @@ use crate::store::Store;
 use crate::util::{self, GraphError, Resp};
 use crate::{FaultAction, LoggedRequest, Profile};
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::BodyExt as _;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
@@ -23,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// Bytes of an unread request body drained after answering, so the connection stays usable.
 const DRAIN_CAP: u64 = 128 * 1024 * 1024;
@@ -94,7 +93,12 @@ pub(crate) struct Shared {
     pub statics: Mutex<HashMap<String, Bytes>>,
     /// download token -> (item id, issued)
     pub downloads: Mutex<HashMap<String, (String, Instant)>>,
-    pub client: Client<HttpConnector, Empty<Bytes>>,
+    /// Both listeners do this TLS handshake first; None = plain HTTP.
+    pub tls: Option<TlsAcceptor>,
+    /// The CA a client must trust (`Emulator::ca_pem`).
+    pub ca_pem: Option<String>,
+    /// Upload from URL's https:// fetches (trusts `ca_pem` and `Config::fetch_trust_pem`).
+    pub fetch_tls: TlsConnector,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -108,10 +112,6 @@ impl Shared {
 
     pub fn base_url(&self) -> String {
         format!("{}/v1.0", self.api_origin)
-    }
-
-    pub fn new_client() -> Client<HttpConnector, Empty<Bytes>> {
-        Client::builder(TokioExecutor::new()).build_http()
     }
 
     /// The answer when upload sessions would hold more than the emulator keeps.
@@ -304,24 +304,70 @@ fn make_room(registry: &Registry, max: usize) -> bool {
     }
 }
 
-/// Answer 503 and close: every slot is busy with a request.
-async fn refuse(mut stream: TcpStream) {
-    let body = br#"{"error":{"code":"serviceNotAvailable","message":"Too many connections."}}"#;
-    let head = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    let write = async {
+/// Answer 503 and close (after the TLS handshake, if any): every slot is busy with a
+/// request. All of it within 2 s.
+async fn refuse(stream: TcpStream, tls: Option<TlsAcceptor>) {
+    async fn answer(mut stream: impl AsyncWrite + Unpin) -> io::Result<()> {
+        let body = br#"{"error":{"code":"serviceNotAvailable","message":"Too many connections."}}"#;
+        let head = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
         stream.write_all(head.as_bytes()).await?;
         stream.write_all(body).await?;
         stream.shutdown().await
+    }
+    let refuse = async move {
+        match tls {
+            None => answer(stream).await,
+            Some(acceptor) => answer(acceptor.accept(stream).await?).await,
+        }
     };
-    let _ = tokio::time::timeout(Duration::from_secs(2), write).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), refuse).await;
 }
 
-struct FaultIo {
-    inner: TcpStream,
+/// What a connection speaks HTTP over: the TCP socket, or TLS over it.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// The TCP socket underneath (a cut response ends with its FIN, no TLS close_notify).
+    fn tcp(&mut self) -> &mut TcpStream;
+}
+
+impl Stream for TcpStream {
+    fn tcp(&mut self) -> &mut TcpStream {
+        self
+    }
+}
+
+impl Stream for tokio_rustls::server::TlsStream<TcpStream> {
+    fn tcp(&mut self) -> &mut TcpStream {
+        self.get_mut().0
+    }
+}
+
+/// The stream hyper reads and writes, switched off once the connection is dead. When
+/// hyper drops it, the stream goes back to `back` (a cut response is written there).
+struct FaultIo<S: Stream> {
+    inner: Option<S>,
     ctl: Arc<ConnCtl>,
+    back: Arc<Mutex<Option<S>>>,
+}
+
+impl<S: Stream> FaultIo<S> {
+    /// The stream, unless the connection is dead.
+    fn live(&mut self) -> io::Result<Pin<&mut S>> {
+        if self.ctl.dead.load(Ordering::SeqCst) {
+            return Err(aborted());
+        }
+        self.inner.as_mut().map(Pin::new).ok_or_else(aborted)
+    }
+}
+
+impl<S: Stream> Drop for FaultIo<S> {
+    fn drop(&mut self) {
+        if let Some(s) = self.inner.take() {
+            *lock(&self.back) = Some(s);
+        }
+    }
 }
 
 fn aborted() -> io::Error {
@@ -331,52 +377,59 @@ fn aborted() -> io::Error {
     )
 }
 
-impl AsyncRead for FaultIo {
+impl<S: Stream> AsyncRead for FaultIo<S> {
     fn poll_read(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        if self.ctl.dead.load(Ordering::SeqCst) {
-            return Poll::Ready(Err(aborted()));
+        match self.get_mut().live() {
+            Ok(s) => s.poll_read(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
         }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
-impl AsyncWrite for FaultIo {
+impl<S: Stream> AsyncWrite for FaultIo<S> {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.ctl.dead.load(Ordering::SeqCst) {
-            return Poll::Ready(Err(aborted()));
+        match self.get_mut().live() {
+            Ok(s) => s.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
         }
-        Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if self.ctl.dead.load(Ordering::SeqCst) {
-            return Poll::Ready(Err(aborted()));
+        match self.get_mut().live() {
+            Ok(s) => s.poll_write_vectored(cx, bufs),
+            Err(e) => Poll::Ready(Err(e)),
         }
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        self.inner.as_ref().is_some_and(|s| s.is_write_vectored())
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().inner.as_mut() {
+            Some(s) => Pin::new(s).poll_flush(cx),
+            None => Poll::Ready(Err(aborted())),
+        }
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+    /// A dead connection is not shut down here: a cut response may still be written.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().live() {
+            Ok(s) => s.poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }
 
@@ -408,7 +461,7 @@ pub(crate) async fn serve(
                     continue;
                 };
                 if !make_room(&registry, shared.max_connections) {
-                    tokio::spawn(refuse(stream));
+                    tokio::spawn(refuse(stream, shared.tls.clone()));
                     continue;
                 }
                 next_id += 1;
@@ -429,18 +482,31 @@ pub(crate) async fn serve(
 
 async fn connection(stream: TcpStream, shared: Arc<Shared>, origin: Origin, ctl: Arc<ConnCtl>) {
     let _ = stream.set_nodelay(true);
-    // A second handle on the same socket, to write a cut response after hyper gives up.
-    let Ok(std_stream) = stream.into_std() else {
-        return;
+    let Some(acceptor) = shared.tls.clone() else {
+        return serve_http(stream, shared, origin, ctl).await;
     };
-    let spare = std_stream.try_clone().ok();
-    let Ok(stream) = TcpStream::from_std(std_stream) else {
-        return;
+    // The handshake is bounded like a request head (a client that never sends its
+    // ClientHello holds no slot for longer), and the connection, idle meanwhile, may be
+    // evicted for a newer one. A failed handshake just closes the socket.
+    let handshake = tokio::time::timeout(shared.header_read_timeout, acceptor.accept(stream));
+    let stream = tokio::select! {
+        accepted = handshake => match accepted {
+            Ok(Ok(s)) => s,
+            _ => return,
+        },
+        _ = ctl.evict.notified() => return,
     };
+    serve_http(stream, shared, origin, ctl).await
+}
+
+async fn serve_http<S: Stream>(stream: S, shared: Arc<Shared>, origin: Origin, ctl: Arc<ConnCtl>) {
     let header_timeout = shared.header_read_timeout;
+    // The stream comes back here once hyper lets go of it, to write a cut response.
+    let back = Arc::new(Mutex::new(None));
     let io = TokioIo::new(FaultIo {
-        inner: stream,
+        inner: Some(stream),
         ctl: ctl.clone(),
+        back: back.clone(),
     });
     let svc_ctl = ctl.clone();
     let service = service_fn(move |req| {
@@ -454,28 +520,33 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, origin: Origin, ctl:
             r
         }
     });
-    // The header read timeout bounds both a request head that trickles in and an idle
-    // keep-alive connection (hyper starts it when it waits for a head).
-    let conn = hyper::server::conn::http1::Builder::new()
-        .keep_alive(true)
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .max_buf_size(MAX_HEAD)
-        .serve_connection(io, service);
-    let mut conn = std::pin::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = ctl.evict.notified() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(Duration::from_secs(5), conn.as_mut()).await;
+    {
+        // The header read timeout bounds both a request head that trickles in and an idle
+        // keep-alive connection (hyper starts it when it waits for a head).
+        let conn = hyper::server::conn::http1::Builder::new()
+            .keep_alive(true)
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .max_buf_size(MAX_HEAD)
+            .serve_connection(io, service);
+        let mut conn = std::pin::pin!(conn);
+        tokio::select! {
+            _ = conn.as_mut() => {}
+            _ = ctl.evict.notified() => {
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(Duration::from_secs(5), conn.as_mut()).await;
+            }
         }
-    }
+    } // hyper's connection, and the FaultIo in it, are dropped: the stream is back
     let raw = lock(&ctl.raw_out).take();
-    if let (Some(raw), Some(spare)) = (raw, spare) {
-        if let Ok(mut s) = TcpStream::from_std(spare) {
-            let _ = s.write_all(&raw).await;
-            let _ = s.shutdown().await;
-        }
+    let stream = lock(&back).take();
+    if let (Some(raw), Some(mut s)) = (raw, stream) {
+        let cut = async {
+            s.write_all(&raw).await?;
+            s.flush().await?;
+            s.tcp().shutdown().await
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), cut).await;
     }
 }
 

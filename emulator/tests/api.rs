@@ -4,7 +4,7 @@ mod common;
 
 use base64::Engine as _;
 use common::*;
-use onedrive_emulator::{Config, Emulator, Profile, quick_xor_hash};
+use onedrive_emulator::{Config, Profile, quick_xor_hash};
 use serde_json::{Value, json};
 use sha1::Digest as _;
 
@@ -474,11 +474,10 @@ fn simple_upload_limit() {
         four.len()
     );
     // configurable limit
-    let small = Emulator::start(Config {
+    let small = start_with(Config {
         simple_upload_limit: 10,
         ..Config::default()
-    })
-    .unwrap();
+    });
     assert_eq!(
         api(&small, "PUT", "/me/drive/root:/a:/content", &[0; 10]).status,
         201
@@ -567,11 +566,10 @@ fn auth_on_the_api_origin() {
     assert_eq!(r.status, 401);
     assert!(emu.item_json(&emu.default_drive_id(), "/x.txt").is_none());
     // custom token
-    let emu2 = Emulator::start(Config {
+    let emu2 = start_with(Config {
         token: "s3cret".into(),
         ..Config::default()
-    })
-    .unwrap();
+    });
     assert_eq!(emu2.token(), "s3cret");
     let url2 = format!("{}/me/drive", emu2.base_url());
     assert_eq!(

@@ -19,7 +19,11 @@ fn spawn(args: &[&str]) -> (Child, Vec<String>, HashMap<String, String>) {
         .expect("spawn onedrive-emulator");
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
-    for _ in 0..7 {
+    // default_drive_id= is the last line
+    while !lines
+        .last()
+        .is_some_and(|l: &String| l.starts_with("default_drive_id="))
+    {
         let mut l = String::new();
         assert!(
             out.read_line(&mut l).unwrap() > 0,
@@ -27,13 +31,17 @@ fn spawn(args: &[&str]) -> (Child, Vec<String>, HashMap<String, String>) {
         );
         lines.push(l.trim_end().to_string());
     }
-    let kv = lines[1..]
+    let kv: HashMap<String, String> = lines[1..]
         .iter()
         .map(|l| {
             let (k, v) = l.split_once('=').expect("key=value");
             (k.to_string(), v.to_string())
         })
         .collect();
+    // the printed CA is what a client trusts
+    if let Some(path) = kv.get("ca_file") {
+        trust_pem(std::fs::read_to_string(path).expect("the ca_file exists"));
+    }
     (child, lines, kv)
 }
 
@@ -77,6 +85,7 @@ fn standalone_design_example_and_sigint() {
         [
             "base_url",
             "monitor_origin",
+            "ca_file",
             "token",
             "admin_token",
             "profile",
@@ -88,10 +97,22 @@ fn standalone_design_example_and_sigint() {
     assert_eq!(kv["profile"], "personal");
     let base = &kv["base_url"];
     assert!(
-        base.starts_with("http://127.0.0.1:") && base.ends_with("/v1.0"),
+        base.starts_with("https://127.0.0.1:") && base.ends_with("/v1.0"),
         "{base}"
     );
-    assert!(kv["monitor_origin"].starts_with("http://127.0.0.1:"));
+    assert!(kv["monitor_origin"].starts_with("https://127.0.0.1:"));
+    // without --ca-out and --data-dir: a temporary file named with the pid
+    let ca_file = std::path::PathBuf::from(&kv["ca_file"]);
+    assert!(ca_file.is_absolute(), "{ca_file:?}");
+    assert_eq!(
+        ca_file,
+        std::env::temp_dir().join(format!("onedrive-emulator-{}-ca.pem", child.id()))
+    );
+    assert!(
+        std::fs::read_to_string(&ca_file)
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
     assert_ne!(kv["monitor_origin"], base.trim_end_matches("/v1.0"));
     let auth = "Bearer cli-token";
 
@@ -144,6 +165,10 @@ fn standalone_design_example_and_sigint() {
 
     let status = signal_and_wait(&mut child, "-INT");
     assert!(status.success(), "{status:?}");
+    assert!(
+        !ca_file.exists(),
+        "the temporary CA file is removed at stop"
+    );
 }
 
 #[test]
@@ -167,6 +192,11 @@ fn standalone_flags_and_sigterm() {
         fault,
     ]);
     assert_eq!(kv["profile"], "business");
+    assert_eq!(
+        std::path::Path::new(&kv["ca_file"]),
+        dir.join("emulator-ca.pem"),
+        "with --data-dir the CA goes there"
+    );
     let base = &kv["base_url"];
     let r = request(
         "GET",
@@ -215,6 +245,10 @@ fn standalone_flags_and_sigterm() {
     assert_eq!(job["bytes_per_sec"], 1_000_000);
     assert!(signal_and_wait(&mut child, "-TERM").success());
     assert!(dir.join("metadata.json").exists());
+    assert!(
+        dir.join("emulator-ca.pem").exists(),
+        "kept: it is not temporary"
+    );
     // the same data dir again: the file is still there
     let (mut child, _, kv2) = spawn(&["--profile", "business", "--token=T2", "--data-dir", &dir_s]);
     assert_eq!(kv2["default_drive_id"], kv["default_drive_id"]);
@@ -238,6 +272,8 @@ fn bad_arguments_exit_2() {
         &["--port"][..],
         &["--profile", "enterprise"][..],
         &["--fault", "{"][..],
+        &["--tls-cert", "c.pem"][..],
+        &["--plain-http", "--ca-out", "ca.pem"][..],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_onedrive-emulator"))
             .args(args)
@@ -246,6 +282,17 @@ fn bad_arguments_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
     }
+    let out = Command::new(env!("CARGO_BIN_EXE_onedrive-emulator"))
+        .args([
+            "--tls-cert",
+            "/nonexistent/c.pem",
+            "--tls-key",
+            "/nonexistent/k.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/c.pem"));
     let out = Command::new(env!("CARGO_BIN_EXE_onedrive-emulator"))
         .arg("--help")
         .output()
@@ -257,14 +304,13 @@ fn bad_arguments_exit_2() {
 /// clear message and a non-zero exit, neither panic nor touch files outside the dir.
 #[test]
 fn tampered_data_dir_is_refused_with_a_clear_error() {
-    use onedrive_emulator::{Config, Emulator};
+    use onedrive_emulator::Config;
     let dir = temp_dir("tampered");
     {
-        let emu = Emulator::start(Config {
+        let emu = start_with(Config {
             data_dir: Some(dir.clone()),
             ..Config::default()
-        })
-        .unwrap();
+        });
         let r = api(&emu, "PUT", "/me/drive/root:/f.txt:/content", b"abc");
         assert_eq!(r.status, 201);
     }
@@ -350,16 +396,81 @@ fn tampered_data_dir_is_refused_with_a_clear_error() {
     assert_eq!(std::fs::read(&outside).unwrap(), b"abc");
     // The untouched metadata still loads.
     std::fs::write(&meta, good.to_string()).unwrap();
-    let emu = Emulator::start(Config {
+    let emu = start_with(Config {
         data_dir: Some(dir.clone()),
         ..Config::default()
-    })
-    .unwrap();
+    });
     assert_eq!(
         emu.content(&emu.default_drive_id(), "/f.txt").unwrap(),
         b"abc"
     );
     drop(emu);
     let _ = std::fs::remove_file(&outside);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn plain_http_prints_no_ca_file() {
+    let (mut child, lines, kv) = spawn(&["--plain-http", "--token", "P"]);
+    assert_eq!(lines.len(), 7, "{lines:?}");
+    assert!(!kv.contains_key("ca_file"), "{kv:?}");
+    let base = &kv["base_url"];
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert!(kv["monitor_origin"].starts_with("http://127.0.0.1:"));
+    let r = request(
+        "GET",
+        &format!("{base}/me/drive"),
+        &[("Authorization", "Bearer P")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(signal_and_wait(&mut child, "-TERM").success());
+}
+
+#[test]
+fn ca_out_and_given_certificate_files() {
+    let dir = temp_dir("cli-tls");
+    // --ca-out: the CA goes where asked, and stays after the stop
+    let ca_out = dir.join("sub-ca.pem");
+    let (mut child, _, kv) = spawn(&["--ca-out", ca_out.to_str().unwrap(), "--token", "C"]);
+    assert_eq!(std::path::Path::new(&kv["ca_file"]), ca_out);
+    let r = request(
+        "GET",
+        &format!("{}/me/drive", kv["base_url"]),
+        &[("Authorization", "Bearer C")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(signal_and_wait(&mut child, "-INT").success());
+    assert!(ca_out.exists());
+
+    // --tls-cert / --tls-key: served as given; no CA is known, so no ca_file line
+    let (ca_pem, chain_pem, key_pem) = ca_and_leaf(&["127.0.0.1"], false);
+    let (cert, key) = (dir.join("leaf.pem"), dir.join("leaf.key"));
+    std::fs::write(&cert, chain_pem).unwrap();
+    std::fs::write(&key, key_pem).unwrap();
+    let (mut child, _, kv) = spawn(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--token",
+        "G",
+    ]);
+    assert!(!kv.contains_key("ca_file"), "{kv:?}");
+    let base = &kv["base_url"];
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    trust_pem(ca_pem);
+    let r = request(
+        "GET",
+        &format!("{base}/me/drive"),
+        &[("Authorization", "Bearer G")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(signal_and_wait(&mut child, "-TERM").success());
     let _ = std::fs::remove_dir_all(&dir);
 }

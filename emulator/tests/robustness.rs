@@ -119,9 +119,9 @@ fn the_admin_path_wants_its_own_token_and_bounds_bodies() {
 
 #[test]
 fn preauthorized_item_urls_need_the_monitor_token() {
-    use onedrive_emulator::{Completion, Config, Emulator, JobConfig};
+    use onedrive_emulator::{Completion, Config, JobConfig};
     for profile in [Profile::Personal, Profile::Business] {
-        let emu = Emulator::start(Config {
+        let emu = start_with(Config {
             profile,
             job: JobConfig {
                 base_ms: 20,
@@ -129,8 +129,7 @@ fn preauthorized_item_urls_need_the_monitor_token() {
                 ..JobConfig::default()
             },
             ..Config::default()
-        })
-        .unwrap();
+        });
         let src = put_file(&emu, "/s.txt", b"abc");
         let r = api(
             &emu,
@@ -170,12 +169,11 @@ fn preauthorized_item_urls_need_the_monitor_token() {
 
 #[test]
 fn upload_sessions_hold_at_most_the_session_byte_limit() {
-    use onedrive_emulator::{Config, Emulator};
-    let emu = Emulator::start(Config {
+    use onedrive_emulator::Config;
+    let emu = start_with(Config {
         session_bytes_limit: 1024 * 1024,
         ..Config::default()
-    })
-    .unwrap();
+    });
     let create = |name: &str, size: Option<u64>| {
         let item = match size {
             Some(s) => json!({"item": {"fileSize": s}}),
@@ -238,20 +236,19 @@ fn upload_sessions_hold_at_most_the_session_byte_limit() {
 
 #[test]
 fn slow_headers_and_connection_floods_do_not_starve_others() {
-    use onedrive_emulator::{Config, Emulator};
+    use onedrive_emulator::Config;
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::{Duration, Instant};
-    let emu = Emulator::start(Config {
+    let emu = start_with(Config {
         max_connections: 8,
         header_read_timeout: Duration::from_millis(700),
         ..Config::default()
-    })
-    .unwrap();
-    let addr = emu.api_origin().trim_start_matches("http://").to_string();
-    // A request head that trickles in: closed once the header timeout passes, while
-    // another client is served meanwhile.
-    let mut slow = TcpStream::connect(&addr).unwrap();
+    });
+    let (addr, _) = split_url(&emu.api_origin());
+    // A request head that trickles in (over TLS: after the handshake): closed once the
+    // header timeout passes, while another client is served meanwhile.
+    let mut slow = Stream::connect(&emu.api_origin()).unwrap();
     slow.write_all(b"GET /v1.0/me/drive HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
     let started = Instant::now();
@@ -265,13 +262,16 @@ fn slow_headers_and_connection_floods_do_not_starve_others() {
         std::thread::sleep(Duration::from_millis(100));
     }
     if !closed {
-        slow.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        slow.tcp()
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
         let mut buf = [0u8; 64];
         closed = matches!(slow.read(&mut buf), Ok(0) | Err(_));
     }
     assert!(closed, "a trickled head kept its connection");
-    // A flood of idle connections, more than the limit: a new client is still served
-    // at once (the longest-idle connection gives up its slot).
+    // A flood of idle connections (over TLS: that never send a ClientHello), more than
+    // the limit: a new client is still served at once (the longest-idle connection gives
+    // up its slot).
     let flood: Vec<TcpStream> = (0..40)
         .map(|_| TcpStream::connect(&addr).unwrap())
         .collect();

@@ -323,7 +323,7 @@ fn persistence_across_restart() {
         ..Config::default()
     };
     let (drive, ids, file_id) = {
-        let emu = Emulator::start(config()).unwrap();
+        let emu = start_with(config());
         let f = put_file(&emu, "/keep/F%C3%AFle%20%231.txt", b"persisted bytes");
         put_file(&emu, "/keep/gone.txt", b"to delete");
         api(&emu, "DELETE", "/me/drive/root:/keep/gone.txt", b"");
@@ -341,7 +341,7 @@ fn persistence_across_restart() {
             f["id"].as_str().unwrap().to_string(),
         )
     };
-    let emu = Emulator::start(config()).unwrap();
+    let emu = start_with(config());
     assert_eq!(emu.default_drive_id(), drive);
     assert_eq!(emu.drive_ids(), ids);
     let v = emu

@@ -13,6 +13,7 @@ use onedrive_native::{
 pub fn emulator(profile: Profile) -> Emulator {
     Emulator::start(Config {
         profile,
+        tls: onedrive_emulator::Tls::Plain, // TLS-SWITCH: plain HTTP until the client can trust the CA
         ..Config::default()
     })
     .expect("the emulator starts")
@@ -23,6 +24,7 @@ pub fn emulator_with_jobs(profile: Profile, job: JobConfig) -> Emulator {
     Emulator::start(Config {
         profile,
         job,
+        tls: onedrive_emulator::Tls::Plain, // TLS-SWITCH: plain HTTP until the client can trust the CA
         ..Config::default()
     })
     .expect("the emulator starts")

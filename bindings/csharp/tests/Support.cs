@@ -42,8 +42,9 @@ namespace OneDriveNative.Tests
 
         public Emulator(params string[] extraArgs)
         {
+            // TLS-SWITCH: plain HTTP until the library can trust the emulator's CA
             var psi = new ProcessStartInfo(Binary,
-                "--host 127.0.0.1 --port 0 --monitor-port 0 --token " + Token + " " + string.Join(" ", extraArgs))
+                "--plain-http --host 127.0.0.1 --port 0 --monitor-port 0 --token " + Token + " " + string.Join(" ", extraArgs))
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,

@@ -57,7 +57,8 @@ class Emulator:
     def __init__(self, *args: str) -> None:
         binary = emulator_binary()
         self.proc = subprocess.Popen(
-            [str(binary), "--port", "0", "--monitor-port", "0", "--token", TOKEN, *args],
+            # TLS-SWITCH: plain HTTP until the library can trust the emulator's CA
+            [str(binary), "--plain-http", "--port", "0", "--monitor-port", "0", "--token", TOKEN, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

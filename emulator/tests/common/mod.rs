@@ -1,11 +1,128 @@
-//! Test helpers: a tiny blocking HTTP/1.1 client over std::net::TcpStream, and shortcuts.
+//! Test helpers: a tiny blocking HTTP/1.1 client over std::net::TcpStream (plain, or TLS
+//! with rustls trusting the CAs of the emulators started here), and shortcuts.
 #![allow(dead_code)]
 
 use onedrive_emulator::{Config, Emulator, JobConfig, Profile};
 use serde_json::Value;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{self, ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+/// The CAs https:// requests trust (those of the emulators `trust` was given), and the
+/// client configuration made of them.
+static TRUSTED: Mutex<(Vec<String>, Option<Arc<ClientConfig>>)> = Mutex::new((Vec::new(), None));
+
+/// Trust this emulator's CA (if it has one) in every https:// request of this test binary.
+pub fn trust(emu: &Emulator) {
+    if let Some(pem) = emu.ca_pem() {
+        trust_pem(pem);
+    }
+}
+
+/// Trust this CA (PEM) in every https:// request of this test binary.
+pub fn trust_pem(pem: String) {
+    let mut t = TRUSTED.lock().unwrap_or_else(|e| e.into_inner());
+    if !t.0.contains(&pem) {
+        t.0.push(pem);
+        t.1 = None;
+    }
+}
+
+/// A rustls client configuration trusting exactly these CA PEMs (ring, ALPN http/1.1).
+pub fn tls_client_config(ca_pems: &[String]) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    for pem in ca_pems {
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            roots.add(cert.expect("CA PEM")).expect("CA certificate");
+        }
+    }
+    let mut c =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    c.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(c)
+}
+
+fn trusted_config() -> Arc<ClientConfig> {
+    let mut t = TRUSTED.lock().unwrap_or_else(|e| e.into_inner());
+    if t.1.is_none() {
+        t.1 = Some(tls_client_config(&t.0));
+    }
+    t.1.clone().unwrap()
+}
+
+/// A client connection: plain TCP, or TLS over it.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    /// Connect to the origin of `url` ("http://…" or "https://…"); https trusts the CAs
+    /// given to `trust`. The TLS handshake happens on the first read or write.
+    pub fn connect(url: &str) -> io::Result<Stream> {
+        Stream::connect_with(url, trusted_config())
+    }
+
+    pub fn connect_with(url: &str, config: Arc<ClientConfig>) -> io::Result<Stream> {
+        let (host, _) = split_url(url);
+        let tcp = TcpStream::connect(&host)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(60)))?;
+        if !is_https(url) {
+            return Ok(Stream::Plain(tcp));
+        }
+        let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+        let name = name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let name = ServerName::try_from(name).map_err(io::Error::other)?;
+        let conn = ClientConnection::new(config, name).map_err(io::Error::other)?;
+        Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
+    }
+
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+pub fn is_https(url: &str) -> bool {
+    url.starts_with("https://")
+}
 
 #[derive(Debug, Clone)]
 pub struct Resp {
@@ -55,9 +172,12 @@ impl Resp {
     }
 }
 
-/// "http://host:port/path?q" -> ("host:port", "/path?q")
+/// "http(s)://host:port/path?q" -> ("host:port", "/path?q")
 pub fn split_url(url: &str) -> (String, String) {
-    let rest = url.strip_prefix("http://").expect("http URL");
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .expect("http or https URL");
     match rest.find('/') {
         Some(i) => (rest[..i].to_string(), rest[i..].to_string()),
         None => (rest.to_string(), "/".to_string()),
@@ -169,10 +289,8 @@ pub fn read_response(r: &mut impl BufRead, method: &str) -> io::Result<Resp> {
 /// One request on a fresh connection.
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<Resp> {
     let (host, target) = split_url(url);
-    let stream = TcpStream::connect(&host)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut w = stream.try_clone()?;
-    write_request(&mut w, method, &host, &target, headers, body, true)?;
+    let mut stream = Stream::connect(url)?;
+    write_request(&mut stream, method, &host, &target, headers, body, true)?;
     let mut r = BufReader::new(stream);
     read_response(&mut r, method)
 }
@@ -185,13 +303,13 @@ pub fn raw_exchange(
     body: &[u8],
 ) -> (Vec<u8>, Option<io::Error>) {
     let (host, target) = split_url(url);
-    let stream = TcpStream::connect(&host).unwrap();
+    let mut stream = Stream::connect(url).unwrap();
     stream
+        .tcp()
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut w = stream.try_clone().unwrap();
     // The server may close while we are still writing: that is part of what is tested.
-    let _ = write_request(&mut w, method, &host, &target, headers, body, false);
+    let _ = write_request(&mut stream, method, &host, &target, headers, body, false);
     let mut got = Vec::new();
     let mut r = stream;
     let mut buf = [0u8; 4096];
@@ -207,20 +325,16 @@ pub fn raw_exchange(
 /// A keep-alive connection.
 pub struct Conn {
     host: String,
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    /// read through the buffer, written through `get_mut` (one request at a time)
+    reader: BufReader<Stream>,
 }
 
 impl Conn {
     pub fn open(origin_or_url: &str) -> Conn {
         let (host, _) = split_url(origin_or_url);
-        let s = TcpStream::connect(&host).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let writer = s.try_clone().unwrap();
         Conn {
             host,
-            reader: BufReader::new(s),
-            writer,
+            reader: BufReader::new(Stream::connect(origin_or_url).unwrap()),
         }
     }
     pub fn send(
@@ -231,7 +345,7 @@ impl Conn {
         body: &[u8],
     ) -> io::Result<Resp> {
         write_request(
-            &mut self.writer,
+            self.reader.get_mut(),
             method,
             &self.host,
             target,
@@ -251,12 +365,18 @@ pub fn fast_jobs() -> JobConfig {
 }
 
 pub fn start(profile: Profile) -> Emulator {
-    Emulator::start(Config {
+    start_with(Config {
         profile,
         job: fast_jobs(),
         ..Config::default()
     })
-    .expect("start emulator")
+}
+
+/// Start an emulator and trust its CA (if any) in this binary's https:// requests.
+pub fn start_with(config: Config) -> Emulator {
+    let emu = Emulator::start(config).expect("start emulator");
+    trust(&emu);
+    emu
 }
 
 pub fn bearer(emu: &Emulator) -> String {
@@ -349,4 +469,39 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// A test CA and a leaf it signs for `names` (IP addresses or DNS names), valid now
+/// (or expired a day ago): (CA PEM, leaf PEM, leaf key PEM).
+pub fn ca_and_leaf(names: &[&str], expired: bool) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::default();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // a name of its own: CAs of one name would pass for each other until the signature
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    ca.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("test CA {} {n}", std::process::id()),
+    );
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let mut leaf =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    if expired {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let epoch = rcgen::date_time_ymd(1970, 1, 1);
+        leaf.not_before = epoch + (now - Duration::from_secs(10 * 86400));
+        leaf.not_after = epoch + (now - Duration::from_secs(86400));
+    }
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf_pem = leaf.signed_by(&leaf_key, &issuer).unwrap().pem();
+    (ca_pem, leaf_pem, leaf_key.serialize_pem())
 }
