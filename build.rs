@@ -33,7 +33,11 @@ fn write_status_table(dir: &std::path::Path) {
         } else if let Some((name, number)) = line.trim_end_matches(',').split_once(" = ") {
             let mut text = doc.join(" ");
             text = text.trim_end_matches('.').to_owned();
-            if let Some(first) = text.get(..1) {
+            // "A request …" becomes "a request …"; an acronym ("TLS …",
+            // "HTTP 401") keeps its case.
+            let acronym = text.chars().nth(1).is_some_and(|c| c.is_ascii_uppercase())
+                || text.chars().next().is_some_and(|c| !c.is_alphabetic());
+            if let (Some(first), false) = (text.get(..1), acronym) {
                 text = first.to_lowercase() + &text[1..];
             }
             assert!(!text.is_empty(), "od_status::{name} needs a doc comment");

@@ -68,7 +68,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 bytes_per_sec: 8 * 1024 * 1024,
                 ..JobConfig::default()
             },
-            tls: onedrive_emulator::Tls::Plain, // TLS-SWITCH: plain HTTP until the client can trust the CA
             ..Config::default()
         })?),
     };
@@ -81,7 +80,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "onedrive-native {} against {base_url}",
         env!("CARGO_PKG_VERSION")
     );
-    let client = Client::new(ClientConfig::new(base_url, token))?;
+    // The embedded emulator serves HTTPS with a CA made at its start: trust
+    // it (on the real service the system's trust store does the job).
+    let client = Client::new(ClientConfig {
+        extra_ca_pem: emulator
+            .as_ref()
+            .and_then(Emulator::ca_pem)
+            .unwrap_or_default()
+            .into_bytes(),
+        ..ClientConfig::new(base_url, token)
+    })?;
     let me = Drive::Me;
 
     // 1. upload: above 4 MiB it goes through an upload session, in chunks

@@ -34,6 +34,11 @@ int main(void) {
     od_client *client = NULL;
     od_status s = od_client_new(base, token, 0, &client);
     if (s != OD_OK) return fail("od_client_new", s);
+    /* A CA to trust besides the system's: a company's TLS-inspecting proxy,
+       or the emulator's (it prints ca_file= at start). */
+    const char *ca_file = getenv("ONEDRIVE_CA_FILE");
+    if (ca_file != NULL && ca_file[0] != 0 && (s = od_client_add_ca_file(client, ca_file)) != OD_OK)
+        return fail("od_client_add_ca_file", s);
     printf("onedrive-native %s\n", od_version());
 
     const char text[] = "The contents of the file goes here.";

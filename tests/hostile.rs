@@ -526,7 +526,7 @@ fn tls_failures_are_not_retried() {
             &mut Control::none(),
         )
         .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(e.kind, ErrorKind::Tls, "{e}");
     assert!(e.message.contains("TLS"), "{e}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "retried: {e}");
 }

@@ -252,7 +252,6 @@ fn simple_upload_limit() {
     // A service with a lower limit answers 413 itself.
     let small = onedrive_emulator::Emulator::start(onedrive_emulator::Config {
         simple_upload_limit: 1000,
-        tls: onedrive_emulator::Tls::Plain, // TLS-SWITCH: plain HTTP until the client can trust the CA
         ..onedrive_emulator::Config::default()
     })
     .unwrap();

@@ -21,7 +21,10 @@ fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
     let mut params = CertificateParams::default();
     params.distinguished_name.push(DnType::CommonName, name);
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let pem = params.self_signed(&key).unwrap().pem();
     (pem, Issuer::new(params, key))
 }
@@ -76,7 +79,9 @@ fn client_trusting(emu: &Emulator, ca: Option<&str>) -> (Client, Arc<Mutex<Vec<S
     let l = lines.clone();
     c.set_log(
         LogLevel::Debug,
-        Some(Arc::new(move |_, line: &str| l.lock().unwrap().push(line.to_owned()))),
+        Some(Arc::new(move |_, line: &str| {
+            l.lock().unwrap().push(line.to_owned())
+        })),
     );
     (c, lines)
 }
@@ -106,7 +111,10 @@ fn the_emulators_ca_is_trusted_through_the_public_api() {
     put(&client(&emu), "/", "a.txt", b"a");
     let (c, _) = client_trusting(&emu, None);
     c.add_ca_pem(emu.ca_pem().unwrap().as_bytes()).unwrap();
-    assert_eq!(c.item(&me(), &item("/a.txt"), &mut ctl()).unwrap().size(), Some(1));
+    assert_eq!(
+        c.item(&me(), &item("/a.txt"), &mut ctl()).unwrap().size(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -147,7 +155,10 @@ fn a_good_certificate_served_as_given_is_accepted() {
 #[test]
 fn bad_pem_is_refused_up_front() {
     let emu = emulator(onedrive_emulator::Profile::Personal);
-    for pem in [&b"not pem"[..], b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"] {
+    for pem in [
+        &b"not pem"[..],
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    ] {
         let e = Client::new(ClientConfig {
             extra_ca_pem: pem.to_vec(),
             ..ClientConfig::new(emu.base_url(), emu.token())

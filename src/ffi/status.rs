@@ -279,7 +279,10 @@ mod tests {
     #[test]
     fn numbers_never_change() {
         // Appending is fine; renumbering breaks every binding in the field.
-        assert_eq!(od_status::ALL.len(), 27);
+        assert_eq!(od_status::ALL.len(), 29);
+        assert_eq!(od_status::OD_ERR_HASH_MISMATCH as i32, 26);
+        assert_eq!(od_status::OD_ERR_TLS as i32, 27);
+        assert_eq!(od_status::OD_ERR_PROXY as i32, 28);
         for (i, s) in od_status::ALL.iter().enumerate() {
             assert_eq!(*s as i32, i as i32);
             assert_eq!(od_status::from_i32(i as i32), Some(*s));
@@ -289,6 +292,6 @@ mod tests {
         assert_eq!(od_status::OD_ERR_PANIC as i32, 25);
         assert_eq!(od_status::from_i32(-1), None);
         assert_eq!(od_status::OD_ERR_HASH_MISMATCH as i32, 26);
-        assert_eq!(od_status::from_i32(27), None);
+        assert_eq!(od_status::from_i32(29), None);
     }
 }

@@ -218,14 +218,12 @@ impl Net {
         // SOCKS or an HTTP CONNECT tunnel when a proxy says so, TCP, TLS
         // with the client's trust (graph/tls.rs), and every connection
         // seeing the caller's cancel flag (graph/wire.rs).
-        let connector = ()
-            .chain(SocksConnector::default())
-            .chain(ConnectProxyConnector::default())
-            .chain(TcpConnector::default())
-            .chain(TlsConnector {
-                config: tls::client_config(&extra_cas)?,
-            })
-            .chain(CancellableConnector);
+        let connector =
+            ().chain(SocksConnector::default())
+                .chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(TlsConnector::new(extra_cas.clone()))
+                .chain(CancellableConnector);
         let agent = ureq::Agent::with_parts(config.build(), connector, LiteralsFirst::default());
         Ok(Net {
             agent,

@@ -173,8 +173,28 @@ pub(crate) fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
 }
 
 /// Wraps a connection to an `https` URL in TLS with the client's trust.
+/// The trust (the system's store, read once per process) is set up at the
+/// first TLS connection, not before: a client that never speaks TLS never
+/// reads it.
 pub(crate) struct TlsConnector {
-    pub(crate) config: Arc<ClientConfig>,
+    extra: Vec<CertificateDer<'static>>,
+    config: OnceLock<std::result::Result<Arc<ClientConfig>, String>>,
+}
+
+impl TlsConnector {
+    pub(crate) fn new(extra: Vec<CertificateDer<'static>>) -> TlsConnector {
+        TlsConnector {
+            extra,
+            config: OnceLock::new(),
+        }
+    }
+
+    fn config(&self) -> std::result::Result<Arc<ClientConfig>, ureq::Error> {
+        self.config
+            .get_or_init(|| client_config(&self.extra).map_err(|e| e.message))
+            .clone()
+            .map_err(|m| ureq::Error::Io(std::io::Error::other(m)))
+    }
 }
 
 impl fmt::Debug for TlsConnector {
@@ -207,7 +227,7 @@ impl<In: Transport> Connector<In> for TlsConnector {
             .unwrap_or(host);
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))?;
-        let mut conn = ClientConnection::new(self.config.clone(), name)?;
+        let mut conn = ClientConnection::new(self.config()?, name)?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
         conn.complete_io(&mut sock)?;

@@ -135,10 +135,10 @@ mod tests {
         let api = Origin::of("https://graph.example:443/v1.0").unwrap();
         assert_eq!(
             for_log(
-                "https://graph.example/v1.0/me/drive/root:/a b.txt:/content?x=SECRET",
+                "https://graph.example/v1.0/me/drive/root:/a%20b.txt:/content?x=SECRET",
                 &api
             ),
-            "https://graph.example:443/v1.0/me/drive/root:/a b.txt:/content"
+            "https://graph.example:443/v1.0/me/drive/root:/a%20b.txt:/content"
         );
         assert_eq!(
             for_log("https://graph.example:443/v1.0#SECRET", &api),

@@ -10,8 +10,9 @@ test_bin=$2
 log=$(mktemp)
 # A low byte rate makes the 1 MiB copy in the test last long enough to be
 # cancelled mid-way; small copies still finish in a fraction of a second.
-# TLS-SWITCH: plain HTTP until the library can trust the emulator's CA
-"$emulator" --plain-http --port 0 --monitor-port 0 --token c-test-token --job-bytes-per-sec 65536 >"$log" 2>&1 &
+# It serves HTTPS with a CA made at start (ca_file=): the tests and the
+# examples trust it through od_client_add_ca_file.
+"$emulator" --port 0 --monitor-port 0 --token c-test-token --job-bytes-per-sec 65536 >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"; }
 trap cleanup EXIT
@@ -25,16 +26,18 @@ value() { sed -n "s/^$1=//p" "$log" | head -n1; }
 export OD_TEST_BASE_URL=$(value base_url)
 export OD_TEST_TOKEN=$(value token)
 export OD_TEST_MONITOR_ORIGIN=$(value monitor_origin)
+export OD_TEST_CA_FILE=$(value ca_file)
 admin_token=$(value admin_token)
 # the names the examples read
-export ONEDRIVE_BASE_URL=$OD_TEST_BASE_URL ONEDRIVE_TOKEN=$OD_TEST_TOKEN
+export ONEDRIVE_BASE_URL=$OD_TEST_BASE_URL ONEDRIVE_TOKEN=$OD_TEST_TOKEN ONEDRIVE_CA_FILE=$OD_TEST_CA_FILE
 api_origin=${OD_TEST_BASE_URL%/v1.0}
-OD_TEST_SOURCE_URL=$(head -c 200000 /dev/urandom | curl -sf -X PUT -H "Authorization: Bearer $admin_token" \
+OD_TEST_SOURCE_URL=$(head -c 200000 /dev/urandom | curl -sf --cacert "$OD_TEST_CA_FILE" -X PUT -H "Authorization: Bearer $admin_token" \
   --data-binary @- "$api_origin/_emulator/static/source.bin" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
 export OD_TEST_SOURCE_URL
 if [ "${VALGRIND:-1}" = 1 ]; then
   valgrind --quiet --error-exitcode=99 --leak-check=full \
+    --suppressions="$(dirname "$0")/valgrind.supp" \
     --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
     ${RUNNER:-} "$test_bin"
 else

@@ -54,11 +54,13 @@ static const char *env(const char *name) {
     return v;
 }
 
-static const char *base_url, *token, *monitor_origin, *source_url;
+static const char *base_url, *token, *monitor_origin, *source_url, *ca_file;
 
+/* A client of the emulator, trusting the CA it made at start (HTTPS). */
 static od_client *new_client(void) {
     od_client *c = NULL;
     CHECK_STATUS(od_client_new(base_url, token, 0, &c), OD_OK);
+    if (c != NULL) CHECK_STATUS(od_client_add_ca_file(c, ca_file), OD_OK);
     return c;
 }
 
@@ -470,6 +472,7 @@ static int refuse_token(void *userdata, const od_client *client) {
 static void test_token_callback(void) {
     od_client *c = NULL;
     CHECK_STATUS(od_client_new(base_url, "expired", 0, &c), OD_OK);
+    CHECK_STATUS(od_client_add_ca_file(c, ca_file), OD_OK);
     od_item *it = NULL;
     CHECK_STATUS(od_item_get(c, NULL, "/", &it), OD_ERR_UNAUTHORIZED);
     CHECK(od_last_error_http_status() == 401);
@@ -795,6 +798,7 @@ int main(void) {
     token = env("OD_TEST_TOKEN");
     monitor_origin = env("OD_TEST_MONITOR_ORIGIN");
     source_url = env("OD_TEST_SOURCE_URL");
+    ca_file = env("OD_TEST_CA_FILE");
 
     test_static_functions();
     test_client_new_and_setters();

@@ -13,7 +13,6 @@ use onedrive_native::{
 pub fn emulator(profile: Profile) -> Emulator {
     Emulator::start(Config {
         profile,
-        tls: onedrive_emulator::Tls::Plain, // TLS-SWITCH: plain HTTP until the client can trust the CA
         ..Config::default()
     })
     .expect("the emulator starts")
@@ -24,7 +23,6 @@ pub fn emulator_with_jobs(profile: Profile, job: JobConfig) -> Emulator {
     Emulator::start(Config {
         profile,
         job,
-        tls: onedrive_emulator::Tls::Plain, // TLS-SWITCH: plain HTTP until the client can trust the CA
         ..Config::default()
     })
     .expect("the emulator starts")
@@ -37,6 +35,8 @@ pub fn config(emu: &Emulator) -> ClientConfig {
             max_backoff: Duration::from_millis(200),
             ..RetryPolicy::default()
         },
+        // The emulator serves HTTPS with a CA made at its start.
+        extra_ca_pem: emu.ca_pem().unwrap_or_default().into_bytes(),
         ..ClientConfig::new(emu.base_url(), emu.token())
     }
 }
