@@ -13,7 +13,8 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    arguments as the callback; every other `od_*` / `OD_*` name is in the ABI.
 3. Constants and enum values: od_status -> OneDriveStatus and OneDriveError,
    od_job_state -> JobState, od_conflict -> ConflictBehavior, od_error_field ->
-   LastError.field*, number for number, none left over.
+   LastError.field*, the OD_LOG_* constants -> LogLevel, number for number,
+   none left over.
 4. The C module: module.modulemap names shim.h, and shim.h includes the
    repository's header.
 
@@ -265,14 +266,16 @@ class Checker:
                 return path, src, node, cases
         return None, b"", None, {}
 
-    def check_enum(self, c_enum: str, swift_enum: str, to_case, aliases=None) -> None:
+    def check_enum(self, c_enum: str, swift_enum: str, to_case, aliases=None, values=None) -> None:
+        """`values`: the constants to map when they are not a C enum (then
+        `c_enum` only names them in messages)."""
         aliases = aliases or {}
         path, _, node, cases = self.find_enum(swift_enum)
         if node is None:
             self.error(f"enum {swift_enum} not found in the Swift sources")
             return
         wanted = {}
-        for constant, value in self.abi.enums[c_enum].items():
+        for constant, value in (values if values is not None else self.abi.enums[c_enum]).items():
             case = to_case(constant)
             case = aliases.get(case, case)
             wanted[case] = value
@@ -326,6 +329,9 @@ class Checker:
         self.check_enum("od_conflict", "ConflictBehavior", lambda c: camel(c[len("OD_CONFLICT_"):]),
                         aliases={"default": "serviceDefault"})
         self.check_error_fields()
+        log_levels = {k: v for k, v in self.abi.data["constants"].items() if k.startswith("OD_LOG_")}
+        self.check_enum("OD_LOG_*", "LogLevel", lambda c: camel(c[len("OD_LOG_"):]),
+                        aliases={"warn": "warning"}, values=log_levels)
 
 
 def check_module(root: Path, header_path: Path) -> List[str]:
@@ -414,11 +420,16 @@ def self_test(root: Path, abi_path: Path) -> int:
     expect("unmapped status", errors_with(edit=lambda n, s: re.sub(rb"\n\s*case hashMismatch = \d+", b"", s)),
            "OD_ERR_HASH_MISMATCH")
     expect("status added to the header",
-           errors_with(change=lambda d: d["enums"]["od_status"]["values"].update(OD_ERR_BRAND_NEW=27)),
+           errors_with(change=lambda d: d["enums"]["od_status"]["values"].update(OD_ERR_BRAND_NEW=99)),
            "OD_ERR_BRAND_NEW")
     expect("enum value changed",
            errors_with(change=lambda d: d["enums"]["od_conflict"]["values"].update(OD_CONFLICT_RENAME=7)),
            "OD_CONFLICT_RENAME")
+    expect("log level changed",
+           errors_with(change=lambda d: d["constants"].update(OD_LOG_DEBUG=5)), "OD_LOG_DEBUG")
+    expect("log level added to the header",
+           errors_with(change=lambda d: d["constants"].update(OD_LOG_TRACE=5)), "OD_LOG_TRACE")
+    expect("log callback arity", errors_with(b"let t: od_log_fn = { a, b in }\n"), "od_log_fn closure")
     expect("error field changed",
            errors_with(change=lambda d: d["enums"]["od_error_field"]["values"].update(OD_ERROR_CODE=9)),
            "OD_ERROR_CODE")

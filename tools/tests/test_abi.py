@@ -1,7 +1,7 @@
 """include/onedrive.abi.json is fresh, and each binding's check (Python,
 C#, Swift) fails in the same three cases, shown on a copy of the repository:
-a header function whose wrapper was deleted, a function whose arity changed,
-an enum value that changed."""
+a header function whose wrapper was deleted, a function (or callback type)
+whose arity changed, an enum value that changed."""
 from __future__ import annotations
 
 import json
@@ -74,6 +74,9 @@ FAULTS = {
         {"name": "x", "type": "int32_t"})), "od_item_size"),
     "enum value changed": (lambda root, lang: edit_abi(root, lambda d: d["enums"]["od_conflict"]["values"].update(
         OD_CONFLICT_RENAME=7)), "OD_CONFLICT_RENAME"),
+    # a callback type's arity: od_log_fn loses its message
+    "callback arity changed": (lambda root, lang: edit_abi(root, lambda d: d["callbacks"]["od_log_fn"]["params"].pop()),
+                               "od_log_fn"),
 }
 
 

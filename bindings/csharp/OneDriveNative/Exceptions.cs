@@ -99,6 +99,10 @@ namespace OneDriveNative
                     return new OneDriveInvalidStateException(status, message, http, code, inner, requestId, retryAfter);
                 case OneDriveStatus.HashMismatch:
                     return new OneDriveHashMismatchException(status, message, http, code, inner, requestId, retryAfter);
+                case OneDriveStatus.Tls:
+                    return new OneDriveTlsException(status, message, http, code, inner, requestId, retryAfter);
+                case OneDriveStatus.Proxy:
+                    return new OneDriveProxyException(status, message, http, code, inner, requestId, retryAfter);
                 default:
                     // Ok (not an error), BufferTooSmall, Panic, and numbers
                     // appended to the header after this binding was built.
@@ -123,11 +127,32 @@ namespace OneDriveNative
             : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 
-    /// <summary>Network: connection refused or reset, DNS or TLS failure, a cut response.</summary>
+    /// <summary>Network: connection refused or reset, DNS failure, a cut
+    /// response; also the base of the TLS and proxy failures below.</summary>
     [Serializable]
     public class OneDriveNetworkException : OneDriveException
     {
         public OneDriveNetworkException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+    }
+
+    /// <summary>Tls: the server's certificate is not trusted (add its CA with
+    /// <see cref="OneDriveClient.AddCaPem(byte[])"/>), has expired, or names
+    /// another host; or the handshake broke. Never retried.</summary>
+    [Serializable]
+    public class OneDriveTlsException : OneDriveNetworkException
+    {
+        public OneDriveTlsException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+    }
+
+    /// <summary>Proxy: the proxy refused the credentials (HTTP 407) or the
+    /// tunnel. A proxy that cannot be reached at all is a plain
+    /// <see cref="OneDriveNetworkException"/>.</summary>
+    [Serializable]
+    public class OneDriveProxyException : OneDriveNetworkException
+    {
+        public OneDriveProxyException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
             : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
     }
 

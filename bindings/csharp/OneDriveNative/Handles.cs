@@ -38,31 +38,32 @@ namespace OneDriveNative
     internal sealed class ClientHandle : OdHandle
     {
         private readonly object gate = new object();
-        private List<GCHandle> tokenCallbacks;
+        private List<GCHandle> callbackStates;
 
         public ClientHandle() { }
 
-        /// <summary>Keeps a token callback's state alive until the client is
-        /// freed: a request on another thread may still be calling an earlier
-        /// callback when it is replaced.</summary>
-        internal void KeepTokenCallback(GCHandle state)
+        /// <summary>Keeps a callback's state (a token callback, the log sink)
+        /// alive until the client is freed: a request on another thread may
+        /// still be calling an earlier callback when it is replaced from
+        /// inside a callback.</summary>
+        internal void KeepUntilFreed(GCHandle state)
         {
             lock (gate)
             {
-                if (tokenCallbacks == null) tokenCallbacks = new List<GCHandle>();
-                tokenCallbacks.Add(state);
+                if (callbackStates == null) callbackStates = new List<GCHandle>();
+                callbackStates.Add(state);
             }
         }
 
         protected override void Free(IntPtr h)
         {
-            NativeMethods.od_client_free(h);
+            NativeMethods.od_client_free(h); // no callback runs after this
             lock (gate)
             {
-                if (tokenCallbacks != null)
+                if (callbackStates != null)
                 {
-                    foreach (var g in tokenCallbacks) g.Free();
-                    tokenCallbacks = null;
+                    foreach (var g in callbackStates) g.Free();
+                    callbackStates = null;
                 }
             }
         }

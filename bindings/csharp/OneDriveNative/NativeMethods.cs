@@ -28,6 +28,10 @@ namespace OneDriveNative
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate long OdReadFn(IntPtr userdata, IntPtr buf, UIntPtr len);
 
+    // message: a NUL-terminated UTF-8 line borrowed for the call (read by hand).
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void OdLogFn(IntPtr userdata, int level, IntPtr message);
+
     /// <summary>
     /// Marks a static method that native code calls back (required by
     /// Xamarin.iOS / full AOT, which recognise the attribute by its name).
@@ -55,6 +59,12 @@ namespace OneDriveNative
         internal const uint OD_CLIENT_ALLOW_INSECURE_HTTP = 1;
         internal const uint OD_COPY_LEGACY = 1;
         internal const uint OD_FOLDER_PARENTS = 1;
+
+        // Log levels of include/onedrive.h (OneDriveLogLevel has the same numbers).
+        internal const int OD_LOG_ERROR = 1;
+        internal const int OD_LOG_WARN = 2;
+        internal const int OD_LOG_INFO = 3;
+        internal const int OD_LOG_DEBUG = 4;
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_version();
@@ -94,6 +104,22 @@ namespace OneDriveNative
 
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_set_upload_options(ClientHandle client, ulong simple_limit, ulong chunk_size, uint hash_flags);
+
+        // ---- network: trusted CAs, proxy, upload rate cap, log ----
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_client_add_ca_pem(ClientHandle client, byte[] pem, UIntPtr len);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_client_add_ca_file(ClientHandle client, byte[] path);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_client_set_proxy(ClientHandle client, byte[] proxy);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_client_set_upload_rate(ClientHandle client, ulong bytes_per_second);
+
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_client_set_log_callback(ClientHandle client, int max_level, OdLogFn callback, IntPtr userdata);
 
         // ---- cancel ----
         [DllImport(Lib, CallingConvention = CC)]

@@ -106,7 +106,7 @@ namespace OneDriveNative
                 return;
             }
             var state = GCHandle.Alloc(getTokenAsync);
-            Handle.KeepTokenCallback(state);
+            Handle.KeepUntilFreed(state);
             LastError.Check(NativeMethods.od_client_set_token_callback(Handle, ExpiringTokenThunk, GCHandle.ToIntPtr(state)));
         }
 
@@ -145,7 +145,7 @@ namespace OneDriveNative
             var state = GCHandle.Alloc(refresh);
             // The client keeps the state until it is freed: a request on
             // another thread may still run an earlier callback.
-            Handle.KeepTokenCallback(state);
+            Handle.KeepUntilFreed(state);
             LastError.Check(NativeMethods.od_client_set_token_callback(Handle, TokenThunk, GCHandle.ToIntPtr(state)));
         }
 
@@ -200,6 +200,226 @@ namespace OneDriveNative
             if (chunkSize <= 0) throw new ArgumentOutOfRangeException("chunkSize");
             ThrowIfDisposed();
             LastError.Check(NativeMethods.od_client_set_upload_options(Handle, (ulong)simpleLimit, (ulong)chunkSize, (uint)hashes));
+        }
+
+        // ------------------------------------------------------------------
+        // network: trusted CAs, proxy, upload rate cap
+
+        /// <summary>Trusts the CA certificates of a PEM bundle (one or more
+        /// <c>-----BEGIN CERTIFICATE-----</c> sections; other sections are
+        /// skipped) besides the system's trust store, for connections opened
+        /// from now on. Call again to add more. A bundle with no certificate,
+        /// or a malformed one, throws <see cref="OneDriveInvalidArgumentException"/>.
+        /// Certificate checks cannot be turned off.</summary>
+        public void AddCaPem(byte[] pem)
+        {
+            if (pem == null) throw new ArgumentNullException("pem");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_add_ca_pem(Handle, pem, new UIntPtr((uint)pem.Length)));
+        }
+
+        /// <summary>As <see cref="AddCaPem(byte[])"/>, with the PEM text.</summary>
+        public void AddCaPem(string pem)
+        {
+            if (pem == null) throw new ArgumentNullException("pem");
+            AddCaPem(System.Text.Encoding.UTF8.GetBytes(pem));
+        }
+
+        /// <summary>As <see cref="AddCaPem(byte[])"/>, with the bundle read from
+        /// the file at <paramref name="path"/>; a file that cannot be read
+        /// throws <see cref="OneDriveIOException"/>.</summary>
+        public void AddCaFile(string path)
+        {
+            if (path == null) throw new ArgumentNullException("path");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_add_ca_file(Handle, Utf8.ToNative(path, "path")));
+        }
+
+        /// <summary>Sends every request of this client (the API, monitor and
+        /// upload hosts, loopback too) through a proxy, for connections opened
+        /// from now on: <c>http://[user:password@]host:port</c> (a CONNECT
+        /// tunnel, Basic authentication when the URL has credentials;
+        /// percent-encode <c>@ : /</c> in them), <c>https://…</c> (TLS to the
+        /// proxy too), <c>socks5://</c>, <c>socks5h://</c> (names resolved by the
+        /// proxy), <c>socks4://</c>, <c>socks4a://</c>. Null removes it; then a
+        /// proxy from the environment (<c>HTTPS_PROXY</c>, <c>ALL_PROXY</c>,
+        /// <c>NO_PROXY</c>…) is used, never for loopback. Another scheme or a
+        /// malformed URL throws <see cref="OneDriveInvalidArgumentException"/>
+        /// (whose message never repeats the URL); a proxy that refuses the
+        /// credentials or the tunnel makes calls throw
+        /// <see cref="OneDriveProxyException"/>.</summary>
+        public void SetProxy(string proxy)
+        {
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_proxy(Handle, Utf8.ToNative(proxy, "proxy")));
+        }
+
+        /// <summary>Caps what this client's uploads send, all together, at
+        /// <paramref name="bytesPerSecond"/> (0: no cap, the default), simple
+        /// uploads and upload sessions alike; uploads under way follow a new cap
+        /// from their next piece. A capped upload's total deadline grows to match.</summary>
+        public void SetUploadRate(long bytesPerSecond)
+        {
+            if (bytesPerSecond < 0)
+                throw new ArgumentOutOfRangeException("bytesPerSecond", bytesPerSecond, "0 (no cap) or more bytes per second");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_upload_rate(Handle, (ulong)bytesPerSecond));
+        }
+
+        // ------------------------------------------------------------------
+        // log
+
+        /// <summary>What the native log callback reaches through its userdata:
+        /// the event's handlers, and nothing that refers to the client (so the
+        /// GCHandle to it does not keep the client alive by itself).</summary>
+        private sealed class LogSink
+        {
+            internal volatile OneDriveLogHandler Handlers;
+        }
+
+        private static readonly OdLogFn LogThunk = OnLog;
+
+        // logGate guards the log fields and is never held across a native
+        // call: a handler that subscribes from inside a callback would wait
+        // for it while the native setter waits for that handler.
+        private readonly object logGate = new object();
+        private readonly object logApplyGate = new object();
+        private LogSink logSink;
+        private IntPtr logUserdata;
+        private OneDriveLogLevel logLevel = OneDriveLogLevel.Info;
+        private int logWanted, logApplied; // versions of the log settings: asked for, told to the library
+
+        /// <summary>The library's log lines, on the thread of the request that
+        /// made them (several at once possible), at <see cref="LogLevel"/> and
+        /// the more severe levels. Nothing is installed in the library while no
+        /// handler is subscribed, so an unused log costs nothing. Keep handlers
+        /// short; what they throw is dropped (it never reaches native code, and
+        /// the other handlers still run). A handler that captures the client
+        /// keeps it alive until it is disposed or the handler removed.
+        /// Route it to your logger, e.g.
+        /// <c>client.Log += (level, message) =&gt; trace.TraceEvent(…, message);</c></summary>
+        public event OneDriveLogHandler Log
+        {
+            add
+            {
+                if (value == null) return;
+                lock (logGate)
+                {
+                    ThrowIfDisposed();
+                    if (logSink == null)
+                    {
+                        var sink = new LogSink();
+                        var state = GCHandle.Alloc(sink);
+                        Handle.KeepUntilFreed(state);
+                        logUserdata = GCHandle.ToIntPtr(state);
+                        logSink = sink;
+                    }
+                    bool first = logSink.Handlers == null;
+                    logSink.Handlers = (OneDriveLogHandler)Delegate.Combine(logSink.Handlers, value);
+                    if (!first) return;
+                    logWanted++;
+                }
+                ApplyLogSettings();
+            }
+            remove
+            {
+                if (value == null) return;
+                lock (logGate)
+                {
+                    if (logSink == null || logSink.Handlers == null) return;
+                    logSink.Handlers = (OneDriveLogHandler)Delegate.Remove(logSink.Handlers, value);
+                    if (logSink.Handlers != null || Handle.IsClosed) return;
+                    logWanted++;
+                }
+                ApplyLogSettings();
+            }
+        }
+
+        /// <summary>The most verbose level <see cref="Log"/> gets (default
+        /// <see cref="OneDriveLogLevel.Info"/>: one line per request).</summary>
+        public OneDriveLogLevel LogLevel
+        {
+            get { lock (logGate) return logLevel; }
+        }
+
+        /// <summary>Sets the most verbose level <see cref="Log"/> gets: that level
+        /// and the more severe ones. Lines of other levels are never made.</summary>
+        public void SetLogLevel(OneDriveLogLevel level)
+        {
+            if (level < OneDriveLogLevel.Error || level > OneDriveLogLevel.Debug)
+                throw new ArgumentOutOfRangeException("level", level, "Error, Warning, Info or Debug");
+            lock (logGate)
+            {
+                ThrowIfDisposed();
+                if (level == logLevel) return;
+                logLevel = level;
+                logWanted++;
+            }
+            ApplyLogSettings();
+        }
+
+        /// <summary>Tells the library the latest log settings. One thread at a
+        /// time does; one that finds another at it leaves its change to that
+        /// thread, which looks again after letting go (so a handler that
+        /// subscribes from inside a callback never waits).</summary>
+        private void ApplyLogSettings()
+        {
+            while (true)
+            {
+                if (!Monitor.TryEnter(logApplyGate)) return;
+                int status = 0;
+                try
+                {
+                    int version;
+                    bool on;
+                    OneDriveLogLevel level;
+                    IntPtr userdata;
+                    lock (logGate)
+                    {
+                        version = logWanted;
+                        on = logSink != null && logSink.Handlers != null;
+                        level = logLevel;
+                        userdata = logUserdata;
+                    }
+                    if (version != logApplied)
+                    {
+                        status = on
+                            ? NativeMethods.od_client_set_log_callback(Handle, (int)level, LogThunk, userdata)
+                            : NativeMethods.od_client_set_log_callback(Handle, 0, null, IntPtr.Zero);
+                        logApplied = version;
+                    }
+                }
+                finally
+                {
+                    Monitor.Exit(logApplyGate);
+                }
+                LastError.Check(status);
+                lock (logGate)
+                {
+                    if (logWanted == logApplied) return;
+                }
+            }
+        }
+
+        [MonoPInvokeCallback(typeof(OdLogFn))]
+        private static void OnLog(IntPtr userdata, int level, IntPtr message)
+        {
+            try
+            {
+                var sink = (LogSink)GCHandle.FromIntPtr(userdata).Target;
+                OneDriveLogHandler handlers = sink.Handlers;
+                if (handlers == null) return;
+                string line = Utf8.FromNative(message);
+                foreach (OneDriveLogHandler h in handlers.GetInvocationList())
+                {
+                    try { h((OneDriveLogLevel)level, line); }
+                    catch { } // a handler's failure is its own: the others still run
+                }
+            }
+            catch
+            {
+                // never unwind into native code
+            }
         }
 
         // ------------------------------------------------------------------

@@ -34,7 +34,30 @@ namespace OneDriveNative
         InvalidState = 24,
         Panic = 25,
         HashMismatch = 26,
+        Tls = 27,
+        Proxy = 28,
     }
+
+    /// <summary>How much a log line matters (<c>OD_LOG_*</c>); a level set
+    /// with <see cref="OneDriveClient.SetLogLevel"/> gets its lines and the
+    /// more severe ones.</summary>
+    public enum OneDriveLogLevel
+    {
+        /// <summary>A call failed.</summary>
+        Error = NativeMethods.OD_LOG_ERROR,
+        /// <summary>A request failed and will be retried, or a recovery began.</summary>
+        Warning = NativeMethods.OD_LOG_WARN,
+        /// <summary>One line per request (method, host, path without query,
+        /// status, duration, attempt, request-id), each upload-session decision.</summary>
+        Info = NativeMethods.OD_LOG_INFO,
+        /// <summary>Every look at an asynchronous job and the wait before the next.</summary>
+        Debug = NativeMethods.OD_LOG_DEBUG,
+    }
+
+    /// <summary>Receives one of the library's log lines (see
+    /// <see cref="OneDriveClient.Log"/>). The line never holds the token, a
+    /// query string or an upload URL's path.</summary>
+    public delegate void OneDriveLogHandler(OneDriveLogLevel level, string message);
 
     /// <summary>Where a job stands (<c>od_job_state</c>).</summary>
     public enum JobState

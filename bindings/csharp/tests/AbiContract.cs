@@ -88,7 +88,11 @@ namespace OneDriveNative.Tests
             var hashes = lib.GetType("OneDriveNative.HashChecks", true);
             foreach (var kv in constants.Where(kv => kv.Key.StartsWith("OD_HASH_")))
                 CheckConst(problems, kv.Key, (long)kv.Value, hashes, Pascal(kv.Key, "OD_HASH_"));
-            foreach (string flag in new[] { "OD_CLIENT_ALLOW_INSECURE_HTTP", "OD_COPY_LEGACY" })
+            // Flags and log levels must be declared (OneDriveLogLevel takes its
+            // numbers from the OD_LOG_* ones); every OD_* declared is checked below.
+            var required = new[] { "OD_CLIENT_ALLOW_INSECURE_HTTP", "OD_COPY_LEGACY" }
+                .Concat(constants.Keys.Where(k => k.StartsWith("OD_LOG_")));
+            foreach (string flag in required)
                 if (native.GetField(flag, All) == null) problems.Add(flag + ": no NativeMethods." + flag);
             foreach (var field in native.GetFields(All).Where(f => f.IsLiteral && f.Name.StartsWith("OD_")))
             {

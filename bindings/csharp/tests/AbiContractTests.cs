@@ -57,6 +57,9 @@ namespace OneDriveNative.Tests
             Fails(a => ((Dictionary<string, object>)((List<object>)Part(a, "functions", "od_client_set_retry")["params"])[2])["type"] = "uint32_t",
                   "argument 2 (max_wait_ms): C uint32_t");
             Fails(a => Part(a, "constants")["OD_HASH_SHA256"] = 4L, "OD_HASH_SHA256");
+            Fails(a => Part(a, "constants")["OD_LOG_DEBUG"] = 5L, "OD_LOG_DEBUG");
+            Fails(a => Part(a, "constants")["OD_LOG_TRACE"] = 5L, "OD_LOG_TRACE");
+            Fails(a => ((List<object>)Part(a, "callbacks", "od_log_fn")["params"]).RemoveAt(2), "od_log_fn");
             Fails(a => Part(a, "enums", "od_conflict", "values")["OD_CONFLICT_RENAME"] = 7L, "OD_CONFLICT_RENAME");
         }
 
@@ -74,6 +77,9 @@ namespace OneDriveNative.Tests
             Assert.IsInstanceOf<OneDriveConflictException>(OneDriveException.Create(OneDriveStatus.Conflict, "m", 409, null, null, null, null));
             Assert.IsInstanceOf<OneDriveThrottledException>(OneDriveException.Create(OneDriveStatus.Throttled, "m", 429, null, null, null, null));
             Assert.IsInstanceOf<OneDriveInvalidNameException>(OneDriveException.Create(OneDriveStatus.InvalidName, "m", 0, null, null, null, null));
+            Assert.IsInstanceOf<OneDriveTlsException>(OneDriveException.Create(OneDriveStatus.Tls, "m", 0, null, null, null, null));
+            Assert.IsInstanceOf<OneDriveProxyException>(OneDriveException.Create(OneDriveStatus.Proxy, "m", 0, null, null, null, null));
+            Assert.IsInstanceOf<OneDriveNetworkException>(OneDriveException.Create(OneDriveStatus.Proxy, "m", 0, null, null, null, null));
         }
     }
 }

@@ -121,6 +121,8 @@ PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
 TOKEN_FN = CFUNCTYPE(c_int, c_void_p, od_client_p)
 #: ``int64_t (*od_read_fn)(void *userdata, uint8_t *buf, size_t len)``
 READ_FN = CFUNCTYPE(c_int64, c_void_p, POINTER(c_uint8), c_size_t)
+#: ``void (*od_log_fn)(void *userdata, int32_t level, const char *message)``
+LOG_FN = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
 
 # --- constants, from the ABI description --------------------------------------
 
@@ -145,6 +147,10 @@ OD_DEFAULT_CHUNK_SIZE: int = _CONST["OD_DEFAULT_CHUNK_SIZE"]
 OD_MAX_CHUNK_SIZE: int = _CONST["OD_MAX_CHUNK_SIZE"]
 OD_DEFAULT_SIMPLE_UPLOAD_LIMIT: int = _CONST["OD_DEFAULT_SIMPLE_UPLOAD_LIMIT"]
 OD_MAX_SIMPLE_UPLOAD_LIMIT: int = _CONST["OD_MAX_SIMPLE_UPLOAD_LIMIT"]
+OD_LOG_ERROR: int = _CONST["OD_LOG_ERROR"]
+OD_LOG_WARN: int = _CONST["OD_LOG_WARN"]
+OD_LOG_INFO: int = _CONST["OD_LOG_INFO"]
+OD_LOG_DEBUG: int = _CONST["OD_LOG_DEBUG"]
 
 _FIELD: Dict[str, int] = ABI["enums"]["od_error_field"]["values"]
 OD_ERROR_MESSAGE: int = _FIELD["OD_ERROR_MESSAGE"]
@@ -167,6 +173,12 @@ FUNCTIONS: Dict[str, _Sig] = {
     "od_client_set_timeouts": (od_status, [od_client_p, c_uint32, c_uint32]),
     "od_client_set_retry": (od_status, [od_client_p, c_uint32, c_uint64]),
     "od_client_set_user_agent": (od_status, [od_client_p, c_char_p]),
+    # network: trusted CAs, proxy, upload rate cap, log
+    "od_client_add_ca_pem": (od_status, [od_client_p, POINTER(c_uint8), c_size_t]),
+    "od_client_add_ca_file": (od_status, [od_client_p, c_char_p]),
+    "od_client_set_proxy": (od_status, [od_client_p, c_char_p]),
+    "od_client_set_upload_rate": (od_status, [od_client_p, c_uint64]),
+    "od_client_set_log_callback": (od_status, [od_client_p, c_int32, LOG_FN, c_void_p]),
     # cancel
     "od_cancel_new": (od_status, [POINTER(od_cancel_p)]),
     "od_cancel_trigger": (None, [od_cancel_p]),

@@ -21,6 +21,7 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import os
 from typing import Any, Callable, Optional, Tuple, TypeVar, Union
 
 from .client import (
@@ -116,8 +117,10 @@ class AsyncJob:
 
 
 class AsyncClient:
-    """:class:`~onedrive_native.Client` for asyncio: the same arguments, plus
-    ``executor`` (``None``: the loop's default thread pool)."""
+    """:class:`~onedrive_native.Client` for asyncio: the same arguments
+    (``ca_pem``, ``ca_file``, ``proxy``, ``upload_rate`` and ``log_level``
+    too), plus ``executor`` (``None``: the loop's default thread pool).
+    Log lines are emitted on the executor thread that made the request."""
 
     def __init__(
         self,
@@ -302,6 +305,29 @@ class AsyncClient:
 
     def set_upload_options(self, *args: Any, **kwargs: Any) -> None:
         self.client.set_upload_options(*args, **kwargs)
+
+    def add_ca_pem(self, pem: Union[bytes, bytearray, memoryview, str]) -> None:
+        self.client.add_ca_pem(pem)
+
+    def add_ca_file(self, path: Union[str, "os.PathLike[str]"]) -> None:
+        """Reads a small local file: called directly, like the other settings."""
+        self.client.add_ca_file(path)
+
+    def set_proxy(self, url: Optional[str]) -> None:
+        self.client.set_proxy(url)
+
+    def set_upload_rate(self, bytes_per_second: int) -> None:
+        self.client.set_upload_rate(bytes_per_second)
+
+    def set_log_level(self, level: Optional[Union[int, str]] = None) -> None:
+        self.client.set_log_level(level)
+
+    def refresh_logging(self) -> None:
+        self.client.refresh_logging()
+
+    @property
+    def log_level(self) -> Optional[int]:
+        return self.client.log_level
 
     def close(self) -> None:
         """Frees the client (deferred until calls in flight return) and its

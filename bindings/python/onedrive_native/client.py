@@ -6,13 +6,14 @@ import contextlib
 import ctypes
 import enum
 import json
+import operator
 import os
 import signal
 import threading
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
-from . import _ffi
+from . import _ffi, _log
 from ._handle import Handle
 from .errors import (
     InvalidArgumentError,
@@ -491,6 +492,16 @@ class Client(Handle):
       fresh token; return the token, or ``None`` to let the 401 stand.
     - ``user_agent``, ``timeouts`` (connect, request; seconds),
       ``retry`` (max attempts, max wait in seconds): see the setters.
+    - ``ca_pem`` (PEM text or bytes), ``ca_file`` (a PEM file): CA
+      certificates to trust besides the system's (:meth:`add_ca_pem`).
+    - ``proxy``: ``http://``, ``https://``, ``socks5://``, ``socks5h://``,
+      ``socks4://`` or ``socks4a://`` URL, credentials allowed
+      (:meth:`set_proxy`).
+    - ``upload_rate``: a cap in bytes per second on all uploads together
+      (:meth:`set_upload_rate`).
+    - ``log_level``: the most verbose :mod:`logging` level of the library's
+      lines sent to the ``onedrive_native`` logger; ``None`` (default): the
+      logger's effective level now (:meth:`set_log_level`).
     """
 
     _free_name = "od_client_free"
@@ -508,6 +519,11 @@ class Client(Handle):
         user_agent: Optional[str] = None,
         timeouts: Optional[Tuple[float, float]] = None,
         retry: Optional[Tuple[int, float]] = None,
+        ca_pem: Optional[Union[bytes, bytearray, memoryview, str]] = None,
+        ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
+        proxy: Optional[str] = None,
+        upload_rate: Optional[int] = None,
+        log_level: Optional[Union[int, str]] = None,
     ) -> None:
         flags = _ffi.OD_CLIENT_ALLOW_INSECURE_HTTP if allow_insecure_http else 0
         out = _ffi.od_client_p()
@@ -518,6 +534,7 @@ class Client(Handle):
         self._tls = threading.local()
         self._token_cbs: List[Any] = []
         self._token_provider: Optional[Callable[[], Any]] = None
+        self._log_native = 0  # the OD_LOG_* installed; 0: no log callback
         try:
             if credential is not None:
                 if token_provider is not None:
@@ -533,6 +550,15 @@ class Client(Handle):
                 self.set_timeouts(*timeouts)
             if retry is not None:
                 self.set_retry(*retry)
+            if ca_pem is not None:
+                self.add_ca_pem(ca_pem)
+            if ca_file is not None:
+                self.add_ca_file(ca_file)
+            if proxy is not None:
+                self.set_proxy(proxy)
+            if upload_rate is not None:
+                self.set_upload_rate(upload_rate)
+            self.set_log_level(log_level)
         except BaseException:
             self.close()
             raise
@@ -616,6 +642,99 @@ class Client(Handle):
         60 MiB); ``hashes``: digests to check besides quickXorHash."""
         with self._use() as c:
             _finish(lib.od_client_set_upload_options(c, simple_limit, chunk_size, int(hashes)))
+
+    # network: trust, proxy, rate, log
+
+    def add_ca_pem(self, pem: Union[bytes, bytearray, memoryview, str]) -> None:
+        """Trusts the CA certificates of a PEM bundle (one or more
+        ``-----BEGIN CERTIFICATE-----`` sections; other sections are
+        skipped) besides the system's trust store, for connections opened
+        from now on. Call again to add more. A bundle with no certificate, or
+        a malformed one, raises :class:`~onedrive_native.InvalidArgumentError`
+        (a ``ValueError``). Certificate checks cannot be turned off."""
+        if isinstance(pem, str):
+            pem = pem.encode("utf-8")
+        if not isinstance(pem, (bytes, bytearray, memoryview)):
+            raise TypeError(f"pem must be bytes or str, not {type(pem).__name__}")
+        ptr, n, keep = _buffer(pem)
+        with self._use() as c:
+            rc = lib.od_client_add_ca_pem(c, ptr, n)
+        del keep
+        _finish(rc)
+
+    def add_ca_file(self, path: Union[str, "os.PathLike[str]"]) -> None:
+        """As :meth:`add_ca_pem`, with the PEM bundle read from the file at
+        ``path``; a file that cannot be read raises
+        :class:`~onedrive_native.LocalIOError` (an ``OSError``)."""
+        with self._use() as c:
+            _finish(lib.od_client_add_ca_file(c, _path_arg(path)))
+
+    def set_proxy(self, url: Optional[str]) -> None:
+        """Sends every request of this client (the API, monitor and upload
+        hosts, loopback too) through a proxy, for connections opened from now
+        on: ``http://[user:password@]host:port`` (a CONNECT tunnel, Basic
+        authentication when the URL has credentials; percent-encode ``@ : /``
+        in them), ``https://…`` (TLS to the proxy too), ``socks5://``,
+        ``socks5h://`` (names resolved by the proxy), ``socks4://``,
+        ``socks4a://``. ``None`` removes it; then a proxy from the environment
+        (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``…) is used, never for
+        loopback. Another scheme or a malformed URL raises
+        :class:`~onedrive_native.InvalidArgumentError` (whose message never
+        repeats the URL). A proxy that refuses the credentials or the tunnel
+        makes calls raise :class:`~onedrive_native.ProxyError`."""
+        with self._use() as c:
+            _finish(lib.od_client_set_proxy(c, _s(url, "proxy")))
+
+    def set_upload_rate(self, bytes_per_second: int) -> None:
+        """Caps what this client's uploads send, all together, at
+        ``bytes_per_second`` (0: no cap, the default), simple uploads and
+        upload sessions alike; uploads under way follow a new cap from their
+        next piece. A capped upload's total deadline grows to match."""
+        try:
+            rate = operator.index(bytes_per_second)
+        except TypeError:
+            raise TypeError(f"bytes_per_second must be an int, not {type(bytes_per_second).__name__}") from None
+        if rate < 0 or rate > 0xFFFF_FFFF_FFFF_FFFF:
+            raise local_error(InvalidArgumentError, "bytes_per_second must be between 0 (no cap) and 2**64 - 1")
+        with self._use() as c:
+            _finish(lib.od_client_set_upload_rate(c, rate))
+
+    def set_log_level(self, level: Optional[Union[int, str]] = None) -> None:
+        """Which of the library's lines go to the ``onedrive_native`` logger.
+
+        ``level`` is a :mod:`logging` level (``logging.INFO``, ``"DEBUG"``):
+        the library makes lines of that level and the more severe ones, and
+        no others (a line not wanted is never made, and costs nothing). Its
+        levels: ERROR (a call failed), WARNING (a request failed and will be
+        retried, or a recovery began), INFO (one line per request: method,
+        host, path without query, status, duration, attempt, request-id; each
+        upload-session decision), DEBUG (every look at a job, and the wait
+        before the next). Above ERROR (``logging.CRITICAL``) no callback is
+        installed at all. ``None``: the logger's effective level now (as when
+        the client was made; see :meth:`refresh_logging`). The logger and its
+        handlers still filter what arrives."""
+        native = (
+            _log.effective_native_level() if level is None else _log.native_level(_log.python_level(level))
+        )
+        with self._use() as c:
+            if native:
+                _finish(lib.od_client_set_log_callback(c, native, _log.CALLBACK, None))
+            elif self._log_native:
+                _finish(lib.od_client_set_log_callback(c, 0, _log.NO_CALLBACK, None))
+        self._log_native = native
+
+    def refresh_logging(self) -> None:
+        """Follows the ``onedrive_native`` logger's effective level again,
+        e.g. after ``logging.basicConfig(level=logging.INFO)`` or
+        ``logging.getLogger("onedrive_native").setLevel(...)`` run after the
+        client was made (a client reads it once, when it is made)."""
+        self.set_log_level(None)
+
+    @property
+    def log_level(self) -> Optional[int]:
+        """The most verbose :mod:`logging` level the library sends lines of
+        (``None``: no log callback installed)."""
+        return _log.to_python(self._log_native)
 
     # operations
 

@@ -39,6 +39,8 @@ class Status(enum.IntEnum):
     INVALID_STATE = 24
     PANIC = 25
     HASH_MISMATCH = 26
+    TLS = 27
+    PROXY = 28
 
     @property
     def c_name(self) -> str:
@@ -135,7 +137,27 @@ class InvalidNameError(InvalidArgumentError):
 
 
 class NetworkError(OneDriveError, ConnectionError):
+    """Connection refused or reset, DNS failure, a cut response. The two
+    subclasses below have their own status."""
+
     status = Status.NETWORK
+
+
+class TlsError(NetworkError):
+    """TLS failed: the server's certificate is not trusted (add its CA with
+    :meth:`~onedrive_native.Client.add_ca_pem` or ``ca_file=``), has
+    expired, or names another host; or the handshake broke. Never retried.
+    A :class:`NetworkError` too (TLS failures had that status before)."""
+
+    status = Status.TLS
+
+
+class ProxyError(NetworkError):
+    """The proxy refused: wrong or missing credentials (HTTP 407), or it
+    would not open a tunnel to the target. A proxy that cannot be reached
+    at all is a plain :class:`NetworkError`."""
+
+    status = Status.PROXY
 
 
 class OneDriveTimeoutError(OneDriveError, TimeoutError):
@@ -261,6 +283,8 @@ EXCEPTIONS: Dict[int, Type[OneDriveError]] = {
         InvalidStateError,
         InternalError,
         HashMismatchError,
+        TlsError,
+        ProxyError,
     )
 }
 

@@ -11,6 +11,11 @@ public typealias ProgressHandler = @Sendable (_ done: UInt64, _ total: UInt64) -
 /// throws stops the upload and is rethrown by the call.
 public typealias ReadHandler = (_ buffer: UnsafeMutableRawBufferPointer) throws -> Int
 
+/// Receives one of the library's log lines: its level, and the line (never
+/// the token, a query string or an upload URL's path). Runs on the thread
+/// of the request that made it, possibly on several at once; keep it short.
+public typealias LogHandler = @Sendable (_ level: LogLevel, _ message: String) -> Void
+
 /// The thread's last-error detail, read right after a failing call on the
 /// same thread (it is thread-local in the library).
 enum LastError {
@@ -188,6 +193,21 @@ let tokenThunk: od_token_fn = { userdata, client in
     guard let (token, expiresOn) = box.provider(), !token.utf8.contains(0) else { return 1 }
     let seconds = expiresOn.map { Int64($0.timeIntervalSince1970) } ?? 0
     return od_client_set_token_with_expiry(client, token, seconds) == OneDriveStatus.ok.rawValue ? 0 : 1
+}
+
+/// Holds the log handler a client's log callback calls.
+final class LogBox {
+    let handler: LogHandler
+    init(_ handler: @escaping LogHandler) {
+        self.handler = handler
+    }
+}
+
+/// The message is borrowed for the call: copied into a String at once.
+let logThunk: od_log_fn = { userdata, level, message in
+    guard let userdata = userdata, let message = message else { return }
+    let box = Unmanaged<LogBox>.fromOpaque(userdata).takeUnretainedValue()
+    box.handler(LogLevel(rawValue: level) ?? .debug, String(cString: message))
 }
 
 /// Reads a string borrowed from a handle (NULL: nil).

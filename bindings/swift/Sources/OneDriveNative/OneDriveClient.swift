@@ -18,6 +18,7 @@ public final class OneDriveClient: @unchecked Sendable {
     let raw: OpaquePointer
     private let lock = NSLock()
     private var tokenBoxes: [Unmanaged<TokenBox>] = []
+    private var logBoxes: [Unmanaged<LogBox>] = []
 
     /// Creates a client.
     /// - Parameters:
@@ -43,6 +44,9 @@ public final class OneDriveClient: @unchecked Sendable {
         // No call can be running: each holds a reference to the client.
         od_client_free(raw)
         for box in tokenBoxes {
+            box.release()
+        }
+        for box in logBoxes {
             box.release()
         }
     }
@@ -140,6 +144,90 @@ public final class OneDriveClient: @unchecked Sendable {
     /// (a positive multiple of 320 KiB below 60 MiB); extra digests to check.
     public func setUploadOptions(simpleLimit: UInt64, chunkSize: UInt64, hashes: HashChecks = []) throws {
         try LastError.check(od_client_set_upload_options(raw, simpleLimit, chunkSize, hashes.rawValue))
+    }
+
+    // MARK: network: trusted CAs, proxy, upload rate cap, log
+
+    /// Trusts the CA certificates of a PEM bundle (one or more
+    /// `-----BEGIN CERTIFICATE-----` sections; other sections are skipped)
+    /// besides the system's trust store (on Apple platforms the keychain, so
+    /// a CA that an MDM profile installed is trusted already), for
+    /// connections opened from now on. Call again to add more. A bundle with
+    /// no certificate, or a malformed one, is `.invalidArgument`.
+    /// Certificate checks cannot be turned off.
+    public func addCA(pem: Data) throws {
+        let status = pem.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Int32 in
+            od_client_add_ca_pem(raw, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count)
+        }
+        try LastError.check(status)
+    }
+
+    /// As `addCA(pem:)`, with the PEM text.
+    public func addCA(pem: String) throws {
+        try addCA(pem: Data(pem.utf8))
+    }
+
+    /// As `addCA(pem:)`, with the bundle read from the file at `path`; a file
+    /// that cannot be read is `.io`.
+    public func addCA(fileAt path: String) throws {
+        let args = CStrings()
+        let pathArg = try args.add(path, "path")
+        try withExtendedLifetime(args) {
+            try LastError.check(od_client_add_ca_file(raw, pathArg))
+        }
+    }
+
+    /// As `addCA(fileAt:)` for a file URL.
+    public func addCA(fileAt url: URL) throws {
+        try addCA(fileAt: url.path)
+    }
+
+    /// Sends every request of this client (the API, monitor and upload
+    /// hosts, loopback too) through a proxy, for connections opened from now
+    /// on: `http://[user:password@]host:port` (a CONNECT tunnel, Basic
+    /// authentication when the URL has credentials; percent-encode `@ : /`
+    /// in them), `https://…` (TLS to the proxy too), `socks5://`,
+    /// `socks5h://` (names resolved by the proxy), `socks4://`, `socks4a://`.
+    /// nil removes it; then a proxy from the environment (`HTTPS_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`…) is used, never for loopback. Another scheme
+    /// or a malformed URL is `.invalidArgument` (whose message never repeats
+    /// the URL); a proxy that refuses the credentials or the tunnel makes
+    /// calls fail with `.proxy`.
+    public func setProxy(_ url: String?) throws {
+        let args = CStrings()
+        let proxyArg = try args.add(url, "proxy")
+        try withExtendedLifetime(args) {
+            try LastError.check(od_client_set_proxy(raw, proxyArg))
+        }
+    }
+
+    /// Caps what this client's uploads send, all together, at
+    /// `bytesPerSecond` (0: no cap, the default), simple uploads and upload
+    /// sessions alike; uploads under way follow a new cap from their next
+    /// piece. A capped upload's total deadline grows to match.
+    public func setUploadRate(_ bytesPerSecond: UInt64) throws {
+        try LastError.check(od_client_set_upload_rate(raw, bytesPerSecond))
+    }
+
+    /// Installs (nil: removes) a handler for the library's log lines of
+    /// `level` and the more severe levels; lines of other levels are never
+    /// made. It runs on the thread of the request that made the line,
+    /// possibly on several at once: keep it short, and hand lines to your
+    /// logger (`os.Logger`, swift-log). Call again to change the level.
+    /// When this returns, a replaced handler is not running and will not
+    /// be called again (unless this is called from inside a handler).
+    public func setLogHandler(level: LogLevel = .info, _ handler: LogHandler?) throws {
+        guard let handler = handler else {
+            try LastError.check(od_client_set_log_callback(raw, 0, nil, nil))
+            return
+        }
+        let box = Unmanaged.passRetained(LogBox(handler))
+        // Kept until deinit: replaced from inside a handler, an earlier one
+        // may still be running on another thread.
+        lock.lock()
+        logBoxes.append(box)
+        lock.unlock()
+        try LastError.check(od_client_set_log_callback(raw, level.rawValue, logThunk, box.toOpaque()))
     }
 
     // MARK: items

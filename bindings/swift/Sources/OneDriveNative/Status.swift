@@ -14,7 +14,7 @@ public enum OneDriveStatus: Int32, CaseIterable, Sendable {
     case invalidArgument = 3
     /// A file or folder name the service forbids.
     case invalidName = 4
-    /// Connection refused or reset, DNS or TLS failure, a cut response.
+    /// Connection refused or reset, DNS failure, a cut response.
     case network = 5
     /// A timeout: connecting, a stalled transfer, or a wait's deadline.
     case timeout = 6
@@ -58,6 +58,13 @@ public enum OneDriveStatus: Int32, CaseIterable, Sendable {
     case panic = 25
     /// The uploaded file's size or hash differs from what was read.
     case hashMismatch = 26
+    /// TLS failed: the server's certificate is not trusted (add its CA with
+    /// `addCA(pem:)`), has expired, or names another host; or the handshake
+    /// broke. Never retried.
+    case tls = 27
+    /// The proxy refused: wrong or missing credentials (HTTP 407), or it
+    /// would not open a tunnel to the target.
+    case proxy = 28
 
     /// The library's description of the status (`od_status_str`).
     public var text: String {
@@ -120,7 +127,7 @@ public enum OneDriveError: Error, Sendable, CustomStringConvertible {
     case invalidArgument(ErrorDetail)
     /// A file or folder name the service forbids.
     case invalidName(ErrorDetail)
-    /// Connection refused or reset, DNS or TLS failure, a cut response.
+    /// Connection refused or reset, DNS failure, a cut response.
     case network(ErrorDetail)
     /// A timeout: connecting, a stalled transfer, or a wait's deadline.
     case timeout(ErrorDetail)
@@ -164,6 +171,14 @@ public enum OneDriveError: Error, Sendable, CustomStringConvertible {
     case panic(ErrorDetail)
     /// The uploaded file's size or hash differs from what was read.
     case hashMismatch(ErrorDetail)
+    /// TLS failed: the server's certificate is not trusted (add its CA with
+    /// `addCA(pem:)`), has expired, or names another host; or the handshake
+    /// broke. Never retried.
+    case tls(ErrorDetail)
+    /// The proxy refused: wrong or missing credentials (HTTP 407), or it
+    /// would not open a tunnel to the target. (A proxy nobody answers on is
+    /// `.network`.)
+    case proxy(ErrorDetail)
     /// A status this binding does not know (the library is newer).
     case unknown(ErrorDetail)
 
@@ -196,6 +211,8 @@ public enum OneDriveError: Error, Sendable, CustomStringConvertible {
         case .some(.invalidState): self = .invalidState(detail)
         case .some(.panic): self = .panic(detail)
         case .some(.hashMismatch): self = .hashMismatch(detail)
+        case .some(.tls): self = .tls(detail)
+        case .some(.proxy): self = .proxy(detail)
         case .some(.ok), .none: self = .unknown(detail)
         }
     }
@@ -229,6 +246,8 @@ public enum OneDriveError: Error, Sendable, CustomStringConvertible {
              .invalidState(let d),
              .panic(let d),
              .hashMismatch(let d),
+             .tls(let d),
+             .proxy(let d),
              .unknown(let d):
             return d
         }
@@ -242,6 +261,35 @@ public enum OneDriveError: Error, Sendable, CustomStringConvertible {
     public var retryAfter: Double? { return detail.retryAfter }
     public var message: String { return detail.message }
     public var description: String { return detail.description }
+
+    /// A failure to reach the service: `.network`, and the TLS and proxy
+    /// failures that have their own case (TLS failures were `.network`
+    /// before they had one).
+    public var isNetworkFailure: Bool {
+        switch self {
+        case .network, .tls, .proxy: return true
+        default: return false
+        }
+    }
+}
+
+/// How much a log line matters (`OD_LOG_*`); a handler set with a level gets
+/// that level and the more severe ones.
+public enum LogLevel: Int32, CaseIterable, Comparable, Sendable {
+    /// A call failed.
+    case error = 1
+    /// A request failed and will be retried, or a recovery began.
+    case warning = 2
+    /// One line per request (method, host, path without query, status,
+    /// duration, attempt, request-id), each upload-session decision.
+    case info = 3
+    /// Every look at an asynchronous job and the wait before the next.
+    case debug = 4
+
+    /// More severe first: `.error < .warning < .info < .debug`.
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
+        return lhs.rawValue < rhs.rawValue
+    }
 }
 
 /// Where a job stands (`od_job_state`).

@@ -119,6 +119,87 @@ final class OneDriveNativeTests: XCTestCase {
         }
     }
 
+    func testTlsAndProxyHaveTheirOwnErrors() {
+        let tls = OneDriveError(detail: ErrorDetail(statusCode: OneDriveStatus.tls.rawValue, message: "m"))
+        let proxy = OneDriveError(detail: ErrorDetail(statusCode: OneDriveStatus.proxy.rawValue, message: "m"))
+        guard case .tls = tls, case .proxy = proxy else {
+            return XCTFail("expected .tls and .proxy, got \(tls), \(proxy)")
+        }
+        XCTAssertTrue(tls.isNetworkFailure && proxy.isNetworkFailure)
+        XCTAssertEqual(LogLevel.allCases.map { $0.rawValue }, [1, 2, 3, 4])
+        XCTAssertTrue(LogLevel.error < LogLevel.debug)
+    }
+
+    func testBadPemAndMissingCaFile() throws {
+        let c = try client()
+        for bad in ["hello", "", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"] {
+            XCTAssertThrowsError(try c.addCA(pem: bad)) { error in
+                XCTAssertEqual((error as? OneDriveError)?.status, .invalidArgument)
+            }
+            XCTAssertThrowsError(try c.addCA(pem: Data(bad.utf8)))
+        }
+        XCTAssertThrowsError(try c.addCA(fileAt: "/no/such/ca.pem")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.status, .io)
+        }
+        XCTAssertThrowsError(try c.addCA(fileAt: URL(fileURLWithPath: "/no/such/ca.pem")))
+        XCTAssertTrue(try c.item("/").isFolder)
+    }
+
+    func testProxySettings() throws {
+        let c = try client()
+        for bad in ["ftp://x", "ftp://user:SECRET@127.0.0.1:1", ""] {
+            XCTAssertThrowsError(try c.setProxy(bad)) { error in
+                XCTAssertEqual((error as? OneDriveError)?.status, .invalidArgument)
+                XCTAssertFalse("\(error)".contains("SECRET"))
+            }
+        }
+        try c.setProxy(nil)
+        XCTAssertTrue(try c.item("/").isFolder)
+        // a proxy nobody listens on (port 9, discard, is closed on loopback): a network error
+        try c.setRetry(maxAttempts: 1, maxWait: 0)
+        try c.setProxy("http://127.0.0.1:9")
+        XCTAssertThrowsError(try c.item("/")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.status, .network)
+        }
+        try c.setProxy(nil)
+        XCTAssertTrue(try c.item("/").isFolder)
+    }
+
+    func testUploadRate() throws {
+        let c = try client()
+        try c.setUploadRate(0)
+        try c.setUploadRate(UInt64.max)
+        try c.setUploadRate(40_000)
+        let started = Date()
+        let item = try c.upload(to: folder("rate"), name: "slow.bin", data: Data(count: 60_000))
+        XCTAssertEqual(item.size, 60_000)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 1.0)
+        try c.setUploadRate(0)
+    }
+
+    func testLogLinesArriveWithTheirLevelsAndNoSecret() throws {
+        let c = try client()
+        let lines = LogLines()
+        try c.setLogHandler(level: .debug) { level, message in lines.add(level, message) }
+        let dir = folder("log")
+        let item = try c.upload(to: dir, name: "logged.txt", data: Data(count: 4096))
+        let job = try c.copy(item.id, to: dir, newName: "logged-copy.txt")
+        _ = try c.wait(for: job, timeout: 60)
+        XCTAssertThrowsError(try c.item(dir + "/no-such-file.txt"))
+        let all = lines.all
+        XCTAssertTrue(all.contains { $0.0 == .info && $0.1.hasPrefix("PUT ") && $0.1.contains("logged.txt") })
+        XCTAssertTrue(all.contains { $0.0 == .debug && $0.1.hasPrefix("job look") })
+        XCTAssertTrue(all.contains { $0.0 == .info && $0.1.contains("-> 404") })
+        let token = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_TOKEN"] ?? "test-token"
+        for (_, message) in all {
+            XCTAssertFalse(message.contains(token) || message.contains("tempauth") || message.contains("?"), message)
+        }
+        try c.setLogHandler(nil)
+        let before = lines.all.count
+        _ = try c.item(dir)
+        XCTAssertEqual(lines.all.count, before)
+    }
+
     private func put(_ url: String, body: String) async throws {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = "PUT"
@@ -144,5 +225,23 @@ final class Counter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return count
+    }
+}
+
+/// Log lines as a handler received them, from any thread.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [(LogLevel, String)] = []
+
+    func add(_ level: LogLevel, _ message: String) {
+        lock.lock()
+        lines.append((level, message))
+        lock.unlock()
+    }
+
+    var all: [(LogLevel, String)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
     }
 }
