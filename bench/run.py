@@ -22,6 +22,8 @@ Sections (all by default; name some to run only those):
                for the library's wait_job next to a fixed 1-second poll
                (examples/bench_copy.rs).
   concurrency  400 x 64 KiB uploads: 8 threads sharing one client against 1.
+  rate         uploads under a rate cap (od_client_set_upload_rate): the
+               measured rate against the cap, for a simple upload and a session.
   size         the stripped shared library, and examples/quickstart.c linked
                statically with --gc-sections, for the release and mobile
                profiles.
@@ -56,7 +58,14 @@ VENV_PY = os.path.join(VENV, "bin", "python")
 PEERS = os.path.join(BENCH, "peers.py")
 MIB = 1024 * 1024
 KIB = 1024
-SECTIONS = ["small", "large", "copy", "concurrency", "size"]
+SECTIONS = ["small", "large", "copy", "concurrency", "rate", "size"]
+# The stripped release shared library before issue 14 (TLS trust, proxies,
+# logs, rate cap) at commit f0e38be, measured with this script's size
+# section on this machine: that issue may add at most 300 KB.
+SIZE_BEFORE_ISSUE_14 = 2_747_320
+# Upload rate caps (bytes/s), each with a file that takes about 3 s at its
+# cap: the two smaller go in one PUT, the largest through an upload session.
+RATE_CAPS = [256 * 1024, 1024 * 1024, 4 * 1024 * 1024]
 NATIVE_LIBS = ["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]
 PY_PACKAGES = ["msgraph-sdk", "msgraph-core", "requests"]
 
@@ -85,7 +94,7 @@ def out_of(*args):
 def build(sections):
     sh("cargo", "build", "--release", "--quiet", "-p", "onedrive-emulator")
     examples = []
-    if "large" in sections:
+    if {"large", "rate"} & set(sections):
         examples += ["--example", "bench_upload"]
     if {"small", "concurrency"} & set(sections):
         examples += ["--example", "bench_small"]
@@ -100,7 +109,7 @@ class Emulator:
 
     def __init__(self, *extra):
         self.proc = subprocess.Popen(
-            # TLS-SWITCH: plain HTTP until the library can trust the emulator's CA
+            # Plain HTTP: figures comparable with earlier runs of this table.
             [os.path.join(RELEASE, "onedrive-emulator"), "--plain-http", "--host", "127.0.0.1", "--port", "0",
              "--monitor-port", "0", *extra],
             stdout=subprocess.PIPE,
@@ -358,9 +367,10 @@ def bench_small(args, work):
 
 # --- large upload ------------------------------------------------------------
 
-def library_upload(emu, path, chunk):
+def library_upload(emu, path, chunk, env=None):
     c = run_child(
-        [os.path.join(RELEASE, "examples", "bench_upload"), emu.base_url, emu.token, path, str(chunk)]
+        [os.path.join(RELEASE, "examples", "bench_upload"), emu.base_url, emu.token, path, str(chunk)],
+        env=env,
     )
     res = last_json(c.out)
     return {"seconds": c.seconds, "inner_seconds": res["seconds"], "peak_rss_kib": max(res["peak_rss_kib"], c.rss_kib),
@@ -571,6 +581,32 @@ def bench_concurrency(args, work):
         emu.close()
     COMMANDS["concurrency"] = [f"examples/bench_small BASE TOKEN {count} {size} 1|8 /bench/conc"]
     return {"count": count, "size": size, "secs": secs, "cpu": cpu, "emu_cpu": emu_cpu}
+
+
+# --- rate cap ----------------------------------------------------------------
+
+def bench_rate(args, work):
+    emu = Emulator()
+    rows = []
+    try:
+        for cap in RATE_CAPS:
+            size = 3 * cap
+            path = os.path.join(work, f"rate-{cap}.bin")
+            with open(path, "wb") as f:
+                f.write(os.urandom(size))
+            env = dict(os.environ, BENCH_UPLOAD_RATE=str(cap))
+            rates = []
+            for run in range(3):
+                r = library_upload(emu, path, 10 * MIB, env=env)
+                rates.append(size / r["inner_seconds"])
+            os.remove(path)
+            rows.append({"cap": cap, "size": size, "rates": rates})
+            print(f"  cap {cap // KIB} KiB/s: " + ", ".join(f"{x / KIB:.0f} KiB/s" for x in rates), flush=True)
+    finally:
+        emu.close()
+    COMMANDS["rate"] = [f"BENCH_UPLOAD_RATE=CAP examples/bench_upload BASE TOKEN rate.bin {10 * MIB}   "
+                        f"# CAP in {', '.join(str(c) for c in RATE_CAPS)}; a file of 3 × CAP bytes"]
+    return {"rows": rows}
 
 
 # --- size --------------------------------------------------------------------
@@ -883,6 +919,29 @@ def write(results, path, py_versions, started, finished):
             "",
         ]
 
+    if "rate" in results:
+        r = results["rate"]
+        lines += [
+            "## Upload rate cap",
+            "",
+            "`od_client_set_upload_rate` (`Client::set_upload_rate`): each file is 3 × the cap, so an",
+            "upload takes about 3 s; the two smaller go in one PUT, the largest (12 MiB) through an",
+            "upload session. Rate: bytes over the library's own time for the upload (3 runs).",
+            "",
+            "| cap | file | measured rate | measured / cap |",
+            "|---|---|---|---|",
+        ]
+        for x in r["rows"]:
+            med = statistics.median(x["rates"])
+            ratios = [v / x["cap"] for v in x["rates"]]
+            lines.append(f"| {x['cap'] // KIB} KiB/s | {x['size'] // KIB} KiB | {med / KIB:.0f} KiB/s "
+                         f"({min(x['rates']) / KIB:.0f}–{max(x['rates']) / KIB:.0f}) | "
+                         f"{statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f}) |")
+            targets.append((f"Upload rate within 5 % of a {x['cap'] // KIB} KiB/s cap",
+                            f"{statistics.median(ratios):.3f}×",
+                            all(abs(q - 1) <= 0.05 for q in ratios)))
+        lines.append("")
+
     if "size" in results:
         r = results["size"]
         lines += [
@@ -903,6 +962,12 @@ def write(results, path, py_versions, started, finished):
                          f"{x['exe_stripped'] / 1e6:.2f} MB |")
             targets.append((f"Stripped shared library ≤ 2.5 MB ({x['profile']})",
                             f"{x['so_stripped'] / 1e6:.2f} MB", x["so_stripped"] <= 2.5e6))
+        release = next(x for x in r["rows"] if x["profile"] == "release")
+        growth = release["so_stripped"] - SIZE_BEFORE_ISSUE_14
+        lines += ["", f"Before issue 14 (TLS trust, proxies, logs, rate cap; commit f0e38be) the stripped release",
+                  f"library was {SIZE_BEFORE_ISSUE_14} B: it grew by {growth / 1e3:.0f} KB."]
+        targets.append(("Issue 14 adds at most 300 KB to the stripped release library",
+                        f"+{growth / 1e3:.0f} KB", growth <= 300_000))
         lines.append("")
 
     if targets:

@@ -373,6 +373,7 @@ namespace OneDriveNative.Tests
         {
             using (var c = new OneDriveClient(emu.BaseUrl, "stale-token"))
             {
+                c.AddCaFile(emu.CaFile);
                 Assert.Throws<OneDriveUnauthorizedException>(() => c.GetItem("/"));
                 int calls = 0;
                 c.SetTokenCallback(() => { Interlocked.Increment(ref calls); return Emulator.Token; });

@@ -28,6 +28,9 @@ namespace OneDriveNative.Tests
         public string DefaultDriveId { get; private set; }
         /// <summary>The admin path's own bearer token (printed as admin_token=).</summary>
         public string AdminToken { get; private set; }
+        /// <summary>The CA the emulator made at start (PEM file, printed as ca_file=):
+        /// it serves HTTPS, and clients trust this CA.</summary>
+        public string CaFile { get; private set; }
 
         public static string Binary
         {
@@ -42,9 +45,8 @@ namespace OneDriveNative.Tests
 
         public Emulator(params string[] extraArgs)
         {
-            // TLS-SWITCH: plain HTTP until the library can trust the emulator's CA
             var psi = new ProcessStartInfo(Binary,
-                "--plain-http --host 127.0.0.1 --port 0 --monitor-port 0 --token " + Token + " " + string.Join(" ", extraArgs))
+                "--host 127.0.0.1 --port 0 --monitor-port 0 --token " + Token + " " + string.Join(" ", extraArgs))
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
@@ -77,6 +79,7 @@ namespace OneDriveNative.Tests
             BaseUrl = info["base_url"];
             ApiOrigin = BaseUrl.Substring(0, BaseUrl.Length - "/v1.0".Length);
             MonitorOrigin = info["monitor_origin"];
+            CaFile = info["ca_file"];
             Profile = info["profile"];
             DefaultDriveId = info["default_drive_id"];
             AdminToken = info["admin_token"];
@@ -84,7 +87,9 @@ namespace OneDriveNative.Tests
 
         public OneDriveClient NewClient()
         {
-            return new OneDriveClient(BaseUrl, Token);
+            var c = new OneDriveClient(BaseUrl, Token);
+            c.AddCaFile(CaFile);
+            return c;
         }
 
         public void Dispose()
@@ -103,41 +108,40 @@ namespace OneDriveNative.Tests
 
         // ---- admin path ----
 
-        /// <summary>One admin call: plain HTTP/1.0 over a fresh TCP connection
-        /// (mono's HttpWebRequest proved flaky against a server that closes
+        /// <summary>One admin call, made by curl trusting the emulator's CA: the
+        /// emulator's certificates are ECDSA, which mono's TLS cannot verify
+        /// (and its HttpWebRequest proved flaky against a server that closes
         /// connections at will).</summary>
         public string Admin(string method, string path, byte[] body = null, string contentType = "application/json")
         {
-            var uri = new Uri(ApiOrigin);
-            using (var tcp = new TcpClient())
+            var psi = new ProcessStartInfo("curl",
+                "-sS --max-time 30 --cacert \"" + CaFile + "\" -X " + method +
+                " -H \"Authorization: Bearer " + AdminToken + "\" -H \"Content-Type: " + contentType + "\"" +
+                " --data-binary @- -w \"\\n%{http_code}\" \"" + ApiOrigin + "/_emulator" + path + "\"")
             {
-                tcp.ReceiveTimeout = 30000;
-                tcp.SendTimeout = 30000;
-                tcp.Connect(uri.Host, uri.Port);
-                using (NetworkStream s = tcp.GetStream())
-                {
-                    var head = new StringBuilder();
-                    head.Append(method).Append(" /_emulator").Append(path).Append(" HTTP/1.0\r\n");
-                    head.Append("Host: ").Append(uri.Host).Append(':').Append(uri.Port).Append("\r\n");
-                    head.Append("Authorization: Bearer ").Append(AdminToken).Append("\r\n");
-                    head.Append("Content-Type: ").Append(contentType).Append("\r\n");
-                    head.Append("Content-Length: ").Append(body == null ? 0 : body.Length).Append("\r\n\r\n");
-                    byte[] h = Encoding.ASCII.GetBytes(head.ToString());
-                    s.Write(h, 0, h.Length);
-                    if (body != null) s.Write(body, 0, body.Length);
-                    s.Flush();
-                    var all = new MemoryStream();
-                    s.CopyTo(all);
-                    string text = Encoding.UTF8.GetString(all.ToArray());
-                    int split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-                    Assert.That(split, Is.GreaterThan(0), "no HTTP answer to " + method + " " + path);
-                    string statusLine = text.Substring(0, text.IndexOf("\r\n", StringComparison.Ordinal));
-                    int code = int.Parse(statusLine.Split(' ')[1]);
-                    string respBody = text.Substring(split + 4);
-                    if (code < 200 || code > 299)
-                        throw new InvalidOperationException(method + " /_emulator" + path + ": " + statusLine + " " + respBody);
-                    return respBody;
-                }
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                CreateNoWindow = true,
+            };
+            using (var p = Process.Start(psi))
+            {
+                var stdin = p.StandardInput.BaseStream;
+                if (body != null) stdin.Write(body, 0, body.Length);
+                stdin.Close();
+                var output = new MemoryStream();
+                p.StandardOutput.BaseStream.CopyTo(output);
+                string err = p.StandardError.ReadToEnd();
+                p.WaitForExit();
+                string text = Encoding.UTF8.GetString(output.ToArray());
+                int nl = text.LastIndexOf('\n');
+                Assert.That(p.ExitCode == 0 && nl >= 0, Is.True, "curl " + method + " " + path + ": " + err);
+                int code = int.Parse(text.Substring(nl + 1));
+                string respBody = text.Substring(0, nl);
+                if (code < 200 || code > 299)
+                    throw new InvalidOperationException(method + " /_emulator" + path + ": HTTP " + code + " " + respBody);
+                return respBody;
             }
         }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import ssl
 import subprocess
 import threading
 import time
@@ -57,8 +58,8 @@ class Emulator:
     def __init__(self, *args: str) -> None:
         binary = emulator_binary()
         self.proc = subprocess.Popen(
-            # TLS-SWITCH: plain HTTP until the library can trust the emulator's CA
-            [str(binary), "--plain-http", "--port", "0", "--monitor-port", "0", "--token", TOKEN, *args],
+            # HTTPS with a CA made at start (ca_file=): clients trust it with ca_file=.
+            [str(binary), "--port", "0", "--monitor-port", "0", "--token", TOKEN, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -89,6 +90,9 @@ class Emulator:
         self.base_url = info["base_url"]
         self.api_origin = self.base_url[: -len("/v1.0")]
         self.monitor_origin = info["monitor_origin"]
+        self.ca_file = info["ca_file"]
+        # the admin path's own requests (urllib) trust it too
+        self._tls = ssl.create_default_context(cafile=self.ca_file)
         self.token = info["token"]
         self.admin_token = info["admin_token"]
         self.profile = info["profile"]
@@ -111,7 +115,7 @@ class Emulator:
         req.add_header("Authorization", "Bearer " + self.admin_token)
         if body is not None:
             req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=30, context=self._tls) as r:
             text = r.read()
         return json.loads(text) if text else None
 
@@ -145,7 +149,7 @@ class Emulator:
         """A GET on the API with the token (e.g. a drive's owner)."""
         req = urllib.request.Request(self.base_url + path)
         req.add_header("Authorization", "Bearer " + self.token)
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=30, context=self._tls) as r:
             return json.loads(r.read())
 
 
@@ -182,7 +186,7 @@ def emu(emulator: Emulator) -> Iterator[Emulator]:
 def client(emu: Emulator) -> Iterator[Any]:
     import onedrive_native as od
 
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         yield c
 
 

@@ -16,7 +16,7 @@ def run(coro):
 
 def test_the_four_operations_async(emu, folder):
     async def main():
-        async with od.AsyncClient(token=emu.token, base_url=emu.base_url) as c:
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
             it = await c.upload(folder, "a.txt", b"async")
             assert it.size == 5
             assert (await c.item(it.id)).name == "a.txt"
@@ -36,7 +36,7 @@ def test_the_four_operations_async(emu, folder):
 
 def test_the_loop_keeps_running_while_a_wait_blocks(emu, paused_jobs, folder):
     async def main():
-        async with od.AsyncClient(token=emu.token, base_url=emu.base_url) as c:
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
             it = await c.upload(folder, "l.bin", b"l" * 1000)
             job = await c.copy(it.id, folder, name="l2.bin")
             inside = asyncio.Event()
@@ -57,7 +57,7 @@ def test_cancelling_the_task_cancels_the_native_wait(emu, paused_jobs, folder):
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
 
     async def main():
-        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, executor=pool) as c:
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file, executor=pool) as c:
             it = await c.upload(folder, "x.bin", b"x")
             job = await c.copy(it.id, folder, name="x2.bin")
             inside = asyncio.Event()
@@ -78,7 +78,7 @@ def test_cancelling_the_task_cancels_the_native_wait(emu, paused_jobs, folder):
 
 def test_async_job_resume(emu, paused_jobs):
     async def main():
-        async with od.AsyncClient(token=emu.token, base_url=emu.base_url) as c:
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
             it = await c.upload("/", "ar.bin", b"r", conflict="replace")
             job = await c.copy(it.id, "/", name="ar2.bin", conflict="replace")
             url = job.monitor_url

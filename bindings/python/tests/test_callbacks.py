@@ -152,7 +152,7 @@ def test_a_token_provider_is_asked_after_a_401(emu):
         calls.append(threading.get_ident())
         return emu.token
 
-    with od.Client(token="expired", base_url=emu.base_url, token_provider=provider) as c:
+    with od.Client(token="expired", base_url=emu.base_url, ca_file=emu.ca_file, token_provider=provider) as c:
         assert c.item("/").is_folder
         assert calls == [threading.get_ident()]  # on the calling thread
         c.item("/")
@@ -160,14 +160,14 @@ def test_a_token_provider_is_asked_after_a_401(emu):
 
 
 def test_a_token_provider_may_decline_or_raise(emu):
-    with od.Client(token="expired", base_url=emu.base_url, token_provider=lambda: None) as c:
+    with od.Client(token="expired", base_url=emu.base_url, ca_file=emu.ca_file, token_provider=lambda: None) as c:
         with pytest.raises(od.UnauthorizedError):
             c.item("/")
 
     def broken():
         raise Boom("vault unreachable")
 
-    with od.Client(token="expired", base_url=emu.base_url, token_provider=broken) as c:
+    with od.Client(token="expired", base_url=emu.base_url, ca_file=emu.ca_file, token_provider=broken) as c:
         with pytest.raises(Boom):
             c.item("/")
         c.set_token_provider(None)
@@ -203,7 +203,7 @@ def test_a_credential_is_asked_before_expiry_and_after_a_401(emu, folder):
     # the first token lives a minute (inside the 5-minute margin): the
     # first request refreshes it; the second one (an hour) is kept
     cred = FakeCredential(emu.token, [60, 3600])
-    with od.Client(base_url=emu.base_url, credential=cred) as c:
+    with od.Client(base_url=emu.base_url, ca_file=emu.ca_file, credential=cred) as c:
         assert len(cred.calls) == 1 and cred.calls[0] == (od.GRAPH_SCOPE,)
         c.upload(folder, "cred.txt", b"x")
         assert len(cred.calls) == 2
@@ -213,7 +213,7 @@ def test_a_credential_is_asked_before_expiry_and_after_a_401(emu, folder):
         c.set_token("expired")  # a 401: asked once more
         c.item(f"{folder}/cred.txt")
         assert len(cred.calls) == 3
-    with od.Client(base_url=emu.base_url, credential=cred, scopes=("a", "b")) as c:
+    with od.Client(base_url=emu.base_url, ca_file=emu.ca_file, credential=cred, scopes=("a", "b")) as c:
         assert cred.calls[-1] == ("a", "b")
 
 
@@ -228,7 +228,7 @@ def test_an_async_credential_drives_the_async_client(emu, folder):
     cred = AsyncCredential(emu.token, [60, 3600])
 
     async def main():
-        async with od.AsyncClient(base_url=emu.base_url, credential=cred) as c:
+        async with od.AsyncClient(base_url=emu.base_url, ca_file=emu.ca_file, credential=cred) as c:
             await c.upload(folder, "acred.txt", b"x")
             return await c.item(f"{folder}/acred.txt")
 
@@ -256,7 +256,7 @@ def test_the_async_client_has_its_own_executor_and_the_setters(emu):
     import asyncio
 
     async def main():
-        async with od.AsyncClient(token=emu.token, base_url=emu.base_url) as c:
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
             assert c._executor is not None
             c.set_timeouts(10, 30)
             c.set_retry(3, 5)

@@ -32,11 +32,11 @@ def test_conflict_carries_the_graph_code(client, folder):
 
 
 def test_unauthorized(emu):
-    with od.Client(token="wrong", base_url=emu.base_url) as bad:
+    with od.Client(token="wrong", base_url=emu.base_url, ca_file=emu.ca_file) as bad:
         with pytest.raises(od.UnauthorizedError) as e:
             bad.item("/")
     assert e.value.http_status == 401 and e.value.status is od.Status.UNAUTHORIZED
-    with od.Client(base_url=emu.base_url) as none:  # no token at all
+    with od.Client(base_url=emu.base_url, ca_file=emu.ca_file) as none:  # no token at all
         with pytest.raises(od.UnauthorizedError):
             none.item("/")
 
@@ -77,7 +77,7 @@ def test_url_upload_is_not_supported_on_business(business_emulator):
     emu = business_emulator
     assert emu.profile == "business"
     url = emu.static("biz.bin", b"b" * 100)
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         with pytest.raises(od.NotSupportedError) as e:
             c.url_upload("/", "biz.bin", url)
         assert e.value.message and e.value.status is od.Status.NOT_SUPPORTED

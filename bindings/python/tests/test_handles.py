@@ -27,7 +27,7 @@ def frees(monkeypatch):
 
 
 def test_close_then_collect_frees_once(emu, frees):
-    c = od.Client(token=emu.token, base_url=emu.base_url)
+    c = od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file)
     c.close()
     c.close()  # a second close does nothing
     assert frees == {"od_client_free": 1}
@@ -37,7 +37,7 @@ def test_close_then_collect_frees_once(emu, frees):
 
 
 def test_context_managers_free_once(emu, frees):
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         it = c.upload("/", "h.txt", b"h", conflict="replace")
         with c.copy(it.id, "/", name="h2.txt", conflict="replace") as job:
             job.wait(timeout=60)
@@ -54,7 +54,7 @@ def test_context_managers_free_once(emu, frees):
 
 
 def test_the_collector_frees_what_was_never_closed(emu, frees):
-    c = od.Client(token=emu.token, base_url=emu.base_url)
+    c = od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file)
     job = od.Job.resume(c, emu.monitor_origin + "/monitor/x")
     t = od.CancelToken()
     del job, t
@@ -68,7 +68,7 @@ def test_the_collector_frees_what_was_never_closed(emu, frees):
 
 
 def test_a_job_outlives_its_closed_client_but_cannot_poll(emu):
-    c = od.Client(token=emu.token, base_url=emu.base_url)
+    c = od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file)
     job = od.Job.resume(c, emu.monitor_origin + "/monitor/x")
     c.close()
     assert job.monitor_url.endswith("/monitor/x")  # the job owns its own data
@@ -80,7 +80,7 @@ def test_a_job_outlives_its_closed_client_but_cannot_poll(emu):
 
 
 def test_using_a_closed_client_raises(emu):
-    c = od.Client(token=emu.token, base_url=emu.base_url)
+    c = od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file)
     c.close()
     for call in (lambda: c.item("/"), lambda: c.upload("/", "x", b"x"), lambda: c.copy("/a", "/"), lambda: c.set_token("t")):
         with pytest.raises(ValueError, match="closed"):
@@ -97,7 +97,7 @@ def _rss_bytes() -> int:
 def test_many_clients_do_not_grow_memory(emu):
     def churn(n):
         for i in range(n):
-            c = od.Client(token=emu.token, base_url=emu.base_url)
+            c = od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file)
             t = od.CancelToken()
             j = od.Job.resume(c, emu.monitor_origin + "/monitor/x")
             if i % 2:

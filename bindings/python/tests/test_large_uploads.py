@@ -143,7 +143,7 @@ def test_a_session_saved_and_resumed_in_a_new_client(emu, folder, tmp_path):
     data = content(MiB + 3 * CHUNK, seed=7)
     p = tmp_path / "resume.bin"
     p.write_bytes(data)
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         c.set_upload_options(simple_limit=MiB, chunk_size=CHUNK)
         with c.create_upload_session(folder, "resumed.bin", len(data), conflict="fail") as s:
             assert s.size == len(data)
@@ -153,7 +153,7 @@ def test_a_session_saved_and_resumed_in_a_new_client(emu, folder, tmp_path):
             saved = s.to_json()
     assert "upload" in saved
     # "after a restart": another client, the session rebuilt from its JSON
-    with od.Client(token=emu.token, base_url=emu.base_url) as c2, od.UploadSession.from_json(saved) as s2:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c2, od.UploadSession.from_json(saved) as s2:
         c2.set_upload_options(simple_limit=MiB, chunk_size=CHUNK)
         assert s2.size == len(data)
         emu.clear_requests()
@@ -243,7 +243,7 @@ def test_async_stream_upload(emu, folder):
     data = content(MiB + CHUNK)
 
     async def main():
-        async with od.AsyncClient(token=emu.token, base_url=emu.base_url) as c:
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
             c.client.set_upload_options(simple_limit=MiB, chunk_size=CHUNK)
             it = await c.upload_stream(folder, "async-big.bin", io.BytesIO(data), len(data))
             assert it.size == len(data)

@@ -279,7 +279,7 @@ def test_a_proxy_nobody_listens_on_is_a_network_error(client, caplog):
 
 def test_a_proxy_carries_every_request_with_its_credentials(emu, folder):
     with FakeProxy() as proxy:
-        with od.Client(token=emu.token, base_url=emu.base_url, proxy=proxy.url("user:pa55")) as c:
+        with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file, proxy=proxy.url("user:pa55")) as c:
             item = c.upload(folder, "via-proxy.txt", b"through the proxy")
             copy = c.copy(item.id, folder, name="via-proxy-2.txt").wait(timeout=60)
             assert copy.size == len(b"through the proxy")
@@ -292,7 +292,7 @@ def test_a_proxy_carries_every_request_with_its_credentials(emu, folder):
 def test_a_proxy_that_refuses_the_credentials_is_a_proxy_error(emu, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER)
     with FakeProxy(answer=407) as proxy:
-        with od.Client(token=emu.token, base_url=emu.base_url, proxy=proxy.url("user:WRONGPW")) as c:
+        with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file, proxy=proxy.url("user:WRONGPW")) as c:
             with pytest.raises(od.ProxyError) as e:
                 c.item("/")
         assert e.value.status is od.Status.PROXY and isinstance(e.value, od.NetworkError)
@@ -320,7 +320,7 @@ def test_set_upload_rate_takes_zero_and_large_numbers_and_refuses_negative_ones(
 
 
 def test_an_upload_rate_cap_holds_an_upload_back(emu, folder):
-    with od.Client(token=emu.token, base_url=emu.base_url, upload_rate=40_000) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file, upload_rate=40_000) as c:
         started = time.monotonic()
         assert c.upload(folder, "slow.bin", bytes(60_000)).size == 60_000
         assert time.monotonic() - started >= 1.0  # the first 4 KB go at once, the rest at 40 kB/s
@@ -333,7 +333,7 @@ def test_an_upload_rate_cap_holds_an_upload_back(emu, folder):
 
 def test_log_lines_reach_logging_with_their_levels_and_no_secret(emu, folder, caplog):
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:  # reads the level now
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:  # reads the level now
         assert c.log_level == logging.DEBUG
         item = c.upload(folder, "logged.txt", bytes(4096))
         job = c.copy(item.id, folder, name="logged-copy.txt")
@@ -362,7 +362,7 @@ def test_log_lines_reach_logging_with_their_levels_and_no_secret(emu, folder, ca
 
 def test_the_level_is_read_once_and_lines_not_wanted_never_reach_python(emu, folder, caplog):
     caplog.set_level(logging.WARNING, logger=LOGGER)
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         assert c.log_level == logging.WARNING  # what logging keeps by default
         # The logger wants more now; the library was asked for warnings only,
         # so a successful upload makes no line and never enters Python.
@@ -377,7 +377,7 @@ def test_the_level_is_read_once_and_lines_not_wanted_never_reach_python(emu, fol
 
 def test_no_callback_when_even_errors_are_off_and_explicit_levels(emu, caplog):
     caplog.set_level(logging.CRITICAL, logger=LOGGER)
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         assert c.log_level is None
         with pytest.raises(od.NotFoundError):
             c.item("/no-such-thing")
@@ -394,12 +394,12 @@ def test_no_callback_when_even_errors_are_off_and_explicit_levels(emu, caplog):
             c.set_log_level("LOUD")
         with pytest.raises(TypeError):
             c.set_log_level(True)
-    with od.Client(token=emu.token, base_url=emu.base_url, log_level="WARNING") as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file, log_level="WARNING") as c:
         assert c.log_level == logging.WARNING
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     logging.disable(logging.ERROR)
     try:
-        with od.Client(token=emu.token, base_url=emu.base_url) as c:
+        with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
             assert c.log_level is None, "logging.disable counts"
     finally:
         logging.disable(logging.NOTSET)
@@ -421,7 +421,7 @@ def test_a_raising_handler_never_reaches_the_library(emu, folder, caplog, monkey
     logger.addHandler(handler)
     try:
         caplog.set_level(logging.DEBUG, logger=LOGGER)
-        with od.Client(token=emu.token, base_url=emu.base_url) as c:
+        with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
             assert c.upload(folder, "h.txt", b"handler").size == 7
             with pytest.raises(od.NotFoundError):
                 c.item("/no-such-file")
@@ -432,7 +432,7 @@ def test_a_raising_handler_never_reaches_the_library(emu, folder, caplog, monkey
 
 def test_lines_from_many_threads_at_once(emu, folder, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER)
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         names = [f"t{i}.txt" for i in range(8)]
         threads = [threading.Thread(target=c.upload, args=(folder, n, bytes(4096))) for n in names]
         for t in threads:
@@ -449,7 +449,7 @@ def test_the_async_client_takes_the_same_settings(emu, folder, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER)
 
     async def main() -> None:
-        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, upload_rate=0) as c:
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file, upload_rate=0) as c:
             assert c.log_level == logging.INFO
             c.set_proxy(None)
             c.set_upload_rate(10**9)

@@ -222,13 +222,13 @@ def test_job_item_before_completion_is_invalid_state(client, paused_jobs, folder
 
 
 def test_job_resumed_from_its_saved_monitor_url(emu, paused_jobs):
-    with od.Client(token=emu.token, base_url=emu.base_url) as c:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         src = c.upload("/resume", "r.bin", b"r" * 1000)
         job = c.copy(src.id, "/resume", name="r2.bin", conflict="replace")
         saved = job.monitor_url
         job.close()
     # "the app restarted": a new client, the job rebuilt from the saved URL
-    with od.Client(token=emu.token, base_url=emu.base_url) as c2:
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c2:
         with od.Job.resume(c2, saved) as job2:
             assert job2.monitor_url == saved
             assert job2.state is od.JobState.UNKNOWN  # not looked at yet
@@ -303,7 +303,7 @@ def test_create_folder_and_delete_async(emu, folder):
     import asyncio
 
     async def go():
-        async with od.AsyncClient(token=emu.token, base_url=emu.base_url) as ac:
+        async with od.AsyncClient(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as ac:
             f = await ac.create_folder(f"{folder}/a", "Async", parents=True)
             await ac.delete(f.id)
             return f

@@ -72,7 +72,7 @@ def test_closing_a_client_while_another_thread_waits_defers_the_free(emu, paused
     frees = []
     real = _ffi.lib.od_client_free
     monkeypatch.setattr(_ffi.lib, "od_client_free", lambda p: (frees.append(1), real(p)))
-    c = od.Client(token=emu.token, base_url=emu.base_url)
+    c = od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file)
     src = c.upload("/", "defer.bin", b"d", conflict="replace")
     job = c.copy(src.id, "/", name="defer2.bin", conflict="replace")
     inside = threading.Event()

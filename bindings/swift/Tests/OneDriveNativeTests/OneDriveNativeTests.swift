@@ -1,7 +1,8 @@
 // XCTest suite for a machine with a Swift toolchain (macOS, or Linux with
 // swift.org's toolchain): run a standalone emulator first,
 //   ../../target/debug/onedrive-emulator --plain-http --port 0 --monitor-port 0 --token swift-token
-// (TLS-SWITCH: plain HTTP until the library can trust the emulator's CA)
+// (plain HTTP: the admin helper below uses URLSession, which would need the
+// emulator's CA in the system's trust settings)
 // then
 //   ONEDRIVE_TEST_BASE_URL=<its base_url> ONEDRIVE_TEST_TOKEN=swift-token \
 //     ONEDRIVE_TEST_ADMIN_TOKEN=<its admin_token> swift test -Xlinker -L../../target/debug
