@@ -784,7 +784,11 @@ fn the_token_goes_to_the_api_origin_only() {
         }
     }
     // a wrong token is 401 with the service's detail
-    let bad = Client::new(ClientConfig::new(emu.base_url(), "wrong")).unwrap();
+    let bad = Client::new(ClientConfig {
+        token: "wrong".into(),
+        ..config(&emu)
+    })
+    .unwrap();
     let e = bad.item(&me(), &item("/"), &mut ctl()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Unauthorized);
     assert_eq!(e.http_status, Some(401));
@@ -793,7 +797,11 @@ fn the_token_goes_to_the_api_origin_only() {
 #[test]
 fn a_token_callback_is_asked_after_a_401() {
     let emu = emulator(Profile::Personal);
-    let c = Client::new(ClientConfig::new(emu.base_url(), "expired")).unwrap();
+    let c = Client::new(ClientConfig {
+        token: "expired".into(),
+        ..config(&emu)
+    })
+    .unwrap();
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (calls2, good) = (calls.clone(), emu.token());
     c.set_token_provider(Some(std::sync::Arc::new(move || {

@@ -97,7 +97,7 @@ fn refused(emu: &Emulator, ca: Option<&str>, why: &str) {
         .lock()
         .unwrap()
         .iter()
-        .filter(|l| l.starts_with("GET "))
+        .filter(|l| l.starts_with("GET ") && l.contains("(attempt "))
         .count();
     assert_eq!(attempts, 1, "not retried: {:?}", lines.lock().unwrap());
     assert!(emu.requests().is_empty());
