@@ -694,7 +694,19 @@ struct Check {
 /// The names in a folder, through the API's children listing.
 fn list(emu: &Emulator, folder: &str) -> Vec<(String, bool)> {
     let url = format!("{}/me/drive/root:{folder}:/children", emu.base_url());
-    let mut resp = ureq::get(&url)
+    // The emulator serves HTTPS: this listing trusts its CA too.
+    let ca = ureq::tls::Certificate::from_pem(emu.ca_pem().unwrap_or_default().as_bytes())
+        .expect("the emulator's CA");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]))
+                .build(),
+        )
+        .build()
+        .into();
+    let mut resp = agent
+        .get(&url)
         .header("Authorization", &format!("Bearer {}", emu.token()))
         .call()
         .unwrap_or_else(|e| panic!("list {folder}: {e}"));

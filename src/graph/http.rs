@@ -206,7 +206,7 @@ struct Net {
 }
 
 impl Net {
-    fn new(proxy: Option<ureq::Proxy>, extra_cas: Vec<CertificateDer<'static>>) -> Result<Net> {
+    fn new(proxy: Option<ureq::Proxy>, extra_cas: Vec<CertificateDer<'static>>) -> Net {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -225,11 +225,11 @@ impl Net {
                 .chain(TlsConnector::new(extra_cas.clone()))
                 .chain(CancellableConnector);
         let agent = ureq::Agent::with_parts(config.build(), connector, LiteralsFirst::default());
-        Ok(Net {
+        Net {
             agent,
             proxy,
             extra_cas,
-        })
+        }
     }
 }
 
@@ -251,7 +251,7 @@ impl Transport {
             pem => tls::parse_pem(pem)?,
         };
         let transport = Transport {
-            net: RwLock::new(Net::new(None, extra_cas)?),
+            net: RwLock::new(Net::new(None, extra_cas)),
             log: Log::new(),
             throttle: Throttle::new(),
             base_url,
@@ -275,7 +275,7 @@ impl Transport {
     pub(crate) fn set_proxy(&self, proxy: Option<&str>) -> Result<()> {
         let proxy = proxy.map(parse_proxy).transpose()?;
         let mut net = self.net.write().unwrap_or_else(PoisonError::into_inner);
-        *net = Net::new(proxy, net.extra_cas.clone())?;
+        *net = Net::new(proxy, net.extra_cas.clone());
         Ok(())
     }
 
@@ -285,7 +285,7 @@ impl Transport {
         let mut net = self.net.write().unwrap_or_else(PoisonError::into_inner);
         let mut extra = net.extra_cas.clone();
         extra.extend(certs);
-        *net = Net::new(net.proxy.clone(), extra)?;
+        *net = Net::new(net.proxy.clone(), extra);
         Ok(())
     }
 
