@@ -28,6 +28,15 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    that cannot be async).
 6. The C module: module.modulemap names shim.h, and shim.h includes the
    repository's header.
+7. The package manifest at the repository's root (what users add by URL):
+   it parses, names the product and target OneDriveNative at
+   bindings/swift/Sources/OneDriveNative depending on COneDrive, and a
+   `.binaryTarget(name: "COneDrive", url:, checksum:)` whose url is https
+   and ends in .zip and whose checksum is 64 lowercase hex digits (written
+   by release.sh) or the placeholder "unreleased".
+
+`--self-test` feeds the checker broken sources and altered descriptions and
+fails unless it catches each fault.
 """
 from __future__ import annotations
 
@@ -496,6 +505,53 @@ def check_module(root: Path, header_path: Path) -> List[str]:
     return errors
 
 
+#: The checksum of the root manifest's binary target before release.sh ran:
+#: no XCFramework has been published for this version yet.
+UNRELEASED = "unreleased"
+
+
+def check_manifest(manifest: Path) -> List[str]:
+    """The package manifest at the repository's root (see the module doc, 7)."""
+    if not manifest.is_file():
+        return [f"{manifest}: missing: the package manifest users add by URL (repository root)"]
+    errors = []
+    src = manifest.read_bytes()
+    for n in walk(Parser(SWIFT).parse(src).root_node):
+        if n.type == "ERROR" or n.is_missing:
+            errors.append(f"{manifest}:{n.start_point[0] + 1}: parse {'MISSING ' + n.type if n.is_missing else 'ERROR'}")
+    t = re.sub(r"(?m)^\s*//.*$", "", src.decode("utf-8", "replace"))  # whole-line comments only: URLs hold //
+    consts = dict(re.findall(r'\blet\s+(\w+)\s*=\s*"([^"]*)"', t))
+
+    def value(token: str) -> Optional[str]:
+        return token[1:-1] if token.startswith('"') else consts.get(token)
+
+    m = re.search(r'\.binaryTarget\(\s*name:\s*"COneDrive"\s*,\s*url:\s*("[^"]*"|\w+)\s*,'
+                  r'\s*checksum:\s*("[^"]*"|\w+)\s*\)', t)
+    if not m:
+        errors.append(f'{manifest}: no .binaryTarget(name: "COneDrive", url: …, checksum: …) (the released XCFramework)')
+    else:
+        url, checksum = value(m.group(1)), value(m.group(2))
+        if url is None or not re.fullmatch(r"https://[^\s\"]+\.zip", url):
+            errors.append(f"{manifest}: the binary target's url {url!r} is not an https URL of a .zip")
+        if checksum is None or not (re.fullmatch(r"[0-9a-f]{64}", checksum) or checksum == UNRELEASED):
+            errors.append(f"{manifest}: the binary target's checksum {checksum!r} is neither 64 lowercase hex digits "
+                          f"(SHA-256 of the zip, as `swift package compute-checksum`) nor {UNRELEASED!r}")
+    if not re.search(r'\.library\(\s*name:\s*"OneDriveNative"\s*,\s*targets:\s*\[\s*"OneDriveNative"\s*\]', t):
+        errors.append(f'{manifest}: no product .library(name: "OneDriveNative", targets: ["OneDriveNative"])')
+    target = re.search(r'\.target\(\s*name:\s*"OneDriveNative"\s*,\s*dependencies:\s*\[([^\]]*)\]\s*,'
+                       r'\s*path:\s*"([^"]+)"', t)
+    if not target:
+        errors.append(f'{manifest}: no .target(name: "OneDriveNative", dependencies: [...], path: "...")')
+    else:
+        if '"COneDrive"' not in target.group(1):
+            errors.append(f"{manifest}: the OneDriveNative target does not depend on COneDrive")
+        want = "bindings/swift/Sources/OneDriveNative"
+        if target.group(2) != want or not (manifest.parent / want).is_dir():
+            errors.append(f"{manifest}: the OneDriveNative target's path is {target.group(2)!r}, not {want!r} "
+                          "(the binding's sources)")
+    return errors
+
+
 def swift_files(root: Path) -> List[Path]:
     files = [root / "Package.swift"] if (root / "Package.swift").is_file() else []
     for sub in ("Sources", "Tests"):
@@ -516,22 +572,23 @@ def check(root: Path, abi: Abi, edit=None, extra: bytes = b"") -> Checker:
     return checker
 
 
-def run(root: Path, abi_path: Path) -> int:
+def run(root: Path, abi_path: Path, manifest: Path) -> int:
     abi = Abi(json.loads(abi_path.read_text()))
     checker = check(root, abi)
     errors = checker.errors + check_module(root, root / ".." / ".." / "include" / "onedrive.h")
+    errors += check_manifest(manifest)
     if not checker.files or checker.calls == 0:
         errors.append("no Swift file or no C call found")
     for e in errors:
         print("FAIL " + e)
     print(f"swift check: {len(checker.files)} files parsed, {checker.calls} C calls to {len(checker.called)} "
-          f"functions checked against {len(abi.functions)} in {abi_path.name}")
+          f"functions checked against {len(abi.functions)} in {abi_path.name}; root manifest {manifest.name} checked")
     return 1 if errors else 0
 
 
 # ---------------------------------------------------------------- self-test
 
-def self_test(root: Path, abi_path: Path) -> int:
+def self_test(root: Path, abi_path: Path, manifest: Path) -> int:
     """The checker must catch each planted fault; the clean sources must pass."""
     data = json.loads(abi_path.read_text())
     failures = []
@@ -614,6 +671,35 @@ def self_test(root: Path, abi_path: Path) -> int:
            "OD_ERROR_CODE")
     expect("function removed from the header",
            errors_with(change=lambda d: d["functions"].pop("od_string_free")), "od_string_free")
+    # the root manifest: the real one passes; each fault is caught
+    manifest_text = manifest.read_text() if manifest.is_file() else ""
+    if check_manifest(manifest):
+        failures.append(f"the root manifest fails: {check_manifest(manifest)}")
+
+    def manifest_errors(edit) -> List[str]:
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            copy = Path(d) / "Package.swift"
+            copy.write_text(edit(manifest_text))
+            (Path(d) / "bindings/swift/Sources/OneDriveNative").mkdir(parents=True)
+            return check_manifest(copy)
+
+    expect("manifest checksum malformed",
+           manifest_errors(lambda t: re.sub(r'(let xcframeworkChecksum = )"[^"]*"', r'\1"abc123"', t)), "checksum 'abc123'")
+    expect("manifest checksum in capitals",
+           manifest_errors(lambda t: re.sub(r'(let xcframeworkChecksum = )"[^"]*"', r'\1"' + "AB" * 32 + '"', t)),
+           "neither 64 lowercase hex")
+    expect("manifest url not https",
+           manifest_errors(lambda t: re.sub(r'(let xcframeworkURL = )"https:', r'\1"http:', t)), "not an https URL")
+    expect("manifest without the binary target",
+           manifest_errors(lambda t: t.replace(".binaryTarget(", ".binaryTargetX(")), "no .binaryTarget")
+    expect("manifest target path",
+           manifest_errors(lambda t: t.replace('"bindings/swift/Sources/OneDriveNative"', '"Sources/OneDriveNative"')),
+           "target's path")
+    planted[0] += 1
+    good = manifest_errors(lambda t: re.sub(r'(let xcframeworkChecksum = )"[^"]*"', r'\1"' + "0f" * 32 + '"', t))
+    if good:
+        failures.append(f"a released manifest (64 hex) fails: {good}")
     for f in failures:
         print("SELF-TEST FAIL " + f)
     print(f"swift check self-test: {planted[0] - len(failures)} of {planted[0]} planted faults caught" if failures
@@ -625,18 +711,28 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", type=Path, default=Path(__file__).resolve().parent)
     ap.add_argument("--abi", type=Path, default=None)
+    ap.add_argument("--manifest", type=Path, default=None,
+                    help="the root package manifest (default: <root>/../../Package.swift)")
     ap.add_argument("--self-test", action="store_true", help="only the self-test")
     ap.add_argument("--no-self-test", action="store_true", help="only the checks")
+    ap.add_argument("--manifest-only", action="store_true", help="only the root manifest (--manifest)")
     args = ap.parse_args()
     abi = args.abi or (args.root / ".." / ".." / "include" / "onedrive.abi.json")
     if not abi.is_file():
         print(f"check_swift: no ABI description at {abi} (tools/abi.py --write)")
         return 1
+    manifest = args.manifest or (args.root / ".." / ".." / "Package.swift")
+    if args.manifest_only:
+        errors = check_manifest(manifest)
+        for e in errors:
+            print("FAIL " + e)
+        print(f"swift manifest check: {manifest}: {'FAILED' if errors else 'ok'}")
+        return 1 if errors else 0
     results = []
     if not args.no_self_test:
-        results.append(self_test(args.root, abi))
+        results.append(self_test(args.root, abi, manifest))
     if not args.self_test:
-        results.append(run(args.root, abi))
+        results.append(run(args.root, abi, manifest))
     failed = sum(1 for r in results if r)
     print(f"swift-check: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

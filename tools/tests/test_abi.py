@@ -107,6 +107,8 @@ def test_each_check_fails_on_each_fault(tmp_path: Path, lang: str, fault: str) -
     shutil.copytree(REPO / "include", tmp_path / "include")
     shutil.copytree(REPO / "bindings" / lang, tmp_path / "bindings" / lang,
                     ignore=shutil.ignore_patterns(".venv", "build", "__pycache__", "*.egg-info", "*.so"))
+    if lang == "swift":  # its check reads the root manifest too
+        shutil.copy(REPO / "Package.swift", tmp_path / "Package.swift")
     plant, needle = FAULTS[fault]
     plant(tmp_path, lang)
     r = run_check(tmp_path, lang)

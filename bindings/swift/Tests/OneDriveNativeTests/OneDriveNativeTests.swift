@@ -6,6 +6,8 @@
 // then
 //   ONEDRIVE_TEST_BASE_URL=<its base_url> ONEDRIVE_TEST_TOKEN=swift-token \
 //     ONEDRIVE_TEST_ADMIN_TOKEN=<its admin_token> swift test -Xlinker -L../../target/debug
+// in bindings/swift (or at the repository root, through its Package.swift,
+// with -Xlinker -Ltarget/debug).
 // Without ONEDRIVE_TEST_BASE_URL the tests that need the service are skipped.
 // (This machine has no Swift compiler: check.sh parses this file and checks
 // its calls against the header, nothing more.)
