@@ -4,6 +4,7 @@
 #               the ffi unit tests under Miri, header drift, a one-minute soak
 #   make fuzz   every fuzz target for a short time (nightly, cargo-fuzz)
 #   make soak-long  the ten-minute soak; its figures into RELIABILITY.md
+#   make nupkg  the C# binding as a NuGet package (target/nupkg)
 SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE_DIR := target/debug
@@ -22,7 +23,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
 .PHONY: all build release demo demo-c test test-readme test-rust test-soak soak-long test-c test-c-sanitize test-miri test-rust-asan fuzz fuzz-emulator test-packaging test-python test-csharp test-swift test-arm64 header-check lint deps \
-	install bench clean
+	install bench clean nupkg test-nupkg
 
 all: build
 
@@ -52,7 +53,7 @@ demo-c: build | $(C_BUILD)
 deps:
 	@bash .ci/deps.sh
 
-test: deps build header-check abi-check test-rust test-soak test-c test-c-sanitize test-miri test-packaging test-python test-csharp test-swift test-abi test-readme
+test: deps build header-check abi-check test-rust test-soak test-c test-c-sanitize test-miri test-packaging test-python test-csharp test-nupkg test-swift test-abi test-readme
 	@echo "make test: all suites passed"
 
 # The committed header must equal the one build.rs just wrote.
@@ -193,6 +194,22 @@ test-python: build release
 # C# on mono (NUnit 2.6; the script installs mono and NUnit from apt).
 test-csharp: build
 	ONEDRIVE_NATIVE_LIB_DIR=$(CURDIR)/$(PROFILE_DIR) bindings/csharp/run_tests.sh
+
+# The C# binding as a NuGet package, target/nupkg/OneDriveNative.<version>.nupkg
+# (bindings/csharp/pack.sh; version from Cargo.toml): the netstandard2.0
+# assembly (mcs), libonedrive_native.so for linux-x64 and, cross-built, for
+# linux-arm64 (left out, with a message, where the cross toolchain cannot be
+# installed).
+nupkg: release
+	@bash .ci/deps.sh arm64 || echo "make nupkg: no arm64 cross toolchain: the package holds linux-x64 only" >&2
+	bindings/csharp/pack.sh
+
+# The package's layout (OPC parts, nuspec, each runtime's exports), then the
+# package consumed as a restore leaves it: a program compiled with mcs against
+# its assembly and run on mono with its native library beside it uploads and
+# copies against the emulator; the arm64 library runs the C quickstart under qemu.
+test-nupkg: build nupkg
+	bindings/csharp/nupkg/test_nupkg.sh $(EMULATOR)
 
 # Swift: no compiler here; every .swift file parsed (tree-sitter-swift) and
 # every C call checked against the header.

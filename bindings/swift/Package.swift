@@ -2,6 +2,10 @@
 // The Swift binding of onedrive-native: the C module `COneDrive` over
 // include/onedrive.h and the `OneDriveNative` module on top of it.
 //
+// This manifest is for work inside bindings/swift. Apps add the repository
+// by URL: its root Package.swift holds the same targets, with COneDrive as
+// the released XCFramework (URL and checksum written by release.sh).
+//
 // COneDrive comes from one of two places:
 // - COneDrive.xcframework beside this file (made by build-xcframework.sh:
 //   the static library for iOS devices and simulators (and macOS), with the

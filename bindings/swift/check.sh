@@ -59,6 +59,27 @@ then
 fi
 
 bash -n "$here/build-xcframework.sh" || { say "build-xcframework.sh has a shell syntax error"; exit 1; }
+bash -n "$here/release.sh" || { say "release.sh has a shell syntax error"; exit 1; }
+
+# release.sh on a stand-in XCFramework and a copy of the root manifest: the
+# zip has COneDrive.xcframework/ at its top, the manifest gets the URL and
+# the zip's SHA-256, and then passes the manifest check as a released one.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/pkg/bindings/swift/Sources/OneDriveNative" "$tmp/fw/COneDrive.xcframework"
+cp "$repo/Package.swift" "$tmp/pkg/Package.swift"
+echo '<plist/>' >"$tmp/fw/COneDrive.xcframework/Info.plist"
+url=https://example.com/onedrive-native/releases/v0.0.0-test/COneDrive.xcframework.zip
+"$here/release.sh" --url "$url" --xcframework "$tmp/fw/COneDrive.xcframework" --out "$tmp/out" \
+  --manifest "$tmp/pkg/Package.swift" 2>"$tmp/release.log" || { cat "$tmp/release.log" >&2; say "release.sh failed"; exit 1; }
+want=$(sha256sum "$tmp/out/COneDrive.xcframework.zip" | cut -d' ' -f1)
+grep -qx "let xcframeworkChecksum = \"$want\"" "$tmp/pkg/Package.swift" \
+  || { say "release.sh did not write the zip's SHA-256 $want into the manifest"; exit 1; }
+grep -qxF "let xcframeworkURL = \"$url\"" "$tmp/pkg/Package.swift" || { say "release.sh did not write the URL"; exit 1; }
+unzip -Z1 "$tmp/out/COneDrive.xcframework.zip" | grep -qx 'COneDrive.xcframework/Info.plist' \
+  || { say "the release zip does not hold COneDrive.xcframework/ at its top"; exit 1; }
+"$venv/bin/python" "$here/check_swift.py" --root "$here" --manifest "$tmp/pkg/Package.swift" --manifest-only
+say "release.sh: a stand-in release wrote url and checksum $want; the released manifest passes"
 
 abi=${ONEDRIVE_ABI:-$repo/include/onedrive.abi.json}
-exec "$venv/bin/python" "$here/check_swift.py" --root "$here" --abi "$abi"
+"$venv/bin/python" "$here/check_swift.py" --root "$here" --abi "$abi"

@@ -11,12 +11,29 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    a closure, `&x` with `var x: T`) fits the C parameter; a closure typed as a
    C callback (`let t: od_progress_fn = { a, b, c in ... }`) takes as many
    arguments as the callback; every other `od_*` / `OD_*` name is in the ABI.
-3. Constants and enum values: od_status -> OneDriveStatus and OneDriveError,
-   od_job_state -> JobState, od_conflict -> ConflictBehavior, od_error_field ->
-   LastError.field*, the OD_LOG_* constants -> LogLevel, number for number,
-   none left over.
-4. The C module: module.modulemap names shim.h, and shim.h includes the
+3. Constants and enum values: od_status -> the static members of
+   OneDriveError.Code (`static let notFound = Code(rawValue: 11)`; OD_OK is
+   `.ok`), od_job_state -> JobState, od_conflict -> ConflictBehavior,
+   od_error_field -> LastError.field*, the OD_LOG_* constants -> LogLevel,
+   number for number, none left over.
+4. The error's shape, as Foundation's URLError: `struct OneDriveError`
+   conforming to Error and LocalizedError (with `errorDescription`), holding
+   `let code: Code`, where `Code` is a RawRepresentable struct over Int32 (not
+   an enum: a new status must break no user's exhaustive switch).
+5. What a compiler would reject and this checker can see: a type whose
+   methods of one base name are both async and not (an unmarked synchronous
+   call from an async context resolves to the async one and fails to
+   compile); a public async method of the sources without its synchronous
+   `…Blocking` twin; `await` inside an XCTAssert argument (an autoclosure
+   that cannot be async).
+6. The C module: module.modulemap names shim.h, and shim.h includes the
    repository's header.
+7. The package manifest at the repository's root (what users add by URL):
+   it parses, names the product and target OneDriveNative at
+   bindings/swift/Sources/OneDriveNative depending on COneDrive, and a
+   `.binaryTarget(name: "COneDrive", url:, checksum:)` whose url is https
+   and ends in .zip and whose checksum is 64 lowercase hex digits (written
+   by release.sh) or the placeholder "unreleased".
 
 `--self-test` feeds the checker broken sources and altered descriptions and
 fails unless it catches each fault.
@@ -287,25 +304,161 @@ class Checker:
             if case not in wanted:
                 self.error(f"{path}: {swift_enum}.{case} has no constant in the header's {c_enum}")
 
-    def check_statuses(self) -> None:
-        self.check_enum("od_status", "OneDriveStatus", status_case)
-        path, src, node, cases = self.find_enum("OneDriveError")
+    def find_type(self, name: str, kinds=("struct", "class", "enum")) -> Tuple[Optional[str], bytes, Optional[Node], str]:
+        """A type declaration by name (not an extension): path, source, node, kind keyword."""
+        for path, src, root in self.files:
+            for n in walk(root):
+                if n.type != "class_declaration":
+                    continue
+                kind = next((c.type for c in n.children if c.type in ("struct", "class", "enum", "extension")), "")
+                ident = next((c for c in n.named_children if c.type == "type_identifier"), None)
+                if kind != "extension" and ident is not None and text(src, ident) == name:
+                    return path, src, n, kind
+        return None, b"", None, ""
+
+    @staticmethod
+    def inherits(src: bytes, n: Node) -> List[str]:
+        return [text(src, c).strip() for c in n.named_children if c.type == "inheritance_specifier"]
+
+    @staticmethod
+    def body_members(n: Node) -> List[Node]:
+        body = next((c for c in n.named_children if c.type == "class_body"), None)
+        return list(body.named_children) if body is not None else []
+
+    def check_error_type(self) -> None:
+        """OneDriveError: a struct with `let code: Code`, Error + LocalizedError;
+        Code: a RawRepresentable struct over Int32 with one static member per
+        od_status, number for number, none the header lacks."""
+        path, src, node, kind = self.find_type("OneDriveError")
         if node is None:
-            self.error("enum OneDriveError not found in the Swift sources")
+            self.error("struct OneDriveError not found in the Swift sources")
             return
-        body = re.sub(r"\s+", "", text(src, node)).replace("`", "")
-        for constant in self.abi.enums["od_status"]:
-            case = status_case(constant)
-            if case == "ok":
+        if kind != "struct":
+            self.error(f"{where(path, node)}: OneDriveError must be a struct with a code (like URLError), not {'an' if kind[:1] in 'aeiou' else 'a'} {kind}: "
+                       "an enum's new case breaks every user's exhaustive switch")
+            return
+        conforms = self.inherits(src, node)
+        for proto in ("Error", "LocalizedError"):
+            if proto not in conforms:
+                self.error(f"{where(path, node)}: OneDriveError does not conform to {proto} (it has {conforms})")
+        members = self.body_members(node)
+        props = {}
+        for m in members:
+            if m.type == "property_declaration":
+                pattern = next((c for c in m.named_children if c.type == "pattern"), None)
+                annot = next((c for c in m.named_children if c.type == "type_annotation"), None)
+                if pattern is not None:
+                    props[text(src, pattern).strip("`")] = (text(src, annot.named_children[-1]).replace(" ", "")
+                                                            if annot is not None and annot.named_children else None)
+        if props.get("code") not in ("Code", "OneDriveError.Code"):
+            self.error(f"{where(path, node)}: OneDriveError has no `let code: Code` (found {props.get('code')!r})")
+        if "errorDescription" not in props:
+            self.error(f"{where(path, node)}: OneDriveError has no errorDescription (LocalizedError: the library's message)")
+        code = next((m for m in members if m.type == "class_declaration"
+                     and any(c.type == "struct" for c in m.children)
+                     and any(c.type == "type_identifier" and text(src, c) == "Code" for c in m.named_children)), None)
+        if code is None:
+            self.error(f"{where(path, node)}: OneDriveError has no nested `struct Code` (an enum would break "
+                       "exhaustive switches when a status is added)")
+            return
+        if "RawRepresentable" not in self.inherits(src, code):
+            self.error(f"{where(path, code)}: OneDriveError.Code does not conform to RawRepresentable")
+        cases: Dict[str, Optional[int]] = {}
+        raw_type = None
+        for m in self.body_members(code):
+            if m.type != "property_declaration":
                 continue
+            pattern = next((c for c in m.named_children if c.type == "pattern"), None)
+            if pattern is None:
+                continue
+            name = text(src, pattern).strip("`")
+            annot = next((c for c in m.named_children if c.type == "type_annotation"), None)
+            if name == "rawValue" and annot is not None and annot.named_children:
+                raw_type = text(src, annot.named_children[-1])
+            mods = next((c for c in m.named_children if c.type == "modifiers"), None)
+            if mods is None or "static" not in text(src, mods).split():
+                continue
+            value = m.named_children[-1]
+            if value.type != "call_expression":
+                continue
+            callee, _ = callee_name(src, value)
+            args = arguments(value)
+            if callee not in ("Code", "init") or len(args) != 1:
+                continue
+            arg = args[0]
+            label = text(src, arg.parent.named_children[0]) if arg.parent is not None and len(arg.parent.named_children) > 1 else ""
+            if label != "rawValue":
+                continue
+            cases[name] = int(text(src, arg)) if arg.type == "integer_literal" else None
+        if raw_type != "Int32":
+            self.error(f"{where(path, code)}: OneDriveError.Code.rawValue must be an Int32 (od_status), not {raw_type}")
+        wanted = {}
+        for constant, value in self.abi.enums["od_status"].items():
+            case = status_case(constant)
+            wanted[case] = value
             if case not in cases:
-                self.error(f"{path}: od_status {constant} has no case {case}(ErrorDetail) in enum OneDriveError")
-            elif f"case.some(.{case}):self=.{case}(detail)" not in body:
-                self.error(f"{path}: OneDriveError.init(detail:) does not map .{case}")
-        wanted = {status_case(c) for c in self.abi.enums["od_status"]} - {"ok"} | {"unknown"}
+                self.error(f"{path}: od_status {constant} (= {value}) has no member "
+                           f"`static let {case} = Code(rawValue: {value})` in OneDriveError.Code")
+            elif cases[case] != value:
+                self.error(f"{path}: OneDriveError.Code.{case} = {cases[case]}, but {constant} = {value} in the header")
         for case in cases:
             if case not in wanted:
-                self.error(f"{path}: OneDriveError.{case} has no od_status in the header")
+                self.error(f"{path}: OneDriveError.Code.{case} has no od_status in the header")
+
+    def check_async_names(self) -> None:
+        """No base name both async and not in one type (extensions count);
+        every public async method of the sources has a synchronous
+        `…Blocking` twin."""
+        by_type: Dict[str, Dict[str, Dict[bool, List[Tuple[str, Node, bool]]]]] = {}
+        for path, src, root in self.files:
+            for n in walk(root):
+                if n.type != "class_declaration":
+                    continue
+                ident = next((c for c in n.named_children if c.type in ("type_identifier", "user_type")), None)
+                if ident is None:
+                    continue
+                tname = text(src, ident)
+                for m in self.body_members(n):
+                    if m.type != "function_declaration":
+                        continue
+                    fname = next((c for c in m.named_children if c.type == "simple_identifier"), None)
+                    if fname is None:
+                        continue
+                    is_async = any(c.type == "async" for c in m.children)
+                    mods = next((c for c in m.named_children if c.type == "modifiers"), None)
+                    public = mods is not None and any(w in ("public", "open") for w in text(src, mods).split())
+                    public_source = public and not path.startswith("Tests")
+                    by_type.setdefault(tname, {}).setdefault(text(src, fname), {}).setdefault(is_async, []).append(
+                        (path, m, public_source))
+        for tname, funcs in by_type.items():
+            for fname, kinds in funcs.items():
+                if True in kinds and False in kinds:
+                    path, m, _ = kinds[False][0]
+                    self.error(f"{path}:{m.start_point[0] + 1}: {tname}.{fname} is both synchronous and async: "
+                               "an unmarked synchronous call in an async context picks the async one and does not "
+                               f"compile; name the synchronous one {fname}Blocking")
+                for path, m, public_source in kinds.get(True, []):
+                    if public_source and False not in funcs.get(fname + "Blocking", {}):
+                        self.error(f"{path}:{m.start_point[0] + 1}: async {tname}.{fname} has no synchronous "
+                                   f"{fname}Blocking twin")
+                if fname.endswith("Blocking") and True in kinds:
+                    path, m, _ = kinds[True][0]
+                    self.error(f"{path}:{m.start_point[0] + 1}: {tname}.{fname} is async: …Blocking names the "
+                               "synchronous form")
+
+    def check_test_awaits(self) -> None:
+        """XCTAssert* take autoclosures that cannot be async: no await inside."""
+        for path, src, root in self.files:
+            for n in walk(root):
+                if n.type != "call_expression":
+                    continue
+                name, _ = callee_name(src, n)
+                if name is None or not name.startswith("XCTAssert"):
+                    continue
+                for arg in arguments(n):
+                    if any(d.type == "await_expression" for d in walk(arg)):
+                        self.error(f"{where(path, n)}: await inside {name}(…): its autoclosure cannot be async; "
+                                   "await into a local first")
 
     def check_error_fields(self) -> None:
         """LastError's `static let fieldMessage: Int32 = 0`, one per od_error_field."""
@@ -324,7 +477,9 @@ class Checker:
 
     def check_all(self) -> None:
         self.check_unwrapped()
-        self.check_statuses()
+        self.check_error_type()
+        self.check_async_names()
+        self.check_test_awaits()
         self.check_enum("od_job_state", "JobState", lambda c: camel(c[len("OD_JOB_"):]))
         self.check_enum("od_conflict", "ConflictBehavior", lambda c: camel(c[len("OD_CONFLICT_"):]),
                         aliases={"default": "serviceDefault"})
@@ -350,6 +505,53 @@ def check_module(root: Path, header_path: Path) -> List[str]:
     return errors
 
 
+#: The checksum of the root manifest's binary target before release.sh ran:
+#: no XCFramework has been published for this version yet.
+UNRELEASED = "unreleased"
+
+
+def check_manifest(manifest: Path) -> List[str]:
+    """The package manifest at the repository's root (see the module doc, 7)."""
+    if not manifest.is_file():
+        return [f"{manifest}: missing: the package manifest users add by URL (repository root)"]
+    errors = []
+    src = manifest.read_bytes()
+    for n in walk(Parser(SWIFT).parse(src).root_node):
+        if n.type == "ERROR" or n.is_missing:
+            errors.append(f"{manifest}:{n.start_point[0] + 1}: parse {'MISSING ' + n.type if n.is_missing else 'ERROR'}")
+    t = re.sub(r"(?m)^\s*//.*$", "", src.decode("utf-8", "replace"))  # whole-line comments only: URLs hold //
+    consts = dict(re.findall(r'\blet\s+(\w+)\s*=\s*"([^"]*)"', t))
+
+    def value(token: str) -> Optional[str]:
+        return token[1:-1] if token.startswith('"') else consts.get(token)
+
+    m = re.search(r'\.binaryTarget\(\s*name:\s*"COneDrive"\s*,\s*url:\s*("[^"]*"|\w+)\s*,'
+                  r'\s*checksum:\s*("[^"]*"|\w+)\s*\)', t)
+    if not m:
+        errors.append(f'{manifest}: no .binaryTarget(name: "COneDrive", url: …, checksum: …) (the released XCFramework)')
+    else:
+        url, checksum = value(m.group(1)), value(m.group(2))
+        if url is None or not re.fullmatch(r"https://[^\s\"]+\.zip", url):
+            errors.append(f"{manifest}: the binary target's url {url!r} is not an https URL of a .zip")
+        if checksum is None or not (re.fullmatch(r"[0-9a-f]{64}", checksum) or checksum == UNRELEASED):
+            errors.append(f"{manifest}: the binary target's checksum {checksum!r} is neither 64 lowercase hex digits "
+                          f"(SHA-256 of the zip, as `swift package compute-checksum`) nor {UNRELEASED!r}")
+    if not re.search(r'\.library\(\s*name:\s*"OneDriveNative"\s*,\s*targets:\s*\[\s*"OneDriveNative"\s*\]', t):
+        errors.append(f'{manifest}: no product .library(name: "OneDriveNative", targets: ["OneDriveNative"])')
+    target = re.search(r'\.target\(\s*name:\s*"OneDriveNative"\s*,\s*dependencies:\s*\[([^\]]*)\]\s*,'
+                       r'\s*path:\s*"([^"]+)"', t)
+    if not target:
+        errors.append(f'{manifest}: no .target(name: "OneDriveNative", dependencies: [...], path: "...")')
+    else:
+        if '"COneDrive"' not in target.group(1):
+            errors.append(f"{manifest}: the OneDriveNative target does not depend on COneDrive")
+        want = "bindings/swift/Sources/OneDriveNative"
+        if target.group(2) != want or not (manifest.parent / want).is_dir():
+            errors.append(f"{manifest}: the OneDriveNative target's path is {target.group(2)!r}, not {want!r} "
+                          "(the binding's sources)")
+    return errors
+
+
 def swift_files(root: Path) -> List[Path]:
     files = [root / "Package.swift"] if (root / "Package.swift").is_file() else []
     for sub in ("Sources", "Tests"):
@@ -357,32 +559,36 @@ def swift_files(root: Path) -> List[Path]:
     return files
 
 
-def check(root: Path, abi: Abi, edit=None) -> Checker:
-    """Every Swift file (after `edit(path, source)` when given) checked against `abi`."""
+def check(root: Path, abi: Abi, edit=None, extra: bytes = b"") -> Checker:
+    """Every Swift file (after `edit(path, source)` when given; plus `extra`
+    as one more file) checked against `abi`."""
     checker = Checker(abi)
     for f in swift_files(root):
         src = f.read_bytes()
         checker.add_file(str(f.relative_to(root)), edit(f.name, src) if edit else src)
+    if extra:
+        checker.add_file("Sources/OneDriveNative/x.swift", extra)
     checker.check_all()
     return checker
 
 
-def run(root: Path, abi_path: Path) -> int:
+def run(root: Path, abi_path: Path, manifest: Path) -> int:
     abi = Abi(json.loads(abi_path.read_text()))
     checker = check(root, abi)
     errors = checker.errors + check_module(root, root / ".." / ".." / "include" / "onedrive.h")
+    errors += check_manifest(manifest)
     if not checker.files or checker.calls == 0:
         errors.append("no Swift file or no C call found")
     for e in errors:
         print("FAIL " + e)
     print(f"swift check: {len(checker.files)} files parsed, {checker.calls} C calls to {len(checker.called)} "
-          f"functions checked against {len(abi.functions)} in {abi_path.name}")
+          f"functions checked against {len(abi.functions)} in {abi_path.name}; root manifest {manifest.name} checked")
     return 1 if errors else 0
 
 
 # ---------------------------------------------------------------- self-test
 
-def self_test(root: Path, abi_path: Path) -> int:
+def self_test(root: Path, abi_path: Path, manifest: Path) -> int:
     """The checker must catch each planted fault; the clean sources must pass."""
     data = json.loads(abi_path.read_text())
     failures = []
@@ -392,10 +598,7 @@ def self_test(root: Path, abi_path: Path) -> int:
         d = json.loads(json.dumps(data))
         if change:
             change(d)
-        c = check(root, Abi(d), edit)
-        if extra:
-            c.add_file("x.swift", extra)
-        return c.errors
+        return check(root, Abi(d), edit, extra).errors
 
     def expect(label: str, errs: List[str], needle: str) -> None:
         planted[0] += 1
@@ -417,8 +620,41 @@ def self_test(root: Path, abi_path: Path) -> int:
     expect("unknown constant", errors_with(b"let x = OD_NO_SUCH_FLAG\n"), "OD_NO_SUCH_FLAG")
     expect("unwrapped function", errors_with(edit=lambda n, s: s.replace(b"od_cancel_reset(raw)", b"")),
            "od_cancel_reset: in the header")
-    expect("unmapped status", errors_with(edit=lambda n, s: re.sub(rb"\n\s*case hashMismatch = \d+", b"", s)),
+    expect("unmapped status",
+           errors_with(edit=lambda n, s: re.sub(rb"\n\s*public static let hashMismatch = Code\(rawValue: \d+\)", b"", s)),
            "OD_ERR_HASH_MISMATCH")
+    expect("status code renumbered",
+           errors_with(edit=lambda n, s: s.replace(b"proxy = Code(rawValue: 28)", b"proxy = Code(rawValue: 29)")),
+           "OD_ERR_PROXY = 28")
+    expect("a code the header lacks",
+           errors_with(edit=lambda n, s: s.replace(b"public static let ok = Code(rawValue: 0)",
+                                                   b"public static let ok = Code(rawValue: 0)\n"
+                                                   b"        public static let gone = Code(rawValue: 99)")),
+           "OneDriveError.Code.gone")
+    expect("error as an enum again",
+           errors_with(edit=lambda n, s: s.replace(b"public struct OneDriveError:", b"public enum OneDriveError:")),
+           "OneDriveError must be a struct")
+    expect("code as an enum",
+           errors_with(edit=lambda n, s: s.replace(b"public struct Code:", b"public enum Code:")),
+           "no nested `struct Code`")
+    expect("not LocalizedError",
+           errors_with(edit=lambda n, s: s.replace(b"Error, LocalizedError, CustomStringConvertible",
+                                                   b"Error, CustomStringConvertible")),
+           "LocalizedError")
+    expect("no errorDescription",
+           errors_with(edit=lambda n, s: s.replace(b"public var errorDescription:", b"public var errorText:")),
+           "errorDescription")
+    expect("sync and async of one name",
+           errors_with(b"extension OneDriveClient {\n"
+                       b"    public func item(_ item: String, drive: String? = nil) throws -> DriveItem {\n"
+                       b"        return try itemBlocking(item, drive: drive)\n    }\n}\n"),
+           "OneDriveClient.item is both synchronous and async")
+    expect("async without its Blocking twin",
+           errors_with(edit=lambda n, s: s.replace(b"public func pollBlocking(", b"public func pollOnce(")),
+           "async OneDriveClient.poll has no synchronous pollBlocking")
+    expect("await in an XCTAssert",
+           errors_with(b"func t() async throws { XCTAssertEqual(try await c.item(\"x\").size, 3) }\n"),
+           "await inside XCTAssertEqual")
     expect("status added to the header",
            errors_with(change=lambda d: d["enums"]["od_status"]["values"].update(OD_ERR_BRAND_NEW=99)),
            "OD_ERR_BRAND_NEW")
@@ -435,6 +671,35 @@ def self_test(root: Path, abi_path: Path) -> int:
            "OD_ERROR_CODE")
     expect("function removed from the header",
            errors_with(change=lambda d: d["functions"].pop("od_string_free")), "od_string_free")
+    # the root manifest: the real one passes; each fault is caught
+    manifest_text = manifest.read_text() if manifest.is_file() else ""
+    if check_manifest(manifest):
+        failures.append(f"the root manifest fails: {check_manifest(manifest)}")
+
+    def manifest_errors(edit) -> List[str]:
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            copy = Path(d) / "Package.swift"
+            copy.write_text(edit(manifest_text))
+            (Path(d) / "bindings/swift/Sources/OneDriveNative").mkdir(parents=True)
+            return check_manifest(copy)
+
+    expect("manifest checksum malformed",
+           manifest_errors(lambda t: re.sub(r'(let xcframeworkChecksum = )"[^"]*"', r'\1"abc123"', t)), "checksum 'abc123'")
+    expect("manifest checksum in capitals",
+           manifest_errors(lambda t: re.sub(r'(let xcframeworkChecksum = )"[^"]*"', r'\1"' + "AB" * 32 + '"', t)),
+           "neither 64 lowercase hex")
+    expect("manifest url not https",
+           manifest_errors(lambda t: re.sub(r'(let xcframeworkURL = )"https:', r'\1"http:', t)), "not an https URL")
+    expect("manifest without the binary target",
+           manifest_errors(lambda t: t.replace(".binaryTarget(", ".binaryTargetX(")), "no .binaryTarget")
+    expect("manifest target path",
+           manifest_errors(lambda t: t.replace('"bindings/swift/Sources/OneDriveNative"', '"Sources/OneDriveNative"')),
+           "target's path")
+    planted[0] += 1
+    good = manifest_errors(lambda t: re.sub(r'(let xcframeworkChecksum = )"[^"]*"', r'\1"' + "0f" * 32 + '"', t))
+    if good:
+        failures.append(f"a released manifest (64 hex) fails: {good}")
     for f in failures:
         print("SELF-TEST FAIL " + f)
     print(f"swift check self-test: {planted[0] - len(failures)} of {planted[0]} planted faults caught" if failures
@@ -446,18 +711,28 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", type=Path, default=Path(__file__).resolve().parent)
     ap.add_argument("--abi", type=Path, default=None)
+    ap.add_argument("--manifest", type=Path, default=None,
+                    help="the root package manifest (default: <root>/../../Package.swift)")
     ap.add_argument("--self-test", action="store_true", help="only the self-test")
     ap.add_argument("--no-self-test", action="store_true", help="only the checks")
+    ap.add_argument("--manifest-only", action="store_true", help="only the root manifest (--manifest)")
     args = ap.parse_args()
     abi = args.abi or (args.root / ".." / ".." / "include" / "onedrive.abi.json")
     if not abi.is_file():
         print(f"check_swift: no ABI description at {abi} (tools/abi.py --write)")
         return 1
+    manifest = args.manifest or (args.root / ".." / ".." / "Package.swift")
+    if args.manifest_only:
+        errors = check_manifest(manifest)
+        for e in errors:
+            print("FAIL " + e)
+        print(f"swift manifest check: {manifest}: {'FAILED' if errors else 'ok'}")
+        return 1 if errors else 0
     results = []
     if not args.no_self_test:
-        results.append(self_test(args.root, abi))
+        results.append(self_test(args.root, abi, manifest))
     if not args.self_test:
-        results.append(run(args.root, abi))
+        results.append(run(args.root, abi, manifest))
     failed = sum(1 for r in results if r)
     print(f"swift-check: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

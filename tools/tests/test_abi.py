@@ -1,7 +1,7 @@
 """include/onedrive.abi.json is fresh, and each binding's check (Python,
-C#, Swift) fails in the same three cases, shown on a copy of the repository:
+C#, Swift) fails in the same cases, shown on a copy of the repository:
 a header function whose wrapper was deleted, a function (or callback type)
-whose arity changed, an enum value that changed."""
+whose arity changed, an enum value or a status number that changed."""
 from __future__ import annotations
 
 import json
@@ -77,6 +77,10 @@ FAULTS = {
     # a callback type's arity: od_log_fn loses its message
     "callback arity changed": (lambda root, lang: edit_abi(root, lambda d: d["callbacks"]["od_log_fn"]["params"].pop()),
                                "od_log_fn"),
+    # a status renumbered: Python's Status, C#'s OneDriveStatus, Swift's
+    # OneDriveError.Code member (a struct's static let, not an enum case)
+    "status value changed": (lambda root, lang: edit_abi(root, lambda d: d["enums"]["od_status"]["values"].update(
+        OD_ERR_PROXY=29)), "OD_ERR_PROXY"),
 }
 
 
@@ -107,6 +111,8 @@ def test_each_check_fails_on_each_fault(tmp_path: Path, lang: str, fault: str) -
     shutil.copytree(REPO / "include", tmp_path / "include")
     shutil.copytree(REPO / "bindings" / lang, tmp_path / "bindings" / lang,
                     ignore=shutil.ignore_patterns(".venv", "build", "__pycache__", "*.egg-info", "*.so"))
+    if lang == "swift":  # its check reads the root manifest too
+        shutil.copy(REPO / "Package.swift", tmp_path / "Package.swift")
     plant, needle = FAULTS[fault]
     plant(tmp_path, lang)
     r = run_check(tmp_path, lang)

@@ -76,6 +76,8 @@ namespace OneDriveNative
         private const int MaxReadChunk = 1 << 20;
 
         private readonly IProgress<OneDriveProgress> progress;
+        // a job wait's sink: the library reports (percent x 100, 10000), this gets the percent
+        private readonly IProgress<double> percent;
         private readonly Stream stream;
         private readonly CancellationToken token;
         private readonly CancelHandle cancel;
@@ -85,9 +87,22 @@ namespace OneDriveNative
         private ExceptionDispatchInfo callbackError;
 
         internal CallContext(IProgress<OneDriveProgress> progress, Stream stream, CancellationToken token)
+            : this(progress, null, stream, token)
+        {
+        }
+
+        /// <summary>A job wait: progress as the service's percent, 0–100.</summary>
+        internal CallContext(IProgress<double> percent, CancellationToken token)
+            : this(null, percent, null, token)
+        {
+        }
+
+        private CallContext(IProgress<OneDriveProgress> progress, IProgress<double> percent, Stream stream,
+            CancellationToken token)
         {
             token.ThrowIfCancellationRequested();
             this.progress = progress;
+            this.percent = percent;
             this.stream = stream;
             this.token = token;
             if (token.CanBeCanceled)
@@ -103,7 +118,7 @@ namespace OneDriveNative
         }
 
         internal IntPtr UserData { get { return GCHandle.ToIntPtr(self); } }
-        internal OdProgressFn Progress { get { return progress != null ? ProgressThunk : null; } }
+        internal OdProgressFn Progress { get { return progress != null || percent != null ? ProgressThunk : null; } }
         internal OdReadFn Read { get { return ReadThunk; } }
         internal CancelHandle Cancel { get { return cancel ?? CancelHandle.Null; } }
 
@@ -146,7 +161,10 @@ namespace OneDriveNative
             try
             {
                 ctx = From(userdata);
-                ctx.progress.Report(new OneDriveProgress(done, total));
+                if (ctx.percent != null)
+                    ctx.percent.Report(total == 0 ? 0.0 : Math.Min(100.0, done * 100.0 / total));
+                else
+                    ctx.progress.Report(new OneDriveProgress(done, total));
                 return 0;
             }
             catch (Exception e)

@@ -794,10 +794,11 @@ namespace OneDriveNative
         /// on, on the service).</summary>
         /// <param name="job">the job</param>
         /// <param name="timeout">null: no limit</param>
-        /// <param name="progress">after each look: Done = percent × 100 of Total = 10000</param>
+        /// <param name="progress">after each look: the percent the service gave, 0–100 (0 before
+        /// it gave any), reported on the calling thread</param>
         /// <param name="cancellationToken">stops the wait</param>
         public DriveItem WaitJob(OneDriveJob job, TimeSpan? timeout = null,
-            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+            IProgress<double> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             if (job == null) throw new ArgumentNullException("job");
             ulong ms = 0;
@@ -808,7 +809,7 @@ namespace OneDriveNative
             }
             ThrowIfDisposed();
             job.ThrowIfDisposed();
-            using (var call = new CallContext(progress, null, cancellationToken))
+            using (var call = new CallContext(progress, cancellationToken))
             {
                 ItemHandle h;
                 int st = NativeMethods.od_wait_job(Handle, job.Handle, ms, call.Progress, call.UserData, call.Cancel, out h);
@@ -817,7 +818,7 @@ namespace OneDriveNative
         }
 
         public Task<DriveItem> WaitJobAsync(OneDriveJob job, TimeSpan? timeout = null,
-            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+            IProgress<double> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             // A wait may last minutes: a thread of its own, not a pool thread.
             return AsyncRunner.Run(() => WaitJob(job, timeout, progress, cancellationToken), cancellationToken, longRunning: true);

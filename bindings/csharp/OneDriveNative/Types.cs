@@ -92,8 +92,8 @@ namespace OneDriveNative
         Sha256 = 2,
     }
 
-    /// <summary>Progress of a call: bytes sent of the size for transfers;
-    /// percent × 100 of 10000 for jobs.</summary>
+    /// <summary>Progress of a transfer: bytes sent of the size. (A job wait
+    /// reports its percent, 0–100, through an <c>IProgress&lt;double&gt;</c>.)</summary>
     public struct OneDriveProgress
     {
         public OneDriveProgress(ulong done, ulong total) : this()
@@ -107,6 +107,9 @@ namespace OneDriveNative
 
         /// <summary>Done / Total, between 0 and 1 (0 when Total is 0).</summary>
         public double Fraction { get { return Total == 0 ? 0.0 : (double)Done / Total; } }
+
+        /// <summary>Done / Total as a percent, between 0 and 100 (0 when Total is 0).</summary>
+        public double Percent { get { return Fraction * 100.0; } }
 
         public override string ToString() { return Done + "/" + Total; }
     }

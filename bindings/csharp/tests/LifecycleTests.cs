@@ -121,6 +121,7 @@ namespace OneDriveNative.Tests
             Assert.AreEqual((ulong)data.Length, reports.Last().Done);
             Assert.AreEqual((ulong)data.Length, reports.Last().Total);
             Assert.AreEqual(1.0, reports.Last().Fraction);
+            Assert.AreEqual(100.0, reports.Last().Percent);
             Assert.AreEqual(new[] { Thread.CurrentThread.ManagedThreadId }, rec.Threads.Distinct().ToArray());
         }
 
@@ -134,7 +135,7 @@ namespace OneDriveNative.Tests
             using (var cts = new CancellationTokenSource())
             using (var looked = new ManualResetEventSlim())
             {
-                var rec = new Recorder(p => looked.Set());
+                var rec = new PercentRecorder(p => looked.Set());
                 Task<DriveItem> wait = client.WaitJobAsync(job, null, rec, cts.Token);
                 // The wait has looked at the job at least once: it is blocked in native code.
                 Assert.IsTrue(looked.Wait(TimeSpan.FromSeconds(60)), "the wait never reported progress");
@@ -163,7 +164,7 @@ namespace OneDriveNative.Tests
             {
                 // The progress callback runs inside the blocking call: cancel
                 // from another thread once the wait is under way.
-                var rec = new Recorder(p => ThreadPool.QueueUserWorkItem(_ => cts.Cancel()));
+                var rec = new PercentRecorder(p => ThreadPool.QueueUserWorkItem(_ => cts.Cancel()));
                 var e = Assert.Throws<OperationCanceledException>(() => client.WaitJob(job, null, rec, cts.Token));
                 Assert.AreEqual(cts.Token, e.CancellationToken);
                 Assert.IsInstanceOf<OneDriveCancelledException>(e.InnerException);

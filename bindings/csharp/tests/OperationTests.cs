@@ -313,11 +313,15 @@ namespace OneDriveNative.Tests
             string source = emu.ServeStatic("cs-source-" + Guid.NewGuid().ToString("N") + ".bin", body);
             using (OneDriveJob job = client.UrlUpload(folder, "fetched.bin", source))
             {
-                var rec = new Recorder();
+                var rec = new PercentRecorder();
                 DriveItem item = client.WaitJob(job, progress: rec);
                 Assert.AreEqual("fetched.bin", item.Name);
                 Assert.AreEqual((long)body.Length, item.Size);
-                Assert.IsTrue(rec.Reports.All(p => p.Total == 10000UL), "job progress is percent x 100 of 10000");
+                List<double> percents = rec.Reports;
+                Assert.IsNotEmpty(percents);
+                Assert.IsTrue(percents.All(p => p >= 0.0 && p <= 100.0), "job progress is a percent: " + string.Join(", ", percents));
+                CollectionAssert.IsOrdered(percents);
+                Assert.AreEqual(100.0, percents.Last(), "the completed job's last look");
             }
         }
 

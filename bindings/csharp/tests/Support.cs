@@ -270,25 +270,37 @@ namespace OneDriveNative.Tests
 
     /// <summary>An IProgress that records every report synchronously, on the
     /// reporting thread (Progress&lt;T&gt; would post them to the pool).</summary>
-    public sealed class Recorder : IProgress<OneDriveProgress>
+    public class Recorder<T> : IProgress<T>
     {
         private readonly object gate = new object();
-        private readonly List<OneDriveProgress> reports = new List<OneDriveProgress>();
-        private readonly Action<OneDriveProgress> onReport;
+        private readonly List<T> reports = new List<T>();
+        private readonly Action<T> onReport;
         public readonly ConcurrentBag<int> Threads = new ConcurrentBag<int>();
 
-        public Recorder(Action<OneDriveProgress> onReport = null) { this.onReport = onReport; }
+        public Recorder(Action<T> onReport = null) { this.onReport = onReport; }
 
-        public void Report(OneDriveProgress value)
+        public void Report(T value)
         {
             lock (gate) reports.Add(value);
             Threads.Add(Thread.CurrentThread.ManagedThreadId);
             if (onReport != null) onReport(value);
         }
 
-        public List<OneDriveProgress> Reports
+        public List<T> Reports
         {
-            get { lock (gate) return new List<OneDriveProgress>(reports); }
+            get { lock (gate) return new List<T>(reports); }
         }
+    }
+
+    /// <summary>A transfer's reports (bytes).</summary>
+    public sealed class Recorder : Recorder<OneDriveProgress>
+    {
+        public Recorder(Action<OneDriveProgress> onReport = null) : base(onReport) { }
+    }
+
+    /// <summary>A job wait's reports (percent, 0–100).</summary>
+    public sealed class PercentRecorder : Recorder<double>
+    {
+        public PercentRecorder(Action<double> onReport = null) : base(onReport) { }
     }
 }

@@ -32,6 +32,7 @@ from .client import (
     Data,
     Item,
     Job,
+    JobProgress,
     JobState,
     JobStatus,
     Progress,
@@ -99,7 +100,7 @@ class AsyncJob:
     async def wait(
         self,
         timeout: Optional[float] = None,
-        progress: Optional[Progress] = None,
+        progress: Optional[JobProgress] = None,
         cancel: Optional[CancelToken] = None,
     ) -> Item:
         return await _run_cancellable(

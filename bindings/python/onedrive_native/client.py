@@ -25,11 +25,18 @@ from .errors import (
 
 lib = _ffi.lib
 
-#: A progress callback: ``progress(done, total)``. For transfers, bytes;
-#: for jobs, percent × 100 of 10000. Return ``False`` to stop the call
+#: A transfer's progress callback: ``progress(done, total)`` in bytes.
+#: Return ``False`` to stop the call
 #: (:class:`~onedrive_native.AbortedByCallbackError`); raise to stop it with
 #: your exception. Called on the thread that made the call.
 Progress = Callable[[int, int], Optional[bool]]
+
+#: A job's progress callback (:meth:`Job.wait`): ``progress(percent, 100.0)``
+#: after each look, the service's percent as a float from 0 to 100. The same
+#: two-argument shape as :data:`Progress`, so one callback taking floats (a
+#: tqdm bar's: see the README) serves transfers and jobs alike. Return
+#: ``False`` to stop the wait, or raise; the job goes on.
+JobProgress = Callable[[float, float], Optional[bool]]
 
 #: What :meth:`Client.upload` takes: the bytes themselves (any contiguous
 #: buffer), the path of a local file (``str`` or ``os.PathLike``), or a
@@ -221,8 +228,11 @@ class _Callback:
     KeyboardInterrupt. (A KeyboardInterrupt raised inside a ctypes callback
     would be printed and lost.)"""
 
-    def __init__(self, fn: Optional[Progress]) -> None:
+    def __init__(self, fn: Optional[Callable[[Any, Any], Optional[bool]]], percent: bool = False) -> None:
         self.fn = fn
+        #: a job: the library reports (percent × 100, 10000); the callback
+        #: gets (percent, 100.0)
+        self.percent = percent
         self.exc: Optional[BaseException] = None
         self.c = _ffi.PROGRESS_FN(self._call)
         self._previous: Any = None
@@ -241,6 +251,9 @@ class _Callback:
                 return 1
             if self.fn is None:
                 return 0
+            if self.percent:
+                pct = min(100.0, done * 100.0 / total) if total else 0.0
+                return 1 if self.fn(pct, 100.0) is False else 0
             return 1 if self.fn(done, total) is False else 0
         except BaseException as e:  # KeyboardInterrupt too: stop the transfer
             self.exc = e
@@ -1096,21 +1109,23 @@ class Job(Handle):
     def wait(
         self,
         timeout: Optional[float] = None,
-        progress: Optional[Progress] = None,
+        progress: Optional[JobProgress] = None,
         cancel: Optional[CancelToken] = None,
     ) -> Item:
         """Follows the job until it ends and returns the new item.
 
         - ``timeout``: seconds (``None``: no limit), then
           :class:`~onedrive_native.OneDriveTimeoutError`;
-        - ``progress``: ``progress(percent_x100, 10000)`` after each look;
+        - ``progress``: ``progress(percent, 100.0)`` after each look, the
+          percent the service last gave as a float from 0 to 100 (0.0 before
+          it gave any);
         - ``cancel``: a :class:`CancelToken`.
 
         Raises :class:`~onedrive_native.JobFailedError` /
         :class:`~onedrive_native.JobCancelledError` when the job did not
         complete. Stopping the wait does not stop the job."""
         ms = _timeout_ms(timeout)
-        cb = _Callback(progress)
+        cb = _Callback(progress, percent=True)
         out = _ffi.od_item_p()
         with self.client._use() as c, self._use() as j, _maybe_use(cancel) as k:
             rc = lib.od_wait_job(c, j, ms, cb.c, None, k, ctypes.byref(out))

@@ -25,11 +25,14 @@ def test_upload_progress_reaches_the_total(client, folder):
     assert seen[-1][0] == len(data)
 
 
-def test_job_progress_is_percent_times_100(client, folder):
+def test_job_progress_is_a_percent_of_100(client, folder):
     src = client.upload(folder, "j.bin", b"j" * 100_000)
     seen = []
     client.copy(src.id, folder, name="j2.bin").wait(timeout=60, progress=lambda d, t: seen.append((d, t)))
-    assert seen and all(t == 10000 and 0 <= d <= 10000 for d, t in seen)
+    assert seen and all(t == 100.0 and 0.0 <= d <= 100.0 for d, t in seen), seen
+    assert all(isinstance(d, float) and isinstance(t, float) for d, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1][0] == 100.0  # the completed job's last look
 
 
 def test_a_raising_upload_callback_raises_that_exception_and_ends_cleanly(client, folder):

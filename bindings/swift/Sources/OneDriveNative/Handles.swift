@@ -2,8 +2,9 @@ import Foundation
 import COneDrive
 
 /// A cancellation flag (`od_cancel`): raise it from any thread to stop the
-/// blocking calls it was passed to (they throw `OneDriveError.cancelled`).
-/// The `async` methods make their own, wired to the calling `Task`.
+/// `…Blocking` calls it was passed to (they throw an `OneDriveError` with
+/// code `.cancelled`). The `async` methods make their own, wired to the
+/// calling `Task`.
 public final class CancelFlag: @unchecked Sendable {
     // Sendable: the library allows any number of threads on one flag.
     let raw: OpaquePointer
@@ -11,7 +12,7 @@ public final class CancelFlag: @unchecked Sendable {
     public init() throws {
         var out: OpaquePointer? = nil
         let status = od_cancel_new(&out)
-        guard status == OneDriveStatus.ok.rawValue, let flag = out else {
+        guard succeeded(status), let flag = out else {
             throw LastError.read(status)
         }
         raw = flag
@@ -95,7 +96,8 @@ public struct DriveItem: Sendable, Equatable {
 }
 
 /// An asynchronous job on the service (a copy, an upload from URL). Follow
-/// it with `OneDriveClient.poll(_:)` or `wait(for:)`. Freed in deinit,
+/// it with `OneDriveClient.wait(for:)` or `poll(_:)` (`…Blocking` to block
+/// the calling thread instead). Freed in deinit,
 /// which does not stop the job on the service.
 public final class OneDriveJob: @unchecked Sendable {
     // Sendable: the library allows any number of threads on one job.
@@ -115,7 +117,7 @@ public final class OneDriveJob: @unchecked Sendable {
         let status = withExtendedLifetime(args) {
             od_job_from_monitor_url(url, driveArg, &out)
         }
-        guard status == OneDriveStatus.ok.rawValue, let job = out else {
+        guard succeeded(status), let job = out else {
             throw LastError.read(status)
         }
         raw = job
@@ -137,7 +139,7 @@ public final class OneDriveJob: @unchecked Sendable {
     }
 
     /// The item a completed job made, as last seen (no request);
-    /// `OneDriveError.invalidState` when it has not been seen completed.
+    /// `.invalidState` when it has not been seen completed.
     public func item() throws -> DriveItem {
         var out: OpaquePointer? = nil
         let status = od_job_item(raw, &out)
@@ -167,7 +169,7 @@ public final class UploadSession: @unchecked Sendable {
         let status = withExtendedLifetime(args) {
             od_session_from_json(text, &out)
         }
-        guard status == OneDriveStatus.ok.rawValue, let session = out else {
+        guard succeeded(status), let session = out else {
             throw LastError.read(status)
         }
         raw = session

@@ -1,10 +1,15 @@
 import Foundation
 import COneDrive
 
-/// Progress of a call: `done` of `total` (bytes for transfers; for jobs,
-/// percent × 100 of 10000). Runs on the thread that made the call; return
-/// `false` to stop it (`OneDriveError.abortedByCallback`).
+/// Progress of a transfer: `done` bytes of `total`. Runs on the thread that
+/// made the call; return `false` to stop it (`.abortedByCallback`).
 public typealias ProgressHandler = @Sendable (_ done: UInt64, _ total: UInt64) -> Bool
+
+/// Progress of a job (a copy, an upload from URL) after each look: the
+/// percent the service gave, 0–100 (0 before it gave any). Runs on the
+/// thread that made the call; return `false` to stop the wait
+/// (`.abortedByCallback`; the job goes on).
+public typealias JobProgressHandler = @Sendable (_ percent: Double) -> Bool
 
 /// Fills the buffer with the next bytes of an upload and returns how many
 /// (0 only at the end). Runs on the thread that made the call; an error it
@@ -32,16 +37,15 @@ enum LastError {
         if message.isEmpty {
             message = String(cString: od_status_str(status))
         }
-        let detail = ErrorDetail(
-            statusCode: status,
+        return OneDriveError(
+            OneDriveError.Code(rawValue: status),
             message: message,
             httpStatus: Int(http),
-            code: nonEmpty(field(fieldCode)),
+            graphCode: nonEmpty(field(fieldCode)),
             innerCode: nonEmpty(field(fieldInnerCode)),
             requestId: nonEmpty(field(fieldRequestId)),
             retryAfter: retryMs >= 0 ? Double(retryMs) / 1000.0 : nil
         )
-        return OneDriveError(detail: detail)
     }
 
     /// One text field, with the buffer + needed-length protocol: ask for
@@ -50,14 +54,14 @@ enum LastError {
         var needed: Int = 0
         var status = od_last_error_string(which, nil, 0, &needed)
         for _ in 0..<4 {
-            guard status == OneDriveStatus.ok.rawValue || status == OneDriveStatus.bufferTooSmall.rawValue,
+            guard succeeded(status) || status == OneDriveError.Code.bufferTooSmall.rawValue,
                   needed > 0 else { return nil }
             var buffer = [CChar](repeating: 0, count: needed)
             let size = buffer.count
             status = buffer.withUnsafeMutableBufferPointer { buf in
                 od_last_error_string(which, buf.baseAddress, size, &needed)
             }
-            if status == OneDriveStatus.ok.rawValue {
+            if succeeded(status) {
                 return buffer.withUnsafeBufferPointer { buf in String(cString: buf.baseAddress!) }
             }
         }
@@ -76,15 +80,20 @@ enum LastError {
 
     /// Throws the error for a failed status; nothing on `OD_OK`.
     static func check(_ status: Int32) throws {
-        if status != OneDriveStatus.ok.rawValue {
+        if !succeeded(status) {
             throw read(status)
         }
     }
 
     /// An error raised on the Swift side before any call.
-    static func local(_ status: OneDriveStatus, _ message: String) -> OneDriveError {
-        return OneDriveError(detail: ErrorDetail(statusCode: status.rawValue, message: message))
+    static func local(_ code: OneDriveError.Code, _ message: String) -> OneDriveError {
+        return OneDriveError(code, message: message)
     }
+}
+
+/// Whether a call's `od_status` is `OD_OK`.
+func succeeded(_ status: Int32) -> Bool {
+    return status == OneDriveError.Code.ok.rawValue
 }
 
 /// NUL-terminated UTF-8 copies of a call's string arguments, freed with the
@@ -114,13 +123,39 @@ final class CStrings {
 /// What native callbacks of one call reach through their userdata (an
 /// unretained `Unmanaged` pointer; the call keeps the box alive).
 final class CallBox {
+    /// What the library's (done, total) counts: bytes of a transfer, or for
+    /// a job (percent × 100, 10000).
+    enum Unit {
+        case bytes
+        case jobPercent
+    }
+
+    let unit: Unit
     let progress: ProgressHandler?
+    let jobProgress: JobProgressHandler?
+    /// A `Foundation.Progress` that follows the callbacks (and whose
+    /// `cancel()` stops the call).
+    let reporter: Progress?
     let read: ReadHandler?
     var readError: Error?
+    var cancelledThroughReporter = false
 
-    init(progress: ProgressHandler?, read: ReadHandler? = nil) {
+    /// A transfer: bytes.
+    init(progress: ProgressHandler?, reportingTo reporter: Progress? = nil, read: ReadHandler? = nil) {
+        unit = .bytes
         self.progress = progress
+        jobProgress = nil
+        self.reporter = reporter
         self.read = read
+    }
+
+    /// A job wait: percent.
+    init(jobProgress: JobProgressHandler?, reportingTo reporter: Progress?) {
+        unit = .jobPercent
+        progress = nil
+        self.jobProgress = jobProgress
+        self.reporter = reporter
+        read = nil
     }
 
     var userdata: UnsafeMutableRawPointer {
@@ -128,23 +163,63 @@ final class CallBox {
     }
 
     var progressFn: od_progress_fn? {
-        return progress == nil ? nil : progressThunk
+        return progress == nil && jobProgress == nil && reporter == nil ? nil : progressThunk
+    }
+
+    /// One report from the library; false stops the call.
+    func report(done: UInt64, total: UInt64) -> Bool {
+        if let reporter = reporter, reporter.isCancelled {
+            cancelledThroughReporter = true
+            return false
+        }
+        switch unit {
+        case .bytes:
+            if let reporter = reporter {
+                reporter.totalUnitCount = Int64(clamping: total)
+                reporter.completedUnitCount = Int64(clamping: done)
+            }
+            return progress?(done, total) ?? true
+        case .jobPercent:
+            let percent = total == 0 ? 0 : min(100, Double(done) * 100 / Double(total))
+            if let reporter = reporter {
+                reporter.totalUnitCount = 100
+                reporter.completedUnitCount = Int64(percent.rounded(.down))
+            }
+            return jobProgress?(percent) ?? true
+        }
+    }
+
+    /// After success: the reporter shows the call complete (a job whose
+    /// service gave no last percent, an empty file).
+    func finish() {
+        guard let reporter = reporter else { return }
+        if unit == .jobPercent {
+            reporter.totalUnitCount = 100
+        } else if reporter.totalUnitCount <= 0 {
+            reporter.totalUnitCount = 1
+        }
+        reporter.completedUnitCount = reporter.totalUnitCount
     }
 
     /// The error to throw for a failed call: the read handler's own error
-    /// when it stopped the call, else the library's.
+    /// when it stopped the call, `.cancelled` when the reporter's `cancel()`
+    /// did, else the library's.
     func failure(_ status: Int32) -> Error {
         let error = LastError.read(status)
-        if let readError = readError, status == OneDriveStatus.io.rawValue {
+        if let readError = readError, status == OneDriveError.Code.io.rawValue {
             return readError
+        }
+        if cancelledThroughReporter, status == OneDriveError.Code.abortedByCallback.rawValue {
+            return LastError.local(.cancelled, "cancelled through the call's Progress")
         }
         return error
     }
 
     func check(_ status: Int32) throws {
-        if status != OneDriveStatus.ok.rawValue {
+        if !succeeded(status) {
             throw failure(status)
         }
+        finish()
     }
 }
 
@@ -152,8 +227,7 @@ final class CallBox {
 let progressThunk: od_progress_fn = { userdata, done, total in
     guard let userdata = userdata else { return 1 }
     let box = Unmanaged<CallBox>.fromOpaque(userdata).takeUnretainedValue()
-    guard let progress = box.progress else { return 0 }
-    return progress(done, total) ? 0 : 1
+    return box.report(done: done, total: total) ? 0 : 1
 }
 
 let readThunk: od_read_fn = { userdata, buf, len in
@@ -192,7 +266,7 @@ let tokenThunk: od_token_fn = { userdata, client in
     let box = Unmanaged<TokenBox>.fromOpaque(userdata).takeUnretainedValue()
     guard let (token, expiresOn) = box.provider(), !token.utf8.contains(0) else { return 1 }
     let seconds = expiresOn.map { Int64($0.timeIntervalSince1970) } ?? 0
-    return od_client_set_token_with_expiry(client, token, seconds) == OneDriveStatus.ok.rawValue ? 0 : 1
+    return succeeded(od_client_set_token_with_expiry(client, token, seconds)) ? 0 : 1
 }
 
 /// Holds the log handler a client's log callback calls.
@@ -231,10 +305,7 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable (CancelFlag) throws ->
         } onCancel: {
             flag.trigger()
         }
-    } catch let error as OneDriveError {
-        if case .cancelled = error, Task.isCancelled {
-            throw CancellationError()
-        }
-        throw error
+    } catch let error as OneDriveError where error.code == .cancelled && Task.isCancelled {
+        throw CancellationError()
     }
 }

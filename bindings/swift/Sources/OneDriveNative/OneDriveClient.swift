@@ -4,9 +4,22 @@ import COneDrive
 /// A client of one Graph endpoint with one token (`od_client`).
 ///
 /// Any number of threads and tasks may use one client at once (it is
-/// `Sendable`). The methods without `async` block on network I/O; the
-/// `async` ones run the same calls off the caller's task and stop when the
-/// task is cancelled. The native client is freed in deinit.
+/// `Sendable`). Each operation comes twice, under two names that never
+/// clash: `item(_:)`, `uploadFile(to:name:path:)`, `copy(_:to:)`,
+/// `wait(for:)`… are `async` (run off the caller's task, stopped when the
+/// task is cancelled), and `itemBlocking(_:)`, `uploadFileBlocking(…)`,
+/// `copyBlocking(…)`, `waitBlocking(for:)`… block the calling thread on
+/// network I/O (stopped through a `CancelFlag`). Only the two uploads fed
+/// by a `ReadHandler` (`uploadStreamBlocking`, `uploadBlocking(session:read:)`)
+/// have no `async` form: the handler runs on the calling thread, during
+/// the call. Settings (`setToken`, `addCA`, `setProxy`…) make no request
+/// and have one form. The native client is freed in deinit.
+///
+/// Progress: transfers report bytes (`ProgressHandler`), job waits the
+/// service's percent, 0–100 (`JobProgressHandler`); every such method also
+/// takes `reportingTo:` a `Foundation.Progress` whose `totalUnitCount` /
+/// `completedUnitCount` follow the same reports (bytes, or 100 and the
+/// percent for a job) and whose `cancel()` stops the call (`.cancelled`).
 ///
 /// Item references (`item`, `source`, `destinationParent`) are paths
 /// (`/a/b.txt`, `/` for the root), ids, or `ID:/rel`. `drive` arguments are
@@ -34,7 +47,7 @@ public final class OneDriveClient: @unchecked Sendable {
         let status = withExtendedLifetime(args) {
             od_client_new(base, bearer, flags, &out)
         }
-        guard status == OneDriveStatus.ok.rawValue, let client = out else {
+        guard succeeded(status), let client = out else {
             throw LastError.read(status)
         }
         raw = client
@@ -232,8 +245,9 @@ public final class OneDriveClient: @unchecked Sendable {
 
     // MARK: items
 
-    /// Reads an item's metadata.
-    public func item(_ item: String, drive: String? = nil) throws -> DriveItem {
+    /// Reads an item's metadata, blocking the calling thread (`async`:
+    /// `item(_:drive:)`).
+    public func itemBlocking(_ item: String, drive: String? = nil) throws -> DriveItem {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let itemArg = try args.add(item, "item")
@@ -249,9 +263,10 @@ public final class OneDriveClient: @unchecked Sendable {
     /// and returns it. A name in use throws unless `conflict` says rename or
     /// replace; with `parents` it works as `mkdir -p`: missing folders of the
     /// path are made, existing ones (the folder itself too) are kept.
-    public func createFolder(_ name: String, in parent: String, conflict: ConflictBehavior = .serviceDefault,
-                             parents: Bool = false, drive: String? = nil,
-                             cancel: CancelFlag? = nil) throws -> DriveItem {
+    /// Blocks the calling thread (`async`: `createFolder(_:in:)`).
+    public func createFolderBlocking(_ name: String, in parent: String, conflict: ConflictBehavior = .serviceDefault,
+                                     parents: Bool = false, drive: String? = nil,
+                                     cancel: CancelFlag? = nil) throws -> DriveItem {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let parentArg = try args.add(parent, "parent")
@@ -267,9 +282,9 @@ public final class OneDriveClient: @unchecked Sendable {
 
     /// Deletes an item (a folder with all it holds). With `ifMatch` (an eTag
     /// read earlier) a changed item is not deleted (`.conflict`); a missing
-    /// item is `.notFound`.
-    public func delete(_ item: String, ifMatch: String? = nil, drive: String? = nil,
-                       cancel: CancelFlag? = nil) throws {
+    /// item is `.notFound`. Blocks the calling thread (`async`: `delete(_:)`).
+    public func deleteBlocking(_ item: String, ifMatch: String? = nil, drive: String? = nil,
+                               cancel: CancelFlag? = nil) throws {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let itemArg = try args.add(item, "item")
@@ -283,21 +298,25 @@ public final class OneDriveClient: @unchecked Sendable {
     // MARK: upload
 
     /// Uploads `data` as a file: one PUT up to the simple-upload limit
-    /// (4 MiB by default), an upload session above it.
+    /// (4 MiB by default), an upload session above it. Blocks the calling
+    /// thread (`async`: `upload(to:name:data:)`).
     /// - Parameters:
     ///   - item: with a `name`, the parent folder (`/`, `/a/b`, an id,
     ///     `ID:/rel`); with `name` nil, the file itself (a path is created or
     ///     replaced, an id replaced).
     ///   - progress: bytes sent of the size; return false to stop.
+    ///   - reportingTo: a `Progress` whose unit counts follow the bytes sent
+    ///     of the size; its `cancel()` stops the call (`.cancelled`).
     ///   - cancel: raise it from another thread to stop the call.
-    public func upload(to item: String, name: String?, data: Data,
-                       conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
-                       progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+    public func uploadBlocking(to item: String, name: String?, data: Data,
+                               conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
+                               progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil,
+                               cancel: CancelFlag? = nil) throws -> DriveItem {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let itemArg = try args.add(item, "item")
         let nameArg = try args.add(name, "name")
-        let box = CallBox(progress: progress)
+        let box = CallBox(progress: progress, reportingTo: reporter)
         var out: OpaquePointer? = nil
         let status: Int32 = withExtendedLifetime((args, box, cancel)) {
             data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Int32 in
@@ -312,16 +331,19 @@ public final class OneDriveClient: @unchecked Sendable {
 
     /// Uploads a local file: one PUT up to the simple-upload limit, an
     /// upload session above it (streamed from disk, resumed after dropped
-    /// connections, hashes checked). Arguments as for `upload(to:name:data:)`.
-    public func uploadFile(to item: String, name: String?, path: String,
-                           conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
-                           progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+    /// connections, hashes checked). Arguments as for
+    /// `uploadBlocking(to:name:data:)`. Blocks the calling thread (`async`:
+    /// `uploadFile(to:name:path:)`).
+    public func uploadFileBlocking(to item: String, name: String?, path: String,
+                                   conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
+                                   progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil,
+                                   cancel: CancelFlag? = nil) throws -> DriveItem {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let itemArg = try args.add(item, "item")
         let nameArg = try args.add(name, "name")
         let pathArg = try args.add(path, "path")
-        let box = CallBox(progress: progress)
+        let box = CallBox(progress: progress, reportingTo: reporter)
         var out: OpaquePointer? = nil
         let status = withExtendedLifetime((args, box, cancel)) {
             od_upload_file(raw, driveArg, itemArg, nameArg, pathArg, conflict.rawValue,
@@ -332,16 +354,18 @@ public final class OneDriveClient: @unchecked Sendable {
     }
 
     /// Uploads `size` bytes that `read` supplies (an app's own storage, a
-    /// stream), on the calling thread, during the call only.
-    public func uploadStream(to item: String, name: String?, size: UInt64, read: ReadHandler,
-                             conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
-                             progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+    /// stream), on the calling thread, during the call only; so there is no
+    /// `async` form: call it from a task or thread of your own.
+    public func uploadStreamBlocking(to item: String, name: String?, size: UInt64, read: ReadHandler,
+                                     conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
+                                     progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil,
+                                     cancel: CancelFlag? = nil) throws -> DriveItem {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let itemArg = try args.add(item, "item")
         let nameArg = try args.add(name, "name")
         return try withoutActuallyEscaping(read) { (reader: @escaping ReadHandler) throws -> DriveItem in
-            let box = CallBox(progress: progress, read: reader)
+            let box = CallBox(progress: progress, reportingTo: reporter, read: reader)
             var out: OpaquePointer? = nil
             let status = withExtendedLifetime((args, box, cancel)) {
                 od_upload_stream(raw, driveArg, itemArg, nameArg, size, readThunk, box.userdata,
@@ -355,10 +379,11 @@ public final class OneDriveClient: @unchecked Sendable {
     // MARK: upload sessions
 
     /// Creates an upload session for a file of `size` bytes (above 0) going
-    /// to (`item`, `name`) as for `upload(to:name:data:)`. Nothing is sent yet.
-    public func createUploadSession(for item: String, name: String?, size: UInt64,
-                                    conflict: ConflictBehavior = .serviceDefault,
-                                    drive: String? = nil) throws -> UploadSession {
+    /// to (`item`, `name`) as for `uploadBlocking(to:name:data:)`. Blocks the
+    /// calling thread (`async`: `createUploadSession(for:name:size:)`).
+    public func createUploadSessionBlocking(for item: String, name: String?, size: UInt64,
+                                            conflict: ConflictBehavior = .serviceDefault,
+                                            drive: String? = nil) throws -> UploadSession {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let itemArg = try args.add(item, "item")
@@ -376,12 +401,14 @@ public final class OneDriveClient: @unchecked Sendable {
 
     /// Sends a local file through a session, from wherever the service
     /// stands. On failure the session stays on the service: save it and try
-    /// again later, or cancel it.
-    public func upload(session: UploadSession, path: String,
-                       progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+    /// again later, or cancel it. Blocks the calling thread (`async`:
+    /// `upload(session:path:)`).
+    public func uploadBlocking(session: UploadSession, path: String,
+                               progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil,
+                               cancel: CancelFlag? = nil) throws -> DriveItem {
         let args = CStrings()
         let pathArg = try args.add(path, "path")
-        let box = CallBox(progress: progress)
+        let box = CallBox(progress: progress, reportingTo: reporter)
         var out: OpaquePointer? = nil
         let status = session.exclusive {
             withExtendedLifetime((args, box, cancel)) {
@@ -392,11 +419,13 @@ public final class OneDriveClient: @unchecked Sendable {
         return try DriveItem.take(out)
     }
 
-    /// Sends a session's bytes from `read`, starting at byte 0 of the file.
-    public func upload(session: UploadSession, read: ReadHandler,
-                       progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+    /// Sends a session's bytes from `read`, starting at byte 0 of the file,
+    /// on the calling thread (no `async` form, as `uploadStreamBlocking`).
+    public func uploadBlocking(session: UploadSession, read: ReadHandler,
+                               progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil,
+                               cancel: CancelFlag? = nil) throws -> DriveItem {
         return try withoutActuallyEscaping(read) { (reader: @escaping ReadHandler) throws -> DriveItem in
-            let box = CallBox(progress: progress, read: reader)
+            let box = CallBox(progress: progress, reportingTo: reporter, read: reader)
             var out: OpaquePointer? = nil
             let status = session.exclusive {
                 withExtendedLifetime((box, cancel)) {
@@ -410,8 +439,8 @@ public final class OneDriveClient: @unchecked Sendable {
     }
 
     /// Cancels a session on the service (one it no longer knows counts as
-    /// cancelled).
-    public func cancel(session: UploadSession) throws {
+    /// cancelled). Blocks the calling thread (`async`: `cancel(session:)`).
+    public func cancelBlocking(session: UploadSession) throws {
         let status = withExtendedLifetime(session) {
             od_session_cancel(raw, session.raw)
         }
@@ -422,9 +451,10 @@ public final class OneDriveClient: @unchecked Sendable {
 
     /// Asks the service to download `sourceURL` into a new file `name` in
     /// `parent`. The service has retired this (and never offered it on
-    /// Business drives): its refusal is `OneDriveError.notSupported`.
-    public func urlUpload(parent: String, name: String, sourceURL: String,
-                          drive: String? = nil) throws -> OneDriveJob {
+    /// Business drives): its refusal is `.notSupported`. Blocks the calling
+    /// thread (`async`: `urlUpload(parent:name:sourceURL:)`).
+    public func urlUploadBlocking(parent: String, name: String, sourceURL: String,
+                                  drive: String? = nil) throws -> OneDriveJob {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let parentArg = try args.add(parent, "parent")
@@ -437,17 +467,19 @@ public final class OneDriveClient: @unchecked Sendable {
         return try takeJob(status, out)
     }
 
-    /// Starts a server-side copy of `source` into the folder `destinationParent`.
+    /// Starts a server-side copy of `source` into the folder
+    /// `destinationParent`; follow it with `waitBlocking(for:)`. Blocks the
+    /// calling thread (`async`: `copy(_:to:)`).
     /// - Parameters:
     ///   - newName: a name for the copy; nil keeps the source's.
     ///   - conflict: a name in use with `.fail` (the service's default) may be
-    ///     refused at once: `OneDriveError.conflict`.
+    ///     refused at once: `.conflict`.
     ///   - destinationDriveId: the destination drive's id; nil = the same drive.
     ///   - drive: the source's drive prefix.
     ///   - legacy: send the older OneDrive API form (`…/action.copy`).
-    public func copy(_ source: String, to destinationParent: String, newName: String? = nil,
-                     conflict: ConflictBehavior = .serviceDefault, destinationDriveId: String? = nil,
-                     drive: String? = nil, legacy: Bool = false) throws -> OneDriveJob {
+    public func copyBlocking(_ source: String, to destinationParent: String, newName: String? = nil,
+                             conflict: ConflictBehavior = .serviceDefault, destinationDriveId: String? = nil,
+                             drive: String? = nil, legacy: Bool = false) throws -> OneDriveJob {
         let args = CStrings()
         let driveArg = try args.add(drive, "drive")
         let sourceArg = try args.add(source, "source")
@@ -466,8 +498,9 @@ public final class OneDriveClient: @unchecked Sendable {
 
     /// Looks at a job once. A failed or cancelled job is not thrown here: its
     /// `state` says so and `error` holds the service's error. A job the
-    /// service no longer knows throws `OneDriveError.notFound`.
-    public func poll(_ job: OneDriveJob) throws -> JobStatus {
+    /// service no longer knows throws `.notFound`. Blocks the calling thread
+    /// (`async`: `poll(_:)`).
+    public func pollBlocking(_ job: OneDriveJob) throws -> JobStatus {
         var state: od_job_state = 0
         var percent: Double = -1
         let status = withExtendedLifetime(job) {
@@ -478,20 +511,25 @@ public final class OneDriveClient: @unchecked Sendable {
         var error: OneDriveError? = nil
         if jobState == .failed || jobState == .cancelled {
             let why = od_last_error_status()
-            if why != OneDriveStatus.ok.rawValue {
+            if !succeeded(why) {
                 error = LastError.read(why)
             }
         }
         return JobStatus(state: jobState, percent: percent >= 0 ? percent : nil, error: error)
     }
 
-    /// Follows a job until it ends and returns the new item;
-    /// `OneDriveError.jobFailed` / `.jobCancelled` when it did not complete,
-    /// `.timeout` after `timeout` seconds (nil: no limit), `.cancelled` when
-    /// `cancel` was raised (the job goes on, on the service).
-    /// - Parameter progress: after each look, percent × 100 of 10000.
-    public func wait(for job: OneDriveJob, timeout: TimeInterval? = nil,
-                     progress: ProgressHandler? = nil, cancel: CancelFlag? = nil) throws -> DriveItem {
+    /// Follows a job until it ends and returns the new item; `.jobFailed` /
+    /// `.jobCancelled` when it did not complete, `.timeout` after `timeout`
+    /// seconds (nil: no limit), `.cancelled` when `cancel` was raised (the
+    /// job goes on, on the service). Blocks the calling thread (`async`:
+    /// `wait(for:)`).
+    /// - Parameters:
+    ///   - progress: after each look, the percent the service gave (0–100).
+    ///   - reportingTo: a `Progress` of 100 units following that percent,
+    ///     complete when the job is; its `cancel()` stops the wait.
+    public func waitBlocking(for job: OneDriveJob, timeout: TimeInterval? = nil,
+                             progress: JobProgressHandler? = nil, reportingTo reporter: Progress? = nil,
+                             cancel: CancelFlag? = nil) throws -> DriveItem {
         var ms: UInt64 = 0
         if let timeout = timeout {
             guard timeout > 0, timeout.isFinite else {
@@ -499,7 +537,7 @@ public final class OneDriveClient: @unchecked Sendable {
             }
             ms = UInt64(max(1.0, (timeout * 1000).rounded(.up)))
         }
-        let box = CallBox(progress: progress)
+        let box = CallBox(jobProgress: progress, reportingTo: reporter)
         var out: OpaquePointer? = nil
         let status = withExtendedLifetime((job, box, cancel)) {
             od_wait_job(raw, job.raw, ms, box.progressFn, box.userdata, cancel?.raw, &out)
@@ -527,93 +565,100 @@ public final class OneDriveClient: @unchecked Sendable {
     }
 }
 
-// MARK: - async variants
+// MARK: - async: the natural names
 
 extension OneDriveClient {
-    /// `item(_:drive:)`, off the caller's task.
+    /// Reads an item's metadata, off the caller's task.
     public func item(_ item: String, drive: String? = nil) async throws -> DriveItem {
-        return try await runBlocking { _ in try self.item(item, drive: drive) }
+        return try await runBlocking { _ in try self.itemBlocking(item, drive: drive) }
     }
 
-    /// `createFolder(_:in:)`, off the caller's task; cancelling the task stops it.
+    /// `createFolderBlocking(_:in:)`, off the caller's task; cancelling the task stops it.
     public func createFolder(_ name: String, in parent: String, conflict: ConflictBehavior = .serviceDefault,
                              parents: Bool = false, drive: String? = nil) async throws -> DriveItem {
         return try await runBlocking { flag in
-            try self.createFolder(name, in: parent, conflict: conflict, parents: parents, drive: drive, cancel: flag)
+            try self.createFolderBlocking(name, in: parent, conflict: conflict, parents: parents, drive: drive,
+                                          cancel: flag)
         }
     }
 
-    /// `delete(_:ifMatch:drive:)`, off the caller's task; cancelling the task stops it.
+    /// `deleteBlocking(_:ifMatch:drive:)`, off the caller's task; cancelling the task stops it.
     public func delete(_ item: String, ifMatch: String? = nil, drive: String? = nil) async throws {
-        try await runBlocking { flag in try self.delete(item, ifMatch: ifMatch, drive: drive, cancel: flag) }
+        try await runBlocking { flag in try self.deleteBlocking(item, ifMatch: ifMatch, drive: drive, cancel: flag) }
     }
 
-    /// `upload(to:name:data:)`; cancelling the task stops it.
+    /// `uploadBlocking(to:name:data:)`, off the caller's task; cancelling the task stops it.
     public func upload(to item: String, name: String?, data: Data,
                        conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
-                       progress: ProgressHandler? = nil) async throws -> DriveItem {
+                       progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil) async throws -> DriveItem {
         return try await runBlocking { flag in
-            try self.upload(to: item, name: name, data: data, conflict: conflict, drive: drive,
-                            progress: progress, cancel: flag)
+            try self.uploadBlocking(to: item, name: name, data: data, conflict: conflict, drive: drive,
+                                    progress: progress, reportingTo: reporter, cancel: flag)
         }
     }
 
-    /// `uploadFile(to:name:path:)`; cancelling the task stops it.
+    /// `uploadFileBlocking(to:name:path:)`, off the caller's task; cancelling the task stops it.
     public func uploadFile(to item: String, name: String?, path: String,
                            conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
-                           progress: ProgressHandler? = nil) async throws -> DriveItem {
+                           progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil) async throws -> DriveItem {
         return try await runBlocking { flag in
-            try self.uploadFile(to: item, name: name, path: path, conflict: conflict, drive: drive,
-                                progress: progress, cancel: flag)
+            try self.uploadFileBlocking(to: item, name: name, path: path, conflict: conflict, drive: drive,
+                                        progress: progress, reportingTo: reporter, cancel: flag)
         }
     }
 
-    /// `createUploadSession(for:name:size:)`, off the caller's task.
+    /// `createUploadSessionBlocking(for:name:size:)`, off the caller's task.
     public func createUploadSession(for item: String, name: String?, size: UInt64,
                                     conflict: ConflictBehavior = .serviceDefault,
                                     drive: String? = nil) async throws -> UploadSession {
         return try await runBlocking { _ in
-            try self.createUploadSession(for: item, name: name, size: size, conflict: conflict, drive: drive)
+            try self.createUploadSessionBlocking(for: item, name: name, size: size, conflict: conflict, drive: drive)
         }
     }
 
-    /// `upload(session:path:)`; cancelling the task stops it.
+    /// `uploadBlocking(session:path:)`, off the caller's task; cancelling the task stops it.
     public func upload(session: UploadSession, path: String,
-                       progress: ProgressHandler? = nil) async throws -> DriveItem {
+                       progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil) async throws -> DriveItem {
         return try await runBlocking { flag in
-            try self.upload(session: session, path: path, progress: progress, cancel: flag)
+            try self.uploadBlocking(session: session, path: path, progress: progress, reportingTo: reporter,
+                                    cancel: flag)
         }
     }
 
-    /// `urlUpload(parent:name:sourceURL:)`, off the caller's task.
+    /// `cancelBlocking(session:)`, off the caller's task.
+    public func cancel(session: UploadSession) async throws {
+        try await runBlocking { _ in try self.cancelBlocking(session: session) }
+    }
+
+    /// `urlUploadBlocking(parent:name:sourceURL:)`, off the caller's task.
     public func urlUpload(parent: String, name: String, sourceURL: String,
                           drive: String? = nil) async throws -> OneDriveJob {
         return try await runBlocking { _ in
-            try self.urlUpload(parent: parent, name: name, sourceURL: sourceURL, drive: drive)
+            try self.urlUploadBlocking(parent: parent, name: name, sourceURL: sourceURL, drive: drive)
         }
     }
 
-    /// `copy(_:to:)`, off the caller's task.
+    /// `copyBlocking(_:to:)`, off the caller's task; follow the job with `wait(for:)`.
     public func copy(_ source: String, to destinationParent: String, newName: String? = nil,
                      conflict: ConflictBehavior = .serviceDefault, destinationDriveId: String? = nil,
                      drive: String? = nil, legacy: Bool = false) async throws -> OneDriveJob {
         return try await runBlocking { _ in
-            try self.copy(source, to: destinationParent, newName: newName, conflict: conflict,
-                          destinationDriveId: destinationDriveId, drive: drive, legacy: legacy)
+            try self.copyBlocking(source, to: destinationParent, newName: newName, conflict: conflict,
+                                  destinationDriveId: destinationDriveId, drive: drive, legacy: legacy)
         }
     }
 
-    /// `poll(_:)`, off the caller's task.
+    /// `pollBlocking(_:)`, off the caller's task.
     public func poll(_ job: OneDriveJob) async throws -> JobStatus {
-        return try await runBlocking { _ in try self.poll(job) }
+        return try await runBlocking { _ in try self.pollBlocking(job) }
     }
 
-    /// `wait(for:)`; cancelling the task stops the wait (throwing
-    /// `CancellationError`), not the job.
+    /// `waitBlocking(for:)`, off the caller's task; cancelling the task stops
+    /// the wait (throwing `CancellationError`), not the job.
     public func wait(for job: OneDriveJob, timeout: TimeInterval? = nil,
-                     progress: ProgressHandler? = nil) async throws -> DriveItem {
+                     progress: JobProgressHandler? = nil, reportingTo reporter: Progress? = nil) async throws -> DriveItem {
         return try await runBlocking { flag in
-            try self.wait(for: job, timeout: timeout, progress: progress, cancel: flag)
+            try self.waitBlocking(for: job, timeout: timeout, progress: progress, reportingTo: reporter, cancel: flag)
         }
     }
 }

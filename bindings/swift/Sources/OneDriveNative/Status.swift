@@ -1,88 +1,123 @@
+import Foundation
 import COneDrive
 
-/// The library's `od_status`, number for number: `OD_ERR_NOT_FOUND` is
-/// `.notFound`, `OD_OK` is `.ok`. `bindings/swift/check.sh` checks every
-/// constant of include/onedrive.h against this enum and `OneDriveError`.
-public enum OneDriveStatus: Int32, CaseIterable, Sendable {
-    /// Success.
-    case ok = 0
-    /// A required pointer argument was NULL.
-    case nullArgument = 1
-    /// A string argument was not valid UTF-8.
-    case invalidUtf8 = 2
-    /// An argument was malformed or out of range (URL, drive prefix, option).
-    case invalidArgument = 3
-    /// A file or folder name the service forbids.
-    case invalidName = 4
-    /// Connection refused or reset, DNS failure, a cut response.
-    case network = 5
-    /// A timeout: connecting, a stalled transfer, or a wait's deadline.
-    case timeout = 6
-    /// Cancelled through a `CancelFlag` (or the calling `Task`).
-    case cancelled = 7
-    /// A progress handler returned `false`.
-    case abortedByCallback = 8
-    /// HTTP 401: the token is missing, expired or wrong.
-    case unauthorized = 9
-    /// HTTP 403.
-    case forbidden = 10
-    /// HTTP 404: no such item, drive or job.
-    case notFound = 11
-    /// HTTP 409 / 412: the name is in use, or the eTag no longer matches.
-    case conflict = 12
-    /// HTTP 413, or a body above what the operation accepts.
-    case tooLarge = 13
-    /// HTTP 429 / 503 beyond the retry policy's patience (see `retryAfter`).
-    case throttled = 14
-    /// HTTP 507: the drive is full.
-    case quota = 15
-    /// The service does not offer this (e.g. upload from URL on Business).
-    case notSupported = 16
-    /// Another HTTP 400.
-    case badRequest = 17
-    /// HTTP 5xx that retries did not cure.
-    case service = 18
-    /// The service answered something the library cannot make sense of.
-    case `protocol` = 19
-    /// An asynchronous job failed.
-    case jobFailed = 20
-    /// An asynchronous job was cancelled on the service.
-    case jobCancelled = 21
-    /// A local read or write failed.
-    case io = 22
-    /// A caller's buffer is too small.
-    case bufferTooSmall = 23
-    /// The call is not valid in the object's present state.
-    case invalidState = 24
-    /// A bug in the library: a Rust panic caught at the boundary.
-    case panic = 25
-    /// The uploaded file's size or hash differs from what was read.
-    case hashMismatch = 26
-    /// TLS failed: the server's certificate is not trusted (add its CA with
-    /// `addCA(pem:)`), has expired, or names another host; or the handshake
-    /// broke. Never retried.
-    case tls = 27
-    /// The proxy refused: wrong or missing credentials (HTTP 407), or it
-    /// would not open a tunnel to the target.
-    case proxy = 28
+/// A failed call, shaped like Foundation's `URLError`: a `code` (the
+/// library's `od_status`) and what the library said about the failure.
+///
+/// ```swift
+/// do {
+///     _ = try await client.item("/no/such/file")
+/// } catch let error as OneDriveError where error.code == .notFound {
+///     print(error.httpStatus, error.graphCode ?? "", error.requestId ?? "")
+/// }
+/// ```
+///
+/// `error.localizedDescription` is the library's message (`LocalizedError`).
+/// `catch OneDriveError.Code.conflict { … }` matches on the code alone.
+public struct OneDriveError: Error, LocalizedError, CustomStringConvertible, Sendable {
+    /// The library's `od_status`, number for number: `OD_ERR_NOT_FOUND` is
+    /// `.notFound`. A struct with a static member per status, not an enum:
+    /// a status that a newer library adds is one more value, so no `switch`
+    /// over codes stops compiling (give such a switch a `default:`).
+    /// `bindings/swift/check.sh` checks every member against
+    /// include/onedrive.h, and that none is left the header lacks.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The `od_status` number (also for a status newer than this binding).
+        public let rawValue: Int32
 
-    /// The library's description of the status (`od_status_str`).
-    public var text: String {
-        return String(cString: od_status_str(rawValue))
+        public init(rawValue: Int32) {
+            self.rawValue = rawValue
+        }
+
+        /// Success (`OD_OK`): never the code of a thrown error.
+        public static let ok = Code(rawValue: 0)
+        /// A required pointer argument was NULL.
+        public static let nullArgument = Code(rawValue: 1)
+        /// A string argument was not valid UTF-8.
+        public static let invalidUtf8 = Code(rawValue: 2)
+        /// An argument was malformed or out of range (URL, drive prefix, option).
+        public static let invalidArgument = Code(rawValue: 3)
+        /// A file or folder name the service forbids.
+        public static let invalidName = Code(rawValue: 4)
+        /// Connection refused or reset, DNS failure, a cut response.
+        public static let network = Code(rawValue: 5)
+        /// A timeout: connecting, a stalled transfer, or a wait's deadline.
+        public static let timeout = Code(rawValue: 6)
+        /// Cancelled through a `CancelFlag` or the call's `Progress` (an
+        /// `async` call whose task was cancelled throws `CancellationError`).
+        public static let cancelled = Code(rawValue: 7)
+        /// A progress handler returned `false`.
+        public static let abortedByCallback = Code(rawValue: 8)
+        /// HTTP 401: the token is missing, expired or wrong.
+        public static let unauthorized = Code(rawValue: 9)
+        /// HTTP 403.
+        public static let forbidden = Code(rawValue: 10)
+        /// HTTP 404: no such item, drive or job.
+        public static let notFound = Code(rawValue: 11)
+        /// HTTP 409 / 412: the name is in use, or the eTag no longer matches.
+        public static let conflict = Code(rawValue: 12)
+        /// HTTP 413, or a body above what the operation accepts.
+        public static let tooLarge = Code(rawValue: 13)
+        /// HTTP 429 / 503 beyond the retry policy's patience (see `retryAfter`).
+        public static let throttled = Code(rawValue: 14)
+        /// HTTP 507: the drive is full.
+        public static let quota = Code(rawValue: 15)
+        /// The service does not offer this (e.g. upload from URL on Business).
+        public static let notSupported = Code(rawValue: 16)
+        /// Another HTTP 400.
+        public static let badRequest = Code(rawValue: 17)
+        /// HTTP 5xx that retries did not cure.
+        public static let service = Code(rawValue: 18)
+        /// The service answered something the library cannot make sense of.
+        public static let `protocol` = Code(rawValue: 19)
+        /// An asynchronous job failed.
+        public static let jobFailed = Code(rawValue: 20)
+        /// An asynchronous job was cancelled on the service.
+        public static let jobCancelled = Code(rawValue: 21)
+        /// A local read or write failed.
+        public static let io = Code(rawValue: 22)
+        /// A caller's buffer is too small.
+        public static let bufferTooSmall = Code(rawValue: 23)
+        /// The call is not valid in the object's present state.
+        public static let invalidState = Code(rawValue: 24)
+        /// A bug in the library: a Rust panic caught at the boundary.
+        public static let panic = Code(rawValue: 25)
+        /// The uploaded file's size or hash differs from what was read.
+        public static let hashMismatch = Code(rawValue: 26)
+        /// TLS failed: the server's certificate is not trusted (add its CA
+        /// with `addCA(pem:)`), has expired, or names another host; or the
+        /// handshake broke. Never retried.
+        public static let tls = Code(rawValue: 27)
+        /// The proxy refused: wrong or missing credentials (HTTP 407), or it
+        /// would not open a tunnel to the target. (A proxy nobody answers on
+        /// is `.network`.)
+        public static let proxy = Code(rawValue: 28)
+
+        /// The library's name and description of the status (`od_status_str`).
+        public var text: String {
+            return String(cString: od_status_str(rawValue))
+        }
+
+        public var description: String {
+            return text
+        }
+
+        /// Lets `catch OneDriveError.Code.notFound { … }` (and `case` in a
+        /// `switch` over an `Error`) match a `OneDriveError` with this code.
+        public static func ~= (code: Code, error: Error) -> Bool {
+            return (error as? OneDriveError)?.code == code
+        }
     }
-}
 
-/// What the library reported about a failure: the thread's last-error
-/// detail, read right after the failing call, on its thread.
-public struct ErrorDetail: Sendable, CustomStringConvertible {
-    /// The `od_status` number (also for numbers newer than this binding).
-    public let statusCode: Int32
-    /// A human-readable message.
+    /// What failed.
+    public let code: Code
+    /// The library's message about the failure (the status's text when it
+    /// gave none). Also `localizedDescription`.
     public let message: String
     /// The HTTP status behind the failure; 0 when there was none.
     public let httpStatus: Int
     /// Graph's `error.code`, e.g. `nameAlreadyExists`.
-    public let code: String?
+    public let graphCode: String?
     /// The innermost `innerError.code`.
     public let innerCode: String?
     /// The service's `request-id`.
@@ -90,186 +125,43 @@ public struct ErrorDetail: Sendable, CustomStringConvertible {
     /// The service's Retry-After, in seconds.
     public let retryAfter: Double?
 
-    public init(statusCode: Int32, message: String, httpStatus: Int = 0, code: String? = nil,
+    /// An error with `code`; `message` nil takes the status's text.
+    public init(_ code: Code, message: String? = nil, httpStatus: Int = 0, graphCode: String? = nil,
                 innerCode: String? = nil, requestId: String? = nil, retryAfter: Double? = nil) {
-        self.statusCode = statusCode
-        self.message = message
-        self.httpStatus = httpStatus
         self.code = code
+        self.message = message ?? code.text
+        self.httpStatus = httpStatus
+        self.graphCode = graphCode
         self.innerCode = innerCode
         self.requestId = requestId
         self.retryAfter = retryAfter
     }
 
-    /// The status, when this binding knows its number.
-    public var status: OneDriveStatus? {
-        return OneDriveStatus(rawValue: statusCode)
+    // LocalizedError: what `localizedDescription` shows.
+    public var errorDescription: String? {
+        return message
+    }
+
+    /// The status's own text (`od_status_str`), e.g. for a log line beside
+    /// `errorDescription`.
+    public var failureReason: String? {
+        return code.text
     }
 
     public var description: String {
-        var s = message + " [status \(statusCode)"
+        var s = message + " [status \(code.rawValue)"
         if httpStatus != 0 { s += ", http \(httpStatus)" }
-        if let code = code { s += ", code \(code)" }
+        if let graphCode = graphCode { s += ", code \(graphCode)" }
         if let innerCode = innerCode { s += ", inner \(innerCode)" }
         if let requestId = requestId { s += ", request-id \(requestId)" }
         return s + "]"
     }
-}
-
-/// A failed call: one case per `od_status` (but `OD_OK`), each with the
-/// failure's detail; `.unknown` for a status newer than this binding.
-public enum OneDriveError: Error, Sendable, CustomStringConvertible {
-    /// A required pointer argument was NULL.
-    case nullArgument(ErrorDetail)
-    /// A string argument was not valid UTF-8.
-    case invalidUtf8(ErrorDetail)
-    /// An argument was malformed or out of range (URL, drive prefix, option).
-    case invalidArgument(ErrorDetail)
-    /// A file or folder name the service forbids.
-    case invalidName(ErrorDetail)
-    /// Connection refused or reset, DNS failure, a cut response.
-    case network(ErrorDetail)
-    /// A timeout: connecting, a stalled transfer, or a wait's deadline.
-    case timeout(ErrorDetail)
-    /// Cancelled through a `CancelFlag` (or the calling `Task`).
-    case cancelled(ErrorDetail)
-    /// A progress handler returned `false`.
-    case abortedByCallback(ErrorDetail)
-    /// HTTP 401: the token is missing, expired or wrong.
-    case unauthorized(ErrorDetail)
-    /// HTTP 403.
-    case forbidden(ErrorDetail)
-    /// HTTP 404: no such item, drive or job.
-    case notFound(ErrorDetail)
-    /// HTTP 409 / 412: the name is in use, or the eTag no longer matches.
-    case conflict(ErrorDetail)
-    /// HTTP 413, or a body above what the operation accepts.
-    case tooLarge(ErrorDetail)
-    /// HTTP 429 / 503 beyond the retry policy's patience (see `retryAfter`).
-    case throttled(ErrorDetail)
-    /// HTTP 507: the drive is full.
-    case quota(ErrorDetail)
-    /// The service does not offer this (e.g. upload from URL on Business).
-    case notSupported(ErrorDetail)
-    /// Another HTTP 400.
-    case badRequest(ErrorDetail)
-    /// HTTP 5xx that retries did not cure.
-    case service(ErrorDetail)
-    /// The service answered something the library cannot make sense of.
-    case `protocol`(ErrorDetail)
-    /// An asynchronous job failed.
-    case jobFailed(ErrorDetail)
-    /// An asynchronous job was cancelled on the service.
-    case jobCancelled(ErrorDetail)
-    /// A local read or write failed.
-    case io(ErrorDetail)
-    /// A caller's buffer is too small.
-    case bufferTooSmall(ErrorDetail)
-    /// The call is not valid in the object's present state.
-    case invalidState(ErrorDetail)
-    /// A bug in the library: a Rust panic caught at the boundary.
-    case panic(ErrorDetail)
-    /// The uploaded file's size or hash differs from what was read.
-    case hashMismatch(ErrorDetail)
-    /// TLS failed: the server's certificate is not trusted (add its CA with
-    /// `addCA(pem:)`), has expired, or names another host; or the handshake
-    /// broke. Never retried.
-    case tls(ErrorDetail)
-    /// The proxy refused: wrong or missing credentials (HTTP 407), or it
-    /// would not open a tunnel to the target. (A proxy nobody answers on is
-    /// `.network`.)
-    case proxy(ErrorDetail)
-    /// A status this binding does not know (the library is newer).
-    case unknown(ErrorDetail)
-
-    /// The error for a failure's detail.
-    public init(detail: ErrorDetail) {
-        switch OneDriveStatus(rawValue: detail.statusCode) {
-        case .some(.nullArgument): self = .nullArgument(detail)
-        case .some(.invalidUtf8): self = .invalidUtf8(detail)
-        case .some(.invalidArgument): self = .invalidArgument(detail)
-        case .some(.invalidName): self = .invalidName(detail)
-        case .some(.network): self = .network(detail)
-        case .some(.timeout): self = .timeout(detail)
-        case .some(.cancelled): self = .cancelled(detail)
-        case .some(.abortedByCallback): self = .abortedByCallback(detail)
-        case .some(.unauthorized): self = .unauthorized(detail)
-        case .some(.forbidden): self = .forbidden(detail)
-        case .some(.notFound): self = .notFound(detail)
-        case .some(.conflict): self = .conflict(detail)
-        case .some(.tooLarge): self = .tooLarge(detail)
-        case .some(.throttled): self = .throttled(detail)
-        case .some(.quota): self = .quota(detail)
-        case .some(.notSupported): self = .notSupported(detail)
-        case .some(.badRequest): self = .badRequest(detail)
-        case .some(.service): self = .service(detail)
-        case .some(.`protocol`): self = .`protocol`(detail)
-        case .some(.jobFailed): self = .jobFailed(detail)
-        case .some(.jobCancelled): self = .jobCancelled(detail)
-        case .some(.io): self = .io(detail)
-        case .some(.bufferTooSmall): self = .bufferTooSmall(detail)
-        case .some(.invalidState): self = .invalidState(detail)
-        case .some(.panic): self = .panic(detail)
-        case .some(.hashMismatch): self = .hashMismatch(detail)
-        case .some(.tls): self = .tls(detail)
-        case .some(.proxy): self = .proxy(detail)
-        case .some(.ok), .none: self = .unknown(detail)
-        }
-    }
-
-    /// The failure's detail.
-    public var detail: ErrorDetail {
-        switch self {
-        case .nullArgument(let d),
-             .invalidUtf8(let d),
-             .invalidArgument(let d),
-             .invalidName(let d),
-             .network(let d),
-             .timeout(let d),
-             .cancelled(let d),
-             .abortedByCallback(let d),
-             .unauthorized(let d),
-             .forbidden(let d),
-             .notFound(let d),
-             .conflict(let d),
-             .tooLarge(let d),
-             .throttled(let d),
-             .quota(let d),
-             .notSupported(let d),
-             .badRequest(let d),
-             .service(let d),
-             .`protocol`(let d),
-             .jobFailed(let d),
-             .jobCancelled(let d),
-             .io(let d),
-             .bufferTooSmall(let d),
-             .invalidState(let d),
-             .panic(let d),
-             .hashMismatch(let d),
-             .tls(let d),
-             .proxy(let d),
-             .unknown(let d):
-            return d
-        }
-    }
-
-    public var status: OneDriveStatus? { return detail.status }
-    public var httpStatus: Int { return detail.httpStatus }
-    public var code: String? { return detail.code }
-    public var innerCode: String? { return detail.innerCode }
-    public var requestId: String? { return detail.requestId }
-    public var retryAfter: Double? { return detail.retryAfter }
-    public var message: String { return detail.message }
-    public var description: String { return detail.description }
 
     /// A failure to reach the service: `.network`, and the TLS and proxy
-    /// failures that have their own case (TLS failures were `.network`
+    /// failures that have their own code (TLS failures were `.network`
     /// before they had one).
     public var isNetworkFailure: Bool {
-        switch self {
-        case .network, .tls, .proxy: return true
-        default: return false
-        }
+        return code == .network || code == .tls || code == .proxy
     }
 }
 

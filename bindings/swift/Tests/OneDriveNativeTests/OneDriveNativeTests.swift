@@ -6,6 +6,8 @@
 // then
 //   ONEDRIVE_TEST_BASE_URL=<its base_url> ONEDRIVE_TEST_TOKEN=swift-token \
 //     ONEDRIVE_TEST_ADMIN_TOKEN=<its admin_token> swift test -Xlinker -L../../target/debug
+// in bindings/swift (or at the repository root, through its Package.swift,
+// with -Xlinker -Ltarget/debug).
 // Without ONEDRIVE_TEST_BASE_URL the tests that need the service are skipped.
 // (This machine has no Swift compiler: check.sh parses this file and checks
 // its calls against the header, nothing more.)
@@ -26,17 +28,33 @@ final class OneDriveNativeTests: XCTestCase {
         return "/swift-\(what)-\(UUID().uuidString.prefix(8))"
     }
 
-    func testEveryStatusHasItsText() {
-        for status in OneDriveStatus.allCases {
-            XCTAssertTrue(status.text.hasPrefix("OD_"), status.text)
-            if status != .ok {
-                let error = OneDriveError(detail: ErrorDetail(statusCode: status.rawValue, message: "m"))
-                XCTAssertEqual(error.status, status)
-            }
+    func testErrorsAreCodesWithTheLibrarysMessage() {
+        let codes: [OneDriveError.Code] = [.ok, .nullArgument, .notFound, .conflict, .`protocol`, .tls, .proxy]
+        for code in codes {
+            XCTAssertTrue(code.text.hasPrefix("OD_"), code.text)
+            XCTAssertEqual(OneDriveError.Code(rawValue: code.rawValue), code)
         }
-        let newer = OneDriveError(detail: ErrorDetail(statusCode: 9999, message: "m"))
-        guard case .unknown = newer else {
-            return XCTFail("a status newer than the binding is .unknown")
+        XCTAssertEqual(OneDriveError.Code.notFound.rawValue, 11)
+        // LocalizedError: localizedDescription is the library's message
+        let error = OneDriveError(.notFound, message: "no item at /x", httpStatus: 404)
+        XCTAssertEqual(error.localizedDescription, "no item at /x")
+        XCTAssertEqual(error.errorDescription, "no item at /x")
+        XCTAssertEqual(OneDriveError(.timeout).message, OneDriveError.Code.timeout.text)
+        // a status newer than the binding is a code like any other: a switch
+        // over codes has a default, and no new status breaks it
+        let newer = OneDriveError(OneDriveError.Code(rawValue: 9999), message: "m")
+        switch newer.code {
+        case .notFound, .conflict: XCTFail("9999 is neither")
+        default: XCTAssertEqual(newer.code.rawValue, 9999)
+        }
+        // catch by code, as URLError's
+        do {
+            throw OneDriveError(.conflict, message: "taken")
+        } catch OneDriveError.Code.notFound {
+            XCTFail("a conflict is not .notFound")
+        } catch OneDriveError.Code.conflict {
+        } catch {
+            XCTFail("expected .conflict, got \(error)")
         }
     }
 
@@ -44,10 +62,22 @@ final class OneDriveNativeTests: XCTestCase {
         let c = try client()
         let dir = folder("upload")
         let data = Data((0..<10_000).map { UInt8(truncatingIfNeeded: $0) })
-        let item = try c.upload(to: dir, name: "Grüße ✓.bin", data: data)
+        let item = try c.uploadBlocking(to: dir, name: "Grüße ✓.bin", data: data)
         XCTAssertEqual(item.name, "Grüße ✓.bin")
         XCTAssertEqual(item.size, 10_000)
-        XCTAssertEqual(try c.item(item.id).quickXorHash, item.quickXorHash)
+        XCTAssertEqual(try c.itemBlocking(item.id).quickXorHash, item.quickXorHash)
+    }
+
+    func testAsyncContextCallsTheAsyncNamesAndBlockingOnesStayCallable() async throws {
+        let c = try client()
+        let dir = folder("names")
+        let item = try await c.upload(to: dir, name: "a.bin", data: Data([1, 2, 3]))
+        let readBack = try await c.item(item.id)  // XCTAssert's autoclosures cannot await
+        XCTAssertEqual(readBack.size, 3)
+        // a …Blocking call from an async context compiles unmarked: no async overload shares its name
+        XCTAssertEqual(try c.itemBlocking(item.id).id, item.id)
+        try await c.delete(item.id)
+        XCTAssertThrowsError(try c.itemBlocking(item.id))
     }
 
     func testProgressAndLargeUploadThroughASession() throws {
@@ -55,34 +85,54 @@ final class OneDriveNativeTests: XCTestCase {
         try c.setUploadOptions(simpleLimit: 327_680, chunkSize: 327_680)
         let data = Data(count: 327_680 * 3 + 10)
         let seen = Counter()
-        let item = try c.upload(to: folder("session"), name: "big.bin", data: data,
-                                progress: { done, total in seen.add(); return done <= total })
+        let progress = Progress(totalUnitCount: 0)
+        let item = try c.uploadBlocking(to: folder("session"), name: "big.bin", data: data,
+                                        progress: { done, total in seen.add(); return done <= total },
+                                        reportingTo: progress)
         XCTAssertEqual(item.size, Int64(data.count))
         XCTAssertGreaterThanOrEqual(seen.value, 3)
+        XCTAssertEqual(progress.totalUnitCount, Int64(data.count))
+        XCTAssertEqual(progress.completedUnitCount, Int64(data.count))
+        XCTAssertEqual(progress.fractionCompleted, 1.0)
+    }
+
+    func testCancellingTheProgressStopsTheUpload() throws {
+        let c = try client()
+        try c.setUploadOptions(simpleLimit: 327_680, chunkSize: 327_680)
+        let progress = Progress(totalUnitCount: 0)
+        XCTAssertThrowsError(try c.uploadBlocking(to: folder("pcancel"), name: "big.bin", data: Data(count: 327_680 * 4),
+                                                  progress: { done, _ in
+                                                      if done > 0 { progress.cancel() }
+                                                      return true
+                                                  },
+                                                  reportingTo: progress)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .cancelled)
+        }
     }
 
     func testConflictIs409NameAlreadyExists() throws {
         let c = try client()
         let dir = folder("conflict")
-        _ = try c.upload(to: dir, name: "taken.txt", data: Data([1]))
-        XCTAssertThrowsError(try c.upload(to: dir, name: "taken.txt", data: Data([2]), conflict: .fail)) { error in
-            guard case OneDriveError.conflict(let detail) = error else {
+        _ = try c.uploadBlocking(to: dir, name: "taken.txt", data: Data([1]))
+        XCTAssertThrowsError(try c.uploadBlocking(to: dir, name: "taken.txt", data: Data([2]), conflict: .fail)) { error in
+            guard let error = error as? OneDriveError, error.code == .conflict else {
                 return XCTFail("expected .conflict, got \(error)")
             }
-            XCTAssertEqual(detail.httpStatus, 409)
-            XCTAssertEqual(detail.code, "nameAlreadyExists")
-            XCTAssertNotNil(detail.requestId)
+            XCTAssertEqual(error.httpStatus, 409)
+            XCTAssertEqual(error.graphCode, "nameAlreadyExists")
+            XCTAssertNotNil(error.requestId)
+            XCTAssertFalse(error.localizedDescription.isEmpty)
         }
     }
 
     func testNotFoundAndInvalidName() throws {
         let c = try client()
-        XCTAssertThrowsError(try c.item("/no/such/item")) { error in
-            XCTAssertEqual((error as? OneDriveError)?.status, .notFound)
+        XCTAssertThrowsError(try c.itemBlocking("/no/such/item")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .notFound)
             XCTAssertEqual((error as? OneDriveError)?.httpStatus, 404)
         }
-        XCTAssertThrowsError(try c.upload(to: "/", name: "a:b", data: Data())) { error in
-            XCTAssertEqual((error as? OneDriveError)?.status, .invalidName)
+        XCTAssertThrowsError(try c.uploadBlocking(to: "/", name: "a:b", data: Data())) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidName)
         }
     }
 
@@ -91,11 +141,18 @@ final class OneDriveNativeTests: XCTestCase {
         let dir = folder("copy")
         _ = try await c.upload(to: dir, name: "src.bin", data: Data(count: 5_000))
         let job = try await c.copy(dir + "/src.bin", to: dir, newName: "copy.bin")
-        let copy = try await c.wait(for: job)
+        let percents = Percents()
+        let progress = Progress(totalUnitCount: 0)
+        let copy = try await c.wait(for: job, progress: { percent in percents.add(percent); return true },
+                                    reportingTo: progress)
         XCTAssertEqual(copy.name, "copy.bin")
         XCTAssertEqual(job.lastState, .completed)
+        XCTAssertFalse(percents.all.isEmpty)
+        XCTAssertTrue(percents.all.allSatisfy { $0 >= 0 && $0 <= 100 }, "job progress is a percent: \(percents.all)")
+        XCTAssertEqual(progress.totalUnitCount, 100)
+        XCTAssertEqual(progress.completedUnitCount, 100)
         let again = try OneDriveJob(monitorURL: job.monitorURL)
-        XCTAssertEqual(try c.wait(for: again).id, copy.id)
+        XCTAssertEqual(try c.waitBlocking(for: again).id, copy.id)
     }
 
     func testCancellingTheTaskStopsTheWait() async throws {
@@ -105,10 +162,10 @@ final class OneDriveNativeTests: XCTestCase {
         try await put(admin, body: #"{"paused":true}"#)
         defer { Task { try? await put(admin, body: "{}") } }
         let dir = folder("cancel")
-        _ = try c.upload(to: dir, name: "src.bin", data: Data(count: 100))
-        let job = try c.copy(dir + "/src.bin", to: dir, newName: "paused.bin")
+        _ = try await c.upload(to: dir, name: "src.bin", data: Data(count: 100))
+        let job = try await c.copy(dir + "/src.bin", to: dir, newName: "paused.bin")
         let looked = Counter()
-        let task = Task { try await c.wait(for: job, progress: { _, _ in looked.add(); return true }) }
+        let task = Task { try await c.wait(for: job, progress: { _ in looked.add(); return true }) }
         while looked.value == 0 {
             try await Task.sleep(nanoseconds: 5_000_000) // polling for the first look, not a fixed wait
         }
@@ -121,12 +178,12 @@ final class OneDriveNativeTests: XCTestCase {
     }
 
     func testTlsAndProxyHaveTheirOwnErrors() {
-        let tls = OneDriveError(detail: ErrorDetail(statusCode: OneDriveStatus.tls.rawValue, message: "m"))
-        let proxy = OneDriveError(detail: ErrorDetail(statusCode: OneDriveStatus.proxy.rawValue, message: "m"))
-        guard case .tls = tls, case .proxy = proxy else {
-            return XCTFail("expected .tls and .proxy, got \(tls), \(proxy)")
-        }
+        let tls = OneDriveError(OneDriveError.Code(rawValue: 27), message: "m")
+        let proxy = OneDriveError(OneDriveError.Code(rawValue: 28), message: "m")
+        XCTAssertEqual(tls.code, .tls)
+        XCTAssertEqual(proxy.code, .proxy)
         XCTAssertTrue(tls.isNetworkFailure && proxy.isNetworkFailure)
+        XCTAssertFalse(OneDriveError(.notFound).isNetworkFailure)
         XCTAssertEqual(LogLevel.allCases.map { $0.rawValue }, [1, 2, 3, 4])
         XCTAssertTrue(LogLevel.error < LogLevel.debug)
     }
@@ -135,35 +192,35 @@ final class OneDriveNativeTests: XCTestCase {
         let c = try client()
         for bad in ["hello", "", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"] {
             XCTAssertThrowsError(try c.addCA(pem: bad)) { error in
-                XCTAssertEqual((error as? OneDriveError)?.status, .invalidArgument)
+                XCTAssertEqual((error as? OneDriveError)?.code, .invalidArgument)
             }
             XCTAssertThrowsError(try c.addCA(pem: Data(bad.utf8)))
         }
         XCTAssertThrowsError(try c.addCA(fileAt: "/no/such/ca.pem")) { error in
-            XCTAssertEqual((error as? OneDriveError)?.status, .io)
+            XCTAssertEqual((error as? OneDriveError)?.code, .io)
         }
         XCTAssertThrowsError(try c.addCA(fileAt: URL(fileURLWithPath: "/no/such/ca.pem")))
-        XCTAssertTrue(try c.item("/").isFolder)
+        XCTAssertTrue(try c.itemBlocking("/").isFolder)
     }
 
     func testProxySettings() throws {
         let c = try client()
         for bad in ["ftp://x", "ftp://user:SECRET@127.0.0.1:1", ""] {
             XCTAssertThrowsError(try c.setProxy(bad)) { error in
-                XCTAssertEqual((error as? OneDriveError)?.status, .invalidArgument)
+                XCTAssertEqual((error as? OneDriveError)?.code, .invalidArgument)
                 XCTAssertFalse("\(error)".contains("SECRET"))
             }
         }
         try c.setProxy(nil)
-        XCTAssertTrue(try c.item("/").isFolder)
+        XCTAssertTrue(try c.itemBlocking("/").isFolder)
         // a proxy nobody listens on (port 9, discard, is closed on loopback): a network error
         try c.setRetry(maxAttempts: 1, maxWait: 0)
         try c.setProxy("http://127.0.0.1:9")
-        XCTAssertThrowsError(try c.item("/")) { error in
-            XCTAssertEqual((error as? OneDriveError)?.status, .network)
+        XCTAssertThrowsError(try c.itemBlocking("/")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .network)
         }
         try c.setProxy(nil)
-        XCTAssertTrue(try c.item("/").isFolder)
+        XCTAssertTrue(try c.itemBlocking("/").isFolder)
     }
 
     func testUploadRate() throws {
@@ -172,7 +229,7 @@ final class OneDriveNativeTests: XCTestCase {
         try c.setUploadRate(UInt64.max)
         try c.setUploadRate(40_000)
         let started = Date()
-        let item = try c.upload(to: folder("rate"), name: "slow.bin", data: Data(count: 60_000))
+        let item = try c.uploadBlocking(to: folder("rate"), name: "slow.bin", data: Data(count: 60_000))
         XCTAssertEqual(item.size, 60_000)
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 1.0)
         try c.setUploadRate(0)
@@ -183,10 +240,10 @@ final class OneDriveNativeTests: XCTestCase {
         let lines = LogLines()
         try c.setLogHandler(level: .debug) { level, message in lines.add(level, message) }
         let dir = folder("log")
-        let item = try c.upload(to: dir, name: "logged.txt", data: Data(count: 4096))
-        let job = try c.copy(item.id, to: dir, newName: "logged-copy.txt")
-        _ = try c.wait(for: job, timeout: 60)
-        XCTAssertThrowsError(try c.item(dir + "/no-such-file.txt"))
+        let item = try c.uploadBlocking(to: dir, name: "logged.txt", data: Data(count: 4096))
+        let job = try c.copyBlocking(item.id, to: dir, newName: "logged-copy.txt")
+        _ = try c.waitBlocking(for: job, timeout: 60)
+        XCTAssertThrowsError(try c.itemBlocking(dir + "/no-such-file.txt"))
         let all = lines.all
         XCTAssertTrue(all.contains { $0.0 == .info && $0.1.hasPrefix("PUT ") && $0.1.contains("logged.txt") })
         XCTAssertTrue(all.contains { $0.0 == .debug && $0.1.hasPrefix("job look") })
@@ -197,7 +254,7 @@ final class OneDriveNativeTests: XCTestCase {
         }
         try c.setLogHandler(nil)
         let before = lines.all.count
-        _ = try c.item(dir)
+        _ = try c.itemBlocking(dir)
         XCTAssertEqual(lines.all.count, before)
     }
 
@@ -226,6 +283,24 @@ final class Counter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return count
+    }
+}
+
+/// Job percents as a handler received them.
+final class Percents: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Double] = []
+
+    func add(_ percent: Double) {
+        lock.lock()
+        values.append(percent)
+        lock.unlock()
+    }
+
+    var all: [Double] {
+        lock.lock()
+        defer { lock.unlock() }
+        return values
     }
 }
 

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Builds the NuGet package of the C# binding (`make nupkg`):
+#   target/nupkg/OneDriveNative.<version>.nupkg, <version> from Cargo.toml, holding
+#     lib/netstandard2.0/OneDriveNative.dll (+ .xml docs)  the managed assembly (mono's mcs)
+#     runtimes/linux-x64/native/libonedrive_native.so      target/release (cargo build --release)
+#     runtimes/linux-arm64/native/libonedrive_native.so    target/aarch64-unknown-linux-gnu/release,
+#                                                          cross-built here when the toolchain is present
+#   with the .nuspec, [Content_Types].xml, _rels/.rels and the core properties
+#   (nupkg/pack.py assembles the zip: Debian's nuget 2.8 predates runtimes/).
+#
+#   bindings/csharp/pack.sh
+#
+# Environment:
+#   NUPKG_ARM64       auto (default): linux-arm64 when the cross toolchain
+#                     (aarch64-linux-gnu-gcc and the rustup target, as
+#                     `.ci/deps.sh arm64` installs them) can build it, or when
+#                     its library is already built; 1: required; 0: x64 only
+#   ONEDRIVE_ASSEMBLY a OneDriveNative.dll built elsewhere to package instead
+#                     (`dotnet build -c Release OneDriveNative/OneDriveNative.csproj`,
+#                     where a .NET SDK exists)
+#   NUPKG_OUT         output directory (default <repo>/target/nupkg)
+#   CARGO, CARGO_TARGET_DIR  honoured
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+say() { echo "csharp/pack.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+CARGO=${CARGO:-cargo}
+target_dir=${CARGO_TARGET_DIR:-$repo/target}
+out=${NUPKG_OUT:-$target_dir/nupkg}
+arm64_mode=${NUPKG_ARM64:-auto}
+ARM64=aarch64-unknown-linux-gnu
+
+cargo_field() { sed -n "s/^$1 = \"\(.*\)\"/\1/p" "$repo/Cargo.toml" | head -n1; }
+version=$(cargo_field version)
+license=$(cargo_field license)
+[ -n "$license" ] || license=$(sed -n '/^\[workspace.package\]/,/^\[/s/^license = "\(.*\)"/\1/p' "$repo/Cargo.toml")
+description=$(cargo_field description)
+[ -n "$version" ] && [ -n "$license" ] && [ -n "$description" ] || die "cannot read version/license/description from Cargo.toml"
+
+# The assembly's own version must be the package's (what a consumer sees in
+# AssemblyName.Version): AssemblyInfo.cs and the .csproj follow Cargo.toml.
+grep -q "AssemblyVersion(\"$version.0\")" "$here/OneDriveNative/AssemblyInfo.cs" \
+  || die "OneDriveNative/AssemblyInfo.cs: AssemblyVersion is not \"$version.0\" (Cargo.toml's version $version)"
+grep -q "<Version>$version</Version>" "$here/OneDriveNative/OneDriveNative.csproj" \
+  || die "OneDriveNative/OneDriveNative.csproj: <Version> is not $version (Cargo.toml)"
+
+stage=$out/stage
+rm -rf "$stage"
+mkdir -p "$stage/lib" "$stage/linux-x64" "$stage/linux-arm64"
+
+# ---- the managed assembly ---------------------------------------------------
+if [ -n "${ONEDRIVE_ASSEMBLY:-}" ]; then
+  [ -f "$ONEDRIVE_ASSEMBLY" ] || die "no assembly at $ONEDRIVE_ASSEMBLY"
+  cp "$ONEDRIVE_ASSEMBLY" "$stage/lib/OneDriveNative.dll"
+  doc=${ONEDRIVE_ASSEMBLY%.dll}.xml
+  [ -f "$doc" ] && cp "$doc" "$stage/lib/OneDriveNative.xml"
+else
+  if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing mono-mcs mono-runtime (apt-get)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mono-mcs mono-runtime >/dev/null
+    else
+      die "mcs not found: apt-get install mono-mcs mono-runtime"
+    fi
+  fi
+  say "compiling OneDriveNative.dll (mcs, release)"
+  mcs -target:library -langversion:7 -warnaserror+ -optimize+ -nologo \
+    -out:"$stage/lib/OneDriveNative.dll" -doc:"$stage/lib/OneDriveNative.xml" -nowarn:1591 \
+    -r:System.dll -r:System.Core.dll "$here"/OneDriveNative/*.cs
+fi
+
+# ---- the native libraries -----------------------------------------------------
+# Stripped copies: the symbol tables are half the file, and nothing needs them
+# at run time (the exported functions stay in the dynamic symbol table).
+strip_into() {  # strip_into TOOL SRC DEST
+  if command -v "$1" >/dev/null; then "$1" --strip-unneeded -o "$3" "$2"; else cp "$2" "$3"; fi
+}
+x64=$target_dir/release/libonedrive_native.so
+if [ ! -f "$x64" ]; then
+  say "building the release library ($CARGO build --release --lib)"
+  (cd "$repo" && "$CARGO" build --release --lib)
+fi
+strip_into strip "$x64" "$stage/linux-x64/libonedrive_native.so"
+natives=(--native "linux-x64=$stage/linux-x64/libonedrive_native.so")
+rids=linux-x64
+
+arm64=$target_dir/$ARM64/release/libonedrive_native.so
+can_cross() {
+  command -v aarch64-linux-gnu-gcc >/dev/null && command -v rustup >/dev/null \
+    && rustup target list --installed 2>/dev/null | grep -qx "$ARM64"
+}
+if [ "$arm64_mode" != 0 ]; then
+  if can_cross; then
+    say "cross-building the release library for $ARM64"
+    (cd "$repo" && CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+      CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc "$CARGO" build --release --lib --target "$ARM64")
+  elif [ -f "$arm64" ]; then
+    say "no cross toolchain: packaging the $ARM64 library built before ($arm64)"
+  fi
+  if [ -f "$arm64" ]; then
+    # ELF e_machine (bytes 18-19, little-endian) 183: EM_AARCH64
+    [ "$(od -An -tx1 -j18 -N2 "$arm64" | tr -d ' \n')" = b700 ] || die "$arm64 is not an aarch64 ELF"
+    strip_into aarch64-linux-gnu-strip "$arm64" "$stage/linux-arm64/libonedrive_native.so"
+    natives+=(--native "linux-arm64=$stage/linux-arm64/libonedrive_native.so")
+    rids="$rids and linux-arm64"
+  elif [ "$arm64_mode" = 1 ]; then
+    die "NUPKG_ARM64=1 but no $ARM64 library and no cross toolchain (bash .ci/deps.sh arm64)"
+  else
+    say "no $ARM64 library and no cross toolchain: linux-x64 only (bash .ci/deps.sh arm64 adds it)"
+  fi
+fi
+
+commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)
+nupkg=$out/OneDriveNative.$version.nupkg
+python3 "$here/nupkg/pack.py" --id OneDriveNative --version "$version" \
+  --description "$description. The .NET binding (netstandard2.0) with the native library for $rids." \
+  --license "$license" --lib "netstandard2.0=$stage/lib/OneDriveNative.dll" "${natives[@]}" \
+  --readme "$here/README.md" ${commit:+--commit "$commit"} --out "$nupkg"
+rm -rf "$stage"
+echo "$nupkg"
