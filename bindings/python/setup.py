@@ -5,6 +5,10 @@ workspace two levels up and copies the cdylib into `onedrive_native/`.
 With ONEDRIVE_NATIVE_LIB set to a built library, that file is copied
 instead and cargo is not run. The wheel is tagged for this platform
 (py3-none-<platform>): it holds a native library but no CPython extension.
+
+The version the package is built for (the crate's, from Cargo.toml) is
+baked into `onedrive_native/_native_version.py`; the package refuses at
+import a library whose od_version() differs.
 """
 
 from __future__ import annotations
@@ -107,6 +111,12 @@ class build_py_with_native_lib(build_py):
         if not abi.is_file():
             raise SystemExit(f"onedrive-native: {abi} is missing (tools/abi.py --write makes it)")
         shutil.copyfile(abi, dest.with_name("abi.json"))
+        # The version of the library this package is made for: checked at import.
+        dest.with_name("_native_version.py").write_text(
+            "# Written by setup.py when the package was built: the onedrive-native\n"
+            "# library version it was made for (od_version() must return it).\n"
+            f"NATIVE_VERSION = {crate_version()!r}\n"
+        )
 
 
 cmdclass = {"build_py": build_py_with_native_lib}
