@@ -3,8 +3,10 @@
 `pip install ./bindings/python` runs `cargo build --release` on the
 workspace two levels up and copies the cdylib into `onedrive_native/`.
 With ONEDRIVE_NATIVE_LIB set to a built library, that file is copied
-instead and cargo is not run. The wheel is tagged for this platform
-(py3-none-<platform>): it holds a native library but no CPython extension.
+instead and cargo is not run. The wheel is tagged py3-none-<platform>: it
+holds a native library but no CPython extension; the platform's machine is
+the bundled library's (an aarch64 library built on x86_64 makes a
+linux_aarch64 wheel, which auditwheel then retags manylinux).
 
 The version the package is built for (the crate's, from Cargo.toml) is
 baked into `onedrive_native/_native_version.py`; the package refuses at
@@ -20,8 +22,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
@@ -106,6 +109,7 @@ class build_py_with_native_lib(build_py):
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
         os.chmod(dest, 0o755)
+        BUNDLED["machine"] = elf_machine(dest)
         # The ABI description: _ffi reads its constants from it.
         abi = REPO / "include" / "onedrive.abi.json"
         if not abi.is_file():
@@ -117,6 +121,27 @@ class build_py_with_native_lib(build_py):
             "# library version it was made for (od_version() must return it).\n"
             f"NATIVE_VERSION = {crate_version()!r}\n"
         )
+
+
+#: What build_py bundled (the library's ELF machine), for the wheel's tag.
+BUNDLED: dict = {}
+
+# e_machine -> the platform tag's machine (the manylinux architectures)
+ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x03: "i686", 0x28: "armv7l",
+                0x15: "ppc64", 0x16: "s390x", 0xF3: "riscv64"}
+
+
+def elf_machine(path: Path) -> Optional[str]:
+    """The machine an ELF file is for ("x86_64", "aarch64", ...); None if not ELF."""
+    with open(path, "rb") as f:
+        head = f.read(20)
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return None
+    order = "little" if head[5] == 1 else "big"
+    machine = ELF_MACHINES.get(int.from_bytes(head[18:20], order))
+    if machine == "ppc64" and order == "little":
+        machine = "ppc64le"
+    return machine
 
 
 cmdclass = {"build_py": build_py_with_native_lib}
@@ -134,9 +159,22 @@ class bdist_wheel_platform(bdist_wheel):
 
     def get_tag(self):  # type: ignore[no-untyped-def]
         _, _, plat = super().get_tag()
+        # The machine is the bundled library's, not the interpreter's.
+        machine = BUNDLED.get("machine")
+        if machine and plat.startswith("linux_"):
+            plat = "linux_" + machine
         return "py3", "none", plat
 
 
 cmdclass["bdist_wheel"] = bdist_wheel_platform
 
-setup(version=crate_version(), cmdclass=cmdclass)
+
+class NativeDistribution(Distribution):
+    """Holds a native library: installed to platlib, so the wheel's files sit at
+    its root (Root-Is-Purelib: false), where auditwheel looks for them."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
+setup(version=crate_version(), cmdclass=cmdclass, distclass=NativeDistribution)
