@@ -53,7 +53,7 @@ demo-c: build | $(C_BUILD)
 deps:
 	@bash .ci/deps.sh
 
-test: deps build header-check abi-check test-rust test-soak test-c test-c-sanitize test-miri test-packaging test-python test-csharp test-swift test-abi test-readme
+test: deps build header-check abi-check test-rust test-soak test-c test-c-sanitize test-miri test-packaging test-python test-wheel test-csharp test-swift test-abi test-readme
 	@echo "make test: all suites passed"
 
 # The committed header must equal the one build.rs just wrote.
@@ -193,7 +193,7 @@ test-python: build release
 
 # Python wheels and sdist (bindings/python/wheel.sh, tools in the venv
 # tools/.venv-wheel that .ci/deps.sh makes), into target/wheels.
-.PHONY: wheel wheel-deps sdist
+.PHONY: wheel wheel-deps sdist test-wheel test-wheel-release test-sdist
 WHEEL_DIR := target/wheels
 
 # The release wheels, py3-none-manylinux_2_17 for x86_64 and aarch64: the
@@ -213,6 +213,28 @@ wheel: wheel-deps
 sdist:
 	@bash .ci/deps.sh wheel
 	bindings/python/wheel.sh sdist
+
+# In make test: a wheel installed into a fresh venv with no cargo on PATH,
+# and the Python suite run against that installed package. The wheel
+# bundles target/release's library (the one test-python bundles: no zig
+# build in make test), repaired by auditwheel (manylinux_2_34 for a library
+# linked against this machine's glibc); WHEEL=path tests another, e.g.
+# make test-wheel-release for the x86_64 wheel `make wheel` made.
+WHEEL ?=
+test-wheel: build release
+	@bash .ci/deps.sh wheel
+	@set -euo pipefail; whl="$(WHEEL)"; \
+	  if [ -z "$$whl" ]; then whl=$$(bindings/python/wheel.sh local target/release/libonedrive_native.so $(WHEEL_DIR)/dev | tail -1); fi; \
+	  ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) bindings/python/test_wheel.sh "$$whl" -q -rf
+
+test-wheel-release: wheel build
+	$(MAKE) test-wheel WHEEL="$$(ls $(WHEEL_DIR)/onedrive_native-*-manylinux*_x86_64.whl)"
+
+# The sdist installed with pip in a fresh venv in a temporary directory
+# outside the repository, cargo on PATH: its own release build from the
+# crate inside it (~4 min here, hence not in make test), then the suite.
+test-sdist: sdist build
+	ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) bindings/python/test_sdist.sh $$(ls $(WHEEL_DIR)/onedrive_native-*.tar.gz) -q -rf
 
 # C# on mono (NUnit 2.6; the script installs mono and NUnit from apt).
 test-csharp: build

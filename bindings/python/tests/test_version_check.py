@@ -86,3 +86,10 @@ def test_import_refuses_a_package_built_for_another_version(tmp_path):
     assert r.stdout.strip() == od.native_version()
     assert "RuntimeWarning" in r.stderr and "9.9.9" in r.stderr, r.stderr
 
+
+@pytest.mark.skipif(not os.environ.get("ONEDRIVE_NATIVE_EXPECT_UNDER"), reason="set by test_wheel.sh")
+def test_the_package_under_test_is_the_installed_one():
+    """test_wheel.sh: the suite runs against the wheel installed in its venv, not the checkout."""
+    under = Path(os.environ["ONEDRIVE_NATIVE_EXPECT_UNDER"]).resolve()
+    assert PKG_DIR.is_relative_to(under), f"onedrive_native imported from {PKG_DIR}, not from under {under}"
+    assert Path(od.library_path()).resolve().is_relative_to(under)
