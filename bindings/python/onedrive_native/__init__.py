@@ -12,7 +12,7 @@ SharePoint through Microsoft Graph, over the native library's C ABI.
 from __future__ import annotations
 
 from . import _ffi
-from ._ffi import LIB_ENV, LibraryNotFoundError
+from ._ffi import LIB_ENV, SKIP_VERSION_CHECK_ENV, LibraryNotFoundError, LibraryVersionError
 from .aio import AsyncClient, AsyncJob
 from .client import (
     DEFAULT_CHUNK_SIZE,
@@ -95,6 +95,8 @@ def library_path() -> str:
 __all__ = [
     "LIB_ENV",
     "LibraryNotFoundError",
+    "LibraryVersionError",
+    "SKIP_VERSION_CHECK_ENV",
     "AsyncClient",
     "AsyncJob",
     "DEFAULT_CHUNK_SIZE",

@@ -18,7 +18,9 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import sys
+import warnings
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -54,6 +56,16 @@ def library_filename() -> str:
 
 class LibraryNotFoundError(ImportError):
     """Neither the bundled shared library nor ``$ONEDRIVE_NATIVE_LIB`` exists."""
+
+
+#: Environment variable that, set to ``1``, lets the package load a native
+#: library of another version than the one it was built for (a warning
+#: instead of :class:`LibraryVersionError`). For developers only.
+SKIP_VERSION_CHECK_ENV = "ONEDRIVE_NATIVE_SKIP_VERSION_CHECK"
+
+
+class LibraryVersionError(ImportError):
+    """The loaded library's ``od_version()`` is not the version this package was built for."""
 
 
 def find_library() -> str:
@@ -338,3 +350,77 @@ def version() -> str:
     """The native library's version (``od_version``)."""
     v: Optional[bytes] = lib.od_version()
     return (v or b"").decode()
+
+
+# --- the loaded library is the one this package was made for -----------------
+
+
+def _cargo_version(manifest: Path) -> Optional[str]:
+    """The ``version`` of ``[package]`` (or ``[workspace.package]``) in a Cargo.toml."""
+    try:
+        text = manifest.read_text()
+    except OSError:
+        return None
+    for table in ("[package]", "[workspace.package]"):
+        if table in text:
+            body = text.split(table, 1)[1].split("\n[", 1)[0]
+            m = re.search(r'^version\s*=\s*"([^"]+)"', body, flags=re.M)
+            if m:
+                return m.group(1)
+    return None
+
+
+def expected_version() -> Optional[str]:
+    """The native library version this package was built for.
+
+    The package build (setup.py) bakes it into ``_native_version.py``; run
+    from a source checkout, which has no such file, it is the workspace's
+    Cargo.toml version; None (no check) when neither exists.
+    """
+    try:
+        from ._native_version import NATIVE_VERSION  # type: ignore[import-not-found]
+    except ImportError:
+        return _cargo_version(Path(__file__).resolve().parents[3] / "Cargo.toml")
+    return str(NATIVE_VERSION)
+
+
+def check_version(loaded: str, expected: Optional[str], path: str) -> None:
+    """Raises :class:`LibraryVersionError` when ``loaded`` is not ``expected``.
+
+    The package and the library must come from the same release: the ctypes
+    declarations and the constants in ``abi.json`` describe one version of the
+    C ABI. ``$ONEDRIVE_NATIVE_SKIP_VERSION_CHECK=1`` turns the error into a
+    warning (developers testing another build).
+    """
+    if expected is None or loaded == expected:
+        return
+    if os.environ.get(LIB_ENV):
+        source = f" (named by {LIB_ENV})"
+        advice = (
+            f"Unset {LIB_ENV} to load the library bundled with the package, "
+            f"or point it at a {library_filename()} of version {expected}"
+        )
+    else:
+        source = ""
+        advice = (
+            f"The bundled library does not belong to this package: reinstall it "
+            f"(pip install --force-reinstall onedrive-native=={expected})"
+        )
+    msg = (
+        f"onedrive_native was built for the native library version {expected}, "
+        f"but the library loaded, {path}{source}, is version {loaded or '(none)'}. {advice}"
+    )
+    if os.environ.get(SKIP_VERSION_CHECK_ENV) == "1":
+        warnings.warn(msg + f" ({SKIP_VERSION_CHECK_ENV}=1: loading it anyway)", RuntimeWarning, stacklevel=2)
+        return
+    raise LibraryVersionError(
+        msg + f". Developers: {SKIP_VERSION_CHECK_ENV}=1 loads it anyway, at their own risk."
+    )
+
+
+def verify_loaded_library() -> None:
+    """The check :mod:`onedrive_native` runs at import."""
+    check_version(version(), expected_version(), library_path)
+
+
+verify_loaded_library()
