@@ -217,16 +217,7 @@ fn wrong_proxy_credentials_are_their_own_error_and_not_retried() {
     ] {
         c.set_proxy(Some(&url)).unwrap();
         emu.clear_requests();
-        let e = c
-            .upload(
-                &me(),
-                &target("/", Some("x.txt")),
-                b"x",
-                Conflict::Replace,
-                &mut ctl(),
-            )
-            .unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Proxy, "{e}");
+        let e = refused_by_proxy(&c, "x.txt");
         assert!(e.message.contains("credentials"), "{e}");
         assert!(
             !e.message.contains("wrong"),
@@ -258,16 +249,22 @@ fn a_socks5_proxy_carries_every_host() {
         proxy.port
     )))
     .unwrap();
+    refused_by_proxy(&c, "y.txt");
+}
+
+/// A one-byte upload that the proxy refuses: its error.
+fn refused_by_proxy(c: &Client, name: &str) -> onedrive_native::Error {
     let e = c
         .upload(
             &me(),
-            &target("/", Some("y.txt")),
-            b"y",
+            &target("/", Some(name)),
+            b"x",
             Conflict::Replace,
             &mut ctl(),
         )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Proxy, "{e}");
+    e
 }
 
 #[test]
