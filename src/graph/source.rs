@@ -15,6 +15,12 @@ pub trait UploadSource {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize>;
     /// Goes back to `pos`; `Ok(false)` when the source cannot.
     fn rewind(&mut self, pos: u64) -> std::io::Result<bool>;
+    /// True when [`rewind`](Self::rewind) always works (a file, a buffer):
+    /// an upload then reads each chunk straight into the request instead of
+    /// keeping a copy to send again. The default, false, is always safe.
+    fn can_rewind(&self) -> bool {
+        false
+    }
 }
 
 /// A buffer in memory.
@@ -42,6 +48,9 @@ impl UploadSource for BytesSource<'_> {
     fn rewind(&mut self, pos: u64) -> std::io::Result<bool> {
         self.pos = usize::try_from(pos).map_or(self.data.len(), |p| p.min(self.data.len()));
         Ok(true)
+    }
+    fn can_rewind(&self) -> bool {
+        true
     }
 }
 
@@ -88,6 +97,9 @@ impl UploadSource for FileSource {
     fn rewind(&mut self, pos: u64) -> std::io::Result<bool> {
         self.file.seek(SeekFrom::Start(pos))?;
         Ok(true)
+    }
+    fn can_rewind(&self) -> bool {
+        true
     }
 }
 

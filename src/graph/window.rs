@@ -12,8 +12,14 @@ use super::source::{UploadSource, check_exhausted};
 /// the bytes of the chunk being sent (so a chunk can be sent again, even
 /// from a stream that cannot go back), and hashes each byte of the file
 /// once, the first time it is read.
+///
+/// A source that can always go back (a file, a buffer: `direct`) is not
+/// kept: each piece goes from the source straight into the request's
+/// buffer, and a chunk sent again is read again. That saves one copy of
+/// every byte, what curl does not spend either.
 pub(crate) struct Window<'s> {
     source: &'s mut dyn UploadSource,
+    direct: bool,
     buf: Vec<u8>,
     len: usize,
     start: u64,
@@ -27,6 +33,7 @@ pub(crate) struct Window<'s> {
 impl<'s> Window<'s> {
     pub(crate) fn new(source: &'s mut dyn UploadSource, hashes: HashSet) -> Window<'s> {
         Window {
+            direct: source.can_rewind(),
             source,
             buf: Vec::new(),
             len: 0,
@@ -40,6 +47,15 @@ impl<'s> Window<'s> {
     /// Makes the window start at `from`: drops what lies before it, or goes
     /// back in the source, or reads ahead (hashing) to it.
     pub(crate) fn seek(&mut self, from: u64, ctl: &Control<'_>) -> Result<()> {
+        if self.direct {
+            // Bytes up to `hashed` are read again when sent (`read_direct`
+            // goes back); beyond it, they must be read and hashed in order.
+            if from > self.hashed {
+                self.reposition(self.hashed)?;
+                self.skip_to(from, ctl)?;
+            }
+            return Ok(());
+        }
         let end = self.start + self.len as u64;
         if (self.start..=end).contains(&from) {
             let drop = (from - self.start) as usize;
@@ -48,11 +64,8 @@ impl<'s> Window<'s> {
             self.start = from;
             return Ok(());
         }
-        if from < self.read_pos && !self.source.rewind(from)? {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!("the service wants bytes from {from} again, and the source cannot go back"),
-            ));
+        if from < self.read_pos {
+            self.reposition(from)?;
         }
         if from > self.read_pos {
             self.skip_to(from, ctl)?;
@@ -63,9 +76,78 @@ impl<'s> Window<'s> {
         Ok(())
     }
 
+    /// Moves the source's read position to `to`.
+    fn reposition(&mut self, to: u64) -> Result<()> {
+        if to != self.read_pos {
+            if !self.source.rewind(to)? {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "the service wants bytes from {to} again, and the source cannot go back"
+                    ),
+                ));
+            }
+            self.read_pos = to;
+        }
+        Ok(())
+    }
+
+    /// Reads file offset `pos` (below `to`) from the source straight into
+    /// `buf`, going back first when the bytes are sent again.
+    fn read_direct(&mut self, pos: u64, to: u64, buf: &mut [u8]) -> Result<usize> {
+        if pos >= to {
+            return Ok(0);
+        }
+        self.reposition(pos)?;
+        let want = usize::try_from(to - pos)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.read_source(&mut buf[..want])?;
+        if pos <= self.hashed && pos + n as u64 > self.hashed {
+            self.hashes.update(&buf[(self.hashed - pos) as usize..n]);
+            self.hashed = pos + n as u64;
+        }
+        self.advance(n)?;
+        Ok(n)
+    }
+
+    /// One read of the source; an end before its size is an error.
+    fn read_source(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let n = self.source.read(buf).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("reading the source at byte {}: {e}", self.read_pos),
+            )
+        })?;
+        if n == 0 {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "the source ended at byte {} of {}",
+                    self.read_pos,
+                    self.source.size()
+                ),
+            ));
+        }
+        Ok(n)
+    }
+
+    /// The source's read position moved `n` bytes on; at its announced
+    /// end, checks that nothing follows, before the last bytes go.
+    fn advance(&mut self, n: usize) -> Result<()> {
+        self.read_pos += n as u64;
+        if self.read_pos == self.source.size() {
+            check_exhausted(self.source)?;
+        }
+        Ok(())
+    }
+
     /// Copies bytes from file offset `pos` (below `to`) into `buf`, reading
     /// more of the source into the window when `pos` is at its end.
     fn read_at(&mut self, pos: u64, to: u64, buf: &mut [u8]) -> Result<usize> {
+        if self.direct {
+            return self.read_direct(pos, to, buf);
+        }
         let end = self.start + self.len as u64;
         if pos >= end && pos < to {
             let have = self.len;
@@ -76,32 +158,13 @@ impl<'s> Window<'s> {
             if self.buf.len() < have + want {
                 self.buf.resize(have + want, 0);
             }
-            let n = self
-                .source
-                .read(&mut self.buf[have..have + want])
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Io,
-                        format!("reading the source at byte {}: {e}", self.read_pos),
-                    )
-                })?;
+            let mut fresh = std::mem::take(&mut self.buf);
+            let read = self.read_source(&mut fresh[have..have + want]);
+            self.buf = fresh;
+            let n = read?;
             self.len = have + n;
-            if n == 0 {
-                return Err(Error::new(
-                    ErrorKind::Io,
-                    format!(
-                        "the source ended at byte {} of {}",
-                        self.read_pos,
-                        self.source.size()
-                    ),
-                ));
-            }
             self.hash_new(self.read_pos, have);
-            self.read_pos += n as u64;
-            if self.read_pos == self.source.size() {
-                // Before the last bytes go.
-                check_exhausted(self.source)?;
-            }
+            self.advance(n)?;
         }
         let off = (pos - self.start) as usize;
         let n = buf
@@ -310,5 +373,55 @@ mod tests {
             },
         );
         assert_eq!(chunk(&mut w, 0, 50_000).unwrap_err().kind, ErrorKind::Io);
+    }
+
+    #[test]
+    fn a_source_that_can_go_back_is_read_again_not_kept() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 13 % 251) as u8).collect();
+        let mut src = BytesSource::new(&data);
+        let both = HashSet {
+            sha1: true,
+            sha256: true,
+        };
+        let mut w = window(&mut src, both);
+        assert!(w.direct);
+        // part of a chunk, then the chunk again from its start (a retry)
+        let mut body = ChunkBody::new(&mut w, 0, 40_000);
+        let mut buf = [0u8; 15_000];
+        assert_eq!(body.read(&mut buf).unwrap(), 15_000);
+        body.rewind().unwrap();
+        let mut again = Vec::new();
+        while let n @ 1.. = body.read(&mut buf).unwrap() {
+            again.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(again, data[..40_000]);
+        // the service has less than was sent: resume inside the last chunk
+        assert_eq!(chunk(&mut w, 32_768, 70_000).unwrap(), data[32_768..70_000]);
+        // the service has more than was read: skip ahead, hashing
+        assert_eq!(chunk(&mut w, 90_000, 100_000).unwrap(), data[90_000..]);
+        assert!(w.buf.is_empty(), "nothing kept");
+        let mut whole = Hashes::new(both);
+        whole.update(&data);
+        assert_eq!(w.hashes.finish(), whole.finish());
+        // the same rules as a kept window: a longer source is caught
+        let longer = [data.as_slice(), b"x"].concat();
+        struct Short<'a>(BytesSource<'a>);
+        impl UploadSource for Short<'_> {
+            fn size(&self) -> u64 {
+                100_000
+            }
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.0.read(buf)
+            }
+            fn rewind(&mut self, pos: u64) -> std::io::Result<bool> {
+                self.0.rewind(pos)
+            }
+            fn can_rewind(&self) -> bool {
+                true
+            }
+        }
+        let mut short = Short(BytesSource::new(&longer));
+        let mut w = window(&mut short, both);
+        assert_eq!(chunk(&mut w, 0, 100_000).unwrap_err().kind, ErrorKind::Io);
     }
 }
