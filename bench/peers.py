@@ -170,7 +170,7 @@ async def msgraph_large(base, token, drive_id, path, chunk, patched):
 def binding_small(base, token, count, size, folder):
     import onedrive_native
 
-    with onedrive_native.Client(token=token, base_url=base) as od:
+    with onedrive_native.Client(token=token, base_url=base, ca_file=os.environ.get("ONEDRIVE_CA_FILE")) as od:
         data = payload(size)
         started = time.perf_counter()
         for i in range(count):

@@ -10,6 +10,7 @@
  * Uploads COUNT files of SIZE_BYTES to FOLDER/f{i}.bin (default
  * /bench/small) with od_upload, the service's default conflict behaviour.
  * The clock runs from the first upload to the last answer.
+ * ONEDRIVE_CA_FILE names a CA (PEM) to trust besides the system's.
  */
 #define _POSIX_C_SOURCE 199309L
 #include "onedrive.h"
@@ -44,6 +45,11 @@ int main(int argc, char **argv) {
     od_client *client = NULL;
     od_status s = od_client_new(argv[1], argv[2], 0, &client);
     if (s != OD_OK) return fail("od_client_new", s);
+    const char *ca_file = getenv("ONEDRIVE_CA_FILE");
+    if (ca_file) {
+        s = od_client_add_ca_file(client, ca_file);
+        if (s != OD_OK) return fail("od_client_add_ca_file", s);
+    }
     uint8_t *data = malloc(size ? size : 1);
     if (!data) return 1;
     for (size_t i = 0; i < size; i++) data[i] = (uint8_t)(i * 7 + 13);

@@ -9,6 +9,7 @@
 //! conflict behaviour: replace). With THREADS > 1 the files are dealt out to
 //! that many threads, all sharing the one client. The clock runs from the
 //! first upload to the last answer; the client is made before it.
+//! `ONEDRIVE_CA_FILE` names a CA (PEM) to trust besides the system's.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -34,7 +35,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .cloned()
         .unwrap_or_else(|| "/bench/small".to_owned());
 
-    let client = Client::new(ClientConfig::new(base.as_str(), token.as_str()))?;
+    let client = Client::new(ClientConfig {
+        extra_ca_pem: match std::env::var_os("ONEDRIVE_CA_FILE") {
+            Some(path) => std::fs::read(path)?,
+            None => Vec::new(),
+        },
+        ..ClientConfig::new(base.as_str(), token.as_str())
+    })?;
     let data: Vec<u8> = (0..size).map(|i| (i * 7 + 13) as u8).collect();
     let targets: Vec<UploadTarget> = (0..count)
         .map(|i| UploadTarget::new(&folder, Some(&format!("f{i}.bin"))))

@@ -3,6 +3,11 @@
 //! against a standalone emulator, so the emulator's memory is not counted.
 //!
 //!     bench_upload BASE_URL TOKEN FILE CHUNK_BYTES
+//!     bench_upload --hash-cost FILE
+//!
+//! `--hash-cost` uploads nothing: it reads FILE in 64 KiB pieces, as an
+//! upload does, and prints the seconds spent in quickXorHash alone (the
+//! hash the library computes and curl does not).
 //!
 //! `BENCH_UPLOAD_RATE` (bytes per second) caps the upload rate;
 //! `ONEDRIVE_CA_FILE` names a CA (PEM) to trust besides the system's.
@@ -11,7 +16,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use onedrive_native::{
-    Client, ClientConfig, Conflict, Control, Drive, UploadSettings, UploadTarget,
+    Client, ClientConfig, Conflict, Control, Drive, QuickXor, UploadSettings, UploadTarget,
 };
 
 /// Peak resident set size of this process, in KiB (Linux: VmHWM).
@@ -21,10 +26,41 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Seconds spent hashing `file` with quickXorHash, read in 64 KiB pieces.
+fn hash_cost(file: &str) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut hash, mut spent, mut bytes) = (QuickXor::new(), 0.0, 0u64);
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let t = Instant::now();
+        hash.update(&buf[..n]);
+        spent += t.elapsed().as_secs_f64();
+        bytes += n as u64;
+    }
+    println!(
+        "{{\"hash_seconds\": {spent:.4}, \"bytes\": {bytes}, \"quick_xor\": \"{}\"}}",
+        hash.finish()
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, file] = args.as_slice() {
+        if flag == "--hash-cost" {
+            return Ok(hash_cost(file)?);
+        }
+    }
     let [_, base, token, file, chunk] = args.as_slice() else {
-        return Err("usage: bench_upload BASE_URL TOKEN FILE CHUNK_BYTES".into());
+        return Err(
+            "usage: bench_upload BASE_URL TOKEN FILE CHUNK_BYTES | bench_upload --hash-cost FILE"
+                .into(),
+        );
     };
     let client = Client::new(ClientConfig {
         extra_ca_pem: match std::env::var_os("ONEDRIVE_CA_FILE") {
