@@ -75,6 +75,8 @@ if [ "${1:-}" != zig ]; then  # make wheel needs only the arm64 tools
   # tests/network.rs: a real HTTP proxy and a SOCKS5 proxy on loopback
   command -v tinyproxy >/dev/null || need+=(tinyproxy)
   command -v microsocks >/dev/null || need+=(microsocks)
+  # the Python and C# TLS tests make their certificates (and C#'s server) with it
+  command -v openssl >/dev/null || need+=(openssl)
   # make test-c-sanitize: clang with the ASan/UBSan runtimes
   command -v clang-14 >/dev/null || need+=(clang-14)
   dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed' || need+=(libclang-rt-14-dev)
