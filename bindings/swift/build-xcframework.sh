@@ -4,7 +4,7 @@
 #   - iOS simulator:  aarch64-apple-ios-sim + x86_64-apple-ios (one fat library, lipo)
 #   - macOS:          aarch64-apple-darwin + x86_64-apple-darwin (lipo), unless NO_MACOS=1
 # each with include/onedrive.h and a module map for the `COneDrive` module.
-# Package.swift uses the XCFramework as a binary target when it is present.
+# The root Package.swift uses the XCFramework as a binary target when it is present.
 #
 # IT CANNOT RUN ON THIS PROJECT'S MACHINES (Debian, no Xcode): it needs macOS
 # with Xcode (xcodebuild, lipo, the iOS SDKs), rustup and cargo. Neither
