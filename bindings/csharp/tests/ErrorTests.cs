@@ -10,26 +10,8 @@ using NUnit.Framework;
 namespace OneDriveNative.Tests
 {
     [TestFixture]
-    public class ErrorTests
+    public class ErrorTests : EmulatorTest
     {
-        private Emulator emu;
-        private OneDriveClient client;
-
-        [SetUp]
-        public void SetUp()
-        {
-            emu = EmulatorSetUp.Emu;
-            client = emu.NewClient();
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            client.Dispose();
-            emu.ClearFaults();
-            emu.ResetJobConfig();
-        }
-
         [Test]
         public void UploadConflictIs409NameAlreadyExists()
         {

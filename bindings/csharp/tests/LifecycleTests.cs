@@ -11,26 +11,8 @@ using NUnit.Framework;
 namespace OneDriveNative.Tests
 {
     [TestFixture]
-    public class LifecycleTests
+    public class LifecycleTests : EmulatorTest
     {
-        private Emulator emu;
-        private OneDriveClient client;
-
-        [SetUp]
-        public void SetUp()
-        {
-            emu = EmulatorSetUp.Emu;
-            client = emu.NewClient();
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            client.Dispose();
-            emu.ResetJobConfig();
-            emu.ClearFaults();
-        }
-
         [Test]
         public void DisposeTwiceAndUseAfterDispose()
         {

@@ -18,26 +18,8 @@ using NUnit.Framework;
 namespace OneDriveNative.Tests
 {
     [TestFixture]
-    public class NetworkTests
+    public class NetworkTests : EmulatorTest
     {
-        private Emulator emu;
-        private OneDriveClient client;
-
-        [SetUp]
-        public void SetUp()
-        {
-            emu = EmulatorSetUp.Emu;
-            client = emu.NewClient();
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            client.Dispose();
-            emu.ClearFaults();
-            emu.ResetJobConfig();
-        }
-
         /// <summary>Records the lines a client logs.</summary>
         private sealed class Lines
         {

@@ -225,6 +225,29 @@ namespace OneDriveNative.Tests
         }
     }
 
+    /// <summary>A fixture on the shared emulator: a fresh client per test,
+    /// disposed after it, and the emulator's faults and job settings reset.</summary>
+    public abstract class EmulatorTest
+    {
+        protected Emulator emu;
+        protected OneDriveClient client;
+
+        [SetUp]
+        public void SetUp()
+        {
+            emu = EmulatorSetUp.Emu;
+            client = emu.NewClient();
+        }
+
+        [TearDown]
+        public void TearDown()
+        {
+            client.Dispose();
+            emu.ClearFaults();
+            emu.ResetJobConfig();
+        }
+    }
+
     public static class Util
     {
         private static int counter;
