@@ -278,10 +278,18 @@ impl Spool {
     /// The finished file, as content.
     pub fn finish(mut self) -> io::Result<Content> {
         self.file.flush()?;
-        let path = self
+        let spooled = self
             .path
-            .take()
+            .clone()
             .expect("a spool keeps its path until finished");
+        // renamed: what is left of sessions in the directory are session-* files
+        let name = spooled
+            .file_name()
+            .map(|n| n.to_string_lossy().replacen("session-", "content-", 1))
+            .unwrap_or_default();
+        let path = spooled.with_file_name(name);
+        std::fs::rename(&spooled, &path)?;
+        self.path = None;
         Ok(Content::Disk(Arc::new(DiskFile {
             path,
             len: self.len,

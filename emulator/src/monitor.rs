@@ -515,6 +515,142 @@ fn append(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Config, Emulator, Tls};
+    use std::io::{Read as _, Write as _};
+    use std::sync::{Arc, Mutex};
+
+    /// One request over a fresh plain-HTTP connection: (status, body).
+    fn http(
+        origin: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        let host = origin.trim_start_matches("http://");
+        let (host, target) = match target.strip_prefix(origin) {
+            Some(rel) => (host, rel.to_string()),
+            None => (host, target.to_string()),
+        };
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        // a hang fails the test instead of blocking it forever; no pass depends on it
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut head = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let status = String::from_utf8_lossy(&out[9..12]).parse().unwrap();
+        (status, out[split + 4..].to_vec())
+    }
+
+    fn plain() -> Emulator {
+        Emulator::start(Config {
+            tls: Tls::Plain,
+            ..Config::default()
+        })
+        .unwrap()
+    }
+
+    fn api(emu: &Emulator, method: &str, rel: &str, body: &[u8]) -> (u16, serde_json::Value) {
+        let auth = format!("Bearer {}", emu.token());
+        let (status, body) = http(
+            &emu.api_origin(),
+            method,
+            &format!("/v1.0{rel}"),
+            &[("Authorization", &auth)],
+            body,
+        );
+        (status, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    fn session_url(emu: &Emulator, name: &str) -> String {
+        let (status, v) = api(
+            emu,
+            "POST",
+            &format!("/me/drive/root:/{name}:/createUploadSession"),
+            b"{}",
+        );
+        assert_eq!(status, 200);
+        v["uploadUrl"].as_str().unwrap().to_string()
+    }
+
+    /// Send `data` in fragments of `chunk` bytes; the last answer.
+    fn send(emu: &Emulator, url: &str, data: &[u8], chunk: usize) -> (u16, serde_json::Value) {
+        let total = data.len();
+        let mut a = 0;
+        loop {
+            let b = (a + chunk).min(total) - 1;
+            let range = format!("bytes {a}-{b}/{total}");
+            let (status, body) = http(
+                &emu.monitor_origin(),
+                "PUT",
+                url,
+                &[("Content-Range", &range)],
+                &data[a..=b],
+            );
+            if b + 1 == total {
+                return (status, serde_json::from_slice(&body).unwrap());
+            }
+            assert_eq!(status, 202);
+            a = b + 1;
+        }
+    }
+
+    #[test]
+    fn session_hashes_are_those_of_the_whole_file() {
+        let emu = plain();
+        let unit = FRAGMENT_UNIT as usize;
+        let data: Vec<u8> = (0..5 * unit + 4321)
+            .map(|i| (i * 31 + i / 977) as u8)
+            .collect();
+        let want = crate::hash::compute(&data);
+        for (i, chunk) in [unit, 2 * unit, 3 * unit, 6 * unit].into_iter().enumerate() {
+            let url = session_url(&emu, &format!("h{i}.bin"));
+            let (status, item) = send(&emu, &url, &data, chunk);
+            assert_eq!(status, 201, "{item}");
+            let h = &item["file"]["hashes"];
+            assert_eq!(h["quickXorHash"], want.quick_xor.as_str(), "chunk {chunk}");
+            assert_eq!(h["sha1Hash"], want.sha1.as_str(), "chunk {chunk}");
+            assert_eq!(h["sha256Hash"], want.sha256.as_str(), "chunk {chunk}");
+            assert_eq!(item["size"], data.len() as u64);
+        }
+    }
+
+    /// While a session's last fragment holds its hashes (after hashing, before the
+    /// store), other requests (a GET of an item, a small PUT) go through: the hook runs
+    /// on the fragment's own thread and only returns once they have been answered, so
+    /// they would never be answered if the fragment held the store lock.
+    #[test]
+    fn other_requests_proceed_during_a_last_fragment() {
+        let emu = Arc::new(plain());
+        let (status, _) = api(&emu, "PUT", "/me/drive/root:/other.txt:/content", b"x");
+        assert_eq!(status, 201);
+        let seen: Arc<Mutex<Vec<u16>>> = Arc::default();
+        {
+            let (emu2, seen2) = (emu.clone(), seen.clone());
+            let hook = move || {
+                let (get, _) = api(&emu2, "GET", "/me/drive/root:/other.txt", b"");
+                let (put, _) = api(&emu2, "PUT", "/me/drive/root:/during.txt:/content", b"yz");
+                seen2.lock().unwrap().extend([get, put]);
+            };
+            *lock(&emu.shared.fragment_hook) = Some(Arc::new(hook));
+        }
+        let data = vec![5u8; 2 * FRAGMENT_UNIT as usize + 10];
+        let url = session_url(&emu, "big.bin");
+        let (status, item) = send(&emu, &url, &data, FRAGMENT_UNIT as usize);
+        assert_eq!(status, 201, "{item}");
+        assert_eq!(*seen.lock().unwrap(), vec![200, 201]);
+        *lock(&emu.shared.fragment_hook) = None;
+    }
 
     #[test]
     fn content_range() {
