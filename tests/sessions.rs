@@ -572,3 +572,58 @@ fn chunk_sizes_are_checked() {
         assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad}");
     }
 }
+
+/// Sink mode (benchmarks) answers just enough: a simple upload and a session upload
+/// both succeed, checked by size alone (the minimal item has no hashes).
+#[test]
+fn uploads_succeed_against_a_sink_emulator() {
+    let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config {
+        sink: true,
+        ..onedrive_emulator::Config::default()
+    })
+    .expect("the emulator starts");
+    let c = small_chunks(
+        &emu,
+        HashSet {
+            sha1: true,
+            sha256: true,
+        },
+    );
+    let small = data(1000, 21);
+    let it = put(&c, "/sink", "small.bin", &small);
+    assert_eq!(it.size(), Some(1000));
+    assert_eq!(it.name(), Some("small.bin"));
+    let mut f = tempfile();
+    let body = data(3 * CHUNK_UNIT as usize + 777, 22);
+    f.1.write_all(&body).unwrap();
+    f.1.flush().unwrap();
+    let it = c
+        .upload_file(
+            &me(),
+            &target("/sink", Some("big.bin")),
+            &f.0,
+            Conflict::ServiceDefault,
+            &mut ctl(),
+        )
+        .unwrap();
+    assert_eq!(it.size(), Some(body.len() as u64));
+    assert_eq!(it.quick_xor_hash(), None);
+    // nothing was stored, and a wrong token is still refused
+    assert_eq!(emu.item_json(&emu.default_drive_id(), "/sink"), None);
+    let bad = Client::new(onedrive_native::ClientConfig {
+        token: "wrong".into(),
+        ..config(&emu)
+    })
+    .unwrap();
+    let e = bad
+        .upload(
+            &me(),
+            &target("/sink", Some("x.bin")),
+            b"x",
+            Conflict::ServiceDefault,
+            &mut ctl(),
+        )
+        .unwrap_err();
+    assert_eq!(e.http_status, Some(401), "{e}");
+    std::fs::remove_file(&f.0).unwrap();
+}

@@ -1,19 +1,31 @@
-//! Benchmark: emulator start-up time and small-PUT throughput.
+//! Benchmark of the standalone emulator (release build), over plain HTTP from raw
+//! keep-alive connections (a cheap client: bodies sent from one preallocated buffer).
 //!
-//! `cargo run --release -p onedrive-emulator --example bench [-- PUTS SIZE]`
+//! `cargo run --release -p onedrive-emulator --example bench -- [--emulator PATH] [--session-mib N]`
+//!
+//! PATH defaults to `onedrive-emulator` next to this example's directory (target/release);
+//! it is started with `--plain-http --port 0 --monitor-port 0` (`cargo build --release -p
+//! onedrive-emulator` first). N (default 1024) is the size of the single session.
+//!
+//! Prints one JSON object per line, `"bench"` naming which:
+//! - `{"bench":"small_puts","clients":C,"requests":N,"size":4096,"seconds":S,"rps":R}`:
+//!   N simple uploads of `size` bytes (`PUT /v1.0/me/drive/root:/bench/e/f{i}.bin:/content`)
+//!   spread over C concurrent clients (C = 1, 8, 32), each its own connection and thread.
+//! - `{"bench":"session","mib":M,"chunk_mib":10,"seconds":S,"gib_per_s":G,
+//!   "cpu_s_per_gib":U,"rss_before_mib":B,"peak_rss_mib":P}`: one upload session of M MiB
+//!   in 10 MiB fragments; U is the emulator process's user+system CPU seconds per GiB
+//!   (/proc/PID/stat), B its resident memory before (VmRSS), P its peak (VmHWM) after.
+//! - `{"bench":"sessions_parallel","sessions":4,"mib_each":256,"seconds":S,"gib_per_s":G}`:
+//!   four concurrent sessions, aggregate rate.
 
-use onedrive_emulator::{Config, Emulator, Tls};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
 
-/// This client speaks plain HTTP over TcpStream.
-fn plain() -> Config {
-    Config {
-        tls: Tls::Plain, // the HTTP server's own cost, without TLS
-        ..Config::default()
-    }
-}
+const MIB: usize = 1024 * 1024;
+const CHUNK: usize = 10 * MIB;
 
 struct Conn {
     reader: BufReader<TcpStream>,
@@ -22,35 +34,29 @@ struct Conn {
 }
 
 impl Conn {
-    fn open(origin: &str) -> std::io::Result<Conn> {
+    fn open(origin: &str) -> Conn {
         let host = origin.trim_start_matches("http://").to_string();
-        let s = TcpStream::connect(&host)?;
-        s.set_nodelay(true)?;
-        Ok(Conn {
-            writer: s.try_clone()?,
+        let s = TcpStream::connect(&host).expect("connect");
+        s.set_nodelay(true).expect("nodelay");
+        Conn {
+            writer: s.try_clone().expect("clone"),
             reader: BufReader::new(s),
             host,
-        })
+        }
     }
 
-    /// One request; returns the status. Responses must carry Content-Length (the emulator's do).
-    fn send(
-        &mut self,
-        method: &str,
-        target: &str,
-        token: &str,
-        body: &[u8],
-    ) -> std::io::Result<u16> {
+    /// One request; returns the status and body. Responses carry Content-Length.
+    fn send(&mut self, method: &str, target: &str, headers: &str, body: &[u8]) -> (u16, Vec<u8>) {
         let head = format!(
-            "{method} {target} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\n\r\n",
             self.host,
             body.len()
         );
-        self.writer.write_all(head.as_bytes())?;
-        self.writer.write_all(body)?;
+        self.writer.write_all(head.as_bytes()).expect("write");
+        self.writer.write_all(body).expect("write");
         let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status: u16 = line
+        self.reader.read_line(&mut line).expect("read");
+        let status = line
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
@@ -58,9 +64,7 @@ impl Conn {
         let mut len = 0usize;
         loop {
             let mut h = String::new();
-            if self.reader.read_line(&mut h)? == 0 {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
+            assert!(self.reader.read_line(&mut h).expect("read") > 0, "EOF");
             let h = h.trim_end();
             if h.is_empty() {
                 break;
@@ -72,89 +76,204 @@ impl Conn {
             }
         }
         let mut body = vec![0; len];
-        self.reader.read_exact(&mut body)?;
-        Ok(status)
+        self.reader.read_exact(&mut body).expect("read body");
+        (status, body)
     }
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
+struct Emu {
+    child: Child,
+    api: String,
+    monitor: String,
+    auth: String,
 }
 
-fn startup(runs: usize) -> (Duration, Duration, Duration) {
-    let mut times = Vec::new();
-    for _ in 0..runs {
-        let t = Instant::now();
-        let emu = Emulator::start(plain()).expect("start");
-        let mut c = Conn::open(&emu.api_origin()).expect("connect");
-        let status = c
-            .send("GET", "/v1.0/me/drive", &emu.token(), b"")
-            .expect("request");
-        assert_eq!(status, 200);
-        times.push(t.elapsed());
-        drop(c);
-        drop(emu);
+impl Emu {
+    fn start(path: &PathBuf) -> Emu {
+        let mut child = Command::new(path)
+            .args(["--plain-http", "--port", "0", "--monitor-port", "0"])
+            .arg("--session-bytes-limit")
+            .arg((8u64 << 30).to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
+        let out = BufReader::new(child.stdout.take().expect("stdout"));
+        let (mut api, mut monitor, mut token) = (String::new(), String::new(), String::new());
+        for line in out.lines() {
+            let line = line.expect("stdout");
+            if let Some(v) = line.strip_prefix("base_url=") {
+                api = v.trim_end_matches("/v1.0").to_string();
+            } else if let Some(v) = line.strip_prefix("monitor_origin=") {
+                monitor = v.to_string();
+            } else if let Some(v) = line.strip_prefix("token=") {
+                token = v.to_string();
+            } else if line.starts_with("default_drive_id=") {
+                break;
+            }
+        }
+        Emu {
+            child,
+            api,
+            monitor,
+            auth: format!("Authorization: Bearer {token}\r\n"),
+        }
     }
-    let min = *times.iter().min().unwrap();
-    let max = *times.iter().max().unwrap();
-    (min, median(times), max)
+
+    fn proc_file(&self, name: &str) -> String {
+        std::fs::read_to_string(format!("/proc/{}/{name}", self.child.id())).unwrap_or_default()
+    }
+
+    /// user + system CPU seconds so far.
+    fn cpu_s(&self) -> f64 {
+        let stat = self.proc_file("stat");
+        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+            + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+        ticks as f64 / 100.0 // USER_HZ
+    }
+
+    /// A /proc/PID/status field in MiB (VmRSS, VmHWM).
+    fn mem_mib(&self, field: &str) -> f64 {
+        self.proc_file("status")
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    }
+
+    /// One session of `total` bytes from `buf` (cycled), in CHUNK fragments.
+    fn session(&self, name: &str, total: usize, buf: &[u8]) {
+        let mut c = Conn::open(&self.api);
+        let (status, body) = c.send(
+            "POST",
+            &format!("/v1.0/me/drive/root:/bench/s/{name}:/createUploadSession"),
+            &self.auth,
+            b"{}",
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        let url = v["uploadUrl"].as_str().expect("uploadUrl");
+        let target = url
+            .strip_prefix(&self.monitor)
+            .expect("on the monitor origin");
+        let mut m = Conn::open(&self.monitor);
+        let mut a = 0;
+        while a < total {
+            let n = CHUNK.min(total - a);
+            let range = format!("Content-Range: bytes {a}-{}/{total}\r\n", a + n - 1);
+            let (status, body) = m.send("PUT", target, &range, &buf[..n]);
+            let want = if a + n == total { 201 } else { 202 };
+            assert_eq!(status, want, "{}", String::from_utf8_lossy(&body));
+            a += n;
+        }
+    }
 }
 
-fn puts(emu: &Emulator, n: usize, size: usize, folder: &str) -> Duration {
+impl Drop for Emu {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// `print`: false for the warm-up.
+fn small_puts(emu: &Emu, clients: usize, total: usize, size: usize, print: bool) {
     let body = vec![b'x'; size];
-    let mut c = Conn::open(&emu.api_origin()).expect("connect");
-    let token = emu.token();
+    let per = total / clients;
     let t = Instant::now();
-    for i in 0..n {
-        let target = format!("/v1.0/me/drive/root:/{folder}/f{i}.bin:/content");
-        let status = c.send("PUT", &target, &token, &body).expect("PUT");
-        assert_eq!(status, 201, "PUT {i}");
+    std::thread::scope(|s| {
+        for k in 0..clients {
+            let body = &body;
+            s.spawn(move || {
+                let mut c = Conn::open(&emu.api);
+                for i in 0..per {
+                    let target =
+                        format!("/v1.0/me/drive/root:/bench/e/f{}.bin:/content", k * per + i);
+                    let (status, _) = c.send("PUT", &target, &emu.auth, body);
+                    assert!(status == 201 || status == 200, "PUT: {status}");
+                }
+            });
+        }
+    });
+    let secs = t.elapsed().as_secs_f64();
+    let n = per * clients;
+    if !print {
+        return;
     }
-    t.elapsed()
+    println!(
+        "{}",
+        serde_json::json!({"bench": "small_puts", "clients": clients, "requests": n, "size": size,
+            "seconds": secs, "rps": n as f64 / secs})
+    );
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let size: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(4096);
+    let mut args = std::env::args().skip(1);
+    let mut path = None;
+    let mut mib = 1024usize;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--emulator" => path = args.next().map(PathBuf::from),
+            "--session-mib" => {
+                mib = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--session-mib N")
+            }
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let path = path.unwrap_or_else(|| {
+        let exe = std::env::current_exe().expect("current_exe");
+        // target/release/examples/bench -> target/release/onedrive-emulator
+        exe.parent()
+            .and_then(|p| p.parent())
+            .expect("target dir")
+            .join("onedrive-emulator")
+    });
+    let emu = Emu::start(&path);
+    // warm-up
+    small_puts(&emu, 1, 200, 4096, false);
+    for clients in [1, 8, 32] {
+        small_puts(&emu, clients, 4000, 4096, true);
+    }
+    drop(emu);
 
-    let (min, med, max) = startup(20);
+    let buf: Vec<u8> = (0..CHUNK).map(|i| (i * 131 + i / 4099) as u8).collect();
+    let emu = Emu::start(&path);
+    let rss_before = emu.mem_mib("VmRSS");
+    let cpu0 = emu.cpu_s();
+    let t = Instant::now();
+    emu.session("one.bin", mib * MIB, &buf);
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = emu.cpu_s() - cpu0;
+    let gib = mib as f64 / 1024.0;
     println!(
-        "start-up (Emulator::start until the first 200), 20 runs: min {:.2} ms, median {:.2} ms, max {:.2} ms",
-        min.as_secs_f64() * 1e3,
-        med.as_secs_f64() * 1e3,
-        max.as_secs_f64() * 1e3
-    );
-
-    let emu = Emulator::start(plain()).expect("start");
-    puts(&emu, 100, size, "warmup");
-    let el = puts(&emu, n, size, "bench");
-    let rps = n as f64 / el.as_secs_f64();
-    println!(
-        "small PUTs, memory: {n} x {size} B over one keep-alive connection in {:.3} s: {:.0} req/s, {:.2} MiB/s, {:.1} us/req",
-        el.as_secs_f64(),
-        rps,
-        rps * size as f64 / (1024.0 * 1024.0),
-        el.as_secs_f64() * 1e6 / n as f64
+        "{}",
+        serde_json::json!({"bench": "session", "mib": mib, "chunk_mib": CHUNK / MIB, "seconds": secs,
+            "gib_per_s": gib / secs, "cpu_s_per_gib": cpu / gib,
+            "rss_before_mib": rss_before, "peak_rss_mib": emu.mem_mib("VmHWM")})
     );
     drop(emu);
 
-    let dir = std::env::temp_dir().join(format!("onedrive-emulator-bench-{}", std::process::id()));
-    let emu = Emulator::start(Config {
-        data_dir: Some(dir.clone()),
-        ..plain()
-    })
-    .expect("start");
-    let m = (n / 4).max(1);
-    let el = puts(&emu, m, size, "bench");
-    let rps = m as f64 / el.as_secs_f64();
+    let emu = Emu::start(&path);
+    let each = 256usize;
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for k in 0..4 {
+            let (emu, buf) = (&emu, &buf);
+            s.spawn(move || emu.session(&format!("p{k}.bin"), each * MIB, buf));
+        }
+    });
+    let secs = t.elapsed().as_secs_f64();
     println!(
-        "small PUTs, --data-dir: {m} x {size} B in {:.3} s: {:.0} req/s, {:.1} us/req",
-        el.as_secs_f64(),
-        rps,
-        el.as_secs_f64() * 1e6 / m as f64
+        "{}",
+        serde_json::json!({"bench": "sessions_parallel", "sessions": 4, "mib_each": each,
+            "seconds": secs, "gib_per_s": 4.0 * each as f64 / 1024.0 / secs})
     );
-    drop(emu);
-    let _ = std::fs::remove_dir_all(dir);
 }

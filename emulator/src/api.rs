@@ -109,7 +109,7 @@ fn parse_item(rest: &str) -> Result<Option<(Addr, Action)>, GraphError> {
     Ok(Some((Addr { base, path }, action)))
 }
 
-fn check_auth(ctx: &Ctx) -> Result<(), GraphError> {
+pub(crate) fn check_auth(ctx: &Ctx) -> Result<(), GraphError> {
     let unauth = |msg: &str| {
         GraphError::new(401, "InvalidAuthenticationToken", msg).header(
             "WWW-Authenticate",
@@ -327,7 +327,8 @@ async fn upload(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
         )),
         other => other,
     })?;
-    let body = Bytes::from(body);
+    // hashed (and, with a data directory, written) before the store lock
+    let body = ctx.shared.file_content(Bytes::from(body))?;
     let mut store = ctx.shared.store();
     match &addr.path {
         Some(segs) if !segs.is_empty() => {
@@ -639,15 +640,9 @@ async fn create_session(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
     let token = util::random_token(32);
     let lifetime = *lock(&ctx.shared.session_lifetime);
     let expires = SystemTime::now() + lifetime;
-    ctx.shared.sessions().insert(
-        token.clone(),
-        UploadSession {
-            target,
-            file_size,
-            data: Vec::new(),
-            expires,
-        },
-    );
+    let session = UploadSession::new(target, file_size, expires, &ctx.shared.session_bytes);
+    ctx.shared
+        .with_sessions(|m| m.insert(token.clone(), std::sync::Arc::new(session)));
     let url = format!("{}/upload/{token}", ctx.shared.monitor_origin);
     Ok(json_response(
         200,

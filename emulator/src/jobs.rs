@@ -287,7 +287,7 @@ impl Jobs {
 pub(crate) fn spawn_copy(
     shared: Arc<Shared>,
     token: String,
-    snap: TreeSnap,
+    mut snap: TreeSnap,
     parent_id: String,
     name: String,
     conflict: Conflict,
@@ -303,12 +303,19 @@ pub(crate) fn spawn_copy(
             );
             return;
         }
-        let result = {
+        // the files are copied into the data directory before the store lock
+        let staged = match &shared.data_dir {
+            Some(dir) => snap
+                .stage(&dir.join("content"))
+                .map_err(crate::store::storage_error),
+            None => Ok(()),
+        };
+        let result = staged.and_then(|()| {
             let mut store = shared.store();
             store
-                .materialize(&parent_id, &name, &snap, conflict)
+                .materialize(&parent_id, &name, snap, conflict)
                 .map(|id| (store.get(&id).map(|it| it.drive_id.clone()), id))
-        };
+        });
         match result {
             Ok((Some(drive_id), id)) => shared.jobs.complete(&token, drive_id, id),
             Ok((None, _)) => shared.jobs.fail(
@@ -377,12 +384,24 @@ pub(crate) fn spawn_url_upload(
             );
             return;
         }
-        let result = {
+        // hashed and staged before the store lock
+        let prepared = {
+            let shared = shared.clone();
+            tokio::task::spawn_blocking(move || shared.file_content(data)).await
+        };
+        let prepared = prepared.unwrap_or_else(|e| {
+            Err(crate::util::GraphError::new(
+                500,
+                "generalException",
+                e.to_string(),
+            ))
+        });
+        let result = prepared.and_then(|fc| {
             let mut store = shared.store();
             store
-                .put_file(&parent_id, &name, data, conflict)
+                .put_file(&parent_id, &name, fc, conflict)
                 .map(|(id, _)| (store.get(&id).map(|it| it.drive_id.clone()), id))
-        };
+        });
         match result {
             Ok((Some(drive_id), id)) => shared.jobs.complete(&token, drive_id, id),
             Ok((None, _)) => shared.jobs.fail(

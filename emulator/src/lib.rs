@@ -15,11 +15,13 @@
 
 mod admin;
 mod api;
+mod content;
 mod faults;
 mod hash;
 mod jobs;
 mod monitor;
 mod server;
+mod sink;
 mod store;
 mod tls;
 mod util;
@@ -99,9 +101,10 @@ pub struct Config {
     /// longest-idle one (no request in flight); when every one is busy it gets a 503.
     /// Default 256.
     pub max_connections: usize,
-    /// Upload-session bytes held at once, all live sessions together (they are kept in
-    /// memory): a session declaring more, or a fragment that would pass it, gets
-    /// `507 quotaLimitReached`. Default 2 GiB.
+    /// Upload-session bytes held at once, all live sessions together (they are spooled
+    /// to files in `<data_dir>/spool`, else in a directory of the system's temporary
+    /// directory, so memory stays bounded by a few fragments): a session declaring
+    /// more, or a fragment that would pass it, gets `507 quotaLimitReached`. Default 2 GiB.
     pub session_bytes_limit: u64,
     /// A request head must arrive within this (it also closes keep-alive connections
     /// idle that long, and bounds a TLS handshake). Default 30 s.
@@ -112,6 +115,13 @@ pub struct Config {
     /// More CAs (PEM, one or more certificates) that upload from URL trusts when it
     /// fetches an `https://` source, besides the emulator's own CA. None: only its own.
     pub fetch_trust_pem: Option<String>,
+    /// Benchmarks: read and discard every request body (no hashing, no storage) and
+    /// answer just enough for a client to upload: a simple upload `PUT …/content` gets
+    /// 201 with `{id, name, size, file: {}}` (no hashes), `createUploadSession` an
+    /// `uploadUrl` on the monitor origin, whose fragments get 202 with
+    /// `nextExpectedRanges`, the last one 201 with the same minimal item. Tokens are
+    /// still checked. Default false.
+    pub sink: bool,
 }
 
 /// What both origins speak: HTTPS (with which certificate) or plain HTTP.
@@ -167,6 +177,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(30),
             tls: Tls::Generated,
             fetch_trust_pem: None,
+            sink: false,
         }
     }
 }
@@ -346,11 +357,19 @@ pub(crate) fn serve_static_on(shared: &Shared, name: &str, body: Bytes) -> Strin
 fn new_shared(
     config: &Config,
     store: store::Store,
+    spool: content::SpoolDir,
     tls: tls::TlsSetup,
     api_origin: String,
     monitor_origin: String,
 ) -> Shared {
     Shared {
+        session_bytes: content::SessionBytes::new(config.session_bytes_limit),
+        spool,
+        data_dir: config.data_dir.clone(),
+        persisted: Mutex::new(0),
+        sink: config.sink,
+        #[cfg(test)]
+        fragment_hook: Mutex::new(None),
         token: config.token.clone(),
         admin_token: config.admin_token.clone(),
         max_connections: config.max_connections.max(1),
@@ -367,7 +386,7 @@ fn new_shared(
         next_seq: Mutex::new(1),
         faults: Mutex::new(Vec::new()),
         jobs: jobs::Jobs::new(config.job.clone()),
-        sessions: Mutex::new(HashMap::new()),
+        sessions: Default::default(),
         session_lifetime: Mutex::new(Duration::from_secs(3600)),
         statics: Mutex::new(HashMap::new()),
         downloads: Mutex::new(HashMap::new()),
@@ -405,7 +424,10 @@ pub fn fuzz_requests(
         tls: Tls::Plain,
         ..Config::default()
     };
-    let Ok(store) = store::Store::open(config.profile, None) else {
+    let Ok(spool) = content::SpoolDir::new(None) else {
+        return Vec::new();
+    };
+    let Ok(store) = store::Store::open(config.profile, None, &spool.path) else {
         return Vec::new();
     };
     let Ok(tls) = tls::TlsSetup::new(&config.tls, config.host, None) else {
@@ -415,6 +437,7 @@ pub fn fuzz_requests(
     let mut shared = new_shared(
         &config,
         store,
+        spool,
         tls,
         "http://127.0.0.1:1".into(),
         "http://127.0.0.1:2".into(),
@@ -423,10 +446,8 @@ pub fn fuzz_requests(
     let shared = Arc::new(shared);
     let mut statuses = Vec::new();
     for (monitor, method, target, headers, body) in requests {
-        let session = lock(&shared.sessions)
-            .keys()
-            .next()
-            .cloned()
+        let session = shared
+            .with_sessions(|m| m.keys().next().cloned())
             .unwrap_or_default();
         let target = target.replace("{session}", &session);
         let mut req = hyper::Request::builder()
@@ -461,7 +482,8 @@ impl Emulator {
     pub fn start(config: Config) -> std::io::Result<Emulator> {
         let tls = tls::TlsSetup::new(&config.tls, config.host, config.fetch_trust_pem.as_deref())?;
         let https = tls.acceptor.is_some();
-        let store = store::Store::open(config.profile, config.data_dir.clone())?;
+        let spool = content::SpoolDir::new(config.data_dir.as_deref())?;
+        let store = store::Store::open(config.profile, config.data_dir.clone(), &spool.path)?;
         let api = bind(config.host, config.api_port)?;
         let mon = bind(config.host, config.monitor_port)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -473,6 +495,7 @@ impl Emulator {
         let shared = Arc::new(new_shared(
             &config,
             store,
+            spool,
             tls,
             origin_of(api.local_addr()?, https),
             origin_of(mon.local_addr()?, https),
@@ -481,7 +504,13 @@ impl Emulator {
         let api = tokio::net::TcpListener::from_std(api)?;
         let mon = tokio::net::TcpListener::from_std(mon)?;
         runtime.spawn(server::serve(api, shared.clone(), Origin::Api, rx.clone()));
-        runtime.spawn(server::serve(mon, shared.clone(), Origin::Monitor, rx));
+        runtime.spawn(server::serve(
+            mon,
+            shared.clone(),
+            Origin::Monitor,
+            rx.clone(),
+        ));
+        runtime.spawn(expire_sessions(Arc::downgrade(&shared), rx));
         drop(_guard);
         Ok(Emulator {
             shared,
@@ -607,12 +636,21 @@ impl Emulator {
     pub fn content(&self, drive_id: &str, path: &str) -> Option<Vec<u8>> {
         let store = self.shared.store();
         let id = store.by_path(drive_id, path)?.id.clone();
-        store.content(&id).map(|b| b.to_vec())
+        let content = store.content(&id)?;
+        drop(store);
+        content.read_all().ok().map(|b| b.to_vec())
     }
 
     /// Live upload sessions.
     pub fn upload_session_count(&self) -> usize {
-        self.shared.sessions().len()
+        self.shared.with_sessions(|m| m.len())
+    }
+
+    /// Where upload sessions spool their bytes (one file per session that has received
+    /// a fragment): `<data_dir>/spool`, else a directory in the system's temporary
+    /// directory. Removed when the emulator stops.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.shared.spool.path.clone()
     }
 
     /// Serve `body` at `GET {monitor_origin}/static/{name}` (a source for upload from URL).
@@ -630,6 +668,26 @@ impl Drop for Emulator {
             } else {
                 rt.shutdown_timeout(Duration::from_secs(2));
             }
+        }
+        // spool files of unfinished sessions, links of loaded contents
+        self.shared.spool.remove();
+    }
+}
+
+/// Drop expired upload sessions (and their spool files) now and then, not only when a
+/// request looks at the sessions.
+async fn expire_sessions(
+    shared: std::sync::Weak<Shared>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = shutdown.changed() => return,
+        }
+        match shared.upgrade() {
+            Some(s) => s.with_sessions(|_| ()),
+            None => return,
         }
     }
 }

@@ -9,10 +9,15 @@ const USAGE: &str =
     "usage: onedrive-emulator [--host 127.0.0.1] [--port P] [--monitor-port M] [--token T]
                          [--admin-token A] [--profile personal|business] [--data-dir D] [--job-base-ms N]
                          [--job-bytes-per-sec N] [--fault JSON]... [--simple-upload-limit N]
-                         [--session-bytes-limit N]
+                         [--session-bytes-limit N] [--sink]
                          [--plain-http | --tls-cert FILE --tls-key FILE | --ca-out FILE]
 HTTPS by default, with a CA made at start: its PEM is written to --ca-out FILE, else
-<data-dir>/emulator-ca.pem, else a temporary file, and printed as ca_file=PATH.";
+<data-dir>/emulator-ca.pem, else a temporary file, and printed as ca_file=PATH.
+Upload sessions spool their bytes to files in <data-dir>/spool, else in the system's
+temporary directory (removed at stop); --session-bytes-limit bounds them all together.
+--sink (benchmarks): request bodies are read and discarded, nothing hashed or stored;
+uploads (simple PUT, createUploadSession and its fragments) get a minimal item
+{id, name, size, file: {}} without hashes; tokens are still checked.";
 
 /// What the command line asks for.
 struct Args {
@@ -35,6 +40,10 @@ fn parse_args(args: Vec<String>) -> Result<Args, String> {
         }
         if arg == "--plain-http" {
             plain = true;
+            continue;
+        }
+        if arg == "--sink" {
+            config.sink = true;
             continue;
         }
         let (flag, inline) = match arg.split_once('=') {
@@ -68,7 +77,7 @@ fn parse_args(args: Vec<String>) -> Result<Args, String> {
             "--job-bytes-per-sec" => config.job.bytes_per_sec = num(&flag, value()?)?,
             "--simple-upload-limit" => config.simple_upload_limit = num(&flag, value()?)?,
             "--session-bytes-limit" => config.session_bytes_limit = num(&flag, value()?)?,
-            "--plain-http" => return Err("--plain-http takes no value".into()),
+            "--plain-http" | "--sink" => return Err(format!("{flag} takes no value")),
             "--tls-cert" => cert = Some(PathBuf::from(value()?)),
             "--tls-key" => key = Some(PathBuf::from(value()?)),
             "--ca-out" => ca_out = Some(PathBuf::from(value()?)),
@@ -247,6 +256,9 @@ mod tests {
         assert_eq!(c.profile, Profile::Business);
         assert_eq!(c.job.base_ms, 5);
         assert_eq!(a.faults.len(), 1);
+        assert!(!c.sink);
+        assert!(parse_args(args("--sink")).unwrap().config.sink);
+        assert!(parse_args(args("--sink=1")).is_err());
         assert!(parse_args(args("--bogus")).is_err());
         assert!(parse_args(args("--port")).is_err());
         assert!(parse_args(args("--port x")).is_err());

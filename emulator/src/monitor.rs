@@ -3,27 +3,37 @@
 
 use crate::Profile;
 use crate::api::SessionTarget;
+use crate::content::{FileContent, Reservation, Spool};
 use crate::jobs::{JobState, JobView, Lookup};
-use crate::server::{Ctx, Fail, HResult, lock};
+use crate::server::{Ctx, Fail, HResult, Shared, UploadSession, lock};
 use crate::util::{self, GraphError, json_response};
 use crate::{Completion, JobFailMode};
-use bytes::Bytes;
 use hyper::Method;
 use serde_json::json;
-use std::time::SystemTime;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
 
 const FRAGMENT_UNIT: u64 = 320 * 1024;
 const MAX_FRAGMENT: u64 = 60 * 1024 * 1024;
 
-pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
-    if ctx.header("authorization").is_some() {
-        return Err(GraphError::new(
+/// Pre-authorized URLs refuse a request that carries an Authorization header.
+pub(crate) fn refuse_authorization(ctx: &Ctx) -> Result<(), GraphError> {
+    match ctx.header("authorization") {
+        Some(_) => Err(GraphError::new(
             401,
             "unauthenticated",
             "This URL is pre-authenticated: requests to it must not carry an Authorization header.",
-        )
-        .into());
+        )),
+        None => Ok(()),
     }
+}
+
+fn invalid_range(status: u16, message: String) -> GraphError {
+    GraphError::new(status, "invalidRange", message)
+}
+
+pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
+    refuse_authorization(ctx)?;
     let path = ctx.path.clone();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
@@ -39,7 +49,9 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                 Method::PUT => upload_fragment(ctx, &token).await,
                 Method::GET => session_status(ctx, &token),
                 Method::DELETE => {
-                    if ctx.shared.sessions().remove(&token).is_none() {
+                    // its spool file goes with the last reference (now, or when a
+                    // fragment in progress ends)
+                    if ctx.shared.remove_session(&token).is_none() {
                         return Err(session_gone().into());
                     }
                     Ok(util::empty_response(204))
@@ -95,15 +107,17 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
             let id = lock(&ctx.shared.downloads)
                 .get(*token)
                 .map(|(id, _)| id.clone());
-            let store = ctx.shared.store();
-            let item = id.and_then(|id| store.get(&id).cloned());
-            match (
-                item.as_ref(),
-                item.as_ref().and_then(|it| store.content(&it.id)),
-            ) {
-                (Some(it), Some(c)) => Ok(util::bytes_response(200, util::mime_for(&it.name), c)),
-                _ => Err(GraphError::not_found().into()),
-            }
+            let found = id.and_then(|id| {
+                let store = ctx.shared.store();
+                let name = store.get(&id)?.name.clone();
+                Some((name, store.content(&id)?))
+            });
+            // the store lock is released before the content is opened and sent
+            let Some((name, content)) = found else {
+                return Err(GraphError::not_found().into());
+            };
+            let body = content.body().map_err(crate::store::storage_error)?;
+            Ok(util::body_response(200, util::mime_for(&name), body))
         }
         _ => Err(GraphError::not_found().into()),
     }
@@ -261,11 +275,11 @@ fn status_json(expires: SystemTime, received: u64) -> serde_json::Value {
 }
 
 fn session_status(ctx: &Ctx, token: &str) -> HResult {
-    let sessions = ctx.shared.sessions();
-    let s = sessions.get(token).ok_or_else(session_gone)?;
+    let s = ctx.shared.session(token).ok_or_else(session_gone)?;
+    let expires = *lock(&s.expires);
     Ok(json_response(
         200,
-        &status_json(s.expires, s.data.len() as u64),
+        &status_json(expires, s.received.load(Ordering::SeqCst)),
     ))
 }
 
@@ -284,127 +298,60 @@ fn parse_content_range(v: &str) -> Option<(u64, u64, u64)> {
 }
 
 async fn upload_fragment(ctx: &mut Ctx, token: &str) -> HResult {
-    if !ctx.shared.sessions().contains_key(token) {
-        return Err(session_gone().into());
-    }
+    let session = ctx.shared.session(token).ok_or_else(session_gone)?;
     let range = ctx
         .header("content-range")
         .map(str::to_string)
         .ok_or_else(|| {
             GraphError::bad_request("A Content-Range header (bytes a-b/total) is required.")
         })?;
-    let (a, b, total) = parse_content_range(&range).ok_or_else(|| {
-        GraphError::new(
-            400,
-            "invalidRange",
-            format!("The Content-Range header '{range}' is not of the form 'bytes a-b/total'."),
-        )
-    })?;
-    // Checked: `bytes 0-18446744073709551615/...` must not overflow.
-    let Some(len) = b.checked_sub(a).and_then(|d| d.checked_add(1)) else {
-        return Err(GraphError::new(
-            416,
-            "invalidRange",
-            format!("The range {a}-{b} is not satisfiable."),
-        )
-        .into());
-    };
-    if b >= total || total > crate::api::MAX_FILE_SIZE {
-        return Err(GraphError::new(
-            400,
-            "invalidRange",
-            format!(
-                "The range {a}-{b} lies beyond the end of the file ({total} bytes), or the file is larger than the service allows."
-            ),
-        )
-        .into());
-    }
-    if len > MAX_FRAGMENT {
-        return Err(GraphError::new(
-            413,
-            "BadRequest",
-            format!("A fragment must be smaller than {MAX_FRAGMENT} bytes (60 MiB)."),
-        )
-        .into());
-    }
-    let buffered = |sessions: &std::collections::HashMap<String, crate::server::UploadSession>| {
-        sessions.values().map(|s| s.data.len() as u64).sum::<u64>()
-    };
-    if buffered(&ctx.shared.sessions()).saturating_add(len) > ctx.shared.session_bytes_limit {
-        return Err(ctx.shared.session_quota_error().into());
-    }
+    let range = check_range(&range)?;
+    // Held against the limit from here on; given back unless the spool keeps the bytes.
+    let reserved = ctx
+        .shared
+        .session_bytes
+        .reserve(range.len)
+        .ok_or_else(|| ctx.shared.session_quota_error())?;
+    // The body comes off the network before any lock.
     let body = ctx.read_body(MAX_FRAGMENT).await?;
-    if body.len() as u64 != len {
+    if body.len() as u64 != range.len {
         return Err(GraphError::bad_request(format!(
-            "The body has {} bytes but Content-Range announces {len}.",
-            body.len()
+            "The body has {} bytes but Content-Range announces {}.",
+            body.len(),
+            range.len
         ))
         .into());
     }
     let lifetime = *lock(&ctx.shared.session_lifetime);
-    let done = {
-        let mut sessions = ctx.shared.sessions();
-        let s = sessions.get_mut(token).ok_or_else(session_gone)?;
-        let received = s.data.len() as u64;
-        let expected_total = s.file_size.unwrap_or(total);
-        if total != expected_total {
-            return Err(GraphError::bad_request(format!(
-                "The total size in Content-Range ({total}) differs from the declared file size ({expected_total})."
-            ))
-            .into());
-        }
-        if a < received {
-            return Err(GraphError::new(
-                416,
-                "invalidRange",
-                format!(
-                    "The fragment {a}-{b} overlaps bytes already received; the next expected range is {received}-."
-                ),
-            )
-            .into());
-        }
-        if a > received {
-            return Err(GraphError::new(
-                400,
-                "invalidRange",
-                format!(
-                    "The fragment {a}-{b} leaves a gap; the next expected range is {received}-."
-                ),
-            )
-            .into());
-        }
-        let last = b + 1 == total;
-        if !last && len % FRAGMENT_UNIT != 0 {
-            return Err(GraphError::bad_request(format!(
-                "Fragment length {len} is not a multiple of 320 KiB (327680 bytes); only the last fragment may be shorter."
-            ))
-            .into());
-        }
-        if buffered(&sessions).saturating_add(len) > ctx.shared.session_bytes_limit {
-            return Err(ctx.shared.session_quota_error().into());
-        }
-        let s = sessions.get_mut(token).ok_or_else(session_gone)?;
-        s.file_size = Some(total);
-        if s.data.capacity() == 0 && total <= ctx.shared.session_bytes_limit {
-            // one allocation of the final size: no doubling, no copies
-            s.data.reserve_exact(usize::try_from(total).unwrap_or(0));
-        }
-        s.data.extend_from_slice(&body);
-        s.expires = SystemTime::now() + lifetime;
-        if last {
-            sessions.remove(token)
-        } else {
-            return Ok(json_response(202, &status_json(s.expires, b + 1)));
-        }
+    // Checks, spool write and hashing under this session's lock only, off the async
+    // workers; the store is not touched.
+    let step = {
+        let shared = ctx.shared.clone();
+        let token = token.to_string();
+        tokio::task::spawn_blocking(move || {
+            append(&shared, &session, &token, range, &body, reserved, lifetime)
+        })
+        .await
+        .map_err(|e| GraphError::new(500, "generalException", e.to_string()))??
     };
-    let Some(session) = done else {
-        return Err(session_gone().into());
+    let (target, file) = match step {
+        Step::More { expires, next } => {
+            return Ok(json_response(202, &status_json(expires, next)));
+        }
+        Step::Done { target, file } => (target, file),
     };
-    let content = Bytes::from(session.data);
+    let file = {
+        let shared = ctx.shared.clone();
+        let mut file = file;
+        tokio::task::spawn_blocking(move || shared.stage(&mut file).map(|()| file))
+            .await
+            .map_err(|e| GraphError::new(500, "generalException", e.to_string()))??
+    };
+    // The store lock: the metadata change only.
     let mut store = ctx.shared.store();
-    let (id, status) = match &session.target {
+    let (id, status) = match &target {
         SessionTarget::Existing(id) => {
-            store.replace_content(id, content)?;
+            store.replace_content(id, file)?;
             (id.clone(), 200)
         }
         SessionTarget::New {
@@ -414,7 +361,7 @@ async fn upload_fragment(ctx: &mut Ctx, token: &str) -> HResult {
             conflict,
         } => {
             let parent = store.ensure_folders(base, parent_segs)?;
-            store.put_file(&parent, name, content, *conflict)?
+            store.put_file(&parent, name, file, *conflict)?
         }
     };
     let v = store
@@ -423,9 +370,287 @@ async fn upload_fragment(ctx: &mut Ctx, token: &str) -> HResult {
     Ok(json_response(status, &v))
 }
 
+/// A fragment's Content-Range, checked on its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Range {
+    pub a: u64,
+    pub b: u64,
+    pub total: u64,
+    pub len: u64,
+}
+
+pub(crate) fn check_range(range: &str) -> Result<Range, GraphError> {
+    let (a, b, total) = parse_content_range(range).ok_or_else(|| {
+        invalid_range(
+            400,
+            format!("The Content-Range header '{range}' is not of the form 'bytes a-b/total'."),
+        )
+    })?;
+    // Checked: `bytes 0-18446744073709551615/...` must not overflow.
+    let Some(len) = b.checked_sub(a).and_then(|d| d.checked_add(1)) else {
+        return Err(invalid_range(
+            416,
+            format!("The range {a}-{b} is not satisfiable."),
+        ));
+    };
+    if b >= total || total > crate::api::MAX_FILE_SIZE {
+        return Err(invalid_range(
+            400,
+            format!(
+                "The range {a}-{b} lies beyond the end of the file ({total} bytes), or the file is larger than the service allows."
+            ),
+        ));
+    }
+    if len > MAX_FRAGMENT {
+        return Err(GraphError::new(
+            413,
+            "BadRequest",
+            format!("A fragment must be smaller than {MAX_FRAGMENT} bytes (60 MiB)."),
+        ));
+    }
+    Ok(Range { a, b, total, len })
+}
+
+/// What a fragment did to its session.
+enum Step {
+    /// more to come: the session's new expiry and the next byte expected
+    More { expires: SystemTime, next: u64 },
+    /// the last fragment: the whole file, hashed, for the store
+    Done {
+        target: SessionTarget,
+        file: FileContent,
+    },
+}
+
+/// Append a fragment to its session: the range checks against what was received, the
+/// spool write and the hash update, all under the session's own lock (blocking: run it
+/// off the async workers). Takes no store lock.
+fn append(
+    shared: &Shared,
+    session: &UploadSession,
+    token: &str,
+    r: Range,
+    body: &[u8],
+    reserved: Reservation,
+    lifetime: Duration,
+) -> Result<Step, GraphError> {
+    let mut st = lock(&session.state);
+    if session.closed.load(Ordering::SeqCst) {
+        return Err(session_gone());
+    }
+    let received = session.received.load(Ordering::SeqCst);
+    let expected_total = st.file_size.unwrap_or(r.total);
+    if r.total != expected_total {
+        return Err(GraphError::bad_request(format!(
+            "The total size in Content-Range ({}) differs from the declared file size ({expected_total}).",
+            r.total
+        )));
+    }
+    let (a, b) = (r.a, r.b);
+    if a < received {
+        return Err(invalid_range(
+            416,
+            format!(
+                "The fragment {a}-{b} overlaps bytes already received; the next expected range is {received}-."
+            ),
+        ));
+    }
+    if a > received {
+        return Err(invalid_range(
+            400,
+            format!("The fragment {a}-{b} leaves a gap; the next expected range is {received}-."),
+        ));
+    }
+    let last = b + 1 == r.total;
+    if !last && r.len % FRAGMENT_UNIT != 0 {
+        return Err(GraphError::bad_request(format!(
+            "Fragment length {} is not a multiple of 320 KiB (327680 bytes); only the last fragment may be shorter.",
+            r.len
+        )));
+    }
+    if st.spool.is_none() {
+        st.spool = Some(Spool::create(&shared.spool.path).map_err(crate::store::storage_error)?);
+    }
+    let spool = st.spool.as_mut().expect("made above");
+    if let Err(e) = spool.append(body) {
+        // a partial write: the spool no longer matches what was received
+        session.closed.store(true, Ordering::SeqCst);
+        st.spool = None;
+        return Err(crate::store::storage_error(e));
+    }
+    st.hasher.update(body);
+    st.held.absorb(reserved);
+    st.file_size = Some(r.total);
+    session.received.store(b + 1, Ordering::SeqCst);
+    let expires = SystemTime::now() + lifetime;
+    *lock(&session.expires) = expires;
+    if !last {
+        return Ok(Step::More {
+            expires,
+            next: b + 1,
+        });
+    }
+    let spool = st.spool.take().expect("made above");
+    let content = spool.finish().map_err(crate::store::storage_error)?;
+    let hashes = std::mem::take(&mut st.hasher).finish();
+    // the file is the store's now, no longer a session's
+    st.held = Reservation::empty(&shared.session_bytes);
+    session.closed.store(true, Ordering::SeqCst);
+    drop(st);
+    drop(shared.remove_session(token));
+    #[cfg(test)]
+    if let Some(hook) = lock(&shared.fragment_hook).clone() {
+        hook();
+    }
+    Ok(Step::Done {
+        target: session.target.clone(),
+        file: FileContent {
+            content,
+            hashes,
+            staged: None,
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Config, Emulator, Tls};
+    use std::io::{Read as _, Write as _};
+    use std::sync::{Arc, Mutex};
+
+    /// One request over a fresh plain-HTTP connection: (status, body).
+    fn http(
+        origin: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        let host = origin.trim_start_matches("http://");
+        let (host, target) = match target.strip_prefix(origin) {
+            Some(rel) => (host, rel.to_string()),
+            None => (host, target.to_string()),
+        };
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        // a hang fails the test instead of blocking it forever; no pass depends on it
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut head = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let status = String::from_utf8_lossy(&out[9..12]).parse().unwrap();
+        (status, out[split + 4..].to_vec())
+    }
+
+    fn plain() -> Emulator {
+        Emulator::start(Config {
+            tls: Tls::Plain,
+            ..Config::default()
+        })
+        .unwrap()
+    }
+
+    fn api(emu: &Emulator, method: &str, rel: &str, body: &[u8]) -> (u16, serde_json::Value) {
+        let auth = format!("Bearer {}", emu.token());
+        let (status, body) = http(
+            &emu.api_origin(),
+            method,
+            &format!("/v1.0{rel}"),
+            &[("Authorization", &auth)],
+            body,
+        );
+        (status, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    fn session_url(emu: &Emulator, name: &str) -> String {
+        let (status, v) = api(
+            emu,
+            "POST",
+            &format!("/me/drive/root:/{name}:/createUploadSession"),
+            b"{}",
+        );
+        assert_eq!(status, 200);
+        v["uploadUrl"].as_str().unwrap().to_string()
+    }
+
+    /// Send `data` in fragments of `chunk` bytes; the last answer.
+    fn send(emu: &Emulator, url: &str, data: &[u8], chunk: usize) -> (u16, serde_json::Value) {
+        let total = data.len();
+        let mut a = 0;
+        loop {
+            let b = (a + chunk).min(total) - 1;
+            let range = format!("bytes {a}-{b}/{total}");
+            let (status, body) = http(
+                &emu.monitor_origin(),
+                "PUT",
+                url,
+                &[("Content-Range", &range)],
+                &data[a..=b],
+            );
+            if b + 1 == total {
+                return (status, serde_json::from_slice(&body).unwrap());
+            }
+            assert_eq!(status, 202);
+            a = b + 1;
+        }
+    }
+
+    #[test]
+    fn session_hashes_are_those_of_the_whole_file() {
+        let emu = plain();
+        let unit = FRAGMENT_UNIT as usize;
+        let data: Vec<u8> = (0..5 * unit + 4321)
+            .map(|i| (i * 31 + i / 977) as u8)
+            .collect();
+        let want = crate::hash::compute(&data);
+        for (i, chunk) in [unit, 2 * unit, 3 * unit, 6 * unit].into_iter().enumerate() {
+            let url = session_url(&emu, &format!("h{i}.bin"));
+            let (status, item) = send(&emu, &url, &data, chunk);
+            assert_eq!(status, 201, "{item}");
+            let h = &item["file"]["hashes"];
+            assert_eq!(h["quickXorHash"], want.quick_xor.as_str(), "chunk {chunk}");
+            assert_eq!(h["sha1Hash"], want.sha1.as_str(), "chunk {chunk}");
+            assert_eq!(h["sha256Hash"], want.sha256.as_str(), "chunk {chunk}");
+            assert_eq!(item["size"], data.len() as u64);
+        }
+    }
+
+    /// While a session's last fragment holds its hashes (after hashing, before the
+    /// store), other requests (a GET of an item, a small PUT) go through: the hook runs
+    /// on the fragment's own thread and only returns once they have been answered, so
+    /// they would never be answered if the fragment held the store lock.
+    #[test]
+    fn other_requests_proceed_during_a_last_fragment() {
+        let emu = Arc::new(plain());
+        let (status, _) = api(&emu, "PUT", "/me/drive/root:/other.txt:/content", b"x");
+        assert_eq!(status, 201);
+        let seen: Arc<Mutex<Vec<u16>>> = Arc::default();
+        {
+            let (emu2, seen2) = (emu.clone(), seen.clone());
+            let hook = move || {
+                let (get, _) = api(&emu2, "GET", "/me/drive/root:/other.txt", b"");
+                let (put, _) = api(&emu2, "PUT", "/me/drive/root:/during.txt:/content", b"yz");
+                seen2.lock().unwrap().extend([get, put]);
+            };
+            *lock(&emu.shared.fragment_hook) = Some(Arc::new(hook));
+        }
+        let data = vec![5u8; 2 * FRAGMENT_UNIT as usize + 10];
+        let url = session_url(&emu, "big.bin");
+        let (status, item) = send(&emu, &url, &data, FRAGMENT_UNIT as usize);
+        assert_eq!(status, 201, "{item}");
+        assert_eq!(*seen.lock().unwrap(), vec![200, 201]);
+        *lock(&emu.shared.fragment_hook) = None;
+    }
 
     #[test]
     fn content_range() {

@@ -1,6 +1,8 @@
 //! Listeners, connections, the per-request pipeline (log, faults, dispatch) and shared state.
 
+use crate::content::{FileContent, Reservation, RespBody, SessionBytes, Spool, SpoolDir};
 use crate::faults::{self, Armed};
+use crate::hash::Hasher;
 use crate::jobs::Jobs;
 use crate::store::Store;
 use crate::util::{self, GraphError, Resp};
@@ -14,7 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
@@ -63,12 +65,51 @@ pub(crate) enum Origin {
     Monitor,
 }
 
+/// An upload session. The map of sessions is locked only to find, add or remove one;
+/// a fragment's checks, spool write and hashing happen under the session's own `state`.
 pub(crate) struct UploadSession {
     pub target: crate::api::SessionTarget,
-    pub file_size: Option<u64>,
-    pub data: Vec<u8>,
-    pub expires: SystemTime,
+    pub expires: Mutex<SystemTime>,
+    /// bytes received so far (kept by `state`'s holder, readable without waiting for it)
+    pub received: AtomicU64,
+    /// completed, cancelled or expired: takes no more fragments
+    pub closed: AtomicBool,
+    pub state: Mutex<SessionState>,
 }
+
+pub(crate) struct SessionState {
+    pub file_size: Option<u64>,
+    /// the bytes so far, on disk (made with the first fragment)
+    pub spool: Option<Spool>,
+    /// the hashes of the bytes so far
+    pub hasher: Hasher,
+    /// what the spool counts against `session_bytes_limit`
+    pub held: Reservation,
+}
+
+impl UploadSession {
+    pub fn new(
+        target: crate::api::SessionTarget,
+        file_size: Option<u64>,
+        expires: SystemTime,
+        pool: &Arc<SessionBytes>,
+    ) -> UploadSession {
+        UploadSession {
+            target,
+            expires: Mutex::new(expires),
+            received: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            state: Mutex::new(SessionState {
+                file_size,
+                spool: None,
+                hasher: Hasher::default(),
+                held: Reservation::empty(pool),
+            }),
+        }
+    }
+}
+
+type Sessions = HashMap<String, Arc<UploadSession>>;
 
 pub(crate) struct Shared {
     pub token: String,
@@ -76,6 +117,16 @@ pub(crate) struct Shared {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
     pub session_bytes_limit: u64,
+    /// bytes held by live sessions (their spool files), against `session_bytes_limit`
+    pub session_bytes: Arc<SessionBytes>,
+    /// where sessions spool their bytes
+    pub spool: SpoolDir,
+    /// `Config::data_dir`: content is staged in its `content/` before the store lock
+    pub data_dir: Option<std::path::PathBuf>,
+    /// the newest metadata snapshot written (its sequence number); held while writing one
+    pub persisted: Mutex<u64>,
+    /// read and discard request bodies, answer just enough (benchmarks)
+    pub sink: bool,
     /// true: upload from URL fetches nothing (fuzzing)
     pub offline: bool,
     pub profile: Profile,
@@ -88,7 +139,8 @@ pub(crate) struct Shared {
     pub next_seq: Mutex<u64>,
     pub faults: Mutex<Vec<Armed>>,
     pub jobs: Jobs,
-    pub sessions: Mutex<HashMap<String, UploadSession>>,
+    /// use `with_sessions`: it drops expired ones first
+    pub sessions: Mutex<Sessions>,
     pub session_lifetime: Mutex<Duration>,
     pub statics: Mutex<HashMap<String, Bytes>>,
     /// download token -> (item id, issued)
@@ -99,15 +151,93 @@ pub(crate) struct Shared {
     pub ca_pem: Option<String>,
     /// Upload from URL's https:// fetches (trusts `ca_pem` and `Config::fetch_trust_pem`).
     pub fetch_tls: TlsConnector,
+    /// Called by a session's last fragment once its hashes are known, before the store
+    /// is touched (tests: other requests must go through meanwhile).
+    #[cfg(test)]
+    pub fragment_hook: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The store, locked. Metadata changes are serialized while it is held; the file write
+/// of `metadata.json` happens after it is released (see [`Shared::write_meta`]).
+pub(crate) struct StoreGuard<'a> {
+    shared: &'a Shared,
+    guard: Option<MutexGuard<'a, Store>>,
+}
+
+impl std::ops::Deref for StoreGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.guard.as_ref().expect("held until drop")
+    }
+}
+
+impl std::ops::DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.guard.as_mut().expect("held until drop")
+    }
+}
+
+impl Drop for StoreGuard<'_> {
+    fn drop(&mut self) {
+        let job = self.guard.as_mut().and_then(|g| g.take_persist());
+        drop(self.guard.take());
+        if let Some(job) = job {
+            self.shared.write_meta(job);
+        }
+    }
+}
+
 impl Shared {
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        lock(&self.store)
+    pub fn store(&self) -> StoreGuard<'_> {
+        StoreGuard {
+            shared: self,
+            guard: Some(lock(&self.store)),
+        }
+    }
+
+    /// Write a metadata snapshot unless a newer one is already on disk, then remove the
+    /// content files it no longer names. Outside the store lock, one writer at a time.
+    fn write_meta(&self, job: crate::store::PersistJob) {
+        let Some(dir) = &self.data_dir else {
+            return;
+        };
+        {
+            let mut last = lock(&self.persisted);
+            if job.seq > *last {
+                let tmp = dir.join("metadata.json.tmp");
+                let r = std::fs::write(&tmp, &job.meta)
+                    .and_then(|_| std::fs::rename(&tmp, dir.join("metadata.json")));
+                if let Err(e) = r {
+                    eprintln!("onedrive-emulator: cannot write metadata.json: {e}");
+                }
+                *last = job.seq;
+            }
+        }
+        for id in job.removed {
+            let _ = std::fs::remove_file(dir.join("content").join(id));
+        }
+    }
+
+    /// `fc`, copied into the data directory (if any) under a temporary name, ready for
+    /// the store to rename: the write happens here, before the store lock.
+    pub fn stage(&self, fc: &mut FileContent) -> Result<(), GraphError> {
+        match &self.data_dir {
+            Some(dir) => fc
+                .stage(&dir.join("content"))
+                .map_err(crate::store::storage_error),
+            None => Ok(()),
+        }
+    }
+
+    /// Hash `data` and stage it, all before the store lock.
+    pub fn file_content(&self, data: Bytes) -> Result<FileContent, GraphError> {
+        let mut fc = FileContent::hash(data);
+        self.stage(&mut fc)?;
+        Ok(fc)
     }
 
     pub fn base_url(&self) -> String {
@@ -126,12 +256,40 @@ impl Shared {
         )
     }
 
-    /// Live upload sessions (expired ones are dropped).
-    pub fn sessions(&self) -> MutexGuard<'_, HashMap<String, UploadSession>> {
-        let mut g = lock(&self.sessions);
-        let now = SystemTime::now();
-        g.retain(|_, s| s.expires > now);
-        g
+    /// `f` over the live sessions (expired ones are dropped first). The map is locked
+    /// only for `f`; sessions that go away are released (their spool files removed)
+    /// after the lock.
+    pub fn with_sessions<R>(&self, f: impl FnOnce(&mut Sessions) -> R) -> R {
+        let mut expired = Vec::new();
+        let r = {
+            let mut g = lock(&self.sessions);
+            let now = SystemTime::now();
+            let gone: Vec<String> = g
+                .iter()
+                .filter(|(_, s)| *lock(&s.expires) <= now)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                if let Some(s) = g.remove(&k) {
+                    s.closed.store(true, Ordering::SeqCst);
+                    expired.push(s);
+                }
+            }
+            f(&mut g)
+        };
+        drop(expired);
+        r
+    }
+
+    pub fn session(&self, token: &str) -> Option<Arc<UploadSession>> {
+        self.with_sessions(|m| m.get(token).cloned())
+    }
+
+    /// Take a session out (completed or cancelled): it takes no more fragments.
+    pub fn remove_session(&self, token: &str) -> Option<Arc<UploadSession>> {
+        let s = self.with_sessions(|m| m.remove(token))?;
+        s.closed.store(true, Ordering::SeqCst);
+        Some(s)
     }
 }
 
@@ -205,6 +363,20 @@ impl Ctx {
             .into());
         }
         Ok(buf)
+    }
+
+    /// Read the whole body, keep none of it (sink mode): its length.
+    pub async fn discard_body(&mut self) -> Result<u64, Fail> {
+        let mut n = 0u64;
+        if let Some(mut body) = self.body.take() {
+            while let Some(frame) = next_frame(&mut body).await? {
+                if let Ok(data) = frame.map_err(|_| Fail::Drop)?.into_data() {
+                    n += data.len() as u64;
+                }
+            }
+        }
+        self.body_bytes += n;
+        Ok(n)
     }
 
     /// Read and discard what is left of the body.
@@ -581,7 +753,7 @@ async fn body_bytes(resp: Resp) -> (Resp, Bytes) {
         .map(|c| c.to_bytes())
         .unwrap_or_default();
     (
-        hyper::Response::from_parts(parts, http_body_util::Full::new(data.clone())),
+        hyper::Response::from_parts(parts, RespBody::full(data.clone())),
         data,
     )
 }
@@ -697,6 +869,8 @@ async fn handle(
             }
             if admin {
                 crate::admin::handle(&mut ctx).await
+            } else if shared.sink {
+                crate::sink::handle(&mut ctx, origin).await
             } else {
                 match origin {
                     Origin::Api => crate::api::handle(&mut ctx).await,

@@ -1,9 +1,9 @@
 //! The drives and their items: an in-memory tree, optionally mirrored to a data directory.
 
 use crate::Profile;
-use crate::hash::{self, Hashes};
+use crate::content::{Content, FileContent, Staged};
+use crate::hash::Hashes;
 use crate::util::{self, GraphError};
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -42,7 +42,7 @@ pub(crate) enum Kind {
     },
     File {
         #[serde(skip)]
-        content: Bytes,
+        content: Content,
         size: u64,
         mime: String,
         hashes: Hashes,
@@ -91,18 +91,18 @@ impl Conflict {
 /// A copy of a subtree taken when a copy job starts. Flat (parents before their
 /// children), so that neither building, writing nor dropping it recurses: trees may be
 /// tens of thousands of levels deep.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct TreeSnap {
     nodes: Vec<SnapNode>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct SnapNode {
     /// index of the parent node; None for the snapshot's top item
     parent: Option<usize>,
     name: String,
     /// Some for a file
-    file: Option<(Bytes, String)>,
+    file: Option<(FileContent, String)>,
 }
 
 impl TreeSnap {
@@ -110,9 +110,29 @@ impl TreeSnap {
         self.nodes
             .iter()
             .filter_map(|n| n.file.as_ref())
-            .map(|(c, _)| c.len() as u64)
+            .map(|(c, _)| c.size())
             .sum()
     }
+
+    /// Stage every file in the data directory's `content_dir` (before the store lock).
+    pub fn stage(&mut self, content_dir: &Path) -> io::Result<()> {
+        self.nodes
+            .iter_mut()
+            .filter_map(|n| n.file.as_mut())
+            .try_for_each(|(c, _)| c.stage(content_dir))
+    }
+}
+
+/// A metadata snapshot to write after the store lock is released: `seq` orders them
+/// (an older one never overwrites a newer one); `removed` names content files to delete.
+pub(crate) struct PersistJob {
+    pub seq: u64,
+    pub meta: Vec<u8>,
+    pub removed: Vec<String>,
+}
+
+pub(crate) fn storage_error(e: io::Error) -> GraphError {
+    GraphError::new(500, "generalException", format!("storage error: {e}"))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -132,6 +152,11 @@ pub(crate) struct Store {
     pub items: HashMap<String, ItemRec>,
     seq: u64,
     data_dir: Option<PathBuf>,
+    /// metadata changed since the last snapshot was taken
+    dirty: bool,
+    persist_seq: u64,
+    /// ids whose content files go once the next snapshot is written
+    removed: Vec<String>,
 }
 
 const FORBIDDEN: &[char] = &['"', '*', ':', '<', '>', '?', '/', '\\', '|'];
@@ -189,12 +214,13 @@ fn now() -> String {
 
 impl Store {
     /// Load from `data_dir` when it holds a store, otherwise seed fresh drives.
-    pub fn open(profile: Profile, data_dir: Option<PathBuf>) -> io::Result<Store> {
+    /// Loaded contents become files linked into `spool`.
+    pub fn open(profile: Profile, data_dir: Option<PathBuf>, spool: &Path) -> io::Result<Store> {
         if let Some(dir) = &data_dir {
             std::fs::create_dir_all(dir.join("content"))?;
             let meta = dir.join("metadata.json");
             if meta.exists() {
-                return Self::load(dir);
+                return Self::load(dir, spool);
             }
         }
         let store = Self::seed(profile, data_dir);
@@ -202,7 +228,7 @@ impl Store {
         Ok(store)
     }
 
-    fn load(dir: &Path) -> io::Result<Store> {
+    fn load(dir: &Path, spool: &Path) -> io::Result<Store> {
         let invalid = |why: String| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -225,21 +251,25 @@ impl Store {
             items,
             seq: snap.seq,
             data_dir: Some(dir.to_path_buf()),
+            dirty: false,
+            persist_seq: 0,
+            removed: Vec::new(),
         };
         // Only ids that passed validation are joined into file paths.
         store.validate().map_err(invalid)?;
         for it in store.items.values_mut() {
             if let Kind::File { content, size, .. } = &mut it.kind {
-                let data = std::fs::read(dir.join("content").join(&it.id)).map_err(|e| {
-                    invalid(format!("cannot read the content of item '{}': {e}", it.id))
-                })?;
-                if data.len() as u64 != *size {
+                let data =
+                    Content::adopt(&dir.join("content").join(&it.id), spool).map_err(|e| {
+                        invalid(format!("cannot read the content of item '{}': {e}", it.id))
+                    })?;
+                if data.len() != *size {
                     return Err(invalid(format!(
                         "content of item {} has the wrong size",
                         it.id
                     )));
                 }
-                *content = Bytes::from(data);
+                *content = data;
             }
         }
         Ok(store)
@@ -347,6 +377,9 @@ impl Store {
             items: HashMap::new(),
             seq: 100,
             data_dir,
+            dirty: false,
+            persist_seq: 0,
+            removed: Vec::new(),
         };
         let drive_id = |personal: bool| {
             if personal {
@@ -435,10 +468,8 @@ impl Store {
 
     // ----- persistence -----
 
-    pub fn save_meta(&self) -> io::Result<()> {
-        let Some(dir) = &self.data_dir else {
-            return Ok(());
-        };
+    /// metadata.json's bytes.
+    fn meta_bytes(&self) -> io::Result<Vec<u8>> {
         let mut items: Vec<ItemRec> = self.items.values().cloned().collect();
         items.sort_by(|a, b| a.id.cmp(&b.id));
         let snap = Snapshot {
@@ -449,39 +480,72 @@ impl Store {
             items,
             seq: self.seq,
         };
-        let data = serde_json::to_vec_pretty(&snap).map_err(io::Error::other)?;
+        serde_json::to_vec_pretty(&snap).map_err(io::Error::other)
+    }
+
+    /// Write metadata.json now (at start, before anything is served).
+    fn save_meta(&self) -> io::Result<()> {
+        let Some(dir) = &self.data_dir else {
+            return Ok(());
+        };
         let tmp = dir.join("metadata.json.tmp");
-        std::fs::write(&tmp, data)?;
+        std::fs::write(&tmp, self.meta_bytes()?)?;
         std::fs::rename(tmp, dir.join("metadata.json"))
     }
 
-    fn save_content(&self, id: &str) -> io::Result<()> {
-        let (Some(dir), Some(item)) = (&self.data_dir, self.items.get(id)) else {
+    /// The snapshot to write once the lock is released, if the metadata changed.
+    pub fn take_persist(&mut self) -> Option<PersistJob> {
+        if !std::mem::take(&mut self.dirty) || self.data_dir.is_none() {
+            return None;
+        }
+        let meta = match self.meta_bytes() {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("onedrive-emulator: cannot serialize metadata.json: {e}");
+                return None;
+            }
+        };
+        self.persist_seq += 1;
+        Some(PersistJob {
+            seq: self.persist_seq,
+            meta,
+            removed: std::mem::take(&mut self.removed),
+        })
+    }
+
+    /// Put the content of `id` in place as `content/{id}`: the staged copy renamed (it
+    /// was written before the lock), else written here.
+    fn place(&mut self, id: &str, staged: Option<Staged>) -> Result<(), GraphError> {
+        let Some(dir) = &self.data_dir else {
             return Ok(());
         };
-        if let Kind::File { content, .. } = &item.kind {
-            let tmp = dir.join("content").join(format!("{id}.tmp"));
-            std::fs::write(&tmp, content)?;
-            std::fs::rename(tmp, dir.join("content").join(id))?;
+        let dest = dir.join("content").join(id);
+        let r = match staged {
+            Some(s) => s.commit(&dest),
+            None => match self.items.get(id).map(|it| &it.kind) {
+                Some(Kind::File { content, .. }) => {
+                    let tmp = dir.join("content").join(format!("{id}.tmp"));
+                    let _ = std::fs::remove_file(&tmp);
+                    content
+                        .write_to(&tmp)
+                        .and_then(|_| std::fs::rename(&tmp, &dest))
+                }
+                _ => Ok(()),
+            },
+        };
+        r.map_err(storage_error)
+    }
+
+    fn remove_content(&mut self, id: &str) {
+        if self.data_dir.is_some() {
+            self.removed.push(id.to_string());
         }
+    }
+
+    /// The metadata changed: a snapshot is written when the lock is released.
+    fn persist(&mut self) -> Result<(), GraphError> {
+        self.dirty = true;
         Ok(())
-    }
-
-    fn remove_content(&self, id: &str) {
-        if let Some(dir) = &self.data_dir {
-            let _ = std::fs::remove_file(dir.join("content").join(id));
-        }
-    }
-
-    fn persist(&self, written: &[String]) -> Result<(), GraphError> {
-        if self.data_dir.is_none() {
-            return Ok(());
-        }
-        let r = written
-            .iter()
-            .try_for_each(|id| self.save_content(id))
-            .and_then(|_| self.save_meta());
-        r.map_err(|e| GraphError::new(500, "generalException", format!("storage error: {e}")))
     }
 
     // ----- lookups -----
@@ -674,7 +738,7 @@ impl Store {
         }
     }
 
-    pub fn content(&self, id: &str) -> Option<Bytes> {
+    pub fn content(&self, id: &str) -> Option<Content> {
         match &self.items.get(id)?.kind {
             Kind::File { content, .. } => Some(content.clone()),
             Kind::Folder { .. } => None,
@@ -691,7 +755,19 @@ impl Store {
                 continue;
             };
             let file = match &it.kind {
-                Kind::File { content, mime, .. } => Some((content.clone(), mime.clone())),
+                Kind::File {
+                    content,
+                    mime,
+                    hashes,
+                    ..
+                } => Some((
+                    FileContent {
+                        content: content.clone(),
+                        hashes: hashes.clone(),
+                        staged: None,
+                    },
+                    mime.clone(),
+                )),
                 Kind::Folder { .. } => None,
             };
             let index = nodes.len();
@@ -779,13 +855,15 @@ impl Store {
         id
     }
 
-    fn file_kind(content: Bytes, mime: &str) -> Kind {
-        Kind::File {
-            size: content.len() as u64,
-            hashes: hash::compute(&content),
+    /// A file's kind (its hashes were computed before the lock) and its staged copy.
+    fn file_kind(fc: FileContent, mime: &str) -> (Kind, Option<Staged>) {
+        let kind = Kind::File {
+            size: fc.size(),
+            hashes: fc.hashes,
             mime: mime.to_string(),
-            content,
-        }
+            content: fc.content,
+        };
+        (kind, fc.staged)
     }
 
     /// Remove the subtree at `id` from the item map (iterative: trees may be very deep).
@@ -828,7 +906,7 @@ impl Store {
         for r in &removed {
             self.remove_content(r);
         }
-        self.persist(&[])
+        self.persist()
     }
 
     /// Create a folder; returns (id, created). With `Replace` an existing folder is replaced by a new, empty one.
@@ -852,7 +930,7 @@ impl Store {
                 children: BTreeMap::new(),
             },
         );
-        self.persist(&[])?;
+        self.persist()?;
         Ok(id)
     }
 
@@ -878,7 +956,7 @@ impl Store {
             }
         }
         if created {
-            self.persist(&[])?;
+            self.persist()?;
         }
         Ok(cur)
     }
@@ -888,7 +966,7 @@ impl Store {
         &mut self,
         parent: &str,
         name: &str,
-        content: Bytes,
+        content: FileContent,
         conflict: Conflict,
     ) -> Result<(String, u16), GraphError> {
         self.require_folder(parent)?;
@@ -900,23 +978,26 @@ impl Store {
             self.replace_content(&e, content)?;
             return Ok((e, 200));
         }
-        let mime = util::mime_for(&name);
-        let id = self.insert_new(parent, &name, Self::file_kind(content, mime));
-        self.persist(std::slice::from_ref(&id))?;
+        let (kind, staged) = Self::file_kind(content, util::mime_for(&name));
+        let id = self.insert_new(parent, &name, kind);
+        self.place(&id, staged)?;
+        self.persist()?;
         Ok((id, 201))
     }
 
-    pub fn replace_content(&mut self, id: &str, content: Bytes) -> Result<(), GraphError> {
+    pub fn replace_content(&mut self, id: &str, content: FileContent) -> Result<(), GraphError> {
         let it = self.items.get_mut(id).ok_or_else(GraphError::not_found)?;
         let Kind::File { mime, .. } = &it.kind else {
             return Err(GraphError::bad_request(
                 "Content cannot be uploaded to a folder.",
             ));
         };
-        it.kind = Self::file_kind(content, &mime.clone());
+        let (kind, staged) = Self::file_kind(content, &mime.clone());
+        it.kind = kind;
         it.content_version += 1;
         self.touch(id);
-        self.persist(&[id.to_string()])
+        self.place(id, staged)?;
+        self.persist()
     }
 
     /// Write a snapshot under `parent` (end of a copy job). Returns the new item id.
@@ -924,7 +1005,7 @@ impl Store {
         &mut self,
         parent: &str,
         name: &str,
-        snap: &TreeSnap,
+        snap: TreeSnap,
         conflict: Conflict,
     ) -> Result<String, GraphError> {
         self.require_folder(parent)?;
@@ -934,9 +1015,8 @@ impl Store {
                 self.remove_content(&r);
             }
         }
-        let mut written = Vec::new();
-        let id = self.write_snap(parent, &name, snap, &mut written);
-        self.persist(&written)?;
+        let id = self.write_snap(parent, &name, snap)?;
+        self.persist()?;
         Ok(id)
     }
 
@@ -945,19 +1025,19 @@ impl Store {
         &mut self,
         parent: &str,
         name: &str,
-        snap: &TreeSnap,
-        written: &mut Vec<String>,
-    ) -> String {
+        snap: TreeSnap,
+    ) -> Result<String, GraphError> {
         let mut ids: Vec<String> = Vec::with_capacity(snap.nodes.len());
-        for node in &snap.nodes {
+        for node in snap.nodes {
             let (under, n) = match node.parent {
                 Some(p) => (ids[p].clone(), node.name.as_str()),
                 None => (parent.to_string(), name),
             };
-            let id = match &node.file {
+            let id = match node.file {
                 Some((content, mime)) => {
-                    let id = self.insert_new(&under, n, Self::file_kind(content.clone(), mime));
-                    written.push(id.clone());
+                    let (kind, staged) = Self::file_kind(content, &mime);
+                    let id = self.insert_new(&under, n, kind);
+                    self.place(&id, staged)?;
                     id
                 }
                 None => self.insert_new(
@@ -970,7 +1050,7 @@ impl Store {
             };
             ids.push(id);
         }
-        ids.into_iter().next().unwrap_or_default()
+        Ok(ids.into_iter().next().unwrap_or_default())
     }
 }
 

@@ -1,12 +1,12 @@
 //! Small helpers: randomness, time formatting, percent-decoding, Graph error bodies.
 
+use crate::content::RespBody;
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::{Response, StatusCode, header::HeaderValue};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub(crate) type Resp = Response<Full<Bytes>>;
+pub(crate) type Resp = Response<RespBody>;
 
 pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut v = vec![0u8; n];
@@ -271,7 +271,7 @@ pub(crate) fn code_for_status(status: u16) -> (&'static str, &'static str) {
 
 pub(crate) fn json_response(status: u16, value: &serde_json::Value) -> Resp {
     let body = serde_json::to_vec(value).unwrap_or_default();
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(RespBody::full(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -281,13 +281,17 @@ pub(crate) fn json_response(status: u16, value: &serde_json::Value) -> Resp {
 }
 
 pub(crate) fn empty_response(status: u16) -> Resp {
-    let mut r = Response::new(Full::new(Bytes::new()));
+    let mut r = Response::new(RespBody::full(Bytes::new()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r
 }
 
 pub(crate) fn bytes_response(status: u16, content_type: &str, body: Bytes) -> Resp {
-    let mut r = Response::new(Full::new(body));
+    body_response(status, content_type, RespBody::full(body))
+}
+
+pub(crate) fn body_response(status: u16, content_type: &str, body: RespBody) -> Resp {
+    let mut r = Response::new(body);
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(v) = HeaderValue::from_str(content_type) {
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);

@@ -394,3 +394,126 @@ fn content_range_overflow_is_refused_not_a_panic() {
     let r = request("PUT", &url, &[("Content-Range", "bytes 0-2/3")], b"abc").unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
 }
+
+/// The files in the emulator's spool directory.
+fn spooled(emu: &Emulator) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(emu.spool_dir())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn session_files(emu: &Emulator) -> usize {
+    spooled(emu)
+        .iter()
+        .filter(|n| n.starts_with("session-"))
+        .count()
+}
+
+#[test]
+fn spool_files_go_when_a_session_completes_is_cancelled_or_expires() {
+    let emu = start(Profile::Personal);
+    let data = payload(3 * UNIT + 5);
+    let total = data.len();
+    assert!(emu.spool_dir().is_dir());
+    // completed: the spool file becomes the content, no session file is left
+    let url = create(
+        &emu,
+        "/me/drive/root:/s1.bin:/createUploadSession",
+        json!({}),
+    );
+    assert_eq!(session_files(&emu), 0, "made with the first fragment");
+    assert_eq!(put_range(&url, &data, 0, UNIT - 1, total).status, 202);
+    assert_eq!(session_files(&emu), 1);
+    let r = put_range(&url, &data, UNIT, total - 1, total);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(session_files(&emu), 0);
+    assert_eq!(spooled(&emu).len(), 1, "the content: {:?}", spooled(&emu));
+    assert_eq!(
+        emu.content(&emu.default_drive_id(), "/s1.bin").unwrap(),
+        data
+    );
+    // replaced: the old content's file goes with it
+    put_file(&emu, "/s1.bin", b"small now");
+    assert!(spooled(&emu).is_empty(), "{:?}", spooled(&emu));
+    // cancelled
+    let url = create(
+        &emu,
+        "/me/drive/root:/s2.bin:/createUploadSession",
+        json!({}),
+    );
+    assert_eq!(put_range(&url, &data, 0, UNIT - 1, total).status, 202);
+    assert_eq!(session_files(&emu), 1);
+    assert_eq!(request("DELETE", &url, &[], b"").unwrap().status, 204);
+    assert_eq!(session_files(&emu), 0);
+    // expired: a lifetime of zero makes the fragment's new expiry already past
+    let url = create(
+        &emu,
+        "/me/drive/root:/s3.bin:/createUploadSession",
+        json!({}),
+    );
+    emu.set_upload_session_lifetime(Duration::ZERO);
+    assert_eq!(put_range(&url, &data, 0, UNIT - 1, total).status, 202);
+    assert_eq!(get(&url).status, 404);
+    assert_eq!(session_files(&emu), 0);
+    assert_eq!(emu.upload_session_count(), 0);
+    // and the directory goes when the emulator stops
+    let dir = emu.spool_dir();
+    drop(emu);
+    assert!(!dir.exists());
+}
+
+#[test]
+fn a_completed_session_survives_a_restart() {
+    let dir = temp_dir("session-persist");
+    let config = || Config {
+        data_dir: Some(dir.clone()),
+        ..Config::default()
+    };
+    let data = payload(4 * UNIT + 99);
+    let total = data.len();
+    let (drive, hashes) = {
+        let emu = start_with(config());
+        let url = create(
+            &emu,
+            "/me/drive/root:/k/big.bin:/createUploadSession",
+            json!({}),
+        );
+        assert_eq!(put_range(&url, &data, 0, 2 * UNIT - 1, total).status, 202);
+        let r = put_range(&url, &data, 2 * UNIT, total - 1, total);
+        assert_eq!(r.status, 201, "{}", r.text());
+        // an unfinished session does not survive
+        let url = create(
+            &emu,
+            "/me/drive/root:/k/half.bin:/createUploadSession",
+            json!({}),
+        );
+        assert_eq!(put_range(&url, &data, 0, UNIT - 1, total).status, 202);
+        (emu.default_drive_id(), r.json()["file"]["hashes"].clone())
+    };
+    assert!(
+        std::fs::read_dir(dir.join("spool")).is_err(),
+        "removed at stop"
+    );
+    let emu = start_with(config());
+    assert_eq!(emu.content(&drive, "/k/big.bin").unwrap(), data);
+    assert_eq!(
+        emu.item_json(&drive, "/k/big.bin").unwrap()["file"]["hashes"],
+        hashes
+    );
+    assert!(emu.item_json(&drive, "/k/half.bin").is_none());
+    assert_eq!(emu.upload_session_count(), 0);
+    // downloads stream the file
+    let r = api(&emu, "GET", "/me/drive/root:/k/big.bin:/content", b"");
+    assert_eq!(r.status, 302);
+    let r = get(r.header("location").unwrap());
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, data);
+    drop(emu);
+    let _ = std::fs::remove_dir_all(&dir);
+}
