@@ -45,12 +45,21 @@ impl QuickXor {
             self.pos = (self.pos + 1) % LANES;
             data = &data[1..];
         }
-        // Whole blocks of 160 bytes.
+        // Whole blocks of 160 bytes, XORed 8 bytes at a time: explicit words
+        // keep this fast even where the compiler does not vectorize the
+        // byte loop (opt-level "s", the `mobile` profile).
         let mut blocks = data.chunks_exact(LANES);
+        let mut words = [0u64; LANES / 8];
+        for (w, c) in words.iter_mut().zip(self.lanes.chunks_exact(8)) {
+            *w = u64::from_ne_bytes(c.try_into().expect("8 bytes"));
+        }
         for block in &mut blocks {
-            for (lane, b) in self.lanes.iter_mut().zip(block) {
-                *lane ^= *b;
+            for (w, c) in words.iter_mut().zip(block.chunks_exact(8)) {
+                *w ^= u64::from_ne_bytes(c.try_into().expect("8 bytes"));
             }
+        }
+        for (c, w) in self.lanes.chunks_exact_mut(8).zip(words) {
+            c.copy_from_slice(&w.to_ne_bytes());
         }
         // The tail.
         for &b in blocks.remainder() {

@@ -635,8 +635,9 @@ const NOT_CONNECTED: &str = "notConnected";
 const PAST_DEADLINE: &str = "pastDeadline";
 /// The rustls error somewhere inside a transport error, if any.
 fn rustls_cause(e: &ureq::Error) -> Option<&rustls::Error> {
+    // (Never `ureq::Error::Rustls`: that comes from ureq's own TLS
+    // connector, which this crate does not use.)
     let mut cur: Option<&(dyn std::error::Error + 'static)> = match e {
-        ureq::Error::Rustls(r) => return Some(r),
         ureq::Error::Io(io) => Some(io),
         _ => None,
     };

@@ -55,8 +55,84 @@ fn webpki_anchor(cert: &CertificateDer<'_>) -> Result<()> {
         .map_err(|e| Error::invalid(format!("a certificate in the PEM data is not usable: {e}")))
 }
 
+/// ring's provider, less its private-key loader: a client without client
+/// certificates never loads a key, and `rustls::crypto::ring::default_provider`
+/// would link ring's RSA, ECDSA and Ed25519 signing code (~36 KB) for it.
+/// Cipher suites and key exchange groups are rustls' defaults; the
+/// verification algorithms are those of rustls' ring provider
+/// (`SUPPORTED_SIG_ALGS`, which it does not export).
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::crypto::ring as r;
+    Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: r::DEFAULT_CIPHER_SUITES.to_vec(),
+        kx_groups: r::DEFAULT_KX_GROUPS.to_vec(),
+        signature_verification_algorithms: SIGNATURE_ALGORITHMS,
+        secure_random: &RingNoKeys,
+        key_provider: &RingNoKeys,
+    })
+}
+
+static SIGNATURE_ALGORITHMS: rustls::crypto::WebPkiSupportedAlgorithms = {
+    use rustls::SignatureScheme as S;
+    use webpki::ring as w;
+    rustls::crypto::WebPkiSupportedAlgorithms {
+        all: &[
+            w::ECDSA_P256_SHA256,
+            w::ECDSA_P256_SHA384,
+            w::ECDSA_P384_SHA256,
+            w::ECDSA_P384_SHA384,
+            w::ED25519,
+            w::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            w::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            w::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            w::RSA_PKCS1_2048_8192_SHA256,
+            w::RSA_PKCS1_2048_8192_SHA384,
+            w::RSA_PKCS1_2048_8192_SHA512,
+            w::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+            w::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+            w::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        ],
+        // For TLS 1.2 the curve is not fixed by the scheme; for 1.3 it is.
+        mapping: &[
+            (
+                S::ECDSA_NISTP384_SHA384,
+                &[w::ECDSA_P384_SHA384, w::ECDSA_P256_SHA384],
+            ),
+            (
+                S::ECDSA_NISTP256_SHA256,
+                &[w::ECDSA_P256_SHA256, w::ECDSA_P384_SHA256],
+            ),
+            (S::ED25519, &[w::ED25519]),
+            (S::RSA_PSS_SHA512, &[w::RSA_PSS_2048_8192_SHA512_LEGACY_KEY]),
+            (S::RSA_PSS_SHA384, &[w::RSA_PSS_2048_8192_SHA384_LEGACY_KEY]),
+            (S::RSA_PSS_SHA256, &[w::RSA_PSS_2048_8192_SHA256_LEGACY_KEY]),
+            (S::RSA_PKCS1_SHA512, &[w::RSA_PKCS1_2048_8192_SHA512]),
+            (S::RSA_PKCS1_SHA384, &[w::RSA_PKCS1_2048_8192_SHA384]),
+            (S::RSA_PKCS1_SHA256, &[w::RSA_PKCS1_2048_8192_SHA256]),
+        ],
+    }
+};
+
+/// ring's randomness; no private keys.
+#[derive(Debug)]
+struct RingNoKeys;
+
+impl rustls::crypto::SecureRandom for RingNoKeys {
+    fn fill(&self, buf: &mut [u8]) -> std::result::Result<(), rustls::crypto::GetRandomFailed> {
+        use ring::rand::SecureRandom;
+        ring::rand::SystemRandom::new()
+            .fill(buf)
+            .map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+impl rustls::crypto::KeyProvider for RingNoKeys {
+    fn load_private_key(
+        &self,
+        _key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> std::result::Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General("no client certificates".into()))
+    }
 }
 
 /// The verifier for the system's trust plus `extra`.
@@ -227,7 +303,11 @@ impl<In: Transport> Connector<In> for TlsConnector {
             .unwrap_or(host);
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))?;
-        let mut conn = ClientConnection::new(self.config()?, name)?;
+        // As an I/O error (what ureq's own rustls connector would make of it
+        // is `ureq::Error::Rustls`, a variant only its `rustls` feature has);
+        // `rustls_error` finds it there.
+        let mut conn = ClientConnection::new(self.config()?, name)
+            .map_err(|e| ureq::Error::Io(std::io::Error::other(e)))?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
         conn.complete_io(&mut sock)?;
