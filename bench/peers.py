@@ -7,7 +7,7 @@ and msgraph-core.
   peers.py small binding|requests|msgraph BASE_URL TOKEN DRIVE_ID COUNT SIZE [FOLDER]
       COUNT simple uploads of SIZE bytes to FOLDER/f{i}.bin on one client,
       one after another; the clock runs from the first upload to the last answer.
-  peers.py large-msgraph BASE_URL TOKEN DRIVE_ID FILE CHUNK [--as-shipped]
+  peers.py large-msgraph BASE_URL TOKEN DRIVE_ID FILE CHUNK [--as-shipped] [--sink]
       FILE through msgraph-core's LargeFileUploadTask to /bench/large.bin,
       with the two bench-side fixes of patch_large_file_upload_task() unless
       --as-shipped; checks the item's size afterwards.
@@ -131,7 +131,7 @@ def patch_large_file_upload_task():
     LargeFileUploadTask._bench_patched = True
 
 
-async def msgraph_large(base, token, drive_id, path, chunk, patched):
+async def msgraph_large(base, token, drive_id, path, chunk, patched, sink=False):
     from msgraph.generated.drives.item.items.item.create_upload_session.create_upload_session_post_request_body import (
         CreateUploadSessionPostRequestBody,
     )
@@ -152,9 +152,15 @@ async def msgraph_large(base, token, drive_id, path, chunk, patched):
     session = await item_builder(client, drive_id, "/bench/large.bin").create_upload_session.post(body)
     with open(path, "rb") as f:
         task = LargeFileUploadTask(session, adapter, f, DriveItem, max_chunk_size=chunk)
-        await task.upload()
+        result = await task.upload()
     seconds = time.perf_counter() - started
-    # The task logs chunk errors and goes on: check what the service ended up with.
+    # The task logs chunk errors and goes on: check what the service ended up with
+    # (a sink keeps nothing: there, the item its last answer gave back).
+    if sink:
+        item = result.item_response  # the last answer, parsed as an upload session: the item is in its extra data
+        if (getattr(item, "additional_data", None) or {}).get("size") != size:
+            raise SystemExit(f"LargeFileUploadTask did not finish the upload: its last answer {item!r}")
+        return seconds
     import requests
 
     r = requests.get(
@@ -231,7 +237,8 @@ def main():
     elif cmd == "large-msgraph":
         base, token, drive_id, path, chunk = args[:5]
         patched = "--as-shipped" not in args[5:]
-        seconds = asyncio.run(msgraph_large(base, token, drive_id, path, int(chunk), patched))
+        sink = "--sink" in args[5:]
+        seconds = asyncio.run(msgraph_large(base, token, drive_id, path, int(chunk), patched, sink))
         out(seconds=seconds, peak_rss_kib=peak_rss_kib())
     elif cmd == "import-msgraph":
         # what the large-msgraph command costs before it uploads anything

@@ -19,12 +19,17 @@ fn item(name: &str, size: u64) -> serde_json::Value {
     json!({ "id": format!("SINK!{}", util::random_hex(8)), "name": name, "size": size, "file": {} })
 }
 
-/// The last segment before `:/{action}` of a path, decoded: the item's name.
+/// The item's name in a path ending in `/{action}`: the last segment before it, decoded
+/// (`…/root:/a/f.bin:/content`, the SDKs' `…/items/root%3A%2Fa%2Ff.bin%3A/content`, or an
+/// id).
 fn name_before(path: &str, action: &str) -> Option<String> {
-    let lower = path.to_ascii_lowercase();
-    let end = lower.rfind(&format!(":/{}", action.to_ascii_lowercase()))?;
-    let seg = path[..end].rsplit('/').next()?;
-    util::percent_decode(seg, false)
+    let path = util::percent_decode(path, false)?;
+    let cut = path.len().checked_sub(action.len() + 1)?;
+    let (rest, tail) = path.split_at_checked(cut)?;
+    if !tail[1..].eq_ignore_ascii_case(action) || !tail.starts_with('/') {
+        return None;
+    }
+    Some(rest.trim_end_matches(':').rsplit('/').next()?.to_string())
 }
 
 async fn api(ctx: &mut Ctx) -> HResult {
@@ -83,4 +88,33 @@ async fn monitor(ctx: &mut Ctx) -> HResult {
             "nextExpectedRanges": [format!("{}-", range.b + 1)],
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_before;
+
+    #[test]
+    fn names_in_every_addressing_form() {
+        let n = |p| name_before(p, "createUploadSession");
+        assert_eq!(
+            n("/v1.0/me/drive/root:/a/f.bin:/createUploadSession").as_deref(),
+            Some("f.bin")
+        );
+        assert_eq!(
+            n("/v1.0/drives/X/items/root%3A%2Fbench%2Flarge.bin%3A/createuploadsession").as_deref(),
+            Some("large.bin")
+        );
+        assert_eq!(
+            n("/v1.0/me/drive/items/ID/createUploadSession").as_deref(),
+            Some("ID")
+        );
+        assert_eq!(
+            name_before("/v1.0/me/drive/root:/x%20y.txt:/content", "content").as_deref(),
+            Some("x y.txt")
+        );
+        assert_eq!(n("/v1.0/me/drive/root:/f.bin:/content"), None);
+        assert_eq!(n("Session"), None);
+        assert_eq!(n("/v1.0/me/drive/root:/f.bin:xcreateUploadSession"), None);
+    }
 }
