@@ -58,7 +58,13 @@ impl UploadSource for BytesSource<'_> {
 pub struct FileSource {
     file: File,
     size: u64,
+    /// The file's read position.
+    pos: u64,
 }
+
+/// How far (mod 4096) a read's destination may lie ahead of the file
+/// position before the kernel's copy slows down (`FileSource::read`).
+const ALIAS_NEAR: usize = 64;
 
 impl FileSource {
     pub fn open(path: &Path) -> Result<FileSource> {
@@ -83,6 +89,7 @@ impl FileSource {
         Ok(FileSource {
             file,
             size: meta.len(),
+            pos: 0,
         })
     }
 }
@@ -91,11 +98,28 @@ impl UploadSource for FileSource {
     fn size(&self) -> u64 {
         self.size
     }
+    /// The kernel copies from the page cache with `rep movsb`, which stalls
+    /// when the destination lies a few bytes ahead of the source within a
+    /// 4 KiB page (the stores alias the loads): 16 bytes ahead, where an
+    /// allocator puts a large buffer (ureq's among them) and a chunk starts
+    /// on a page, a read took 3.5 times as long (0.50 against 0.14 s per
+    /// GiB, AMD EPYC; 32 bytes or more ahead, or none, is fast). Then the
+    /// read goes 64 bytes further into `buf` and the bytes are moved back:
+    /// a copy in the cache, a small part of what it saves.
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.file.read(buf)
+        let ahead = buf.as_ptr().addr().wrapping_sub(self.pos as usize) % 4096;
+        let n = if (1..ALIAS_NEAR).contains(&ahead) && buf.len() > 2 * ALIAS_NEAR {
+            let n = self.file.read(&mut buf[ALIAS_NEAR..])?;
+            buf.copy_within(ALIAS_NEAR..ALIAS_NEAR + n, 0);
+            n
+        } else {
+            self.file.read(buf)?
+        };
+        self.pos += n as u64;
+        Ok(n)
     }
     fn rewind(&mut self, pos: u64) -> std::io::Result<bool> {
-        self.file.seek(SeekFrom::Start(pos))?;
+        self.pos = self.file.seek(SeekFrom::Start(pos))?;
         Ok(true)
     }
     fn can_rewind(&self) -> bool {
@@ -189,5 +213,31 @@ impl BodySource for SourceBody<'_> {
             check_exhausted(self.source)?;
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_reads_the_same_into_buffers_at_any_alignment() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 253) as u8).collect();
+        let path = std::env::temp_dir().join(format!("od-source-{}.bin", std::process::id()));
+        std::fs::write(&path, &data).unwrap();
+        let mut buf = vec![0u8; 70_000];
+        for skew in [0, 1, 8, 16, 31, 63, 64, 100, 4080] {
+            let mut src = FileSource::open(&path).unwrap();
+            let mut got = Vec::new();
+            loop {
+                let n = src.read(&mut buf[skew..]).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[skew..skew + n]);
+            }
+            assert_eq!(got, data, "buffer at offset {skew}");
+        }
+        std::fs::remove_file(path).unwrap();
     }
 }
