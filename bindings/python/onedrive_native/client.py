@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import enum
+import itertools
 import json
 import operator
 import os
 import signal
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -216,17 +218,51 @@ def _buffer(data: Union[bytes, bytearray, memoryview]) -> Tuple[Any, int, Any]:
     return ctypes.cast(arr, ctypes.POINTER(ctypes.c_uint8)), n, (arr, mv)
 
 
+#: Every live :class:`_Callback` by its key: all calls share one C progress
+#: function, which finds its callback through the userdata (a ctypes callback
+#: made for each call cost more than the rest of a small upload's Python side).
+_LIVE_CALLBACKS: "weakref.WeakValueDictionary[int, _Callback]" = weakref.WeakValueDictionary()
+_callback_keys = itertools.count(1)
+
+
+def _progress_trampoline(userdata: Optional[int], done: int, total: int) -> int:
+    cb = _LIVE_CALLBACKS.get(userdata or 0)
+    return 1 if cb is None else cb._call(userdata, done, total)
+
+
+_PROGRESS = _ffi.PROGRESS_FN(_progress_trampoline)
+
+#: The main thread's call in progress, the one Ctrl-C stops (see _Callback).
+_main_call: Optional["_Callback"] = None
+#: Whether our SIGINT handler is in place: None until the first call on the
+#: main thread looks (it takes over only from Python's default handler).
+_sigint_ours: Optional[bool] = None
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    call = _main_call
+    if call is None:
+        signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt, as before us
+    elif call.exc is None:
+        call.exc = KeyboardInterrupt()
+
+
 class _Callback:
-    """A Python progress callback as a C function pointer. An exception
+    """A Python progress callback for a C call (``*self.args``: the shared C
+    function and this callback's key as userdata). An exception
     raised by the callback is kept, the call is stopped (non-zero), and the
     exception is raised again from the call.
 
     It is installed even when the caller gave no callback, so that Ctrl-C
     can stop a long upload or wait: on the main thread, while the call runs,
-    SIGINT (when Python's default handler has it) only raises a flag, the
-    callback sees it and stops the call, and :meth:`take` gives back the
-    KeyboardInterrupt. (A KeyboardInterrupt raised inside a ctypes callback
-    would be printed and lost.)"""
+    SIGINT only raises a flag, the callback sees it and stops the call, and
+    :meth:`take` gives back the KeyboardInterrupt. (A KeyboardInterrupt
+    raised inside a ctypes callback would be printed and lost.) The handler
+    that does this, ``_on_sigint``, replaces Python's default one at the
+    first call (never another handler) and stays: outside a call it raises
+    KeyboardInterrupt as the default one does. Installing and restoring a
+    handler around each call cost 75 µs, more than a small upload's own
+    Python side."""
 
     def __init__(self, fn: Optional[Callable[[Any, Any], Optional[bool]]], percent: bool = False) -> None:
         self.fn = fn
@@ -234,16 +270,21 @@ class _Callback:
         #: gets (percent, 100.0)
         self.percent = percent
         self.exc: Optional[BaseException] = None
-        self.c = _ffi.PROGRESS_FN(self._call)
-        self._previous: Any = None
-        if threading.current_thread() is threading.main_thread() and (
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
-
-    def _on_sigint(self, _signum: int, _frame: Any) -> None:
-        if self.exc is None:
-            self.exc = KeyboardInterrupt()
+        self.key = next(_callback_keys)
+        _LIVE_CALLBACKS[self.key] = self
+        #: the (progress function, userdata) pair of a C call
+        self.args = (_PROGRESS, ctypes.c_void_p(self.key))
+        #: the main thread's call this one runs inside of (a callback's own call)
+        self._outer: Optional[_Callback] = None
+        self._on_main = False
+        global _main_call, _sigint_ours
+        if threading.current_thread() is threading.main_thread():
+            if _sigint_ours is None:
+                _sigint_ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+                if _sigint_ours:
+                    signal.signal(signal.SIGINT, _on_sigint)
+            if _sigint_ours:
+                self._outer, _main_call, self._on_main = _main_call, self, True
 
     def _call(self, _userdata: Any, done: int, total: int) -> int:
         try:
@@ -259,20 +300,22 @@ class _Callback:
             self.exc = e
             return 1
 
+    def _leave(self) -> None:
+        global _main_call
+        if self._on_main:
+            self._on_main = False
+            if _main_call is self:
+                _main_call = self._outer
+
     def take(self) -> Optional[BaseException]:
-        """The callback's exception (or Ctrl-C's), once; restores SIGINT."""
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
+        """The callback's exception (or Ctrl-C's), once; Ctrl-C no longer
+        stops this call."""
+        self._leave()
         e, self.exc = self.exc, None
         return e
 
     def __del__(self) -> None:
-        if self._previous is not None:
-            try:
-                signal.signal(signal.SIGINT, self._previous)
-            except (ValueError, TypeError):  # not the main thread, or at exit
-                pass
+        self._leave()
 
 
 class _Reader:
@@ -798,7 +841,7 @@ class Client(Handle):
         cb = _Callback(progress)
         out = _ffi.od_item_p()
         with self._use() as c, _maybe_use(cancel) as k:
-            rc = lib.od_upload(c, *args, ptr, n, int(conflict), cb.c, None, k, ctypes.byref(out))
+            rc = lib.od_upload(c, *args, ptr, n, int(conflict), *cb.args, k, ctypes.byref(out))
         del keep
         item = _take_item(out) if rc == Status.OK and out else None
         _finish(rc, cb.take(), self._take_token_exc())
@@ -819,7 +862,7 @@ class Client(Handle):
         cb = _Callback(progress)
         out = _ffi.od_item_p()
         with self._use() as c, _maybe_use(cancel) as k:
-            rc = lib.od_upload_file(c, *args, int(conflict), cb.c, None, k, ctypes.byref(out))
+            rc = lib.od_upload_file(c, *args, int(conflict), *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
         _finish(rc, cb.take(), self._take_token_exc())
         assert item is not None
@@ -849,7 +892,7 @@ class Client(Handle):
         cb = _Callback(progress)
         out = _ffi.od_item_p()
         with self._use() as c, _maybe_use(cancel) as k:
-            rc = lib.od_upload_stream(c, *args, size, reader.c, None, int(conflict), cb.c, None, k, ctypes.byref(out))
+            rc = lib.od_upload_stream(c, *args, size, reader.c, None, int(conflict), *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
         _finish(rc, reader.take(), cb.take(), self._take_token_exc())
         assert item is not None
@@ -894,10 +937,10 @@ class Client(Handle):
         reader = None
         with self._use() as c, session._use() as sp, _maybe_use(cancel) as k:
             if isinstance(source, (str, os.PathLike)):
-                rc = lib.od_session_upload_file(c, sp, _path_arg(source), cb.c, None, k, ctypes.byref(out))
+                rc = lib.od_session_upload_file(c, sp, _path_arg(source), *cb.args, k, ctypes.byref(out))
             else:
                 reader = _Reader(source)
-                rc = lib.od_session_upload_stream(c, sp, reader.c, None, cb.c, None, k, ctypes.byref(out))
+                rc = lib.od_session_upload_stream(c, sp, reader.c, None, *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
         _finish(rc, reader.take() if reader else None, cb.take(), self._take_token_exc())
         assert item is not None
@@ -1128,7 +1171,7 @@ class Job(Handle):
         cb = _Callback(progress, percent=True)
         out = _ffi.od_item_p()
         with self.client._use() as c, self._use() as j, _maybe_use(cancel) as k:
-            rc = lib.od_wait_job(c, j, ms, cb.c, None, k, ctypes.byref(out))
+            rc = lib.od_wait_job(c, j, ms, *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
         _finish(rc, cb.take(), self.client._take_token_exc())
         assert item is not None

@@ -255,6 +255,17 @@ def test_ctrl_c_stops_a_wait_that_has_no_progress_callback(client, folder, pause
     assert time.monotonic() - started < 15, "Ctrl-C waited for the wait's timeout"
 
 
+def test_ctrl_c_outside_a_call_raises_as_python_s_own_handler_does(client, folder):
+    import _thread
+
+    client.upload(folder, "before.bin", b"b")  # the library's handler is in place from here
+    with pytest.raises(KeyboardInterrupt):
+        _thread.interrupt_main()
+        for _ in range(1_000_000):  # the handler runs at the next bytecodes
+            pass
+    assert client.upload(folder, "after.bin", b"a").size == 1  # and a call is not stopped by it
+
+
 def test_the_async_client_has_its_own_executor_and_the_setters(emu):
     import asyncio
 
