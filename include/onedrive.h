@@ -1038,8 +1038,9 @@ od_status od_upload(const od_client *client,
                     od_item **out_item);
 
 // Uploads a local file: one PUT up to the simple-upload limit, an upload
-// session above it (streamed from disk: memory stays about one chunk;
-// resumed after dropped connections and 5xx; hashes checked at the end,
+// session above it (streamed from disk, never held in memory: a chunk sent
+// again is read again; resumed after dropped connections and 5xx; hashes
+// checked at the end,
 // `OD_ERR_HASH_MISMATCH` when they differ). On failure the session is
 // deleted from the service.
 //

@@ -70,8 +70,9 @@ pub unsafe extern "C" fn od_upload(
 }
 
 /// Uploads a local file: one PUT up to the simple-upload limit, an upload
-/// session above it (streamed from disk: memory stays about one chunk;
-/// resumed after dropped connections and 5xx; hashes checked at the end,
+/// session above it (streamed from disk, never held in memory: a chunk sent
+/// again is read again; resumed after dropped connections and 5xx; hashes
+/// checked at the end,
 /// `OD_ERR_HASH_MISMATCH` when they differ). On failure the session is
 /// deleted from the service.
 ///
