@@ -1071,7 +1071,7 @@ fn soak_under_load_and_faults() {
     );
     let _ = writeln!(
         r,
-        "\nRSS is the whole test process: client, emulator (its store holds every file in memory; each thread keeps at most {LIVE_CAP} live files, the oldest deleted) and bookkeeping.\n"
+        "\nRSS is the whole test process: client, emulator (its store holds simple uploads in memory, session uploads on disk; each thread keeps at most {LIVE_CAP} live files, the oldest deleted) and bookkeeping.\n"
     );
     let _ = writeln!(r, "### Operations\n");
     let _ = writeln!(
