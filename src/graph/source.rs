@@ -153,7 +153,7 @@ impl<R: Read> UploadSource for ReaderSource<R> {
 
 /// Checks that `source` has nothing left once its announced size was read:
 /// a source longer than announced would leave a truncated file behind.
-pub(crate) fn check_exhausted(source: &mut dyn UploadSource) -> Result<()> {
+fn check_exhausted(source: &mut dyn UploadSource) -> Result<()> {
     let mut one = [0u8; 1];
     if source.read(&mut one)? != 0 {
         return Err(Error::new(
@@ -200,20 +200,32 @@ impl BodySource for SourceBody<'_> {
         if want == 0 {
             return Ok(0);
         }
-        let n = self.source.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!("the source ended at byte {} of {size}", self.pos),
-            ));
-        }
+        let n = read_at(self.source, self.pos, &mut buf[..want])?;
         self.pos += n as u64;
-        if self.pos == size {
-            // Before the last bytes go.
-            check_exhausted(self.source)?;
-        }
         Ok(n)
     }
+}
+
+/// One read of `source`, whose read position is `at`: an end before its
+/// announced size is an error, and reaching that size checks that nothing
+/// follows (before the last bytes go out).
+pub(crate) fn read_at(source: &mut dyn UploadSource, at: u64, buf: &mut [u8]) -> Result<usize> {
+    let n = source.read(buf).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("reading the source at byte {at}: {e}"),
+        )
+    })?;
+    if n == 0 {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!("the source ended at byte {at} of {}", source.size()),
+        ));
+    }
+    if at + n as u64 == source.size() {
+        check_exhausted(source)?;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

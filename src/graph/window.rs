@@ -5,7 +5,7 @@ use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
 use super::hash::{HashSet, Hashes};
 use super::http::BodySource;
-use super::source::{UploadSource, check_exhausted};
+use super::source::{UploadSource, read_at};
 
 /// The sliding window over the source: holds `[start, start + len)` in
 /// `buf[..len]` (`buf` is allocated and zeroed once, then reused),
@@ -102,49 +102,15 @@ impl<'s> Window<'s> {
         let want = usize::try_from(to - pos)
             .unwrap_or(usize::MAX)
             .min(buf.len());
-        let n = self.read_source(&mut buf[..want])?;
-        if pos <= self.hashed && pos + n as u64 > self.hashed {
-            self.hashes.update(&buf[(self.hashed - pos) as usize..n]);
-            self.hashed = pos + n as u64;
-        }
-        self.advance(n)?;
-        Ok(n)
-    }
-
-    /// One read of the source; an end before its size is an error.
-    fn read_source(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let n = self.source.read(buf).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("reading the source at byte {}: {e}", self.read_pos),
-            )
-        })?;
-        if n == 0 {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!(
-                    "the source ended at byte {} of {}",
-                    self.read_pos,
-                    self.source.size()
-                ),
-            ));
-        }
-        Ok(n)
-    }
-
-    /// The source's read position moved `n` bytes on; at its announced
-    /// end, checks that nothing follows, before the last bytes go.
-    fn advance(&mut self, n: usize) -> Result<()> {
+        let n = read_at(self.source, pos, &mut buf[..want])?;
+        hash_fresh(&mut self.hashes, &mut self.hashed, pos, &buf[..n]);
         self.read_pos += n as u64;
-        if self.read_pos == self.source.size() {
-            check_exhausted(self.source)?;
-        }
-        Ok(())
+        Ok(n)
     }
 
     /// Copies bytes from file offset `pos` (below `to`) into `buf`, reading
     /// more of the source into the window when `pos` is at its end.
-    fn read_at(&mut self, pos: u64, to: u64, buf: &mut [u8]) -> Result<usize> {
+    fn read_chunk(&mut self, pos: u64, to: u64, buf: &mut [u8]) -> Result<usize> {
         if self.direct {
             return self.read_direct(pos, to, buf);
         }
@@ -158,13 +124,11 @@ impl<'s> Window<'s> {
             if self.buf.len() < have + want {
                 self.buf.resize(have + want, 0);
             }
-            let mut fresh = std::mem::take(&mut self.buf);
-            let read = self.read_source(&mut fresh[have..have + want]);
-            self.buf = fresh;
-            let n = read?;
+            let n = read_at(self.source, self.read_pos, &mut self.buf[have..have + want])?;
             self.len = have + n;
-            self.hash_new(self.read_pos, have);
-            self.advance(n)?;
+            let fresh = &self.buf[have..have + n];
+            hash_fresh(&mut self.hashes, &mut self.hashed, self.read_pos, fresh);
+            self.read_pos += n as u64;
         }
         let off = (pos - self.start) as usize;
         let n = buf
@@ -175,17 +139,6 @@ impl<'s> Window<'s> {
         Ok(n)
     }
 
-    /// Hashes what was just read into `buf[at..len]` (file offset `pos`),
-    /// skipping bytes hashed before.
-    fn hash_new(&mut self, pos: u64, at: usize) {
-        let end = self.start + self.len as u64;
-        if end > self.hashed && pos <= self.hashed {
-            let from = at + (self.hashed - pos) as usize;
-            self.hashes.update(&self.buf[from..self.len]);
-            self.hashed = end;
-        }
-    }
-
     /// Reads (and hashes) the source up to `pos` without keeping it: a
     /// resumed session still needs the hash of what the service has.
     fn skip_to(&mut self, pos: u64, ctl: &Control<'_>) -> Result<()> {
@@ -193,17 +146,21 @@ impl<'s> Window<'s> {
         while self.read_pos < pos {
             ctl.check()?;
             let step = ((pos - self.read_pos) as usize).min(buf.len());
-            let n = self.source.read(&mut buf[..step])?;
-            if n == 0 {
-                return Err(Error::new(ErrorKind::Io, "the source ended early"));
-            }
-            if self.read_pos == self.hashed {
-                self.hashes.update(&buf[..n]);
-                self.hashed += n as u64;
-            }
+            let n = read_at(self.source, self.read_pos, &mut buf[..step])?;
+            hash_fresh(&mut self.hashes, &mut self.hashed, self.read_pos, &buf[..n]);
             self.read_pos += n as u64;
         }
         Ok(())
+    }
+}
+
+/// Hashes `bytes`, read from the source at file offset `pos`, where they
+/// extend the prefix hashed so far (`*hashed` bytes): each byte once.
+fn hash_fresh(hashes: &mut Hashes, hashed: &mut u64, pos: u64, bytes: &[u8]) {
+    let end = pos + bytes.len() as u64;
+    if pos <= *hashed && end > *hashed {
+        hashes.update(&bytes[(*hashed - pos) as usize..]);
+        *hashed = end;
     }
 }
 
@@ -237,7 +194,7 @@ impl BodySource for ChunkBody<'_, '_> {
         Ok(())
     }
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let n = self.window.read_at(self.pos, self.to, buf)?;
+        let n = self.window.read_chunk(self.pos, self.to, buf)?;
         self.pos += n as u64;
         Ok(n)
     }
