@@ -390,3 +390,76 @@ fn nothing_listening_is_a_network_error() {
     let e = c.item(&me(), &item("/"), &mut ctl()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Network, "{e}");
 }
+
+/// Requests the service may have acted on before their answer was lost:
+/// each is sent once and the caller is told `Network`, never a false
+/// result that a repeat would produce (a second folder "F 1", a false
+/// NotFound after a delete that worked, a false Conflict for the file just
+/// written). Every request the library sends that is not safe to repeat
+/// (`Retry::OnlyUnacted` in src/graph): the folder POST, the DELETE of an
+/// item, a simple upload with conflict fail or rename, the copy and
+/// url_upload POSTs (`a_post_the_service_may_have_acted_on_is_never_sent_twice`)
+/// and a session's chunk PUTs (tests/sessions.rs, the answer cut mid-upload).
+#[test]
+fn answers_cut_after_the_service_acted_are_never_repeated() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    let drive = emu.default_drive_id();
+    let sent = |emu: &onedrive_emulator::Emulator, method: &str| {
+        emu.requests()
+            .into_iter()
+            .filter(|r| r.origin == "api" && r.method == method)
+            .count()
+    };
+    let cut_next = |emu: &onedrive_emulator::Emulator, method: &str| {
+        emu.clear_requests();
+        emu.add_fault(fault(
+            Some("api"),
+            Some(method),
+            None,
+            Times::Next(1),
+            FaultAction::DropResponseAfter(10),
+        ));
+    };
+
+    // a folder POST with rename: one folder, not "F" and "F 1"
+    cut_next(&emu, "POST");
+    let e = c
+        .create_folder(&me(), &item("/"), "F", Conflict::Rename, false, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(sent(&emu, "POST"), 1);
+    assert!(emu.item_json(&drive, "/F").is_some());
+    assert!(emu.item_json(&drive, "/F 1").is_none());
+    // with fail: the folder made is not reported as a conflict
+    cut_next(&emu, "POST");
+    let e = c
+        .create_folder(&me(), &item("/"), "G", Conflict::Fail, false, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(sent(&emu, "POST"), 1);
+    assert!(emu.item_json(&drive, "/G").is_some());
+
+    // a DELETE that worked is not reported as NotFound
+    put(&c, "/", "gone.txt", b"x");
+    cut_next(&emu, "DELETE");
+    let e = c
+        .delete_item(&me(), &item("/gone.txt"), None, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(sent(&emu, "DELETE"), 1);
+    assert!(emu.item_json(&drive, "/gone.txt").is_none());
+
+    // a simple upload with fail: the file just written is no conflict;
+    // with rename: one file, not "r.txt" and "r 1.txt"
+    for (name, conflict) in [("once.txt", Conflict::Fail), ("r.txt", Conflict::Rename)] {
+        cut_next(&emu, "PUT");
+        let e = c
+            .upload(&me(), &target("/", Some(name)), b"1", conflict, &mut ctl())
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Network, "{name}: {e}");
+        assert_eq!(sent(&emu, "PUT"), 1, "{name}");
+        assert_eq!(emu.content(&drive, &format!("/{name}")).unwrap(), b"1");
+    }
+    assert!(emu.item_json(&drive, "/r 1.txt").is_none());
+}

@@ -627,3 +627,65 @@ fn uploads_succeed_against_a_sink_emulator() {
     assert_eq!(e.http_status, Some(401), "{e}");
     std::fs::remove_file(&f.0).unwrap();
 }
+
+/// The service loses the session again and again: three new sessions are
+/// started (the bound), a fourth loss ends the upload with `Service`, and
+/// no session is left open on the emulator either way.
+#[test]
+fn a_session_lost_three_times_is_restarted_and_four_times_gives_up() {
+    let emu = emulator(Profile::Personal);
+    let c = small_chunks(&emu, no_sha());
+    let body = data(MIB, 9);
+    let creates = |emu: &onedrive_emulator::Emulator| {
+        emu.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("createUploadSession"))
+            .count()
+    };
+    for (losses, ok) in [(3usize, true), (4, false)] {
+        emu.clear_requests();
+        // The status GET before the first chunk answers 404 (a new session,
+        // not counted: nothing was sent yet); then every loss is a chunk
+        // PUT and the status GET after it both answering 404.
+        emu.add_fault(fault(
+            Some("monitor"),
+            None,
+            Some("/upload/"),
+            Times::Next(2 * losses as u32 + 1),
+            FaultAction::Status {
+                status: 404,
+                retry_after: None,
+            },
+        ));
+        let name = format!("lost{losses}.bin");
+        let r = c.upload(
+            &me(),
+            &target("/", Some(&name)),
+            &body,
+            Conflict::Fail,
+            &mut ctl(),
+        );
+        emu.clear_faults();
+        if ok {
+            let it = r.unwrap();
+            assert_eq!(it.size(), Some(body.len() as u64));
+            assert_eq!(
+                emu.content(&emu.default_drive_id(), &format!("/{name}"))
+                    .unwrap(),
+                body
+            );
+        } else {
+            let e = r.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Service, "{e}");
+            assert!(
+                emu.item_json(&emu.default_drive_id(), &format!("/{name}"))
+                    .is_none()
+            );
+        }
+        assert_eq!(
+            creates(&emu),
+            losses.min(3) + 2,
+            "sessions made after {losses} losses"
+        );
+    }
+}

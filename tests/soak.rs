@@ -174,6 +174,8 @@ struct Stats {
     /// the first messages of errors faults do not explain (not a network
     /// error, a 5xx, a cancel or a not-found), by operation and kind
     unexplained: BTreeMap<String, Vec<String>>,
+    /// deletes told NotFound for a file that was certainly there
+    false_not_found: u64,
 }
 
 impl Stats {
@@ -215,6 +217,7 @@ impl Stats {
         }
         self.cancelled_before_progress += o.cancelled_before_progress;
         self.rewaited += o.rewaited;
+        self.false_not_found += o.false_not_found;
         for (k, v) in o.unexplained {
             let mine = self.unexplained.entry(k).or_default();
             mine.extend(v);
@@ -669,6 +672,10 @@ impl Worker<'_> {
                 self.history.remove(&name);
             }
             Err(e) => {
+                let surely_there = self.expected.get(&name).is_some_and(|s| !s.contains(&None));
+                if e.kind == ErrorKind::NotFound && surely_there {
+                    self.stats.false_not_found += 1;
+                }
                 self.set(&name, false, None, format!("Delete: {:?}", e.kind));
                 // Perhaps still there (a 5xx, a cut answer): tried again
                 // later, so that failed deletes do not pile up in the store.
@@ -1139,6 +1146,12 @@ fn soak_under_load_and_faults() {
 
     // ------------------------------------------------------------ verdict
     assert!(total_ok > 0, "no operation succeeded");
+    // A delete told NotFound for a file known to be there is a false
+    // answer (the delete worked and its answer was cut: that is Network).
+    assert_eq!(
+        stats.false_not_found, 0,
+        "deletes told NotFound for a file known to be there"
+    );
     assert!(
         check.problems.is_empty(),
         "{} problems:\n{}",
