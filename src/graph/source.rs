@@ -5,6 +5,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::error::{Error, ErrorKind, Result};
+use super::hash::{HashSet, Hashes};
 use super::http::BodySource;
 
 /// Where an upload's bytes come from: its size is known up front, it is
@@ -170,11 +171,20 @@ fn check_exhausted(source: &mut dyn UploadSource) -> Result<()> {
 pub(crate) struct SourceBody<'s> {
     source: &'s mut dyn UploadSource,
     pos: u64,
+    set: HashSet,
+    /// The hashes of what was read since the last rewind: once the body has
+    /// gone out whole, those of the file sent.
+    pub(crate) hashes: Hashes,
 }
 
 impl<'s> SourceBody<'s> {
-    pub(crate) fn new(source: &'s mut dyn UploadSource) -> SourceBody<'s> {
-        SourceBody { source, pos: 0 }
+    pub(crate) fn new(source: &'s mut dyn UploadSource, set: HashSet) -> SourceBody<'s> {
+        SourceBody {
+            source,
+            pos: 0,
+            set,
+            hashes: Hashes::new(set),
+        }
     }
 }
 
@@ -190,6 +200,7 @@ impl BodySource for SourceBody<'_> {
             ));
         }
         self.pos = 0;
+        self.hashes = Hashes::new(self.set);
         Ok(())
     }
     fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
@@ -201,6 +212,7 @@ impl BodySource for SourceBody<'_> {
             return Ok(0);
         }
         let n = read_at(self.source, self.pos, &mut buf[..want])?;
+        self.hashes.update(&buf[..n]);
         self.pos += n as u64;
         Ok(n)
     }

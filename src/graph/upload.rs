@@ -11,6 +11,7 @@ use super::error::Result;
 use super::http::{Auth, Body, Request, Retry};
 use super::item::Item;
 use super::source::{BytesSource, FileSource, SourceBody, UploadSource};
+use super::verify::verify;
 
 impl Client {
     /// Uploads `data` to `target` and returns the new or replaced item: in
@@ -88,14 +89,18 @@ impl Client {
             Conflict::Fail | Conflict::Rename => Retry::OnlyUnacted,
         };
         let size = source.size();
-        let body = RefCell::new(SourceBody::new(source));
+        let set = self.inner.upload_settings().hashes;
+        let body = RefCell::new(SourceBody::new(source, set));
         let mut req = Request::new("PUT", url, Auth::Bearer, retry)
             .header("Content-Type", "application/octet-stream");
         req.body = Body::Stream(&body);
         req.progress = Some((0, size));
         ctl.report(0, size)?;
         let resp = self.inner.send(&req, ctl)?.success()?;
-        Item::from_slice(&resp.body)
+        let item = Item::from_slice(&resp.body)?;
+        // The bytes the service answered for are those of the last send:
+        // the hashes restart with every rewind.
+        verify(item, size, &body.borrow().hashes)
     }
 }
 
