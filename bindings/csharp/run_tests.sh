@@ -98,5 +98,17 @@ if [ -z "$total" ] || [ "$total" = 0 ]; then
   exit 1
 fi
 failed=$(( ${failures:-0} + ${errors:-0} ))
-echo "csharp: $(( total - failed )) passed, $failed failed"
-[ "$failed" = 0 ]
+# NUnit 2.6 counts ignored, skipped and invalid tests as not-run, apart from
+# total; under CI (CI=true) any of them fails the run: it means a dependency
+# was missing.
+notrun=$(( $(attr not-run) + 0 ))
+echo "csharp: $(( total - failed )) passed, $failed failed, $notrun ignored or not run"
+[ "$failed" = 0 ] || exit 1
+case "${CI:-}" in
+  1|true|yes)
+    if [ "$notrun" != 0 ]; then
+      say "CI: $notrun test(s) ignored or not run, which fails the run:"
+      grep -o '<test-case name="[^"]*" executed="False"[^>]*>' "$build/TestResult.xml" >&2 || true
+      exit 1
+    fi ;;
+esac

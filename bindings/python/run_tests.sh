@@ -59,4 +59,6 @@ rm -rf "$here/build" "$here"/*.egg-info
 # The tests load the library bundled in the installed package, not an override;
 # run from tests/ so the source tree's onedrive_native is not on sys.path.
 cd "$here/tests"
-exec env -u ONEDRIVE_NATIVE_LIB -u PYTHONPATH "$venv/bin/pytest" "$@"
+# ONEDRIVE_NATIVE_EXPECT_UNDER: test_version_check.py checks that the package
+# under test is the one installed in the venv.
+exec env -u ONEDRIVE_NATIVE_LIB -u PYTHONPATH ONEDRIVE_NATIVE_EXPECT_UNDER="$venv" "$venv/bin/pytest" "$@"

@@ -202,3 +202,21 @@ def folder(client: Any) -> str:
 def paused_jobs(emu: Emulator) -> Emulator:
     emu.set_job_config(paused=True)
     return emu
+
+
+# ---- no silent green ---------------------------------------------------------
+# Under CI (CI=true, as .ci/run sets it) a skipped test is a failure: a skip
+# there means a dependency the suite needs was missing, and the run would
+# otherwise be green without having tested it.
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes") and _SKIPPED and exitstatus == 0:
+        print(f"\nCI: {len(_SKIPPED)} test(s) skipped, which fails the run: {', '.join(_SKIPPED)}")
+        session.exitstatus = 1
