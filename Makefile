@@ -30,6 +30,16 @@ all: build
 
 build:
 	$(CARGO) build --workspace --all-targets
+	@$(MAKE) --no-print-directory bindings
+
+# The bindings' declarations (ctypes, P/Invoke, the status and exception
+# tables) written from include/onedrive.abi.json by tools/gen_bindings.py;
+# first the JSON itself when the header is newer (tools/abi.py, pycparser
+# in tools/.venv). Committed, like the header; abi-check fails on drift.
+.PHONY: bindings
+bindings:
+	@if [ include/onedrive.h -nt include/onedrive.abi.json ]; then tools/check_abi.sh --write; fi
+	@python3 tools/gen_bindings.py --write
 
 release:
 	$(CARGO) build --release --lib
@@ -65,13 +75,19 @@ header-check: build
 	fi
 
 # The committed ABI description (tools/abi.py: the header parsed by pycparser)
-# must equal a fresh one; the bindings' checks read it.
+# must equal a fresh one, and the committed generated binding files what
+# tools/gen_bindings.py writes from it (build just wrote them: git diff).
 .PHONY: abi-check test-abi
 abi-check: header-check
 	tools/check_abi.sh --fresh
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git diff --exit-code --stat -- include/onedrive.abi.json $$(python3 tools/gen_bindings.py --list) || \
+	  { echo "the ABI description or the bindings' generated files differ from what make build writes: commit the fresh ones" >&2; exit 1; }; \
+	fi
 
-# Each binding's ABI check fails on a deleted wrapper, a changed arity and a
-# changed enum value (planted in a copy of the repository).
+# tools/tests: a changed declaration changes the generated code and fails the
+# drift check; a wrapper calling a function the header lost fails in each
+# binding (Python AttributeError, C# compile error, the Swift check).
 test-abi: build abi-check
 	tools/check_abi.sh
 
@@ -262,7 +278,7 @@ test-nupkg: build nupkg
 
 # Swift: no compiler here; every .swift file parsed (tree-sitter-swift) and
 # every C call checked against the header.
-test-swift:
+test-swift: bindings
 	bindings/swift/check.sh
 
 # The README's C, Python and C# examples, run as written against the

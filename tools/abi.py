@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,9 +86,26 @@ def constant(name: str, value: str) -> int | str:
     raise SystemExit(f"abi.py: #define {name} {value} is not an integer or string literal")
 
 
+def value_docs(text: str) -> dict:
+    """Each enumerator's doc comment (the `//` lines right above `OD_X = n,`),
+    which the preprocessor drops: the bindings' status tables quote them."""
+    docs, pending = {}, []
+    for line in text.splitlines():
+        s = line.strip()
+        m = re.match(r"(OD_[A-Z0-9_]+)\s*=", s)
+        if s.startswith("//"):
+            pending.append(s[2:].strip())
+        elif m and pending:
+            docs[m.group(1)] = " ".join(pending)
+            pending = []
+        else:
+            pending = []
+    return docs
+
+
 def describe(text: str) -> dict:
     ast = c_parser.CParser().parse(preprocess(text), filename=str(HEADER.name))
-    functions, enums, callbacks, typedefs, opaque = {}, {}, {}, {}, []
+    functions, enums, callbacks, typedefs, opaque, structs = {}, {}, {}, {}, [], {}
     for node in ast.ext:
         if isinstance(node, c_ast.Typedef):
             if node.name in PRELUDE_TYPES:
@@ -97,6 +115,8 @@ def describe(text: str) -> dict:
                 callbacks[node.name] = signature(t.type)
             elif isinstance(t.type, c_ast.Struct) and t.type.decls is None:
                 opaque.append(node.name)
+            elif isinstance(t.type, c_ast.Struct):  # a struct with fields (an out-struct)
+                structs[node.name] = [{"name": d.name, "type": type_name(d.type)} for d in t.type.decls]
             else:
                 typedefs[node.name] = type_name(t)
         elif isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl):
@@ -110,6 +130,7 @@ def describe(text: str) -> dict:
             enums[node.type.name] = values
     # The enums' typedefs (`typedef int32_t od_status;` before C23) name their C type.
     enum_types = {name: typedefs.get(name, "int") for name in enums}
+    docs = value_docs(text)
     defines = {}
     for line in preprocess(text, "-dM").splitlines():
         _, name, *value = line.split(None, 2)
@@ -118,8 +139,10 @@ def describe(text: str) -> dict:
     return {
         "header": "include/onedrive.h",
         "constants": dict(sorted(defines.items())),
-        "enums": {name: {"type": enum_types[name], "values": v} for name, v in enums.items()},
+        "enums": {name: {"type": enum_types[name], "values": v,
+                         "docs": {k: docs[k] for k in v if k in docs}} for name, v in enums.items()},
         "opaque": opaque,
+        "structs": structs,
         "callbacks": callbacks,
         "typedefs": {k: v for k, v in typedefs.items() if k not in enums},
         "functions": functions,

@@ -78,7 +78,6 @@ mcs -target:library -langversion:7 -warnaserror+ -debug -nologo \
 # ---- run -------------------------------------------------------------------
 export ONEDRIVE_EMULATOR=$emulator
 export ONEDRIVE_HEADER=$repo/include/onedrive.h
-export ONEDRIVE_ABI=$repo/include/onedrive.abi.json
 # DllImport("onedrive_native") finds libonedrive_native.so through the loader path.
 export LD_LIBRARY_PATH=$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 say "running the tests (library: $lib_dir/libonedrive_native.so, emulator: $emulator)"

@@ -132,11 +132,6 @@ class build_py_with_native_lib(build_py):
         shutil.copyfile(src, dest)
         os.chmod(dest, 0o755)
         BUNDLED["machine"] = elf_machine(dest)
-        # The ABI description: _ffi reads its constants from it.
-        abi = (crate_dir() or REPO) / "include" / "onedrive.abi.json"
-        if not abi.is_file():
-            raise SystemExit(f"onedrive-native: {abi} is missing (tools/abi.py --write makes it)")
-        shutil.copyfile(abi, dest.with_name("abi.json"))
         # The version of the library this package is made for: checked at import.
         dest.with_name("_native_version.py").write_text(
             "# Written by setup.py when the package was built: the onedrive-native\n"
@@ -169,8 +164,8 @@ def elf_machine(path: Path) -> Optional[str]:
 # ---- the sdist: the package plus the crate it builds -------------------------
 
 #: What the crate's build needs, besides src/ (build.rs reads src/ffi and
-#: src/graph/limits.rs, cbindgen.toml; setup.py copies include/onedrive.abi.json).
-CRATE_FILES = ["build.rs", "cbindgen.toml", "include/onedrive.h", "include/onedrive.abi.json"]
+#: src/graph/limits.rs, cbindgen.toml).
+CRATE_FILES = ["build.rs", "cbindgen.toml", "include/onedrive.h"]
 
 
 def standalone_manifest(text: str) -> str:

@@ -35,12 +35,14 @@ namespace OneDriveNative
         protected abstract void Free(IntPtr h);
     }
 
-    internal sealed class ClientHandle : OdHandle
+    // The handle class of each opaque type (constructor, Free calling its
+    // od_x_free) is generated in NativeMethods.g.cs; the parts below add
+    // what a type needs besides.
+
+    internal sealed partial class ClientHandle
     {
         private readonly object gate = new object();
         private List<GCHandle> callbackStates;
-
-        public ClientHandle() { }
 
         /// <summary>Keeps a callback's state (a token callback, the log sink)
         /// alive until the client is freed: a request on another thread may
@@ -55,9 +57,9 @@ namespace OneDriveNative
             }
         }
 
-        protected override void Free(IntPtr h)
+        // After od_client_free: no callback runs any more.
+        partial void AfterFree()
         {
-            NativeMethods.od_client_free(h); // no callback runs after this
             lock (gate)
             {
                 if (callbackStates != null)
@@ -69,32 +71,10 @@ namespace OneDriveNative
         }
     }
 
-    internal sealed class JobHandle : OdHandle
+    internal sealed partial class CancelHandle
     {
-        public JobHandle() { }
-        protected override void Free(IntPtr h) { NativeMethods.od_job_free(h); }
-    }
-
-    internal sealed class ItemHandle : OdHandle
-    {
-        public ItemHandle() { }
-        protected override void Free(IntPtr h) { NativeMethods.od_item_free(h); }
-    }
-
-    internal sealed class SessionHandle : OdHandle
-    {
-        public SessionHandle() { }
-        protected override void Free(IntPtr h) { NativeMethods.od_session_free(h); }
-    }
-
-    internal sealed class CancelHandle : OdHandle
-    {
-        public CancelHandle() { }
-
         /// <summary>A C NULL for the optional `cancel` arguments (the runtime
         /// refuses a null SafeHandle reference). Never freed.</summary>
         internal static readonly CancelHandle Null = new CancelHandle();
-
-        protected override void Free(IntPtr h) { NativeMethods.od_cancel_free(h); }
     }
 }

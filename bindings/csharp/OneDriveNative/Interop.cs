@@ -7,11 +7,23 @@ using System.Threading.Tasks;
 
 namespace OneDriveNative
 {
+    /// <summary>
+    /// Marks a static method that native code calls back (required by
+    /// Xamarin.iOS / full AOT, which recognise the attribute by its name).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Method)]
+    internal sealed class MonoPInvokeCallbackAttribute : Attribute
+    {
+        public MonoPInvokeCallbackAttribute(Type delegateType) { DelegateType = delegateType; }
+        public Type DelegateType { get; private set; }
+    }
+
     /// <summary>The thread's last-error detail, read right after a failing
     /// call on the same thread (it is thread-local in the library).</summary>
     internal static class LastError
     {
-        internal const int FieldMessage = 0, FieldCode = 1, FieldInnerCode = 2, FieldRequestId = 3;
+        internal const int FieldMessage = NativeMethods.OD_ERROR_MESSAGE, FieldCode = NativeMethods.OD_ERROR_CODE,
+            FieldInnerCode = NativeMethods.OD_ERROR_INNER_CODE, FieldRequestId = NativeMethods.OD_ERROR_REQUEST_ID;
 
         /// <summary>Builds the exception for <paramref name="status"/> from the
         /// detail the failing call left on this thread.</summary>

@@ -215,7 +215,15 @@ namespace OneDriveNative
         {
             if (pem == null) throw new ArgumentNullException("pem");
             ThrowIfDisposed();
-            LastError.Check(NativeMethods.od_client_add_ca_pem(Handle, pem, new UIntPtr((uint)pem.Length)));
+            var pin = GCHandle.Alloc(pem, GCHandleType.Pinned);
+            try
+            {
+                LastError.Check(NativeMethods.od_client_add_ca_pem(Handle, pin.AddrOfPinnedObject(), new UIntPtr((uint)pem.Length)));
+            }
+            finally
+            {
+                pin.Free();
+            }
         }
 
         /// <summary>As <see cref="AddCaPem(byte[])"/>, with the PEM text.</summary>

@@ -2,42 +2,6 @@ using System;
 
 namespace OneDriveNative
 {
-    /// <summary>The library's <c>od_status</c>, number for number. The test
-    /// suite checks every constant of include/onedrive.h against this enum
-    /// (OD_ERR_NOT_FOUND is NotFound, OD_OK is Ok).</summary>
-    public enum OneDriveStatus
-    {
-        Ok = 0,
-        NullArgument = 1,
-        InvalidUtf8 = 2,
-        InvalidArgument = 3,
-        InvalidName = 4,
-        Network = 5,
-        Timeout = 6,
-        Cancelled = 7,
-        AbortedByCallback = 8,
-        Unauthorized = 9,
-        Forbidden = 10,
-        NotFound = 11,
-        Conflict = 12,
-        TooLarge = 13,
-        Throttled = 14,
-        Quota = 15,
-        NotSupported = 16,
-        BadRequest = 17,
-        Service = 18,
-        Protocol = 19,
-        JobFailed = 20,
-        JobCancelled = 21,
-        Io = 22,
-        BufferTooSmall = 23,
-        InvalidState = 24,
-        Panic = 25,
-        HashMismatch = 26,
-        Tls = 27,
-        Proxy = 28,
-    }
-
     /// <summary>How much a log line matters (<c>OD_LOG_*</c>); a level set
     /// with <see cref="OneDriveClient.SetLogLevel"/> gets its lines and the
     /// more severe ones.</summary>
@@ -62,24 +26,24 @@ namespace OneDriveNative
     /// <summary>Where a job stands (<c>od_job_state</c>).</summary>
     public enum JobState
     {
-        NotStarted = 0,
-        Running = 1,
-        Completed = 2,
-        Failed = 3,
-        Cancelled = 4,
+        NotStarted = NativeMethods.OD_JOB_NOT_STARTED,
+        Running = NativeMethods.OD_JOB_RUNNING,
+        Completed = NativeMethods.OD_JOB_COMPLETED,
+        Failed = NativeMethods.OD_JOB_FAILED,
+        Cancelled = NativeMethods.OD_JOB_CANCELLED,
         /// <summary>A status word the library does not know, or not looked at yet: treat as running.</summary>
-        Unknown = 5,
+        Unknown = NativeMethods.OD_JOB_UNKNOWN,
     }
 
     /// <summary>What to do when the name is taken (<c>od_conflict</c>).</summary>
     public enum ConflictBehavior
     {
         /// <summary>Send nothing: the service decides (uploads replace, copies fail).</summary>
-        Default = 0,
-        Fail = 1,
-        Replace = 2,
+        Default = NativeMethods.OD_CONFLICT_DEFAULT,
+        Fail = NativeMethods.OD_CONFLICT_FAIL,
+        Replace = NativeMethods.OD_CONFLICT_REPLACE,
         /// <summary>Keep both: the new one gets a free name ("name 1.txt").</summary>
-        Rename = 3,
+        Rename = NativeMethods.OD_CONFLICT_RENAME,
     }
 
     /// <summary>Extra digests to check after an upload (<c>OD_HASH_*</c>);
@@ -88,8 +52,8 @@ namespace OneDriveNative
     public enum HashChecks
     {
         None = 0,
-        Sha1 = 1,
-        Sha256 = 2,
+        Sha1 = NativeMethods.OD_HASH_SHA1,
+        Sha256 = NativeMethods.OD_HASH_SHA256,
     }
 
     /// <summary>Progress of a transfer: bytes sent of the size. (A job wait

@@ -1,12 +1,12 @@
-"""The C ABI of onedrive-native, declared for ctypes.
+"""The C ABI of onedrive-native, loaded for ctypes.
 
-This module is the one place that knows the C signatures. Every function in
-``include/onedrive.h`` has an entry in :data:`FUNCTIONS` (restype and
-argtypes); ``tests/abi_check.py`` compares them field by field with
-``include/onedrive.abi.json`` (the header as parsed by ``tools/abi.py``) and
-fails when they disagree, so a function added to the header must be added
-here. The constants are not written here: they are read from that JSON
-(bundled in the package as ``abi.json``).
+The declarations are not written here: ``_abi.py`` is generated from
+``include/onedrive.abi.json`` (the header as parsed by ``tools/abi.py``) by
+``tools/gen_bindings.py``, so every function of the header is in
+:data:`FUNCTIONS` with its restype and argtypes, and every constant and enum
+value is a name of this module. :data:`lib` holds exactly those functions,
+typed: a wrapper calling a function the header no longer has fails with
+AttributeError instead of calling an untyped symbol.
 
 The library is loaded with :class:`ctypes.CDLL`, which releases the GIL for
 the duration of every foreign call: blocking transfers in several Python
@@ -16,27 +16,10 @@ threads run at the same time.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import re
 import sys
 import warnings
-from ctypes import (
-    CFUNCTYPE,
-    POINTER,
-    Structure,
-    c_bool,
-    c_char_p,
-    c_double,
-    c_int,
-    c_int32,
-    c_int64,
-    c_size_t,
-    c_uint8,
-    c_uint32,
-    c_uint64,
-    c_void_p,
-)
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -94,234 +77,10 @@ def find_library() -> str:
     )
 
 
-# --- opaque handle types -----------------------------------------------------
+# --- the declarations, generated from the ABI description ---------------------
 
-
-class od_client(Structure):
-    """Opaque ``od_client``."""
-
-
-class od_job(Structure):
-    """Opaque ``od_job``."""
-
-
-class od_item(Structure):
-    """Opaque ``od_item``."""
-
-
-class od_cancel(Structure):
-    """Opaque ``od_cancel``."""
-
-
-class od_session(Structure):
-    """Opaque ``od_session``."""
-
-
-od_client_p = POINTER(od_client)
-od_job_p = POINTER(od_job)
-od_item_p = POINTER(od_item)
-od_cancel_p = POINTER(od_cancel)
-od_session_p = POINTER(od_session)
-
-# C enums are int32_t in the ABI.
-od_status = c_int32
-od_job_state = c_int32
-
-#: ``int (*od_progress_fn)(void *userdata, uint64_t done, uint64_t total)``
-PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
-#: ``int (*od_token_fn)(void *userdata, const od_client *client)``
-TOKEN_FN = CFUNCTYPE(c_int, c_void_p, od_client_p)
-#: ``int64_t (*od_read_fn)(void *userdata, uint8_t *buf, size_t len)``
-READ_FN = CFUNCTYPE(c_int64, c_void_p, POINTER(c_uint8), c_size_t)
-#: ``void (*od_log_fn)(void *userdata, int32_t level, const char *message)``
-LOG_FN = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
-
-# --- constants, from the ABI description --------------------------------------
-
-
-def abi_path() -> Path:
-    """The bundled ``abi.json``, else (a source checkout) ``include/onedrive.abi.json``."""
-    here = Path(__file__).resolve()
-    bundled = here.with_name("abi.json")
-    return bundled if bundled.is_file() else here.parents[3] / "include" / "onedrive.abi.json"
-
-
-ABI: Dict[str, Any] = json.loads(abi_path().read_text())
-_CONST: Dict[str, int] = ABI["constants"]
-
-OD_CLIENT_ALLOW_INSECURE_HTTP: int = _CONST["OD_CLIENT_ALLOW_INSECURE_HTTP"]
-OD_COPY_LEGACY: int = _CONST["OD_COPY_LEGACY"]
-OD_FOLDER_PARENTS: int = _CONST["OD_FOLDER_PARENTS"]
-OD_HASH_SHA1: int = _CONST["OD_HASH_SHA1"]
-OD_HASH_SHA256: int = _CONST["OD_HASH_SHA256"]
-OD_CHUNK_UNIT: int = _CONST["OD_CHUNK_UNIT"]
-OD_DEFAULT_CHUNK_SIZE: int = _CONST["OD_DEFAULT_CHUNK_SIZE"]
-OD_MAX_CHUNK_SIZE: int = _CONST["OD_MAX_CHUNK_SIZE"]
-OD_DEFAULT_SIMPLE_UPLOAD_LIMIT: int = _CONST["OD_DEFAULT_SIMPLE_UPLOAD_LIMIT"]
-OD_MAX_SIMPLE_UPLOAD_LIMIT: int = _CONST["OD_MAX_SIMPLE_UPLOAD_LIMIT"]
-OD_LOG_ERROR: int = _CONST["OD_LOG_ERROR"]
-OD_LOG_WARN: int = _CONST["OD_LOG_WARN"]
-OD_LOG_INFO: int = _CONST["OD_LOG_INFO"]
-OD_LOG_DEBUG: int = _CONST["OD_LOG_DEBUG"]
-
-_FIELD: Dict[str, int] = ABI["enums"]["od_error_field"]["values"]
-OD_ERROR_MESSAGE: int = _FIELD["OD_ERROR_MESSAGE"]
-OD_ERROR_CODE: int = _FIELD["OD_ERROR_CODE"]
-OD_ERROR_INNER_CODE: int = _FIELD["OD_ERROR_INNER_CODE"]
-OD_ERROR_REQUEST_ID: int = _FIELD["OD_ERROR_REQUEST_ID"]
-
-# --- every exported function: name -> (restype, argtypes) -------------------
-
-_Sig = Tuple[Any, List[Any]]
-
-FUNCTIONS: Dict[str, _Sig] = {
-    "od_version": (c_char_p, []),
-    # client
-    "od_client_new": (od_status, [c_char_p, c_char_p, c_uint32, POINTER(od_client_p)]),
-    "od_client_free": (None, [od_client_p]),
-    "od_client_set_token": (od_status, [od_client_p, c_char_p]),
-    "od_client_set_token_with_expiry": (od_status, [od_client_p, c_char_p, c_int64]),
-    "od_client_set_token_callback": (od_status, [od_client_p, TOKEN_FN, c_void_p]),
-    "od_client_set_timeouts": (od_status, [od_client_p, c_uint32, c_uint32]),
-    "od_client_set_retry": (od_status, [od_client_p, c_uint32, c_uint64]),
-    "od_client_set_user_agent": (od_status, [od_client_p, c_char_p]),
-    # network: trusted CAs, proxy, upload rate cap, log
-    "od_client_add_ca_pem": (od_status, [od_client_p, POINTER(c_uint8), c_size_t]),
-    "od_client_add_ca_file": (od_status, [od_client_p, c_char_p]),
-    "od_client_set_proxy": (od_status, [od_client_p, c_char_p]),
-    "od_client_set_upload_rate": (od_status, [od_client_p, c_uint64]),
-    "od_client_set_log_callback": (od_status, [od_client_p, c_int32, LOG_FN, c_void_p]),
-    # cancel
-    "od_cancel_new": (od_status, [POINTER(od_cancel_p)]),
-    "od_cancel_trigger": (None, [od_cancel_p]),
-    "od_cancel_reset": (None, [od_cancel_p]),
-    "od_cancel_is_triggered": (c_bool, [od_cancel_p]),
-    "od_cancel_free": (None, [od_cancel_p]),
-    # item
-    "od_item_id": (c_char_p, [od_item_p]),
-    "od_item_name": (c_char_p, [od_item_p]),
-    "od_item_etag": (c_char_p, [od_item_p]),
-    "od_item_ctag": (c_char_p, [od_item_p]),
-    "od_item_drive_id": (c_char_p, [od_item_p]),
-    "od_item_parent_id": (c_char_p, [od_item_p]),
-    "od_item_quick_xor_hash": (c_char_p, [od_item_p]),
-    "od_item_json": (c_char_p, [od_item_p]),
-    "od_item_size": (c_int64, [od_item_p]),
-    "od_item_is_folder": (c_bool, [od_item_p]),
-    "od_item_free": (None, [od_item_p]),
-    # job
-    "od_job_from_monitor_url": (od_status, [c_char_p, c_char_p, POINTER(od_job_p)]),
-    "od_job_monitor_url": (c_char_p, [od_job_p]),
-    "od_job_last_state": (od_job_state, [od_job_p]),
-    "od_poll_job": (od_status, [od_client_p, od_job_p, POINTER(od_job_state), POINTER(c_double)]),
-    "od_wait_job": (
-        od_status,
-        [od_client_p, od_job_p, c_uint64, PROGRESS_FN, c_void_p, od_cancel_p, POINTER(od_item_p)],
-    ),
-    "od_job_item": (od_status, [od_job_p, POINTER(od_item_p)]),
-    "od_job_free": (None, [od_job_p]),
-    # operations
-    "od_upload": (
-        od_status,
-        [
-            od_client_p,  # client
-            c_char_p,  # drive
-            c_char_p,  # item
-            c_char_p,  # name
-            POINTER(c_uint8),  # data
-            c_size_t,  # len
-            c_int32,  # conflict
-            PROGRESS_FN,  # progress
-            c_void_p,  # userdata
-            od_cancel_p,  # cancel
-            POINTER(od_item_p),  # out_item
-        ],
-    ),
-    "od_url_upload": (
-        od_status,
-        [od_client_p, c_char_p, c_char_p, c_char_p, c_char_p, POINTER(od_job_p)],
-    ),
-    "od_copy": (
-        od_status,
-        [
-            od_client_p,  # client
-            c_char_p,  # drive
-            c_char_p,  # source
-            c_char_p,  # dest_parent
-            c_char_p,  # dest_drive_id
-            c_char_p,  # new_name
-            c_int32,  # conflict
-            c_uint32,  # flags
-            POINTER(od_job_p),  # out_job
-        ],
-    ),
-    "od_item_get": (od_status, [od_client_p, c_char_p, c_char_p, POINTER(od_item_p)]),
-    "od_folder_create": (
-        od_status,
-        [od_client_p, c_char_p, c_char_p, c_char_p, c_int32, c_uint32, od_cancel_p, POINTER(od_item_p)],
-    ),
-    "od_item_delete": (od_status, [od_client_p, c_char_p, c_char_p, c_char_p, od_cancel_p]),
-    # large uploads and upload sessions
-    "od_client_set_upload_options": (od_status, [od_client_p, c_uint64, c_uint64, c_uint32]),
-    "od_upload_file": (
-        od_status,
-        [
-            od_client_p,  # client
-            c_char_p,  # drive
-            c_char_p,  # item
-            c_char_p,  # name
-            c_char_p,  # path
-            c_int32,  # conflict
-            PROGRESS_FN,  # progress
-            c_void_p,  # userdata
-            od_cancel_p,  # cancel
-            POINTER(od_item_p),  # out_item
-        ],
-    ),
-    "od_upload_stream": (
-        od_status,
-        [
-            od_client_p,  # client
-            c_char_p,  # drive
-            c_char_p,  # item
-            c_char_p,  # name
-            c_uint64,  # size
-            READ_FN,  # read
-            c_void_p,  # read_userdata
-            c_int32,  # conflict
-            PROGRESS_FN,  # progress
-            c_void_p,  # userdata
-            od_cancel_p,  # cancel
-            POINTER(od_item_p),  # out_item
-        ],
-    ),
-    "od_session_create": (
-        od_status,
-        [od_client_p, c_char_p, c_char_p, c_char_p, c_uint64, c_int32, POINTER(od_session_p)],
-    ),
-    # out_json is an owned string: read it through a c_char_p, free it with od_string_free
-    "od_session_to_json": (od_status, [od_session_p, POINTER(c_char_p)]),
-    "od_session_from_json": (od_status, [c_char_p, POINTER(od_session_p)]),
-    "od_session_upload_file": (
-        od_status,
-        [od_client_p, od_session_p, c_char_p, PROGRESS_FN, c_void_p, od_cancel_p, POINTER(od_item_p)],
-    ),
-    "od_session_upload_stream": (
-        od_status,
-        [od_client_p, od_session_p, READ_FN, c_void_p, PROGRESS_FN, c_void_p, od_cancel_p, POINTER(od_item_p)],
-    ),
-    "od_session_cancel": (od_status, [od_client_p, od_session_p]),
-    "od_session_size": (c_uint64, [od_session_p]),
-    "od_session_free": (None, [od_session_p]),
-    "od_string_free": (None, [c_char_p]),
-    # status and last error
-    "od_status_str": (c_char_p, [c_int32]),
-    "od_last_error_status": (od_status, []),
-    "od_last_error_http_status": (c_int32, []),
-    "od_last_error_retry_after_ms": (c_int64, []),
-    "od_last_error_string": (od_status, [c_int32, c_char_p, c_size_t, POINTER(c_size_t)]),
-    "od_last_error_clear": (None, []),
-}
+from ._abi import *  # noqa: E402,F401,F403  (od_* types, OD_* constants, *_FN prototypes)
+from ._abi import FUNCTIONS  # noqa: E402
 
 #: Functions in :data:`FUNCTIONS` that the loaded library does not export
 #: (an older library named by ``$ONEDRIVE_NATIVE_LIB``). Calling one raises
@@ -329,18 +88,34 @@ FUNCTIONS: Dict[str, _Sig] = {
 MISSING: List[str] = []
 
 
-def _load() -> Tuple[ctypes.CDLL, str]:
+class Library:
+    """The header's functions in the loaded library, typed from :data:`FUNCTIONS`;
+    nothing else (``cdll`` is the :class:`ctypes.CDLL` itself)."""
+
+    def __init__(self, cdll: ctypes.CDLL) -> None:
+        self.cdll = cdll
+        for name, (restype, argtypes) in FUNCTIONS.items():
+            try:
+                fn = getattr(cdll, name)
+            except AttributeError:
+                MISSING.append(name)
+                continue
+            fn.restype = restype
+            fn.argtypes = argtypes
+            setattr(self, name, fn)
+
+    def __getattr__(self, name: str) -> Any:  # only for names not set above
+        if name in MISSING:
+            raise AttributeError(f"{name}: the loaded library {library_path} does not export it (an older library?)")
+        raise AttributeError(
+            f"{name}: not a function of include/onedrive.h as this package was generated "
+            f"(onedrive_native/_abi.py, from include/onedrive.abi.json)"
+        )
+
+
+def _load() -> Tuple[Library, str]:
     path = find_library()
-    lib = ctypes.CDLL(path)  # CDLL, not PyDLL: the GIL is released during calls
-    for name, (restype, argtypes) in FUNCTIONS.items():
-        try:
-            fn = getattr(lib, name)
-        except AttributeError:
-            MISSING.append(name)
-            continue
-        fn.restype = restype
-        fn.argtypes = argtypes
-    return lib, path
+    return Library(ctypes.CDLL(path)), path  # CDLL, not PyDLL: the GIL is released during calls
 
 
 lib, library_path = _load()

@@ -69,10 +69,10 @@ class Conflict(enum.IntEnum):
     """``od_conflict``: what to do when the name is taken. Strings work too:
     ``conflict="rename"``."""
 
-    DEFAULT = 0  #: send nothing: the service decides (uploads replace, copies fail)
-    FAIL = 1  #: refuse with ConflictError
-    REPLACE = 2  #: replace the existing file
-    RENAME = 3  #: keep both; the new one gets a free name
+    DEFAULT = _ffi.OD_CONFLICT_DEFAULT  #: send nothing: the service decides (uploads replace, copies fail)
+    FAIL = _ffi.OD_CONFLICT_FAIL  #: refuse with ConflictError
+    REPLACE = _ffi.OD_CONFLICT_REPLACE  #: replace the existing file
+    RENAME = _ffi.OD_CONFLICT_RENAME  #: keep both; the new one gets a free name
 
     @classmethod
     def _missing_(cls, value: object) -> Optional["Conflict"]:
@@ -91,12 +91,12 @@ def _conflict(value: Union[Conflict, str, int]) -> Conflict:
 class JobState(enum.IntEnum):
     """``od_job_state``: where a job stands."""
 
-    NOT_STARTED = 0
-    RUNNING = 1
-    COMPLETED = 2
-    FAILED = 3
-    CANCELLED = 4
-    UNKNOWN = 5  #: a status word the library does not know: treat as running
+    NOT_STARTED = _ffi.OD_JOB_NOT_STARTED
+    RUNNING = _ffi.OD_JOB_RUNNING
+    COMPLETED = _ffi.OD_JOB_COMPLETED
+    FAILED = _ffi.OD_JOB_FAILED
+    CANCELLED = _ffi.OD_JOB_CANCELLED
+    UNKNOWN = _ffi.OD_JOB_UNKNOWN  #: a status word the library does not know: treat as running
 
     @classmethod
     def _missing_(cls, value: object) -> "JobState":

@@ -19,8 +19,7 @@ public struct OneDriveError: Error, LocalizedError, CustomStringConvertible, Sen
     /// `.notFound`. A struct with a static member per status, not an enum:
     /// a status that a newer library adds is one more value, so no `switch`
     /// over codes stops compiling (give such a switch a `default:`).
-    /// `bindings/swift/check.sh` checks every member against
-    /// include/onedrive.h, and that none is left the header lacks.
+    /// The members are generated from the header (StatusCodes.swift).
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         /// The `od_status` number (also for a status newer than this binding).
         public let rawValue: Int32
@@ -29,69 +28,8 @@ public struct OneDriveError: Error, LocalizedError, CustomStringConvertible, Sen
             self.rawValue = rawValue
         }
 
-        /// Success (`OD_OK`): never the code of a thrown error.
-        public static let ok = Code(rawValue: 0)
-        /// A required pointer argument was NULL.
-        public static let nullArgument = Code(rawValue: 1)
-        /// A string argument was not valid UTF-8.
-        public static let invalidUtf8 = Code(rawValue: 2)
-        /// An argument was malformed or out of range (URL, drive prefix, option).
-        public static let invalidArgument = Code(rawValue: 3)
-        /// A file or folder name the service forbids.
-        public static let invalidName = Code(rawValue: 4)
-        /// Connection refused or reset, DNS failure, a cut response.
-        public static let network = Code(rawValue: 5)
-        /// A timeout: connecting, a stalled transfer, or a wait's deadline.
-        public static let timeout = Code(rawValue: 6)
-        /// Cancelled through a `CancelFlag` or the call's `Progress` (an
-        /// `async` call whose task was cancelled throws `CancellationError`).
-        public static let cancelled = Code(rawValue: 7)
-        /// A progress handler returned `false`.
-        public static let abortedByCallback = Code(rawValue: 8)
-        /// HTTP 401: the token is missing, expired or wrong.
-        public static let unauthorized = Code(rawValue: 9)
-        /// HTTP 403.
-        public static let forbidden = Code(rawValue: 10)
-        /// HTTP 404: no such item, drive or job.
-        public static let notFound = Code(rawValue: 11)
-        /// HTTP 409 / 412: the name is in use, or the eTag no longer matches.
-        public static let conflict = Code(rawValue: 12)
-        /// HTTP 413, or a body above what the operation accepts.
-        public static let tooLarge = Code(rawValue: 13)
-        /// HTTP 429 / 503 beyond the retry policy's patience (see `retryAfter`).
-        public static let throttled = Code(rawValue: 14)
-        /// HTTP 507: the drive is full.
-        public static let quota = Code(rawValue: 15)
-        /// The service does not offer this (e.g. upload from URL on Business).
-        public static let notSupported = Code(rawValue: 16)
-        /// Another HTTP 400.
-        public static let badRequest = Code(rawValue: 17)
-        /// HTTP 5xx that retries did not cure.
-        public static let service = Code(rawValue: 18)
-        /// The service answered something the library cannot make sense of.
-        public static let `protocol` = Code(rawValue: 19)
-        /// An asynchronous job failed.
-        public static let jobFailed = Code(rawValue: 20)
-        /// An asynchronous job was cancelled on the service.
-        public static let jobCancelled = Code(rawValue: 21)
-        /// A local read or write failed.
-        public static let io = Code(rawValue: 22)
-        /// A caller's buffer is too small.
-        public static let bufferTooSmall = Code(rawValue: 23)
-        /// The call is not valid in the object's present state.
-        public static let invalidState = Code(rawValue: 24)
-        /// A bug in the library: a Rust panic caught at the boundary.
-        public static let panic = Code(rawValue: 25)
-        /// The uploaded file's size or hash differs from what was read.
-        public static let hashMismatch = Code(rawValue: 26)
-        /// TLS failed: the server's certificate is not trusted (add its CA
-        /// with `addCA(pem:)`), has expired, or names another host; or the
-        /// handshake broke. Never retried.
-        public static let tls = Code(rawValue: 27)
-        /// The proxy refused: wrong or missing credentials (HTTP 407), or it
-        /// would not open a tunnel to the target. (A proxy nobody answers on
-        /// is `.network`.)
-        public static let proxy = Code(rawValue: 28)
+        // One `public static let` per od_status (`.ok`, `.notFound`, …):
+        // StatusCodes.swift, generated from include/onedrive.abi.json.
 
         /// The library's name and description of the status (`od_status_str`).
         public var text: String {
