@@ -2,36 +2,28 @@
 //! into an [`Error`] of the right kind, and how the retry decision sees
 //! an error (see `retry`).
 
-use super::error::{Error, ErrorKind};
+use super::error::{Error, ErrorKind, TransportNote};
 use super::retry::Failure;
 use super::tls;
 use super::url::redact;
-
-/// Marks a transport error that happened before anything was sent.
-const NOT_CONNECTED: &str = "notConnected";
-/// Marks a request that ran past its total deadline: never retried.
-const PAST_DEADLINE: &str = "pastDeadline";
 
 /// The error of a request that ran past its total deadline (a peer that
 /// trickles would trickle again: not retried).
 pub(crate) fn past_deadline(message: String) -> Error {
     let mut e = Error::new(ErrorKind::Timeout, message);
-    e.code = Some(PAST_DEADLINE.to_owned());
+    e.note = Some(TransportNote::PastDeadline);
     e
 }
 
 /// How the retry decision sees an error.
 pub(crate) fn classify(e: &Error) -> Failure {
-    if e.code.as_deref() == Some(PAST_DEADLINE) {
-        Failure::PastDeadline
-    } else if e.kind == ErrorKind::Network || e.kind == ErrorKind::Timeout {
-        if e.code.as_deref() == Some(NOT_CONNECTED) {
+    match (e.note, e.kind) {
+        (Some(TransportNote::PastDeadline), _) => Failure::PastDeadline,
+        (Some(TransportNote::NotConnected), ErrorKind::Network | ErrorKind::Timeout) => {
             Failure::Unsent
-        } else {
-            Failure::Sent
         }
-    } else {
-        Failure::Final
+        (_, ErrorKind::Network | ErrorKind::Timeout) => Failure::Sent,
+        _ => Failure::Final,
     }
 }
 
@@ -121,7 +113,7 @@ pub(crate) fn transport_error(e: ureq::Error, url: &str, proxied: bool) -> Error
     };
     let mut err = Error::new(kind, format!("{}: {e}", redact(url)));
     if unsent {
-        err.code = Some(NOT_CONNECTED.to_owned());
+        err.note = Some(TransportNote::NotConnected);
     }
     err
 }
