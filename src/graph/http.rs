@@ -326,7 +326,8 @@ impl Transport {
                 refreshed = true;
                 // Shared with other requests that got their 401 with the
                 // same token: one callback call for all of them.
-                if self.tokens.refresh(resp.token_serial) {
+                let patience = self.settings().request_timeout;
+                if self.tokens.refresh(resp.token_serial, ctl, patience)? {
                     continue;
                 }
             }
@@ -450,7 +451,7 @@ impl Transport {
         }
         let mut token_serial = 0;
         if req.auth == Auth::Bearer && self.may_carry_token(&req.url) {
-            let (token, serial) = self.tokens.for_request();
+            let (token, serial) = self.tokens.for_request(ctl, settings.request_timeout)?;
             token_serial = serial;
             if !token.is_empty() {
                 builder = builder.header("Authorization", format!("Bearer {token}"));
