@@ -689,3 +689,42 @@ fn a_session_lost_three_times_is_restarted_and_four_times_gives_up() {
         );
     }
 }
+
+/// Throttled chunk PUTs take nothing, so they do not count against the
+/// session's byte budget: every chunk after the first throttled twice
+/// (Retry-After: 0) still uploads; the retry policy governs throttling.
+#[test]
+fn throttled_chunks_do_not_spend_the_byte_budget() {
+    let emu = emulator(Profile::Personal);
+    let c = small_chunks(&emu, no_sha());
+    let body = data(5 * CHUNK_UNIT as usize, 11);
+    // The first rule throttles every third chunk PUT, the second every
+    // second of the rest: pass, 503, 503, pass, 503, 503, ...
+    for n in [3, 2] {
+        emu.add_fault(fault(
+            Some("monitor"),
+            Some("PUT"),
+            None,
+            Times::EveryNth(n),
+            FaultAction::Status {
+                status: 503,
+                retry_after: Some(0),
+            },
+        ));
+    }
+    let it = c
+        .upload(
+            &me(),
+            &target("/", Some("t.bin")),
+            &body,
+            Conflict::Fail,
+            &mut ctl(),
+        )
+        .unwrap();
+    assert_eq!(it.size(), Some(body.len() as u64));
+    let throttled = session_puts(&emu)
+        .iter()
+        .filter(|r| r.status == 503)
+        .count();
+    assert_eq!(throttled, 8, "each chunk after the first throttled twice");
+}

@@ -82,6 +82,13 @@ impl Headway {
         Ok(())
     }
 
+    /// A chunk of `n` bytes the service refused without taking anything
+    /// (429, 503): throttling is governed by the retry policy, not by the
+    /// byte budget, which is for answers that claim progress and make none.
+    fn refund(&mut self, n: u64) {
+        self.sent = self.sent.saturating_sub(n);
+    }
+
     /// The service now wants `offset`: counts a round that got no further.
     fn at(&mut self, offset: u64) -> Result<u64> {
         if offset > self.furthest {
@@ -362,6 +369,7 @@ impl Client {
                     429 | 503 => {
                         // Throttled: nothing was taken. Wait as asked (within
                         // the retry policy), then go on from where it stands.
+                        headway.refund(end - offset);
                         failures += 1;
                         let wait = resp
                             .retry_after
