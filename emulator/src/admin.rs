@@ -31,6 +31,14 @@ fn authorized(ctx: &Ctx) -> bool {
         && got.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
+/// `GET` / `HEAD /health` on either origin: 200 without any token, never faulted or delayed.
+pub(crate) fn health(ctx: &Ctx) -> HResult {
+    if ctx.method != Method::GET && ctx.method != Method::HEAD {
+        return Err(GraphError::method_not_allowed().into());
+    }
+    Ok(json_response(200, &json!({ "status": "ok" })))
+}
+
 pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
     if !authorized(ctx) {
         return Err(GraphError::new(
@@ -113,6 +121,10 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                     "drive_ids": drive_ids,
                 }),
             ))
+        }
+        (Method::POST, "/_emulator/reset") => {
+            crate::reset_on(&shared);
+            Ok(util::empty_response(204))
         }
         (Method::POST, "/_emulator/seed") => {
             #[derive(serde::Deserialize)]

@@ -97,12 +97,7 @@ fn if_range_holds(if_range: Option<&str>, etag: &str) -> bool {
 /// origin refuses any Authorization header before this runs).
 pub(crate) fn serve(ctx: &Ctx, token: &str) -> HResult {
     if ctx.method != Method::GET && ctx.method != Method::HEAD {
-        return Err(GraphError::new(
-            405,
-            "invalidRequest",
-            "The HTTP method is not allowed on this URL.",
-        )
-        .into());
+        return Err(GraphError::method_not_allowed().into());
     }
     let id = lock(&ctx.shared.downloads)
         .get(token)

@@ -107,12 +107,7 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
 }
 
 fn not_allowed() -> Fail {
-    GraphError::new(
-        405,
-        "invalidRequest",
-        "The HTTP method is not allowed on this URL.",
-    )
-    .into()
+    GraphError::method_not_allowed().into()
 }
 
 fn session_gone() -> GraphError {

@@ -127,6 +127,8 @@ pub(crate) struct Shared {
     pub persisted: Mutex<u64>,
     /// read and discard request bodies, answer just enough (benchmarks)
     pub sink: bool,
+    /// `Config::latency_ms`: waited before each API / monitor request is handled
+    pub latency: Duration,
     /// true: upload from URL fetches nothing (fuzzing)
     pub offline: bool,
     pub profile: Profile,
@@ -139,6 +141,8 @@ pub(crate) struct Shared {
     pub next_seq: Mutex<u64>,
     pub faults: Mutex<Vec<Armed>>,
     pub jobs: Jobs,
+    /// `Config::job`, which a reset restores
+    pub initial_job: crate::JobConfig,
     /// use `with_sessions`: it drops expired ones first
     pub sessions: Mutex<Sessions>,
     pub session_lifetime: Mutex<Duration>,
@@ -812,7 +816,10 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
-    let admin = origin == Origin::Api && (path == "/_emulator" || path.starts_with("/_emulator/"));
+    let health = path == "/health";
+    // the emulator's own paths: no token of the API's, no faults, no latency
+    let admin = health
+        || origin == Origin::Api && (path == "/_emulator" || path.starts_with("/_emulator/"));
     let origin_label = match (origin, admin) {
         (_, true) => "admin",
         (Origin::Api, false) => "api",
@@ -862,6 +869,9 @@ async fn handle(
         )
     };
     let fault = action.as_ref().map(faults::label);
+    if !admin && !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
     let mut cut_after = None;
     let result: HResult = match action {
         Some(FaultAction::DropRequestAfter(k)) => {
@@ -890,7 +900,9 @@ async fn handle(
                 Some(FaultAction::DropBodyAfter(n)) => cut_after = Some((n, true)),
                 _ => {}
             }
-            if admin {
+            if health {
+                crate::admin::health(&ctx)
+            } else if admin {
                 crate::admin::handle(&mut ctx).await
             } else if shared.sink {
                 crate::sink::handle(&mut ctx, origin).await

@@ -954,6 +954,26 @@ impl Store {
         self.persist()
     }
 
+    /// Remove every item below the drives' roots (a reset); the roots stay, with new eTags.
+    pub fn reset(&mut self) {
+        let roots: Vec<String> = self.drives.iter().map(|d| d.root_id.clone()).collect();
+        let mut removed = Vec::new();
+        for r in &roots {
+            let kids = match self.items.get_mut(r).map(|it| &mut it.kind) {
+                Some(Kind::Folder { children }) => std::mem::take(children),
+                _ => continue,
+            };
+            for c in kids.into_values() {
+                self.remove_tree(&c, &mut removed);
+            }
+            self.touch(r);
+        }
+        for r in &removed {
+            self.remove_content(r);
+        }
+        self.dirty = true;
+    }
+
     /// Create a folder; returns (id, created). With `Replace` an existing folder is replaced by a new, empty one.
     pub fn create_folder(
         &mut self,

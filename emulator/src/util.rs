@@ -214,6 +214,13 @@ impl GraphError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "invalidRequest", message)
     }
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "invalidRequest",
+            "The HTTP method is not allowed on this URL.",
+        )
+    }
     pub fn not_found() -> Self {
         Self::new(404, "itemNotFound", "The resource could not be found.")
     }
