@@ -238,7 +238,9 @@ impl Transport {
         let origin = Origin::of(url)?;
         if origin.scheme == "http" && !origin.is_loopback_ip() && !self.allow_insecure_http {
             return Err(Error::invalid(format!(
-                "refusing plain HTTP to {}: use https, or allow insecure HTTP in the client's config",
+                "refusing plain HTTP to {}: plain http:// is allowed only to the loopback \
+                 addresses 127.0.0.0/8 and [::1] (not the name localhost: write 127.0.0.1); \
+                 use https, or allow insecure HTTP in the client's config",
                 origin.host
             )));
         }
