@@ -22,7 +22,7 @@ use super::retry::{Attempt, Decision, Outcome, decide};
 use super::settings::{ClientConfig, Settings, UploadSettings, validate_upload_settings};
 use super::tls;
 use super::token::{AccessToken, Tokens};
-use super::url::{Origin, for_log, redact};
+use super::url::{Origin, api_subject, for_log, redact};
 use super::wire::with_cancel;
 
 pub(crate) use super::progress::{Body, BodySource};
@@ -102,6 +102,9 @@ pub(crate) struct Response {
     pub body: Vec<u8>,
     /// Which token the request carried (see `Tokens::refresh`).
     pub token_serial: u64,
+    /// What a not-found or conflict answer was about: the API path asked
+    /// for (never a capability URL), added to the error's message.
+    pub subject: Option<String>,
 }
 
 impl Response {
@@ -111,12 +114,16 @@ impl Response {
 
     /// The answer as an error (for statuses the caller did not expect).
     pub fn error(&self) -> Error {
-        Error::from_response(
+        let mut e = Error::from_response(
             self.status,
             &self.body,
             self.request_id.clone(),
             self.retry_after,
-        )
+        );
+        if let Some(what) = &self.subject {
+            e.message = format!("{} (asked for {what})", e.message);
+        }
+        e
     }
 
     /// `Ok(self)` for a 2xx, the answer as an error otherwise.
@@ -298,6 +305,7 @@ impl Opened {
             retry_after,
             body,
             token_serial: self.token_serial,
+            subject: None,
         })
     }
 }
@@ -319,8 +327,13 @@ impl Transport {
             ctl.check()?;
             attempt += 1;
             let sent_at = Instant::now();
-            let outcome = self.send_once(req, ctl);
+            let mut outcome = self.send_once(req, ctl);
             self.log_outcome(req, &outcome, attempt, sent_at.elapsed());
+            if let Ok(resp) = &mut outcome
+                && matches!(resp.status, 404 | 409 | 412)
+            {
+                resp.subject = api_subject(&req.url, &self.base_url);
+            }
             if let Ok(resp) = &outcome
                 && resp.status == 401
                 && req.auth == Auth::Bearer
