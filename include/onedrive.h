@@ -307,6 +307,39 @@ const char *od_version(void);
 // `s` must be NULL or such a string, not yet freed.
 void od_string_free(char *s);
 
+// Creates a cancellation flag, lowered. The caller owns it and frees it
+// with `od_cancel_free` once no call uses it.
+//
+// # Safety
+// `out_cancel` must be NULL (refused) or writable.
+od_status od_cancel_new(od_cancel **out_cancel);
+
+// Raises the flag: every call using it stops as soon as it can (a sleep
+// or a transfer at once; a request already waiting for its answer when
+// that answer comes). Any thread, any number of times. NULL is ignored.
+//
+// # Safety
+// `cancel` must be NULL or a live flag.
+void od_cancel_trigger(const od_cancel *cancel);
+
+// Lowers the flag so it can serve another call. NULL is ignored.
+//
+// # Safety
+// `cancel` must be NULL or a live flag.
+void od_cancel_reset(const od_cancel *cancel);
+
+// Whether the flag is raised (false for NULL).
+//
+// # Safety
+// `cancel` must be NULL or a live flag.
+bool od_cancel_is_triggered(const od_cancel *cancel);
+
+// Frees a flag. NULL is ignored. No call may still be using it.
+//
+// # Safety
+// `cancel` must be NULL or a flag from `od_cancel_new` not yet freed.
+void od_cancel_free(od_cancel *cancel);
+
 // Creates a client.
 //
 // - `base_url`: the API root, e.g. `"https://graph.microsoft.com/v1.0"`;
@@ -407,39 +440,6 @@ od_status od_client_set_retry(const od_client *client, uint32_t max_attempts, ui
 // # Safety
 // `client` must be a live client; `user_agent` NUL-terminated.
 od_status od_client_set_user_agent(const od_client *client, const char *user_agent);
-
-// Creates a cancellation flag, lowered. The caller owns it and frees it
-// with `od_cancel_free` once no call uses it.
-//
-// # Safety
-// `out_cancel` must be NULL (refused) or writable.
-od_status od_cancel_new(od_cancel **out_cancel);
-
-// Raises the flag: every call using it stops as soon as it can (a sleep
-// or a transfer at once; a request already waiting for its answer when
-// that answer comes). Any thread, any number of times. NULL is ignored.
-//
-// # Safety
-// `cancel` must be NULL or a live flag.
-void od_cancel_trigger(const od_cancel *cancel);
-
-// Lowers the flag so it can serve another call. NULL is ignored.
-//
-// # Safety
-// `cancel` must be NULL or a live flag.
-void od_cancel_reset(const od_cancel *cancel);
-
-// Whether the flag is raised (false for NULL).
-//
-// # Safety
-// `cancel` must be NULL or a live flag.
-bool od_cancel_is_triggered(const od_cancel *cancel);
-
-// Frees a flag. NULL is ignored. No call may still be using it.
-//
-// # Safety
-// `cancel` must be NULL or a flag from `od_cancel_new` not yet freed.
-void od_cancel_free(od_cancel *cancel);
 
 // Sets how files are uploaded (for calls started afterwards; any thread):
 //
@@ -769,6 +769,41 @@ od_status od_job_item(const od_job *job, od_item **out_item);
 // other thread.
 void od_job_free(od_job *job);
 
+// The status of the last failed call on this thread, or `OD_OK` when the
+// last fallible call succeeded (every fallible call clears the detail when
+// it starts). Reading the detail does not clear it. Thread-local: it
+// describes calls made on the calling thread only.
+od_status od_last_error_status(void);
+
+// The HTTP status of the answer behind the last failure on this thread,
+// or 0 when there was none (a local error, a network error, no failure).
+int32_t od_last_error_http_status(void);
+
+// The Retry-After of the last failure on this thread, in milliseconds,
+// or -1 when the service gave none.
+int64_t od_last_error_retry_after_ms(void);
+
+// Copies a text field of the last failure on this thread into `buf`.
+//
+// - `field`: one of `od_error_field`; another number is
+//   `OD_ERR_INVALID_ARGUMENT`.
+// - `buf`, `buf_len`: the caller's buffer. `buf` may be NULL only with
+//   `buf_len` 0 (to ask for the length).
+// - `out_needed` (may be NULL): always receives the bytes the field needs,
+//   its terminating NUL included (1 for an absent field, which reads as "").
+//
+// Returns `OD_OK` with the NUL-terminated text in `buf` when it fits;
+// `OD_ERR_BUFFER_TOO_SMALL` otherwise, `buf` untouched. Does not change
+// the last error. Thread-local, like all the last-error functions.
+//
+// # Safety
+// `buf` must point to `buf_len` writable bytes (or be NULL with 0);
+// `out_needed` must be NULL or point to a writable `size_t`.
+od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed);
+
+// Forgets the last failure on this thread. Thread-local.
+void od_last_error_clear(void);
+
 // Trusts the CA certificates in a PEM bundle (`pem`, `len` bytes; one or
 // more `-----BEGIN CERTIFICATE-----` sections, other sections skipped) on
 // this client, in addition to the system's trust store, for connections
@@ -963,41 +998,6 @@ void od_session_free(od_session *session);
 // (unknown numbers get a generic text). Never NULL; never freed.
 // Thread-safe.
 const char *od_status_str(int32_t status);
-
-// The status of the last failed call on this thread, or `OD_OK` when the
-// last fallible call succeeded (every fallible call clears the detail when
-// it starts). Reading the detail does not clear it. Thread-local: it
-// describes calls made on the calling thread only.
-od_status od_last_error_status(void);
-
-// The HTTP status of the answer behind the last failure on this thread,
-// or 0 when there was none (a local error, a network error, no failure).
-int32_t od_last_error_http_status(void);
-
-// The Retry-After of the last failure on this thread, in milliseconds,
-// or -1 when the service gave none.
-int64_t od_last_error_retry_after_ms(void);
-
-// Copies a text field of the last failure on this thread into `buf`.
-//
-// - `field`: one of `od_error_field`; another number is
-//   `OD_ERR_INVALID_ARGUMENT`.
-// - `buf`, `buf_len`: the caller's buffer. `buf` may be NULL only with
-//   `buf_len` 0 (to ask for the length).
-// - `out_needed` (may be NULL): always receives the bytes the field needs,
-//   its terminating NUL included (1 for an absent field, which reads as "").
-//
-// Returns `OD_OK` with the NUL-terminated text in `buf` when it fits;
-// `OD_ERR_BUFFER_TOO_SMALL` otherwise, `buf` untouched. Does not change
-// the last error. Thread-local, like all the last-error functions.
-//
-// # Safety
-// `buf` must point to `buf_len` writable bytes (or be NULL with 0);
-// `out_needed` must be NULL or point to a writable `size_t`.
-od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed);
-
-// Forgets the last failure on this thread. Thread-local.
-void od_last_error_clear(void);
 
 // Uploads a buffer as a file and gives back the item: in one PUT up to the
 // simple-upload limit (4 MiB unless `od_client_set_upload_options` says

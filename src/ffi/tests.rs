@@ -6,8 +6,8 @@
 //! `#[cfg_attr(miri, ignore)]`: Miri has no sockets.
 
 use super::{
-    args::*, boundary::*, client::*, copy::*, item::*, job::*, network::*, session::*, status::*,
-    upload::*,
+    args::*, boundary::*, cancel::*, client::*, copy::*, item::*, job::*, last_error::*,
+    network::*, session::*, status::*, upload::*,
 };
 
 use std::ffi::{CStr, c_char, c_int, c_void};
