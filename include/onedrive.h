@@ -226,6 +226,16 @@ typedef int32_t od_conflict;
 
 // A cancellation flag: raise it from any thread to stop the blocking
 // calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.
+//
+// Methods:
+// - `od_cancel_new`: a new flag, lowered.
+// - `od_cancel_trigger`: raises it; `od_cancel_reset` lowers it again.
+// - `od_cancel_is_triggered`: whether it is raised.
+// - `od_cancel_free`: frees it, once no call uses it.
+// - Passed (NULL allowed) to the calls that may take long: `od_upload`,
+//   `od_upload_file`, `od_upload_stream`, `od_session_upload_file`,
+//   `od_session_upload_stream`, `od_wait_job`, `od_folder_create`,
+//   `od_item_delete`.
 typedef struct od_cancel od_cancel;
 
 // A client of one Graph endpoint with one token. Opaque.
@@ -233,20 +243,62 @@ typedef struct od_cancel od_cancel;
 // Thread rules: every function taking a `const od_client *` may be called
 // from many threads at once on the same client. Free it once, when no
 // other thread is using it.
+//
+// Methods:
+// - `od_client_new`, `od_client_free`: make and free one.
+// - The token: `od_client_set_token`, `od_client_set_token_with_expiry`,
+//   `od_client_set_token_callback`.
+// - Settings: `od_client_set_timeouts`, `od_client_set_retry`,
+//   `od_client_set_user_agent`, `od_client_set_upload_options`,
+//   `od_client_set_upload_rate`, `od_client_set_log_callback`.
+// - The network: `od_client_add_ca_pem`, `od_client_add_ca_file`,
+//   `od_client_set_proxy`.
+// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`.
+// - Uploads: `od_upload`, `od_upload_file`, `od_upload_stream`;
+//   sessions: `od_session_create`, `od_session_upload_file`,
+//   `od_session_upload_stream`, `od_session_cancel`.
+// - Jobs: `od_copy`, `od_url_upload`, `od_poll_job`, `od_wait_job`.
 typedef struct od_client od_client;
 
 // A driveItem (file or folder) as the service returned it. Opaque.
 // Immutable: any number of threads may read one at once. Its strings are
 // borrowed: valid until `od_item_free`, never freed by the caller.
+//
+// Methods:
+// - `od_item_id`, `od_item_name`, `od_item_etag`, `od_item_ctag`,
+//   `od_item_drive_id`, `od_item_parent_id`, `od_item_quick_xor_hash`,
+//   `od_item_json`: borrowed strings; `od_item_size`, `od_item_is_folder`.
+// - `od_item_free`: frees it and its strings.
+// - Made by `od_item_get`, `od_folder_create`, the uploads
+//   (`od_upload`, `od_upload_file`, `od_upload_stream`,
+//   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`
+//   and `od_job_item`; `od_item_delete` deletes an item by reference.
 typedef struct od_item od_item;
 
 // An asynchronous job (a copy, an upload from URL). Opaque. It remembers
 // the last status it was seen in. Any number of threads may use one job at
 // once; free it once, when none does.
+//
+// Methods:
+// - Made by `od_copy`, `od_url_upload`, or `od_job_from_monitor_url`
+//   (a saved job).
+// - `od_job_monitor_url`: the URL to save it by.
+// - `od_poll_job` (one look), `od_wait_job` (until it ends).
+// - `od_job_last_state`, `od_job_item`: what the last look saw.
+// - `od_job_free`: frees it (the job goes on on the service).
 typedef struct od_job od_job;
 
 // An upload session that can be saved and finished later, by another
 // client or another process. Opaque. One upload at a time per session.
+//
+// Methods:
+// - `od_session_create`: a new session on the service.
+// - `od_session_to_json`, `od_session_from_json`: save it, rebuild it.
+// - `od_session_upload_file`, `od_session_upload_stream`: send the file
+//   through it, resuming where the service stands.
+// - `od_session_size`: the file size it was made for.
+// - `od_session_cancel`: deletes it on the service.
+// - `od_session_free`: frees the handle.
 typedef struct od_session od_session;
 
 // Asked for a fresh token shortly (5 minutes) before the current one

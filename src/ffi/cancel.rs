@@ -7,6 +7,16 @@ use super::status::od_status;
 
 /// A cancellation flag: raise it from any thread to stop the blocking
 /// calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.
+///
+/// Methods:
+/// - `od_cancel_new`: a new flag, lowered.
+/// - `od_cancel_trigger`: raises it; `od_cancel_reset` lowers it again.
+/// - `od_cancel_is_triggered`: whether it is raised.
+/// - `od_cancel_free`: frees it, once no call uses it.
+/// - Passed (NULL allowed) to the calls that may take long: `od_upload`,
+///   `od_upload_file`, `od_upload_stream`, `od_session_upload_file`,
+///   `od_session_upload_stream`, `od_wait_job`, `od_folder_create`,
+///   `od_item_delete`.
 pub struct od_cancel {
     pub(crate) token: CancelToken,
 }

@@ -26,6 +26,21 @@ pub use super::cancel::od_cancel;
 /// Thread rules: every function taking a `const od_client *` may be called
 /// from many threads at once on the same client. Free it once, when no
 /// other thread is using it.
+///
+/// Methods:
+/// - `od_client_new`, `od_client_free`: make and free one.
+/// - The token: `od_client_set_token`, `od_client_set_token_with_expiry`,
+///   `od_client_set_token_callback`.
+/// - Settings: `od_client_set_timeouts`, `od_client_set_retry`,
+///   `od_client_set_user_agent`, `od_client_set_upload_options`,
+///   `od_client_set_upload_rate`, `od_client_set_log_callback`.
+/// - The network: `od_client_add_ca_pem`, `od_client_add_ca_file`,
+///   `od_client_set_proxy`.
+/// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`.
+/// - Uploads: `od_upload`, `od_upload_file`, `od_upload_stream`;
+///   sessions: `od_session_create`, `od_session_upload_file`,
+///   `od_session_upload_stream`, `od_session_cancel`.
+/// - Jobs: `od_copy`, `od_url_upload`, `od_poll_job`, `od_wait_job`.
 pub struct od_client {
     pub(crate) client: Client,
 }

@@ -18,6 +18,16 @@ use super::status::od_status;
 /// A driveItem (file or folder) as the service returned it. Opaque.
 /// Immutable: any number of threads may read one at once. Its strings are
 /// borrowed: valid until `od_item_free`, never freed by the caller.
+///
+/// Methods:
+/// - `od_item_id`, `od_item_name`, `od_item_etag`, `od_item_ctag`,
+///   `od_item_drive_id`, `od_item_parent_id`, `od_item_quick_xor_hash`,
+///   `od_item_json`: borrowed strings; `od_item_size`, `od_item_is_folder`.
+/// - `od_item_free`: frees it and its strings.
+/// - Made by `od_item_get`, `od_folder_create`, the uploads
+///   (`od_upload`, `od_upload_file`, `od_upload_stream`,
+///   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`
+///   and `od_job_item`; `od_item_delete` deletes an item by reference.
 pub struct od_item {
     pub(crate) item: Item,
     /// The C strings handed out, made on first use (most callers read few).

@@ -46,6 +46,14 @@ impl From<JobState> for od_job_state {
 /// An asynchronous job (a copy, an upload from URL). Opaque. It remembers
 /// the last status it was seen in. Any number of threads may use one job at
 /// once; free it once, when none does.
+///
+/// Methods:
+/// - Made by `od_copy`, `od_url_upload`, or `od_job_from_monitor_url`
+///   (a saved job).
+/// - `od_job_monitor_url`: the URL to save it by.
+/// - `od_poll_job` (one look), `od_wait_job` (until it ends).
+/// - `od_job_last_state`, `od_job_item`: what the last look saw.
+/// - `od_job_free`: frees it (the job goes on on the service).
 pub struct od_job {
     job: TrackedJob,
     monitor_url: CString,

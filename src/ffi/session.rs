@@ -23,6 +23,15 @@ use super::status::od_status;
 
 /// An upload session that can be saved and finished later, by another
 /// client or another process. Opaque. One upload at a time per session.
+///
+/// Methods:
+/// - `od_session_create`: a new session on the service.
+/// - `od_session_to_json`, `od_session_from_json`: save it, rebuild it.
+/// - `od_session_upload_file`, `od_session_upload_stream`: send the file
+///   through it, resuming where the service stands.
+/// - `od_session_size`: the file size it was made for.
+/// - `od_session_cancel`: deletes it on the service.
+/// - `od_session_free`: frees the handle.
 pub struct od_session {
     session: Mutex<UploadSession>,
 }
