@@ -424,6 +424,8 @@ def cs_type(abi: Abi, c_type: str, fn: str, where: str, position: str) -> str:
             return "IntPtr"
         return "out " + cs_scalar(abi, base, where, c_type).replace("[MarshalAs(UnmanagedType.I1)] ", "")
     if depth == 2:
+        if pointee_const:  # `const char *const *`: an array handed in, which the wrapper builds
+            return "IntPtr"
         if base in abi.opaque and abi.freeable(base):
             return "out " + handle_class(base)
         return "out IntPtr"  # an owned string (char **), an address handed out

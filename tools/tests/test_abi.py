@@ -178,6 +178,9 @@ NEW_KINDS = {
                                                           {"name": "out_size", "type": "uint64_t *"}]},
         "od_queue_is_busy": {"return": "bool", "params": [{"name": "queue", "type": "const od_queue *"}]},
         "od_queue_describe": {"return": "char *", "params": [{"name": "queue", "type": "const od_queue *"}]},
+        "od_queue_add_names": {"return": "od_status", "params": [{"name": "queue", "type": "const od_queue *"},
+                                                                 {"name": "names", "type": "const char *const *"},
+                                                                 {"name": "count", "type": "size_t"}]},
     },
 }
 
@@ -217,6 +220,7 @@ def test_new_handle_types_callbacks_enums_structs_and_statuses_need_no_rule(tmp_
     assert "internal delegate UIntPtr OdWriteFn(IntPtr userdata, IntPtr data, UIntPtr len);" in cs
     assert "od_queue_next(QueueHandle queue, OdEventFn on_event, IntPtr userdata, out OdTransferEvent out_event, out int out_state);" in cs
     assert "out ulong out_size" in cs and "internal const int OD_QUEUE_BUSY = 1;" in cs
+    assert "od_queue_add_names(QueueHandle queue, IntPtr names, UIntPtr count);" in cs  # an array in, not an out
     assert "OneDriveRangeNotSatisfiableException" in (root / gen_bindings.CS_DIR / "Status.g.cs").read_text()
     r = mcs(root, root / "OneDriveNative.dll")
     assert r.returncode == 0, r.stdout + r.stderr
