@@ -159,7 +159,7 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     # const char *od_version(void)
     'od_version': (c_char_p, []),
     # void od_string_free(char *s)
-    'od_string_free': (None, [c_char_p]),
+    'od_string_free': (None, [c_void_p]),
     # od_status od_client_new(const char *base_url, const char *token, uint32_t flags, od_client **out_client)
     'od_client_new': (c_int32, [c_char_p, c_char_p, c_uint32, POINTER(od_client_p)]),
     # void od_client_free(od_client *client)
