@@ -245,6 +245,12 @@ typedef struct od_item od_item;
 // once; free it once, when none does.
 typedef struct od_job od_job;
 
+// The children of a folder, read one by one with `od_list_next`. Opaque.
+// Holds at most one page of items; the next page is fetched when the
+// current one is used up. Calls on one listing are serialised (a second
+// thread calling `od_list_next` at the same time waits for the first).
+typedef struct od_listing od_listing;
+
 // An upload session that can be saved and finished later, by another
 // client or another process. Opaque. One upload at a time per session.
 typedef struct od_session od_session;
@@ -564,6 +570,21 @@ const char *od_item_parent_id(const od_item *item);
 // `item` must be NULL or a live item.
 const char *od_item_quick_xor_hash(const od_item *item);
 
+// When the item last changed: `lastModifiedDateTime` as the service
+// wrote it (ISO 8601 in UTC, e.g. "2026-01-02T03:04:05Z"); borrowed; NULL
+// when absent or `item` is NULL. Any thread.
+//
+// # Safety
+// `item` must be NULL or a live item.
+const char *od_item_last_modified(const od_item *item);
+
+// How many children a folder holds (`folder.childCount`), or -1 for a
+// file, when absent, or when `item` is NULL. Any thread.
+//
+// # Safety
+// `item` must be NULL or a live item.
+int64_t od_item_child_count(const od_item *item);
+
 // The whole driveItem as the service sent it (JSON text); borrowed; NULL
 // when `item` is NULL.
 //
@@ -768,6 +789,101 @@ od_status od_job_item(const od_job *job, od_item **out_item);
 // `job` must be NULL or a job from this library not yet freed, used by no
 // other thread.
 void od_job_free(od_job *job);
+
+// Opens a listing of the children of the folder `item`. Nothing is sent
+// yet: the first `od_list_next` fetches the first page, so a folder that
+// does not exist shows there (`OD_ERR_NOT_FOUND`).
+//
+// - `drive`: NULL = `/me/drive`.
+// - `item`: required: the folder (`/`, `/a/b`, an id, or `ID:/rel`).
+// - `page_size`: the number of children asked for per page (`$top`); 0 =
+//   the service's default (200 on Graph). The service may give fewer.
+// - `out_listing`: receives the listing on `OD_OK`; free it with
+//   `od_list_free`.
+//
+// Not blocking. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_list_open(const od_client *client,
+                       const char *drive,
+                       const char *item,
+                       uint32_t page_size,
+                       od_listing **out_listing);
+
+// The next child of a listing. `OD_OK` with `*out_item` set to the item
+// (free it with `od_item_free`), or `OD_OK` with `*out_item` NULL at the
+// end (and on every call after it).
+//
+// Fetching a page follows the client's retries and timeouts. A next page
+// on another host than the API's is refused (`OD_ERR_PROTOCOL`, the token
+// never sent there), and so is the same next page named twice (a loop).
+// After any other error the listing is over: later calls give `OD_OK` and
+// NULL. After `OD_ERR_CANCELLED` the same page can be asked for again.
+//
+// - `listing`, `out_item`: required.
+// - `cancel`: optional (NULL).
+//
+// Blocking when a page is fetched. Any thread (one call at a time per
+// listing; others wait).
+//
+// # Safety
+// Pointers must be NULL or live handles; `out_item` writable.
+od_status od_list_next(od_listing *listing, const od_cancel *cancel, od_item **out_item);
+
+// Frees a listing (the items it gave stay valid). NULL is ignored.
+//
+// # Safety
+// `listing` must be NULL or a listing not yet freed, not in use by
+// another thread.
+void od_list_free(od_listing *listing);
+
+// Moves and/or renames an item (`PATCH …/items/{id}`) and gives it back
+// as it is now.
+//
+// - `drive`: the item's drive prefix; NULL = `/me/drive`.
+// - `item`: required: `/a/b.txt`, an id, or `ID:/rel`; the root is
+//   `OD_ERR_INVALID_ARGUMENT`.
+// - `dest_parent`: the new parent folder (`/`, `/a/b`, an id, `ID:/rel`,
+//   as for `od_copy`), NULL to stay in the same folder.
+// - `dest_drive_id`: NULL for the item's drive. Graph does not move items
+//   between drives: an id other than the one `drive` names
+//   (`/drives/ID`) is `OD_ERR_NOT_SUPPORTED` before any request (copy,
+//   then delete).
+// - `new_name`: NULL to keep the name; names the service forbids give
+//   `OD_ERR_INVALID_NAME` before any request. `dest_parent` and
+//   `new_name` both NULL is `OD_ERR_INVALID_ARGUMENT`.
+// - `conflict`: an `od_conflict`: a name in use with `OD_CONFLICT_FAIL`
+//   is `OD_ERR_CONFLICT`; `OD_CONFLICT_REPLACE` replaces what is there,
+//   `OD_CONFLICT_RENAME` gives the item a free name ("name 1.txt");
+//   `OD_CONFLICT_DEFAULT` sends nothing (the service decides).
+// - `if_match`: optional (NULL): an eTag (or cTag) read earlier; an item
+//   changed since is not moved: `OD_ERR_CONFLICT`.
+// - `cancel`: optional (NULL).
+// - `out_item`: receives the moved item on `OD_OK`; free it with
+//   `od_item_free`.
+//
+// A folder moved into itself or its own subtree is refused by the
+// service: `OD_ERR_BAD_REQUEST` (or `OD_ERR_CONFLICT`, as the service
+// words it). Blocking: one request (two with a destination `ID:/rel`, read
+// first to find its id), the move never repeated after the service may
+// have acted on it: when its answer is lost the call gives
+// `OD_ERR_NETWORK` or `OD_ERR_TIMEOUT` and the item may or may not have
+// moved (the last error's message says so): read it by its id, which a
+// move does not change, to know. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_item_move(const od_client *client,
+                       const char *drive,
+                       const char *item,
+                       const char *dest_parent,
+                       const char *dest_drive_id,
+                       const char *new_name,
+                       int32_t conflict,
+                       const char *if_match,
+                       const od_cancel *cancel,
+                       od_item **out_item);
 
 // Trusts the CA certificates in a PEM bundle (`pem`, `len` bytes; one or
 // more `-----BEGIN CERTIFICATE-----` sections, other sections skipped) on

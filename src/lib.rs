@@ -24,7 +24,9 @@ pub use graph::job::{Job, JobState, JobStatus, WaitOptions};
 pub use graph::limits::{
     CHUNK_UNIT, DEFAULT_CHUNK_SIZE, DEFAULT_SIMPLE_UPLOAD_LIMIT, MAX_CHUNK_SIZE,
 };
+pub use graph::listing::Listing;
 pub use graph::log::{LogLevel, LogSink};
+pub use graph::manage::MoveOptions;
 pub use graph::session::UploadSession;
 pub use graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy, UploadSettings};
 pub use graph::source::{BytesSource, FileSource, ReaderSource, UploadSource};

@@ -34,8 +34,9 @@ enum Field {
     ParentId,
     QuickXorHash,
     Json,
+    LastModified,
 }
-const FIELDS: usize = 8;
+const FIELDS: usize = 9;
 
 impl od_item {
     pub(crate) fn new(item: Item) -> od_item {
@@ -60,6 +61,7 @@ impl od_item {
                     Field::ParentId => i.parent_id(),
                     Field::QuickXorHash => i.quick_xor_hash(),
                     Field::Json => Some(i.raw_json()),
+                    Field::LastModified => i.last_modified(),
                 };
                 text.and_then(|t| CString::new(t).ok())
             })
@@ -76,6 +78,20 @@ unsafe fn field(item: *const od_item, f: impl FnOnce(&od_item) -> *const c_char)
     // SAFETY: forwarded from the caller.
     guard_value(std::ptr::null(), || {
         unsafe { item.as_ref() }.map_or(std::ptr::null(), f)
+    })
+}
+
+/// Reads a number field of an item: -1 when absent or the item is NULL.
+///
+/// # Safety
+/// `item` must be NULL or a live item.
+unsafe fn count(item: *const od_item, f: impl FnOnce(&Item) -> Option<u64>) -> i64 {
+    guard_value(-1, || {
+        // SAFETY: forwarded from the caller.
+        unsafe { item.as_ref() }
+            .and_then(|i| f(&i.item))
+            .and_then(|n| i64::try_from(n).ok())
+            .unwrap_or(-1)
     })
 }
 
@@ -154,6 +170,29 @@ pub unsafe extern "C" fn od_item_quick_xor_hash(item: *const od_item) -> *const 
     unsafe { field(item, |i| i.get(Field::QuickXorHash)) }
 }
 
+/// When the item last changed: `lastModifiedDateTime` as the service
+/// wrote it (ISO 8601 in UTC, e.g. "2026-01-02T03:04:05Z"); borrowed; NULL
+/// when absent or `item` is NULL. Any thread.
+///
+/// # Safety
+/// `item` must be NULL or a live item.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_item_last_modified(item: *const od_item) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    unsafe { field(item, |i| i.get(Field::LastModified)) }
+}
+
+/// How many children a folder holds (`folder.childCount`), or -1 for a
+/// file, when absent, or when `item` is NULL. Any thread.
+///
+/// # Safety
+/// `item` must be NULL or a live item.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_item_child_count(item: *const od_item) -> i64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { count(item, Item::child_count) }
+}
+
 /// The whole driveItem as the service sent it (JSON text); borrowed; NULL
 /// when `item` is NULL.
 ///
@@ -171,13 +210,8 @@ pub unsafe extern "C" fn od_item_json(item: *const od_item) -> *const c_char {
 /// `item` must be NULL or a live item.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_size(item: *const od_item) -> i64 {
-    guard_value(-1, || {
-        // SAFETY: forwarded from the caller.
-        unsafe { item.as_ref() }
-            .and_then(|i| i.item.size())
-            .and_then(|s| i64::try_from(s).ok())
-            .unwrap_or(-1)
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { count(item, Item::size) }
 }
 
 /// Whether the item is a folder (false when `item` is NULL).

@@ -14,6 +14,8 @@ pub mod client;
 pub mod copy;
 pub mod item;
 pub mod job;
+pub mod listing;
+pub mod move_item;
 pub mod network;
 pub mod session;
 pub mod status;

@@ -3,7 +3,7 @@
 //! Modules form a one-way graph (tests/module_graph.rs fails on a cycle):
 //! leaves first (limits, error, hash, control, url, address, item,
 //! callback, settings, token, log, rate, tls, wire), then the transport (http), the client handle (client), then
-//! the operations over it (metadata, manage, source, window, verify,
+//! the operations over it (metadata, manage, listing, source, window, verify,
 //! session_state, session, upload, job, copy).
 
 pub mod address;
@@ -17,6 +17,7 @@ pub(crate) mod http;
 pub mod item;
 pub mod job;
 pub mod limits;
+pub mod listing;
 pub mod log;
 pub mod manage;
 pub mod metadata;

@@ -724,6 +724,94 @@ static void test_folders_and_delete(void) {
     od_client_free(c);
 }
 
+/* Listing: bad inputs, a folder's children in pages of 2, the end given as
+ * OD_OK with NULL (and again after it), a missing folder at the first next. */
+static void test_listing(void) {
+    od_client *c = new_client();
+    od_listing *l = NULL;
+    od_item *it = NULL;
+
+    CHECK_STATUS(od_list_open(NULL, NULL, "/", 0, &l), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_list_open(c, BAD_UTF8, "/", 0, &l), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_list_open(c, "/nope", "/", 0, &l), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_list_open(c, NULL, NULL, 0, &l), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_list_open(c, NULL, BAD_UTF8, 0, &l), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_list_open(c, NULL, "/", 0, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK(l == NULL);
+    CHECK_STATUS(od_list_next(NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    od_list_free(NULL);
+
+    const char *names[] = {"a b.txt", "#1.txt", "100%.txt", "\xc3\xa9t\xc3\xa9.txt", "e.txt"};
+    for (int i = 0; i < 5; i++) {
+        CHECK_STATUS(od_upload(c, NULL, "/Listed", names[i], CONTENT, 5, 0, NULL, NULL, NULL, &it), OD_OK);
+        od_item_free(it);
+        it = NULL;
+    }
+    CHECK_STATUS(od_folder_create(c, NULL, "/Listed", "sub", 0, 0, NULL, &it), OD_OK);
+    od_item_free(it);
+    it = NULL;
+
+    CHECK_STATUS(od_list_open(c, NULL, "/Listed", 2, &l), OD_OK);
+    CHECK_STATUS(od_list_next(l, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    int files = 0, folders = 0, named = 0;
+    for (;;) {
+        it = NULL;
+        od_status s = od_list_next(l, NULL, &it);
+        CHECK_STATUS(s, OD_OK);
+        if (s != OD_OK || it == NULL) break;
+        if (od_item_is_folder(it)) {
+            folders++;
+            CHECK(od_item_child_count(it) == 0);
+        } else {
+            files++;
+            CHECK(od_item_size(it) == 5 && od_item_child_count(it) == -1);
+        }
+        CHECK(od_item_last_modified(it) != NULL && strlen(od_item_last_modified(it)) >= 20);
+        for (int i = 0; i < 5; i++) named += strcmp(od_item_name(it), names[i]) == 0;
+        od_item_free(it);
+    }
+    CHECK(files == 5 && folders == 1 && named == 5);
+    it = (od_item *)1;
+    CHECK_STATUS(od_list_next(l, NULL, &it), OD_OK);
+    CHECK(it == NULL);
+    od_list_free(l);
+    CHECK(od_item_last_modified(NULL) == NULL && od_item_child_count(NULL) == -1);
+
+    /* a missing folder shows at the first next, then the listing is over */
+    l = NULL;
+    CHECK_STATUS(od_list_open(c, NULL, "/No such folder", 0, &l), OD_OK);
+    CHECK_STATUS(od_list_next(l, NULL, &it), OD_ERR_NOT_FOUND);
+    CHECK_STATUS(od_list_next(l, NULL, &it), OD_OK);
+    CHECK(it == NULL);
+    od_list_free(l);
+    od_client_free(c);
+}
+
+/* Move and rename: bad inputs, a rename, a move by path and by id, a name
+ * in use, a stale eTag, another drive, a folder into its own subtree. */
+static void test_move(void) {
+    od_client *c = new_client();
+    od_item *m = NULL;
+
+    CHECK_STATUS(od_item_move(NULL, NULL, "/x", "/", NULL, NULL, 0, NULL, NULL, &m), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, BAD_UTF8, "/x", "/", NULL, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, NULL, "/", NULL, NULL, 0, NULL, NULL, &m), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, NULL, BAD_UTF8, "/", NULL, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", BAD_UTF8, NULL, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", BAD_UTF8, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", NULL, NULL, BAD_UTF8, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", NULL, NULL, "a|b", 0, NULL, NULL, &m), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", NULL, NULL, 9, NULL, NULL, &m), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", NULL, NULL, 0, BAD_UTF8, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", NULL, NULL, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, NULL, "/", NULL, NULL, "r", 0, NULL, NULL, &m), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", "other-drive", NULL, 0, NULL, NULL, &m), OD_ERR_NOT_SUPPORTED);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", NULL, NULL, 0, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK(m == NULL);
+
+    od_client_free(c);
+}
+
 struct log_capture {
     int lines, leaked, debug;
     char last[512];
@@ -811,6 +899,8 @@ int main(void) {
     test_not_found_job();
     test_sessions();
     test_folders_and_delete();
+    test_listing();
+    test_move();
     test_network_settings();
 
     printf("test_api: %d passed, %d failed\n", passed, failed);
