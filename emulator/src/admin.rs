@@ -114,6 +114,39 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                 }),
             ))
         }
+        (Method::POST, "/_emulator/seed") => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Seed {
+                #[serde(default)]
+                drive_id: Option<String>,
+                path: String,
+                count: usize,
+                #[serde(default = "default_prefix")]
+                prefix: String,
+            }
+            fn default_prefix() -> String {
+                "file".into()
+            }
+            let body = ctx.read_body(JSON_MAX).await?;
+            let seed: Seed = serde_json::from_slice(&body)
+                .map_err(|e| GraphError::bad_request(format!("invalid seed request: {e}")))?;
+            let shared2 = shared.clone();
+            // a million inserts take a while: off the async threads
+            let id = tokio::task::spawn_blocking(move || {
+                crate::seed_files_on(
+                    &shared2,
+                    seed.drive_id.as_deref(),
+                    &seed.path,
+                    &seed.prefix,
+                    seed.count,
+                )
+                .map(|id| (id, seed.count))
+            })
+            .await
+            .map_err(|e| GraphError::new(500, "generalException", e.to_string()))??;
+            Ok(json_response(201, &json!({ "id": id.0, "count": id.1 })))
+        }
         (Method::PUT, p) if p.starts_with("/_emulator/static/") => {
             let raw = &p["/_emulator/static/".len()..];
             let name = util::percent_decode(raw, false)

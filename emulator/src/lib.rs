@@ -16,6 +16,7 @@
 mod admin;
 mod api;
 mod content;
+mod download;
 mod faults;
 mod hash;
 mod jobs;
@@ -318,8 +319,13 @@ pub enum FaultAction {
     },
     /// Read K bytes of the request body, then drop the connection (no response).
     DropRequestAfter(u64),
-    /// Handle the request (state changes), send K bytes of the response, then drop.
+    /// Handle the request (state changes), send K bytes of the response (status line and
+    /// headers included), then drop. The body is streamed up to the cut, never held whole.
     DropResponseAfter(u64),
+    /// Handle the request (state changes), send the status line, the headers and the
+    /// first N bytes of the body, then drop (a download cut mid-body). N at or past the
+    /// body's length sends all of it, then drops.
+    DropBodyAfter(u64),
     /// Added latency before handling.
     DelayMs(u64),
 }
@@ -352,6 +358,39 @@ pub(crate) fn serve_static_on(shared: &Shared, name: &str, body: Bytes) -> Strin
         shared.monitor_origin,
         util::encode_segment(name)
     )
+}
+
+/// The most files one seed request makes.
+const SEED_MAX: usize = 1_000_000;
+
+/// [`Emulator::seed_files`] and `POST /_emulator/seed`: returns the folder's id.
+pub(crate) fn seed_files_on(
+    shared: &Shared,
+    drive_id: Option<&str>,
+    path: &str,
+    prefix: &str,
+    count: usize,
+) -> Result<String, util::GraphError> {
+    if count > SEED_MAX {
+        return Err(util::GraphError::bad_request(format!(
+            "At most {SEED_MAX} files per seed request."
+        )));
+    }
+    let segs: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    for s in &segs {
+        store::validate_name(s)?;
+    }
+    let mut store = shared.store();
+    let root = match drive_id {
+        Some(d) => store.drive(d).map(|d| d.root_id.clone()),
+        None => Some(store.default_drive().root_id.clone()),
+    }
+    .ok_or_else(|| util::GraphError::new(404, "itemNotFound", "The drive could not be found."))?;
+    store.seed_files(&root, &segs, prefix, count)
 }
 
 fn new_shared(
@@ -651,6 +690,22 @@ impl Emulator {
     /// directory. Removed when the emulator stops.
     pub fn spool_dir(&self) -> PathBuf {
         self.shared.spool.path.clone()
+    }
+
+    /// Make `count` empty files named `{prefix}{i}` (i from 1, zero-padded to the width of
+    /// `count`: `f001` … `f100`) in the folder at `path` of a drive (made if missing), in
+    /// one step: big folders for tests and benchmarks of listing. Fails (and makes
+    /// nothing) when a name is taken or invalid, or `count` is above 1,000,000.
+    pub fn seed_files(
+        &self,
+        drive_id: &str,
+        path: &str,
+        prefix: &str,
+        count: usize,
+    ) -> Result<(), String> {
+        seed_files_on(&self.shared, Some(drive_id), path, prefix, count)
+            .map(drop)
+            .map_err(|e| e.message)
     }
 
     /// Serve `body` at `GET {monitor_origin}/static/{name}` (a source for upload from URL).

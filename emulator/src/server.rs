@@ -426,11 +426,43 @@ async fn next_frame(
         .map_err(|_| Fail::Drop)
 }
 
-/// Per-connection switch: once dead, the connection neither reads nor writes; `raw_out`
+/// A response cut short by a fault: the first `limit` bytes of `head` then `body`.
+struct CutResponse {
+    head: Vec<u8>,
+    body: RespBody,
+    limit: u64,
+}
+
+impl CutResponse {
+    /// Write it to `s`, the body streamed (a cut download is never held whole).
+    async fn write(self, s: &mut (impl AsyncWrite + Unpin)) -> io::Result<()> {
+        let mut left = self.limit;
+        let head = &self.head[..self
+            .head
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX))];
+        s.write_all(head).await?;
+        left -= head.len() as u64;
+        let mut body = self.body;
+        while left > 0 {
+            let Some(Ok(frame)) = body.frame().await else {
+                break;
+            };
+            if let Ok(data) = frame.into_data() {
+                let n = data.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                s.write_all(&data[..n]).await?;
+                left -= n as u64;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per-connection switch: once dead, the connection neither reads nor writes; `cut`
 /// is written by hand (a cut response) before the socket closes.
 struct ConnCtl {
     dead: AtomicBool,
-    raw_out: Mutex<Option<Vec<u8>>>,
+    cut: Mutex<Option<CutResponse>>,
     /// requests being handled on this connection (0 = idle, waiting for a request)
     busy: AtomicUsize,
     /// since when the connection has been idle
@@ -443,7 +475,7 @@ impl Default for ConnCtl {
     fn default() -> Self {
         ConnCtl {
             dead: AtomicBool::new(false),
-            raw_out: Mutex::new(None),
+            cut: Mutex::new(None),
             busy: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             evict: tokio::sync::Notify::new(),
@@ -710,15 +742,16 @@ async fn serve_http<S: Stream>(stream: S, shared: Arc<Shared>, origin: Origin, c
             }
         }
     } // hyper's connection, and the FaultIo in it, are dropped: the stream is back
-    let raw = lock(&ctl.raw_out).take();
+    let cut = lock(&ctl.cut).take();
     let stream = lock(&back).take();
-    if let (Some(raw), Some(mut s)) = (raw, stream) {
+    if let (Some(cut), Some(mut s)) = (cut, stream) {
         let cut = async {
-            s.write_all(&raw).await?;
+            cut.write(&mut s).await?;
             s.flush().await?;
             s.tcp().shutdown().await
         };
-        let _ = tokio::time::timeout(Duration::from_secs(5), cut).await;
+        // a client that stops reading holds the connection no longer than this
+        let _ = tokio::time::timeout(Duration::from_secs(120), cut).await;
     }
 }
 
@@ -737,25 +770,14 @@ fn serialize(resp: &Resp) -> Vec<u8> {
         out.extend_from_slice(v.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let len = resp.body().size_hint().exact().unwrap_or(0);
-    out.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
+    if !resp.headers().contains_key(hyper::header::CONTENT_LENGTH) {
+        let len = resp.body().size_hint().exact().unwrap_or(0);
+        out.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
+    }
     out.extend_from_slice(
         format!("date: {}\r\n\r\n", util::http_date(SystemTime::now())).as_bytes(),
     );
     out
-}
-
-async fn body_bytes(resp: Resp) -> (Resp, Bytes) {
-    let (parts, body) = resp.into_parts();
-    let data = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    (
-        hyper::Response::from_parts(parts, RespBody::full(data.clone())),
-        data,
-    )
 }
 
 fn finish_log(shared: &Shared, seq: u64, status: u16, body_bytes: u64, fault: Option<String>) {
@@ -864,7 +886,8 @@ async fn handle(
                 Some(FaultAction::DelayMs(ms)) => {
                     tokio::time::sleep(Duration::from_millis(ms)).await
                 }
-                Some(FaultAction::DropResponseAfter(k)) => cut_after = Some(k),
+                Some(FaultAction::DropResponseAfter(k)) => cut_after = Some((k, false)),
+                Some(FaultAction::DropBodyAfter(n)) => cut_after = Some((n, true)),
                 _ => {}
             }
             if admin {
@@ -901,12 +924,20 @@ async fn handle(
             resp.headers_mut().insert("client-request-id", v);
         }
     }
-    if let Some(k) = cut_after {
-        let (resp, body) = body_bytes(resp).await;
-        let mut raw = serialize(&resp);
-        raw.extend_from_slice(&body);
-        raw.truncate(usize::try_from(k).unwrap_or(usize::MAX));
-        *lock(&ctl.raw_out) = Some(raw);
+    if let Some((k, body_only)) = cut_after {
+        let head = serialize(&resp);
+        let mut limit = match body_only {
+            true => (head.len() as u64).saturating_add(k),
+            false => k,
+        };
+        if ctx.method == Method::HEAD {
+            limit = limit.min(head.len() as u64);
+        }
+        *lock(&ctl.cut) = Some(CutResponse {
+            head,
+            body: resp.into_body(),
+            limit,
+        });
         ctl.dead.store(true, Ordering::SeqCst);
         finish_log(&shared, seq, 0, ctx.body_bytes, fault);
         return Err(Dropped);
