@@ -51,7 +51,7 @@ pub mod fuzzing {
 
     /// `Retry-After` as the transport reads it.
     pub fn parse_retry_after(v: &str) -> Option<Duration> {
-        crate::graph::http::parse_retry_after(v)
+        crate::graph::retry::parse_retry_after(v)
     }
 
     /// A `Location` header resolved against the URL it answered.

@@ -1619,6 +1619,52 @@ fn refused_connection_reaches_c_as_network_error() {
     let s = unsafe { od_item_get(c.0, ptr::null(), c"/a.bin".as_ptr(), &mut oi) };
     expect(s, OD_ERR_NETWORK);
     assert_eq!(oi, sentinel());
+    // The code is the service's only: no answer, no code (the transport's
+    // own note that nothing was sent stays inside).
+    assert_eq!(last_field(od_error_field::OD_ERROR_CODE as i32), "");
+    assert_eq!(last_field(od_error_field::OD_ERROR_INNER_CODE as i32), "");
+}
+
+/// A request past its total deadline (a server that answers one byte at a
+/// time, each within the stall timeout) is `OD_ERR_TIMEOUT` with no code.
+#[test]
+#[cfg_attr(miri, ignore = "needs a socket")]
+fn past_deadline_reaches_c_without_a_code() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = conn.read(&mut buf);
+        let mut out = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+        // One byte per 50 ms (the stall timeout is 400 ms), until the
+        // client hangs up: the request's deadline (~1.3 s) ends it.
+        while out.is_ok() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            out = conn.write_all(b" ");
+        }
+    });
+    let base = std::ffi::CString::new(format!("http://127.0.0.1:{port}/v1.0")).unwrap();
+    let c = Client::at(&base, c"t");
+    let mut oi = sentinel::<od_item>();
+    // SAFETY: live client, C strings, writable out-param.
+    let s = unsafe {
+        assert_eq!(od_client_set_retry(c.0, 3, 60_000), OD_OK);
+        assert_eq!(od_client_set_timeouts(c.0, 500, 400), OD_OK);
+        od_item_get(c.0, ptr::null(), c"/a.bin".as_ptr(), &mut oi)
+    };
+    expect(s, OD_ERR_TIMEOUT);
+    assert_eq!(oi, sentinel());
+    assert!(
+        last_message().contains("did not end in time"),
+        "{}",
+        last_message()
+    );
+    assert_eq!(last_field(od_error_field::OD_ERROR_CODE as i32), "");
+    assert_eq!(last_field(od_error_field::OD_ERROR_INNER_CODE as i32), "");
+    drop(c);
+    server.join().unwrap();
 }
 
 #[test]

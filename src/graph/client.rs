@@ -65,7 +65,7 @@ impl Client {
 
     /// Sends every request of this client through `proxy` (`None`: no
     /// proxy of the caller's; then one from the environment applies, never
-    /// to loopback targets). See `http::parse_proxy` for the forms. Takes
+    /// to loopback targets). See `connect::parse_proxy` for the forms. Takes
     /// effect for new connections; requests under way finish as they began.
     pub fn set_proxy(&self, proxy: Option<&str>) -> Result<()> {
         self.inner.set_proxy(proxy)

@@ -78,6 +78,18 @@ pub struct Error {
     pub request_id: Option<String>,
     /// How long the service asked us to wait (Retry-After).
     pub retry_after: Option<Duration>,
+    /// What the transport noted of a request that got no answer, for the
+    /// retry decision. Never shown: `code` holds only what the service sent.
+    pub(crate) note: Option<TransportNote>,
+}
+
+/// A transport's private note on a failure (see `graph::failure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TransportNote {
+    /// Nothing was sent: the connection was never made.
+    NotConnected,
+    /// The request ran past its total deadline.
+    PastDeadline,
 }
 
 impl Error {
@@ -90,6 +102,7 @@ impl Error {
             message: message.into(),
             request_id: None,
             retry_after: None,
+            note: None,
         }
     }
 
@@ -143,6 +156,7 @@ impl Error {
             message,
             request_id: request_id.or(detail.request_id),
             retry_after,
+            note: None,
         }
     }
 

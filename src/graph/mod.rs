@@ -2,16 +2,20 @@
 //!
 //! Modules form a one-way graph (tests/module_graph.rs fails on a cycle):
 //! leaves first (limits, error, hash, control, url, address, item,
-//! callback, settings, token, log, rate, tls, wire), then the transport (http), the client handle (client), then
-//! the operations over it (metadata, manage, listing, source, window, verify,
+//! callback, settings, token, log, rate, tls, wire), then the transport
+//! (retry, failure, connect, progress, body, http), the client handle (client), then
+//! the operations over it (metadata, manage, listing, download, source, window, verify,
 //! session_state, session, upload, job, copy).
 
 pub mod address;
+pub(crate) mod body;
 pub(crate) mod callback;
 pub mod client;
+pub(crate) mod connect;
 pub mod control;
 pub mod copy;
 pub mod error;
+pub(crate) mod failure;
 pub mod hash;
 pub(crate) mod http;
 pub mod item;
@@ -21,7 +25,9 @@ pub mod listing;
 pub mod log;
 pub mod manage;
 pub mod metadata;
+pub(crate) mod progress;
 pub(crate) mod rate;
+pub(crate) mod retry;
 pub mod session;
 pub mod session_state;
 pub mod settings;

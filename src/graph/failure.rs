@@ -1,0 +1,119 @@
+//! What a request that got no answer failed of: a transport error made
+//! into an [`Error`] of the right kind, and how the retry decision sees
+//! an error (see `retry`).
+
+use super::error::{Error, ErrorKind, TransportNote};
+use super::retry::Failure;
+use super::tls;
+use super::url::redact;
+
+/// The error of a request that ran past its total deadline (a peer that
+/// trickles would trickle again: not retried).
+pub(crate) fn past_deadline(message: String) -> Error {
+    let mut e = Error::new(ErrorKind::Timeout, message);
+    e.note = Some(TransportNote::PastDeadline);
+    e
+}
+
+/// How the retry decision sees an error.
+pub(crate) fn classify(e: &Error) -> Failure {
+    match (e.note, e.kind) {
+        (Some(TransportNote::PastDeadline), _) => Failure::PastDeadline,
+        (Some(TransportNote::NotConnected), ErrorKind::Network | ErrorKind::Timeout) => {
+            Failure::Unsent
+        }
+        (_, ErrorKind::Network | ErrorKind::Timeout) => Failure::Sent,
+        _ => Failure::Final,
+    }
+}
+
+/// The rustls error somewhere inside a transport error, if any.
+fn rustls_cause(e: &ureq::Error) -> Option<&rustls::Error> {
+    // (Never `ureq::Error::Rustls`: that comes from ureq's own TLS
+    // connector, which this crate does not use.)
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = match e {
+        ureq::Error::Io(io) => Some(io),
+        _ => None,
+    };
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(r) = tls::rustls_error(io)
+        {
+            return Some(r);
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// A request to `url` that got no answer: TLS, proxy, network or timeout.
+pub(crate) fn transport_error(e: ureq::Error, url: &str, proxied: bool) -> Error {
+    use ureq::Error as U;
+    // A TLS or certificate failure is not a network blip: its own kind,
+    // never retried.
+    if let Some(r) = rustls_cause(&e) {
+        return Error::new(
+            ErrorKind::Tls,
+            format!("TLS with {} failed: {}", redact(url), tls::describe(r)),
+        );
+    }
+    if let U::Tls(what) = &e {
+        return Error::new(
+            ErrorKind::Tls,
+            format!("TLS with {} failed: {what}", redact(url)),
+        );
+    }
+    match &e {
+        // 407, or 401 as some proxies (tinyproxy) answer a CONNECT.
+        U::ConnectProxyFailed(reason) if reason.contains(" 407") || reason.contains(" 401") => {
+            let code = if reason.contains(" 407") { 407 } else { 401 };
+            return Error::new(
+                ErrorKind::Proxy,
+                format!(
+                    "the proxy refused the credentials (HTTP {code}) on the way to {}",
+                    redact(url)
+                ),
+            );
+        }
+        U::ConnectProxyFailed(reason) if reason.contains("responded") => {
+            return Error::new(
+                ErrorKind::Proxy,
+                format!(
+                    "the proxy would not open a tunnel to {}: {reason}",
+                    redact(url)
+                ),
+            );
+        }
+        U::Io(io) if proxied && io.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Error::new(
+                ErrorKind::Proxy,
+                format!("the SOCKS proxy refused {}: {io}", redact(url)),
+            );
+        }
+        U::InvalidProxyUrl => return Error::invalid("the proxy URL is not valid"),
+        _ => {}
+    }
+    let (kind, unsent) = match &e {
+        U::Timeout(t) => (
+            ErrorKind::Timeout,
+            matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve),
+        ),
+        U::HostNotFound | U::ConnectionFailed => (ErrorKind::Network, true),
+        U::BadUri(_) | U::Http(_) => (ErrorKind::InvalidArgument, false),
+        U::BodyExceedsLimit(_) => (ErrorKind::Protocol, false),
+        U::Protocol(_) => (ErrorKind::Network, false),
+        U::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            (ErrorKind::Network, true)
+        }
+        U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => (ErrorKind::Timeout, false),
+        _ => (ErrorKind::Network, false),
+    };
+    let mut err = Error::new(kind, format!("{}: {e}", redact(url)));
+    if unsent {
+        err.note = Some(TransportNote::NotConnected);
+    }
+    err
+}
