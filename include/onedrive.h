@@ -279,6 +279,14 @@ typedef int (*od_token_fn)(void *userdata, const od_client *client);
 // behaviour undefined); to stop, return non-zero.
 typedef int (*od_progress_fn)(void *userdata, uint64_t done, uint64_t total);
 
+// Takes the next `len` bytes of a download (`data` is valid only during
+// the call). Return 0 to go on, non-zero to stop the download with
+// `OD_ERR_ABORTED_BY_CALLBACK`. Called on the thread that made the call,
+// never after it returned, with the file's bytes in order. It must
+// return normally (no longjmp, no C++ exception through it; see
+// `od_progress_fn`).
+typedef int (*od_write_fn)(void *userdata, const uint8_t *data, size_t len);
+
 // Receives one log line: `level` is one of `OD_LOG_*`, `message` a
 // NUL-terminated UTF-8 line without a newline, valid only during the
 // call (copy it to keep it). Lines never hold the token, a query string
@@ -522,6 +530,93 @@ od_status od_copy(const od_client *client,
                   int32_t conflict,
                   uint32_t flags,
                   od_job **out_job);
+
+// Downloads a file to `local_path` and gives back its item (as read
+// before the download).
+//
+// The bytes go to a temporary file beside the target, `.NAME.odpart`
+// (with the eTag they came from in `.NAME.odpart.etag`), renamed to
+// `local_path` only once complete and verified: an interrupted download
+// never leaves a partial file under the target's name. A later call for
+// the same `local_path` resumes from the temporary file (`Range` and
+// `If-Range`) when the file on the service is unchanged, and starts over
+// otherwise (never splicing two versions). A connection cut mid-way is
+// resumed the same way within the call, under the client's retry policy.
+//
+// - `drive`: NULL = `/me/drive`; `item`: required (`/a/b.txt`, an id,
+//   `ID:/rel`); a folder is `OD_ERR_INVALID_ARGUMENT`.
+// - `local_path`: required, UTF-8; its folder must exist; a file there is
+//   replaced. Local failures are `OD_ERR_IO`.
+// - `progress`, `userdata`: optional (NULL): bytes had of the file's size,
+//   at least every 64 KiB.
+// - `cancel`: optional (NULL): the call returns within about 100 ms of
+//   `od_cancel_raise` with `OD_ERR_CANCELLED` (the temporary file kept
+//   for a resume).
+// - `out_item`: optional (NULL when not wanted): receives the item on
+//   `OD_OK`; free it with `od_item_free`.
+//
+// Integrity: the size, the quickXorHash the service reports and its
+// SHA-1 where it gives one (personal drives) are checked:
+// `OD_ERR_HASH_MISMATCH` on a difference, the temporary file removed.
+// The download URL the service redirects to is fetched without the token
+// and never logged or shown (messages carry its origin only). Paced by
+// `od_client_set_download_rate`. Memory stays bounded (a 64 KiB buffer).
+//
+// Blocking. Any thread; two downloads to the same `local_path` at once
+// are not supported.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_download_file(const od_client *client,
+                           const char *drive,
+                           const char *item,
+                           const char *local_path,
+                           od_progress_fn progress,
+                           void *userdata,
+                           const od_cancel *cancel,
+                           od_item **out_item);
+
+// Downloads a file into `write`, called with its bytes in order, and
+// gives back its item (as read before the download).
+//
+// A connection cut mid-way is resumed within the call (`Range`,
+// `If-Range`): `write` never sees a byte twice. When the service answers
+// a resume with the whole file (it ignored `Range`, or the file changed),
+// the bytes `write` already had are passed over; the hash check at the
+// end then tells whether all it had is the service's file. The bytes are
+// the file's only when the call gives `OD_OK`: after
+// `OD_ERR_HASH_MISMATCH` (or any error) drop what `write` received.
+//
+// - `drive`, `item`: as for `od_download_file`.
+// - `write`: required; `write_userdata` is passed to it.
+// - `progress`, `userdata`, `cancel`, `out_item`: as for
+//   `od_download_file`.
+//
+// Blocking. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles;
+// `write` must be safe to call with `write_userdata` during the call.
+od_status od_download_stream(const od_client *client,
+                             const char *drive,
+                             const char *item,
+                             od_write_fn write,
+                             void *write_userdata,
+                             od_progress_fn progress,
+                             void *userdata,
+                             const od_cancel *cancel,
+                             od_item **out_item);
+
+// Caps the bytes per second this client's downloads receive, all
+// together; 0 removes the cap (the default). Apart from the upload cap
+// (`od_client_set_upload_rate`): one does not slow the other. Takes
+// effect for the next piece read.
+//
+// `OD_ERR_NULL_ARGUMENT` when `client` is NULL. Any thread.
+//
+// # Safety
+// `client` must be NULL or a live client.
+od_status od_client_set_download_rate(const od_client *client, uint64_t bytes_per_second);
 
 // The item's id. Borrowed from the item (valid until `od_item_free`);
 // NULL when `item` is NULL. Any thread.
@@ -865,8 +960,8 @@ void od_list_free(od_listing *listing);
 //
 // A folder moved into itself or its own subtree is refused by the
 // service: `OD_ERR_BAD_REQUEST` (or `OD_ERR_CONFLICT`, as the service
-// words it). Blocking: one request (two with a destination `ID:/rel`, read
-// first to find its id), the move never repeated after the service may
+// words it). Blocking: one request (two with a destination given by a
+// path or `ID:/rel`, read first to find its id), the move never repeated after the service may
 // have acted on it: when its answer is lost the call gives
 // `OD_ERR_NETWORK` or `OD_ERR_TIMEOUT` and the item may or may not have
 // moved (the last error's message says so): read it by its id, which a

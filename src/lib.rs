@@ -17,6 +17,7 @@ pub use graph::address::{Conflict, Drive, ItemRef, UploadTarget, validate_name};
 pub use graph::client::Client;
 pub use graph::control::{CancelToken, Control};
 pub use graph::copy::{CopyApi, CopyOptions};
+pub use graph::download::PARTIAL_SUFFIX;
 pub use graph::error::{Error, ErrorKind, Result};
 pub use graph::hash::{HashSet, QuickXor, quick_xor_hash};
 pub use graph::item::Item;

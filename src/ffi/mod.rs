@@ -12,6 +12,7 @@ pub mod args;
 pub mod boundary;
 pub mod client;
 pub mod copy;
+pub mod download;
 pub mod item;
 pub mod job;
 pub mod listing;

@@ -37,8 +37,8 @@ use super::status::od_status;
 ///
 /// A folder moved into itself or its own subtree is refused by the
 /// service: `OD_ERR_BAD_REQUEST` (or `OD_ERR_CONFLICT`, as the service
-/// words it). Blocking: one request (two with a destination `ID:/rel`, read
-/// first to find its id), the move never repeated after the service may
+/// words it). Blocking: one request (two with a destination given by a
+/// path or `ID:/rel`, read first to find its id), the move never repeated after the service may
 /// have acted on it: when its answer is lost the call gives
 /// `OD_ERR_NETWORK` or `OD_ERR_TIMEOUT` and the item may or may not have
 /// moved (the last error's message says so): read it by its id, which a

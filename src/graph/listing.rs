@@ -12,6 +12,7 @@ use std::hash::BuildHasher;
 use serde_json::Value;
 
 use super::address::{Drive, ItemRef};
+use super::body::MAX_PAGE;
 use super::client::Client;
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
@@ -110,7 +111,8 @@ impl Listing {
 
     fn fetch(&mut self, url: &str, ctl: &mut Control<'_>) -> Result<()> {
         let t = &self.client.inner;
-        let req = Request::new("GET", url.to_owned(), Auth::Bearer, Retry::Idempotent);
+        let mut req = Request::new("GET", url.to_owned(), Auth::Bearer, Retry::Idempotent);
+        req.answer_cap = MAX_PAGE;
         let resp = t.send(&req, ctl)?.success()?;
         let (items, next) = parse_page(&resp.json()?)?;
         self.page = items.into_iter();

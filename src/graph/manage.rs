@@ -135,16 +135,17 @@ impl Client {
                 ItemRef::Id(id) => {
                     parent.insert("id".into(), json!(id));
                 }
-                ItemRef::Path(_) => {
+                ItemRef::Path(segs) if segs.is_empty() => {
                     let drive_id = match drive {
                         Drive::Id(d) => Some(d.as_str()),
                         _ => None,
                     };
                     parent.insert("path".into(), json!(dest.reference_path(drive_id)));
                 }
-                ItemRef::IdPath(..) => {
-                    // An itemReference holds an id or a path from the
-                    // root, not both: find the folder's id first.
+                ItemRef::Path(_) | ItemRef::IdPath(..) => {
+                    // Sent as an id: an itemReference holds an id or a
+                    // path from the root, not both, and services differ on
+                    // whether a path there is percent-decoded. One GET.
                     let folder = self.item(drive, dest, ctl)?;
                     parent.insert("id".into(), json!(folder.id()));
                 }

@@ -14,6 +14,7 @@ pub mod client;
 pub(crate) mod connect;
 pub mod control;
 pub mod copy;
+pub mod download;
 pub mod error;
 pub(crate) mod failure;
 pub mod hash;
