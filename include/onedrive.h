@@ -138,7 +138,8 @@ enum od_status
   OD_ERR_INVALID_STATE = 24,
   // A bug in this library: a Rust panic caught at the boundary.
   OD_ERR_PANIC = 25,
-  // The uploaded file's size or hash differs from what was read.
+  // A file's size or hash differs: an upload's from what was read, a
+  // download's from what the service reports.
   OD_ERR_HASH_MISMATCH = 26,
   // TLS failed: the server's certificate is not trusted (add its CA
   // with `od_client_add_ca_pem`), has expired, or names another host; or
@@ -550,7 +551,7 @@ od_status od_copy(const od_client *client,
 // - `progress`, `userdata`: optional (NULL): bytes had of the file's size,
 //   at least every 64 KiB.
 // - `cancel`: optional (NULL): the call returns within about 100 ms of
-//   `od_cancel_raise` with `OD_ERR_CANCELLED` (the temporary file kept
+//   `od_cancel_trigger` with `OD_ERR_CANCELLED` (the temporary file kept
 //   for a resume).
 // - `out_item`: optional (NULL when not wanted): receives the item on
 //   `OD_OK`; free it with `od_item_free`.

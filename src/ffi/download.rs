@@ -50,7 +50,7 @@ unsafe fn give_item(out: Option<Out<*mut od_item>>, item: crate::graph::item::It
 /// - `progress`, `userdata`: optional (NULL): bytes had of the file's size,
 ///   at least every 64 KiB.
 /// - `cancel`: optional (NULL): the call returns within about 100 ms of
-///   `od_cancel_raise` with `OD_ERR_CANCELLED` (the temporary file kept
+///   `od_cancel_trigger` with `OD_ERR_CANCELLED` (the temporary file kept
 ///   for a resume).
 /// - `out_item`: optional (NULL when not wanted): receives the item on
 ///   `OD_OK`; free it with `od_item_free`.
