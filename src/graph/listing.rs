@@ -114,7 +114,7 @@ impl Listing {
         let mut req = Request::new("GET", url.to_owned(), Auth::Bearer, Retry::Idempotent);
         req.answer_cap = MAX_PAGE;
         let resp = t.send(&req, ctl)?.success()?;
-        let (items, next) = parse_page(&resp.json()?)?;
+        let (items, next) = parse_page(resp.json()?)?;
         self.page = items.into_iter();
         // The link is checked now, refused when the page's items are used
         // up: the caller gets every child the service did give.
@@ -149,20 +149,22 @@ impl Listing {
 }
 
 /// The items of a page and its nextLink.
-fn parse_page(page: &Value) -> Result<(Vec<Item>, Option<String>)> {
-    let values = page
-        .get("value")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::protocol("a page of children without a `value` array"))?;
-    let items = values
-        .iter()
-        .map(|v| Item::from_json(v.clone()))
-        .collect::<Result<Vec<_>>>()?;
-    let next = match page.get("@odata.nextLink") {
+/// (Taken whole: each entry moves into its item, none is copied.)
+fn parse_page(mut page: Value) -> Result<(Vec<Item>, Option<String>)> {
+    let next = match page.get_mut("@odata.nextLink").map(Value::take) {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
         Some(_) => return Err(Error::protocol("an @odata.nextLink that is not a URL")),
     };
+    let Some(Value::Array(values)) = page.get_mut("value").map(Value::take) else {
+        return Err(Error::protocol(
+            "a page of children without a `value` array",
+        ));
+    };
+    let items = values
+        .into_iter()
+        .map(Item::from_json)
+        .collect::<Result<Vec<_>>>()?;
     Ok((items, next))
 }
 
@@ -172,7 +174,7 @@ mod tests {
 
     #[test]
     fn pages() {
-        let (items, next) = parse_page(&serde_json::json!({
+        let (items, next) = parse_page(serde_json::json!({
             "value": [{"id": "a", "name": "x"}, {"id": "b"}],
             "@odata.nextLink": "https://h/v1.0/next"
         }))
@@ -180,7 +182,7 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert_eq!(items[1].id(), "b");
         assert_eq!(next.as_deref(), Some("https://h/v1.0/next"));
-        let (items, next) = parse_page(&serde_json::json!({"value": []})).unwrap();
+        let (items, next) = parse_page(serde_json::json!({"value": []})).unwrap();
         assert!(items.is_empty() && next.is_none());
         for bad in [
             serde_json::json!({}),
@@ -188,7 +190,7 @@ mod tests {
             serde_json::json!({"value": [], "@odata.nextLink": 3}),
             serde_json::json!({"value": [], "@odata.nextLink": ""}),
         ] {
-            assert!(parse_page(&bad).is_err(), "{bad}");
+            assert!(parse_page(bad.clone()).is_err(), "{bad}");
         }
     }
 }
