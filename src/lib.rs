@@ -40,13 +40,12 @@ pub use graph::token::{AccessToken, REFRESH_MARGIN};
 /// or vanish in any release.
 #[doc(hidden)]
 pub mod fuzzing {
-    use std::sync::OnceLock;
     use std::time::Duration;
 
-    use crate::graph::control::{CancelToken, Control};
     use crate::graph::error::{GraphErrorBody, Result};
-    use crate::graph::job::{Job, JobStatus};
-    use crate::{Client, ClientConfig, Drive};
+    use crate::graph::http::Response;
+    use crate::graph::job::JobStatus;
+    use crate::graph::job_status;
 
     pub use crate::graph::url::redact;
 
@@ -90,32 +89,53 @@ pub mod fuzzing {
 
     /// The item id `poll_job` reads out of a completion URL.
     pub fn item_id_in(url: &str) -> Option<String> {
-        crate::graph::job::item_id_in(url)
+        crate::graph::job_status::item_id_in(url)
     }
 
     /// Whether a monitor's error body says the job is unknown.
     pub fn is_not_found(body: &[u8]) -> bool {
-        crate::graph::job::is_not_found(body)
+        crate::graph::job_status::is_not_found(body)
     }
 
-    /// What `poll_job` makes of a 2xx job-status body. No request is
-    /// made: the client is a loopback one whose cancel flag is raised, so
-    /// a status that names the new item ends, at the latest, in
-    /// `Cancelled` where it would read that item.
-    pub fn job_status_from_body(body: &[u8]) -> Result<JobStatus> {
-        static CLIENT: OnceLock<(Client, Job)> = OnceLock::new();
-        let (client, job) = CLIENT.get_or_init(|| {
-            let client = Client::new(ClientConfig::new("http://127.0.0.1:9/v1.0", "t"))
-                .expect("a loopback client");
-            let job = Job::from_monitor_url("http://127.0.0.1:9/monitor/1", Drive::Me)
-                .expect("a loopback monitor URL");
-            (client, job)
-        });
+    /// Where a completed job names its new item (read afterwards by
+    /// `poll_job`, with a request).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Finished {
+        Id(String),
+        Location(String),
+    }
+
+    /// What `poll_job` makes of a 2xx job-status body, without any
+    /// request: the status, and where the new item is named when it must
+    /// still be read.
+    pub fn job_status_from_body(body: &[u8]) -> Result<(JobStatus, Option<Finished>)> {
         let value: serde_json::Value = serde_json::from_slice(body)
             .map_err(|e| crate::Error::protocol(format!("not JSON: {e}")))?;
-        let cancel = CancelToken::new();
-        cancel.cancel();
-        let mut ctl = Control::new(Some(&cancel), None);
-        client.status_from_body(job, &value, None, &mut ctl)
+        let look = job_status::read_status(&value, None)?;
+        Ok((look.status, look.finished.map(finished)))
+    }
+
+    /// What `poll_job` makes of a monitor's whole answer (HTTP status,
+    /// `Location`, body), without any request.
+    pub fn monitor_answer(
+        status: u16,
+        location: Option<String>,
+        body: &[u8],
+    ) -> Result<(JobStatus, Option<Finished>)> {
+        let resp = Response {
+            status,
+            location,
+            body: body.to_vec(),
+            ..Response::default()
+        };
+        let look = job_status::read_answer(&resp)?;
+        Ok((look.status, look.finished.map(finished)))
+    }
+
+    fn finished(f: job_status::Finished) -> Finished {
+        match f {
+            job_status::Finished::Id(id) => Finished::Id(id),
+            job_status::Finished::Location(url) => Finished::Location(url),
+        }
     }
 }

@@ -7,7 +7,8 @@ use crate::graph::error::Error;
 
 use super::args::{drive_arg, item_arg, od_progress_fn, with_control};
 use super::boundary::{FfiError, Out, ffi_call, handle_arg, into_raw, opt_handle_arg, str_arg};
-use super::client::{od_cancel, od_client};
+use super::cancel::od_cancel;
+use super::client::od_client;
 use super::item::od_item;
 use super::status::od_status;
 

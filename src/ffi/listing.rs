@@ -6,8 +6,9 @@ use std::sync::{Mutex, PoisonError};
 use crate::graph::listing::Listing;
 
 use super::args::{drive_arg, item_arg, with_control};
-use super::boundary::{Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_handle_arg};
-use super::client::{od_cancel, od_client};
+use super::boundary::{Out, ffi_call, ffi_new, free_box, handle_arg, into_raw, opt_handle_arg};
+use super::cancel::od_cancel;
+use super::client::od_client;
 use super::item::od_item;
 use super::status::od_status;
 
@@ -15,6 +16,11 @@ use super::status::od_status;
 /// Holds at most one page of items; the next page is fetched when the
 /// current one is used up. Calls on one listing are serialised (a second
 /// thread calling `od_list_next` at the same time waits for the first).
+///
+/// Methods:
+/// - `od_list_open`: makes one (nothing sent yet).
+/// - `od_list_next`: the next child, NULL at the end.
+/// - `od_list_free`: frees it (the items it gave stay valid).
 pub struct od_listing {
     listing: Mutex<Listing>,
 }
@@ -42,28 +48,23 @@ pub unsafe extern "C" fn od_list_open(
     page_size: u32,
     out_listing: *mut *mut od_listing,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_listing, "out_listing")?;
-        // SAFETY: the caller's pointers are NULL or valid.
-        let (client, drive, item) = unsafe {
-            (
+    // SAFETY: the caller's pointers are NULL or valid.
+    unsafe {
+        ffi_new(out_listing, "out_listing", || {
+            let (client, drive, item) = (
                 handle_arg(client, "client")?,
                 drive_arg(drive)?,
                 item_arg(item, "item")?,
-            )
-        };
-        let listing =
-            client
-                .client
-                .list_children(&drive, &item, (page_size > 0).then_some(page_size))?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe {
-            out.write(into_raw(od_listing {
+            );
+            let listing =
+                client
+                    .client
+                    .list_children(&drive, &item, (page_size > 0).then_some(page_size))?;
+            Ok(od_listing {
                 listing: Mutex::new(listing),
-            }))
-        };
-        Ok(())
-    })
+            })
+        })
+    }
 }
 
 /// The next child of a listing. `OD_OK` with `*out_item` set to the item
@@ -115,5 +116,5 @@ pub unsafe extern "C" fn od_list_next(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_list_free(listing: *mut od_listing) {
     // SAFETY: forwarded from the caller.
-    guard_value((), || unsafe { free_box(listing) })
+    unsafe { free_box(listing) }
 }

@@ -5,8 +5,9 @@ use std::ffi::c_char;
 use crate::graph::manage::MoveOptions;
 
 use super::args::{conflict_arg, drive_arg, item_arg, with_control};
-use super::boundary::{Out, ffi_call, handle_arg, into_raw, opt_handle_arg, opt_str_arg};
-use super::client::{od_cancel, od_client};
+use super::boundary::{ffi_new, handle_arg, opt_handle_arg, opt_str_arg};
+use super::cancel::od_cancel;
+use super::client::od_client;
 use super::item::od_item;
 use super::status::od_status;
 
@@ -59,11 +60,10 @@ pub unsafe extern "C" fn od_item_move(
     cancel: *const od_cancel,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
-        // SAFETY: the caller's pointers are NULL or valid.
-        let (client, drive, item, dest_parent, dest_drive_id, new_name, if_match, cancel) = unsafe {
-            (
+    // SAFETY: the caller's pointers are NULL or valid.
+    unsafe {
+        ffi_new(out_item, "out_item", || {
+            let (client, drive, item, dest_parent, dest_drive_id, new_name, if_match, cancel) = (
                 handle_arg(client, "client")?,
                 drive_arg(drive)?,
                 item_arg(item, "item")?,
@@ -75,20 +75,18 @@ pub unsafe extern "C" fn od_item_move(
                 opt_str_arg(new_name, "new_name")?,
                 opt_str_arg(if_match, "if_match")?,
                 opt_handle_arg(cancel),
-            )
-        };
-        let opts = MoveOptions {
-            dest_parent,
-            dest_drive_id: dest_drive_id.map(str::to_owned),
-            name: new_name.map(str::to_owned),
-            conflict: conflict_arg(conflict)?,
-            if_match: if_match.map(str::to_owned),
-        };
-        let moved = with_control(None, std::ptr::null_mut(), cancel, |ctl| {
-            client.client.move_item(&drive, &item, &opts, ctl)
-        })?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(moved))) };
-        Ok(())
-    })
+            );
+            let opts = MoveOptions {
+                dest_parent,
+                dest_drive_id: dest_drive_id.map(str::to_owned),
+                name: new_name.map(str::to_owned),
+                conflict: conflict_arg(conflict)?,
+                if_match: if_match.map(str::to_owned),
+            };
+            let moved = with_control(None, std::ptr::null_mut(), cancel, |ctl| {
+                client.client.move_item(&drive, &item, &opts, ctl)
+            })?;
+            Ok(od_item::new(moved))
+        })
+    }
 }

@@ -6,8 +6,8 @@
 //! `#[cfg_attr(miri, ignore)]`: Miri has no sockets.
 
 use super::{
-    args::*, boundary::*, client::*, copy::*, item::*, job::*, network::*, session::*, status::*,
-    upload::*,
+    args::*, boundary::*, cancel::*, client::*, copy::*, item::*, job::*, last_error::*,
+    network::*, session::*, status::*, upload::*,
 };
 
 use std::ffi::{CStr, c_char, c_int, c_void};
@@ -1689,4 +1689,93 @@ fn upload_file_of_a_missing_file_is_io() {
     };
     expect(s, OD_ERR_IO);
     assert_eq!(oi, sentinel());
+}
+
+// ---------------------------------------------------------------------------
+// The header's per-handle "Methods:" index
+
+/// The header's function declarations: (name, parameter text).
+fn header_functions(header: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut decl = String::new();
+    for line in header.lines() {
+        let starts = !line.starts_with("//") && !line.starts_with('#') && line.contains(" od_");
+        if decl.is_empty() && !(starts && line.contains('(') && !line.starts_with("typedef")) {
+            continue;
+        }
+        decl.push_str(line);
+        decl.push(' ');
+        if !line.trim_end().ends_with(';') {
+            continue;
+        }
+        let (head, params) = decl.split_once('(').unwrap();
+        let name = head.rsplit([' ', '*']).next().unwrap().to_owned();
+        out.push((name, params.trim_end().trim_end_matches(");").to_owned()));
+        decl.clear();
+    }
+    out
+}
+
+/// The names in the doc comment of `typedef struct od_x od_x;` after its
+/// "Methods:" line.
+fn methods_index(header: &str, handle: &str) -> Vec<String> {
+    let typedef = format!("typedef struct {handle} {handle};");
+    let lines: Vec<&str> = header.lines().collect();
+    let at = lines.iter().position(|l| *l == typedef).unwrap();
+    let doc: Vec<&str> = lines[..at]
+        .iter()
+        .rev()
+        .take_while(|l| l.starts_with("//"))
+        .copied()
+        .collect();
+    let text: String = doc.into_iter().rev().collect::<Vec<_>>().join("\n");
+    let (_, index) = text
+        .split_once("Methods:")
+        .unwrap_or_else(|| panic!("{handle} has no Methods: index"));
+    index
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("od_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Each handle type's doc comment names, after "Methods:", every function
+/// that takes or hands out that handle, and only functions that exist.
+#[test]
+#[cfg_attr(miri, ignore = "reads the header")]
+fn every_handle_has_a_complete_methods_index() {
+    let header =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/onedrive.h"))
+            .unwrap();
+    let functions = header_functions(&header);
+    assert!(functions.len() > 50, "read {} functions", functions.len());
+    assert!(
+        functions
+            .iter()
+            .any(|(n, p)| n == "od_job_item" && p.contains("od_item **"))
+    );
+    let handles: Vec<&str> = header
+        .lines()
+        .filter_map(|l| l.strip_prefix("typedef struct "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert!(handles.len() >= 5, "{handles:?}");
+    for handle in handles {
+        let index = methods_index(&header, handle);
+        for name in &index {
+            assert!(
+                functions.iter().any(|(n, _)| n == name),
+                "{handle}'s Methods: names {name}, which the header does not declare"
+            );
+        }
+        let pointer = format!("{handle} *");
+        for (name, params) in &functions {
+            if params.contains(&pointer) {
+                assert!(
+                    index.contains(name),
+                    "{name} takes or hands out a {handle}: name it in {handle}'s Methods: index"
+                );
+            }
+        }
+    }
 }

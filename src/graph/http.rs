@@ -108,7 +108,7 @@ impl<'a> Request<'a> {
 
 /// An answer, read whole (bodies here are JSON, small), or for a streamed
 /// request's 2xx its head with the body still to read.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Response {
     pub status: u16,
     pub location: Option<String>,

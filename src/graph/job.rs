@@ -1,26 +1,24 @@
-//! Asynchronous jobs (copy, upload from URL): polling the monitor URL.
+//! Asynchronous jobs (copy, upload from URL): polling the monitor URL,
+//! reading the item a finished job made, waiting for the end.
 //!
 //! The monitor URL is opaque and pre-authorized: it is never parsed, and
-//! the bearer token never goes to it. Its answers:
-//! - 202 (or 200) with an AsyncJobStatus: `status`, `percentageComplete`,
-//!   on completion perhaps `resourceId`;
-//! - 303 See Other, `Location` = the new item: completed;
-//! - 500 with a Graph error body: the job failed;
-//! - 404 (or 500 `operationNotFound`): unknown or expired.
+//! the bearer token never goes to it. What its answers say is read in
+//! `job_status`, without any request.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::address::{Drive, ItemRef};
 use super::client::Client;
 use super::control::Control;
-use super::error::{Error, ErrorKind, GraphErrorBody, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::http::{Auth, Request, Response, Retry};
 use super::item::Item;
+use super::job_status::{Finished, Look, item_id_in, read_answer};
 use super::log::LogLevel;
 use super::url::{Origin, resolve_location};
+
+pub use super::job_status::{JobState, JobStatus};
 
 /// A job on the service. It is only its monitor URL (plus the drive in
 /// which to look up a `resourceId`), so it can be saved and rebuilt later.
@@ -31,55 +29,6 @@ pub struct Job {
     /// When the service accepted the job, if this process saw it: the job
     /// was at 0 % then, which lets the first look already tell its rate.
     accepted_at: Option<Instant>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobState {
-    NotStarted,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-    /// A status this client does not know; treated as still running.
-    Unknown,
-}
-
-impl JobState {
-    /// Maps the service's status strings (both enums it uses); unknown ones
-    /// are accepted as [`JobState::Unknown`].
-    pub fn from_status(s: &str) -> JobState {
-        match s.to_ascii_lowercase().as_str() {
-            "notstarted" | "waiting" => JobState::NotStarted,
-            "inprogress" | "updating" | "cancelpending" | "deletepending" => JobState::Running,
-            "completed" | "succeeded" => JobState::Completed,
-            "failed" | "deletefailed" => JobState::Failed,
-            "cancelled" | "canceled" => JobState::Cancelled,
-            _ => JobState::Unknown,
-        }
-    }
-
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobState::Completed | JobState::Failed | JobState::Cancelled
-        )
-    }
-}
-
-/// What one look at the monitor URL told.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobStatus {
-    pub state: JobState,
-    /// The service's own status word (empty after a 303).
-    pub status_text: String,
-    /// 0–100, when the service said.
-    pub percent: Option<f64>,
-    /// The new item, once completed.
-    pub item: Option<Item>,
-    /// The service's error, once failed.
-    pub error: Option<Error>,
-    /// How long the service asked to wait before the next look.
-    pub retry_after: Option<Duration>,
 }
 
 impl Job {
@@ -126,7 +75,8 @@ impl Job {
 }
 
 impl Client {
-    /// One look at the job's monitor URL (never with the token).
+    /// One look at the job's monitor URL (never with the token); on
+    /// completion, the new item read (see `finished_item`).
     pub fn poll_job(&self, job: &Job, ctl: &mut Control<'_>) -> Result<JobStatus> {
         let mut req = Request::new(
             "GET",
@@ -136,140 +86,14 @@ impl Client {
         );
         req.graph_error_is_final = true;
         let resp = self.inner.send(&req, ctl)?;
-        match resp.status {
-            // Accepted, nothing (or nothing readable: a gateway's page) said:
-            // still running. A 202 says so whatever its body holds.
-            200..=299
-                if resp.body.iter().all(u8::is_ascii_whitespace)
-                    || (resp.status == 202 && resp.json().is_err()) =>
-            {
-                Ok(still_running(resp.retry_after))
-            }
-            // A 5xx without a Graph error (a gateway, a proxy): a blip on
-            // the way, not news of the job.
-            500..=599 if GraphErrorBody::parse(&resp.body).code.is_none() => {
-                Ok(still_running(resp.retry_after))
-            }
-            200..=299 => {
-                let body = resp.json()?;
-                self.status_from_body(job, &body, resp.retry_after, ctl)
-            }
-            301..=303 | 307 | 308 => {
-                let location = resp.location.as_deref().ok_or_else(|| {
-                    Error::protocol("a redirect from the monitor without Location")
-                })?;
-                let body = serde_json::from_slice::<Value>(&resp.body).ok();
-                let item = self.finished_item(job, body.as_ref(), Some(location), ctl)?;
-                Ok(JobStatus {
-                    state: JobState::Completed,
-                    status_text: String::new(),
-                    percent: Some(100.0),
-                    item,
-                    error: None,
-                    retry_after: None,
-                })
-            }
-            500 if !is_not_found(&resp.body)
-                && GraphErrorBody::parse(&resp.body).code.is_some() =>
-            {
-                Ok(JobStatus {
-                    state: JobState::Failed,
-                    status_text: "failed".to_owned(),
-                    percent: None,
-                    item: None,
-                    error: Some(resp.error().with_kind(ErrorKind::JobFailed)),
-                    retry_after: None,
-                })
-            }
-            _ => {
-                let e = resp.error();
-                Err(if is_not_found(&resp.body) {
-                    e.with_kind(ErrorKind::NotFound)
-                } else {
-                    e
-                })
-            }
+        let Look {
+            mut status,
+            finished,
+        } = read_answer(&resp)?;
+        if let Some(finished) = finished {
+            status.item = Some(self.finished_item(job, finished, ctl)?);
         }
-    }
-
-    pub(crate) fn status_from_body(
-        &self,
-        job: &Job,
-        body: &Value,
-        retry_after: Option<Duration>,
-        ctl: &mut Control<'_>,
-    ) -> Result<JobStatus> {
-        let status_text = body
-            .get("status")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let percent = body.get("percentageComplete").and_then(|p| match p {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        });
-        let percent = percent
-            .filter(|p| p.is_finite())
-            .map(|p| p.clamp(0.0, 100.0));
-        let mut state = JobState::from_status(&status_text);
-        if status_text.is_empty() && body.get("id").is_some() && body.get("status").is_none() {
-            // Some monitors answer with the finished item itself.
-            return Ok(JobStatus {
-                state: JobState::Completed,
-                status_text,
-                percent: Some(100.0),
-                item: Some(Item::from_json(body.clone())?),
-                error: None,
-                retry_after,
-            });
-        }
-        let mut item = None;
-        let mut error = None;
-        match state {
-            JobState::Completed => {
-                let location = body.get("resourceLocation").and_then(Value::as_str);
-                item = self.finished_item(job, Some(body), location, ctl)?;
-            }
-            JobState::Failed | JobState::Cancelled => {
-                let detail = body
-                    .get("error")
-                    .map(GraphErrorBody::from_value)
-                    .unwrap_or_default();
-                let kind = if state == JobState::Failed {
-                    ErrorKind::JobFailed
-                } else {
-                    ErrorKind::JobCancelled
-                };
-                let message = detail
-                    .message
-                    .clone()
-                    .or_else(|| {
-                        body.get("statusDescription")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                    })
-                    .unwrap_or_else(|| format!("the job ended with status {status_text:?}"));
-                let mut e = Error::new(kind, message);
-                e.code = detail.code;
-                e.inner_code = detail.inner_code;
-                e.request_id = detail.request_id;
-                error = Some(e);
-            }
-            JobState::NotStarted | JobState::Running | JobState::Unknown => {
-                if status_text.is_empty() {
-                    state = JobState::Unknown;
-                }
-            }
-        }
-        Ok(JobStatus {
-            state,
-            status_text,
-            percent,
-            item,
-            error,
-            retry_after,
-        })
+        Ok(status)
     }
 
     /// The item a finished job made: named by `resourceId` (read through
@@ -277,30 +101,17 @@ impl Client {
     /// `resourceLocation`). A URL on the API origin is read with the token;
     /// elsewhere it is pre-authorized and read without it, and when it
     /// turns out not to be, the item id it names is read through the API.
-    /// `None` when the service named no item at all.
-    fn finished_item(
-        &self,
-        job: &Job,
-        body: Option<&Value>,
-        location: Option<&str>,
-        ctl: &mut Control<'_>,
-    ) -> Result<Option<Item>> {
+    fn finished_item(&self, job: &Job, finished: Finished, ctl: &mut Control<'_>) -> Result<Item> {
         // An id from the service is checked as a caller's is (a dot
         // segment would retarget a request that carries the token).
         let by_id = |this: &Client, id: &str, ctl: &mut Control<'_>| {
-            this.item(&job.drive, &ItemRef::id(id)?, ctl).map(Some)
+            this.item(&job.drive, &ItemRef::id(id)?, ctl)
         };
-        if let Some(id) = body
-            .and_then(|b| b.get("resourceId"))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
-            return by_id(self, id, ctl);
-        }
-        let Some(location) = location else {
-            return Ok(None);
+        let location = match finished {
+            Finished::Id(id) => return by_id(self, &id, ctl),
+            Finished::Location(location) => location,
         };
-        let url = resolve_location(&job.monitor_url, location)?;
+        let url = resolve_location(&job.monitor_url, &location)?;
         if self.inner.may_carry_token(&url) {
             // On the API origin the token would go with the request: only
             // an item (`…/items/{id}`), read as the job's drive's item, is
@@ -317,7 +128,7 @@ impl Client {
             ctl,
         )?;
         match resp.status {
-            200..=299 => Item::from_slice(&resp.body).map(Some),
+            200..=299 => Item::from_slice(&resp.body),
             401 | 403 => match item_id_in(&url) {
                 Some(id) => by_id(self, &id, ctl),
                 None => Err(resp.error()),
@@ -410,55 +221,6 @@ impl Client {
             });
             ctl.sleep(next)?;
         }
-    }
-}
-
-/// The item id in a URL of the form `…/items/{id}[/…|?…]`, percent-decoded.
-pub(crate) fn item_id_in(url: &str) -> Option<String> {
-    let rest = &url[url.find("/items/")? + "/items/".len()..];
-    let raw = rest
-        .split(['/', '?', '#', ':'])
-        .next()
-        .filter(|s| !s.is_empty())?;
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).and_then(|&b| hex(b)),
-            bytes.get(i + 2).and_then(|&b| hex(b)),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-pub(crate) fn is_not_found(body: &[u8]) -> bool {
-    let e = GraphErrorBody::parse(body);
-    [e.code, e.inner_code].iter().flatten().any(|c| {
-        c.eq_ignore_ascii_case("operationNotFound") || c.eq_ignore_ascii_case("itemNotFound")
-    })
-}
-
-/// A look that told nothing new: the job is taken to be still running.
-fn still_running(retry_after: Option<Duration>) -> JobStatus {
-    JobStatus {
-        state: JobState::Unknown,
-        status_text: String::new(),
-        percent: None,
-        item: None,
-        error: None,
-        retry_after,
     }
 }
 
@@ -617,28 +379,6 @@ mod tests {
     }
 
     #[test]
-    fn status_words() {
-        use JobState::*;
-        for (s, st) in [
-            ("notStarted", NotStarted),
-            ("waiting", NotStarted),
-            ("inProgress", Running),
-            ("updating", Running),
-            ("cancelPending", Running),
-            ("deletePending", Running),
-            ("completed", Completed),
-            ("failed", Failed),
-            ("deleteFailed", Failed),
-            ("cancelled", Cancelled),
-            ("somethingNew", Unknown),
-            ("", Unknown),
-        ] {
-            assert_eq!(JobState::from_status(s), st, "{s}");
-        }
-        assert!(Completed.is_final() && Failed.is_final() && !Running.is_final());
-    }
-
-    #[test]
     fn intervals_aim_at_the_end() {
         let opts = WaitOptions::default();
         let t0 = Instant::now();
@@ -688,24 +428,6 @@ mod tests {
             next_interval(&opts, Duration::from_secs(60), None, &mut fp, t0),
             opts.max_interval
         );
-    }
-
-    #[test]
-    fn item_ids_in_urls() {
-        assert_eq!(
-            item_id_in("https://api.onedrive.com/v1.0/drives/d/items/A!12").as_deref(),
-            Some("A!12")
-        );
-        assert_eq!(
-            item_id_in("https://x/_api/v2.0/drives/d/items/01AB%21C?tempauth=z").as_deref(),
-            Some("01AB!C")
-        );
-        assert_eq!(
-            item_id_in("https://x/v1.0/drives/d/items/ID/children").as_deref(),
-            Some("ID")
-        );
-        assert_eq!(item_id_in("https://x/v1.0/drives/d/items/"), None);
-        assert_eq!(item_id_in("https://x/v1.0/monitor/abc"), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! callback, settings, token, log, rate, tls, wire), then the transport
 //! (retry, failure, connect, progress, body, http), the client handle (client), then
 //! the operations over it (metadata, manage, listing, download, source, window, verify,
-//! session_state, session, upload, job, copy).
+//! session_state, session, upload, job_status, job, copy).
 
 pub mod address;
 pub(crate) mod body;
@@ -21,6 +21,7 @@ pub mod hash;
 pub(crate) mod http;
 pub mod item;
 pub mod job;
+pub(crate) mod job_status;
 pub mod limits;
 pub mod listing;
 pub mod log;
