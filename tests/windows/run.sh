@@ -9,6 +9,8 @@
 #      through od_upload_file included;
 #   2. test_api over plain HTTP (loopback);
 #   3. the quickstart over HTTPS with the CA added, and over plain HTTP;
+#   4. the quickstart linked with the static library instead (the system
+#      libraries the README names), over HTTPS;
 # Not here: HTTPS trusting the Windows store alone. Wine 8.0's SSL policy
 # (CertVerifyCertificateChainPolicy) refuses any certificate without CRL or
 # OCSP information, the emulator's included, with CERT_E_REVOCATION_FAILURE,
@@ -19,8 +21,8 @@
 #
 #   tests/windows/run.sh EMULATOR DLL_DIR
 #
-# DLL_DIR holds onedrive_native.dll and libonedrive_native.dll.a (make
-# windows). The Wine prefix is target/wine-prefix (made once, ~15 s); the
+# DLL_DIR holds onedrive_native.dll, libonedrive_native.dll.a and
+# libonedrive_native.a (make windows). The Wine prefix is target/wine-prefix (made once, ~15 s); the
 # programs, the DLL and the test harness's bcryptprimitives.dll (Wine 8.0
 # lacks the ProcessPrng that Rust's std imports: processprng_shim.c; never
 # shipped) go to target/windows-test.
@@ -43,6 +45,11 @@ cp "$dll_dir/onedrive_native.dll" "$out/"
 for prog in tests/c/test_api.c examples/quickstart.c; do
   "$CC" "${CFLAGS[@]}" -static -o "$out/$(basename "$prog" .c).exe" "$repo/$prog" "$dll_dir/libonedrive_native.dll.a" -lpthread
 done
+# From `cargo rustc --target x86_64-pc-windows-gnu --lib --crate-type staticlib
+# -- --print native-static-libs` (README, "Windows").
+WIN_NATIVE_LIBS=(-lbcrypt -ladvapi32 -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp)
+"$CC" "${CFLAGS[@]}" -o "$out/quickstart-static.exe" "$repo/examples/quickstart.c" "$dll_dir/libonedrive_native.a" \
+  "${WIN_NATIVE_LIBS[@]}"
 
 # ---- Wine ------------------------------------------------------------------------
 export WINEPREFIX=$repo/target/wine-prefix WINEDEBUG=${WINEDEBUG:--all} WINEDLLOVERRIDES="mscoree,mshtml="
@@ -66,4 +73,5 @@ run "test_api, HTTPS, the emulator's CA added to the client" RUNNER=wine "$repo/
 run "test_api, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$api"
 run "quickstart, HTTPS, the CA added to the client" RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$qs"
 run "quickstart, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$qs"
-echo "test-windows: 4 passed, 0 failed"
+run "quickstart linked statically, HTTPS" RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$out/quickstart-static.exe"
+echo "test-windows: 5 passed, 0 failed"
