@@ -24,7 +24,7 @@ from typing import List, NamedTuple
 MACHINE_AMD64 = 0x8664
 IMAGE_FILE_DLL = 0x2000
 # What a DLL may import on every Windows it supports: the system's own DLLs
-# (the API sets of Windows 8 and later included). Compared case-insensitively.
+# (and the api-ms-win-* API sets). Compared case-insensitively.
 SYSTEM_DLLS = {
     "kernel32.dll", "ntdll.dll", "advapi32.dll", "ws2_32.dll", "userenv.dll", "bcrypt.dll",
     "bcryptprimitives.dll", "crypt32.dll", "secur32.dll", "user32.dll", "ole32.dll",

@@ -1,11 +1,11 @@
 /*
  * Test harness only, never shipped: bcryptprimitives.dll for Wine 8.0,
- * which lacks it. Rust's std (1.78 and later) imports ProcessPrng from it
- * for its random numbers (HashMap keys), so without it no Rust DLL loads
- * under that Wine ("Library bcryptprimitives.dll ... not found"). Windows 8
- * and later have the real one; Wine 9 has it too. make test-windows puts
- * this one beside the test programs (the application directory is searched
- * first). It fills the buffer from RtlGenRandom (advapi32's
+ * which lacks it. Rust's std imports ProcessPrng from it for its random
+ * numbers (HashMap keys), so without it no Rust DLL loads under that Wine
+ * ("Library bcryptprimitives.dll ... not found"). The Windows versions
+ * Rust's std supports (10 and later) have the real one. make test-windows
+ * puts this one beside the test programs (the application directory is
+ * searched first). It fills the buffer from RtlGenRandom (advapi32's
  * SystemFunction036), the generator ProcessPrng stands for.
  */
 #include <windows.h>
