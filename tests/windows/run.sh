@@ -11,21 +11,18 @@
 #   3. the quickstart over HTTPS with the CA added, and over plain HTTP;
 #   4. the quickstart linked with the static library instead (the system
 #      libraries the README names), over HTTPS;
-# Not here: HTTPS trusting the Windows store alone. Wine 8.0's SSL policy
-# (CertVerifyCertificateChainPolicy) refuses any certificate without CRL or
-# OCSP information, the emulator's included, with CERT_E_REVOCATION_FAILURE,
-# although the platform verifier passes CERT_CHAIN_POLICY_IGNORE_ALL_REV_UNKNOWN_FLAGS
-# (which Windows honours): with the emulator's CA in LocalMachine\Root the
-# chain status is 0x01000040 (revocation unknown, offline), without it
-# 0x01010040 (partial chain too); the error is the same. See the README.
+#   5. the quickstart over HTTPS trusting the Windows store alone, no CA
+#      given to the client: refused, then trusted once its CA is in the Wine
+#      prefix's LocalMachine\Root store (system_store.sh: a certificate of
+#      its own with a CRL, and why).
 #
 #   tests/windows/run.sh EMULATOR DLL_DIR
 #
 # DLL_DIR holds onedrive_native.dll, libonedrive_native.dll.a and
-# libonedrive_native.a (make windows). The Wine prefix is target/wine-prefix (made once, ~15 s); the
-# programs, the DLL and the test harness's bcryptprimitives.dll (Wine 8.0
-# lacks the ProcessPrng that Rust's std imports: processprng_shim.c; never
-# shipped) go to target/windows-test.
+# libonedrive_native.a (make windows). The Wine prefix is target/wine-prefix
+# (made once, ~15 s); the programs, the DLL and the test harness's
+# bcryptprimitives.dll (Wine 8.0 lacks the ProcessPrng that Rust's std
+# imports: processprng_shim.c; never shipped) go to target/windows-test.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -48,6 +45,7 @@ done
 # From `cargo rustc --target x86_64-pc-windows-gnu --lib --crate-type staticlib
 # -- --print native-static-libs` (README, "Windows").
 WIN_NATIVE_LIBS=(-lbcrypt -ladvapi32 -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp)
+"$CC" "${CFLAGS[@]}" -static -o "$out/add_root.exe" "$here/add_root.c" -lcrypt32
 "$CC" "${CFLAGS[@]}" -o "$out/quickstart-static.exe" "$repo/examples/quickstart.c" "$dll_dir/libonedrive_native.a" \
   "${WIN_NATIVE_LIBS[@]}"
 
@@ -74,4 +72,6 @@ run "test_api, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER=wine "$repo/tests/c
 run "quickstart, HTTPS, the CA added to the client" RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$qs"
 run "quickstart, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$qs"
 run "quickstart linked statically, HTTPS" RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$out/quickstart-static.exe"
-echo "test-windows: 5 passed, 0 failed"
+echo "== quickstart, HTTPS, the Windows certificate store alone" >&2
+"$here/system_store.sh" "$emulator" "$qs" "$out/add_root.exe"
+echo "test-windows: 6 passed, 0 failed"
