@@ -30,8 +30,18 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- the CA, its CRL on loopback, the server's certificate --------------------------
+# The CRL's server first, on an ephemeral port (its URL goes into the certificate).
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$pki" >"$pki/http.log" 2>&1 &
+http_pid=$!
+port=
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/^Serving HTTP on .* port \([0-9]*\) .*/\1/p' "$pki/http.log")
+  [ -n "$port" ] && break
+  kill -0 "$http_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat "$pki/http.log"; echo "system_store.sh: the CRL server did not start" >&2; exit 1; }
 cd "$pki"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=onedrive-native test root $$" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1" "extendedKeyUsage=serverAuth" "basicConstraints=CA:FALSE" \
@@ -44,14 +54,6 @@ printf '%s\n' "[ca]" "default_ca = d" "[d]" "database = index.txt" "crlnumber = 
 echo 01 >crlnumber
 openssl ca -gencrl -config ca.cnf -keyfile ca.key -cert ca.pem -out ca.crl.pem 2>/dev/null
 openssl crl -in ca.crl.pem -outform DER -out ca.crl
-python3 -m http.server "$port" --bind 127.0.0.1 --directory "$pki" >http.log 2>&1 &
-http_pid=$!
-# (polled for another file: every GET of the CRL in the log is then Windows')
-for _ in $(seq 1 100); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/ca.pem" && break
-  sleep 0.1
-done
-curl -sf -o /dev/null "http://127.0.0.1:$port/ca.pem" || { cat http.log; echo "system_store.sh: the CRL server did not start" >&2; exit 1; }
 cd - >/dev/null
 
 # ---- the runs --------------------------------------------------------------------------
