@@ -219,8 +219,7 @@ int main(int argc, char **argv) {
 EOF
   x86_64-w64-mingw32-gcc -O1 -Wall -Wextra -Werror -o "$dir/load.exe" "$dir/load.c"
   x86_64-w64-mingw32-gcc -O2 -shared -o "$dir/bcryptprimitives.dll" "$repo/tests/windows/processprng_shim.c" -ladvapi32
-  got=$(cd "$dir" && WINEPREFIX=$target_dir/wine-prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" \
-    wine load.exe onedrive_native.dll | tr -d '\r')
+  got=$(cd "$dir" && "$repo/tests/windows/wine.sh" load.exe onedrive_native.dll | tr -d '\r')
   [ "$got" = "$version" ] || die "od_version() under Wine is '$got', expected '$version'"
   echo "wheel.sh: win_amd64: the installed DLL loads under Wine; od_version() = $got" >&2
   mkdir -p "$WHEEL_DIR"

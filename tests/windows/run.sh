@@ -20,7 +20,7 @@
 #
 # DLL_DIR holds onedrive_native.dll, libonedrive_native.dll.a and
 # libonedrive_native.a (make windows). The Wine prefix is target/wine-prefix
-# (made once, ~15 s); the programs, the DLL and the test harness's
+# (tests/windows/wine.sh makes it once, ~15 s); the programs, the DLL and the test harness's
 # bcryptprimitives.dll (Wine 8.0 lacks the ProcessPrng that Rust's std
 # imports: processprng_shim.c; never shipped) go to target/windows-test.
 set -euo pipefail
@@ -49,16 +49,8 @@ WIN_NATIVE_LIBS=(-lbcrypt -ladvapi32 -lkernel32 -lntdll -luserenv -lws2_32 -ldbg
 "$CC" "${CFLAGS[@]}" -o "$out/quickstart-static.exe" "$repo/examples/quickstart.c" "$dll_dir/libonedrive_native.a" \
   "${WIN_NATIVE_LIBS[@]}"
 
-# ---- Wine ------------------------------------------------------------------------
-export WINEPREFIX=$repo/target/wine-prefix WINEDEBUG=${WINEDEBUG:--all} WINEDLLOVERRIDES="mscoree,mshtml="
-if [ ! -f "$WINEPREFIX/system.reg" ]; then
-  echo "run.sh: making the Wine prefix $WINEPREFIX" >&2
-  wineboot -i >/dev/null 2>&1
-fi
-# One wineserver for every run below, stopped at the end.
-wineserver -p
-trap 'wineserver -k 2>/dev/null || true' EXIT
-
+# ---- under Wine (wine.sh: the prefix, made on first use) -------------------------------
+WINE=$here/wine.sh
 run() {  # run WHAT ENV... -- RUNNER PROGRAM
   local what=$1
   shift
@@ -67,11 +59,11 @@ run() {  # run WHAT ENV... -- RUNNER PROGRAM
 }
 api=$out/test_api.exe
 qs=$out/quickstart.exe
-run "test_api, HTTPS, the emulator's CA added to the client" RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$api"
-run "test_api, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$api"
-run "quickstart, HTTPS, the CA added to the client" RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$qs"
-run "quickstart, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$qs"
-run "quickstart linked statically, HTTPS" RUNNER=wine "$repo/tests/c/run.sh" "$emulator" "$out/quickstart-static.exe"
+run "test_api, HTTPS, the emulator's CA added to the client" RUNNER="$WINE" "$repo/tests/c/run.sh" "$emulator" "$api"
+run "test_api, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER="$WINE" "$repo/tests/c/run.sh" "$emulator" "$api"
+run "quickstart, HTTPS, the CA added to the client" RUNNER="$WINE" "$repo/tests/c/run.sh" "$emulator" "$qs"
+run "quickstart, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER="$WINE" "$repo/tests/c/run.sh" "$emulator" "$qs"
+run "quickstart linked statically, HTTPS" RUNNER="$WINE" "$repo/tests/c/run.sh" "$emulator" "$out/quickstart-static.exe"
 echo "== quickstart, HTTPS, the Windows certificate store alone" >&2
 "$here/system_store.sh" "$emulator" "$qs" "$out/add_root.exe"
 echo "test-windows: 6 passed, 0 failed"

@@ -15,12 +15,12 @@
 #      quickstart uploads and copies; the CA is taken out again.
 #
 #   tests/windows/system_store.sh EMULATOR QUICKSTART_EXE ADD_ROOT_EXE
-# (WINEPREFIX and the other Wine variables set by the caller.)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 emulator=$1
 quickstart=$2
 add_root=$3
+wine=$here/wine.sh
 pki=$(mktemp -d)
 http_pid=
 cleanup() {
@@ -64,7 +64,7 @@ emulate() {  # emulate RUNNER
     RUNNER="$1" VALGRIND=0 "$here/../c/run.sh" "$emulator" "$quickstart"
 }
 out=$pki/out.txt
-if emulate "env ONEDRIVE_CA_FILE= wine" >"$out" 2>&1; then
+if emulate "env ONEDRIVE_CA_FILE= $wine" >"$out" 2>&1; then
   cat "$out" >&2
   echo "system_store.sh: the CA was trusted before it was in the Windows store" >&2
   exit 1
@@ -72,8 +72,8 @@ fi
 grep -q "OD_ERR_TLS" "$out" || { cat "$out" >&2; echo "system_store.sh: not a TLS failure" >&2; exit 1; }
 echo "system_store.sh: CA not in the Windows store: OD_ERR_TLS (as it must)"
 
-wine "$add_root" add "$pki/ca.pem"
-trap 'wine "$add_root" remove "$pki/ca.pem" || true; cleanup' EXIT
-emulate "env ONEDRIVE_CA_FILE= wine"
+"$wine" "$add_root" add "$pki/ca.pem"
+trap '"$wine" "$add_root" remove "$pki/ca.pem" || true; cleanup' EXIT
+emulate "env ONEDRIVE_CA_FILE= $wine"
 grep -q "GET /ca.crl" "$pki/http.log" || { echo "system_store.sh: Windows never fetched the CRL" >&2; exit 1; }
 echo "system_store.sh: CA in LocalMachine\\Root: trusted through the Windows store (its CRL fetched)"

@@ -118,8 +118,7 @@ if [ -f "$dll" ]; then
       "$tmp/win/onedrive_native.dll" -o "$tmp/win/quickstart.exe"
     x86_64-w64-mingw32-gcc -O2 -shared -o "$tmp/win/bcryptprimitives.dll" "$repo/tests/windows/processprng_shim.c" -ladvapi32
     say "running the C quickstart under Wine with the package's win-x64 onedrive_native.dll"
-    WINEPREFIX=${CARGO_TARGET_DIR:-$repo/target}/wine-prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" \
-      RUNNER=wine VALGRIND=0 "$repo/tests/c/run.sh" "$emulator" "$tmp/win/quickstart.exe"
+    RUNNER="$repo/tests/windows/wine.sh" VALGRIND=0 "$repo/tests/c/run.sh" "$emulator" "$tmp/win/quickstart.exe"
     echo "nupkg win-x64: 1 passed, 0 failed"
   else
     say "SKIPPED the win-x64 run: x86_64-w64-mingw32-gcc or wine missing (bash .ci/deps.sh windows)"
