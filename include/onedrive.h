@@ -147,6 +147,12 @@ enum od_status
   // The proxy refused: wrong or missing credentials (HTTP 407), or it
   // would not open a tunnel to the target.
   OD_ERR_PROXY = 28,
+  // A queued copy or upload from URL whose request may have reached the
+  // service without its answer being kept (a kill or a dropped
+  // connection after it went out), and whose result is not at its
+  // destination: it may have been done, may still run, or may never
+  // have been. The queue never sends it again; look at the destination.
+  OD_ERR_UNKNOWN_OUTCOME = 29,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

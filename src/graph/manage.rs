@@ -49,10 +49,10 @@ impl Client {
         if item.is_root() {
             return Err(Error::invalid("the root of a drive cannot be deleted"));
         }
-        if let Some(tag) = if_match {
-            if tag.is_empty() || tag.chars().any(char::is_control) {
-                return Err(Error::invalid(format!("{tag:?} is not an eTag")));
-            }
+        if let Some(tag) = if_match
+            && (tag.is_empty() || tag.chars().any(char::is_control))
+        {
+            return Err(Error::invalid(format!("{tag:?} is not an eTag")));
         }
         let url = self
             .inner
