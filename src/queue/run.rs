@@ -188,14 +188,25 @@ fn upload(shared: &Arc<Shared>, rec: &Record, cancel: &CancelToken) -> Result<It
             parent: parent.clone(),
             name: name.clone(),
         };
+        // "Rename" is sent as "fail" first: a PUT of an earlier try still
+        // on its way (its process killed) then lands as the file or not at
+        // all, never as a second copy "name 1".
+        let first = match conflict {
+            Conflict::Rename => Conflict::Fail,
+            c => *c,
+        };
         let mut ctl = Control::new(Some(cancel), Some(&mut report));
-        return match client.upload(drive, &target, &data, *conflict, &mut ctl) {
+        return match client.upload(drive, &target, &data, first, &mut ctl) {
             Ok(item) => Ok(item),
-            Err(e) if e.kind == ErrorKind::Conflict && *conflict == Conflict::Fail => {
+            Err(e) if e.kind == ErrorKind::Conflict && first == Conflict::Fail => {
                 // Ours, sent by an earlier try whose answer was lost?
                 let mut ctl = Control::new(Some(cancel), None);
                 match landed(client, drive, parent, name, size, &hash, &mut ctl)? {
                     Some(item) => Ok(item),
+                    None if *conflict == Conflict::Rename => {
+                        let mut ctl = Control::new(Some(cancel), Some(&mut report));
+                        client.upload(drive, &target, &data, Conflict::Rename, &mut ctl)
+                    }
                     None => Err(e),
                 }
             }
