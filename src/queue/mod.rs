@@ -17,7 +17,7 @@ mod store;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -233,7 +233,7 @@ struct Entry {
     wait: Option<(WaitReason, Option<Instant>, Option<SystemTime>)>,
     /// Transient errors in a row (for the backoff).
     errors: u32,
-    last_error: Option<Error>,
+    last_error: Option<Box<Error>>,
     done: u64,
     total: u64,
     /// The last progress event: bytes and when.
@@ -309,11 +309,15 @@ impl Entry {
                 .item
                 .as_deref()
                 .and_then(|j| Item::from_slice(j.as_bytes()).ok()),
-            error: self.rec.error.clone().or_else(|| {
-                (state == TransferState::Waiting)
-                    .then(|| self.last_error.clone())
-                    .flatten()
-            }),
+            error: self
+                .rec
+                .error
+                .as_deref()
+                .or(self
+                    .last_error
+                    .as_deref()
+                    .filter(|_| state == TransferState::Waiting))
+                .cloned(),
         }
     }
 }
@@ -419,10 +423,18 @@ impl Queue {
         }
         let mut entries: BTreeMap<TransferId, Entry> = BTreeMap::new();
         let mut next_id = 1u64;
+        let mut folders: HashMap<String, Arc<ItemRef>> = HashMap::new();
         let store = Store::open(dir, &mut |payload| {
             match record::decode(payload)? {
                 Decoded::Put(rec) => {
-                    let rec = *rec;
+                    let mut rec = *rec;
+                    if let Spec::Upload { parent, .. } = &mut rec.spec {
+                        // One copy of each folder for all its uploads.
+                        let shared = folders
+                            .entry(parent.to_string())
+                            .or_insert_with(|| parent.clone());
+                        *parent = shared.clone();
+                    }
                     next_id = next_id.max(rec.id + 1);
                     entries.insert(rec.id, Entry::new(rec));
                 }
@@ -434,6 +446,7 @@ impl Queue {
             }
             Ok(())
         })?;
+        drop(folders);
         let mut ready = BTreeSet::new();
         let mut unfinished = 0;
         let online = !opts.start_offline;
@@ -540,22 +553,28 @@ impl QueueHandle {
         name: &str,
         conflict: Conflict,
     ) -> Result<TransferId> {
-        validate_name(name)?;
-        let meta = std::fs::metadata(path)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?;
-        if !meta.is_file() {
-            return Err(Error::invalid(format!("{} is not a file", path.display())));
-        }
-        let path = std::path::absolute(path)?;
-        self.shared.add(Spec::Upload {
-            path,
-            drive: drive.clone(),
-            parent: parent.clone(),
-            name: name.to_owned(),
-            conflict,
-            size: meta.len(),
-            mtime_ns: mtime_ns(&meta),
-        })
+        let parent = Arc::new(parent.clone());
+        self.shared
+            .add(upload_spec(path, drive, &parent, name, conflict)?)
+    }
+
+    /// Enqueues the uploads of many local files (`(path, name)`) into the
+    /// folder `parent`, recorded in one write: for a folder of thousands
+    /// of files, one fsync instead of one each. All or none: a bad path
+    /// or name fails the call before anything is recorded.
+    pub fn enqueue_uploads(
+        &self,
+        files: &[(PathBuf, String)],
+        drive: &Drive,
+        parent: &ItemRef,
+        conflict: Conflict,
+    ) -> Result<Vec<TransferId>> {
+        let parent = Arc::new(parent.clone());
+        let specs = files
+            .iter()
+            .map(|(path, name)| upload_spec(path, drive, &parent, name, conflict))
+            .collect::<Result<Vec<Spec>>>()?;
+        self.shared.add_all(specs)
     }
 
     /// Enqueues an upload from URL: the service fetches `source_url` into a
@@ -816,6 +835,31 @@ impl QueueHandle {
     }
 }
 
+/// An upload, with the file's size and time as they are now.
+fn upload_spec(
+    path: &Path,
+    drive: &Drive,
+    parent: &Arc<ItemRef>,
+    name: &str,
+    conflict: Conflict,
+) -> Result<Spec> {
+    validate_name(name)?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(Error::invalid(format!("{} is not a file", path.display())));
+    }
+    Ok(Spec::Upload {
+        path: std::path::absolute(path)?,
+        drive: drive.clone(),
+        parent: parent.clone(),
+        name: name.to_owned(),
+        conflict,
+        size: meta.len(),
+        mtime_ns: mtime_ns(&meta),
+    })
+}
+
 fn finished(id: TransferId, s: TransferState) -> Error {
     Error::new(
         ErrorKind::InvalidState,
@@ -904,44 +948,60 @@ impl Shared {
     }
 
     fn add(self: &Arc<Self>, spec: Spec) -> Result<TransferId> {
+        Ok(self.add_all(vec![spec])?[0])
+    }
+
+    /// Records the transfers in one write (one fsync), then queues them.
+    fn add_all(self: &Arc<Self>, specs: Vec<Spec>) -> Result<Vec<TransferId>> {
         let mut evs = Vec::new();
-        let id = {
+        let ids = {
             let mut st = lock(&self.state);
             if st.closing {
                 return Err(Error::new(ErrorKind::InvalidState, "the queue is closed"));
             }
-            let id = st.next_id;
-            let rec = Record {
-                id,
-                spec,
-                status: Status::Active,
-                phase: Phase::Fresh,
-                item: None,
-                error: None,
-            };
-            st.store.append(&[&record::encode(&rec)])?;
-            st.next_id += 1;
-            let mut e = Entry::new(rec);
-            if !st.online {
-                e.wait = Some((WaitReason::Offline, None, None));
+            let first = st.next_id;
+            let recs: Vec<Record> = specs
+                .into_iter()
+                .zip(first..)
+                .map(|(spec, id)| Record {
+                    id,
+                    spec,
+                    status: Status::Active,
+                    phase: Phase::Fresh,
+                    item: None,
+                    error: None,
+                })
+                .collect();
+            let payloads: Vec<Vec<u8>> = recs.iter().map(record::encode).collect();
+            let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+            st.store.append(&refs)?;
+            st.next_id += recs.len() as u64;
+            let mut ids = Vec::with_capacity(recs.len());
+            for rec in recs {
+                let id = rec.id;
+                let mut e = Entry::new(rec);
+                if !st.online {
+                    e.wait = Some((WaitReason::Offline, None, None));
+                }
+                let state = e.state();
+                st.entries.insert(id, e);
+                st.unfinished += 1;
+                if state == TransferState::Queued {
+                    st.ready.insert(id);
+                }
+                evs.push(Event {
+                    id,
+                    kind: EventKind::State(state),
+                });
+                ids.push(id);
             }
-            let state = e.state();
-            st.entries.insert(id, e);
-            st.unfinished += 1;
-            if state == TransferState::Queued {
-                st.ready.insert(id);
-            }
-            evs.push(Event {
-                id,
-                kind: EventKind::State(state),
-            });
             st.maybe_compact();
             self.emit(evs);
-            id
+            ids
         };
         self.wake.notify_all();
         self.idle.notify_all();
-        Ok(id)
+        Ok(ids)
     }
 
     /// Pause or cancel one transfer (`Some(id)`) or all.
@@ -1334,7 +1394,7 @@ impl Shared {
                         .get_mut(&id)
                         .map(|en| {
                             en.errors += 1;
-                            en.last_error = Some(e.clone());
+                            en.last_error = Some(Box::new(e.clone()));
                             self.backoff(en.errors, e.retry_after)
                         })
                         .unwrap_or_default();
@@ -1376,7 +1436,7 @@ impl Shared {
                     e.rec.phase = Phase::Fresh;
                 }
                 if let Some(err) = error {
-                    e.rec.error = Some(err);
+                    e.rec.error = Some(Box::new(err));
                 }
                 e.wait = wait.or_else(|| {
                     (e.rec.status == Status::Active && !online).then_some((

@@ -7,6 +7,7 @@
 //! ids are never reused after removals).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -19,7 +20,8 @@ pub(crate) enum Spec {
     Upload {
         path: PathBuf,
         drive: Drive,
-        parent: ItemRef,
+        /// Shared by the uploads into one folder (a queue may hold many).
+        parent: Arc<ItemRef>,
         name: String,
         conflict: Conflict,
         /// The file's size and modification time when it was enqueued.
@@ -78,7 +80,7 @@ pub(crate) struct Record {
     /// The item JSON, once completed.
     pub item: Option<String>,
     /// The error, once failed.
-    pub error: Option<Error>,
+    pub error: Option<Box<Error>>,
 }
 
 /// Every error kind, to read one back by name.
@@ -262,7 +264,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
         "upload" => Spec::Upload {
             path: PathBuf::from(need("path")?),
             drive,
-            parent,
+            parent: Arc::new(parent),
             name: need("name")?.to_owned(),
             conflict,
             size: n("size").ok_or_else(|| bad("size"))?,
@@ -313,7 +315,7 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
         err.code = t("code");
         err.inner_code = t("inner");
         err.request_id = t("rid");
-        err
+        Box::new(err)
     });
     Ok(Decoded::Put(Box::new(Record {
         id,
@@ -342,7 +344,7 @@ mod tests {
             Spec::Upload {
                 path: PathBuf::from("/tmp/a b/ü.bin"),
                 drive: Drive::Me,
-                parent: ItemRef::parse("/x/y").unwrap(),
+                parent: Arc::new(ItemRef::parse("/x/y").unwrap()),
                 name: "ü.bin".into(),
                 conflict: Conflict::Fail,
                 size: 1 << 40,
@@ -384,7 +386,7 @@ mod tests {
                     ][j],
                     phase: phase.clone(),
                     item: (j == 2).then(|| "{\"id\":\"1\"}".to_owned()),
-                    error: (j == 3).then(|| e.clone()),
+                    error: (j == 3).then(|| Box::new(e.clone())),
                 };
                 match decode(&encode(&r)).unwrap() {
                     Decoded::Put(back) => assert_eq!(*back, r),

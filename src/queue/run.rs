@@ -185,7 +185,7 @@ fn upload(shared: &Arc<Shared>, rec: &Record, cancel: &CancelToken) -> Result<It
         }
         shared.set_phase(id, Phase::Sending)?;
         let target = UploadTarget::Child {
-            parent: parent.clone(),
+            parent: (**parent).clone(),
             name: name.clone(),
         };
         // "Rename" is sent as "fail" first: a PUT of an earlier try still
@@ -236,7 +236,7 @@ fn upload(shared: &Arc<Shared>, rec: &Record, cancel: &CancelToken) -> Result<It
         Some(s) => s,
         None => {
             let target = UploadTarget::Child {
-                parent: parent.clone(),
+                parent: (**parent).clone(),
                 name: name.clone(),
             };
             let mut ctl = Control::new(Some(cancel), None);
