@@ -15,6 +15,7 @@ pub mod copy;
 pub mod item;
 pub mod job;
 pub mod network;
+pub mod queue;
 pub mod session;
 pub mod status;
 pub mod upload;

@@ -325,7 +325,8 @@ impl Entry {
 struct State {
     entries: BTreeMap<TransferId, Entry>,
     next_id: TransferId,
-    store: Store,
+    /// `None` once closed: the directory is unlocked then.
+    store: Option<Store>,
     online: bool,
     max_running: usize,
     running: usize,
@@ -368,6 +369,9 @@ pub(crate) struct Shared {
     events_cv: Condvar,
     dispatch_cv: Condvar,
     callback: Mutex<Option<EventCallback>>,
+    /// Held by the dispatcher while the callback runs (and by nothing
+    /// else but `set_event_callback`, to wait for it).
+    calling: Mutex<()>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     dispatcher: Mutex<Option<JoinHandle<()>>>,
     seed: AtomicU64,
@@ -377,6 +381,8 @@ thread_local! {
     /// The queue whose thread this is (0: none): `close` from inside a
     /// callback is refused instead of waiting for itself.
     static QUEUE_THREAD: Cell<usize> = const { Cell::new(0) };
+    /// The queue whose dispatcher thread this is (0: none).
+    static DISPATCHER: Cell<usize> = const { Cell::new(0) };
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -465,7 +471,7 @@ impl Queue {
             state: Mutex::new(State {
                 entries,
                 next_id,
-                store,
+                store: Some(store),
                 online,
                 max_running: opts.max_running,
                 running: 0,
@@ -481,6 +487,7 @@ impl Queue {
             events_cv: Condvar::new(),
             dispatch_cv: Condvar::new(),
             callback: Mutex::new(None),
+            calling: Mutex::new(()),
             threads: Mutex::new(Vec::new()),
             dispatcher: Mutex::new(None),
             seed: AtomicU64::new(
@@ -524,7 +531,9 @@ impl Queue {
     /// Stops the queue: running transfers are interrupted at a safe point
     /// and stay resumable (they start again on the next open), the threads
     /// end, the directory is unlocked. Called from the queue's own thread
-    /// (inside the event callback) it fails with `ErrorKind::InvalidState`.
+    /// (inside the event callback) it fails with `ErrorKind::InvalidState`
+    /// and the queue, consumed, stops as when dropped there: its threads
+    /// are told to stop, not waited for.
     pub fn close(mut self) -> Result<()> {
         self.handle.shared.close()?;
         self.closed = true;
@@ -533,14 +542,30 @@ impl Queue {
 }
 
 impl Drop for Queue {
+    /// Closes the queue; dropped inside its own event callback, it tells
+    /// the threads to stop without waiting for them.
     fn drop(&mut self) {
-        if !self.closed {
-            let _ = self.handle.shared.close();
+        if self.closed {
+            return;
+        }
+        let shared = &self.handle.shared;
+        if shared.on_own_thread() {
+            shared.stop_all();
+            lock(&shared.events).closed = true;
+            shared.dispatch_cv.notify_all();
+        } else {
+            let _ = shared.close();
         }
     }
 }
 
 impl QueueHandle {
+    /// Whether the calling thread is one of this queue's (inside the event
+    /// callback): `close` would fail there.
+    pub fn on_queue_thread(&self) -> bool {
+        self.shared.on_own_thread()
+    }
+
     /// Enqueues the upload of the local file `path` as `name` in the folder
     /// `parent` of `drive`. The file's size and modification time are
     /// recorded now: a file changed afterwards fails with
@@ -713,7 +738,7 @@ impl QueueHandle {
                 format!("transfer {id} has not finished: cancel it first"),
             ));
         }
-        st.store.append(&[&record::encode_delete(id)])?;
+        st.store()?.append(&[&record::encode_delete(id)])?;
         st.entries.remove(&id);
         st.maybe_compact();
         Ok(())
@@ -733,7 +758,7 @@ impl QueueHandle {
         }
         let payloads: Vec<Vec<u8>> = ids.iter().map(|id| record::encode_delete(*id)).collect();
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-        st.store.append(&refs)?;
+        st.store()?.append(&refs)?;
         for id in &ids {
             st.entries.remove(id);
         }
@@ -761,10 +786,18 @@ impl QueueHandle {
 
     /// Sets (or, with `None`, removes) the event callback. See
     /// [`EventCallback`] for what it may do.
+    ///
+    /// Once it returns, the old callback has ended and is never called
+    /// again (unless it is the caller: from inside the callback, the new
+    /// one takes over from the next event).
     pub fn set_event_callback(&self, callback: Option<EventCallback>) {
         let on = callback.is_some();
         *lock(&self.shared.callback) = callback;
         lock(&self.shared.events).has_callback = on;
+        if DISPATCHER.with(Cell::get) != self.shared.key() {
+            // Waits for a call of the old callback in progress.
+            drop(lock(&self.shared.calling));
+        }
     }
 
     /// The next event kept for polling, waiting up to `timeout` for one;
@@ -875,13 +908,19 @@ fn not_found(id: TransferId) -> Error {
 }
 
 impl State {
+    fn store(&mut self) -> Result<&mut Store> {
+        self.store
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidState, "the queue is closed"))
+    }
+
     /// Writes the transfer's record; it is on disk when this returns `Ok`.
     fn persist(&mut self, id: TransferId) -> Result<()> {
         let Some(e) = self.entries.get(&id) else {
             return Ok(());
         };
         let payload = record::encode(&e.rec);
-        self.store.append(&[&payload])?;
+        self.store()?.append(&[&payload])?;
         self.maybe_compact();
         Ok(())
     }
@@ -889,14 +928,16 @@ impl State {
     /// Folds the journal into a snapshot when it has grown (a failure
     /// leaves the journal as it was: nothing is lost).
     fn maybe_compact(&mut self) {
-        if !self.store.wants_compaction() {
+        if !self.store.as_ref().is_some_and(Store::wants_compaction) {
             return;
         }
         let next = self.next_id;
         let entries = &self.entries;
         let mut payloads = std::iter::once(record::encode_next(next))
             .chain(entries.values().map(|e| record::encode(&e.rec)));
-        let _ = self.store.compact(&mut payloads);
+        if let Some(store) = self.store.as_mut() {
+            let _ = store.compact(&mut payloads);
+        }
     }
 
     /// Applies `f` to the transfer and keeps the derived sets and counts
@@ -974,7 +1015,7 @@ impl Shared {
                 .collect();
             let payloads: Vec<Vec<u8>> = recs.iter().map(record::encode).collect();
             let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-            st.store.append(&refs)?;
+            st.store()?.append(&refs)?;
             st.next_id += recs.len() as u64;
             let mut ids = Vec::with_capacity(recs.len());
             for rec in recs {
@@ -1168,9 +1209,13 @@ impl Shared {
         self.wake.notify_all();
     }
 
-    /// Stops the threads and waits for them. From the queue's own thread
-    /// (the event callback) it only tells them to stop, and fails.
-    fn close(self: &Arc<Self>) -> Result<()> {
+    fn on_own_thread(self: &Arc<Self>) -> bool {
+        QUEUE_THREAD.with(Cell::get) == self.key()
+    }
+
+    /// Tells every thread to stop (running transfers at a safe point),
+    /// without waiting for them.
+    fn stop_all(&self) {
         {
             let mut st = lock(&self.state);
             st.closing = true;
@@ -1183,12 +1228,18 @@ impl Shared {
         }
         self.wake.notify_all();
         self.idle.notify_all();
-        if QUEUE_THREAD.with(Cell::get) == self.key() {
+    }
+
+    /// Stops the threads and waits for them; refused on the queue's own
+    /// thread (the event callback), which it would wait for.
+    fn close(self: &Arc<Self>) -> Result<()> {
+        if self.on_own_thread() {
             return Err(Error::new(
                 ErrorKind::InvalidState,
                 "a queue cannot be closed from its own event callback",
             ));
         }
+        self.stop_all();
         loop {
             let threads: Vec<JoinHandle<()>> = std::mem::take(&mut *lock(&self.threads));
             if threads.is_empty() {
@@ -1198,8 +1249,9 @@ impl Shared {
                 let _ = t.join();
             }
         }
-        // Every worker has recorded its end: the dispatcher delivers the
-        // last events and stops.
+        // Every worker has recorded its end: the directory is unlocked, the
+        // dispatcher delivers the last events and stops.
+        lock(&self.state).store = None;
         lock(&self.events).closed = true;
         self.dispatch_cv.notify_all();
         if let Some(t) = lock(&self.dispatcher).take() {
@@ -1240,6 +1292,7 @@ impl Shared {
     /// order, one at a time.
     fn dispatch(self: Arc<Self>) {
         QUEUE_THREAD.with(|q| q.set(self.key()));
+        DISPATCHER.with(|q| q.set(self.key()));
         loop {
             let ev = {
                 let mut b = lock(&self.events);
@@ -1256,6 +1309,7 @@ impl Shared {
                         .unwrap_or_else(PoisonError::into_inner);
                 }
             };
+            let _calling = lock(&self.calling);
             let cb = lock(&self.callback).clone();
             if let Some(cb) = cb {
                 cb(&ev);
