@@ -309,6 +309,25 @@ typedef int32_t od_conflict;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What an `od_queue_event` tells.
+enum od_queue_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // The transfer entered `state`.
+  OD_QUEUE_EVENT_STATE = 0,
+  // A running transfer moved on: `done` of `total`.
+  OD_QUEUE_EVENT_PROGRESS = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum od_queue_event_kind od_queue_event_kind;
+#else
+typedef int32_t od_queue_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // A cancellation flag: raise it from any thread to stop the blocking
 // calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.
 typedef struct od_cancel od_cancel;
@@ -1205,7 +1224,8 @@ void od_transfer_list_free(od_transfer_list *list);
 // Files and bytes of the whole queue. Each out-param may be NULL:
 // `out_files` transfers in every state, `out_completed`, `out_failed`,
 // `out_cancelled` those that ended so, `out_bytes_done` / `out_bytes_total`
-// the bytes of the uploads (a completed one counts whole). Any thread.
+// the bytes of the uploads (a completed one counts whole, failed and
+// cancelled ones not at all). Any thread.
 //
 // # Safety
 // `queue` must be NULL or live; each out-param NULL or writable.

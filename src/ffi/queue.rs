@@ -690,7 +690,8 @@ pub unsafe extern "C" fn od_transfer_list_free(list: *mut od_transfer_list) {
 /// Files and bytes of the whole queue. Each out-param may be NULL:
 /// `out_files` transfers in every state, `out_completed`, `out_failed`,
 /// `out_cancelled` those that ended so, `out_bytes_done` / `out_bytes_total`
-/// the bytes of the uploads (a completed one counts whole). Any thread.
+/// the bytes of the uploads (a completed one counts whole, failed and
+/// cancelled ones not at all). Any thread.
 ///
 /// # Safety
 /// `queue` must be NULL or live; each out-param NULL or writable.

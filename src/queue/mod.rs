@@ -152,7 +152,8 @@ pub struct Totals {
     pub failed: u64,
     pub cancelled: u64,
     /// Bytes of the uploads (copies and uploads from URL have no byte count
-    /// known here): done, and all. A completed upload counts whole.
+    /// known here): done, and all. A completed upload counts whole; failed
+    /// and cancelled ones are left out of both.
     pub bytes_done: u64,
     pub bytes_total: u64,
 }
@@ -681,12 +682,18 @@ impl QueueHandle {
                 _ => {}
             }
             if let Spec::Upload { size, .. } = e.rec.spec {
-                t.bytes_total += size;
-                t.bytes_done += if e.rec.status == Status::Completed {
-                    size
-                } else {
-                    e.done.min(size)
-                };
+                match e.rec.status {
+                    Status::Completed => {
+                        t.bytes_total += size;
+                        t.bytes_done += size;
+                    }
+                    Status::Active | Status::Paused => {
+                        t.bytes_total += size;
+                        t.bytes_done += e.done.min(size);
+                    }
+                    // Not to be sent: out of the byte count.
+                    Status::Failed | Status::Cancelled => {}
+                }
             }
         }
         t
