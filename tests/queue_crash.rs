@@ -42,6 +42,12 @@ struct Workload {
     seed: u64,
 }
 
+enum Expect {
+    /// `content_of(index, size)`.
+    Made(usize, u64),
+    Bytes(Vec<u8>),
+}
+
 struct Rng(u64);
 
 impl Rng {
@@ -58,7 +64,12 @@ impl Rng {
 
 fn content_of(i: usize, size: u64) -> Vec<u8> {
     let mut r = Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1));
-    (0..size).map(|_| r.next() as u8).collect()
+    let mut v = Vec::with_capacity(size as usize + 8);
+    while (v.len() as u64) < size {
+        v.extend_from_slice(&r.next().to_le_bytes());
+    }
+    v.truncate(size as usize);
+    v
 }
 
 /// One line per transfer: `upload <name> <path> <conflict>`,
@@ -188,7 +199,9 @@ fn run(w: &Workload) -> String {
         .unwrap_or(w.seed);
     let mut rng = Rng(seed | 1);
     let mut lines = Vec::new();
-    let mut expect: Vec<(String, Vec<u8>)> = Vec::new();
+    // What each name must hold: uploads are made again from their index
+    // (the long run's 4 GiB are not kept in memory).
+    let mut expect: Vec<(String, Expect)> = Vec::new();
     let mut sizes = 0u64;
     for i in 0..w.uploads {
         // Mixed sizes: empty, small (one PUT), around the limits, large.
@@ -207,7 +220,8 @@ fn run(w: &Workload) -> String {
         let conflict = if i % 2 == 0 { "rename" } else { "fail" };
         lines.push(format!("upload\t{name}\t{}\t{conflict}", path.display()));
         sizes += size;
-        expect.push((name, data));
+        drop(data);
+        expect.push((name, Expect::Made(i, size)));
     }
     for i in 0..w.copies {
         let data = content_of(10_000 + i, 1000 + rng.below(100_000));
@@ -215,14 +229,14 @@ fn run(w: &Workload) -> String {
         common::put(&c, "/", &src, &data);
         let name = format!("c{i}.bin");
         lines.push(format!("copy\t{name}\t/{src}"));
-        expect.push((name, data));
+        expect.push((name, Expect::Bytes(data)));
     }
     for i in 0..w.url_imports {
         let data = content_of(20_000 + i, 1000 + rng.below(100_000));
         let url = emu.serve_static(&format!("s{i}.bin"), data.clone());
         let name = format!("w{i}.bin");
         lines.push(format!("url\t{name}\t{url}"));
-        expect.push((name, data));
+        expect.push((name, Expect::Bytes(data)));
     }
     std::fs::write(dir.join("manifest"), lines.join("\n")).unwrap();
     // Faults: refusals the client and the queue must ride out.
@@ -316,8 +330,12 @@ fn run(w: &Workload) -> String {
     }
     let took = started.elapsed();
     let drive = emu.default_drive_id();
-    for (name, data) in &expect {
+    for (name, want) in &expect {
         let got = emu.content(&drive, &format!("/crash/{name}"));
+        let data = match want {
+            Expect::Made(i, size) => content_of(*i, *size),
+            Expect::Bytes(b) => b.clone(),
+        };
         assert!(
             got.as_deref() == Some(data.as_slice()),
             "{name}: wrong or missing"
