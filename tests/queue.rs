@@ -17,7 +17,23 @@ use onedrive_native::{
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-fn tempdir(tag: &str) -> PathBuf {
+/// A directory removed when the test ends (passed or not).
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir(tag: &str) -> TempDir {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let d = std::env::temp_dir().join(format!(
         "odq-{tag}-{}-{}",
@@ -26,7 +42,7 @@ fn tempdir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 /// A client with a small simple-upload limit and chunk, so sessions come
