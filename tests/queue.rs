@@ -1,6 +1,8 @@
 //! The transfer queue against the emulator: states, control, faults,
 //! durability across a reopen, events.
 
+#![cfg(feature = "queue")]
+
 mod common;
 
 use std::collections::HashSet;

@@ -10,6 +10,8 @@
 //! `crash_short` runs in `make test`; `crash_long` (`--ignored`) is the
 //! long run whose figures go into RELIABILITY.md.
 
+#![cfg(feature = "queue")]
+
 mod common;
 
 use std::path::{Path, PathBuf};

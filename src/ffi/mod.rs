@@ -15,6 +15,7 @@ pub mod copy;
 pub mod item;
 pub mod job;
 pub mod network;
+#[cfg(feature = "queue")]
 pub mod queue;
 pub mod session;
 pub mod status;
