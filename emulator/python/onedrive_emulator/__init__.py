@@ -94,10 +94,11 @@ class Emulator:
     def _read_announcement(self, timeout: float) -> Dict[str, str]:
         lines: "queue.Queue[Optional[str]]" = queue.Queue()
 
-        def pump() -> None:
+        def pump() -> None:  # until the process ends (EOF), then closes the pipe
             assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                lines.put(line.rstrip("\n"))
+            with self.proc.stdout as out:
+                for line in out:
+                    lines.put(line.rstrip("\n"))
             lines.put(None)
 
         threading.Thread(target=pump, daemon=True, name="onedrive-emulator-stdout").start()
@@ -109,10 +110,12 @@ class Emulator:
             except queue.Empty:
                 line = None
             if line is None:
-                self.stop()
+                self._terminate()
                 self._stderr.seek(0)
                 err = self._stderr.read().decode(errors="replace").strip()
-                raise EmulatorError(f"onedrive-emulator did not start: {err or 'no message'}")
+                self.stop()
+                why = err or f"no announcement within {timeout} s"
+                raise EmulatorError(f"onedrive-emulator did not start: {why}")
             if "=" in line:
                 key, value = line.split("=", 1)
                 info[key] = value
@@ -124,6 +127,10 @@ class Emulator:
 
     def stop(self) -> None:
         """SIGTERM, then wait (SIGKILL after 20 s). The emulator removes its temporary files."""
+        self._terminate()
+        self._stderr.close()
+
+    def _terminate(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -131,9 +138,6 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self._stderr.close()
 
     def __enter__(self) -> "Emulator":
         return self

@@ -129,3 +129,23 @@ def test_the_client_fixture(onedrive_client: Any, onedrive_emulator: Emulator) -
     assert onedrive_client.item("/c.txt").id == item.id
     with pytest.raises(onedrive_native.NotFoundError):
         onedrive_client.item("/not-there.txt")
+
+
+def test_more_emulators_with_their_own_flags() -> None:
+    with Emulator("--profile", "business", token="B") as emu:
+        assert emu.profile == "business"
+        assert emu.connection == Connection(emu.base_url, "B", emu.ca_file)
+        assert call(emu.connection, "GET", "/me/drive")["driveType"] == "business"
+        stats = emu.stats()
+        assert stats["running_jobs"] == 0 and stats["upload_sessions"] == 0, stats
+        assert stats["connections_accepted"] >= 1, stats
+    assert emu.proc.returncode == 0, "stopped cleanly by SIGTERM"
+    # a refused start says why
+    with pytest.raises(onedrive_emulator.EmulatorError, match="--no-such-flag"):
+        Emulator("--no-such-flag")
+
+
+def test_python_dash_m_runs_the_binary() -> None:
+    out = subprocess.run([sys.executable, "-m", "onedrive_emulator", "--help"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and "usage: onedrive-emulator" in out.stdout, out
