@@ -367,8 +367,8 @@ impl Emulator {
     }
 
     /// Copies and uploads from URL still running: 0 once each one started so far has
-    /// written its result (a job a reset cleared writes nothing and ends at once;
-    /// paused jobs keep running). Tests poll it instead of sleeping. `GET
+    /// written its result (a job a reset cleared writes nothing and ends at once, or
+    /// once it has fetched its source for an upload from URL; paused jobs keep running). Tests poll it instead of sleeping. `GET
     /// /_emulator/stats` reports it as `running_jobs`.
     pub fn running_jobs(&self) -> usize {
         self.shared.jobs.running()
