@@ -148,7 +148,8 @@ fn main() -> ExitCode {
     } = match parse_args(std::env::args().skip(1).collect()) {
         Ok(x) => x,
         Err(e) if e.is_empty() => {
-            println!("{USAGE}");
+            // not println!: a closed pipe (`--help | head`) is no reason to panic
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
