@@ -29,7 +29,15 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    that cannot be async).
 6. The C module: module.modulemap names shim.h, and shim.h includes the
    repository's header.
-7. The package manifest at the repository's root (what users add by URL):
+7. Calls of the binding's own API, as far as the syntax shows the
+   receiver's type (`let c = try OneDriveClient(…)`, `let job = try await
+   c.copy(…)`, a helper `func client() -> OneDriveClient`): the method exists
+   on that type and the argument labels fit one of its declarations (in
+   order, defaults skipped, trailing closures last); an initializer
+   `OneDriveClient(…)` fits one of the type's `init`s.
+8. The Swift code blocks of README.md are checked as files of their own
+   (1, 2 and 7): an example that no longer fits the sources fails.
+9. The package manifest at the repository's root (what users add by URL):
    it parses, names the product and target OneDriveNative at
    bindings/swift/Sources/OneDriveNative depending on COneDrive, and a
    `.binaryTarget(name: "COneDrive", url:, checksum:)` whose url is https
@@ -175,11 +183,88 @@ def enum_cases(src: bytes, root: Node, name: str) -> Tuple[Optional[Node], Dict[
     return None, {}
 
 
+TYPE_NODES = ("user_type", "optional_type", "tuple_type", "array_type", "dictionary_type", "function_type")
+
+
+class Signature:
+    """A declared function or init: its parameters' external labels ("_" for
+    none), which have a default, and the return type (None: none written)."""
+
+    def __init__(self, params: List[Tuple[str, bool]], returns: Optional[str]) -> None:
+        self.params = params
+        self.returns = returns
+
+    def text(self, name: str) -> str:
+        return f"{name}(" + "".join(f"{label}:" for label, _ in self.params) + ")"
+
+    def fits(self, labels: List[str], trailing: int) -> bool:
+        """Whether a call with these argument labels and trailing closures
+        fits: labels in order, parameters with defaults may be skipped, each
+        trailing closure takes one of the parameters left."""
+        i = 0
+        for label in labels:
+            while i < len(self.params) and self.params[i][0] != label:
+                if not self.params[i][1]:
+                    return False
+                i += 1
+            if i == len(self.params):
+                return False
+            i += 1
+        rest = self.params[i:]
+        needed = sum(1 for _, has_default in rest if not has_default)
+        return needed <= trailing <= len(rest)
+
+
+def signature_of(src: bytes, decl: Node) -> Signature:
+    params: List[Tuple[str, bool]] = []
+    returns = None
+    children = decl.children
+    for i, c in enumerate(children):
+        if c.type == "parameter":
+            ids = [x for x in c.named_children if x.type == "simple_identifier"]
+            label = text(src, ids[0]) if ids else "_"
+            has_default = i + 1 < len(children) and children[i + 1].type == "="
+            params.append((label, has_default))
+        elif c.type in TYPE_NODES and decl.type == "function_declaration":
+            returns = text(src, c).replace(" ", "").rstrip("?")
+    return Signature(params, returns)
+
+
+def unwrap(expr: Node) -> Node:
+    while expr.type in ("try_expression", "await_expression") and expr.named_children:
+        expr = expr.named_children[-1]
+    return expr
+
+
+def call_labels(src: bytes, call: Node) -> Tuple[List[str], int]:
+    """A call's argument labels ("_" for none) and its trailing closures,
+    also those of the `f(a) { … }` form, which parses as a call of the call."""
+    labels, trailing = [], 0
+    suffix = next((c for c in call.named_children if c.type == "call_suffix"), None)
+    for c in (suffix.named_children if suffix else []):
+        if c.type == "value_arguments":
+            for a in c.named_children:
+                if a.type == "value_argument":
+                    label = next((x for x in a.named_children if x.type == "value_argument_label"), None)
+                    labels.append(text(src, label).strip() if label is not None else "_")
+        elif c.type == "lambda_literal":
+            trailing += 1
+    node = call
+    while node.parent is not None and node.parent.type == "call_expression" \
+            and node.parent.named_children[0].start_byte == node.start_byte \
+            and node.parent.named_children[0].end_byte == node.end_byte:
+        node = node.parent
+        outer = next((c for c in node.named_children if c.type == "call_suffix"), None)
+        trailing += sum(1 for c in (outer.named_children if outer else []) if c.type == "lambda_literal")
+    return labels, trailing
+
+
 class Checker:
     def __init__(self, abi: Abi) -> None:
         self.abi = abi
         self.errors: List[str] = []
         self.calls = 0
+        self.api_calls = 0
         self.called: set = set()
         self.files: List[Tuple[str, bytes, Node]] = []
         self.parser = Parser(SWIFT)
@@ -423,6 +508,117 @@ class Checker:
                         self.error(f"{where(path, n)}: await inside {name}(…): its autoclosure cannot be async; "
                                    "await into a local first")
 
+    def collect_api(self) -> None:
+        """The types the sources declare, their methods and inits, and every
+        function by name (test helpers too), for `check_api_calls`."""
+        self.our_types: set = set()
+        self.methods: Dict[str, Dict[str, List[Signature]]] = {}
+        self.inits: Dict[str, List[Signature]] = {}
+        self.functions: Dict[str, List[Signature]] = {}
+        for path, src, root in self.files:
+            for n in walk(root):
+                if n.type == "function_declaration":
+                    name = next((c for c in n.named_children if c.type == "simple_identifier"), None)
+                    if name is not None:
+                        self.functions.setdefault(text(src, name), []).append(signature_of(src, n))
+                if n.type != "class_declaration":
+                    continue
+                ident = next((c for c in n.named_children if c.type in ("type_identifier", "user_type")), None)
+                if ident is None:
+                    continue
+                tname = text(src, ident).split(".")[-1].strip()
+                if path.startswith("Sources") and any(c.type in ("struct", "class", "enum") for c in n.children):
+                    self.our_types.add(tname)
+                body = next((c for c in n.named_children if c.type in ("class_body", "enum_class_body")), None)
+                for m in (body.named_children if body is not None else []):
+                    if m.type == "function_declaration":
+                        name = next((c for c in m.named_children if c.type == "simple_identifier"), None)
+                        if name is not None:
+                            self.methods.setdefault(tname, {}).setdefault(text(src, name), []).append(
+                                signature_of(src, m))
+                    elif m.type == "init_declaration":
+                        self.inits.setdefault(tname, []).append(signature_of(src, m))
+
+    @staticmethod
+    def single(types: set) -> Optional[str]:
+        return next(iter(types)) if len(types) == 1 else None
+
+    def infer(self, src: bytes, expr: Node, env: Dict[str, List[Tuple[int, str]]]) -> Optional[str]:
+        """The type of an expression as far as the syntax shows it: a
+        variable bound before, a call of an initializer, of a function or of
+        a method of a typed receiver (when all its declarations agree)."""
+        expr = unwrap(expr)
+        if expr.type == "simple_identifier":
+            before = [t for at, t in env.get(text(src, expr), []) if at < expr.start_byte]
+            return before[-1] if before else None
+        if expr.type != "call_expression" or not expr.named_children:
+            return None
+        callee = expr.named_children[0]
+        if callee.type == "call_expression":  # f(a) { … }
+            return self.infer(src, callee, env)
+        if callee.type == "simple_identifier":
+            name = text(src, callee)
+            if name in self.our_types:
+                return name
+            return self.single({sig.returns for sig in self.functions.get(name, [])})
+        if callee.type == "navigation_expression":
+            name, _ = callee_name(src, expr)
+            receiver = self.infer(src, callee.named_children[0], env)
+            if receiver in self.methods and name:
+                return self.single({sig.returns for sig in self.methods[receiver].get(name, [])})
+        return None
+
+    def bindings(self, src: bytes, root: Node) -> Dict[str, List[Tuple[int, str]]]:
+        """`let x: T`, `let x = <expression of a known type>`: name -> [(offset, type)]."""
+        env: Dict[str, List[Tuple[int, str]]] = {}
+        decls = sorted((n for n in walk(root) if n.type == "property_declaration"), key=lambda n: n.start_byte)
+        for n in decls:
+            pattern = next((c for c in n.named_children if c.type == "pattern"), None)
+            if pattern is None or len(pattern.named_children) != 1 \
+                    or pattern.named_children[0].type != "simple_identifier":
+                continue
+            annot = next((c for c in n.named_children if c.type == "type_annotation"), None)
+            t = None
+            if annot is not None and annot.named_children:
+                t = text(src, annot.named_children[-1]).replace(" ", "").rstrip("?")
+            elif n.named_children[-1] is not pattern:
+                t = self.infer(src, n.named_children[-1], env)
+            if t:
+                env.setdefault(text(src, pattern), []).append((n.end_byte, t))
+        return env
+
+    def check_api_calls(self) -> None:
+        """Calls of the binding's own methods and initializers (module doc, 7)."""
+        self.collect_api()
+        for path, src, root in self.files:
+            env = self.bindings(src, root)
+            for n in walk(root):
+                if n.type != "call_expression" or not n.named_children:
+                    continue
+                callee = n.named_children[0]
+                if callee.type == "call_expression":
+                    continue  # the trailing closure of the call inside, checked there
+                if callee.type == "simple_identifier" and text(src, callee) in self.inits:
+                    owner, name, decls = text(src, callee), "init", self.inits[text(src, callee)]
+                elif callee.type == "navigation_expression":
+                    owner = self.infer(src, callee.named_children[0], env)
+                    name, _ = callee_name(src, n)
+                    if owner not in self.methods or name is None:
+                        continue
+                    decls = self.methods[owner].get(name, [])
+                    if not decls:
+                        self.error(f"{where(path, n)}: {owner} has no method {name}")
+                        continue
+                else:
+                    continue
+                self.api_calls += 1
+                labels, trailing = call_labels(src, n)
+                if not any(sig.fits(labels, trailing) for sig in decls):
+                    call = name + "(" + "".join(f"{label}:" for label in labels) + ")" + \
+                        (f" + {trailing} trailing closure(s)" if trailing else "")
+                    known = ", ".join(sig.text(name) for sig in decls)
+                    self.error(f"{where(path, n)}: {owner}.{call} fits no declaration ({known})")
+
     def check_error_fields(self) -> None:
         """LastError's `static let fieldMessage: Int32 = 0`, one per od_error_field."""
         found: Dict[str, str] = {}
@@ -440,6 +636,7 @@ class Checker:
 
     def check_all(self) -> None:
         self.check_unwrapped()
+        self.check_api_calls()
         self.check_error_type()
         self.check_async_names()
         self.check_test_awaits()
@@ -522,13 +719,32 @@ def swift_files(root: Path) -> List[Path]:
     return files
 
 
+def readme_blocks(readme: str) -> List[Tuple[int, str]]:
+    """The ```swift blocks of a README: (line of the fence, code)."""
+    out, lines, start = [], readme.splitlines(), None
+    for i, line in enumerate(lines):
+        if start is None and line.strip() == "```swift":
+            start = i + 1
+        elif start is not None and line.strip() == "```":
+            out.append((start, "\n".join(lines[start:i]) + "\n"))
+            start = None
+    return out
+
+
 def check(root: Path, abi: Abi, edit=None, extra: bytes = b"") -> Checker:
-    """Every Swift file (after `edit(path, source)` when given; plus `extra`
-    as one more file) checked against `abi`."""
+    """Every Swift file and README.md's Swift blocks (after `edit(name,
+    source)` when given; plus `extra` as one more file) checked against `abi`."""
     checker = Checker(abi)
     for f in swift_files(root):
         src = f.read_bytes()
         checker.add_file(str(f.relative_to(root)), edit(f.name, src) if edit else src)
+    readme = root / "README.md"
+    if readme.is_file():
+        text_ = readme.read_bytes()
+        text_ = edit(readme.name, text_) if edit else text_
+        for line, code in readme_blocks(text_.decode("utf-8")):
+            # the block's lines keep their README line numbers in messages
+            checker.add_file("README.md", ("\n" * line + code).encode())
     if extra:
         checker.add_file("Sources/OneDriveNative/x.swift", extra)
     checker.check_all()
@@ -544,8 +760,9 @@ def run(root: Path, abi_path: Path, manifest: Path) -> int:
         errors.append("no Swift file or no C call found")
     for e in errors:
         print("FAIL " + e)
-    print(f"swift check: {len(checker.files)} files parsed, {checker.calls} C calls to {len(checker.called)} "
-          f"functions checked against {len(abi.functions)} in {abi_path.name}; root manifest {manifest.name} checked")
+    print(f"swift check: {len(checker.files)} files parsed (README.md's Swift blocks included), {checker.calls} C "
+          f"calls to {len(checker.called)} functions checked against {len(abi.functions)} in {abi_path.name}, "
+          f"{checker.api_calls} calls of the binding's API checked; root manifest {manifest.name} checked")
     return 1 if errors else 0
 
 
@@ -620,6 +837,29 @@ def self_test(root: Path, abi_path: Path, manifest: Path) -> int:
            "OD_ERROR_CODE")
     expect("function removed from the header",
            errors_with(change=lambda d: d["functions"].pop("od_string_free")), "od_string_free")
+    expect("README example calls a label the sources do not have",
+           errors_with(edit=lambda n, s: s.replace(b"name: \"hello.txt\", from: file", b"name: \"hello.txt\", path: file")
+                       if n == "README.md" else s),
+           "README.md:")
+    expect("README example does not parse",
+           errors_with(edit=lambda n, s: s.replace(b"let folder = try await", b"let folder = try await (")
+                       if n == "README.md" else s),
+           "README.md:")
+    expect("method the type does not have",
+           errors_with(b"func f() throws { let c = try OneDriveClient(token: \"t\"); _ = try c.itemz(\"/\") }\n"),
+           "OneDriveClient has no method itemz")
+    expect("initializer label",
+           errors_with(b"func f() throws { let c = try OneDriveClient(base: \"x\") }\n"),
+           "OneDriveClient.init(base:) fits no declaration")
+    expect("a required argument left out",
+           errors_with(b"func f(c: OneDriveClient) async throws { let d = try OneDriveClient(); "
+                       b"_ = try await d.copy(\"/a\", newName: \"b\") }\n"),
+           "OneDriveClient.copy(_:newName:) fits no declaration")
+    expect("typed through a helper and a returned job",
+           errors_with(b"func mk() throws -> OneDriveClient { return try OneDriveClient() }\n"
+                       b"func f() throws { let c = try mk(); let job = try c.copyBlocking(\"/a\", to: \"/\"); "
+                       b"_ = try job.item(x: 1) }\n"),
+           "OneDriveJob.item(x:) fits no declaration")
     # the root manifest: the real one passes; each fault is caught
     manifest_text = manifest.read_text() if manifest.is_file() else ""
     if check_manifest(manifest):

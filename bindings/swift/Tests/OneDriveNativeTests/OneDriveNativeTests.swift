@@ -87,7 +87,7 @@ final class OneDriveNativeTests: XCTestCase {
         let seen = Counter()
         let progress = Progress(totalUnitCount: 0)
         let item = try c.uploadBlocking(to: folder("session"), name: "big.bin", data: data,
-                                        progress: { done, total in seen.add(); return done <= total },
+                                        progress: { done, total in seen.add(); XCTAssertLessThanOrEqual(done, total) },
                                         reportingTo: progress)
         XCTAssertEqual(item.size, Int64(data.count))
         XCTAssertGreaterThanOrEqual(seen.value, 3)
@@ -103,11 +103,42 @@ final class OneDriveNativeTests: XCTestCase {
         XCTAssertThrowsError(try c.uploadBlocking(to: folder("pcancel"), name: "big.bin", data: Data(count: 327_680 * 4),
                                                   progress: { done, _ in
                                                       if done > 0 { progress.cancel() }
-                                                      return true
                                                   },
                                                   reportingTo: progress)) { error in
             XCTAssertEqual((error as? OneDriveError)?.code, .cancelled)
         }
+    }
+
+    func testFilesAreFileURLs() async throws {
+        let c = try client()
+        let dir = folder("files")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("swift-\(UUID().uuidString).bin")
+        try Data(count: 1_000).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let item = try await c.uploadFile(to: dir, name: "from-url.bin", from: file)
+        XCTAssertEqual(item.size, 1_000)
+        XCTAssertThrowsError(try c.uploadFileBlocking(to: dir, name: "x.bin", from: URL(string: "https://example.com/x")!)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidArgument)
+        }
+    }
+
+    func testAsyncTokenProviderIsAskedInTheTaskOncePerToken() async throws {
+        guard let base = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_BASE_URL"] else {
+            throw XCTSkip("set ONEDRIVE_TEST_BASE_URL to a running onedrive-emulator's base_url")
+        }
+        let token = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_TOKEN"] ?? "test-token"
+        let c = try OneDriveClient(baseURL: base)  // no token: the provider gives it
+        let asked = Counter()
+        try c.setTokenProvider { () async -> (token: String, expiresOn: Date)? in
+            asked.add()
+            return (token, Date().addingTimeInterval(3600))
+        }
+        let root = try await c.item("/")
+        XCTAssertTrue(root.isFolder)
+        _ = try await c.item("/")
+        XCTAssertEqual(asked.value, 1, "a token an hour from expiry is not asked for again")
+        // a …Blocking call finds the token the async call set: nothing to wait for
+        XCTAssertTrue(try c.itemBlocking("/").isFolder)
     }
 
     func testConflictIs409NameAlreadyExists() throws {
@@ -143,7 +174,7 @@ final class OneDriveNativeTests: XCTestCase {
         let job = try await c.copy(dir + "/src.bin", to: dir, newName: "copy.bin")
         let percents = Percents()
         let progress = Progress(totalUnitCount: 0)
-        let copy = try await c.wait(for: job, progress: { percent in percents.add(percent); return true },
+        let copy = try await c.wait(for: job, progress: { percent in percents.add(percent) },
                                     reportingTo: progress)
         XCTAssertEqual(copy.name, "copy.bin")
         XCTAssertEqual(job.lastState, .completed)
@@ -165,7 +196,7 @@ final class OneDriveNativeTests: XCTestCase {
         _ = try await c.upload(to: dir, name: "src.bin", data: Data(count: 100))
         let job = try await c.copy(dir + "/src.bin", to: dir, newName: "paused.bin")
         let looked = Counter()
-        let task = Task { try await c.wait(for: job, progress: { _ in looked.add(); return true }) }
+        let task = Task { try await c.wait(for: job, progress: { _ in looked.add() }) }
         while looked.value == 0 {
             try await Task.sleep(nanoseconds: 5_000_000) // polling for the first look, not a fixed wait
         }
@@ -196,10 +227,13 @@ final class OneDriveNativeTests: XCTestCase {
             }
             XCTAssertThrowsError(try c.addCA(pem: Data(bad.utf8)))
         }
-        XCTAssertThrowsError(try c.addCA(fileAt: "/no/such/ca.pem")) { error in
+        XCTAssertThrowsError(try c.addCA(fileAt: URL(fileURLWithPath: "/no/such/ca.pem"))) { error in
             XCTAssertEqual((error as? OneDriveError)?.code, .io)
         }
-        XCTAssertThrowsError(try c.addCA(fileAt: URL(fileURLWithPath: "/no/such/ca.pem")))
+        // a URL that is not a file URL is refused before any call
+        XCTAssertThrowsError(try c.addCA(fileAt: URL(string: "https://example.com/ca.pem")!)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidArgument)
+        }
         XCTAssertTrue(try c.itemBlocking("/").isFolder)
     }
 
