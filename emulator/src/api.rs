@@ -3,12 +3,12 @@
 use crate::Profile;
 use crate::jobs;
 use crate::server::{Ctx, Fail, HResult, UploadSession, lock};
-use crate::store::{Conflict, OwnerKind, Store, validate_name};
+use crate::store::{Conflict, OwnerKind, Store, cross_drive, validate_name};
 use crate::util::{self, GraphError, json_response};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::{Value, json};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 const JSON_MAX: u64 = 1024 * 1024;
 /// Largest file an upload session accepts (the service's documented 250 GB).
@@ -156,12 +156,13 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
     match (ctx.method.clone(), action) {
         (Method::GET, Action::None) => get_item(ctx, &drive_id, &addr),
         (Method::GET, Action::Children) => list_children(ctx, &drive_id, &addr),
-        (Method::GET, Action::Content) => download(ctx, &drive_id, &addr),
+        (Method::GET | Method::HEAD, Action::Content) => download(ctx, &drive_id, &addr),
         (Method::PUT, Action::Content) => upload(ctx, &drive_id, &addr).await,
         (Method::POST, Action::Children) => post_children(ctx, &drive_id, &addr).await,
         (Method::POST, Action::Copy) => copy(ctx, &drive_id, &addr).await,
         (Method::POST, Action::CreateUploadSession) => create_session(ctx, &drive_id, &addr).await,
         (Method::DELETE, Action::None) => delete(ctx, &drive_id, &addr),
+        (Method::PATCH, Action::None) => patch(ctx, &drive_id, &addr).await,
         _ => Err(method_not_allowed().into()),
     }
 }
@@ -263,17 +264,53 @@ fn get_item(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
     item_response(ctx, &store, &id, 200)
 }
 
+/// Children per page unless `$top` says otherwise (as Graph), and the most a page holds.
+const PAGE_DEFAULT: usize = 200;
+const PAGE_MAX: usize = 1000;
+
+/// `GET …/children[?$top=n][&$skiptoken=t]`: a page of children in name order (case
+/// ignored), with `@odata.nextLink` (this URL on the API origin with an opaque
+/// `$skiptoken`: the key of the page's last child) until the last page.
 fn list_children(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let top = match ctx.query_param("$top") {
+        None => PAGE_DEFAULT,
+        Some(t) => match t.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n.min(PAGE_MAX),
+            _ => {
+                return Err(GraphError::bad_request(format!(
+                    "Invalid $top value '{t}': a positive integer is expected."
+                ))
+                .into());
+            }
+        },
+    };
+    let after = match ctx.query_param("$skiptoken") {
+        None => None,
+        Some(t) => Some(util::decode_token(&t).ok_or_else(|| {
+            GraphError::bad_request("The $skiptoken is not one this service issued.")
+        })?),
+    };
     let store = ctx.shared.store();
     let id = resolve_existing(&store, drive_id, addr)?;
-    let value: Vec<Value> = store
-        .children_ids(&id)
+    let (ids, next) = store.children_page(&id, after.as_deref(), top);
+    let value: Vec<Value> = ids
         .iter()
         .filter_map(|c| store.item_json(c, &ctx.shared.api_origin))
         .collect();
-    Ok(json_response(200, &json!({ "value": value })))
+    drop(store);
+    let mut body = json!({ "value": value });
+    if let Some(last) = next {
+        body["@odata.nextLink"] = json!(format!(
+            "{}{}?$top={top}&$skiptoken={}",
+            ctx.shared.api_origin,
+            ctx.path,
+            util::encode_token(&last)
+        ));
+    }
+    Ok(json_response(200, &body))
 }
 
+/// `GET` / `HEAD …/content`: 302 to a pre-authenticated download URL on the monitor origin.
 fn download(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
     let id = {
         let store = ctx.shared.store();
@@ -283,13 +320,7 @@ fn download(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
         }
         id
     };
-    let token = util::random_token(32);
-    {
-        let mut d = lock(&ctx.shared.downloads);
-        d.retain(|_, (_, t)| t.elapsed().as_secs() < 3600);
-        d.insert(token.clone(), (id, Instant::now()));
-    }
-    let url = format!("{}/download/{token}", ctx.shared.monitor_origin);
+    let url = crate::download::issue(ctx, id);
     Ok(util::with_header(
         util::empty_response(302),
         "location",
@@ -652,6 +683,87 @@ async fn create_session(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
             "nextExpectedRanges": ["0-"],
         }),
     ))
+}
+
+/// The folder a PATCH body's `parentReference` names (`id`, else `path` such as
+/// `/drive/root:/a/b` or `/drives/{id}/root:/a`, taken as written: not percent-decoded),
+/// in the item's drive `drive_id`: another drive is 400.
+fn patch_parent(store: &Store, drive_id: &str, pref: &Value) -> Result<String, GraphError> {
+    let field = |k: &str| -> Result<Option<&str>, GraphError> {
+        match pref.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(GraphError::bad_request(format!(
+                "parentReference.{k} must be a string."
+            ))),
+        }
+    };
+    if let Some(d) = field("driveId")? {
+        if !d.eq_ignore_ascii_case(drive_id) {
+            return Err(cross_drive());
+        }
+    }
+    if let Some(id) = field("id")? {
+        return match store.get(id) {
+            Some(it) if it.drive_id != drive_id => Err(cross_drive()),
+            _ => Ok(store.item_in_drive(drive_id, id)?.id.clone()),
+        };
+    }
+    let Some(path) = field("path")? else {
+        return Err(GraphError::bad_request(
+            "parentReference needs an id or a path.",
+        ));
+    };
+    let (target_drive, rest) = resolve_drive(store, path.trim_start_matches('/'))?;
+    if !target_drive.eq_ignore_ascii_case(drive_id) {
+        return Err(cross_drive());
+    }
+    match parse_item(&rest)? {
+        Some((addr, Action::None)) => resolve_existing(store, drive_id, &addr),
+        _ => Err(GraphError::bad_request(format!(
+            "parentReference.path does not name a folder: '{path}'."
+        ))),
+    }
+}
+
+/// `PATCH` an item: move it (`parentReference`) and/or rename it (`name`), with
+/// `@microsoft.graph.conflictBehavior` (default fail) and `If-Match`; 200 with the item.
+async fn patch(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let body = read_json(ctx, true).await?.unwrap_or_default();
+    let conflict = conflict_from(ctx, Some(&body), Conflict::Fail)?;
+    let name = match body.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) => Some(n.clone()),
+        Some(_) => return Err(GraphError::bad_request("name must be a string.").into()),
+    };
+    let pref = match body.get("parentReference") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v),
+        Some(_) => {
+            return Err(GraphError::bad_request("parentReference must be an object.").into());
+        }
+    };
+    if name.is_none() && pref.is_none() {
+        return Err(GraphError::bad_request(
+            "Nothing to change: give a name and/or a parentReference.",
+        )
+        .into());
+    }
+    let mut store = ctx.shared.store();
+    let id = resolve_existing(&store, drive_id, addr)?;
+    check_if_match(ctx, &store, &id)?;
+    let it = store.get(&id).ok_or_else(GraphError::not_found)?;
+    let (item_drive, current_parent, current_name) =
+        (it.drive_id.clone(), it.parent_id.clone(), it.name.clone());
+    let new_parent = match pref {
+        Some(p) => patch_parent(&store, &item_drive, p)?,
+        None => current_parent.ok_or_else(|| {
+            GraphError::bad_request("The root folder of a drive cannot be moved or renamed.")
+        })?,
+    };
+    let name = name.unwrap_or(current_name);
+    store.move_item(&id, &new_parent, &name, conflict)?;
+    item_response(ctx, &store, &id, 200)
 }
 
 fn delete(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {

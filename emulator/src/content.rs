@@ -66,16 +66,26 @@ impl Content {
         }
     }
 
-    /// A response body: the bytes, or the file read piece by piece as it is sent.
-    pub fn body(&self) -> io::Result<RespBody> {
+    /// A response body of `len` bytes from `start` (clamped to the content): a slice of
+    /// the bytes, or the file read piece by piece from there as it is sent.
+    pub fn body_range(&self, start: u64, len: u64) -> io::Result<RespBody> {
+        let start = start.min(self.len());
+        let len = len.min(self.len() - start);
         match self {
-            Content::Mem(b) => Ok(RespBody::full(b.clone())),
-            Content::Disk(d) => Ok(RespBody::File(FileBody {
-                file: tokio::fs::File::from_std(std::fs::File::open(&d.path)?),
-                remaining: d.len,
-                buf: vec![0; FILE_PIECE.min(d.len as usize)],
-                _keep: d.clone(),
-            })),
+            Content::Mem(b) => Ok(RespBody::full(
+                b.slice(start as usize..(start + len) as usize),
+            )),
+            Content::Disk(d) => {
+                use std::io::{Seek as _, SeekFrom};
+                let mut file = std::fs::File::open(&d.path)?;
+                file.seek(SeekFrom::Start(start))?;
+                Ok(RespBody::File(FileBody {
+                    file: tokio::fs::File::from_std(file),
+                    remaining: len,
+                    buf: vec![0; FILE_PIECE.min(len as usize)],
+                    _keep: d.clone(),
+                }))
+            }
         }
     }
 

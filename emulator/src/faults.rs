@@ -84,6 +84,7 @@ pub(crate) fn label(action: &FaultAction) -> String {
         } => format!("status {status}"),
         FaultAction::DropRequestAfter(k) => format!("drop_request_after {k}"),
         FaultAction::DropResponseAfter(k) => format!("drop_response_after {k}"),
+        FaultAction::DropBodyAfter(n) => format!("drop_body_after {n}"),
         FaultAction::DelayMs(ms) => format!("delay_ms {ms}"),
     }
 }

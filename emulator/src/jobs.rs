@@ -134,6 +134,17 @@ impl Jobs {
         self.changed.send_modify(|v| *v += 1);
     }
 
+    /// Forget every job (a reset): running ones write nothing when due.
+    pub fn clear(&self) {
+        self.lock().map.clear();
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Whether the job is still known (not cleared by a reset).
+    pub fn exists(&self, token: &str) -> bool {
+        self.lock().map.contains_key(token)
+    }
+
     /// A new job; returns (token, tempauth).
     pub fn create(&self, operation: &'static str, with_tempauth: bool) -> (String, Option<String>) {
         let token = util::random_token(24);
@@ -283,6 +294,11 @@ impl Jobs {
     }
 }
 
+/// A job cleared by a reset while it ran: it writes nothing.
+fn gone() -> crate::util::GraphError {
+    crate::util::GraphError::new(404, "itemNotFound", "The job was cleared by a reset.")
+}
+
 /// A copy: wait for the job's duration, then write the snapshot.
 pub(crate) fn spawn_copy(
     shared: Arc<Shared>,
@@ -312,6 +328,9 @@ pub(crate) fn spawn_copy(
         };
         let result = staged.and_then(|()| {
             let mut store = shared.store();
+            if !shared.jobs.exists(&token) {
+                return Err(gone());
+            }
             store
                 .materialize(&parent_id, &name, snap, conflict)
                 .map(|id| (store.get(&id).map(|it| it.drive_id.clone()), id))
@@ -398,6 +417,9 @@ pub(crate) fn spawn_url_upload(
         });
         let result = prepared.and_then(|fc| {
             let mut store = shared.store();
+            if !shared.jobs.exists(&token) {
+                return Err(gone());
+            }
             store
                 .put_file(&parent_id, &name, fc, conflict)
                 .map(|(id, _)| (store.get(&id).map(|it| it.drive_id.clone()), id))

@@ -16,6 +16,7 @@
 mod admin;
 mod api;
 mod content;
+mod download;
 mod faults;
 mod hash;
 mod jobs;
@@ -122,6 +123,10 @@ pub struct Config {
     /// `nextExpectedRanges`, the last one 201 with the same minimal item. Tokens are
     /// still checked. Default false.
     pub sink: bool,
+    /// Every answer of the API and monitor origins is delayed by this many ms (an async
+    /// wait before the request is handled; no thread blocks), as on a phone network.
+    /// The admin path and `/health` are not delayed. Default 0.
+    pub latency_ms: u64,
 }
 
 /// What both origins speak: HTTPS (with which certificate) or plain HTTP.
@@ -178,6 +183,7 @@ impl Default for Config {
             tls: Tls::Generated,
             fetch_trust_pem: None,
             sink: false,
+            latency_ms: 0,
         }
     }
 }
@@ -318,8 +324,13 @@ pub enum FaultAction {
     },
     /// Read K bytes of the request body, then drop the connection (no response).
     DropRequestAfter(u64),
-    /// Handle the request (state changes), send K bytes of the response, then drop.
+    /// Handle the request (state changes), send K bytes of the response (status line and
+    /// headers included), then drop. The body is streamed up to the cut, never held whole.
     DropResponseAfter(u64),
+    /// Handle the request (state changes), send the status line, the headers and the
+    /// first N bytes of the body, then drop (a download cut mid-body). N at or past the
+    /// body's length sends all of it, then drops.
+    DropBodyAfter(u64),
     /// Added latency before handling.
     DelayMs(u64),
 }
@@ -354,6 +365,63 @@ pub(crate) fn serve_static_on(shared: &Shared, name: &str, body: Bytes) -> Strin
     )
 }
 
+/// How long an upload session lives without activity, unless set otherwise.
+const SESSION_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// [`Emulator::reset`] and `POST /_emulator/reset`.
+pub(crate) fn reset_on(shared: &Shared) {
+    {
+        // jobs go while the store is held: a job that was about to write finds itself gone
+        let mut store = shared.store();
+        shared.jobs.clear();
+        shared.jobs.set_config(shared.initial_job.clone());
+        store.reset();
+    }
+    let sessions = shared.with_sessions(|m| m.drain().map(|(_, s)| s).collect::<Vec<_>>());
+    for s in &sessions {
+        s.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    drop(sessions); // their spool files go with the last reference
+    *lock(&shared.session_lifetime) = SESSION_LIFETIME;
+    lock(&shared.faults).clear();
+    lock(&shared.downloads).clear();
+    lock(&shared.statics).clear();
+    lock(&shared.log).clear();
+}
+
+/// The most files one seed request makes.
+const SEED_MAX: usize = 1_000_000;
+
+/// [`Emulator::seed_files`] and `POST /_emulator/seed`: returns the folder's id.
+pub(crate) fn seed_files_on(
+    shared: &Shared,
+    drive_id: Option<&str>,
+    path: &str,
+    prefix: &str,
+    count: usize,
+) -> Result<String, util::GraphError> {
+    if count > SEED_MAX {
+        return Err(util::GraphError::bad_request(format!(
+            "At most {SEED_MAX} files per seed request."
+        )));
+    }
+    let segs: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    for s in &segs {
+        store::validate_name(s)?;
+    }
+    let mut store = shared.store();
+    let root = match drive_id {
+        Some(d) => store.drive(d).map(|d| d.root_id.clone()),
+        None => Some(store.default_drive().root_id.clone()),
+    }
+    .ok_or_else(|| util::GraphError::new(404, "itemNotFound", "The drive could not be found."))?;
+    store.seed_files(&root, &segs, prefix, count)
+}
+
 fn new_shared(
     config: &Config,
     store: store::Store,
@@ -368,6 +436,7 @@ fn new_shared(
         data_dir: config.data_dir.clone(),
         persisted: Mutex::new(0),
         sink: config.sink,
+        latency: Duration::from_millis(config.latency_ms),
         #[cfg(test)]
         fragment_hook: Mutex::new(None),
         token: config.token.clone(),
@@ -386,8 +455,9 @@ fn new_shared(
         next_seq: Mutex::new(1),
         faults: Mutex::new(Vec::new()),
         jobs: jobs::Jobs::new(config.job.clone()),
+        initial_job: config.job.clone(),
         sessions: Default::default(),
-        session_lifetime: Mutex::new(Duration::from_secs(3600)),
+        session_lifetime: Mutex::new(SESSION_LIFETIME),
         statics: Mutex::new(HashMap::new()),
         downloads: Mutex::new(HashMap::new()),
         tls: tls.acceptor,
@@ -651,6 +721,30 @@ impl Emulator {
     /// directory. Removed when the emulator stops.
     pub fn spool_dir(&self) -> PathBuf {
         self.shared.spool.path.clone()
+    }
+
+    /// Make `count` empty files named `{prefix}{i}` (i from 1, zero-padded to the width of
+    /// `count`: `f001` … `f100`) in the folder at `path` of a drive (made if missing), in
+    /// one step: big folders for tests and benchmarks of listing. Fails (and makes
+    /// nothing) when a name is taken or invalid, or `count` is above 1,000,000.
+    pub fn seed_files(
+        &self,
+        drive_id: &str,
+        path: &str,
+        prefix: &str,
+        count: usize,
+    ) -> Result<(), String> {
+        seed_files_on(&self.shared, Some(drive_id), path, prefix, count)
+            .map(drop)
+            .map_err(|e| e.message)
+    }
+
+    /// Back to a fresh drive: every item below the drives' roots, upload sessions, jobs,
+    /// fault rules, download URLs, static files and the request log go; the job settings
+    /// and the upload session lifetime are those of the start. The drives, their ids and
+    /// their roots' ids, the tokens and the origins stay. `POST /_emulator/reset` does the same.
+    pub fn reset(&self) {
+        reset_on(&self.shared);
     }
 
     /// Serve `body` at `GET {monitor_origin}/static/{name}` (a source for upload from URL).

@@ -127,6 +127,8 @@ pub(crate) struct Shared {
     pub persisted: Mutex<u64>,
     /// read and discard request bodies, answer just enough (benchmarks)
     pub sink: bool,
+    /// `Config::latency_ms`: waited before each API / monitor request is handled
+    pub latency: Duration,
     /// true: upload from URL fetches nothing (fuzzing)
     pub offline: bool,
     pub profile: Profile,
@@ -139,6 +141,8 @@ pub(crate) struct Shared {
     pub next_seq: Mutex<u64>,
     pub faults: Mutex<Vec<Armed>>,
     pub jobs: Jobs,
+    /// `Config::job`, which a reset restores
+    pub initial_job: crate::JobConfig,
     /// use `with_sessions`: it drops expired ones first
     pub sessions: Mutex<Sessions>,
     pub session_lifetime: Mutex<Duration>,
@@ -426,11 +430,43 @@ async fn next_frame(
         .map_err(|_| Fail::Drop)
 }
 
-/// Per-connection switch: once dead, the connection neither reads nor writes; `raw_out`
+/// A response cut short by a fault: the first `limit` bytes of `head` then `body`.
+struct CutResponse {
+    head: Vec<u8>,
+    body: RespBody,
+    limit: u64,
+}
+
+impl CutResponse {
+    /// Write it to `s`, the body streamed (a cut download is never held whole).
+    async fn write(self, s: &mut (impl AsyncWrite + Unpin)) -> io::Result<()> {
+        let mut left = self.limit;
+        let head = &self.head[..self
+            .head
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX))];
+        s.write_all(head).await?;
+        left -= head.len() as u64;
+        let mut body = self.body;
+        while left > 0 {
+            let Some(Ok(frame)) = body.frame().await else {
+                break;
+            };
+            if let Ok(data) = frame.into_data() {
+                let n = data.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                s.write_all(&data[..n]).await?;
+                left -= n as u64;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per-connection switch: once dead, the connection neither reads nor writes; `cut`
 /// is written by hand (a cut response) before the socket closes.
 struct ConnCtl {
     dead: AtomicBool,
-    raw_out: Mutex<Option<Vec<u8>>>,
+    cut: Mutex<Option<CutResponse>>,
     /// requests being handled on this connection (0 = idle, waiting for a request)
     busy: AtomicUsize,
     /// since when the connection has been idle
@@ -443,7 +479,7 @@ impl Default for ConnCtl {
     fn default() -> Self {
         ConnCtl {
             dead: AtomicBool::new(false),
-            raw_out: Mutex::new(None),
+            cut: Mutex::new(None),
             busy: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             evict: tokio::sync::Notify::new(),
@@ -710,15 +746,16 @@ async fn serve_http<S: Stream>(stream: S, shared: Arc<Shared>, origin: Origin, c
             }
         }
     } // hyper's connection, and the FaultIo in it, are dropped: the stream is back
-    let raw = lock(&ctl.raw_out).take();
+    let cut = lock(&ctl.cut).take();
     let stream = lock(&back).take();
-    if let (Some(raw), Some(mut s)) = (raw, stream) {
+    if let (Some(cut), Some(mut s)) = (cut, stream) {
         let cut = async {
-            s.write_all(&raw).await?;
+            cut.write(&mut s).await?;
             s.flush().await?;
             s.tcp().shutdown().await
         };
-        let _ = tokio::time::timeout(Duration::from_secs(5), cut).await;
+        // a client that stops reading holds the connection no longer than this
+        let _ = tokio::time::timeout(Duration::from_secs(120), cut).await;
     }
 }
 
@@ -737,25 +774,14 @@ fn serialize(resp: &Resp) -> Vec<u8> {
         out.extend_from_slice(v.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let len = resp.body().size_hint().exact().unwrap_or(0);
-    out.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
+    if !resp.headers().contains_key(hyper::header::CONTENT_LENGTH) {
+        let len = resp.body().size_hint().exact().unwrap_or(0);
+        out.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
+    }
     out.extend_from_slice(
         format!("date: {}\r\n\r\n", util::http_date(SystemTime::now())).as_bytes(),
     );
     out
-}
-
-async fn body_bytes(resp: Resp) -> (Resp, Bytes) {
-    let (parts, body) = resp.into_parts();
-    let data = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    (
-        hyper::Response::from_parts(parts, RespBody::full(data.clone())),
-        data,
-    )
 }
 
 fn finish_log(shared: &Shared, seq: u64, status: u16, body_bytes: u64, fault: Option<String>) {
@@ -790,7 +816,10 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
-    let admin = origin == Origin::Api && (path == "/_emulator" || path.starts_with("/_emulator/"));
+    let health = path == "/health";
+    // the emulator's own paths: no token of the API's, no faults, no latency
+    let admin = health
+        || origin == Origin::Api && (path == "/_emulator" || path.starts_with("/_emulator/"));
     let origin_label = match (origin, admin) {
         (_, true) => "admin",
         (Origin::Api, false) => "api",
@@ -840,6 +869,9 @@ async fn handle(
         )
     };
     let fault = action.as_ref().map(faults::label);
+    if !admin && !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
     let mut cut_after = None;
     let result: HResult = match action {
         Some(FaultAction::DropRequestAfter(k)) => {
@@ -864,10 +896,13 @@ async fn handle(
                 Some(FaultAction::DelayMs(ms)) => {
                     tokio::time::sleep(Duration::from_millis(ms)).await
                 }
-                Some(FaultAction::DropResponseAfter(k)) => cut_after = Some(k),
+                Some(FaultAction::DropResponseAfter(k)) => cut_after = Some((k, false)),
+                Some(FaultAction::DropBodyAfter(n)) => cut_after = Some((n, true)),
                 _ => {}
             }
-            if admin {
+            if health {
+                crate::admin::health(&ctx)
+            } else if admin {
                 crate::admin::handle(&mut ctx).await
             } else if shared.sink {
                 crate::sink::handle(&mut ctx, origin).await
@@ -901,12 +936,20 @@ async fn handle(
             resp.headers_mut().insert("client-request-id", v);
         }
     }
-    if let Some(k) = cut_after {
-        let (resp, body) = body_bytes(resp).await;
-        let mut raw = serialize(&resp);
-        raw.extend_from_slice(&body);
-        raw.truncate(usize::try_from(k).unwrap_or(usize::MAX));
-        *lock(&ctl.raw_out) = Some(raw);
+    if let Some((k, body_only)) = cut_after {
+        let head = serialize(&resp);
+        let mut limit = match body_only {
+            true => (head.len() as u64).saturating_add(k),
+            false => k,
+        };
+        if ctx.method == Method::HEAD {
+            limit = limit.min(head.len() as u64);
+        }
+        *lock(&ctl.cut) = Some(CutResponse {
+            head,
+            body: resp.into_body(),
+            limit,
+        });
         ctl.dead.store(true, Ordering::SeqCst);
         finish_log(&shared, seq, 0, ctx.body_bytes, fault);
         return Err(Dropped);

@@ -66,6 +66,16 @@ impl ItemRec {
     pub fn is_folder(&self) -> bool {
         matches!(self.kind, Kind::Folder { .. })
     }
+
+    /// The eTag: changes with every change of the item (content, name, place).
+    pub fn etag(&self) -> String {
+        format!("\"{{{}}},{}\"", self.id, self.version)
+    }
+
+    /// The cTag: changes with the content only.
+    pub fn ctag(&self) -> String {
+        format!("\"c:{{{}}},{}\"", self.id, self.content_version)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +139,13 @@ pub(crate) struct PersistJob {
     pub seq: u64,
     pub meta: Vec<u8>,
     pub removed: Vec<String>,
+}
+
+/// PATCH moves within a drive only, as Graph does.
+pub(crate) fn cross_drive() -> GraphError {
+    GraphError::bad_request(
+        "An item cannot be moved to another drive: copy it there, then delete the original.",
+    )
 }
 
 pub(crate) fn storage_error(e: io::Error) -> GraphError {
@@ -672,8 +689,8 @@ impl Store {
             "id": it.id,
             "name": it.name,
             "size": self.tree_size(id),
-            "eTag": format!("\"{{{}}},{}\"", it.id, it.version),
-            "cTag": format!("\"c:{{{}}},{}\"", it.id, it.content_version),
+            "eTag": it.etag(),
+            "cTag": it.ctag(),
             "createdDateTime": it.created,
             "lastModifiedDateTime": it.modified,
             "webUrl": format!("{api_origin}/web/{}/items/{}", drive.id, util::encode_segment(&it.id)),
@@ -708,34 +725,62 @@ impl Store {
                 obj.insert("folder".into(), json!({ "childCount": children.len() }));
             }
             Kind::File { mime, hashes, .. } => {
-                obj.insert(
-                    "file".into(),
-                    json!({
-                        "mimeType": mime,
-                        "hashes": {
-                            "quickXorHash": hashes.quick_xor,
-                            "sha1Hash": hashes.sha1,
-                            "sha256Hash": hashes.sha256,
-                        }
+                // Personal drives report SHA-1 and SHA-256 besides quickXorHash;
+                // OneDrive for Business and SharePoint only quickXorHash.
+                let hashes = match self.profile {
+                    Profile::Personal => json!({
+                        "quickXorHash": hashes.quick_xor,
+                        "sha1Hash": hashes.sha1,
+                        "sha256Hash": hashes.sha256,
                     }),
-                );
+                    Profile::Business => json!({ "quickXorHash": hashes.quick_xor }),
+                };
+                obj.insert("file".into(), json!({ "mimeType": mime, "hashes": hashes }));
             }
         }
         Some(v)
     }
 
+    /// The children of `id` in listing order: by lower-cased name, the key they are kept
+    /// under (a file has none).
     pub fn children_ids(&self, id: &str) -> Vec<String> {
         match self.items.get(id).map(|it| &it.kind) {
-            Some(Kind::Folder { children }) => {
-                let mut v: Vec<&ItemRec> = children
-                    .values()
-                    .filter_map(|c| self.items.get(c))
-                    .collect();
-                v.sort_by(|a, b| a.name.cmp(&b.name));
-                v.into_iter().map(|it| it.id.clone()).collect()
-            }
+            Some(Kind::Folder { children }) => children.values().cloned().collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// One page of the children of `id` in listing order: at most `top` ids after the
+    /// child keyed `after` (exclusive; None = from the first), and the key of the last
+    /// one when more follow. A range of the folder's ordered map: a page costs
+    /// O(log n + top) however many children there are, and children added or removed
+    /// meanwhile neither repeat nor shift the pages.
+    pub fn children_page(
+        &self,
+        id: &str,
+        after: Option<&str>,
+        top: usize,
+    ) -> (Vec<String>, Option<String>) {
+        use std::ops::Bound;
+        let Some(Kind::Folder { children }) = self.items.get(id).map(|it| &it.kind) else {
+            return (Vec::new(), None);
+        };
+        let from = match after {
+            Some(k) => Bound::Excluded(k.to_string()),
+            None => Bound::Unbounded,
+        };
+        let mut page: Vec<(&String, &String)> = children
+            .range((from, Bound::Unbounded))
+            .take(top.saturating_add(1))
+            .collect();
+        let more = page.len() > top;
+        page.truncate(top);
+        let next = if more {
+            page.last().map(|(k, _)| (*k).clone())
+        } else {
+            None
+        };
+        (page.into_iter().map(|(_, id)| id.clone()).collect(), next)
     }
 
     pub fn content(&self, id: &str) -> Option<Content> {
@@ -909,6 +954,26 @@ impl Store {
         self.persist()
     }
 
+    /// Remove every item below the drives' roots (a reset); the roots stay, with new eTags.
+    pub fn reset(&mut self) {
+        let roots: Vec<String> = self.drives.iter().map(|d| d.root_id.clone()).collect();
+        let mut removed = Vec::new();
+        for r in &roots {
+            let kids = match self.items.get_mut(r).map(|it| &mut it.kind) {
+                Some(Kind::Folder { children }) => std::mem::take(children),
+                _ => continue,
+            };
+            for c in kids.into_values() {
+                self.remove_tree(&c, &mut removed);
+            }
+            self.touch(r);
+        }
+        for r in &removed {
+            self.remove_content(r);
+        }
+        self.dirty = true;
+    }
+
     /// Create a folder; returns (id, created). With `Replace` an existing folder is replaced by a new, empty one.
     pub fn create_folder(
         &mut self,
@@ -959,6 +1024,135 @@ impl Store {
             self.persist()?;
         }
         Ok(cur)
+    }
+
+    /// `count` empty files named `{prefix}{i}` (i from 1, zero-padded to the width of
+    /// `count`) in the folder at `segs` below `base` (made if missing): big folders for
+    /// tests and benchmarks of listing, without a request per file. A name already in
+    /// use: 409, nothing made.
+    pub fn seed_files(
+        &mut self,
+        base: &str,
+        segs: &[String],
+        prefix: &str,
+        count: usize,
+    ) -> Result<String, GraphError> {
+        let width = count.to_string().len();
+        let name = |i: usize| format!("{prefix}{i:0width$}");
+        validate_name(&name(count))?;
+        if let Ok(parent) = self.resolve(base, segs) {
+            self.require_folder(&parent)?;
+            if let Some(taken) = (1..=count)
+                .map(name)
+                .find(|n| self.child(&parent, n).is_some())
+            {
+                return Err(GraphError::name_exists(&taken));
+            }
+        }
+        let parent = self.ensure_folders(base, segs)?;
+        let empty = FileContent::hash(bytes::Bytes::new());
+        for i in 1..=count {
+            let n = name(i);
+            let kind = Kind::File {
+                size: 0,
+                hashes: empty.hashes.clone(),
+                mime: util::mime_for(&n).to_string(),
+                content: Content::default(),
+            };
+            let id = self.insert_new(&parent, &n, kind);
+            self.place(&id, None)?;
+        }
+        self.persist()?;
+        Ok(parent)
+    }
+
+    /// Whether `ancestor` is `id` or one of the folders above it.
+    fn is_within(&self, id: &str, ancestor: &str) -> bool {
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            if c == ancestor {
+                return true;
+            }
+            cur = self.items.get(c).and_then(|it| it.parent_id.as_deref());
+        }
+        false
+    }
+
+    /// Move `id` into the folder `new_parent` (of the same drive) as `name` (PATCH with
+    /// `parentReference` and/or `name`). Another child of that name: 409 with `Fail`,
+    /// removed with `Replace`, a free name (`name 1.txt`) taken with `Rename`; the item's
+    /// own name (a change of case) is no conflict. Refused with 400 `invalidRequest`: a
+    /// drive's root, a folder into itself or its own subtree, another drive, replacing a
+    /// folder that holds the item. Bumps the eTag and lastModifiedDateTime of the item
+    /// and of both parents.
+    pub fn move_item(
+        &mut self,
+        id: &str,
+        new_parent: &str,
+        name: &str,
+        conflict: Conflict,
+    ) -> Result<(), GraphError> {
+        let it = self.items.get(id).ok_or_else(GraphError::not_found)?;
+        let Some(old_parent) = it.parent_id.clone() else {
+            return Err(GraphError::bad_request(
+                "The root folder of a drive cannot be moved or renamed.",
+            ));
+        };
+        let (drive, old_key) = (it.drive_id.clone(), key(&it.name));
+        self.require_folder(new_parent)?;
+        if self.items[new_parent].drive_id != drive {
+            return Err(cross_drive());
+        }
+        if self.is_within(new_parent, id) {
+            return Err(GraphError::bad_request(
+                "An item cannot be moved into itself or into one of its own subfolders.",
+            ));
+        }
+        validate_name(name)?;
+        let taken = |s: &Self, n: &str| s.child(new_parent, n).is_some_and(|c| c.id != id);
+        let mut final_name = name.to_string();
+        if taken(self, name) {
+            match conflict {
+                Conflict::Fail => return Err(GraphError::name_exists(name)),
+                Conflict::Replace => {
+                    let existing = self.child(new_parent, name).expect("taken").id.clone();
+                    if self.is_within(id, &existing) {
+                        return Err(GraphError::bad_request(
+                            "The item to replace holds the item being moved.",
+                        ));
+                    }
+                    for r in self.unlink_and_remove(&existing) {
+                        self.remove_content(&r);
+                    }
+                }
+                Conflict::Rename => {
+                    let mut n = 1;
+                    while taken(self, &final_name) {
+                        final_name = renamed(name, n);
+                        n += 1;
+                    }
+                }
+            }
+        }
+        if let Some(Kind::Folder { children }) =
+            self.items.get_mut(&old_parent).map(|p| &mut p.kind)
+        {
+            children.remove(&old_key);
+        }
+        if let Some(Kind::Folder { children }) = self.items.get_mut(new_parent).map(|p| &mut p.kind)
+        {
+            children.insert(key(&final_name), id.to_string());
+        }
+        if let Some(it) = self.items.get_mut(id) {
+            it.name = final_name;
+            it.parent_id = Some(new_parent.to_string());
+        }
+        self.touch(id);
+        self.touch(&old_parent);
+        if old_parent != new_parent {
+            self.touch(new_parent);
+        }
+        self.persist()
     }
 
     /// Upload a file into `parent`: (id, 201 created | 200 replaced).

@@ -156,6 +156,19 @@ pub(crate) fn encode_segment(s: &str) -> String {
     out
 }
 
+/// An opaque, URL-safe token for `s` (a `$skiptoken`).
+pub(crate) fn encode_token(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s.as_bytes())
+}
+
+/// What [`encode_token`] encoded, or None.
+pub(crate) fn decode_token(t: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t.trim())
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 /// Decoded query parameters, in order.
 pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
     q.split('&')
@@ -200,6 +213,13 @@ impl GraphError {
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "invalidRequest", message)
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "invalidRequest",
+            "The HTTP method is not allowed on this URL.",
+        )
     }
     pub fn not_found() -> Self {
         Self::new(404, "itemNotFound", "The resource could not be found.")
@@ -359,5 +379,19 @@ mod tests {
         assert!(percent_decode("%FF", false).is_none());
         assert_eq!(percent_decode("a+b", true).unwrap(), "a b");
         assert_eq!(encode_segment("a b#é"), "a%20b%23%C3%A9");
+    }
+
+    #[test]
+    fn tokens() {
+        for s in ["", "a", "name 1 #%é.txt"] {
+            let t = encode_token(s);
+            assert!(
+                t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
+            assert_eq!(decode_token(&t).as_deref(), Some(s));
+        }
+        assert_eq!(decode_token("!!"), None);
+        assert_eq!(decode_token("_w"), None); // not UTF-8
     }
 }

@@ -252,7 +252,8 @@ impl Transport {
 }
 
 /// The slowest transfer a request's total deadline allows for its body:
-/// a request may take its stall timeout plus its size at this rate.
+/// a request may take its stall timeout plus its size at this rate, plus
+/// the time it waits for the upload rate cap.
 const SLOWEST_RATE: u64 = 16 * 1024;
 
 /// A request whose answer has begun: its status and headers are in,
@@ -326,7 +327,8 @@ impl Transport {
                 refreshed = true;
                 // Shared with other requests that got their 401 with the
                 // same token: one callback call for all of them.
-                if self.tokens.refresh(resp.token_serial) {
+                let patience = self.settings().request_timeout;
+                if self.tokens.refresh(resp.token_serial, ctl, patience)? {
                     continue;
                 }
             }
@@ -450,7 +452,7 @@ impl Transport {
         }
         let mut token_serial = 0;
         if req.auth == Auth::Bearer && self.may_carry_token(&req.url) {
-            let (token, serial) = self.tokens.for_request();
+            let (token, serial) = self.tokens.for_request(ctl, settings.request_timeout)?;
             token_serial = serial;
             if !token.is_empty() {
                 builder = builder.header("Authorization", format!("Bearer {token}"));
@@ -466,11 +468,8 @@ impl Transport {
         // cannot keep a request alive for ever. It is checked between the
         // reads and writes of the body (each bounded by the stall timeout;
         // not ureq's global timeout, whose resolver thread outlives calls).
-        let slowest = match self.throttle.rate() {
-            0 => SLOWEST_RATE,
-            cap => cap.min(SLOWEST_RATE),
-        };
-        let total = connect + stall.saturating_mul(2) + Duration::from_secs(len / slowest);
+        // Waits for the upload rate cap move it on as they happen (Meter).
+        let total = connect + stall.saturating_mul(2) + Duration::from_secs(len / SLOWEST_RATE);
         let deadline = Instant::now() + total;
         let cancel = ctl.cancel;
         let meter = Meter::new(&self.throttle, deadline, req.progress);
@@ -504,6 +503,7 @@ impl Transport {
         if let Some(stop) = reader.stopped.take() {
             return Err(stop);
         }
+        let deadline = reader.meter.deadline();
         let ctl = reader.ctl;
         // A wait cut short by the cancel flag (graph/wire.rs) is a cancel.
         if result.is_err() || req.grace_on_cancel.is_zero() {
