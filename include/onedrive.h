@@ -80,11 +80,9 @@
 
 // The result of every fallible function. The numbers are stable: new codes
 // are appended, none is ever renumbered or reused.
-enum od_status
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_status;
+// The values of `od_status`.
+enum {
   // Success.
   OD_OK = 0,
   // A required pointer argument was NULL.
@@ -148,20 +146,11 @@ enum od_status
   // would not open a tunnel to the target.
   OD_ERR_PROXY = 28,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_status od_status;
-#else
-typedef int32_t od_status;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Where a job stands.
-enum od_job_state
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_job_state;
+// The values of `od_job_state`.
+enum {
   OD_JOB_NOT_STARTED = 0,
   OD_JOB_RUNNING = 1,
   OD_JOB_COMPLETED = 2,
@@ -170,20 +159,11 @@ enum od_job_state
   // A status word this library does not know: treat as running.
   OD_JOB_UNKNOWN = 5,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_job_state od_job_state;
-#else
-typedef int32_t od_job_state;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Selects a text field of the last error, for `od_last_error_string`.
-enum od_error_field
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_error_field;
+// The values of `od_error_field`.
+enum {
   // A human-readable message (always present after a failure).
   OD_ERROR_MESSAGE = 0,
   // Graph's `error.code`, e.g. `nameAlreadyExists`.
@@ -193,20 +173,11 @@ enum od_error_field
   // The service's `request-id` (quote it to Microsoft support).
   OD_ERROR_REQUEST_ID = 3,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_error_field od_error_field;
-#else
-typedef int32_t od_error_field;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // What to do when the name is taken (`conflict` arguments).
-enum od_conflict
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_conflict;
+// The values of `od_conflict`.
+enum {
   // Send nothing: the service decides (uploads replace, copies fail).
   OD_CONFLICT_DEFAULT = 0,
   // Refuse: `OD_ERR_CONFLICT`.
@@ -216,13 +187,6 @@ enum od_conflict
   // Keep both: the new one gets a free name ("name 1.txt").
   OD_CONFLICT_RENAME = 3,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_conflict od_conflict;
-#else
-typedef int32_t od_conflict;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // A cancellation flag: raise it from any thread to stop the blocking
 // calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.

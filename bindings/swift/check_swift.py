@@ -34,7 +34,8 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    c.copy(…)`, a helper `func client() -> OneDriveClient`): the method exists
    on that type and the argument labels fit one of its declarations (in
    order, defaults skipped, trailing closures last); an initializer
-   `OneDriveClient(…)` fits one of the type's `init`s.
+   `OneDriveClient(…)` fits one of the type's `init`s; a call of a function
+   of the sources (`succeeded(_:)`) fits its declaration.
 8. The Swift code blocks of README.md are checked as files of their own
    (1, 2 and 7): an example that no longer fits the sources fails.
 9. The package manifest at the repository's root (what users add by URL):
@@ -43,6 +44,16 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    `.binaryTarget(name: "COneDrive", url:, checksum:)` whose url is https
    and ends in .zip and whose checksum is 64 lowercase hex digits (written
    by release.sh) or the placeholder "unreleased".
+10. Types the sources assume of the header (Swift converts no integer
+   type implicitly, and its importer takes each C name as the header declares
+   it): every header enum type is one C type (`typedef int32_t od_status;`
+   and its values in an anonymous enum: an Int32 alias; not also `enum
+   od_status`, which Swift would import as a second type); `var x:
+   od_job_state = 0` needs od_job_state to be an integer; where the syntax
+   shows an argument's type (a variable, parameter or property with a
+   written type, a C call's return type as Swift imports it, a method's
+   declared return type), it is the type the C parameter or the Swift
+   parameter takes.
 
 `--self-test` feeds the checker broken sources and altered descriptions and
 fails unless it catches each fault.
@@ -68,6 +79,8 @@ INTEGERS = {"int": "Int32", "int32_t": "Int32", "uint32_t": "UInt32", "int64_t":
             "uint64_t": "UInt64", "size_t": "Int", "uint8_t": "UInt8"}
 # C pointee type -> the Swift type a `var x: T` passed as `&x` must have
 POINTEES = {**INTEGERS, "double": "Double", "bool": "Bool", "char *": "UnsafeMutablePointer<CChar>"}
+#: Swift's value types the checker compares (Swift converts none of them implicitly).
+SCALARS = set(INTEGERS.values()) | {"Bool", "Double"}
 
 
 class Abi:
@@ -80,12 +93,38 @@ class Abi:
         self.callbacks: Dict[str, int] = {name: len(cb["params"]) for name, cb in data["callbacks"].items()}
         self.enums: Dict[str, Dict[str, int]] = {name: e["values"] for name, e in data["enums"].items()}
         self.enum_types = {name: e["type"] for name, e in data["enums"].items()}
+        self.enum_tags = {name: e.get("tag") for name, e in data["enums"].items()}
+        self.returns = {name: fn["return"] for name, fn in data["functions"].items()}
         self.types = set(data["opaque"]) | set(self.callbacks) | set(self.enums) | set(data["typedefs"])
         self.constants = set(data["constants"]) | {c for e in self.enums.values() for c in e}
 
+    def enum_import(self, name: str) -> str:
+        """What Swift's importer makes of a C enum type name: "integer" (the
+        header's `typedef int32_t od_status;` with its values in an anonymous
+        enum: an alias of Int32), "struct" (a tagged enum and no typedef: a
+        struct of that name, not an integer) or "ambiguous" (a tag and a
+        typedef of one name: two types, both imported)."""
+        if self.enum_types[name].startswith("enum "):
+            return "struct"
+        return "ambiguous" if self.enum_tags.get(name) == name else "integer"
+
+    def swift_type(self, c_type: str) -> Optional[str]:
+        """The Swift type of a C value of this type, as far as modelled (None: not)."""
+        t = c_type.replace("const ", "").replace(" const", "").strip()
+        if t in self.enums:
+            kind = self.enum_import(t)
+            return INTEGERS.get(self.enum_types[t]) if kind == "integer" else (t if kind == "struct" else None)
+        if t in self.data["typedefs"]:
+            return self.swift_type(self.data["typedefs"][t])
+        return {**INTEGERS, "bool": "Bool", "double": "Double"}.get(t)
+
     def bare(self, c_type: str) -> str:
+        """The C type, an enum type name replaced by its integer type when
+        Swift sees it as that integer."""
         t = c_type.replace("const ", "").replace(" const", "")
-        return self.enum_types.get(t, t)
+        if t in self.enums and self.enum_import(t) == "integer":
+            return self.enum_types[t]
+        return t
 
     def is_pointer(self, c_type: str) -> bool:
         return c_type.endswith("*") or c_type in self.callbacks
@@ -97,6 +136,8 @@ class Abi:
             return None
         if t.endswith("*") and self.bare(t[:-1].rstrip()) in self.data["opaque"]:
             return "OpaquePointer"
+        if t in self.enums and self.enum_import(t) == "struct":
+            return t
         return POINTEES.get(t)
 
 
@@ -190,44 +231,58 @@ class Signature:
     """A declared function or init: its parameters' external labels ("_" for
     none), which have a default, and the return type (None: none written)."""
 
-    def __init__(self, params: List[Tuple[str, bool]], returns: Optional[str]) -> None:
+    def __init__(self, params: List[Tuple[str, bool, Optional[str]]], returns: Optional[str]) -> None:
         self.params = params
         self.returns = returns
 
     def text(self, name: str) -> str:
-        return f"{name}(" + "".join(f"{label}:" for label, _ in self.params) + ")"
+        return f"{name}(" + "".join(f"{label}:" for label, _, _ in self.params) + ")"
 
-    def fits(self, labels: List[str], trailing: int) -> bool:
+    def fits(self, labels: List[str], trailing: int) -> Optional[List[int]]:
         """Whether a call with these argument labels and trailing closures
-        fits: labels in order, parameters with defaults may be skipped, each
-        trailing closure takes one of the parameters left."""
-        i = 0
+        fits (labels in order, parameters with defaults may be skipped, each
+        trailing closure takes one of the parameters left): the parameter
+        index of each labelled argument, or None."""
+        i, taken = 0, []
         for label in labels:
             while i < len(self.params) and self.params[i][0] != label:
                 if not self.params[i][1]:
-                    return False
+                    return None
                 i += 1
             if i == len(self.params):
-                return False
+                return None
+            taken.append(i)
             i += 1
         rest = self.params[i:]
-        needed = sum(1 for _, has_default in rest if not has_default)
-        return needed <= trailing <= len(rest)
+        needed = sum(1 for _, has_default, _ in rest if not has_default)
+        return taken if needed <= trailing <= len(rest) else None
+
+
+def parameter_parts(src: bytes, param: Node) -> Tuple[str, str, Optional[str]]:
+    """A parameter's external label ("_" for none), its inner name, its type."""
+    ids = [x for x in param.named_children if x.type == "simple_identifier"]
+    ty = next((x for x in param.named_children if x.type in TYPE_NODES), None)
+    label = text(src, ids[0]) if ids else "_"
+    inner = text(src, ids[-1]) if ids else "_"
+    return label, inner, (text(src, ty).replace(" ", "").rstrip("?") if ty is not None else None)
 
 
 def signature_of(src: bytes, decl: Node) -> Signature:
-    params: List[Tuple[str, bool]] = []
+    params: List[Tuple[str, bool, Optional[str]]] = []
     returns = None
     children = decl.children
     for i, c in enumerate(children):
         if c.type == "parameter":
-            ids = [x for x in c.named_children if x.type == "simple_identifier"]
-            label = text(src, ids[0]) if ids else "_"
+            label, _, ty = parameter_parts(src, c)
             has_default = i + 1 < len(children) and children[i + 1].type == "="
-            params.append((label, has_default))
+            params.append((label, has_default, ty))
         elif c.type in TYPE_NODES and decl.type == "function_declaration":
             returns = text(src, c).replace(" ", "").rstrip("?")
     return Signature(params, returns)
+
+
+def a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" or word.startswith(("Int", "UInt")) else "a ") + word
 
 
 def unwrap(expr: Node) -> Node:
@@ -509,11 +564,13 @@ class Checker:
                                    "await into a local first")
 
     def collect_api(self) -> None:
-        """The types the sources declare, their methods and inits, and every
-        function by name (test helpers too), for `check_api_calls`."""
+        """The types the sources declare, their methods, inits and typed
+        properties (an enum's `rawValue` too), and every function by name
+        (test helpers too), for `check_api_calls`."""
         self.our_types: set = set()
         self.methods: Dict[str, Dict[str, List[Signature]]] = {}
         self.inits: Dict[str, List[Signature]] = {}
+        self.props: Dict[str, Dict[str, str]] = {}
         self.functions: Dict[str, List[Signature]] = {}
         for path, src, root in self.files:
             for n in walk(root):
@@ -527,8 +584,13 @@ class Checker:
                 if ident is None:
                     continue
                 tname = text(src, ident).split(".")[-1].strip()
-                if path.startswith("Sources") and any(c.type in ("struct", "class", "enum") for c in n.children):
+                kind = next((c.type for c in n.children if c.type in ("struct", "class", "enum", "extension")), "")
+                if path.startswith("Sources") and kind != "extension":
                     self.our_types.add(tname)
+                raw = self.inherits(src, n)[:1]
+                if kind == "enum" and raw and raw[0] in SCALARS:  # enum E: Int32 { … }
+                    self.props.setdefault(tname, {})["rawValue"] = raw[0]
+                    self.inits.setdefault(tname, []).append(Signature([("rawValue", False, raw[0])], tname))
                 body = next((c for c in n.named_children if c.type in ("class_body", "enum_class_body")), None)
                 for m in (body.named_children if body is not None else []):
                     if m.type == "function_declaration":
@@ -538,19 +600,34 @@ class Checker:
                                 signature_of(src, m))
                     elif m.type == "init_declaration":
                         self.inits.setdefault(tname, []).append(signature_of(src, m))
+                    elif m.type == "property_declaration":
+                        pattern = next((c for c in m.named_children if c.type == "pattern"), None)
+                        annot = next((c for c in m.named_children if c.type == "type_annotation"), None)
+                        if pattern is not None and annot is not None and annot.named_children:
+                            self.props.setdefault(tname, {})[text(src, pattern)] = \
+                                text(src, annot.named_children[-1]).replace(" ", "").rstrip("?")
 
     @staticmethod
     def single(types: set) -> Optional[str]:
         return next(iter(types)) if len(types) == 1 else None
 
-    def infer(self, src: bytes, expr: Node, env: Dict[str, List[Tuple[int, str]]]) -> Optional[str]:
+    def infer(self, src: bytes, expr: Node, env: Dict[str, List[Tuple[int, Optional[str]]]]) -> Optional[str]:
         """The type of an expression as far as the syntax shows it: a
-        variable bound before, a call of an initializer, of a function or of
-        a method of a typed receiver (when all its declarations agree)."""
+        variable or parameter bound before, a property of a typed value, a
+        call of an initializer, of a C function (its return type as Swift
+        imports it), of a function or of a method of a typed receiver (when
+        all its declarations agree)."""
         expr = unwrap(expr)
         if expr.type == "simple_identifier":
             before = [t for at, t in env.get(text(src, expr), []) if at < expr.start_byte]
             return before[-1] if before else None
+        if expr.type == "navigation_expression" and len(expr.named_children) == 2:
+            suffix = expr.named_children[1]
+            ids = [c for c in suffix.named_children if c.type == "simple_identifier"]
+            receiver = self.infer(src, expr.named_children[0], env)
+            if ids and receiver in self.props:
+                return self.props[receiver].get(text(src, ids[-1]))
+            return None
         if expr.type != "call_expression" or not expr.named_children:
             return None
         callee = expr.named_children[0]
@@ -558,6 +635,8 @@ class Checker:
             return self.infer(src, callee, env)
         if callee.type == "simple_identifier":
             name = text(src, callee)
+            if name in self.abi.returns:
+                return self.abi.swift_type(self.abi.returns[name])
             if name in self.our_types:
                 return name
             return self.single({sig.returns for sig in self.functions.get(name, [])})
@@ -568,11 +647,18 @@ class Checker:
                 return self.single({sig.returns for sig in self.methods[receiver].get(name, [])})
         return None
 
-    def bindings(self, src: bytes, root: Node) -> Dict[str, List[Tuple[int, str]]]:
-        """`let x: T`, `let x = <expression of a known type>`: name -> [(offset, type)]."""
-        env: Dict[str, List[Tuple[int, str]]] = {}
-        decls = sorted((n for n in walk(root) if n.type == "property_declaration"), key=lambda n: n.start_byte)
+    def bindings(self, src: bytes, root: Node) -> Dict[str, List[Tuple[int, Optional[str]]]]:
+        """`let x: T`, `let x = <expression>`, parameters `x: T`: name ->
+        [(offset, type or None)]; an untyped binding is kept (None) so that it
+        hides an earlier one of the same name."""
+        env: Dict[str, List[Tuple[int, Optional[str]]]] = {}
+        decls = sorted((n for n in walk(root) if n.type in ("property_declaration", "parameter")),
+                       key=lambda n: n.start_byte)
         for n in decls:
+            if n.type == "parameter":
+                _, inner, ty = parameter_parts(src, n)
+                env.setdefault(inner, []).append((n.end_byte, ty))
+                continue
             pattern = next((c for c in n.named_children if c.type == "pattern"), None)
             if pattern is None or len(pattern.named_children) != 1 \
                     or pattern.named_children[0].type != "simple_identifier":
@@ -583,12 +669,24 @@ class Checker:
                 t = text(src, annot.named_children[-1]).replace(" ", "").rstrip("?")
             elif n.named_children[-1] is not pattern:
                 t = self.infer(src, n.named_children[-1], env)
-            if t:
-                env.setdefault(text(src, pattern), []).append((n.end_byte, t))
+            env.setdefault(text(src, pattern), []).append((n.end_byte, t))
         return env
 
+    def norm(self, t: Optional[str]) -> Optional[str]:
+        """A header type name as Swift sees it (od_status: Int32 when an alias)."""
+        if t is not None and (t in self.abi.enums or t in self.abi.data["typedefs"]):
+            return self.abi.swift_type(t) or t
+        return t
+
+    def compared(self, t: Optional[str]) -> bool:
+        """A type whose mismatch a compiler would surely reject: Swift's
+        scalars and the header's enum types (no implicit conversion)."""
+        return t is not None and (t in SCALARS or t in self.abi.enums)
+
     def check_api_calls(self) -> None:
-        """Calls of the binding's own methods and initializers (module doc, 7)."""
+        """Calls of the binding's own methods and initializers (module doc,
+        7), and the types of their arguments and of the C calls' arguments
+        where both sides are known (module doc, 10)."""
         self.collect_api()
         for path, src, root in self.files:
             env = self.bindings(src, root)
@@ -598,14 +696,33 @@ class Checker:
                 callee = n.named_children[0]
                 if callee.type == "call_expression":
                     continue  # the trailing closure of the call inside, checked there
+                cname, _ = callee_name(src, n)
+                if cname in self.abi.functions and len(arguments(n)) == len(self.abi.functions[cname]):
+                    for i, (arg, c_type) in enumerate(zip(arguments(n), self.abi.functions[cname])):
+                        have, want = self.norm(self.infer(src, arg, env)), self.abi.swift_type(c_type)
+                        if self.compared(have) and self.compared(want) and have != want:
+                            self.error(f"{where(path, n)}: {cname} argument {i} is {c_type}, which Swift imports "
+                                       f"as {want}, but {text(src, arg)[:40]!r} is {a(have)}")
+                    continue
+                shadowed = callee.type == "simple_identifier" and any(
+                    at < callee.start_byte for at, _ in env.get(text(src, callee), []))
                 if callee.type == "simple_identifier" and text(src, callee) in self.inits:
                     owner, name, decls = text(src, callee), "init", self.inits[text(src, callee)]
+                elif callee.type == "simple_identifier" and text(src, callee) in self.functions and not shadowed:
+                    owner, name, decls = "func", text(src, callee), self.functions[text(src, callee)]
                 elif callee.type == "navigation_expression":
-                    owner = self.infer(src, callee.named_children[0], env)
-                    name, _ = callee_name(src, n)
+                    receiver = callee.named_children[0]
+                    owner = self.infer(src, receiver, env)
+                    name = cname
+                    if owner is None and receiver.type == "simple_identifier" and text(src, receiver) in self.our_types:
+                        owner = text(src, receiver)  # a static method, or a nested type's init
+                        if name in self.inits:
+                            owner, decls = name, self.inits[name]
+                            name = "init"
                     if owner not in self.methods or name is None:
                         continue
-                    decls = self.methods[owner].get(name, [])
+                    if name != "init":
+                        decls = self.methods[owner].get(name, [])
                     if not decls:
                         self.error(f"{where(path, n)}: {owner} has no method {name}")
                         continue
@@ -613,11 +730,42 @@ class Checker:
                     continue
                 self.api_calls += 1
                 labels, trailing = call_labels(src, n)
-                if not any(sig.fits(labels, trailing) for sig in decls):
+                fitting = [(sig, sig.fits(labels, trailing)) for sig in decls]
+                fitting = [(sig, taken) for sig, taken in fitting if taken is not None]
+                if not fitting:
                     call = name + "(" + "".join(f"{label}:" for label in labels) + ")" + \
                         (f" + {trailing} trailing closure(s)" if trailing else "")
                     known = ", ".join(sig.text(name) for sig in decls)
-                    self.error(f"{where(path, n)}: {owner}.{call} fits no declaration ({known})")
+                    self.error(f"{where(path, n)}: {'' if owner == 'func' else owner + '.'}{call} fits no declaration "
+                               f"({known})")
+                    continue
+                args = [a for a in arguments(n) if a.type != "lambda_literal" or a.parent.type == "value_argument"]
+                for sig, taken in fitting[:1] if len(fitting) == 1 else []:
+                    for arg, j in zip(args, taken):
+                        have, want = self.norm(self.infer(src, arg, env)), self.norm(sig.params[j][2])
+                        if self.compared(have) and self.compared(want) and have != want:
+                            self.error(f"{where(path, n)}: {'' if owner == 'func' else owner + '.'}{name} takes "
+                                       f"{a(want)} as {sig.params[j][0]}:, but {text(src, arg)[:40]!r} is {a(have)}")
+
+    def check_enum_types(self) -> None:
+        """Each header enum type is one C type that Swift imports as the
+        integer the sources take it for; `var x: od_job_state = 0` needs that."""
+        for name in self.abi.enums:
+            if self.abi.enum_import(name) == "ambiguous":
+                self.error(f"include/onedrive.h: {name} is both `enum {name}` and `typedef "
+                           f"{self.abi.enum_types[name]} {name}`: two C types of one name, and Swift's importer "
+                           "sees both (a struct and an integer alias); the header must declare one "
+                           "(build.rs, one_type_per_enum)")
+        for path, src, root in self.files:
+            for n in walk(root):
+                if n.type != "property_declaration":
+                    continue
+                annot = next((c for c in n.named_children if c.type == "type_annotation"), None)
+                t = text(src, annot.named_children[-1]).rstrip("?") if annot and annot.named_children else None
+                if t in self.abi.enums and n.named_children[-1].type == "integer_literal" \
+                        and self.abi.enum_import(t) != "integer":
+                    self.error(f"{where(path, n)}: {text(src, n)[:50]!r} takes {t} for an integer, but the header "
+                               f"makes it {'a C enum (a struct in Swift)' if self.abi.enum_import(t) == 'struct' else 'two types'}")
 
     def check_error_fields(self) -> None:
         """LastError's `static let fieldMessage: Int32 = 0`, one per od_error_field."""
@@ -636,6 +784,7 @@ class Checker:
 
     def check_all(self) -> None:
         self.check_unwrapped()
+        self.check_enum_types()
         self.check_api_calls()
         self.check_error_type()
         self.check_async_names()
@@ -860,6 +1009,24 @@ def self_test(root: Path, abi_path: Path, manifest: Path) -> int:
                        b"func f() throws { let c = try mk(); let job = try c.copyBlocking(\"/a\", to: \"/\"); "
                        b"_ = try job.item(x: 1) }\n"),
            "OneDriveJob.item(x:) fits no declaration")
+    def enum_as_c_enum(names):
+        def change(d):
+            for n in names:
+                d["enums"][n].update(type=f"enum {n}", tag=n)
+        return change
+
+    expect("enum and typedef of one name (the header before issue 24)",
+           errors_with(change=lambda d: d["enums"]["od_job_state"].update(tag="od_job_state")),
+           "od_job_state is both `enum od_job_state` and `typedef int32_t od_job_state`")
+    expect("an enum type taken for an integer",
+           errors_with(change=enum_as_c_enum(["od_job_state"])), "'var state: od_job_state = 0' takes od_job_state")
+    expect("a C enum result passed as an Int32",
+           errors_with(change=enum_as_c_enum(["od_status"])), "takes an Int32 as _:, but")
+    expect("an argument of another integer type",
+           errors_with(b"func f(c: OneDriveClient) { let n: Int64 = 5; _ = od_client_set_upload_rate(c.raw, n) }\n"),
+           "od_client_set_upload_rate argument 1 is uint64_t, which Swift imports as UInt64, but 'n' is an Int64")
+    expect("a function of the sources called with a wrong label",
+           errors_with(b"func f() { _ = succeeded(status: 0) }\n"), "succeeded(status:) fits no declaration")
     # the root manifest: the real one passes; each fault is caught
     manifest_text = manifest.read_text() if manifest.is_file() else ""
     if check_manifest(manifest):
