@@ -298,7 +298,7 @@ final class AsyncTokenSource: @unchecked Sendable {
             return task
         }
         // `finished` takes the lock: it runs after `running` is set.
-        let task = Task.detached { () -> TokenAnswer? in
+        let task = Task.detached { () async -> TokenAnswer? in
             let answer = await self.provider()
             self.finished(answer)
             return answer

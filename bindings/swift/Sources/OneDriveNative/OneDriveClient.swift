@@ -109,7 +109,7 @@ public final class OneDriveClient: @unchecked Sendable {
     /// methods.
     public func setTokenProvider(_ provider: @escaping @Sendable () async -> (token: String, expiresOn: Date)?) throws {
         let source = AsyncTokenSource(provider)
-        try installTokenProvider(async: source) { () -> (String, Date?)? in
+        try installTokenProvider(asyncSource: source) { () -> (String, Date?)? in
             return source.callbackAnswer().map { ($0.token, $0.expiresOn) }
         }
     }
@@ -125,12 +125,12 @@ public final class OneDriveClient: @unchecked Sendable {
             try LastError.check(od_client_set_token_callback(raw, nil, nil))
             return
         }
-        try installTokenProvider(async: nil) { provider().map { ($0, nil) } }
+        try installTokenProvider(asyncSource: nil) { provider().map { ($0, nil) } }
     }
 
     /// Installs a provider of a token and its expiry (nil: unknown), and
     /// the async source behind it (nil: none).
-    private func installTokenProvider(async source: AsyncTokenSource?,
+    private func installTokenProvider(asyncSource source: AsyncTokenSource?,
                                       _ provider: @escaping @Sendable () -> (String, Date?)?) throws {
         let box = Unmanaged.passRetained(TokenBox(provider))
         // Kept until deinit: a request on another thread may still be
