@@ -2,10 +2,10 @@
 //! Wants `Authorization: Bearer {admin token}` (its own token, not the API's); never subject
 //! to faults; what it accepts is bounded.
 
+use crate::config::{FaultRule, JobConfig};
 use crate::faults::Armed;
-use crate::server::{Ctx, HResult, lock};
+use crate::state::{Ctx, HResult, lock};
 use crate::util::{self, GraphError, json_response};
-use crate::{FaultRule, JobConfig};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::json;
@@ -123,7 +123,7 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
             ))
         }
         (Method::POST, "/_emulator/reset") => {
-            crate::reset_on(&shared);
+            shared.reset();
             Ok(util::empty_response(204))
         }
         (Method::POST, "/_emulator/seed") => {
@@ -146,14 +146,14 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
             let shared2 = shared.clone();
             // a million inserts take a while: off the async threads
             let id = tokio::task::spawn_blocking(move || {
-                crate::seed_files_on(
-                    &shared2,
-                    seed.drive_id.as_deref(),
-                    &seed.path,
-                    &seed.prefix,
-                    seed.count,
-                )
-                .map(|id| (id, seed.count))
+                shared2
+                    .seed_files(
+                        seed.drive_id.as_deref(),
+                        &seed.path,
+                        &seed.prefix,
+                        seed.count,
+                    )
+                    .map(|id| (id, seed.count))
             })
             .await
             .map_err(|e| GraphError::new(500, "generalException", e.to_string()))??;
@@ -186,7 +186,7 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                     .into());
                 }
             }
-            let url = crate::serve_static_on(&shared, &name, Bytes::from(body));
+            let url = shared.serve_static(&name, Bytes::from(body));
             Ok(json_response(200, &json!({ "url": url })))
         }
         _ => Err(GraphError::new(404, "itemNotFound", "No such admin path.").into()),

@@ -2,7 +2,7 @@
 //! byte budget of live sessions; response bodies that stream a file.
 
 use crate::hash::{self, Hashes};
-use crate::util;
+use crate::rand;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, SizeHint};
@@ -104,7 +104,7 @@ impl Content {
     /// memory when linking fails.
     pub fn adopt(path: &Path, spool: &Path) -> io::Result<Content> {
         let len = std::fs::metadata(path)?.len();
-        let link = spool.join(format!("loaded-{}", util::random_token(16)));
+        let link = spool.join(format!("loaded-{}", rand::random_token(16)));
         match std::fs::hard_link(path, &link) {
             Ok(()) => Ok(Content::Disk(Arc::new(DiskFile { path: link, len }))),
             Err(_) => std::fs::read(path).map(|d| Content::Mem(Bytes::from(d))),
@@ -140,7 +140,7 @@ impl FileContent {
     /// writes happen here, outside the store lock).
     pub fn stage(&mut self, content_dir: &Path) -> io::Result<()> {
         if self.staged.is_none() {
-            let path = content_dir.join(format!(".pending-{}", util::random_token(16)));
+            let path = content_dir.join(format!(".pending-{}", rand::random_token(16)));
             self.content.write_to(&path)?;
             self.staged = Some(Staged(Some(path)));
         }
@@ -237,7 +237,7 @@ impl SpoolDir {
             None => std::env::temp_dir().join(format!(
                 "onedrive-emulator-{}-{}",
                 std::process::id(),
-                util::random_token(12)
+                rand::random_token(12)
             )),
         };
         // left behind by an emulator that did not stop cleanly
@@ -267,7 +267,7 @@ pub(crate) struct Spool {
 
 impl Spool {
     pub fn create(dir: &Path) -> io::Result<Spool> {
-        let path = dir.join(format!("session-{}", util::random_token(16)));
+        let path = dir.join(format!("session-{}", rand::random_token(16)));
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)

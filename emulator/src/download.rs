@@ -1,7 +1,8 @@
 //! Pre-authenticated download URLs (`{monitor_origin}/download/{token}`), where
 //! `GET …/content` redirects: the item's current content, whole or a byte range.
 
-use crate::server::{Ctx, HResult, lock};
+use crate::rand;
+use crate::state::{Ctx, HResult, lock};
 use crate::util::{self, GraphError};
 use hyper::Method;
 use std::time::{Duration, Instant};
@@ -156,7 +157,7 @@ pub(crate) fn serve(ctx: &Ctx, token: &str) -> HResult {
 
 /// A new download URL for item `id` (on the monitor origin).
 pub(crate) fn issue(ctx: &Ctx, id: String) -> String {
-    let token = util::random_token(32);
+    let token = rand::random_token(32);
     {
         let mut d = lock(&ctx.shared.downloads);
         d.retain(|_, (_, t)| t.elapsed() < DOWNLOAD_URL_LIFETIME);

@@ -1,6 +1,6 @@
 //! Fault rules: which request misbehaves, and how.
 
-use crate::{FaultAction, FaultRule, Times};
+use crate::config::{FaultAction, FaultRule, Times};
 
 pub(crate) struct Armed {
     pub rule: FaultRule,

@@ -1,13 +1,13 @@
 //! The monitor origin: job monitors, upload sessions, static files and downloads.
 //! Pre-authorized URLs: any Authorization header is refused with 401.
 
-use crate::Profile;
-use crate::api::SessionTarget;
+use crate::config::Profile;
+
+use crate::config::{Completion, JobFailMode};
 use crate::content::{FileContent, Reservation, Spool};
 use crate::jobs::{JobState, JobView, Lookup};
-use crate::server::{Ctx, Fail, HResult, Shared, UploadSession, lock};
+use crate::state::{Ctx, Fail, HResult, SessionTarget, Shared, UploadSession, lock};
 use crate::util::{self, GraphError, json_response};
-use crate::{Completion, JobFailMode};
 use hyper::Method;
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -371,7 +371,7 @@ pub(crate) fn check_range(range: &str) -> Result<Range, GraphError> {
             format!("The range {a}-{b} is not satisfiable."),
         ));
     };
-    if b >= total || total > crate::api::MAX_FILE_SIZE {
+    if b >= total || total > crate::state::MAX_FILE_SIZE {
         return Err(invalid_range(
             400,
             format!(

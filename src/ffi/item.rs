@@ -1,6 +1,7 @@
 //! `od_item`: a driveItem handed out to C, with borrowed string accessors.
 
 use std::ffi::{CString, c_char};
+use std::ptr;
 use std::sync::OnceLock;
 
 use crate::graph::control::Control;
@@ -8,15 +9,27 @@ use crate::graph::item::Item;
 
 use super::args::{conflict_arg, drive_arg, flags_arg, item_arg, with_control};
 use super::boundary::{
-    Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_handle_arg, opt_str_arg,
-    str_arg,
+    ffi_call, ffi_new, free_box, handle_arg, opt_handle_arg, opt_str_arg, str_arg, with_handle,
 };
-use super::client::{od_cancel, od_client};
+use super::cancel::od_cancel;
+use super::client::od_client;
 use super::status::od_status;
 
 /// A driveItem (file or folder) as the service returned it. Opaque.
 /// Immutable: any number of threads may read one at once. Its strings are
 /// borrowed: valid until `od_item_free`, never freed by the caller.
+///
+/// Methods:
+/// - `od_item_id`, `od_item_name`, `od_item_etag`, `od_item_ctag`,
+///   `od_item_drive_id`, `od_item_parent_id`, `od_item_quick_xor_hash`,
+///   `od_item_last_modified`, `od_item_json`: borrowed strings;
+///   `od_item_size`, `od_item_child_count`, `od_item_is_folder`.
+/// - `od_item_free`: frees it and its strings.
+/// - Made by `od_item_get`, `od_folder_create`, the uploads
+///   (`od_upload`, `od_upload_file`, `od_upload_stream`,
+///   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`,
+///   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file` and
+///   `od_download_stream`; `od_item_delete` deletes an item by reference.
 pub struct od_item {
     pub(crate) item: Item,
     /// The C strings handed out, made on first use (most callers read few).
@@ -34,8 +47,9 @@ enum Field {
     ParentId,
     QuickXorHash,
     Json,
+    LastModified,
 }
-const FIELDS: usize = 8;
+const FIELDS: usize = 9;
 
 impl od_item {
     pub(crate) fn new(item: Item) -> od_item {
@@ -60,6 +74,7 @@ impl od_item {
                     Field::ParentId => i.parent_id(),
                     Field::QuickXorHash => i.quick_xor_hash(),
                     Field::Json => Some(i.raw_json()),
+                    Field::LastModified => i.last_modified(),
                 };
                 text.and_then(|t| CString::new(t).ok())
             })
@@ -68,15 +83,9 @@ impl od_item {
     }
 }
 
-/// Reads a borrowed string field of an item, NULL when the item is NULL.
-///
-/// # Safety
-/// `item` must be NULL or a live item.
-unsafe fn field(item: *const od_item, f: impl FnOnce(&od_item) -> *const c_char) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { item.as_ref() }.map_or(std::ptr::null(), f)
-    })
+/// A count for C: -1 when absent (or beyond `i64`).
+fn count(n: Option<u64>) -> i64 {
+    n.and_then(|n| i64::try_from(n).ok()).unwrap_or(-1)
 }
 
 /// The item's id. Borrowed from the item (valid until `od_item_free`);
@@ -87,7 +96,7 @@ unsafe fn field(item: *const od_item, f: impl FnOnce(&od_item) -> *const c_char)
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::Id)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::Id)) }
 }
 
 /// The item's name; borrowed; NULL when absent or `item` is NULL.
@@ -97,7 +106,7 @@ pub unsafe extern "C" fn od_item_id(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_name(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::Name)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::Name)) }
 }
 
 /// The item's eTag; borrowed; NULL when absent or `item` is NULL.
@@ -107,7 +116,7 @@ pub unsafe extern "C" fn od_item_name(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_etag(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::ETag)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::ETag)) }
 }
 
 /// The item's cTag (changes with the content only); borrowed; NULL when
@@ -118,7 +127,7 @@ pub unsafe extern "C" fn od_item_etag(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_ctag(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::CTag)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::CTag)) }
 }
 
 /// The id of the drive holding the item (`parentReference.driveId`);
@@ -129,7 +138,7 @@ pub unsafe extern "C" fn od_item_ctag(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_drive_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::DriveId)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::DriveId)) }
 }
 
 /// The id of the item's parent folder; borrowed; NULL when absent (the
@@ -140,7 +149,7 @@ pub unsafe extern "C" fn od_item_drive_id(item: *const od_item) -> *const c_char
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_parent_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::ParentId)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::ParentId)) }
 }
 
 /// The file's quickXorHash (base64), the one hash every drive reports;
@@ -151,7 +160,30 @@ pub unsafe extern "C" fn od_item_parent_id(item: *const od_item) -> *const c_cha
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_quick_xor_hash(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::QuickXorHash)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::QuickXorHash)) }
+}
+
+/// When the item last changed: `lastModifiedDateTime` as the service
+/// wrote it (ISO 8601 in UTC, e.g. "2026-01-02T03:04:05Z"); borrowed; NULL
+/// when absent or `item` is NULL. Any thread.
+///
+/// # Safety
+/// `item` must be NULL or a live item.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_item_last_modified(item: *const od_item) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::LastModified)) }
+}
+
+/// How many children a folder holds (`folder.childCount`), or -1 for a
+/// file, when absent, or when `item` is NULL. Any thread.
+///
+/// # Safety
+/// `item` must be NULL or a live item.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_item_child_count(item: *const od_item) -> i64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { with_handle(item, -1, |i| count(i.item.child_count())) }
 }
 
 /// The whole driveItem as the service sent it (JSON text); borrowed; NULL
@@ -162,7 +194,7 @@ pub unsafe extern "C" fn od_item_quick_xor_hash(item: *const od_item) -> *const 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_json(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::Json)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::Json)) }
 }
 
 /// The item's size in bytes, or -1 when absent or `item` is NULL.
@@ -171,13 +203,8 @@ pub unsafe extern "C" fn od_item_json(item: *const od_item) -> *const c_char {
 /// `item` must be NULL or a live item.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_size(item: *const od_item) -> i64 {
-    guard_value(-1, || {
-        // SAFETY: forwarded from the caller.
-        unsafe { item.as_ref() }
-            .and_then(|i| i.item.size())
-            .and_then(|s| i64::try_from(s).ok())
-            .unwrap_or(-1)
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe { with_handle(item, -1, |i| count(i.item.size())) }
 }
 
 /// Whether the item is a folder (false when `item` is NULL).
@@ -187,9 +214,7 @@ pub unsafe extern "C" fn od_item_size(item: *const od_item) -> i64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_is_folder(item: *const od_item) -> bool {
     // SAFETY: forwarded from the caller.
-    guard_value(false, || {
-        unsafe { item.as_ref() }.is_some_and(|i| i.item.is_folder())
-    })
+    unsafe { with_handle(item, false, |i| i.item.is_folder()) }
 }
 
 /// Frees an item and every string borrowed from it. NULL is ignored.
@@ -199,7 +224,7 @@ pub unsafe extern "C" fn od_item_is_folder(item: *const od_item) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_free(item: *mut od_item) {
     // SAFETY: forwarded from the caller.
-    guard_value((), || unsafe { free_box(item) })
+    unsafe { free_box(item) }
 }
 
 /// Reads an item's metadata (`GET …/items/{id}` or `…/root:/path:`).
@@ -218,21 +243,18 @@ pub unsafe extern "C" fn od_item_get(
     item: *const c_char,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
-        // SAFETY: the caller's pointers are NULL or valid.
-        let (client, drive, item) = unsafe {
-            (
+    // SAFETY: the caller's pointers are NULL or valid.
+    unsafe {
+        ffi_new(out_item, "out_item", || {
+            let (client, drive, item) = (
                 handle_arg(client, "client")?,
                 drive_arg(drive)?,
                 item_arg(item, "item")?,
-            )
-        };
-        let found = client.client.item(&drive, &item, &mut Control::none())?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(found))) };
-        Ok(())
-    })
+            );
+            let found = client.client.item(&drive, &item, &mut Control::none())?;
+            Ok(od_item::new(found))
+        })
+    }
 }
 
 /// `od_folder_create` flag: work as `mkdir -p`: create the folders of the
@@ -272,34 +294,31 @@ pub unsafe extern "C" fn od_folder_create(
     cancel: *const od_cancel,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
-        // SAFETY: the caller's pointers are NULL or valid.
-        let (client, drive, parent, name, cancel) = unsafe {
-            (
+    // SAFETY: the caller's pointers are NULL or valid.
+    unsafe {
+        ffi_new(out_item, "out_item", || {
+            let (client, drive, parent, name, cancel) = (
                 handle_arg(client, "client")?,
                 drive_arg(drive)?,
                 item_arg(parent, "parent")?,
                 str_arg(name, "name")?,
                 opt_handle_arg(cancel),
-            )
-        };
-        let conflict = conflict_arg(conflict)?;
-        let flags = flags_arg(flags, OD_FOLDER_PARENTS, "flags")?;
-        let made = with_control(None, std::ptr::null_mut(), cancel, |ctl| {
-            client.client.create_folder(
-                &drive,
-                &parent,
-                name,
-                conflict,
-                flags & OD_FOLDER_PARENTS != 0,
-                ctl,
-            )
-        })?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(made))) };
-        Ok(())
-    })
+            );
+            let conflict = conflict_arg(conflict)?;
+            let flags = flags_arg(flags, OD_FOLDER_PARENTS, "flags")?;
+            let made = with_control(None, std::ptr::null_mut(), cancel, |ctl| {
+                client.client.create_folder(
+                    &drive,
+                    &parent,
+                    name,
+                    conflict,
+                    flags & OD_FOLDER_PARENTS != 0,
+                    ctl,
+                )
+            })?;
+            Ok(od_item::new(made))
+        })
+    }
 }
 
 /// Deletes an item: a file, or a folder with everything in it (to the

@@ -10,10 +10,15 @@
 
 pub mod args;
 pub mod boundary;
+pub mod cancel;
 pub mod client;
 pub mod copy;
+pub mod download;
 pub mod item;
 pub mod job;
+pub mod last_error;
+pub mod listing;
+pub mod move_item;
 pub mod network;
 pub mod session;
 pub mod status;

@@ -29,6 +29,10 @@ namespace OneDriveNative
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate int OdProgressFn(IntPtr userdata, ulong done, ulong total);
 
+    // int (*od_write_fn)(void *userdata, const uint8_t *data, size_t len)
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate int OdWriteFn(IntPtr userdata, IntPtr data, UIntPtr len);
+
     // void (*od_log_fn)(void *userdata, int32_t level, const char *message)
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void OdLogFn(IntPtr userdata, int level, IntPtr message);
@@ -205,6 +209,27 @@ namespace OneDriveNative
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern void od_string_free(IntPtr s);
 
+        // od_status od_cancel_new(od_cancel **out_cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_cancel_new(out CancelHandle out_cancel);
+
+        // void od_cancel_trigger(const od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_cancel_trigger(CancelHandle cancel);
+
+        // void od_cancel_reset(const od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_cancel_reset(CancelHandle cancel);
+
+        // bool od_cancel_is_triggered(const od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        internal static extern bool od_cancel_is_triggered(CancelHandle cancel);
+
+        // void od_cancel_free(od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_cancel_free(IntPtr cancel);
+
         // od_status od_client_new(const char *base_url, const char *token, uint32_t flags, od_client **out_client)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_new(byte[] base_url, byte[] token, uint flags, out ClientHandle out_client);
@@ -245,27 +270,6 @@ namespace OneDriveNative
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_set_user_agent(ClientHandle client, byte[] user_agent);
 
-        // od_status od_cancel_new(od_cancel **out_cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_cancel_new(out CancelHandle out_cancel);
-
-        // void od_cancel_trigger(const od_cancel *cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern void od_cancel_trigger(CancelHandle cancel);
-
-        // void od_cancel_reset(const od_cancel *cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern void od_cancel_reset(CancelHandle cancel);
-
-        // bool od_cancel_is_triggered(const od_cancel *cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        [return: MarshalAs(UnmanagedType.I1)]
-        internal static extern bool od_cancel_is_triggered(CancelHandle cancel);
-
-        // void od_cancel_free(od_cancel *cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern void od_cancel_free(IntPtr cancel);
-
         // od_status od_client_set_upload_options(const od_client *client, uint64_t simple_limit, uint64_t chunk_size, uint32_t hash_flags)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_set_upload_options(ClientHandle client, ulong simple_limit, ulong chunk_size, uint hash_flags);
@@ -277,6 +281,18 @@ namespace OneDriveNative
         // od_status od_copy(const od_client *client, const char *drive, const char *source, const char *dest_parent, const char *dest_drive_id, const char *new_name, int32_t conflict, uint32_t flags, od_job **out_job)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_copy(ClientHandle client, byte[] drive, byte[] source, byte[] dest_parent, byte[] dest_drive_id, byte[] new_name, int conflict, uint flags, out JobHandle out_job);
+
+        // od_status od_download_file(const od_client *client, const char *drive, const char *item, const char *local_path, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_download_file(ClientHandle client, byte[] drive, byte[] item, byte[] local_path, OdProgressFn progress, IntPtr userdata, CancelHandle cancel, out ItemHandle out_item);
+
+        // od_status od_download_stream(const od_client *client, const char *drive, const char *item, od_write_fn write, void *write_userdata, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_download_stream(ClientHandle client, byte[] drive, byte[] item, OdWriteFn write, IntPtr write_userdata, OdProgressFn progress, IntPtr userdata, CancelHandle cancel, out ItemHandle out_item);
+
+        // od_status od_client_set_download_rate(const od_client *client, uint64_t bytes_per_second)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_client_set_download_rate(ClientHandle client, ulong bytes_per_second);
 
         // const char *od_item_id(const od_item *item)
         [DllImport(Lib, CallingConvention = CC)]
@@ -305,6 +321,14 @@ namespace OneDriveNative
         // const char *od_item_quick_xor_hash(const od_item *item)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_item_quick_xor_hash(ItemHandle item);
+
+        // const char *od_item_last_modified(const od_item *item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_item_last_modified(ItemHandle item);
+
+        // int64_t od_item_child_count(const od_item *item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern long od_item_child_count(ItemHandle item);
 
         // const char *od_item_json(const od_item *item)
         [DllImport(Lib, CallingConvention = CC)]
@@ -363,6 +387,42 @@ namespace OneDriveNative
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern void od_job_free(IntPtr job);
 
+        // od_status od_last_error_status(void)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_last_error_status();
+
+        // int32_t od_last_error_http_status(void)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_last_error_http_status();
+
+        // int64_t od_last_error_retry_after_ms(void)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern long od_last_error_retry_after_ms();
+
+        // od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_last_error_string(int field, byte[] buf, UIntPtr buf_len, out UIntPtr out_needed);
+
+        // void od_last_error_clear(void)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_last_error_clear();
+
+        // od_status od_list_open(const od_client *client, const char *drive, const char *item, uint32_t page_size, od_listing **out_listing)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_list_open(ClientHandle client, byte[] drive, byte[] item, uint page_size, out IntPtr out_listing);
+
+        // od_status od_list_next(od_listing *listing, const od_cancel *cancel, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_list_next(IntPtr listing, CancelHandle cancel, out ItemHandle out_item);
+
+        // void od_list_free(od_listing *listing)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_list_free(IntPtr listing);
+
+        // od_status od_item_move(const od_client *client, const char *drive, const char *item, const char *dest_parent, const char *dest_drive_id, const char *new_name, int32_t conflict, const char *if_match, const od_cancel *cancel, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_item_move(ClientHandle client, byte[] drive, byte[] item, byte[] dest_parent, byte[] dest_drive_id, byte[] new_name, int conflict, byte[] if_match, CancelHandle cancel, out ItemHandle out_item);
+
         // od_status od_client_add_ca_pem(const od_client *client, const uint8_t *pem, size_t len)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_add_ca_pem(ClientHandle client, IntPtr pem, UIntPtr len);
@@ -418,26 +478,6 @@ namespace OneDriveNative
         // const char *od_status_str(int32_t status)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_status_str(int status);
-
-        // od_status od_last_error_status(void)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_last_error_status();
-
-        // int32_t od_last_error_http_status(void)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_last_error_http_status();
-
-        // int64_t od_last_error_retry_after_ms(void)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern long od_last_error_retry_after_ms();
-
-        // od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_last_error_string(int field, byte[] buf, UIntPtr buf_len, out UIntPtr out_needed);
-
-        // void od_last_error_clear(void)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern void od_last_error_clear();
 
         // od_status od_upload(const od_client *client, const char *drive, const char *item, const char *name, const uint8_t *data, size_t len, int32_t conflict, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
         [DllImport(Lib, CallingConvention = CC)]
