@@ -18,6 +18,13 @@ public typealias JobProgressHandler = @Sendable (_ percent: Double) -> Void
 /// throws stops the upload and is rethrown by the call.
 public typealias ReadHandler = (_ buffer: UnsafeMutableRawBufferPointer) throws -> Int
 
+/// Takes the next bytes of a download, in order; the buffer is valid only
+/// during the call (copy what you keep). Runs on the thread that made the
+/// call; an error it throws stops the download and is rethrown by the call.
+/// The bytes are the file's only when the call returns: after an error,
+/// drop what it received.
+public typealias WriteHandler = (_ bytes: UnsafeRawBufferPointer) throws -> Void
+
 /// Receives one of the library's log lines: its level, and the line (never
 /// the token, a query string or an upload URL's path). Runs on the thread
 /// of the request that made it, possibly on several at once; keep it short.
@@ -140,15 +147,19 @@ final class CallBox {
     let reporter: Progress?
     let read: ReadHandler?
     var readError: Error?
+    let write: WriteHandler?
+    var writeError: Error?
     var cancelledThroughReporter = false
 
     /// A transfer: bytes.
-    init(progress: ProgressHandler?, reportingTo reporter: Progress? = nil, read: ReadHandler? = nil) {
+    init(progress: ProgressHandler?, reportingTo reporter: Progress? = nil, read: ReadHandler? = nil,
+         write: WriteHandler? = nil) {
         unit = .bytes
         self.progress = progress
         jobProgress = nil
         self.reporter = reporter
         self.read = read
+        self.write = write
     }
 
     /// A job wait: percent.
@@ -158,6 +169,7 @@ final class CallBox {
         self.jobProgress = jobProgress
         self.reporter = reporter
         read = nil
+        write = nil
     }
 
     var userdata: UnsafeMutableRawPointer {
@@ -205,13 +217,16 @@ final class CallBox {
         reporter.completedUnitCount = reporter.totalUnitCount
     }
 
-    /// The error to throw for a failed call: the read handler's own error
-    /// when it stopped the call, `.cancelled` when the reporter's `cancel()`
-    /// did, else the library's.
+    /// The error to throw for a failed call: the read or write handler's
+    /// own error when it stopped the call, `.cancelled` when the reporter's
+    /// `cancel()` did, else the library's.
     func failure(_ status: Int32) -> Error {
         let error = LastError.read(status)
         if let readError = readError, status == OneDriveError.Code.io.rawValue {
             return readError
+        }
+        if let writeError = writeError, status == OneDriveError.Code.abortedByCallback.rawValue {
+            return writeError
         }
         if cancelledThroughReporter, status == OneDriveError.Code.abortedByCallback.rawValue {
             return LastError.local(.cancelled, "cancelled through the call's Progress")
@@ -253,6 +268,21 @@ let readThunk: od_read_fn = { userdata, buf, len in
 
 /// A token and when it expires, as an async token provider answers.
 typealias TokenAnswer = (token: String, expiresOn: Date)
+
+/// Hands a download's bytes to the call's write handler; an error it
+/// throws is kept for the call to rethrow, and stops the download.
+let writeThunk: od_write_fn = { userdata, data, len in
+    guard let userdata = userdata else { return 1 }
+    let box = Unmanaged<CallBox>.fromOpaque(userdata).takeUnretainedValue()
+    guard let write = box.write else { return 1 }
+    do {
+        try write(UnsafeRawBufferPointer(start: data, count: len))
+        return 0
+    } catch {
+        box.writeError = error
+        return 1
+    }
+}
 
 /// Carries an async token provider's answer to a blocking thread waiting for it.
 final class AsyncTokenResult: @unchecked Sendable {

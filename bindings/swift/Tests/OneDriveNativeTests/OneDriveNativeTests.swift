@@ -141,6 +141,67 @@ final class OneDriveNativeTests: XCTestCase {
         XCTAssertTrue(try c.itemBlocking("/").isFolder)
     }
 
+    func testDownloadToAFileAndToAHandler() async throws {
+        let c = try client()
+        let dir = folder("download")
+        let data = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let item = try await c.upload(to: dir, name: "d.bin", data: data)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("swift-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let progress = Progress(totalUnitCount: 0)
+        let got = try await c.download(item.id, to: file, reportingTo: progress)
+        XCTAssertEqual(got.id, item.id)
+        XCTAssertEqual(try Data(contentsOf: file), data)
+        XCTAssertEqual(progress.completedUnitCount, Int64(data.count))
+        let received = Chunks()
+        _ = try await c.download(item.id) { piece in received.add(piece) }
+        XCTAssertEqual(received.all, data)
+        // an error the write handler throws stops the download and is what the call throws
+        XCTAssertThrowsError(try c.downloadBlocking(item.id) { _ in throw HandlerFailure() }) { error in
+            XCTAssertTrue(error is HandlerFailure, "\(error)")
+        }
+        XCTAssertThrowsError(try c.downloadBlocking(item.id, to: URL(string: "https://example.com/x")!)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidArgument)
+        }
+    }
+
+    func testChildrenArriveAPageAtATime() async throws {
+        let c = try client()
+        let dir = folder("list")
+        for i in 0..<5 {
+            _ = try await c.upload(to: dir, name: "f\(i).txt", data: Data([UInt8(i)]))
+        }
+        var names: [String] = []
+        for try await child in try c.children(of: dir, pageSize: 2) {
+            names.append(child.name ?? "")
+        }
+        XCTAssertEqual(names.sorted(), (0..<5).map { "f\($0).txt" })
+        let folderItem = try await c.item(dir)
+        XCTAssertEqual(folderItem.childCount, 5)
+        XCTAssertNotNil(folderItem.lastModified)
+        // nothing is sent before the first item: a missing folder shows there, and the listing is over
+        let missing = try c.children(of: dir + "/no-such-folder")
+        XCTAssertThrowsError(try missing.nextBlocking()) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .notFound)
+        }
+        XCTAssertNil(try missing.nextBlocking())
+    }
+
+    func testMoveAndRename() async throws {
+        let c = try client()
+        let dir = folder("move")
+        let item = try await c.upload(to: dir, name: "a.txt", data: Data([1]))
+        _ = try await c.createFolder("sub", in: dir)
+        let moved = try await c.move(item.id, to: dir + "/sub", newName: "b.txt")
+        XCTAssertEqual(moved.id, item.id)
+        XCTAssertEqual(moved.name, "b.txt")
+        let renamed = try c.renameBlocking(item.id, to: "c.txt")
+        XCTAssertEqual(renamed.name, "c.txt")
+        XCTAssertThrowsError(try c.renameBlocking(item.id, to: "bad:name")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidName)
+        }
+    }
+
     func testConflictIs409NameAlreadyExists() throws {
         let c = try client()
         let dir = folder("conflict")
@@ -353,5 +414,26 @@ final class LogLines: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return lines
+    }
+}
+
+/// What a write handler throws in the tests.
+struct HandlerFailure: Error {}
+
+/// A download's pieces as a handler received them.
+final class Chunks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func add(_ piece: Data) {
+        lock.lock()
+        data.append(piece)
+        lock.unlock()
+    }
+
+    var all: Data {
+        lock.lock()
+        defer { lock.unlock() }
+        return data
     }
 }
