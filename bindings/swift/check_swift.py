@@ -13,6 +13,9 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    arguments as the callback; every other `od_*` / `OD_*` name is in the ABI.
 3. Constants and enum values (Swift's raw values must be literals, so these
    are written by hand and checked): od_job_state -> JobState, od_conflict -> ConflictBehavior,
+   the queue's od_transfer_state / od_transfer_kind / od_wait_reason /
+   od_queue_event_kind -> TransferState / TransferKind / WaitReason /
+   QueueEventKind (when the header has them),
    od_error_field -> LastError.field*, the OD_LOG_* constants -> LogLevel,
    number for number, none left over.
 4. The error's shape, as Foundation's URLError: `struct OneDriveError`
@@ -49,7 +52,9 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    it): every header enum type is one C type (`typedef int32_t od_status;`
    and its values in an anonymous enum: an Int32 alias; not also `enum
    od_status`, which Swift would import as a second type); `var x:
-   od_job_state = 0` needs od_job_state to be an integer; where the syntax
+   od_job_state = 0` needs od_job_state to be an integer; the values
+   (`OD_JOB_FAILED`) are an anonymous enum's, which Swift imports as Int,
+   so the sources use none of them; where the syntax
    shows an argument's type (a variable, parameter or property with a
    written type, a C call's return type as Swift imports it, a method's
    declared return type), it is the type the C parameter or the Swift
@@ -406,6 +411,12 @@ class Checker:
             elif name.startswith("OD_"):
                 if name not in self.abi.constants:
                     self.error(f"{where(path, n)}: {name} is not in include/onedrive.h")
+                elif name not in self.abi.data["constants"]:
+                    owner = next(e for e, values in self.abi.enums.items() if name in values)
+                    if self.abi.enum_import(owner) == "integer":
+                        self.error(f"{where(path, n)}: {name} is a value of an anonymous enum, which Swift imports "
+                                   f"as Int, not as {owner} ({self.abi.swift_type(owner)}): use the Swift enum "
+                                   "or the code's struct")
 
     def check_unwrapped(self) -> None:
         for name in self.abi.functions:
@@ -793,6 +804,13 @@ class Checker:
         self.check_enum("od_conflict", "ConflictBehavior", lambda c: camel(c[len("OD_CONFLICT_"):]),
                         aliases={"default": "serviceDefault"})
         self.check_error_fields()
+        for c_enum, swift_enum, prefix, aliases in (
+                ("od_transfer_state", "TransferState", "OD_TRANSFER_", {}),
+                ("od_transfer_kind", "TransferKind", "OD_TRANSFER_", {}),
+                ("od_wait_reason", "WaitReason", "OD_WAIT_", {"none": "notWaiting"}),
+                ("od_queue_event_kind", "QueueEventKind", "OD_QUEUE_EVENT_", {})):
+            if c_enum in self.abi.enums:  # the queue's, in a header that has it
+                self.check_enum(c_enum, swift_enum, lambda c, p=prefix: camel(c[len(p):]), aliases=aliases)
         log_levels = {k: v for k, v in self.abi.data["constants"].items() if k.startswith("OD_LOG_")}
         self.check_enum("OD_LOG_*", "LogLevel", lambda c: camel(c[len("OD_LOG_"):]),
                         aliases={"warn": "warning"}, values=log_levels)
@@ -1025,6 +1043,9 @@ def self_test(root: Path, abi_path: Path, manifest: Path) -> int:
     expect("an argument of another integer type",
            errors_with(b"func f(c: OneDriveClient) { let n: Int64 = 5; _ = od_client_set_upload_rate(c.raw, n) }\n"),
            "od_client_set_upload_rate argument 1 is uint64_t, which Swift imports as UInt64, but 'n' is an Int64")
+    expect("an anonymous enum's value used (an Int in Swift)",
+           errors_with(b"func f() -> Bool { return JobState(rawValue: OD_JOB_FAILED) != nil }\n"),
+           "OD_JOB_FAILED is a value of an anonymous enum")
     expect("a function of the sources called with a wrong label",
            errors_with(b"func f() { _ = succeeded(status: 0) }\n"), "succeeded(status:) fits no declaration")
     # the root manifest: the real one passes; each fault is caught
