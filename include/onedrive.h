@@ -176,11 +176,9 @@ enum {
 };
 
 // What a transfer does.
-enum od_transfer_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_transfer_kind;
+// The values of `od_transfer_kind`.
+enum {
   // A local file to a drive (`od_queue_enqueue_upload`).
   OD_TRANSFER_UPLOAD = 0,
   // The service fetches a URL (`od_queue_enqueue_url_upload`).
@@ -188,20 +186,11 @@ enum od_transfer_kind
   // A server-side copy (`od_queue_enqueue_copy`).
   OD_TRANSFER_COPY = 2,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_transfer_kind od_transfer_kind;
-#else
-typedef int32_t od_transfer_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Where a transfer stands.
-enum od_transfer_state
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_transfer_state;
+// The values of `od_transfer_state`.
+enum {
   // Waiting for a free slot.
   OD_TRANSFER_QUEUED = 0,
   // Being sent (`od_transfer_done` / `od_transfer_total`).
@@ -217,20 +206,11 @@ enum od_transfer_state
   // Cancelled by the app.
   OD_TRANSFER_CANCELLED = 6,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_transfer_state od_transfer_state;
-#else
-typedef int32_t od_transfer_state;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Why a waiting transfer waits.
-enum od_wait_reason
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_wait_reason;
+// The values of `od_wait_reason`.
+enum {
   // Not waiting.
   OD_WAIT_NONE = 0,
   // The app said "not now" (`od_queue_set_online(q, 0)`).
@@ -238,13 +218,6 @@ enum od_wait_reason
   // A transient error: retried at `od_transfer_retry_at_ms`.
   OD_WAIT_RETRY = 2,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_wait_reason od_wait_reason;
-#else
-typedef int32_t od_wait_reason;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Selects a text field of the last error, for `od_last_error_string`.
 typedef int32_t od_error_field;
@@ -275,23 +248,14 @@ enum {
 };
 
 // What an `od_queue_event` tells.
-enum od_queue_event_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_queue_event_kind;
+// The values of `od_queue_event_kind`.
+enum {
   // The transfer entered `state`.
   OD_QUEUE_EVENT_STATE = 0,
   // A running transfer moved on: `done` of `total`.
   OD_QUEUE_EVENT_PROGRESS = 1,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_queue_event_kind od_queue_event_kind;
-#else
-typedef int32_t od_queue_event_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // A cancellation flag: raise it from any thread to stop the blocking
 // calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.

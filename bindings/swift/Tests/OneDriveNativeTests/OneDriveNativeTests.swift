@@ -202,6 +202,78 @@ final class OneDriveNativeTests: XCTestCase {
         }
     }
 
+    /// A directory of its own for a test's queue and files, removed after.
+    private func scratchDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swift-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    func testQueueUploadsAndItsEventsSaySo() async throws {
+        let c = try client()
+        let dir = try scratchDirectory()
+        let file = dir.appendingPathComponent("q.bin")
+        try Data(count: 50_000).write(to: file)
+        let queue = try TransferQueue(client: c, directory: dir.appendingPathComponent("queue"))
+        let id = try queue.enqueueUpload(from: file, to: folder("queue"))
+        var states: [TransferState] = []
+        for await event in queue.events {
+            if case .state(let eventID, let state) = event, eventID == id {
+                states.append(state)
+                if state.isFinished {
+                    break
+                }
+            }
+        }
+        XCTAssertEqual(states.last, .completed)
+        let done = try queue.transfer(id)
+        XCTAssertEqual(done.state, .completed)
+        XCTAssertEqual(done.name, "q.bin")
+        XCTAssertNotNil(done.itemJSON)
+        XCTAssertNil(done.error)
+        XCTAssertEqual(try queue.list([.completed]).map { $0.id }, [id])
+        let totals = try queue.totals()
+        XCTAssertEqual(totals.completed, 1)
+        XCTAssertEqual(totals.bytesDone, 50_000)
+        XCTAssertThrowsError(try queue.pause(id + 1_000)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .notFound)
+        }
+        XCTAssertThrowsError(try queue.pause(id)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidState)
+        }
+        XCTAssertEqual(try queue.removeFinished(), 1)
+        try await queue.close()
+        XCTAssertThrowsError(try queue.enqueueUpload(from: file, to: "/")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidState)
+        }
+    }
+
+    func testQueuePauseResumeCancelAndTheHandler() async throws {
+        let c = try client()
+        let dir = try scratchDirectory()
+        let file = dir.appendingPathComponent("p.bin")
+        try Data(count: 10_000).write(to: file)
+        let queue = try TransferQueue(client: c, directory: dir.appendingPathComponent("queue"), startOffline: true)
+        let seen = Counter()
+        try queue.setEventHandler { _ in seen.add() }
+        let target = folder("qpause")
+        let a = try queue.enqueueUpload(from: file, to: target, name: "a.bin")
+        let b = try queue.enqueueUpload(from: file, to: target, name: "b.bin")
+        try queue.pause(a)
+        try queue.cancel(b)
+        XCTAssertEqual(try queue.transfer(a).state, .paused)
+        XCTAssertEqual(try queue.transfer(b).state, .cancelled)
+        try queue.resume(a)
+        XCTAssertEqual(try queue.transfer(a).waitReason, .offline)
+        try queue.setOnline(true)
+        try await queue.waitIdle(timeout: 60)
+        XCTAssertEqual(try queue.transfer(a).state, .completed)
+        XCTAssertGreaterThan(seen.value, 0)
+        try queue.setEventHandler(nil)
+        try queue.closeBlocking()
+    }
+
     func testConflictIs409NameAlreadyExists() throws {
         let c = try client()
         let dir = folder("conflict")
