@@ -75,6 +75,63 @@ fn write_status_table(dir: &std::path::Path) {
     std::fs::write(out, table).expect("write status_table.rs");
 }
 
+/// cbindgen writes each `#[repr(i32)]` enum of src/ffi as two C types of
+/// one name before C23 (`enum od_status { OD_OK = 0, … };` and
+/// `typedef int32_t od_status;`), and as the enum alone in C++ and C23.
+/// Swift's importer sees both (a struct `od_status` and an `Int32`
+/// alias): which one its users get is not up to us. This rewrites each into
+/// one C type per name in every language: `typedef int32_t od_status;` and
+/// the values as an anonymous enum. The names and numbers are the same, and
+/// `od_status` is the type C callers had before (int32_t).
+fn one_type_per_enum(header: &str) -> String {
+    const FIXED: &str = "#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L";
+    const FIXED_END: &str = "#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L";
+    let lines: Vec<&str> = header.lines().collect();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(name) = lines[i]
+            .strip_prefix("enum ")
+            .filter(|n| !n.contains(['{', ' ']))
+        else {
+            out.push(lines[i].to_owned());
+            i += 1;
+            continue;
+        };
+        let ty = lines.get(i + 2).and_then(|l| l.trim().strip_prefix(": "));
+        let (Some(ty), Some(&FIXED), Some(&FIXED_END), Some(&" {")) =
+            (ty, lines.get(i + 1), lines.get(i + 3), lines.get(i + 4))
+        else {
+            panic!("enum {name}: cbindgen's layout changed, adjust one_type_per_enum in build.rs");
+        };
+        let close = (i + 5..lines.len())
+            .find(|&j| lines[j] == "};")
+            .unwrap_or_else(|| panic!("enum {name} does not end"));
+        let typedefs = [
+            "#ifndef __cplusplus".to_owned(),
+            "#if __STDC_VERSION__ >= 202311L".to_owned(),
+            format!("typedef enum {name} {name};"),
+            "#else".to_owned(),
+            format!("typedef {ty} {name};"),
+            "#endif // __STDC_VERSION__ >= 202311L".to_owned(),
+            "#endif // __cplusplus".to_owned(),
+        ];
+        assert!(
+            lines.get(close + 1..close + 1 + typedefs.len())
+                == Some(&typedefs.each_ref().map(String::as_str)[..]),
+            "enum {name}: cbindgen's typedefs changed, adjust one_type_per_enum in build.rs"
+        );
+        out.push(format!("typedef {ty} {name};"));
+        out.push(format!("// The values of `{name}`."));
+        out.push("enum {".to_owned());
+        out.extend(lines[i + 5..=close].iter().map(|l| (*l).to_owned()));
+        i = close + 1 + typedefs.len();
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("cargo sets {name}"))
 }
@@ -153,8 +210,10 @@ fn main() {
         Ok(b) => b,
         Err(e) => panic!("cbindgen could not read src/ffi: {e}"),
     };
-    let mut fresh = Vec::new();
-    bindings.write(&mut fresh);
+    let mut written = Vec::new();
+    bindings.write(&mut written);
+    let fresh =
+        one_type_per_enum(&String::from_utf8(written).expect("cbindgen writes UTF-8")).into_bytes();
     let path = dir.join("include/onedrive.h");
     // Only touch the file when it changes, so builds stay incremental; a
     // read-only source tree (a registry copy) keeps its shipped header.

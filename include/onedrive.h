@@ -88,11 +88,9 @@
 
 // The result of every fallible function. The numbers are stable: new codes
 // are appended, none is ever renumbered or reused.
-enum od_status
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_status;
+// The values of `od_status`.
+enum {
   // Success.
   OD_OK = 0,
   // A required pointer argument was NULL.
@@ -163,20 +161,11 @@ enum od_status
   // have been. The queue never sends it again; look at the destination.
   OD_ERR_UNKNOWN_OUTCOME = 29,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_status od_status;
-#else
-typedef int32_t od_status;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Where a job stands.
-enum od_job_state
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_job_state;
+// The values of `od_job_state`.
+enum {
   OD_JOB_NOT_STARTED = 0,
   OD_JOB_RUNNING = 1,
   OD_JOB_COMPLETED = 2,
@@ -185,20 +174,11 @@ enum od_job_state
   // A status word this library does not know: treat as running.
   OD_JOB_UNKNOWN = 5,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_job_state od_job_state;
-#else
-typedef int32_t od_job_state;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // What a transfer does.
-enum od_transfer_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_transfer_kind;
+// The values of `od_transfer_kind`.
+enum {
   // A local file to a drive (`od_queue_enqueue_upload`).
   OD_TRANSFER_UPLOAD = 0,
   // The service fetches a URL (`od_queue_enqueue_url_upload`).
@@ -206,20 +186,11 @@ enum od_transfer_kind
   // A server-side copy (`od_queue_enqueue_copy`).
   OD_TRANSFER_COPY = 2,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_transfer_kind od_transfer_kind;
-#else
-typedef int32_t od_transfer_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Where a transfer stands.
-enum od_transfer_state
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_transfer_state;
+// The values of `od_transfer_state`.
+enum {
   // Waiting for a free slot.
   OD_TRANSFER_QUEUED = 0,
   // Being sent (`od_transfer_done` / `od_transfer_total`).
@@ -235,20 +206,11 @@ enum od_transfer_state
   // Cancelled by the app.
   OD_TRANSFER_CANCELLED = 6,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_transfer_state od_transfer_state;
-#else
-typedef int32_t od_transfer_state;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Why a waiting transfer waits.
-enum od_wait_reason
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_wait_reason;
+// The values of `od_wait_reason`.
+enum {
   // Not waiting.
   OD_WAIT_NONE = 0,
   // The app said "not now" (`od_queue_set_online(q, 0)`).
@@ -256,20 +218,11 @@ enum od_wait_reason
   // A transient error: retried at `od_transfer_retry_at_ms`.
   OD_WAIT_RETRY = 2,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_wait_reason od_wait_reason;
-#else
-typedef int32_t od_wait_reason;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // Selects a text field of the last error, for `od_last_error_string`.
-enum od_error_field
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_error_field;
+// The values of `od_error_field`.
+enum {
   // A human-readable message (always present after a failure).
   OD_ERROR_MESSAGE = 0,
   // Graph's `error.code`, e.g. `nameAlreadyExists`.
@@ -279,20 +232,11 @@ enum od_error_field
   // The service's `request-id` (quote it to Microsoft support).
   OD_ERROR_REQUEST_ID = 3,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_error_field od_error_field;
-#else
-typedef int32_t od_error_field;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // What to do when the name is taken (`conflict` arguments).
-enum od_conflict
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_conflict;
+// The values of `od_conflict`.
+enum {
   // Send nothing: the service decides (uploads replace, copies fail).
   OD_CONFLICT_DEFAULT = 0,
   // Refuse: `OD_ERR_CONFLICT`.
@@ -302,32 +246,16 @@ enum od_conflict
   // Keep both: the new one gets a free name ("name 1.txt").
   OD_CONFLICT_RENAME = 3,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_conflict od_conflict;
-#else
-typedef int32_t od_conflict;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // What an `od_queue_event` tells.
-enum od_queue_event_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : int32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
+typedef int32_t od_queue_event_kind;
+// The values of `od_queue_event_kind`.
+enum {
   // The transfer entered `state`.
   OD_QUEUE_EVENT_STATE = 0,
   // A running transfer moved on: `done` of `total`.
   OD_QUEUE_EVENT_PROGRESS = 1,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum od_queue_event_kind od_queue_event_kind;
-#else
-typedef int32_t od_queue_event_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
 
 // A cancellation flag: raise it from any thread to stop the blocking
 // calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.

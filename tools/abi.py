@@ -106,7 +106,10 @@ def value_docs(text: str) -> dict:
 def describe(text: str) -> dict:
     ast = c_parser.CParser().parse(preprocess(text), filename=str(HEADER.name))
     functions, enums, callbacks, typedefs, opaque, structs = {}, {}, {}, {}, [], {}
+    tags = {}  # enum name -> its tag (`enum od_status { … }`), None for `typedef int32_t od_status; enum { … };`
+    previous = None
     for node in ast.ext:
+        before, previous = previous, node
         if isinstance(node, c_ast.Typedef):
             if node.name in PRELUDE_TYPES:
                 continue
@@ -127,9 +130,16 @@ def describe(text: str) -> dict:
                 nxt = int(e.value.value, 0) if e.value is not None else nxt
                 values[e.name] = nxt
                 nxt += 1
-            enums[node.type.name] = values
-    # The enums' typedefs (`typedef int32_t od_status;` before C23) name their C type.
-    enum_types = {name: typedefs.get(name, "int") for name in enums}
+            name = node.type.name
+            if name is None:  # anonymous: the values of the integer typedef right above
+                if not (isinstance(before, c_ast.Typedef) and before.name in typedefs):
+                    raise SystemExit("abi.py: an anonymous enum that does not follow the typedef it gives values to")
+                name = before.name
+            enums[name] = values
+            tags[name] = node.type.name
+    # The enums' typedefs (`typedef int32_t od_status;`) name their C type; an
+    # enum with a tag and no typedef is its own type.
+    enum_types = {name: typedefs.get(name, f"enum {tags[name]}") for name in enums}
     docs = value_docs(text)
     defines = {}
     for line in preprocess(text, "-dM").splitlines():
@@ -139,7 +149,7 @@ def describe(text: str) -> dict:
     return {
         "header": "include/onedrive.h",
         "constants": dict(sorted(defines.items())),
-        "enums": {name: {"type": enum_types[name], "values": v,
+        "enums": {name: {"type": enum_types[name], "tag": tags[name], "values": v,
                          "docs": {k: docs[k] for k in v if k in docs}} for name, v in enums.items()},
         "opaque": opaque,
         "structs": structs,

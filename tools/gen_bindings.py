@@ -644,7 +644,8 @@ SWIFT_DOCS: Dict[str, str] = {
     "OD_OK": "Success (`OD_OK`): never the code of a thrown error.",
     "OD_ERR_CANCELLED": "Cancelled through a `CancelFlag` or the call's `Progress` (an `async` call whose task was "
                         "cancelled throws `CancellationError`).",
-    "OD_ERR_ABORTED_BY_CALLBACK": "A progress handler returned `false`.",
+    "OD_ERR_ABORTED_BY_CALLBACK": "A C progress callback asked to stop. Swift's progress handlers only report, so "
+                                  "no Swift call throws it: a cancelled `Progress` is `.cancelled`.",
     "OD_ERR_TLS": "TLS failed: the server's certificate is not trusted (add its CA with `addCA(pem:)`), has expired, "
                   "or names another host; or the handshake broke. Never retried.",
     "OD_ERR_PROXY": "The proxy refused: wrong or missing credentials (HTTP 407), or it would not open a tunnel to the "

@@ -4,8 +4,10 @@
 # tree-sitter-swift (no ERROR / MISSING node); checked against
 # include/onedrive.abi.json (tools/abi.py): every header function is called,
 # every call has the header's arity and argument kinds, every enum value is
-# mapped and none is left over; the module map reaches the header. A self-test first plants each kind of fault and fails unless the
-# checker catches it. build-xcframework.sh is syntax-checked (bash -n).
+# mapped and none is left over; the module map reaches the header; calls of
+# the binding's own API fit its declarations (labels); the README's Swift
+# blocks are parsed and checked like files. A self-test first plants each
+# kind of fault and fails unless the checker catches it. build-xcframework.sh is syntax-checked (bash -n).
 #
 #   bindings/swift/check.sh
 #

@@ -13,6 +13,9 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    arguments as the callback; every other `od_*` / `OD_*` name is in the ABI.
 3. Constants and enum values (Swift's raw values must be literals, so these
    are written by hand and checked): od_job_state -> JobState, od_conflict -> ConflictBehavior,
+   the queue's od_transfer_state / od_transfer_kind / od_wait_reason /
+   od_queue_event_kind -> TransferState / TransferKind / WaitReason /
+   QueueEventKind (when the header has them),
    od_error_field -> LastError.field*, the OD_LOG_* constants -> LogLevel,
    number for number, none left over.
 4. The error's shape, as Foundation's URLError: `struct OneDriveError`
@@ -29,12 +32,33 @@ against include/onedrive.abi.json (the header as parsed by tools/abi.py).
    that cannot be async).
 6. The C module: module.modulemap names shim.h, and shim.h includes the
    repository's header.
-7. The package manifest at the repository's root (what users add by URL):
+7. Calls of the binding's own API, as far as the syntax shows the
+   receiver's type (`let c = try OneDriveClient(…)`, `let job = try await
+   c.copy(…)`, a helper `func client() -> OneDriveClient`): the method exists
+   on that type and the argument labels fit one of its declarations (in
+   order, defaults skipped, trailing closures last); an initializer
+   `OneDriveClient(…)` fits one of the type's `init`s; a call of a function
+   of the sources (`succeeded(_:)`) fits its declaration.
+8. The Swift code blocks of README.md are checked as files of their own
+   (1, 2 and 7): an example that no longer fits the sources fails.
+9. The package manifest at the repository's root (what users add by URL):
    it parses, names the product and target OneDriveNative at
    bindings/swift/Sources/OneDriveNative depending on COneDrive, and a
    `.binaryTarget(name: "COneDrive", url:, checksum:)` whose url is https
    and ends in .zip and whose checksum is 64 lowercase hex digits (written
    by release.sh) or the placeholder "unreleased".
+10. Types the sources assume of the header (Swift converts no integer
+   type implicitly, and its importer takes each C name as the header declares
+   it): every header enum type is one C type (`typedef int32_t od_status;`
+   and its values in an anonymous enum: an Int32 alias; not also `enum
+   od_status`, which Swift would import as a second type); `var x:
+   od_job_state = 0` needs od_job_state to be an integer; the values
+   (`OD_JOB_FAILED`) are an anonymous enum's, which Swift imports as Int,
+   so the sources use none of them; where the syntax
+   shows an argument's type (a variable, parameter or property with a
+   written type, a C call's return type as Swift imports it, a method's
+   declared return type), it is the type the C parameter or the Swift
+   parameter takes.
 
 `--self-test` feeds the checker broken sources and altered descriptions and
 fails unless it catches each fault.
@@ -60,6 +84,8 @@ INTEGERS = {"int": "Int32", "int32_t": "Int32", "uint32_t": "UInt32", "int64_t":
             "uint64_t": "UInt64", "size_t": "Int", "uint8_t": "UInt8"}
 # C pointee type -> the Swift type a `var x: T` passed as `&x` must have
 POINTEES = {**INTEGERS, "double": "Double", "bool": "Bool", "char *": "UnsafeMutablePointer<CChar>"}
+#: Swift's value types the checker compares (Swift converts none of them implicitly).
+SCALARS = set(INTEGERS.values()) | {"Bool", "Double"}
 
 
 class Abi:
@@ -72,12 +98,38 @@ class Abi:
         self.callbacks: Dict[str, int] = {name: len(cb["params"]) for name, cb in data["callbacks"].items()}
         self.enums: Dict[str, Dict[str, int]] = {name: e["values"] for name, e in data["enums"].items()}
         self.enum_types = {name: e["type"] for name, e in data["enums"].items()}
+        self.enum_tags = {name: e.get("tag") for name, e in data["enums"].items()}
+        self.returns = {name: fn["return"] for name, fn in data["functions"].items()}
         self.types = set(data["opaque"]) | set(self.callbacks) | set(self.enums) | set(data["typedefs"])
         self.constants = set(data["constants"]) | {c for e in self.enums.values() for c in e}
 
+    def enum_import(self, name: str) -> str:
+        """What Swift's importer makes of a C enum type name: "integer" (the
+        header's `typedef int32_t od_status;` with its values in an anonymous
+        enum: an alias of Int32), "struct" (a tagged enum and no typedef: a
+        struct of that name, not an integer) or "ambiguous" (a tag and a
+        typedef of one name: two types, both imported)."""
+        if self.enum_types[name].startswith("enum "):
+            return "struct"
+        return "ambiguous" if self.enum_tags.get(name) == name else "integer"
+
+    def swift_type(self, c_type: str) -> Optional[str]:
+        """The Swift type of a C value of this type, as far as modelled (None: not)."""
+        t = c_type.replace("const ", "").replace(" const", "").strip()
+        if t in self.enums:
+            kind = self.enum_import(t)
+            return INTEGERS.get(self.enum_types[t]) if kind == "integer" else (t if kind == "struct" else None)
+        if t in self.data["typedefs"]:
+            return self.swift_type(self.data["typedefs"][t])
+        return {**INTEGERS, "bool": "Bool", "double": "Double"}.get(t)
+
     def bare(self, c_type: str) -> str:
+        """The C type, an enum type name replaced by its integer type when
+        Swift sees it as that integer."""
         t = c_type.replace("const ", "").replace(" const", "")
-        return self.enum_types.get(t, t)
+        if t in self.enums and self.enum_import(t) == "integer":
+            return self.enum_types[t]
+        return t
 
     def is_pointer(self, c_type: str) -> bool:
         return c_type.endswith("*") or c_type in self.callbacks
@@ -89,6 +141,8 @@ class Abi:
             return None
         if t.endswith("*") and self.bare(t[:-1].rstrip()) in self.data["opaque"]:
             return "OpaquePointer"
+        if t in self.enums and self.enum_import(t) == "struct":
+            return t
         return POINTEES.get(t)
 
 
@@ -175,11 +229,102 @@ def enum_cases(src: bytes, root: Node, name: str) -> Tuple[Optional[Node], Dict[
     return None, {}
 
 
+TYPE_NODES = ("user_type", "optional_type", "tuple_type", "array_type", "dictionary_type", "function_type")
+
+
+class Signature:
+    """A declared function or init: its parameters' external labels ("_" for
+    none), which have a default, and the return type (None: none written)."""
+
+    def __init__(self, params: List[Tuple[str, bool, Optional[str]]], returns: Optional[str]) -> None:
+        self.params = params
+        self.returns = returns
+
+    def text(self, name: str) -> str:
+        return f"{name}(" + "".join(f"{label}:" for label, _, _ in self.params) + ")"
+
+    def fits(self, labels: List[str], trailing: int) -> Optional[List[int]]:
+        """Whether a call with these argument labels and trailing closures
+        fits (labels in order, parameters with defaults may be skipped, each
+        trailing closure takes one of the parameters left): the parameter
+        index of each labelled argument, or None."""
+        i, taken = 0, []
+        for label in labels:
+            while i < len(self.params) and self.params[i][0] != label:
+                if not self.params[i][1]:
+                    return None
+                i += 1
+            if i == len(self.params):
+                return None
+            taken.append(i)
+            i += 1
+        rest = self.params[i:]
+        needed = sum(1 for _, has_default, _ in rest if not has_default)
+        return taken if needed <= trailing <= len(rest) else None
+
+
+def parameter_parts(src: bytes, param: Node) -> Tuple[str, str, Optional[str]]:
+    """A parameter's external label ("_" for none), its inner name, its type."""
+    ids = [x for x in param.named_children if x.type == "simple_identifier"]
+    ty = next((x for x in param.named_children if x.type in TYPE_NODES), None)
+    label = text(src, ids[0]) if ids else "_"
+    inner = text(src, ids[-1]) if ids else "_"
+    return label, inner, (text(src, ty).replace(" ", "").rstrip("?") if ty is not None else None)
+
+
+def signature_of(src: bytes, decl: Node) -> Signature:
+    params: List[Tuple[str, bool, Optional[str]]] = []
+    returns = None
+    children = decl.children
+    for i, c in enumerate(children):
+        if c.type == "parameter":
+            label, _, ty = parameter_parts(src, c)
+            has_default = i + 1 < len(children) and children[i + 1].type == "="
+            params.append((label, has_default, ty))
+        elif c.type in TYPE_NODES and decl.type == "function_declaration":
+            returns = text(src, c).replace(" ", "").rstrip("?")
+    return Signature(params, returns)
+
+
+def a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" or word.startswith(("Int", "UInt")) else "a ") + word
+
+
+def unwrap(expr: Node) -> Node:
+    while expr.type in ("try_expression", "await_expression") and expr.named_children:
+        expr = expr.named_children[-1]
+    return expr
+
+
+def call_labels(src: bytes, call: Node) -> Tuple[List[str], int]:
+    """A call's argument labels ("_" for none) and its trailing closures,
+    also those of the `f(a) { … }` form, which parses as a call of the call."""
+    labels, trailing = [], 0
+    suffix = next((c for c in call.named_children if c.type == "call_suffix"), None)
+    for c in (suffix.named_children if suffix else []):
+        if c.type == "value_arguments":
+            for a in c.named_children:
+                if a.type == "value_argument":
+                    label = next((x for x in a.named_children if x.type == "value_argument_label"), None)
+                    labels.append(text(src, label).strip() if label is not None else "_")
+        elif c.type == "lambda_literal":
+            trailing += 1
+    node = call
+    while node.parent is not None and node.parent.type == "call_expression" \
+            and node.parent.named_children[0].start_byte == node.start_byte \
+            and node.parent.named_children[0].end_byte == node.end_byte:
+        node = node.parent
+        outer = next((c for c in node.named_children if c.type == "call_suffix"), None)
+        trailing += sum(1 for c in (outer.named_children if outer else []) if c.type == "lambda_literal")
+    return labels, trailing
+
+
 class Checker:
     def __init__(self, abi: Abi) -> None:
         self.abi = abi
         self.errors: List[str] = []
         self.calls = 0
+        self.api_calls = 0
         self.called: set = set()
         self.files: List[Tuple[str, bytes, Node]] = []
         self.parser = Parser(SWIFT)
@@ -266,6 +411,12 @@ class Checker:
             elif name.startswith("OD_"):
                 if name not in self.abi.constants:
                     self.error(f"{where(path, n)}: {name} is not in include/onedrive.h")
+                elif name not in self.abi.data["constants"]:
+                    owner = next(e for e, values in self.abi.enums.items() if name in values)
+                    if self.abi.enum_import(owner) == "integer":
+                        self.error(f"{where(path, n)}: {name} is a value of an anonymous enum, which Swift imports "
+                                   f"as Int, not as {owner} ({self.abi.swift_type(owner)}): use the Swift enum "
+                                   "or the code's struct")
 
     def check_unwrapped(self) -> None:
         for name in self.abi.functions:
@@ -423,6 +574,210 @@ class Checker:
                         self.error(f"{where(path, n)}: await inside {name}(…): its autoclosure cannot be async; "
                                    "await into a local first")
 
+    def collect_api(self) -> None:
+        """The types the sources declare, their methods, inits and typed
+        properties (an enum's `rawValue` too), and every function by name
+        (test helpers too), for `check_api_calls`."""
+        self.our_types: set = set()
+        self.methods: Dict[str, Dict[str, List[Signature]]] = {}
+        self.inits: Dict[str, List[Signature]] = {}
+        self.props: Dict[str, Dict[str, str]] = {}
+        self.functions: Dict[str, List[Signature]] = {}
+        for path, src, root in self.files:
+            for n in walk(root):
+                if n.type == "function_declaration":
+                    name = next((c for c in n.named_children if c.type == "simple_identifier"), None)
+                    if name is not None:
+                        self.functions.setdefault(text(src, name), []).append(signature_of(src, n))
+                if n.type != "class_declaration":
+                    continue
+                ident = next((c for c in n.named_children if c.type in ("type_identifier", "user_type")), None)
+                if ident is None:
+                    continue
+                tname = text(src, ident).split(".")[-1].strip()
+                kind = next((c.type for c in n.children if c.type in ("struct", "class", "enum", "extension")), "")
+                if path.startswith("Sources") and kind != "extension":
+                    self.our_types.add(tname)
+                raw = self.inherits(src, n)[:1]
+                if kind == "enum" and raw and raw[0] in SCALARS:  # enum E: Int32 { … }
+                    self.props.setdefault(tname, {})["rawValue"] = raw[0]
+                    self.inits.setdefault(tname, []).append(Signature([("rawValue", False, raw[0])], tname))
+                body = next((c for c in n.named_children if c.type in ("class_body", "enum_class_body")), None)
+                for m in (body.named_children if body is not None else []):
+                    if m.type == "function_declaration":
+                        name = next((c for c in m.named_children if c.type == "simple_identifier"), None)
+                        if name is not None:
+                            self.methods.setdefault(tname, {}).setdefault(text(src, name), []).append(
+                                signature_of(src, m))
+                    elif m.type == "init_declaration":
+                        self.inits.setdefault(tname, []).append(signature_of(src, m))
+                    elif m.type == "property_declaration":
+                        pattern = next((c for c in m.named_children if c.type == "pattern"), None)
+                        annot = next((c for c in m.named_children if c.type == "type_annotation"), None)
+                        if pattern is not None and annot is not None and annot.named_children:
+                            self.props.setdefault(tname, {})[text(src, pattern)] = \
+                                text(src, annot.named_children[-1]).replace(" ", "").rstrip("?")
+
+    @staticmethod
+    def single(types: set) -> Optional[str]:
+        return next(iter(types)) if len(types) == 1 else None
+
+    def infer(self, src: bytes, expr: Node, env: Dict[str, List[Tuple[int, Optional[str]]]]) -> Optional[str]:
+        """The type of an expression as far as the syntax shows it: a
+        variable or parameter bound before, a property of a typed value, a
+        call of an initializer, of a C function (its return type as Swift
+        imports it), of a function or of a method of a typed receiver (when
+        all its declarations agree)."""
+        expr = unwrap(expr)
+        if expr.type == "simple_identifier":
+            before = [t for at, t in env.get(text(src, expr), []) if at < expr.start_byte]
+            return before[-1] if before else None
+        if expr.type == "navigation_expression" and len(expr.named_children) == 2:
+            suffix = expr.named_children[1]
+            ids = [c for c in suffix.named_children if c.type == "simple_identifier"]
+            receiver = self.infer(src, expr.named_children[0], env)
+            if ids and receiver in self.props:
+                return self.props[receiver].get(text(src, ids[-1]))
+            return None
+        if expr.type != "call_expression" or not expr.named_children:
+            return None
+        callee = expr.named_children[0]
+        if callee.type == "call_expression":  # f(a) { … }
+            return self.infer(src, callee, env)
+        if callee.type == "simple_identifier":
+            name = text(src, callee)
+            if name in self.abi.returns:
+                return self.abi.swift_type(self.abi.returns[name])
+            if name in self.our_types:
+                return name
+            return self.single({sig.returns for sig in self.functions.get(name, [])})
+        if callee.type == "navigation_expression":
+            name, _ = callee_name(src, expr)
+            receiver = self.infer(src, callee.named_children[0], env)
+            if receiver in self.methods and name:
+                return self.single({sig.returns for sig in self.methods[receiver].get(name, [])})
+        return None
+
+    def bindings(self, src: bytes, root: Node) -> Dict[str, List[Tuple[int, Optional[str]]]]:
+        """`let x: T`, `let x = <expression>`, parameters `x: T`: name ->
+        [(offset, type or None)]; an untyped binding is kept (None) so that it
+        hides an earlier one of the same name."""
+        env: Dict[str, List[Tuple[int, Optional[str]]]] = {}
+        decls = sorted((n for n in walk(root) if n.type in ("property_declaration", "parameter")),
+                       key=lambda n: n.start_byte)
+        for n in decls:
+            if n.type == "parameter":
+                _, inner, ty = parameter_parts(src, n)
+                env.setdefault(inner, []).append((n.end_byte, ty))
+                continue
+            pattern = next((c for c in n.named_children if c.type == "pattern"), None)
+            if pattern is None or len(pattern.named_children) != 1 \
+                    or pattern.named_children[0].type != "simple_identifier":
+                continue
+            annot = next((c for c in n.named_children if c.type == "type_annotation"), None)
+            t = None
+            if annot is not None and annot.named_children:
+                t = text(src, annot.named_children[-1]).replace(" ", "").rstrip("?")
+            elif n.named_children[-1] is not pattern:
+                t = self.infer(src, n.named_children[-1], env)
+            env.setdefault(text(src, pattern), []).append((n.end_byte, t))
+        return env
+
+    def norm(self, t: Optional[str]) -> Optional[str]:
+        """A header type name as Swift sees it (od_status: Int32 when an alias)."""
+        if t is not None and (t in self.abi.enums or t in self.abi.data["typedefs"]):
+            return self.abi.swift_type(t) or t
+        return t
+
+    def compared(self, t: Optional[str]) -> bool:
+        """A type whose mismatch a compiler would surely reject: Swift's
+        scalars and the header's enum types (no implicit conversion)."""
+        return t is not None and (t in SCALARS or t in self.abi.enums)
+
+    def check_api_calls(self) -> None:
+        """Calls of the binding's own methods and initializers (module doc,
+        7), and the types of their arguments and of the C calls' arguments
+        where both sides are known (module doc, 10)."""
+        self.collect_api()
+        for path, src, root in self.files:
+            env = self.bindings(src, root)
+            for n in walk(root):
+                if n.type != "call_expression" or not n.named_children:
+                    continue
+                callee = n.named_children[0]
+                if callee.type == "call_expression":
+                    continue  # the trailing closure of the call inside, checked there
+                cname, _ = callee_name(src, n)
+                if cname in self.abi.functions and len(arguments(n)) == len(self.abi.functions[cname]):
+                    for i, (arg, c_type) in enumerate(zip(arguments(n), self.abi.functions[cname])):
+                        have, want = self.norm(self.infer(src, arg, env)), self.abi.swift_type(c_type)
+                        if self.compared(have) and self.compared(want) and have != want:
+                            self.error(f"{where(path, n)}: {cname} argument {i} is {c_type}, which Swift imports "
+                                       f"as {want}, but {text(src, arg)[:40]!r} is {a(have)}")
+                    continue
+                shadowed = callee.type == "simple_identifier" and any(
+                    at < callee.start_byte for at, _ in env.get(text(src, callee), []))
+                if callee.type == "simple_identifier" and text(src, callee) in self.inits:
+                    owner, name, decls = text(src, callee), "init", self.inits[text(src, callee)]
+                elif callee.type == "simple_identifier" and text(src, callee) in self.functions and not shadowed:
+                    owner, name, decls = "func", text(src, callee), self.functions[text(src, callee)]
+                elif callee.type == "navigation_expression":
+                    receiver = callee.named_children[0]
+                    owner = self.infer(src, receiver, env)
+                    name = cname
+                    if owner is None and receiver.type == "simple_identifier" and text(src, receiver) in self.our_types:
+                        owner = text(src, receiver)  # a static method, or a nested type's init
+                        if name in self.inits:
+                            owner, decls = name, self.inits[name]
+                            name = "init"
+                    if owner not in self.methods or name is None:
+                        continue
+                    if name != "init":
+                        decls = self.methods[owner].get(name, [])
+                    if not decls:
+                        self.error(f"{where(path, n)}: {owner} has no method {name}")
+                        continue
+                else:
+                    continue
+                self.api_calls += 1
+                labels, trailing = call_labels(src, n)
+                fitting = [(sig, sig.fits(labels, trailing)) for sig in decls]
+                fitting = [(sig, taken) for sig, taken in fitting if taken is not None]
+                if not fitting:
+                    call = name + "(" + "".join(f"{label}:" for label in labels) + ")" + \
+                        (f" + {trailing} trailing closure(s)" if trailing else "")
+                    known = ", ".join(sig.text(name) for sig in decls)
+                    self.error(f"{where(path, n)}: {'' if owner == 'func' else owner + '.'}{call} fits no declaration "
+                               f"({known})")
+                    continue
+                args = [a for a in arguments(n) if a.type != "lambda_literal" or a.parent.type == "value_argument"]
+                for sig, taken in fitting[:1] if len(fitting) == 1 else []:
+                    for arg, j in zip(args, taken):
+                        have, want = self.norm(self.infer(src, arg, env)), self.norm(sig.params[j][2])
+                        if self.compared(have) and self.compared(want) and have != want:
+                            self.error(f"{where(path, n)}: {'' if owner == 'func' else owner + '.'}{name} takes "
+                                       f"{a(want)} as {sig.params[j][0]}:, but {text(src, arg)[:40]!r} is {a(have)}")
+
+    def check_enum_types(self) -> None:
+        """Each header enum type is one C type that Swift imports as the
+        integer the sources take it for; `var x: od_job_state = 0` needs that."""
+        for name in self.abi.enums:
+            if self.abi.enum_import(name) == "ambiguous":
+                self.error(f"include/onedrive.h: {name} is both `enum {name}` and `typedef "
+                           f"{self.abi.enum_types[name]} {name}`: two C types of one name, and Swift's importer "
+                           "sees both (a struct and an integer alias); the header must declare one "
+                           "(build.rs, one_type_per_enum)")
+        for path, src, root in self.files:
+            for n in walk(root):
+                if n.type != "property_declaration":
+                    continue
+                annot = next((c for c in n.named_children if c.type == "type_annotation"), None)
+                t = text(src, annot.named_children[-1]).rstrip("?") if annot and annot.named_children else None
+                if t in self.abi.enums and n.named_children[-1].type == "integer_literal" \
+                        and self.abi.enum_import(t) != "integer":
+                    self.error(f"{where(path, n)}: {text(src, n)[:50]!r} takes {t} for an integer, but the header "
+                               f"makes it {'a C enum (a struct in Swift)' if self.abi.enum_import(t) == 'struct' else 'two types'}")
+
     def check_error_fields(self) -> None:
         """LastError's `static let fieldMessage: Int32 = 0`, one per od_error_field."""
         found: Dict[str, str] = {}
@@ -440,6 +795,8 @@ class Checker:
 
     def check_all(self) -> None:
         self.check_unwrapped()
+        self.check_enum_types()
+        self.check_api_calls()
         self.check_error_type()
         self.check_async_names()
         self.check_test_awaits()
@@ -447,6 +804,13 @@ class Checker:
         self.check_enum("od_conflict", "ConflictBehavior", lambda c: camel(c[len("OD_CONFLICT_"):]),
                         aliases={"default": "serviceDefault"})
         self.check_error_fields()
+        for c_enum, swift_enum, prefix, aliases in (
+                ("od_transfer_state", "TransferState", "OD_TRANSFER_", {}),
+                ("od_transfer_kind", "TransferKind", "OD_TRANSFER_", {}),
+                ("od_wait_reason", "WaitReason", "OD_WAIT_", {"none": "notWaiting"}),
+                ("od_queue_event_kind", "QueueEventKind", "OD_QUEUE_EVENT_", {})):
+            if c_enum in self.abi.enums:  # the queue's, in a header that has it
+                self.check_enum(c_enum, swift_enum, lambda c, p=prefix: camel(c[len(p):]), aliases=aliases)
         log_levels = {k: v for k, v in self.abi.data["constants"].items() if k.startswith("OD_LOG_")}
         self.check_enum("OD_LOG_*", "LogLevel", lambda c: camel(c[len("OD_LOG_"):]),
                         aliases={"warn": "warning"}, values=log_levels)
@@ -522,13 +886,32 @@ def swift_files(root: Path) -> List[Path]:
     return files
 
 
+def readme_blocks(readme: str) -> List[Tuple[int, str]]:
+    """The ```swift blocks of a README: (line of the fence, code)."""
+    out, lines, start = [], readme.splitlines(), None
+    for i, line in enumerate(lines):
+        if start is None and line.strip() == "```swift":
+            start = i + 1
+        elif start is not None and line.strip() == "```":
+            out.append((start, "\n".join(lines[start:i]) + "\n"))
+            start = None
+    return out
+
+
 def check(root: Path, abi: Abi, edit=None, extra: bytes = b"") -> Checker:
-    """Every Swift file (after `edit(path, source)` when given; plus `extra`
-    as one more file) checked against `abi`."""
+    """Every Swift file and README.md's Swift blocks (after `edit(name,
+    source)` when given; plus `extra` as one more file) checked against `abi`."""
     checker = Checker(abi)
     for f in swift_files(root):
         src = f.read_bytes()
         checker.add_file(str(f.relative_to(root)), edit(f.name, src) if edit else src)
+    readme = root / "README.md"
+    if readme.is_file():
+        text_ = readme.read_bytes()
+        text_ = edit(readme.name, text_) if edit else text_
+        for line, code in readme_blocks(text_.decode("utf-8")):
+            # the block's lines keep their README line numbers in messages
+            checker.add_file("README.md", ("\n" * line + code).encode())
     if extra:
         checker.add_file("Sources/OneDriveNative/x.swift", extra)
     checker.check_all()
@@ -544,8 +927,9 @@ def run(root: Path, abi_path: Path, manifest: Path) -> int:
         errors.append("no Swift file or no C call found")
     for e in errors:
         print("FAIL " + e)
-    print(f"swift check: {len(checker.files)} files parsed, {checker.calls} C calls to {len(checker.called)} "
-          f"functions checked against {len(abi.functions)} in {abi_path.name}; root manifest {manifest.name} checked")
+    print(f"swift check: {len(checker.files)} files parsed (README.md's Swift blocks included), {checker.calls} C "
+          f"calls to {len(checker.called)} functions checked against {len(abi.functions)} in {abi_path.name}, "
+          f"{checker.api_calls} calls of the binding's API checked; root manifest {manifest.name} checked")
     return 1 if errors else 0
 
 
@@ -620,6 +1004,50 @@ def self_test(root: Path, abi_path: Path, manifest: Path) -> int:
            "OD_ERROR_CODE")
     expect("function removed from the header",
            errors_with(change=lambda d: d["functions"].pop("od_string_free")), "od_string_free")
+    expect("README example calls a label the sources do not have",
+           errors_with(edit=lambda n, s: s.replace(b"name: \"hello.txt\", from: file", b"name: \"hello.txt\", path: file")
+                       if n == "README.md" else s),
+           "README.md:")
+    expect("README example does not parse",
+           errors_with(edit=lambda n, s: s.replace(b"let folder = try await", b"let folder = try await (")
+                       if n == "README.md" else s),
+           "README.md:")
+    expect("method the type does not have",
+           errors_with(b"func f() throws { let c = try OneDriveClient(token: \"t\"); _ = try c.itemz(\"/\") }\n"),
+           "OneDriveClient has no method itemz")
+    expect("initializer label",
+           errors_with(b"func f() throws { let c = try OneDriveClient(base: \"x\") }\n"),
+           "OneDriveClient.init(base:) fits no declaration")
+    expect("a required argument left out",
+           errors_with(b"func f(c: OneDriveClient) async throws { let d = try OneDriveClient(); "
+                       b"_ = try await d.copy(\"/a\", newName: \"b\") }\n"),
+           "OneDriveClient.copy(_:newName:) fits no declaration")
+    expect("typed through a helper and a returned job",
+           errors_with(b"func mk() throws -> OneDriveClient { return try OneDriveClient() }\n"
+                       b"func f() throws { let c = try mk(); let job = try c.copyBlocking(\"/a\", to: \"/\"); "
+                       b"_ = try job.item(x: 1) }\n"),
+           "OneDriveJob.item(x:) fits no declaration")
+    def enum_as_c_enum(names):
+        def change(d):
+            for n in names:
+                d["enums"][n].update(type=f"enum {n}", tag=n)
+        return change
+
+    expect("enum and typedef of one name (the header before issue 24)",
+           errors_with(change=lambda d: d["enums"]["od_job_state"].update(tag="od_job_state")),
+           "od_job_state is both `enum od_job_state` and `typedef int32_t od_job_state`")
+    expect("an enum type taken for an integer",
+           errors_with(change=enum_as_c_enum(["od_job_state"])), "'var state: od_job_state = 0' takes od_job_state")
+    expect("a C enum result passed as an Int32",
+           errors_with(change=enum_as_c_enum(["od_status"])), "takes an Int32 as _:, but")
+    expect("an argument of another integer type",
+           errors_with(b"func f(c: OneDriveClient) { let n: Int64 = 5; _ = od_client_set_upload_rate(c.raw, n) }\n"),
+           "od_client_set_upload_rate argument 1 is uint64_t, which Swift imports as UInt64, but 'n' is an Int64")
+    expect("an anonymous enum's value used (an Int in Swift)",
+           errors_with(b"func f() -> Bool { return JobState(rawValue: OD_JOB_FAILED) != nil }\n"),
+           "OD_JOB_FAILED is a value of an anonymous enum")
+    expect("a function of the sources called with a wrong label",
+           errors_with(b"func f() { _ = succeeded(status: 0) }\n"), "succeeded(status:) fits no declaration")
     # the root manifest: the real one passes; each fault is caught
     manifest_text = manifest.read_text() if manifest.is_file() else ""
     if check_manifest(manifest):

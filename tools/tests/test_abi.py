@@ -56,6 +56,22 @@ def test_a_struct_with_fields_is_described() -> None:
                                                        {"name": "name", "type": "const char *"}]
 
 
+def test_each_enum_type_is_one_c_type() -> None:
+    """The header's enums are `typedef int32_t od_x;` and anonymous values
+    (one C type per name, which Swift's importer needs); a tagged enum with a
+    typedef of its name (what cbindgen writes) is described with its tag, so
+    the Swift check can refuse it; an anonymous enum without its typedef is
+    refused."""
+    d = abi.describe(abi.HEADER.read_text())
+    assert all(e["type"] == "int32_t" and e["tag"] is None for e in d["enums"].values())
+    two = abi.describe(abi.HEADER.read_text() + "\nenum od_two { OD_TWO_A = 0 };\ntypedef int32_t od_two;\n")
+    assert two["enums"]["od_two"] == {"type": "int32_t", "tag": "od_two", "values": {"OD_TWO_A": 0}, "docs": {}}
+    tagged = abi.describe(abi.HEADER.read_text() + "\nenum od_tagged { OD_TAGGED_A = 0 };\n")
+    assert tagged["enums"]["od_tagged"]["type"] == "enum od_tagged"
+    with pytest.raises(SystemExit):
+        abi.describe(abi.HEADER.read_text() + "\nenum { OD_LOOSE = 1 };\n")
+
+
 def test_the_committed_bindings_are_fresh() -> None:
     for path, text in gen_bindings.render(json.loads(abi.OUT.read_text())).items():
         assert (REPO / path).read_text() == text, f"{path}: run tools/gen_bindings.py --write"

@@ -67,6 +67,11 @@ public struct DriveItem: Sendable, Equatable {
     /// Bytes; nil when the service gave none.
     public let size: Int64?
     public let isFolder: Bool
+    /// When the item last changed (`lastModifiedDateTime`); nil when absent.
+    public let lastModified: Date?
+    /// How many children a folder holds (`folder.childCount`); nil for a
+    /// file, or when the service gave none.
+    public let childCount: Int64?
     /// The whole driveItem as JSON text.
     public let json: String
 
@@ -83,6 +88,9 @@ public struct DriveItem: Sendable, Equatable {
         let bytes = od_item_size(item)
         size = bytes >= 0 ? bytes : nil
         isFolder = od_item_is_folder(item)
+        lastModified = borrowedString(od_item_last_modified(item)).flatMap(parseISO8601)
+        let children = od_item_child_count(item)
+        childCount = children >= 0 ? children : nil
         withExtendedLifetime(handle) {}
     }
 
@@ -93,6 +101,17 @@ public struct DriveItem: Sendable, Equatable {
         }
         return DriveItem(ItemHandle(raw))
     }
+}
+
+/// A time as the service writes it (ISO 8601 in UTC, "2026-01-02T03:04:05Z",
+/// with or without fractions of a second); nil when it is not one.
+func parseISO8601(_ text: String) -> Date? {
+    let formatter = ISO8601DateFormatter()
+    if let date = formatter.date(from: text) {
+        return date
+    }
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.date(from: text)
 }
 
 /// An asynchronous job on the service (a copy, an upload from URL). Follow

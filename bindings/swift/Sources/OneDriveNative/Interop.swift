@@ -2,19 +2,28 @@ import Foundation
 import COneDrive
 
 /// Progress of a transfer: `done` bytes of `total`. Runs on the thread that
-/// made the call; return `false` to stop it (`.abortedByCallback`).
-public typealias ProgressHandler = @Sendable (_ done: UInt64, _ total: UInt64) -> Bool
+/// made the call, during the call. It only reports: to stop the call, cancel
+/// its task (`async` methods), raise its `CancelFlag` or cancel its
+/// `Progress` (`reportingTo:`).
+public typealias ProgressHandler = @Sendable (_ done: UInt64, _ total: UInt64) -> Void
 
 /// Progress of a job (a copy, an upload from URL) after each look: the
 /// percent the service gave, 0–100 (0 before it gave any). Runs on the
-/// thread that made the call; return `false` to stop the wait
-/// (`.abortedByCallback`; the job goes on).
-public typealias JobProgressHandler = @Sendable (_ percent: Double) -> Bool
+/// thread that made the call. It only reports: to stop the wait (the job
+/// goes on), cancel the task, raise the `CancelFlag` or cancel the `Progress`.
+public typealias JobProgressHandler = @Sendable (_ percent: Double) -> Void
 
 /// Fills the buffer with the next bytes of an upload and returns how many
 /// (0 only at the end). Runs on the thread that made the call; an error it
 /// throws stops the upload and is rethrown by the call.
 public typealias ReadHandler = (_ buffer: UnsafeMutableRawBufferPointer) throws -> Int
+
+/// Takes the next bytes of a download, in order; the buffer is valid only
+/// during the call (copy what you keep). Runs on the thread that made the
+/// call; an error it throws stops the download and is rethrown by the call.
+/// The bytes are the file's only when the call returns: after an error,
+/// drop what it received.
+public typealias WriteHandler = (_ bytes: UnsafeRawBufferPointer) throws -> Void
 
 /// Receives one of the library's log lines: its level, and the line (never
 /// the token, a query string or an upload URL's path). Runs on the thread
@@ -138,15 +147,19 @@ final class CallBox {
     let reporter: Progress?
     let read: ReadHandler?
     var readError: Error?
+    let write: WriteHandler?
+    var writeError: Error?
     var cancelledThroughReporter = false
 
     /// A transfer: bytes.
-    init(progress: ProgressHandler?, reportingTo reporter: Progress? = nil, read: ReadHandler? = nil) {
+    init(progress: ProgressHandler?, reportingTo reporter: Progress? = nil, read: ReadHandler? = nil,
+         write: WriteHandler? = nil) {
         unit = .bytes
         self.progress = progress
         jobProgress = nil
         self.reporter = reporter
         self.read = read
+        self.write = write
     }
 
     /// A job wait: percent.
@@ -156,6 +169,7 @@ final class CallBox {
         self.jobProgress = jobProgress
         self.reporter = reporter
         read = nil
+        write = nil
     }
 
     var userdata: UnsafeMutableRawPointer {
@@ -166,7 +180,8 @@ final class CallBox {
         return progress == nil && jobProgress == nil && reporter == nil ? nil : progressThunk
     }
 
-    /// One report from the library; false stops the call.
+    /// One report from the library; false (the reporter was cancelled)
+    /// stops the call.
     func report(done: UInt64, total: UInt64) -> Bool {
         if let reporter = reporter, reporter.isCancelled {
             cancelledThroughReporter = true
@@ -178,15 +193,16 @@ final class CallBox {
                 reporter.totalUnitCount = Int64(clamping: total)
                 reporter.completedUnitCount = Int64(clamping: done)
             }
-            return progress?(done, total) ?? true
+            progress?(done, total)
         case .jobPercent:
             let percent = total == 0 ? 0 : min(100, Double(done) * 100 / Double(total))
             if let reporter = reporter {
                 reporter.totalUnitCount = 100
                 reporter.completedUnitCount = Int64(percent.rounded(.down))
             }
-            return jobProgress?(percent) ?? true
+            jobProgress?(percent)
         }
+        return true
     }
 
     /// After success: the reporter shows the call complete (a job whose
@@ -201,13 +217,16 @@ final class CallBox {
         reporter.completedUnitCount = reporter.totalUnitCount
     }
 
-    /// The error to throw for a failed call: the read handler's own error
-    /// when it stopped the call, `.cancelled` when the reporter's `cancel()`
-    /// did, else the library's.
+    /// The error to throw for a failed call: the read or write handler's
+    /// own error when it stopped the call, `.cancelled` when the reporter's
+    /// `cancel()` did, else the library's.
     func failure(_ status: Int32) -> Error {
         let error = LastError.read(status)
         if let readError = readError, status == OneDriveError.Code.io.rawValue {
             return readError
+        }
+        if let writeError = writeError, status == OneDriveError.Code.abortedByCallback.rawValue {
+            return writeError
         }
         if cancelledThroughReporter, status == OneDriveError.Code.abortedByCallback.rawValue {
             return LastError.local(.cancelled, "cancelled through the call's Progress")
@@ -247,9 +266,134 @@ let readThunk: od_read_fn = { userdata, buf, len in
     }
 }
 
-/// Carries an async token provider's answer to the blocking thread waiting for it.
+/// A token and when it expires, as an async token provider answers.
+typealias TokenAnswer = (token: String, expiresOn: Date)
+
+/// Hands a download's bytes to the call's write handler; an error it
+/// throws is kept for the call to rethrow, and stops the download.
+let writeThunk: od_write_fn = { userdata, data, len in
+    guard let userdata = userdata else { return 1 }
+    let box = Unmanaged<CallBox>.fromOpaque(userdata).takeUnretainedValue()
+    guard let write = box.write else { return 1 }
+    do {
+        try write(UnsafeRawBufferPointer(start: data, count: len))
+        return 0
+    } catch {
+        box.writeError = error
+        return 1
+    }
+}
+
+/// Carries an async token provider's answer to a blocking thread waiting for it.
 final class AsyncTokenResult: @unchecked Sendable {
-    var value: (token: String, expiresOn: Date)?
+    var value: TokenAnswer?
+}
+
+/// An async token provider behind the library's synchronous token callback,
+/// so that no thread of Swift's cooperative pool blocks on it.
+///
+/// One provider call at a time, shared by all who need a token while it
+/// runs. The client's `async` methods ask (`dueAnswer()`) before their
+/// blocking call starts, in the caller's task, when the token is missing or
+/// due (5 minutes before it expires, the library's margin), and set it on the
+/// client: the library's callback then has nothing to wait for. When the
+/// callback is still asked (after a 401, or in a `…Blocking` call):
+/// - on a thread that runs no task (the global queue the `async` methods
+///   run their blocking call on, or an app's own thread), it waits for the
+///   provider;
+/// - on a thread that runs a task (a `…Blocking` call made from an `async`
+///   function, on the cooperative pool), it does not wait, since the
+///   provider may need that very thread: it starts the provider and the
+///   request goes on with the token it has; the next request gets the new one.
+final class AsyncTokenSource: @unchecked Sendable {
+    // Sendable: its state is behind the lock.
+    private let provider: @Sendable () async -> TokenAnswer?
+    private let lock = NSLock()
+    private var latest: TokenAnswer?
+    /// Whether `latest` was handed to the client already.
+    private var delivered = false
+    private var running: Task<TokenAnswer?, Never>?
+    /// Seconds before its expiry a token is renewed (the library's margin).
+    static let margin: TimeInterval = 300
+
+    init(_ provider: @escaping @Sendable () async -> TokenAnswer?) {
+        self.provider = provider
+    }
+
+    /// The provider call under way, or a new one.
+    func refresh() -> Task<TokenAnswer?, Never> {
+        lock.lock()
+        defer { lock.unlock() }
+        if let task = running {
+            return task
+        }
+        // `finished` takes the lock: it runs after `running` is set.
+        let task = Task.detached { () async -> TokenAnswer? in
+            let answer = await self.provider()
+            self.finished(answer)
+            return answer
+        }
+        running = task
+        return task
+    }
+
+    private func finished(_ answer: TokenAnswer?) {
+        lock.lock()
+        if let answer = answer {
+            latest = answer
+            delivered = false
+        }
+        running = nil
+        lock.unlock()
+    }
+
+    /// The newest answer, when the client has not had it yet; marks it handed over.
+    private func takeUndelivered() -> TokenAnswer? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let answer = latest, !delivered else { return nil }
+        delivered = true
+        return answer
+    }
+
+    private var isDue: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let answer = latest else { return true }
+        return answer.expiresOn.timeIntervalSinceNow <= AsyncTokenSource.margin
+    }
+
+    /// In a task, before a blocking call: runs the provider when the token
+    /// is missing or due, and returns what the client should be given (nil:
+    /// it has the newest already, or the provider gave none).
+    func dueAnswer() async -> TokenAnswer? {
+        if isDue {
+            _ = await refresh().value
+        }
+        return takeUndelivered()
+    }
+
+    /// For the library's token callback, on the request's thread (see the
+    /// type's doc): a token to hand over, or nil for none.
+    func callbackAnswer() -> TokenAnswer? {
+        if let answer = takeUndelivered(), answer.expiresOn.timeIntervalSinceNow > AsyncTokenSource.margin {
+            return answer
+        }
+        let task = refresh()
+        let onTaskThread = withUnsafeCurrentTask { current in current != nil }
+        if onTaskThread {
+            return nil
+        }
+        let result = AsyncTokenResult()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            result.value = await task.value
+            done.signal()
+        }
+        done.wait()
+        _ = takeUndelivered()
+        return result.value
+    }
 }
 
 /// Holds the token provider a client's token callback calls.
@@ -282,6 +426,15 @@ let logThunk: od_log_fn = { userdata, level, message in
     guard let userdata = userdata, let message = message else { return }
     let box = Unmanaged<LogBox>.fromOpaque(userdata).takeUnretainedValue()
     box.handler(LogLevel(rawValue: level) ?? .debug, String(cString: message))
+}
+
+/// The path of a file URL, for the C calls that take a path; another URL
+/// (`https:`…) is `.invalidArgument`.
+func filePath(_ url: URL, _ name: String) throws -> String {
+    guard url.isFileURL else {
+        throw LastError.local(.invalidArgument, "`\(name)` is not a file URL (scheme \(url.scheme ?? "none"))")
+    }
+    return url.path
 }
 
 /// Reads a string borrowed from a handle (NULL: nil).

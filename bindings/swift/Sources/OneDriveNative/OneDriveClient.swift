@@ -5,7 +5,7 @@ import COneDrive
 ///
 /// Any number of threads and tasks may use one client at once (it is
 /// `Sendable`). Each operation comes twice, under two names that never
-/// clash: `item(_:)`, `uploadFile(to:name:path:)`, `copy(_:to:)`,
+/// clash: `item(_:)`, `uploadFile(to:name:from:)`, `copy(_:to:)`,
 /// `wait(for:)`… are `async` (run off the caller's task, stopped when the
 /// task is cancelled), and `itemBlocking(_:)`, `uploadFileBlocking(…)`,
 /// `copyBlocking(…)`, `waitBlocking(for:)`… block the calling thread on
@@ -32,6 +32,9 @@ public final class OneDriveClient: @unchecked Sendable {
     private let lock = NSLock()
     private var tokenBoxes: [Unmanaged<TokenBox>] = []
     private var logBoxes: [Unmanaged<LogBox>] = []
+    /// The async token provider, when one is installed: the `async`
+    /// methods ask it before their blocking call (`perform`).
+    private var asyncTokenSource: AsyncTokenSource?
 
     /// Creates a client.
     /// - Parameters:
@@ -91,19 +94,23 @@ public final class OneDriveClient: @unchecked Sendable {
     }
 
     /// Installs an async provider of a token and its expiry (what MSAL's
-    /// `acquireTokenSilent` gives). It is asked 5 minutes before the current
-    /// token expires and after a 401, from the blocking thread of the request
-    /// that needs it, which waits for it; concurrent requests share one call.
+    /// `acquireTokenSilent` gives); concurrent requests share one call of it.
+    /// It is asked when a token is missing or due (5 minutes before it
+    /// expires) and after a 401; nil means "no token" (a 401 then stands).
+    ///
+    /// No thread of Swift's cooperative pool is blocked waiting for it: the
+    /// `async` methods ask it in the caller's task before their blocking
+    /// call starts. Asked during a call (after a 401; in a `…Blocking`
+    /// call), it is waited for on a thread that runs no task (the queue the
+    /// `async` methods use, a thread of your own); a `…Blocking` call made
+    /// from inside a task does not wait for it (that thread may be the one
+    /// the provider needs): the request goes on with the token it has and the
+    /// next one gets the new token. In an `async` function, call the `async`
+    /// methods.
     public func setTokenProvider(_ provider: @escaping @Sendable () async -> (token: String, expiresOn: Date)?) throws {
-        try installTokenProvider { () -> (String, Date?)? in
-            let box = AsyncTokenResult()
-            let done = DispatchSemaphore(value: 0)
-            Task.detached {
-                box.value = await provider()
-                done.signal()
-            }
-            done.wait()
-            return box.value.map { ($0.token, $0.expiresOn) }
+        let source = AsyncTokenSource(provider)
+        try installTokenProvider(asyncSource: source) { () -> (String, Date?)? in
+            return source.callbackAnswer().map { ($0.token, $0.expiresOn) }
         }
     }
 
@@ -112,21 +119,44 @@ public final class OneDriveClient: @unchecked Sendable {
     /// possibly on several at once; returning nil lets the 401 stand.
     public func setTokenProvider(_ provider: (@Sendable () -> String?)?) throws {
         guard let provider = provider else {
+            lock.lock()
+            asyncTokenSource = nil
+            lock.unlock()
             try LastError.check(od_client_set_token_callback(raw, nil, nil))
             return
         }
-        try installTokenProvider { provider().map { ($0, nil) } }
+        try installTokenProvider(asyncSource: nil) { provider().map { ($0, nil) } }
     }
 
-    /// Installs a provider of a token and its expiry (nil: unknown).
-    private func installTokenProvider(_ provider: @escaping @Sendable () -> (String, Date?)?) throws {
+    /// Installs a provider of a token and its expiry (nil: unknown), and
+    /// the async source behind it (nil: none).
+    private func installTokenProvider(asyncSource source: AsyncTokenSource?,
+                                      _ provider: @escaping @Sendable () -> (String, Date?)?) throws {
         let box = Unmanaged.passRetained(TokenBox(provider))
         // Kept until deinit: a request on another thread may still be
         // running an earlier provider when it is replaced.
         lock.lock()
         tokenBoxes.append(box)
+        asyncTokenSource = source
         lock.unlock()
         try LastError.check(od_client_set_token_callback(raw, tokenThunk, box.toOpaque()))
+    }
+
+    /// The async token provider's source, if one is installed.
+    private func currentAsyncTokenSource() -> AsyncTokenSource? {
+        lock.lock()
+        defer { lock.unlock() }
+        return asyncTokenSource
+    }
+
+    /// Runs a blocking call off the caller's task (`runBlocking`), after an
+    /// async token provider gave a token that was missing or due, here in
+    /// the caller's task: the blocking call then finds it set.
+    func perform<T: Sendable>(_ body: @escaping @Sendable (CancelFlag) throws -> T) async throws -> T {
+        if let source = currentAsyncTokenSource(), let answer = await source.dueAnswer() {
+            try setToken(answer.token, expiresOn: answer.expiresOn)
+        }
+        return try await runBlocking(body)
     }
 
     /// Connect timeout and request (stall) timeout, in seconds (above 0).
@@ -180,19 +210,14 @@ public final class OneDriveClient: @unchecked Sendable {
         try addCA(pem: Data(pem.utf8))
     }
 
-    /// As `addCA(pem:)`, with the bundle read from the file at `path`; a file
-    /// that cannot be read is `.io`.
-    public func addCA(fileAt path: String) throws {
+    /// As `addCA(pem:)`, with the bundle read from a file (a file URL:
+    /// another URL is `.invalidArgument`); a file that cannot be read is `.io`.
+    public func addCA(fileAt file: URL) throws {
         let args = CStrings()
-        let pathArg = try args.add(path, "path")
+        let pathArg = try args.add(try filePath(file, "fileAt"), "fileAt")
         try withExtendedLifetime(args) {
             try LastError.check(od_client_add_ca_file(raw, pathArg))
         }
-    }
-
-    /// As `addCA(fileAt:)` for a file URL.
-    public func addCA(fileAt url: URL) throws {
-        try addCA(fileAt: url.path)
     }
 
     /// Sends every request of this client (the API, monitor and upload
@@ -329,12 +354,13 @@ public final class OneDriveClient: @unchecked Sendable {
         return try DriveItem.take(out)
     }
 
-    /// Uploads a local file: one PUT up to the simple-upload limit, an
+    /// Uploads a local file, `from` a file URL (another URL is
+    /// `.invalidArgument`): one PUT up to the simple-upload limit, an
     /// upload session above it (streamed from disk, resumed after dropped
     /// connections, hashes checked). Arguments as for
     /// `uploadBlocking(to:name:data:)`. Blocks the calling thread (`async`:
-    /// `uploadFile(to:name:path:)`).
-    public func uploadFileBlocking(to item: String, name: String?, path: String,
+    /// `uploadFile(to:name:from:)`).
+    public func uploadFileBlocking(to item: String, name: String?, from file: URL,
                                    conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
                                    progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil,
                                    cancel: CancelFlag? = nil) throws -> DriveItem {
@@ -342,7 +368,7 @@ public final class OneDriveClient: @unchecked Sendable {
         let driveArg = try args.add(drive, "drive")
         let itemArg = try args.add(item, "item")
         let nameArg = try args.add(name, "name")
-        let pathArg = try args.add(path, "path")
+        let pathArg = try args.add(try filePath(file, "from"), "from")
         let box = CallBox(progress: progress, reportingTo: reporter)
         var out: OpaquePointer? = nil
         let status = withExtendedLifetime((args, box, cancel)) {
@@ -399,15 +425,15 @@ public final class OneDriveClient: @unchecked Sendable {
         return UploadSession(raw: session)
     }
 
-    /// Sends a local file through a session, from wherever the service
-    /// stands. On failure the session stays on the service: save it and try
-    /// again later, or cancel it. Blocks the calling thread (`async`:
-    /// `upload(session:path:)`).
-    public func uploadBlocking(session: UploadSession, path: String,
+    /// Sends a local file (a file URL) through a session, from wherever the
+    /// service stands. On failure the session stays on the service: save it
+    /// and try again later, or cancel it. Blocks the calling thread
+    /// (`async`: `upload(session:fromFile:)`).
+    public func uploadBlocking(session: UploadSession, fromFile file: URL,
                                progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil,
                                cancel: CancelFlag? = nil) throws -> DriveItem {
         let args = CStrings()
-        let pathArg = try args.add(path, "path")
+        let pathArg = try args.add(try filePath(file, "fromFile"), "fromFile")
         let box = CallBox(progress: progress, reportingTo: reporter)
         var out: OpaquePointer? = nil
         let status = session.exclusive {
@@ -570,13 +596,13 @@ public final class OneDriveClient: @unchecked Sendable {
 extension OneDriveClient {
     /// Reads an item's metadata, off the caller's task.
     public func item(_ item: String, drive: String? = nil) async throws -> DriveItem {
-        return try await runBlocking { _ in try self.itemBlocking(item, drive: drive) }
+        return try await perform { _ in try self.itemBlocking(item, drive: drive) }
     }
 
     /// `createFolderBlocking(_:in:)`, off the caller's task; cancelling the task stops it.
     public func createFolder(_ name: String, in parent: String, conflict: ConflictBehavior = .serviceDefault,
                              parents: Bool = false, drive: String? = nil) async throws -> DriveItem {
-        return try await runBlocking { flag in
+        return try await perform { flag in
             try self.createFolderBlocking(name, in: parent, conflict: conflict, parents: parents, drive: drive,
                                           cancel: flag)
         }
@@ -584,25 +610,25 @@ extension OneDriveClient {
 
     /// `deleteBlocking(_:ifMatch:drive:)`, off the caller's task; cancelling the task stops it.
     public func delete(_ item: String, ifMatch: String? = nil, drive: String? = nil) async throws {
-        try await runBlocking { flag in try self.deleteBlocking(item, ifMatch: ifMatch, drive: drive, cancel: flag) }
+        try await perform { flag in try self.deleteBlocking(item, ifMatch: ifMatch, drive: drive, cancel: flag) }
     }
 
     /// `uploadBlocking(to:name:data:)`, off the caller's task; cancelling the task stops it.
     public func upload(to item: String, name: String?, data: Data,
                        conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
                        progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil) async throws -> DriveItem {
-        return try await runBlocking { flag in
+        return try await perform { flag in
             try self.uploadBlocking(to: item, name: name, data: data, conflict: conflict, drive: drive,
                                     progress: progress, reportingTo: reporter, cancel: flag)
         }
     }
 
-    /// `uploadFileBlocking(to:name:path:)`, off the caller's task; cancelling the task stops it.
-    public func uploadFile(to item: String, name: String?, path: String,
+    /// `uploadFileBlocking(to:name:from:)`, off the caller's task; cancelling the task stops it.
+    public func uploadFile(to item: String, name: String?, from file: URL,
                            conflict: ConflictBehavior = .serviceDefault, drive: String? = nil,
                            progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil) async throws -> DriveItem {
-        return try await runBlocking { flag in
-            try self.uploadFileBlocking(to: item, name: name, path: path, conflict: conflict, drive: drive,
+        return try await perform { flag in
+            try self.uploadFileBlocking(to: item, name: name, from: file, conflict: conflict, drive: drive,
                                         progress: progress, reportingTo: reporter, cancel: flag)
         }
     }
@@ -611,29 +637,29 @@ extension OneDriveClient {
     public func createUploadSession(for item: String, name: String?, size: UInt64,
                                     conflict: ConflictBehavior = .serviceDefault,
                                     drive: String? = nil) async throws -> UploadSession {
-        return try await runBlocking { _ in
+        return try await perform { _ in
             try self.createUploadSessionBlocking(for: item, name: name, size: size, conflict: conflict, drive: drive)
         }
     }
 
-    /// `uploadBlocking(session:path:)`, off the caller's task; cancelling the task stops it.
-    public func upload(session: UploadSession, path: String,
+    /// `uploadBlocking(session:fromFile:)`, off the caller's task; cancelling the task stops it.
+    public func upload(session: UploadSession, fromFile file: URL,
                        progress: ProgressHandler? = nil, reportingTo reporter: Progress? = nil) async throws -> DriveItem {
-        return try await runBlocking { flag in
-            try self.uploadBlocking(session: session, path: path, progress: progress, reportingTo: reporter,
+        return try await perform { flag in
+            try self.uploadBlocking(session: session, fromFile: file, progress: progress, reportingTo: reporter,
                                     cancel: flag)
         }
     }
 
     /// `cancelBlocking(session:)`, off the caller's task.
     public func cancel(session: UploadSession) async throws {
-        try await runBlocking { _ in try self.cancelBlocking(session: session) }
+        try await perform { _ in try self.cancelBlocking(session: session) }
     }
 
     /// `urlUploadBlocking(parent:name:sourceURL:)`, off the caller's task.
     public func urlUpload(parent: String, name: String, sourceURL: String,
                           drive: String? = nil) async throws -> OneDriveJob {
-        return try await runBlocking { _ in
+        return try await perform { _ in
             try self.urlUploadBlocking(parent: parent, name: name, sourceURL: sourceURL, drive: drive)
         }
     }
@@ -642,7 +668,7 @@ extension OneDriveClient {
     public func copy(_ source: String, to destinationParent: String, newName: String? = nil,
                      conflict: ConflictBehavior = .serviceDefault, destinationDriveId: String? = nil,
                      drive: String? = nil, legacy: Bool = false) async throws -> OneDriveJob {
-        return try await runBlocking { _ in
+        return try await perform { _ in
             try self.copyBlocking(source, to: destinationParent, newName: newName, conflict: conflict,
                                   destinationDriveId: destinationDriveId, drive: drive, legacy: legacy)
         }
@@ -650,14 +676,14 @@ extension OneDriveClient {
 
     /// `pollBlocking(_:)`, off the caller's task.
     public func poll(_ job: OneDriveJob) async throws -> JobStatus {
-        return try await runBlocking { _ in try self.pollBlocking(job) }
+        return try await perform { _ in try self.pollBlocking(job) }
     }
 
     /// `waitBlocking(for:)`, off the caller's task; cancelling the task stops
     /// the wait (throwing `CancellationError`), not the job.
     public func wait(for job: OneDriveJob, timeout: TimeInterval? = nil,
                      progress: JobProgressHandler? = nil, reportingTo reporter: Progress? = nil) async throws -> DriveItem {
-        return try await runBlocking { flag in
+        return try await perform { flag in
             try self.waitBlocking(for: job, timeout: timeout, progress: progress, reportingTo: reporter, cancel: flag)
         }
     }

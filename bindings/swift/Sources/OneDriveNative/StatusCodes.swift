@@ -21,7 +21,8 @@ extension OneDriveError.Code {
     /// Cancelled through a `CancelFlag` or the call's `Progress` (an `async` call whose task was
     /// cancelled throws `CancellationError`).
     public static let cancelled = Code(rawValue: 7)
-    /// A progress handler returned `false`.
+    /// A C progress callback asked to stop. Swift's progress handlers only report, so no Swift call
+    /// throws it: a cancelled `Progress` is `.cancelled`.
     public static let abortedByCallback = Code(rawValue: 8)
     /// HTTP 401: the token is missing, expired or wrong.
     public static let unauthorized = Code(rawValue: 9)

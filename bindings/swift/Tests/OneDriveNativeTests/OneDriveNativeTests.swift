@@ -87,7 +87,7 @@ final class OneDriveNativeTests: XCTestCase {
         let seen = Counter()
         let progress = Progress(totalUnitCount: 0)
         let item = try c.uploadBlocking(to: folder("session"), name: "big.bin", data: data,
-                                        progress: { done, total in seen.add(); return done <= total },
+                                        progress: { done, total in seen.add(); XCTAssertLessThanOrEqual(done, total) },
                                         reportingTo: progress)
         XCTAssertEqual(item.size, Int64(data.count))
         XCTAssertGreaterThanOrEqual(seen.value, 3)
@@ -103,11 +103,175 @@ final class OneDriveNativeTests: XCTestCase {
         XCTAssertThrowsError(try c.uploadBlocking(to: folder("pcancel"), name: "big.bin", data: Data(count: 327_680 * 4),
                                                   progress: { done, _ in
                                                       if done > 0 { progress.cancel() }
-                                                      return true
                                                   },
                                                   reportingTo: progress)) { error in
             XCTAssertEqual((error as? OneDriveError)?.code, .cancelled)
         }
+    }
+
+    func testFilesAreFileURLs() async throws {
+        let c = try client()
+        let dir = folder("files")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("swift-\(UUID().uuidString).bin")
+        try Data(count: 1_000).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let item = try await c.uploadFile(to: dir, name: "from-url.bin", from: file)
+        XCTAssertEqual(item.size, 1_000)
+        XCTAssertThrowsError(try c.uploadFileBlocking(to: dir, name: "x.bin", from: URL(string: "https://example.com/x")!)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidArgument)
+        }
+    }
+
+    func testAsyncTokenProviderIsAskedInTheTaskOncePerToken() async throws {
+        guard let base = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_BASE_URL"] else {
+            throw XCTSkip("set ONEDRIVE_TEST_BASE_URL to a running onedrive-emulator's base_url")
+        }
+        let token = ProcessInfo.processInfo.environment["ONEDRIVE_TEST_TOKEN"] ?? "test-token"
+        let c = try OneDriveClient(baseURL: base)  // no token: the provider gives it
+        let asked = Counter()
+        try c.setTokenProvider { () async -> (token: String, expiresOn: Date)? in
+            asked.add()
+            return (token, Date().addingTimeInterval(3600))
+        }
+        let root = try await c.item("/")
+        XCTAssertTrue(root.isFolder)
+        _ = try await c.item("/")
+        XCTAssertEqual(asked.value, 1, "a token an hour from expiry is not asked for again")
+        // a …Blocking call finds the token the async call set: nothing to wait for
+        XCTAssertTrue(try c.itemBlocking("/").isFolder)
+    }
+
+    func testDownloadToAFileAndToAHandler() async throws {
+        let c = try client()
+        let dir = folder("download")
+        let data = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let item = try await c.upload(to: dir, name: "d.bin", data: data)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("swift-\(UUID().uuidString).bin")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let progress = Progress(totalUnitCount: 0)
+        let got = try await c.download(item.id, to: file, reportingTo: progress)
+        XCTAssertEqual(got.id, item.id)
+        XCTAssertEqual(try Data(contentsOf: file), data)
+        XCTAssertEqual(progress.completedUnitCount, Int64(data.count))
+        let received = Chunks()
+        _ = try await c.download(item.id) { piece in received.add(piece) }
+        XCTAssertEqual(received.all, data)
+        // an error the write handler throws stops the download and is what the call throws
+        XCTAssertThrowsError(try c.downloadBlocking(item.id) { _ in throw HandlerFailure() }) { error in
+            XCTAssertTrue(error is HandlerFailure, "\(error)")
+        }
+        XCTAssertThrowsError(try c.downloadBlocking(item.id, to: URL(string: "https://example.com/x")!)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidArgument)
+        }
+    }
+
+    func testChildrenArriveAPageAtATime() async throws {
+        let c = try client()
+        let dir = folder("list")
+        for i in 0..<5 {
+            _ = try await c.upload(to: dir, name: "f\(i).txt", data: Data([UInt8(i)]))
+        }
+        var names: [String] = []
+        for try await child in try c.children(of: dir, pageSize: 2) {
+            names.append(child.name ?? "")
+        }
+        XCTAssertEqual(names.sorted(), (0..<5).map { "f\($0).txt" })
+        let folderItem = try await c.item(dir)
+        XCTAssertEqual(folderItem.childCount, 5)
+        XCTAssertNotNil(folderItem.lastModified)
+        // nothing is sent before the first item: a missing folder shows there, and the listing is over
+        let missing = try c.children(of: dir + "/no-such-folder")
+        XCTAssertThrowsError(try missing.nextBlocking()) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .notFound)
+        }
+        XCTAssertNil(try missing.nextBlocking())
+    }
+
+    func testMoveAndRename() async throws {
+        let c = try client()
+        let dir = folder("move")
+        let item = try await c.upload(to: dir, name: "a.txt", data: Data([1]))
+        _ = try await c.createFolder("sub", in: dir)
+        let moved = try await c.move(item.id, to: dir + "/sub", newName: "b.txt")
+        XCTAssertEqual(moved.id, item.id)
+        XCTAssertEqual(moved.name, "b.txt")
+        let renamed = try c.renameBlocking(item.id, to: "c.txt")
+        XCTAssertEqual(renamed.name, "c.txt")
+        XCTAssertThrowsError(try c.renameBlocking(item.id, to: "bad:name")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidName)
+        }
+    }
+
+    /// A directory of its own for a test's queue and files, removed after.
+    private func scratchDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swift-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    func testQueueUploadsAndItsEventsSaySo() async throws {
+        let c = try client()
+        let dir = try scratchDirectory()
+        let file = dir.appendingPathComponent("q.bin")
+        try Data(count: 50_000).write(to: file)
+        let queue = try TransferQueue(client: c, directory: dir.appendingPathComponent("queue"))
+        let id = try queue.enqueueUpload(from: file, to: folder("queue"))
+        var states: [TransferState] = []
+        for await event in queue.events {
+            if case .state(let eventID, let state) = event, eventID == id {
+                states.append(state)
+                if state.isFinished {
+                    break
+                }
+            }
+        }
+        XCTAssertEqual(states.last, .completed)
+        let done = try queue.transfer(id)
+        XCTAssertEqual(done.state, .completed)
+        XCTAssertEqual(done.name, "q.bin")
+        XCTAssertNotNil(done.itemJSON)
+        XCTAssertNil(done.error)
+        XCTAssertEqual(try queue.list([.completed]).map { $0.id }, [id])
+        let totals = try queue.totals()
+        XCTAssertEqual(totals.completed, 1)
+        XCTAssertEqual(totals.bytesDone, 50_000)
+        XCTAssertThrowsError(try queue.pause(id + 1_000)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .notFound)
+        }
+        XCTAssertThrowsError(try queue.pause(id)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidState)
+        }
+        XCTAssertEqual(try queue.removeFinished(), 1)
+        try await queue.close()
+        XCTAssertThrowsError(try queue.enqueueUpload(from: file, to: "/")) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidState)
+        }
+    }
+
+    func testQueuePauseResumeCancelAndTheHandler() async throws {
+        let c = try client()
+        let dir = try scratchDirectory()
+        let file = dir.appendingPathComponent("p.bin")
+        try Data(count: 10_000).write(to: file)
+        let queue = try TransferQueue(client: c, directory: dir.appendingPathComponent("queue"), startOffline: true)
+        let seen = Counter()
+        try queue.setEventHandler { _ in seen.add() }
+        let target = folder("qpause")
+        let a = try queue.enqueueUpload(from: file, to: target, name: "a.bin")
+        let b = try queue.enqueueUpload(from: file, to: target, name: "b.bin")
+        try queue.pause(a)
+        try queue.cancel(b)
+        XCTAssertEqual(try queue.transfer(a).state, .paused)
+        XCTAssertEqual(try queue.transfer(b).state, .cancelled)
+        try queue.resume(a)
+        XCTAssertEqual(try queue.transfer(a).waitReason, .offline)
+        try queue.setOnline(true)
+        try await queue.waitIdle(timeout: 60)
+        XCTAssertEqual(try queue.transfer(a).state, .completed)
+        XCTAssertGreaterThan(seen.value, 0)
+        try queue.setEventHandler(nil)
+        try queue.closeBlocking()
     }
 
     func testConflictIs409NameAlreadyExists() throws {
@@ -143,7 +307,7 @@ final class OneDriveNativeTests: XCTestCase {
         let job = try await c.copy(dir + "/src.bin", to: dir, newName: "copy.bin")
         let percents = Percents()
         let progress = Progress(totalUnitCount: 0)
-        let copy = try await c.wait(for: job, progress: { percent in percents.add(percent); return true },
+        let copy = try await c.wait(for: job, progress: { percent in percents.add(percent) },
                                     reportingTo: progress)
         XCTAssertEqual(copy.name, "copy.bin")
         XCTAssertEqual(job.lastState, .completed)
@@ -165,7 +329,7 @@ final class OneDriveNativeTests: XCTestCase {
         _ = try await c.upload(to: dir, name: "src.bin", data: Data(count: 100))
         let job = try await c.copy(dir + "/src.bin", to: dir, newName: "paused.bin")
         let looked = Counter()
-        let task = Task { try await c.wait(for: job, progress: { _ in looked.add(); return true }) }
+        let task = Task { try await c.wait(for: job, progress: { _ in looked.add() }) }
         while looked.value == 0 {
             try await Task.sleep(nanoseconds: 5_000_000) // polling for the first look, not a fixed wait
         }
@@ -196,10 +360,13 @@ final class OneDriveNativeTests: XCTestCase {
             }
             XCTAssertThrowsError(try c.addCA(pem: Data(bad.utf8)))
         }
-        XCTAssertThrowsError(try c.addCA(fileAt: "/no/such/ca.pem")) { error in
+        XCTAssertThrowsError(try c.addCA(fileAt: URL(fileURLWithPath: "/no/such/ca.pem"))) { error in
             XCTAssertEqual((error as? OneDriveError)?.code, .io)
         }
-        XCTAssertThrowsError(try c.addCA(fileAt: URL(fileURLWithPath: "/no/such/ca.pem")))
+        // a URL that is not a file URL is refused before any call
+        XCTAssertThrowsError(try c.addCA(fileAt: URL(string: "https://example.com/ca.pem")!)) { error in
+            XCTAssertEqual((error as? OneDriveError)?.code, .invalidArgument)
+        }
         XCTAssertTrue(try c.itemBlocking("/").isFolder)
     }
 
@@ -319,5 +486,26 @@ final class LogLines: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return lines
+    }
+}
+
+/// What a write handler throws in the tests.
+struct HandlerFailure: Error {}
+
+/// A download's pieces as a handler received them.
+final class Chunks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func add(_ piece: Data) {
+        lock.lock()
+        data.append(piece)
+        lock.unlock()
+    }
+
+    var all: Data {
+        lock.lock()
+        defer { lock.unlock() }
+        return data
     }
 }
