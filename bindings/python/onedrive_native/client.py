@@ -9,9 +9,11 @@ import itertools
 import json
 import operator
 import os
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _ffi, _interrupt, _log
@@ -82,13 +84,20 @@ class Conflict(enum.IntEnum):
                 return None
         return None
 
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
 
 def _conflict(value: Union[Conflict, str, int]) -> Conflict:
     return Conflict(value)  # type: ignore[arg-type]  # _missing_ takes the strings
 
 
 class JobState(enum.IntEnum):
-    """``od_job_state``: where a job stands."""
+    """``od_job_state``: where a job stands. Prints as its name
+    (``COMPLETED``); compares equal to the C value."""
 
     NOT_STARTED = _ffi.OD_JOB_NOT_STARTED
     RUNNING = _ffi.OD_JOB_RUNNING
@@ -101,6 +110,12 @@ class JobState(enum.IntEnum):
     def _missing_(cls, value: object) -> "JobState":
         return cls.UNKNOWN
 
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
     @property
     def is_final(self) -> bool:
         return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
@@ -109,7 +124,8 @@ class JobState(enum.IntEnum):
 @dataclass(frozen=True)
 class Item:
     """A driveItem (file or folder) as the service returned it. ``raw`` is
-    the whole JSON object; the other fields are read from it by the library."""
+    the whole JSON object; the other fields are read from it (``None`` where
+    the service gave none, or something unreadable)."""
 
     id: str
     name: Optional[str]
@@ -121,6 +137,12 @@ class Item:
     quick_xor_hash: Optional[str]
     is_folder: bool
     raw: Dict[str, Any] = field(repr=False, compare=False, hash=False)
+    #: ``lastModifiedDateTime`` as an aware :class:`~datetime.datetime` (UTC), or ``None``
+    last_modified: Optional[datetime] = None
+    #: ``createdDateTime`` as an aware :class:`~datetime.datetime` (UTC), or ``None``
+    created: Optional[datetime] = None
+    #: ``webUrl``: the item's page in a browser (needs the user's sign-in), or ``None``
+    web_url: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +180,10 @@ def _s(value: Optional[str], what: str) -> Optional[bytes]:
     return value.encode("utf-8", "surrogatepass")
 
 
+def _upload_what(parent: str, name: Optional[str]) -> str:
+    return f"upload to {parent}" if name is None else f"upload of {name!r} into {parent}"
+
+
 def _text(b: Optional[bytes]) -> Optional[str]:
     return None if b is None else b.decode("utf-8", "replace")
 
@@ -189,11 +215,39 @@ def _take_item(ptr: Any) -> Item:
         quick_xor_hash=_str(hashes.get("quickXorHash")),
         is_folder=isinstance(get("folder"), dict),
         raw=raw,
+        last_modified=_datetime(get("lastModifiedDateTime")),
+        created=_datetime(get("createdDateTime")),
+        web_url=_str(get("webUrl")),
     )
 
 
 def _str(v: Any) -> Optional[str]:
     return v if type(v) is str else None
+
+
+_ISO_8601 = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(?:([Zz])|([+-])(\d\d):?(\d\d))?"
+)
+
+
+def _datetime(v: Any) -> Optional[datetime]:
+    """A Graph timestamp (``2024-05-01T12:30:45.1234567Z``: ISO 8601, up to
+    7 fraction digits, which ``datetime.fromisoformat`` refuses before 3.11)
+    as an aware datetime; no offset is taken as UTC. ``None`` for anything
+    else, a malformed value included (the item is still usable)."""
+    m = _ISO_8601.fullmatch(v) if type(v) is str else None
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
+    tz = timezone.utc
+    if m.group(9):
+        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
+        tz = timezone(-offset if m.group(9) == "-" else offset)
+    try:
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+    except ValueError:  # day 31 of a 30-day month, hour 24…
+        return None
 
 
 def _buffer(data: Union[bytes, bytearray, memoryview]) -> Tuple[Any, int, Any]:
@@ -354,11 +408,16 @@ def _remaining_size(stream: Any) -> int:
         ) from None
 
 
-def _finish(rc: int, *pending: Optional[BaseException]) -> None:
+def _finish(rc: int, *pending: Optional[BaseException], what: Optional[str] = None) -> None:
     """After a call (its result already taken): raise a Ctrl-C caught during
     the call, else what a callback raised, else the library's error. Reads
-    the last error at once, on this thread."""
+    the last error at once, on this thread. ``what``: the call, as
+    :class:`~onedrive_native.OperationCancelledError`'s message names it
+    ("upload of 'a.txt' into /Documents")."""
     err = last_error(rc) if rc != Status.OK else None
+    if err is not None and what is not None and rc == Status.CANCELLED:
+        err.message = f"{what} was cancelled (its CancelToken was triggered)"
+        err.args = (err.message,)
     for exc in (_interrupt.take(), *pending):
         if exc is not None:
             try:
@@ -527,7 +586,8 @@ class Client(Handle):
       (:meth:`set_upload_rate`).
     - ``log_level``: the most verbose :mod:`logging` level of the library's
       lines sent to the ``onedrive_native`` logger; ``None`` (default): the
-      logger's effective level now (:meth:`set_log_level`).
+      logger's effective level, followed as the logging configuration
+      changes (:meth:`set_log_level`).
     """
 
     _free_name = "od_client_free"
@@ -561,6 +621,10 @@ class Client(Handle):
         self._token_cbs: List[Any] = []
         self._token_provider: Optional[Callable[[], Any]] = None
         self._log_native = 0  # the OD_LOG_* installed; 0: no log callback
+        #: follow the logger's effective level (set_log_level(None)), checked
+        #: as each call starts; False once a level was set explicitly
+        self._log_follow = True
+        self._log_lock = threading.Lock()
         try:
             if credential is not None:
                 if token_provider is not None:
@@ -728,6 +792,28 @@ class Client(Handle):
         with self._use() as c:
             _finish(lib.od_client_set_upload_rate(c, rate))
 
+    def _use(self) -> Any:
+        """The handle for a call, after following a change of the logging
+        configuration (a few dict lookups when nothing changed)."""
+        if self._log_follow and _log.effective_native_level() != self._log_native:
+            self._install_log_level(None)
+        return super()._use()
+
+    def _install_log_level(self, level: Optional[int]) -> None:
+        """Installs the callback for the logging level ``level`` (``None``:
+        the logger's effective level, and follow it from now on)."""
+        with self._log_lock:
+            native = _log.effective_native_level() if level is None else _log.native_level(level)
+            self._log_follow = level is None
+            if native == self._log_native:
+                return
+            with super()._use() as c:
+                if native:
+                    _finish(lib.od_client_set_log_callback(c, native, _log.CALLBACK, None))
+                else:
+                    _finish(lib.od_client_set_log_callback(c, 0, _log.NO_CALLBACK, None))
+            self._log_native = native
+
     def set_log_level(self, level: Optional[Union[int, str]] = None) -> None:
         """Which of the library's lines go to the ``onedrive_native`` logger.
 
@@ -739,24 +825,19 @@ class Client(Handle):
         host, path without query, status, duration, attempt, request-id; each
         upload-session decision), DEBUG (every look at a job, and the wait
         before the next). Above ERROR (``logging.CRITICAL``) no callback is
-        installed at all. ``None``: the logger's effective level now (as when
-        the client was made; see :meth:`refresh_logging`). The logger and its
+        installed at all. ``None`` (the default, as when the client was
+        made): follow the logger's effective level, ``logging.disable``
+        included, which each call reads as it starts, so logging configured
+        after the client was made applies from the next call. A level given
+        here stays until ``set_log_level(None)``. The logger and its
         handlers still filter what arrives."""
-        native = (
-            _log.effective_native_level() if level is None else _log.native_level(_log.python_level(level))
-        )
-        with self._use() as c:
-            if native:
-                _finish(lib.od_client_set_log_callback(c, native, _log.CALLBACK, None))
-            elif self._log_native:
-                _finish(lib.od_client_set_log_callback(c, 0, _log.NO_CALLBACK, None))
-        self._log_native = native
+        self._install_log_level(None if level is None else _log.python_level(level))
 
     def refresh_logging(self) -> None:
-        """Follows the ``onedrive_native`` logger's effective level again,
-        e.g. after ``logging.basicConfig(level=logging.INFO)`` or
-        ``logging.getLogger("onedrive_native").setLevel(...)`` run after the
-        client was made (a client reads it once, when it is made)."""
+        """The same as ``set_log_level(None)``: follow the ``onedrive_native``
+        logger's effective level again, after an explicit
+        :meth:`set_log_level`. Not needed after ``logging.basicConfig`` or
+        ``setLevel``: a client following the logger sees those at its next call."""
         self.set_log_level(None)
 
     @property
@@ -772,6 +853,7 @@ class Client(Handle):
         parent: str,
         name: Optional[str],
         data_or_path: Data,
+        *,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
         drive: Optional[str] = None,
         progress: Optional[Progress] = None,
@@ -801,7 +883,9 @@ class Client(Handle):
             hasattr(data_or_path, "readinto") or hasattr(data_or_path, "read")
         ):
             size = _remaining_size(data_or_path)
-            return self.upload_stream(parent, name, data_or_path, size, conflict, drive, progress, cancel)
+            return self.upload_stream(
+                parent, name, data_or_path, size, conflict=conflict, drive=drive, progress=progress, cancel=cancel
+            )
         try:
             data = data_or_path if isinstance(data_or_path, bytes) else memoryview(data_or_path)  # type: ignore[arg-type]
         except TypeError:
@@ -817,7 +901,7 @@ class Client(Handle):
             rc = lib.od_upload(c, *args, ptr, n, int(conflict), *cb.args, k, ctypes.byref(out))
         del keep
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, cb.take(), self._take_token_exc())
+        _finish(rc, cb.take(), self._take_token_exc(), what=_upload_what(parent, name))
         assert item is not None
         return item
 
@@ -837,7 +921,7 @@ class Client(Handle):
         with self._use() as c, _maybe_use(cancel) as k:
             rc = lib.od_upload_file(c, *args, int(conflict), *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, cb.take(), self._take_token_exc())
+        _finish(rc, cb.take(), self._take_token_exc(), what=_upload_what(parent, name))
         assert item is not None
         return item
 
@@ -847,6 +931,7 @@ class Client(Handle):
         name: Optional[str],
         stream: Stream,
         size: int,
+        *,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
         drive: Optional[str] = None,
         progress: Optional[Progress] = None,
@@ -867,7 +952,7 @@ class Client(Handle):
         with self._use() as c, _maybe_use(cancel) as k:
             rc = lib.od_upload_stream(c, *args, size, reader.c, None, int(conflict), *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, reader.take(), cb.take(), self._take_token_exc())
+        _finish(rc, reader.take(), cb.take(), self._take_token_exc(), what=_upload_what(parent, name))
         assert item is not None
         return item
 
@@ -876,6 +961,7 @@ class Client(Handle):
         parent: str,
         name: Optional[str],
         size: int,
+        *,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
         drive: Optional[str] = None,
     ) -> UploadSession:
@@ -896,6 +982,7 @@ class Client(Handle):
         self,
         session: UploadSession,
         source: Union[str, "os.PathLike[str]", Stream],
+        *,
         progress: Optional[Progress] = None,
         cancel: Optional[CancelToken] = None,
     ) -> Item:
@@ -915,7 +1002,10 @@ class Client(Handle):
                 reader = _Reader(source)
                 rc = lib.od_session_upload_stream(c, sp, reader.c, None, *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, reader.take() if reader else None, cb.take(), self._take_token_exc())
+        _finish(
+            rc, reader.take() if reader else None, cb.take(), self._take_token_exc(),
+            what=f"upload through an upload session ({session.size} bytes)",
+        )
         assert item is not None
         return item
 
@@ -930,6 +1020,7 @@ class Client(Handle):
         parent: str,
         name: str,
         source_url: str,
+        *,
         drive: Optional[str] = None,
     ) -> "Job":
         """Asks the service to fetch ``source_url`` into a new file ``name`` in
@@ -954,6 +1045,7 @@ class Client(Handle):
         self,
         source: str,
         dest_parent: str,
+        *,
         name: Optional[str] = None,
         dest_drive_id: Optional[str] = None,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
@@ -991,7 +1083,7 @@ class Client(Handle):
         assert job is not None
         return job
 
-    def item(self, path_or_id: str, drive: Optional[str] = None) -> Item:
+    def item(self, path_or_id: str, *, drive: Optional[str] = None) -> Item:
         """Reads an item's metadata: ``/path``, an id, or ``ID:/rel``."""
         out = _ffi.od_item_p()
         with self._use() as c:
@@ -1005,6 +1097,7 @@ class Client(Handle):
         self,
         parent: str,
         name: str,
+        *,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
         parents: bool = False,
         drive: Optional[str] = None,
@@ -1025,13 +1118,14 @@ class Client(Handle):
                 ctypes.byref(out),
             )
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, self._take_token_exc())
+        _finish(rc, self._take_token_exc(), what=f"creation of the folder {name!r} in {parent}")
         assert item is not None
         return item
 
     def delete(
         self,
         path_or_id: str,
+        *,
         if_match: Optional[str] = None,
         drive: Optional[str] = None,
         cancel: Optional[CancelToken] = None,
@@ -1042,7 +1136,7 @@ class Client(Handle):
         :class:`~onedrive_native.NotFoundError`."""
         with self._use() as c, _maybe_use(cancel) as k:
             rc = lib.od_item_delete(c, _s(drive, "drive"), _s(path_or_id, "path_or_id"), _s(if_match, "if_match"), k)
-        _finish(rc, self._take_token_exc())
+        _finish(rc, self._take_token_exc(), what=f"delete of {path_or_id}")
 
 
 def _redact(url: str) -> str:
@@ -1076,7 +1170,7 @@ class Job(Handle):
             self._monitor_url = _text(lib.od_job_monitor_url(j)) or ""
 
     @classmethod
-    def resume(cls, client: Client, url: str, drive: Optional[str] = None) -> "Job":
+    def resume(cls, client: Client, url: str, *, drive: Optional[str] = None) -> "Job":
         """Rebuilds a job from a saved monitor URL. ``drive`` is the
         destination's drive prefix (``None``: ``/me/drive``). No request is made."""
         out = _ffi.od_job_p()
@@ -1125,6 +1219,7 @@ class Job(Handle):
     def wait(
         self,
         timeout: Optional[float] = None,
+        *,
         progress: Optional[JobProgress] = None,
         cancel: Optional[CancelToken] = None,
     ) -> Item:
@@ -1146,7 +1241,7 @@ class Job(Handle):
         with self.client._use() as c, self._use() as j, _maybe_use(cancel) as k:
             rc = lib.od_wait_job(c, j, ms, *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, cb.take(), self.client._take_token_exc())
+        _finish(rc, cb.take(), self.client._take_token_exc(), what="wait for the job (the job goes on)")
         assert item is not None
         return item
 
