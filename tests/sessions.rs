@@ -734,3 +734,35 @@ fn throttled_chunks_do_not_spend_the_byte_budget() {
         .count();
     assert_eq!(throttled, 8, "each chunk after the first throttled twice");
 }
+
+/// A session is fed only a source of its own size: a shorter or a longer
+/// one is refused before any byte goes, and the session stays usable.
+#[test]
+fn a_source_of_another_size_is_refused_by_the_session() {
+    let emu = emulator(Profile::Personal);
+    let c = small_chunks(&emu, no_sha());
+    let body = data(MIB, 12);
+    let mut session = c
+        .create_upload_session(
+            &me(),
+            &target("/", Some("size.bin")),
+            body.len() as u64,
+            Conflict::Fail,
+            &mut ctl(),
+        )
+        .unwrap();
+    emu.clear_requests();
+    for n in [body.len() - 1, body.len() + 1] {
+        let other = data(n, 12);
+        let e = c
+            .continue_upload_session(&mut session, &mut BytesSource::new(&other), &mut ctl())
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{n} bytes: {e}");
+        assert!(e.message.contains(&n.to_string()), "{e}");
+    }
+    assert!(session_puts(&emu).is_empty(), "no chunk sent");
+    let it = c
+        .continue_upload_session(&mut session, &mut BytesSource::new(&body), &mut ctl())
+        .unwrap();
+    assert_eq!(it.size(), Some(body.len() as u64));
+}

@@ -672,6 +672,21 @@ def gen_swift_status(abi: Abi) -> str:
     return "".join(out)
 
 
+# ------------------------------------------------------------------ C tests
+
+def gen_c_statuses(abi: Abi) -> str:
+    """Every status of the ABI with its name, for the C tests (so that their
+    loops over statuses follow the ABI, not a hand-kept range)."""
+    rows = statuses(abi)
+    out = [banner("//"), "#ifndef OD_TEST_STATUSES_H\n#define OD_TEST_STATUSES_H\n\n",
+           '#include "onedrive.h"\n\n',
+           "static const struct { od_status status; const char *name; } od_test_statuses[] = {\n"]
+    out += [f'    {{{name}, "{name}"}},\n' for name, _, _ in rows]
+    out.append("};\n\n")
+    out.append(f"#define OD_TEST_STATUS_COUNT {len(rows)}\n\n#endif\n")
+    return "".join(out)
+
+
 # ------------------------------------------------------------------ driver
 
 OUTPUTS: List[Tuple[Path, Callable[[Abi], str]]] = [
@@ -681,6 +696,7 @@ OUTPUTS: List[Tuple[Path, Callable[[Abi], str]]] = [
     (CS_DIR / "NativeMethods.g.cs", gen_csharp_native),
     (CS_DIR / "Status.g.cs", gen_csharp_status),
     (SWIFT_DIR / "StatusCodes.swift", gen_swift_status),
+    (Path("tests/c/statuses.g.h"), gen_c_statuses),
 ]
 
 

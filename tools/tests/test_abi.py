@@ -71,6 +71,8 @@ def copy_repo(tmp: Path) -> Path:
                         ignore=shutil.ignore_patterns(".venv", "build", "__pycache__", "*.egg-info", "*.so", "tests",
                                                       "Tests"))
     shutil.copy(REPO / "Package.swift", tmp / "Package.swift")  # the Swift check reads the root manifest
+    (tmp / "tests/c").mkdir(parents=True)
+    shutil.copy(REPO / "tests/c/statuses.g.h", tmp / "tests/c/statuses.g.h")  # the C tests' status table
     return tmp
 
 
