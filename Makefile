@@ -148,7 +148,7 @@ test-c-sanitize: build | $(C_BUILD)
 # built (the first build of Miri's sysroot and dependencies takes minutes).
 # At least this many ffi:: tests must run under Miri (a renamed module or a
 # filter that matches nothing would otherwise pass with 0).
-MIRI_MIN_TESTS ?= 26
+MIRI_MIN_TESTS ?= 28
 test-miri:
 	@bash .ci/deps.sh nightly
 	tools/expect_tests.sh $(MIRI_MIN_TESTS) $(CARGO) +nightly miri test --lib ffi::
