@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from . import _ffi
 from ._ffi import LIB_ENV, SKIP_VERSION_CHECK_ENV, LibraryNotFoundError, LibraryVersionError
-from .aio import AsyncClient, AsyncJob
+from .aio import AsyncClient, AsyncJob, AsyncListing
 from .client import (
     DEFAULT_CHUNK_SIZE,
     GRAPH_SCOPE,
@@ -28,7 +28,9 @@ from .client import (
     JobProgress,
     JobState,
     JobStatus,
+    Listing,
     Progress,
+    Sink,
     Stream,
     UploadSession,
 )
@@ -68,6 +70,9 @@ __all__ = [
     "SKIP_VERSION_CHECK_ENV",
     "AsyncClient",
     "AsyncJob",
+    "AsyncListing",
+    "Listing",
+    "Sink",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_SIMPLE_LIMIT",
     "GRAPH_SCOPE",

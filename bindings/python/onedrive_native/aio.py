@@ -18,11 +18,11 @@ deadlock; the client must be used from one loop.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
-import functools
 import inspect
 import os
-from typing import Any, Callable, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Optional, Tuple, Union
 
 from .client import (
     DEFAULT_CHUNK_SIZE,
@@ -38,39 +38,14 @@ from .client import (
     JobProgress,
     JobState,
     JobStatus,
+    Listing,
     Progress,
+    Sink,
     Stream,
     UploadSession,
 )
 
-_T = TypeVar("_T")
-
-
-async def _run(
-    executor: Optional[concurrent.futures.Executor],
-    fn: Callable[..., _T],
-    *args: Any,
-    **kwargs: Any,
-) -> _T:
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
-
-
-async def _run_cancellable(
-    executor: Optional[concurrent.futures.Executor],
-    fn: Callable[..., _T],
-    *args: Any,
-    cancel: Optional[CancelToken] = None,
-    **kwargs: Any,
-) -> _T:
-    token = cancel if cancel is not None else CancelToken()
-    loop = asyncio.get_running_loop()
-    fut = loop.run_in_executor(executor, functools.partial(fn, *args, cancel=token, **kwargs))
-    try:
-        return await fut
-    except asyncio.CancelledError:
-        token.cancel()  # the native call returns soon; its result is dropped
-        raise
+from ._aio_util import _run, _run_cancellable
 
 
 class AsyncJob:
@@ -132,6 +107,56 @@ class AsyncJob:
         self.job.close()
 
     async def __aenter__(self) -> "AsyncJob":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncListing:
+    """:class:`~onedrive_native.Listing` for asyncio, an async iterator of
+    :class:`~onedrive_native.Item`: ``async for item in
+    client.list_children("/Photos")``. Items are fetched on the executor
+    up to a page at a time, lazily: nothing is asked for before the first
+    ``__anext__``, and leaving the loop early stops the requests.
+    Cancelling the awaiting task stops a page fetch under way (the listing
+    can go on afterwards: the same page is asked for again)."""
+
+    def __init__(
+        self,
+        listing: Listing,
+        executor: Optional[concurrent.futures.Executor],
+        batch: int,
+    ) -> None:
+        self.listing = listing
+        self._executor = executor
+        self._batch = max(1, batch)
+        self._items: "collections.deque[Item]" = collections.deque()
+
+    def __aiter__(self) -> "AsyncListing":
+        return self
+
+    async def __anext__(self) -> Item:
+        if not self._items:
+            if self.listing.closed:
+                raise StopAsyncIteration
+            batch = await _run_cancellable(
+                self._executor, self.listing._next_batch, self._batch, cancel=self.listing.cancel
+            )
+            self._items.extend(batch)
+            if not self._items:
+                raise StopAsyncIteration
+        return self._items.popleft()
+
+    def close(self) -> None:
+        """Frees the listing (no further requests)."""
+        self.listing.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close`, for ``contextlib.aclosing``."""
+        self.close()
+
+    async def __aenter__(self) -> "AsyncListing":
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -394,6 +419,89 @@ class AsyncClient:
             self._executor, self.client.delete, path_or_id, if_match=if_match, drive=drive, cancel=cancel
         )
 
+    async def download(
+        self,
+        path_or_id: str,
+        dest: Sink,
+        *,
+        drive: Optional[str] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Downloads a file to a local path, a binary file object or a
+        callable taking ``bytes`` (:meth:`Client.download
+        <onedrive_native.Client.download>`); the file object or callable is
+        called on the executor's thread."""
+        return await _run_cancellable(
+            self._executor, self.client.download, path_or_id, dest, drive=drive, progress=progress, cancel=cancel
+        )
+
+    def list_children(
+        self,
+        folder: str,
+        *,
+        drive: Optional[str] = None,
+        page_size: int = 0,
+        cancel: Optional[CancelToken] = None,
+    ) -> AsyncListing:
+        """The children of ``folder`` as an async iterator, a page fetched at
+        a time as it is consumed (:meth:`Client.list_children
+        <onedrive_native.Client.list_children>`); no request is made here::
+
+            async for item in client.list_children("/Photos"):
+                print(item.name)
+        """
+        listing = self.client.list_children(folder, drive=drive, page_size=page_size, cancel=cancel)
+        return AsyncListing(listing, self._executor, page_size or 200)
+
+    async def move(
+        self,
+        path_or_id: str,
+        dest_parent: Optional[str] = None,
+        *,
+        name: Optional[str] = None,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        if_match: Optional[str] = None,
+        dest_drive_id: Optional[str] = None,
+        drive: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Moves and/or renames an item (:meth:`Client.move <onedrive_native.Client.move>`)."""
+        return await _run_cancellable(
+            self._executor,
+            self.client.move,
+            path_or_id,
+            dest_parent,
+            name=name,
+            conflict=conflict,
+            if_match=if_match,
+            dest_drive_id=dest_drive_id,
+            drive=drive,
+            cancel=cancel,
+        )
+
+    async def rename(
+        self,
+        path_or_id: str,
+        name: str,
+        *,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        if_match: Optional[str] = None,
+        drive: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Renames an item in its folder (:meth:`Client.rename <onedrive_native.Client.rename>`)."""
+        return await _run_cancellable(
+            self._executor,
+            self.client.rename,
+            path_or_id,
+            name,
+            conflict=conflict,
+            if_match=if_match,
+            drive=drive,
+            cancel=cancel,
+        )
+
     # settings: quick, no request: called directly
 
     def set_token(self, token: str, expires_on: Optional[float] = None) -> None:
@@ -442,6 +550,10 @@ class AsyncClient:
     def set_upload_rate(self, bytes_per_second: int) -> None:
         """Caps all uploads together at ``bytes_per_second`` (0: no cap)."""
         self.client.set_upload_rate(bytes_per_second)
+
+    def set_download_rate(self, bytes_per_second: int) -> None:
+        """Caps all downloads together at ``bytes_per_second`` (0: no cap)."""
+        self.client.set_download_rate(bytes_per_second)
 
     def set_log_level(self, level: Optional[Union[int, str]] = None) -> None:
         """Which of the library's lines go to the ``onedrive_native`` logger

@@ -143,6 +143,8 @@ class Item:
     created: Optional[datetime] = None
     #: ``webUrl``: the item's page in a browser (needs the user's sign-in), or ``None``
     web_url: Optional[str] = None
+    #: a folder's ``childCount`` (``None`` for a file, or when not given)
+    child_count: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,11 @@ def _take_item(ptr: Any) -> Item:
         raw_json = lib.od_item_json(ptr)
     finally:
         lib.od_item_free(ptr)
-    raw: Dict[str, Any] = json.loads(raw_json) if raw_json else {}
+    return _item_from_json(json.loads(raw_json) if raw_json else {})
+
+
+def _item_from_json(raw: Dict[str, Any]) -> Item:
+    """An :class:`Item` from a driveItem's JSON object."""
     get = raw.get
     parent = get("parentReference")
     parent = parent if isinstance(parent, dict) else {}
@@ -218,7 +224,13 @@ def _take_item(ptr: Any) -> Item:
         last_modified=_datetime(get("lastModifiedDateTime")),
         created=_datetime(get("createdDateTime")),
         web_url=_str(get("webUrl")),
+        child_count=_child_count(get("folder")),
     )
+
+
+def _child_count(folder: Any) -> Optional[int]:
+    n = folder.get("childCount") if isinstance(folder, dict) else None
+    return n if type(n) is int and n >= 0 else None
 
 
 def _str(v: Any) -> Optional[str]:
@@ -385,6 +397,53 @@ class _Reader:
         return e
 
 
+#: Where :meth:`Client.download` puts the bytes: a local path, a binary file
+#: object open for writing (anything with ``write(bytes)``), or a callable
+#: taking each piece as ``bytes``.
+Sink = Union[str, "os.PathLike[str]", BinaryIO, Callable[[bytes], Any]]
+
+
+class _Writer:
+    """A file object's ``write`` or a callable as an ``od_write_fn``. Each
+    piece is copied into ``bytes`` (the library's buffer lives only during
+    the call); a short write is finished. An exception from the sink stops
+    the download and is raised again from the call."""
+
+    def __init__(self, sink: Any) -> None:
+        write = getattr(sink, "write", None)
+        self.write: Callable[[bytes], Any] = write if callable(write) else sink
+        if not callable(self.write):
+            raise TypeError(f"{type(sink).__name__} is neither a path, a writable file nor a callable")
+        self.exc: Optional[BaseException] = None
+        self.c = _ffi.WRITE_FN(self._call)
+
+    @_interrupt.entry_safe
+    def _call(self, _userdata: Any, data: Any, n: int) -> int:
+        try:  # first: Ctrl-C may be raised at the first call in here (see _interrupt)
+            if self.exc is not None:
+                return 1
+            if n == 0:
+                return 0
+            chunk = memoryview(ctypes.string_at(data, n))
+            while chunk:
+                wrote = self.write(chunk.obj if len(chunk) == n else bytes(chunk))
+                # file objects return the count written (a raw file may write
+                # less); callables usually return None: all taken
+                if type(wrote) is not int or wrote >= len(chunk):
+                    break
+                if wrote <= 0:
+                    raise BlockingIOError("the sink took no bytes (non-blocking?)")
+                chunk = chunk[wrote:]
+            return 0
+        except BaseException as e:  # KeyboardInterrupt too: stop the download
+            self.exc = e
+            return 1
+
+    def take(self) -> Optional[BaseException]:
+        e, self.exc = self.exc, None
+        return e
+
+
 def _path_arg(path: Union[str, "os.PathLike[str]"]) -> bytes:
     b = os.fsencode(path)  # the file name's own bytes; the library wants UTF-8
     if b"\0" in b:
@@ -435,6 +494,16 @@ def _maybe_use(h: Optional[Handle]) -> Iterator[Any]:
     else:
         with h._use() as p:
             yield p
+
+
+def _rate(bytes_per_second: int) -> int:
+    try:
+        rate = operator.index(bytes_per_second)
+    except TypeError:
+        raise TypeError(f"bytes_per_second must be an int, not {type(bytes_per_second).__name__}") from None
+    if rate < 0 or rate > 0xFFFF_FFFF_FFFF_FFFF:
+        raise local_error(InvalidArgumentError, "bytes_per_second must be between 0 (no cap) and 2**64 - 1")
+    return rate
 
 
 def _ms(seconds: float) -> int:
@@ -535,6 +604,82 @@ class UploadSession(Handle):
 
     def __repr__(self) -> str:
         return "<UploadSession closed>" if self.closed else f"<UploadSession {self.size} bytes>"
+
+
+# --- Listing ---------------------------------------------------------------------
+
+
+class Listing(Handle):
+    """The children of a folder (``od_listing``), an iterator of
+    :class:`Item`: one page (``page_size`` children) is held at a time and
+    the next one is fetched when it is used up, so a folder of any size
+    takes little memory and ``break`` stops the requests. Made by
+    :meth:`Client.list_children`; closed at the end, by ``close()``, a
+    ``with`` block, or the garbage collector. A folder that does not exist
+    raises :class:`~onedrive_native.NotFoundError` at the first item.
+    After an error the listing is over, except after
+    :class:`~onedrive_native.OperationCancelledError`: iterating again asks
+    for the same page. It needs its client open."""
+
+    _free_name = "od_list_free"
+    _kind = "listing"
+
+    def __init__(self, ptr: Any, client: "Client", folder: str, cancel: Optional[CancelToken] = None) -> None:
+        super().__init__(ptr)
+        self.client = client  # its token provider's exceptions, and kept alive
+        self.folder = folder
+        self.cancel = cancel
+        self._pending: Optional[BaseException] = None
+
+    def __iter__(self) -> "Listing":
+        return self
+
+    def __next__(self) -> Item:
+        item = self._next(self.cancel)
+        if item is None:
+            self.close()
+            raise StopIteration
+        return item
+
+    def _next(self, cancel: Optional[CancelToken]) -> Optional[Item]:
+        if self.closed:
+            return None
+        out = _ffi.od_item_p()
+        # the client too: its token callback gets the client's pointer, which
+        # must outlive the call (a close meanwhile is deferred to its end)
+        with self.client._use(), self._use() as lp, _maybe_use(cancel) as k:
+            rc = lib.od_list_next(lp, k, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, self.client._take_token_exc(), what=f"listing of {self.folder}")
+        return item
+
+    def _next_batch(self, n: int, cancel: Optional[CancelToken]) -> List[Item]:
+        """Up to ``n`` items, for the async iterator: fewer at the end, or
+        when an error came after some (the error then comes at the next
+        call, so no item taken from the listing is lost)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                raise pending
+            finally:
+                pending = None
+        batch: List[Item] = []
+        while len(batch) < n:
+            try:
+                item = self._next(cancel)
+            except BaseException as e:
+                if not batch:
+                    raise
+                self._pending = e
+                break
+            if item is None:
+                self.close()
+                break
+            batch.append(item)
+        return batch
+
+    def __repr__(self) -> str:
+        return f"<onedrive_native.Listing of {self.folder}{' (closed)' if self.closed else ''}>"
 
 
 # --- Client ----------------------------------------------------------------------
@@ -783,12 +928,7 @@ class Client(Handle):
         ``bytes_per_second`` (0: no cap, the default), simple uploads and
         upload sessions alike; uploads under way follow a new cap from their
         next piece. A capped upload's total deadline grows to match."""
-        try:
-            rate = operator.index(bytes_per_second)
-        except TypeError:
-            raise TypeError(f"bytes_per_second must be an int, not {type(bytes_per_second).__name__}") from None
-        if rate < 0 or rate > 0xFFFF_FFFF_FFFF_FFFF:
-            raise local_error(InvalidArgumentError, "bytes_per_second must be between 0 (no cap) and 2**64 - 1")
+        rate = _rate(bytes_per_second)
         with self._use() as c:
             _finish(lib.od_client_set_upload_rate(c, rate))
 
@@ -813,6 +953,14 @@ class Client(Handle):
                 else:
                     _finish(lib.od_client_set_log_callback(c, 0, _log.NO_CALLBACK, None))
             self._log_native = native
+
+    def set_download_rate(self, bytes_per_second: int) -> None:
+        """Caps what this client's downloads receive, all together, at
+        ``bytes_per_second`` (0: no cap, the default); apart from the upload
+        cap. Downloads under way follow a new cap from their next piece."""
+        rate = _rate(bytes_per_second)
+        with self._use() as c:
+            _finish(lib.od_client_set_download_rate(c, rate))
 
     def set_log_level(self, level: Optional[Union[int, str]] = None) -> None:
         """Which of the library's lines go to the ``onedrive_native`` logger.
@@ -1137,6 +1285,137 @@ class Client(Handle):
         with self._use() as c, _maybe_use(cancel) as k:
             rc = lib.od_item_delete(c, _s(drive, "drive"), _s(path_or_id, "path_or_id"), _s(if_match, "if_match"), k)
         _finish(rc, self._take_token_exc(), what=f"delete of {path_or_id}")
+
+    def download(
+        self,
+        path_or_id: str,
+        dest: Sink,
+        *,
+        drive: Optional[str] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Downloads a file and returns its item (as read before the download).
+
+        - ``path_or_id``: ``/a/b.txt``, an id, or ``ID:/rel``; a folder raises
+          :class:`~onedrive_native.InvalidArgumentError`.
+        - ``dest``: a local path (``str`` / ``os.PathLike``; its folder must
+          exist, a file there is replaced), a binary file object open for
+          writing, or a callable taking each piece as ``bytes``.
+        - ``progress(bytes_had, size)``, ``cancel``: as for :meth:`upload`.
+
+        To a path, the bytes go to ``.NAME.odpart`` beside it and are renamed
+        into place only once complete and verified (size, quickXorHash, and
+        SHA-1 where the service gives it): a failed or cancelled download
+        never leaves a partial file under the name, and the next call for
+        the same path resumes where it stopped if the file on the service is
+        unchanged. To a file object or callable, a connection cut is resumed
+        within the call and no byte comes twice; but the bytes are the
+        file's only if the call returns: after an error (a
+        :class:`~onedrive_native.HashMismatchError` included) drop what was
+        written. An exception the sink raises stops the download and comes
+        out of the call."""
+        cb = _Callback(progress)
+        out = _ffi.od_item_p()
+        args = (_s(drive, "drive"), _s(path_or_id, "path_or_id"))
+        writer = None
+        with self._use() as c, _maybe_use(cancel) as k:
+            if isinstance(dest, (str, os.PathLike)):
+                rc = lib.od_download_file(c, *args, _path_arg(dest), *cb.args, k, ctypes.byref(out))
+            else:
+                writer = _Writer(dest)
+                rc = lib.od_download_stream(c, *args, writer.c, None, *cb.args, k, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(
+            rc, writer.take() if writer else None, cb.take(), self._take_token_exc(),
+            what=f"download of {path_or_id}",
+        )
+        assert item is not None
+        return item
+
+    def list_children(
+        self,
+        folder: str,
+        *,
+        drive: Optional[str] = None,
+        page_size: int = 0,
+        cancel: Optional[CancelToken] = None,
+    ) -> Listing:
+        """The children of ``folder`` (``/``, ``/a/b``, an id, ``ID:/rel``) as
+        an iterator of :class:`Item`, fetched a page at a time as it is
+        consumed (``page_size`` children per request; 0: the service's
+        default, 200 on Graph). No request is made until the first item is
+        asked for. ``cancel`` stops a page fetch
+        (:class:`~onedrive_native.OperationCancelledError`)::
+
+            for item in od.list_children("/Photos"):
+                print(item.name, item.size)
+        """
+        if not 0 <= page_size <= 0xFFFF_FFFF:
+            raise local_error(InvalidArgumentError, "page_size must be between 0 (the service's default) and 2**32 - 1")
+        out = _ffi.od_listing_p()
+        with self._use() as c:
+            rc = lib.od_list_open(c, _s(drive, "drive"), _s(folder, "folder"), page_size, ctypes.byref(out))
+        listing = Listing(out, self, folder, cancel) if rc == Status.OK and out else None
+        _finish(rc)
+        assert listing is not None
+        return listing
+
+    def move(
+        self,
+        path_or_id: str,
+        dest_parent: Optional[str] = None,
+        *,
+        name: Optional[str] = None,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        if_match: Optional[str] = None,
+        dest_drive_id: Optional[str] = None,
+        drive: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Moves an item into the folder ``dest_parent`` and/or renames it to
+        ``name``; returns it as it is now (its id does not change).
+
+        - ``dest_parent``: ``/``, ``/a/b``, an id or ``ID:/rel``; ``None``:
+          stay in the same folder (then ``name`` is required).
+        - ``conflict``: a name in use raises
+          :class:`~onedrive_native.ConflictError` with ``"fail"``;
+          ``"replace"`` replaces, ``"rename"`` picks a free name.
+        - ``if_match``: an :attr:`Item.etag` read earlier: an item changed
+          since is not moved (:class:`~onedrive_native.ConflictError`).
+        - ``dest_drive_id``: Graph moves within one drive only: another
+          drive's id raises :class:`~onedrive_native.NotSupportedError`
+          (copy, then delete).
+
+        A move is never sent twice: when its answer is lost the call raises
+        :class:`~onedrive_native.NetworkError` or
+        :class:`~onedrive_native.OneDriveTimeoutError` and the item may or
+        may not have moved: read it by its id to know."""
+        conflict = _conflict(conflict)
+        out = _ffi.od_item_p()
+        with self._use() as c, _maybe_use(cancel) as k:
+            rc = lib.od_item_move(
+                c, _s(drive, "drive"), _s(path_or_id, "path_or_id"), _s(dest_parent, "dest_parent"),
+                _s(dest_drive_id, "dest_drive_id"), _s(name, "name"), int(conflict), _s(if_match, "if_match"),
+                k, ctypes.byref(out),
+            )
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, self._take_token_exc(), what=f"move of {path_or_id}")
+        assert item is not None
+        return item
+
+    def rename(
+        self,
+        path_or_id: str,
+        name: str,
+        *,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        if_match: Optional[str] = None,
+        drive: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Renames an item in its folder: :meth:`move` with only ``name``."""
+        return self.move(path_or_id, None, name=name, conflict=conflict, if_match=if_match, drive=drive, cancel=cancel)
 
 
 def _redact(url: str) -> str:

@@ -229,6 +229,28 @@ def scenario() -> None:
                 r["big_on_service"] = True
             except od.NotFoundError:
                 r["big_on_service"] = False
+    elif SCENARIO == "download":
+        with client() as c:
+            c.set_upload_rate(0)
+            c.upload(FOLDER, "dl.bin", BIG)
+            c.set_download_rate(256 * 1024)  # 16 s unless Ctrl-C ends it
+            target = os.path.join(os.environ["CHILD_TMP"], "dl.bin")
+            ctrl_c_when(in_native_call("download"))
+            try:
+                c.download(FOLDER + "/dl.bin", target)
+                r["to_path"] = "completed"
+            except KeyboardInterrupt:
+                r["to_path"] = "KeyboardInterrupt"
+            r["partial_under_the_name"] = os.path.exists(target)
+            pieces = []
+            ctrl_c_when(lambda: len(pieces) > 0)
+            try:
+                c.download(FOLDER + "/dl.bin", pieces.append)
+                r["to_callable"] = "completed"
+            except KeyboardInterrupt:
+                r["to_callable"] = "KeyboardInterrupt"
+            c.set_download_rate(0)
+            r["after"] = len(c.download(FOLDER + "/dl.bin", target).raw) > 0 and os.path.getsize(target)
     else:
         raise SystemExit(f"unknown scenario {SCENARIO}")
     r["handler_is_default_at_end"] = signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -31,7 +31,13 @@ POSITIONAL = {
     "item": ["path_or_id"],
     "create_folder": ["parent", "name"],
     "delete": ["path_or_id"],
+    "download": ["path_or_id", "dest"],
+    "list_children": ["folder"],
+    "move": ["path_or_id", "dest_parent"],
+    "rename": ["path_or_id", "name"],
 }
+#: not coroutines in AsyncClient: they return an async iterator at once
+ITERATORS = {"list_children"}
 
 
 def params(fn):
@@ -48,7 +54,7 @@ def test_options_are_keyword_only_in_both_clients(method):
     assert [(p.name, p.kind, p.default, p.annotation) for p in aio] == [
         (p.name, p.kind, p.default, p.annotation) for p in sync
     ]
-    assert inspect.iscoroutinefunction(getattr(od.AsyncClient, method))
+    assert inspect.iscoroutinefunction(getattr(od.AsyncClient, method)) == (method not in ITERATORS)
 
 
 def test_a_positional_option_is_refused(client, folder):
@@ -66,7 +72,7 @@ def test_a_positional_option_is_refused(client, folder):
 
 
 def test_async_client_has_real_signatures_hints_and_docstrings():
-    for cls in (od.AsyncClient, od.AsyncJob):
+    for cls in (od.AsyncClient, od.AsyncJob, od.AsyncListing):
         for name, fn in inspect.getmembers(cls, inspect.isfunction):
             if name.startswith("_") and name != "__init__":
                 continue
