@@ -424,9 +424,10 @@ class _Writer:
                 return 1
             if n == 0:
                 return 0
-            chunk = memoryview(ctypes.string_at(data, n))
+            piece = ctypes.string_at(data, n)
+            chunk = memoryview(piece)
             while chunk:
-                wrote = self.write(chunk.obj if len(chunk) == n else bytes(chunk))
+                wrote = self.write(piece if len(chunk) == n else bytes(chunk))
                 # file objects return the count written (a raw file may write
                 # less); callables usually return None: all taken
                 if type(wrote) is not int or wrote >= len(chunk):
