@@ -14,9 +14,12 @@
   the core properties agree on id and version;
 - lib/netstandard2.0/OneDriveNative.dll is a .NET assembly (PE with a CLI
   header) with its XML docs; nothing else under lib/;
-- runtimes/<rid>/native/libonedrive_native.so for each --rid: an ELF shared
-  object for that machine (x86-64, aarch64) exporting every function of
-  include/onedrive.abi.json (nm -D); no other runtime.
+- runtimes/<rid>/native/libonedrive_native.so for each Linux --rid: an ELF
+  shared object for that machine (x86-64, aarch64) exporting every function
+  of include/onedrive.abi.json (nm -D); runtimes/win-x64/native/onedrive_native.dll
+  for --rid win-x64: an x86-64 DLL exporting them and importing only
+  Windows' own DLLs (tools/pe.py), named as .NET resolves the assembly's
+  DllImport module name on Windows (the name + ".dll"); no other runtime.
 
 Prints one line per check and "nupkg: N passed, M failed".
 """
@@ -41,7 +44,20 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 MANIFEST_REL = "http://schemas.microsoft.com/packaging/2010/07/manifest"
 CORE_PROPS_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 ELF_MACHINE = {"linux-x64": 62, "linux-arm64": 183}  # EM_X86_64, EM_AARCH64
+WINDOWS_RIDS = {"win-x64"}
 DLL = "lib/netstandard2.0/OneDriveNative.dll"
+# The module name of the assembly's [DllImport]s (NativeMethods.Lib).
+NATIVE_MODULE = "onedrive_native"
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
+import pe  # noqa: E402  (tools/pe.py)
+
+
+def native_entry(rid: str) -> str:
+    """Where a runtime's native library sits, named as .NET probes for it on that OS."""
+    if rid in WINDOWS_RIDS:
+        return f"runtimes/{rid}/native/{NATIVE_MODULE}.dll"
+    return f"runtimes/{rid}/native/lib{NATIVE_MODULE}.so"
 
 
 class Checks:
@@ -154,9 +170,16 @@ def main() -> int:
 
     def native(rid: str) -> Callable[[], None]:
         def check() -> None:
-            entry = f"runtimes/{rid}/native/libonedrive_native.so"
+            entry = native_entry(rid)
             assert entry in entries, f"no {entry}"
             data = z.read(entry)
+            if rid in WINDOWS_RIDS:
+                pe.check(data, functions)
+                # The assembly's ModuleRef, a NUL-terminated name in its #Strings heap:
+                # "onedrive_native", to which .NET on Windows appends ".dll".
+                assert b"\0" + NATIVE_MODULE.encode() + b"\0" in z.read(DLL), \
+                    f"{DLL} imports no module named {NATIVE_MODULE!r}"
+                return
             assert data[:4] == b"\x7fELF" and data[4] == 2, "not a 64-bit ELF"
             e_type, e_machine = struct.unpack_from("<HH", data, 16)
             assert e_type == 3, f"ELF type {e_type}, not a shared object"
@@ -173,9 +196,8 @@ def main() -> int:
 
     def no_other_runtime() -> None:
         rids = sorted({n.split("/")[1] for n in names if n.startswith("runtimes/")})
-        assert set(rids) <= set(ELF_MACHINE), f"runtimes {rids}"
-        extra = [n for n in names if n.startswith("runtimes/")
-                 and not n.endswith("/native/libonedrive_native.so")]
+        assert set(rids) <= set(ELF_MACHINE) | WINDOWS_RIDS, f"runtimes {rids}"
+        extra = [n for n in names if n.startswith("runtimes/") and n != native_entry(n.split("/")[1])]
         assert not extra, f"unexpected runtime files {extra}"
 
     c.run("entry names (relative, forward slashes, no repeats)", names_are_clean)
@@ -187,7 +209,8 @@ def main() -> int:
     c.run("core properties: id and version", core_properties)
     c.run(f"{DLL}: a .NET assembly, with its XML docs", managed)
     for rid in a.rid or ["linux-x64"]:
-        c.run(f"runtimes/{rid}/native/libonedrive_native.so: ELF for {rid}, exports the {len(functions)} "
+        kind = "PE DLL" if rid in WINDOWS_RIDS else "ELF"
+        c.run(f"{native_entry(rid)}: {kind} for {rid}, exports the {len(functions)} "
               "functions of the ABI", native(rid))
     c.run("runtimes/: nothing but the native libraries", no_other_runtime)
     print(f"nupkg: {c.passed} passed, {c.failed} failed")
