@@ -34,6 +34,17 @@ from .client import (
     Stream,
     UploadSession,
 )
+from .transfers import (
+    AsyncTransferQueue,
+    EventKind,
+    QueueEvent,
+    QueueTotals,
+    Transfer,
+    TransferKind,
+    TransferQueue,
+    TransferState,
+    WaitReason,
+)
 from ._exceptions import *  # noqa: F401,F403  (one class per od_status, generated)
 from ._exceptions import __all__ as _exception_names
 from .errors import EXCEPTIONS, OneDriveError, Status, exception_class
@@ -71,6 +82,15 @@ __all__ = [
     "AsyncClient",
     "AsyncJob",
     "AsyncListing",
+    "AsyncTransferQueue",
+    "EventKind",
+    "QueueEvent",
+    "QueueTotals",
+    "Transfer",
+    "TransferKind",
+    "TransferQueue",
+    "TransferState",
+    "WaitReason",
     "Listing",
     "Sink",
     "DEFAULT_CHUNK_SIZE",

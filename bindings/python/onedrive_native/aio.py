@@ -22,7 +22,7 @@ import collections
 import concurrent.futures
 import inspect
 import os
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Union
 
 from .client import (
     DEFAULT_CHUNK_SIZE,
@@ -46,6 +46,9 @@ from .client import (
 )
 
 from ._aio_util import _run, _run_cancellable
+
+if TYPE_CHECKING:
+    from .transfers import AsyncTransferQueue
 
 
 class AsyncJob:
@@ -501,6 +504,22 @@ class AsyncClient:
             drive=drive,
             cancel=cancel,
         )
+
+    def open_queue(
+        self,
+        directory: Union[str, "os.PathLike[str]"],
+        *,
+        max_running: int = 4,
+        online: bool = True,
+        events: bool = True,
+    ) -> "AsyncTransferQueue":
+        """Opens the durable transfer queue kept in ``directory``
+        (:class:`~onedrive_native.TransferQueue`; reads the directory on the
+        calling thread): ``async with client.open_queue(path) as queue:``."""
+        from .transfers import AsyncTransferQueue, TransferQueue
+
+        queue = TransferQueue(self.client, directory, max_running=max_running, online=online, events=events)
+        return AsyncTransferQueue(queue, self._executor)
 
     # settings: quick, no request: called directly
 

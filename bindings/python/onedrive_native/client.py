@@ -14,7 +14,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _ffi, _interrupt, _log
 from ._handle import Handle
@@ -25,6 +25,9 @@ from .errors import (
     last_error,
     local_error,
 )
+
+if TYPE_CHECKING:
+    from .transfers import TransferQueue
 
 lib = _ffi.lib
 
@@ -954,6 +957,21 @@ class Client(Handle):
                 else:
                     _finish(lib.od_client_set_log_callback(c, 0, _log.NO_CALLBACK, None))
             self._log_native = native
+
+    def open_queue(
+        self,
+        directory: Union[str, "os.PathLike[str]"],
+        *,
+        max_running: int = 4,
+        online: bool = True,
+        events: bool = True,
+    ) -> "TransferQueue":
+        """Opens the durable transfer queue kept in ``directory``
+        (:class:`~onedrive_native.TransferQueue`), whose transfers run
+        through this client."""
+        from .transfers import TransferQueue
+
+        return TransferQueue(self, directory, max_running=max_running, online=online, events=events)
 
     def set_download_rate(self, bytes_per_second: int) -> None:
         """Caps what this client's downloads receive, all together, at

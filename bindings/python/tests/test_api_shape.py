@@ -72,7 +72,7 @@ def test_a_positional_option_is_refused(client, folder):
 
 
 def test_async_client_has_real_signatures_hints_and_docstrings():
-    for cls in (od.AsyncClient, od.AsyncJob, od.AsyncListing):
+    for cls in (od.AsyncClient, od.AsyncJob, od.AsyncListing, od.AsyncTransferQueue, od.TransferQueue):
         for name, fn in inspect.getmembers(cls, inspect.isfunction):
             if name.startswith("_") and name != "__init__":
                 continue

@@ -92,6 +92,12 @@ def test_ctrl_c_stops_a_download_to_a_path_or_a_callable_and_leaves_no_partial_f
     assert r["handler_is_default_at_end"], r
 
 
+def test_ctrl_c_stops_the_queue_s_event_loop_and_wait(emu, tmp_path):
+    r = run_child(emu, "queue_events", tmp_path)
+    assert r["events"] == "KeyboardInterrupt" and r["wait_idle"] == "KeyboardInterrupt", r
+    assert r["handler_is_default_at_end"], r
+
+
 def test_ctrl_c_stops_a_wait_that_has_no_progress_callback(client, folder, paused_jobs):
     src = client.upload(folder, "k.bin", b"k" * 1000)
     job = client.copy(src.id, folder, name="k2.bin")
