@@ -284,3 +284,34 @@ def test_async_move_and_rename(emu, folder):
 
     it, moved, renamed = run(main())
     assert moved.id == it.id == renamed.id and renamed.name == "am3.txt"
+
+
+# ---- the README's example ------------------------------------------------------------
+
+
+def test_the_readme_downloads_example_runs_as_written(emu, client, tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Downloads, listings, moves"):]
+    code = re.search(r"```python\n(.*?)^```", section, re.S | re.M).group(1)
+    assert code.count("Client(token=TOKEN)") == 1
+    code = code.replace("Client(token=TOKEN)", "Client(token=TOKEN, base_url=BASE_URL, ca_file=CA_FILE)")
+    # what it expects on the drive: the report, the folders (a re-run finds its own result)
+    report = os.urandom(50_000)
+    client.upload("/Documents", "report.pdf", report, conflict="replace")
+    client.create_folder("/", "Archive", parents=True)
+    client.upload("/Photos", "a.jpg", b"jpeg", conflict="replace")
+    for leftover in ("/Archive/report-2024.pdf", "/Archive/report-final.pdf"):
+        try:
+            client.delete(leftover)
+        except od.NotFoundError:
+            pass
+    monkeypatch.chdir(tmp_path)
+    ns = {"__name__": "readme_downloads", "TOKEN": emu.token, "BASE_URL": emu.base_url, "CA_FILE": emu.ca_file}
+    exec(compile(code, "README.md (Downloads, listings, moves)", "exec"), ns)
+    assert (tmp_path / "report.pdf").read_bytes() == report == (tmp_path / "copy.pdf").read_bytes()
+    assert client.item("/Archive/report-final.pdf").size == len(report)
+    with pytest.raises(od.NotFoundError):
+        client.item("/Documents/report.pdf")
