@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from . import _ffi
 from ._ffi import LIB_ENV, SKIP_VERSION_CHECK_ENV, LibraryNotFoundError, LibraryVersionError
-from .aio import AsyncClient, AsyncJob
+from .aio import AsyncClient, AsyncJob, AsyncListing
 from .client import (
     DEFAULT_CHUNK_SIZE,
     GRAPH_SCOPE,
@@ -28,9 +28,22 @@ from .client import (
     JobProgress,
     JobState,
     JobStatus,
+    Listing,
     Progress,
+    Sink,
     Stream,
     UploadSession,
+)
+from .transfers import (
+    AsyncTransferQueue,
+    EventKind,
+    QueueEvent,
+    QueueTotals,
+    Transfer,
+    TransferKind,
+    TransferQueue,
+    TransferState,
+    WaitReason,
 )
 from ._exceptions import *  # noqa: F401,F403  (one class per od_status, generated)
 from ._exceptions import __all__ as _exception_names
@@ -68,6 +81,18 @@ __all__ = [
     "SKIP_VERSION_CHECK_ENV",
     "AsyncClient",
     "AsyncJob",
+    "AsyncListing",
+    "AsyncTransferQueue",
+    "EventKind",
+    "QueueEvent",
+    "QueueTotals",
+    "Transfer",
+    "TransferKind",
+    "TransferQueue",
+    "TransferState",
+    "WaitReason",
+    "Listing",
+    "Sink",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_SIMPLE_LIMIT",
     "GRAPH_SCOPE",

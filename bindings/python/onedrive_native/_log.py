@@ -6,15 +6,15 @@ How it is installed, and why it costs nothing when nobody listens:
 - The library makes a line only when its level is wanted (the level given
   to ``od_client_set_log_callback``); a line that is not wanted is never
   formatted and the callback is never entered. So a client asks for the
-  levels the ``onedrive_native`` logger would keep *when the client is
-  made* (its effective level, ``logging.disable`` included) and for no
-  more: with logging left as Python sets it up (WARNING), a successful
-  upload makes no line and never enters Python; at INFO one line per
-  request crosses into Python. When even ERROR is off, no callback is
-  installed at all.
-- Logging configured after the client was made is picked up by
-  :meth:`Client.refresh_logging`; :meth:`Client.set_log_level` sets the
-  level explicitly.
+  levels the ``onedrive_native`` logger would keep (its effective level,
+  ``logging.disable`` included) and for no more: with logging left as
+  Python sets it up (WARNING), a successful upload makes no line and never
+  enters Python; at INFO one line per request crosses into Python. When
+  even ERROR is off, no callback is installed at all.
+- The client reads that level again as each call starts (a few cached
+  lookups: ``Logger.isEnabledFor``), so logging configured after the client
+  was made applies from its next call; :meth:`Client.set_log_level` sets a
+  level explicitly, which then stays until ``set_log_level(None)``.
 - The C function pointer is one module-level object shared by every
   client: it lives as long as the interpreter, so it outlives every client
   that may call it (also a client whose callback is replaced while a

@@ -9,10 +9,12 @@ import itertools
 import json
 import operator
 import os
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import _ffi, _interrupt, _log
 from ._handle import Handle
@@ -23,6 +25,9 @@ from .errors import (
     last_error,
     local_error,
 )
+
+if TYPE_CHECKING:
+    from .transfers import TransferQueue
 
 lib = _ffi.lib
 
@@ -82,13 +87,20 @@ class Conflict(enum.IntEnum):
                 return None
         return None
 
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
 
 def _conflict(value: Union[Conflict, str, int]) -> Conflict:
     return Conflict(value)  # type: ignore[arg-type]  # _missing_ takes the strings
 
 
 class JobState(enum.IntEnum):
-    """``od_job_state``: where a job stands."""
+    """``od_job_state``: where a job stands. Prints as its name
+    (``COMPLETED``); compares equal to the C value."""
 
     NOT_STARTED = _ffi.OD_JOB_NOT_STARTED
     RUNNING = _ffi.OD_JOB_RUNNING
@@ -101,6 +113,12 @@ class JobState(enum.IntEnum):
     def _missing_(cls, value: object) -> "JobState":
         return cls.UNKNOWN
 
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
     @property
     def is_final(self) -> bool:
         return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
@@ -109,7 +127,8 @@ class JobState(enum.IntEnum):
 @dataclass(frozen=True)
 class Item:
     """A driveItem (file or folder) as the service returned it. ``raw`` is
-    the whole JSON object; the other fields are read from it by the library."""
+    the whole JSON object; the other fields are read from it (``None`` where
+    the service gave none, or something unreadable)."""
 
     id: str
     name: Optional[str]
@@ -121,6 +140,14 @@ class Item:
     quick_xor_hash: Optional[str]
     is_folder: bool
     raw: Dict[str, Any] = field(repr=False, compare=False, hash=False)
+    #: ``lastModifiedDateTime`` as an aware :class:`~datetime.datetime` (UTC), or ``None``
+    last_modified: Optional[datetime] = None
+    #: ``createdDateTime`` as an aware :class:`~datetime.datetime` (UTC), or ``None``
+    created: Optional[datetime] = None
+    #: ``webUrl``: the item's page in a browser (needs the user's sign-in), or ``None``
+    web_url: Optional[str] = None
+    #: a folder's ``childCount`` (``None`` for a file, or when not given)
+    child_count: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +185,10 @@ def _s(value: Optional[str], what: str) -> Optional[bytes]:
     return value.encode("utf-8", "surrogatepass")
 
 
+def _upload_what(parent: str, name: Optional[str]) -> str:
+    return f"upload to {parent}" if name is None else f"upload of {name!r} into {parent}"
+
+
 def _text(b: Optional[bytes]) -> Optional[str]:
     return None if b is None else b.decode("utf-8", "replace")
 
@@ -170,7 +201,11 @@ def _take_item(ptr: Any) -> Item:
         raw_json = lib.od_item_json(ptr)
     finally:
         lib.od_item_free(ptr)
-    raw: Dict[str, Any] = json.loads(raw_json) if raw_json else {}
+    return _item_from_json(json.loads(raw_json) if raw_json else {})
+
+
+def _item_from_json(raw: Dict[str, Any]) -> Item:
+    """An :class:`Item` from a driveItem's JSON object."""
     get = raw.get
     parent = get("parentReference")
     parent = parent if isinstance(parent, dict) else {}
@@ -189,11 +224,45 @@ def _take_item(ptr: Any) -> Item:
         quick_xor_hash=_str(hashes.get("quickXorHash")),
         is_folder=isinstance(get("folder"), dict),
         raw=raw,
+        last_modified=_datetime(get("lastModifiedDateTime")),
+        created=_datetime(get("createdDateTime")),
+        web_url=_str(get("webUrl")),
+        child_count=_child_count(get("folder")),
     )
+
+
+def _child_count(folder: Any) -> Optional[int]:
+    n = folder.get("childCount") if isinstance(folder, dict) else None
+    return n if type(n) is int and n >= 0 else None
 
 
 def _str(v: Any) -> Optional[str]:
     return v if type(v) is str else None
+
+
+_ISO_8601 = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(?:([Zz])|([+-])(\d\d):?(\d\d))?"
+)
+
+
+def _datetime(v: Any) -> Optional[datetime]:
+    """A Graph timestamp (``2024-05-01T12:30:45.1234567Z``: ISO 8601, up to
+    7 fraction digits, which ``datetime.fromisoformat`` refuses before 3.11)
+    as an aware datetime; no offset is taken as UTC. ``None`` for anything
+    else, a malformed value included (the item is still usable)."""
+    m = _ISO_8601.fullmatch(v) if type(v) is str else None
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
+    tz = timezone.utc
+    if m.group(9):
+        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
+        tz = timezone(-offset if m.group(9) == "-" else offset)
+    try:
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+    except ValueError:  # day 31 of a 30-day month, hour 24…
+        return None
 
 
 def _buffer(data: Union[bytes, bytearray, memoryview]) -> Tuple[Any, int, Any]:
@@ -331,6 +400,54 @@ class _Reader:
         return e
 
 
+#: Where :meth:`Client.download` puts the bytes: a local path, a binary file
+#: object open for writing (anything with ``write(bytes)``), or a callable
+#: taking each piece as ``bytes``.
+Sink = Union[str, "os.PathLike[str]", BinaryIO, Callable[[bytes], Any]]
+
+
+class _Writer:
+    """A file object's ``write`` or a callable as an ``od_write_fn``. Each
+    piece is copied into ``bytes`` (the library's buffer lives only during
+    the call); a short write is finished. An exception from the sink stops
+    the download and is raised again from the call."""
+
+    def __init__(self, sink: Any) -> None:
+        write = getattr(sink, "write", None)
+        self.write: Callable[[bytes], Any] = write if callable(write) else sink
+        if not callable(self.write):
+            raise TypeError(f"{type(sink).__name__} is neither a path, a writable file nor a callable")
+        self.exc: Optional[BaseException] = None
+        self.c = _ffi.WRITE_FN(self._call)
+
+    @_interrupt.entry_safe
+    def _call(self, _userdata: Any, data: Any, n: int) -> int:
+        try:  # first: Ctrl-C may be raised at the first call in here (see _interrupt)
+            if self.exc is not None:
+                return 1
+            if n == 0:
+                return 0
+            piece = ctypes.string_at(data, n)
+            chunk = memoryview(piece)
+            while chunk:
+                wrote = self.write(piece if len(chunk) == n else bytes(chunk))
+                # file objects return the count written (a raw file may write
+                # less); callables usually return None: all taken
+                if type(wrote) is not int or wrote >= len(chunk):
+                    break
+                if wrote <= 0:
+                    raise BlockingIOError("the sink took no bytes (non-blocking?)")
+                chunk = chunk[wrote:]
+            return 0
+        except BaseException as e:  # KeyboardInterrupt too: stop the download
+            self.exc = e
+            return 1
+
+    def take(self) -> Optional[BaseException]:
+        e, self.exc = self.exc, None
+        return e
+
+
 def _path_arg(path: Union[str, "os.PathLike[str]"]) -> bytes:
     b = os.fsencode(path)  # the file name's own bytes; the library wants UTF-8
     if b"\0" in b:
@@ -354,11 +471,16 @@ def _remaining_size(stream: Any) -> int:
         ) from None
 
 
-def _finish(rc: int, *pending: Optional[BaseException]) -> None:
+def _finish(rc: int, *pending: Optional[BaseException], what: Optional[str] = None) -> None:
     """After a call (its result already taken): raise a Ctrl-C caught during
     the call, else what a callback raised, else the library's error. Reads
-    the last error at once, on this thread."""
+    the last error at once, on this thread. ``what``: the call, as
+    :class:`~onedrive_native.OperationCancelledError`'s message names it
+    ("upload of 'a.txt' into /Documents")."""
     err = last_error(rc) if rc != Status.OK else None
+    if err is not None and what is not None and rc == Status.CANCELLED:
+        err.message = f"{what} was cancelled (its CancelToken was triggered)"
+        err.args = (err.message,)
     for exc in (_interrupt.take(), *pending):
         if exc is not None:
             try:
@@ -376,6 +498,16 @@ def _maybe_use(h: Optional[Handle]) -> Iterator[Any]:
     else:
         with h._use() as p:
             yield p
+
+
+def _rate(bytes_per_second: int) -> int:
+    try:
+        rate = operator.index(bytes_per_second)
+    except TypeError:
+        raise TypeError(f"bytes_per_second must be an int, not {type(bytes_per_second).__name__}") from None
+    if rate < 0 or rate > 0xFFFF_FFFF_FFFF_FFFF:
+        raise local_error(InvalidArgumentError, "bytes_per_second must be between 0 (no cap) and 2**64 - 1")
+    return rate
 
 
 def _ms(seconds: float) -> int:
@@ -478,6 +610,82 @@ class UploadSession(Handle):
         return "<UploadSession closed>" if self.closed else f"<UploadSession {self.size} bytes>"
 
 
+# --- Listing ---------------------------------------------------------------------
+
+
+class Listing(Handle):
+    """The children of a folder (``od_listing``), an iterator of
+    :class:`Item`: one page (``page_size`` children) is held at a time and
+    the next one is fetched when it is used up, so a folder of any size
+    takes little memory and ``break`` stops the requests. Made by
+    :meth:`Client.list_children`; closed at the end, by ``close()``, a
+    ``with`` block, or the garbage collector. A folder that does not exist
+    raises :class:`~onedrive_native.NotFoundError` at the first item.
+    After an error the listing is over, except after
+    :class:`~onedrive_native.OperationCancelledError`: iterating again asks
+    for the same page. It needs its client open."""
+
+    _free_name = "od_list_free"
+    _kind = "listing"
+
+    def __init__(self, ptr: Any, client: "Client", folder: str, cancel: Optional[CancelToken] = None) -> None:
+        super().__init__(ptr)
+        self.client = client  # its token provider's exceptions, and kept alive
+        self.folder = folder
+        self.cancel = cancel
+        self._pending: Optional[BaseException] = None
+
+    def __iter__(self) -> "Listing":
+        return self
+
+    def __next__(self) -> Item:
+        item = self._next(self.cancel)
+        if item is None:
+            self.close()
+            raise StopIteration
+        return item
+
+    def _next(self, cancel: Optional[CancelToken]) -> Optional[Item]:
+        if self.closed:
+            return None
+        out = _ffi.od_item_p()
+        # the client too: its token callback gets the client's pointer, which
+        # must outlive the call (a close meanwhile is deferred to its end)
+        with self.client._use(), self._use() as lp, _maybe_use(cancel) as k:
+            rc = lib.od_list_next(lp, k, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, self.client._take_token_exc(), what=f"listing of {self.folder}")
+        return item
+
+    def _next_batch(self, n: int, cancel: Optional[CancelToken]) -> List[Item]:
+        """Up to ``n`` items, for the async iterator: fewer at the end, or
+        when an error came after some (the error then comes at the next
+        call, so no item taken from the listing is lost)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                raise pending
+            finally:
+                pending = None
+        batch: List[Item] = []
+        while len(batch) < n:
+            try:
+                item = self._next(cancel)
+            except BaseException as e:
+                if not batch:
+                    raise
+                self._pending = e
+                break
+            if item is None:
+                self.close()
+                break
+            batch.append(item)
+        return batch
+
+    def __repr__(self) -> str:
+        return f"<onedrive_native.Listing of {self.folder}{' (closed)' if self.closed else ''}>"
+
+
 # --- Client ----------------------------------------------------------------------
 
 
@@ -527,7 +735,8 @@ class Client(Handle):
       (:meth:`set_upload_rate`).
     - ``log_level``: the most verbose :mod:`logging` level of the library's
       lines sent to the ``onedrive_native`` logger; ``None`` (default): the
-      logger's effective level now (:meth:`set_log_level`).
+      logger's effective level, followed as the logging configuration
+      changes (:meth:`set_log_level`).
     """
 
     _free_name = "od_client_free"
@@ -561,6 +770,10 @@ class Client(Handle):
         self._token_cbs: List[Any] = []
         self._token_provider: Optional[Callable[[], Any]] = None
         self._log_native = 0  # the OD_LOG_* installed; 0: no log callback
+        #: follow the logger's effective level (set_log_level(None)), checked
+        #: as each call starts; False once a level was set explicitly
+        self._log_follow = True
+        self._log_lock = threading.Lock()
         try:
             if credential is not None:
                 if token_provider is not None:
@@ -719,14 +932,54 @@ class Client(Handle):
         ``bytes_per_second`` (0: no cap, the default), simple uploads and
         upload sessions alike; uploads under way follow a new cap from their
         next piece. A capped upload's total deadline grows to match."""
-        try:
-            rate = operator.index(bytes_per_second)
-        except TypeError:
-            raise TypeError(f"bytes_per_second must be an int, not {type(bytes_per_second).__name__}") from None
-        if rate < 0 or rate > 0xFFFF_FFFF_FFFF_FFFF:
-            raise local_error(InvalidArgumentError, "bytes_per_second must be between 0 (no cap) and 2**64 - 1")
+        rate = _rate(bytes_per_second)
         with self._use() as c:
             _finish(lib.od_client_set_upload_rate(c, rate))
+
+    def _use(self) -> Any:
+        """The handle for a call, after following a change of the logging
+        configuration (a few dict lookups when nothing changed)."""
+        if self._log_follow and _log.effective_native_level() != self._log_native:
+            self._install_log_level(None)
+        return super()._use()
+
+    def _install_log_level(self, level: Optional[int]) -> None:
+        """Installs the callback for the logging level ``level`` (``None``:
+        the logger's effective level, and follow it from now on)."""
+        with self._log_lock:
+            native = _log.effective_native_level() if level is None else _log.native_level(level)
+            self._log_follow = level is None
+            if native == self._log_native:
+                return
+            with super()._use() as c:
+                if native:
+                    _finish(lib.od_client_set_log_callback(c, native, _log.CALLBACK, None))
+                else:
+                    _finish(lib.od_client_set_log_callback(c, 0, _log.NO_CALLBACK, None))
+            self._log_native = native
+
+    def open_queue(
+        self,
+        directory: Union[str, "os.PathLike[str]"],
+        *,
+        max_running: int = 4,
+        online: bool = True,
+        events: bool = True,
+    ) -> "TransferQueue":
+        """Opens the durable transfer queue kept in ``directory``
+        (:class:`~onedrive_native.TransferQueue`), whose transfers run
+        through this client."""
+        from .transfers import TransferQueue
+
+        return TransferQueue(self, directory, max_running=max_running, online=online, events=events)
+
+    def set_download_rate(self, bytes_per_second: int) -> None:
+        """Caps what this client's downloads receive, all together, at
+        ``bytes_per_second`` (0: no cap, the default); apart from the upload
+        cap. Downloads under way follow a new cap from their next piece."""
+        rate = _rate(bytes_per_second)
+        with self._use() as c:
+            _finish(lib.od_client_set_download_rate(c, rate))
 
     def set_log_level(self, level: Optional[Union[int, str]] = None) -> None:
         """Which of the library's lines go to the ``onedrive_native`` logger.
@@ -739,24 +992,19 @@ class Client(Handle):
         host, path without query, status, duration, attempt, request-id; each
         upload-session decision), DEBUG (every look at a job, and the wait
         before the next). Above ERROR (``logging.CRITICAL``) no callback is
-        installed at all. ``None``: the logger's effective level now (as when
-        the client was made; see :meth:`refresh_logging`). The logger and its
+        installed at all. ``None`` (the default, as when the client was
+        made): follow the logger's effective level, ``logging.disable``
+        included, which each call reads as it starts, so logging configured
+        after the client was made applies from the next call. A level given
+        here stays until ``set_log_level(None)``. The logger and its
         handlers still filter what arrives."""
-        native = (
-            _log.effective_native_level() if level is None else _log.native_level(_log.python_level(level))
-        )
-        with self._use() as c:
-            if native:
-                _finish(lib.od_client_set_log_callback(c, native, _log.CALLBACK, None))
-            elif self._log_native:
-                _finish(lib.od_client_set_log_callback(c, 0, _log.NO_CALLBACK, None))
-        self._log_native = native
+        self._install_log_level(None if level is None else _log.python_level(level))
 
     def refresh_logging(self) -> None:
-        """Follows the ``onedrive_native`` logger's effective level again,
-        e.g. after ``logging.basicConfig(level=logging.INFO)`` or
-        ``logging.getLogger("onedrive_native").setLevel(...)`` run after the
-        client was made (a client reads it once, when it is made)."""
+        """The same as ``set_log_level(None)``: follow the ``onedrive_native``
+        logger's effective level again, after an explicit
+        :meth:`set_log_level`. Not needed after ``logging.basicConfig`` or
+        ``setLevel``: a client following the logger sees those at its next call."""
         self.set_log_level(None)
 
     @property
@@ -772,6 +1020,7 @@ class Client(Handle):
         parent: str,
         name: Optional[str],
         data_or_path: Data,
+        *,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
         drive: Optional[str] = None,
         progress: Optional[Progress] = None,
@@ -801,7 +1050,9 @@ class Client(Handle):
             hasattr(data_or_path, "readinto") or hasattr(data_or_path, "read")
         ):
             size = _remaining_size(data_or_path)
-            return self.upload_stream(parent, name, data_or_path, size, conflict, drive, progress, cancel)
+            return self.upload_stream(
+                parent, name, data_or_path, size, conflict=conflict, drive=drive, progress=progress, cancel=cancel
+            )
         try:
             data = data_or_path if isinstance(data_or_path, bytes) else memoryview(data_or_path)  # type: ignore[arg-type]
         except TypeError:
@@ -817,7 +1068,7 @@ class Client(Handle):
             rc = lib.od_upload(c, *args, ptr, n, int(conflict), *cb.args, k, ctypes.byref(out))
         del keep
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, cb.take(), self._take_token_exc())
+        _finish(rc, cb.take(), self._take_token_exc(), what=_upload_what(parent, name))
         assert item is not None
         return item
 
@@ -837,7 +1088,7 @@ class Client(Handle):
         with self._use() as c, _maybe_use(cancel) as k:
             rc = lib.od_upload_file(c, *args, int(conflict), *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, cb.take(), self._take_token_exc())
+        _finish(rc, cb.take(), self._take_token_exc(), what=_upload_what(parent, name))
         assert item is not None
         return item
 
@@ -847,6 +1098,7 @@ class Client(Handle):
         name: Optional[str],
         stream: Stream,
         size: int,
+        *,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
         drive: Optional[str] = None,
         progress: Optional[Progress] = None,
@@ -867,7 +1119,7 @@ class Client(Handle):
         with self._use() as c, _maybe_use(cancel) as k:
             rc = lib.od_upload_stream(c, *args, size, reader.c, None, int(conflict), *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, reader.take(), cb.take(), self._take_token_exc())
+        _finish(rc, reader.take(), cb.take(), self._take_token_exc(), what=_upload_what(parent, name))
         assert item is not None
         return item
 
@@ -876,6 +1128,7 @@ class Client(Handle):
         parent: str,
         name: Optional[str],
         size: int,
+        *,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
         drive: Optional[str] = None,
     ) -> UploadSession:
@@ -896,6 +1149,7 @@ class Client(Handle):
         self,
         session: UploadSession,
         source: Union[str, "os.PathLike[str]", Stream],
+        *,
         progress: Optional[Progress] = None,
         cancel: Optional[CancelToken] = None,
     ) -> Item:
@@ -915,7 +1169,10 @@ class Client(Handle):
                 reader = _Reader(source)
                 rc = lib.od_session_upload_stream(c, sp, reader.c, None, *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, reader.take() if reader else None, cb.take(), self._take_token_exc())
+        _finish(
+            rc, reader.take() if reader else None, cb.take(), self._take_token_exc(),
+            what=f"upload through an upload session ({session.size} bytes)",
+        )
         assert item is not None
         return item
 
@@ -930,6 +1187,7 @@ class Client(Handle):
         parent: str,
         name: str,
         source_url: str,
+        *,
         drive: Optional[str] = None,
     ) -> "Job":
         """Asks the service to fetch ``source_url`` into a new file ``name`` in
@@ -954,6 +1212,7 @@ class Client(Handle):
         self,
         source: str,
         dest_parent: str,
+        *,
         name: Optional[str] = None,
         dest_drive_id: Optional[str] = None,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
@@ -991,7 +1250,7 @@ class Client(Handle):
         assert job is not None
         return job
 
-    def item(self, path_or_id: str, drive: Optional[str] = None) -> Item:
+    def item(self, path_or_id: str, *, drive: Optional[str] = None) -> Item:
         """Reads an item's metadata: ``/path``, an id, or ``ID:/rel``."""
         out = _ffi.od_item_p()
         with self._use() as c:
@@ -1005,6 +1264,7 @@ class Client(Handle):
         self,
         parent: str,
         name: str,
+        *,
         conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
         parents: bool = False,
         drive: Optional[str] = None,
@@ -1025,13 +1285,14 @@ class Client(Handle):
                 ctypes.byref(out),
             )
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, self._take_token_exc())
+        _finish(rc, self._take_token_exc(), what=f"creation of the folder {name!r} in {parent}")
         assert item is not None
         return item
 
     def delete(
         self,
         path_or_id: str,
+        *,
         if_match: Optional[str] = None,
         drive: Optional[str] = None,
         cancel: Optional[CancelToken] = None,
@@ -1042,7 +1303,138 @@ class Client(Handle):
         :class:`~onedrive_native.NotFoundError`."""
         with self._use() as c, _maybe_use(cancel) as k:
             rc = lib.od_item_delete(c, _s(drive, "drive"), _s(path_or_id, "path_or_id"), _s(if_match, "if_match"), k)
-        _finish(rc, self._take_token_exc())
+        _finish(rc, self._take_token_exc(), what=f"delete of {path_or_id}")
+
+    def download(
+        self,
+        path_or_id: str,
+        dest: Sink,
+        *,
+        drive: Optional[str] = None,
+        progress: Optional[Progress] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Downloads a file and returns its item (as read before the download).
+
+        - ``path_or_id``: ``/a/b.txt``, an id, or ``ID:/rel``; a folder raises
+          :class:`~onedrive_native.InvalidArgumentError`.
+        - ``dest``: a local path (``str`` / ``os.PathLike``; its folder must
+          exist, a file there is replaced), a binary file object open for
+          writing, or a callable taking each piece as ``bytes``.
+        - ``progress(bytes_had, size)``, ``cancel``: as for :meth:`upload`.
+
+        To a path, the bytes go to ``.NAME.odpart`` beside it and are renamed
+        into place only once complete and verified (size, quickXorHash, and
+        SHA-1 where the service gives it): a failed or cancelled download
+        never leaves a partial file under the name, and the next call for
+        the same path resumes where it stopped if the file on the service is
+        unchanged. To a file object or callable, a connection cut is resumed
+        within the call and no byte comes twice; but the bytes are the
+        file's only if the call returns: after an error (a
+        :class:`~onedrive_native.HashMismatchError` included) drop what was
+        written. An exception the sink raises stops the download and comes
+        out of the call."""
+        cb = _Callback(progress)
+        out = _ffi.od_item_p()
+        args = (_s(drive, "drive"), _s(path_or_id, "path_or_id"))
+        writer = None
+        with self._use() as c, _maybe_use(cancel) as k:
+            if isinstance(dest, (str, os.PathLike)):
+                rc = lib.od_download_file(c, *args, _path_arg(dest), *cb.args, k, ctypes.byref(out))
+            else:
+                writer = _Writer(dest)
+                rc = lib.od_download_stream(c, *args, writer.c, None, *cb.args, k, ctypes.byref(out))
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(
+            rc, writer.take() if writer else None, cb.take(), self._take_token_exc(),
+            what=f"download of {path_or_id}",
+        )
+        assert item is not None
+        return item
+
+    def list_children(
+        self,
+        folder: str,
+        *,
+        drive: Optional[str] = None,
+        page_size: int = 0,
+        cancel: Optional[CancelToken] = None,
+    ) -> Listing:
+        """The children of ``folder`` (``/``, ``/a/b``, an id, ``ID:/rel``) as
+        an iterator of :class:`Item`, fetched a page at a time as it is
+        consumed (``page_size`` children per request; 0: the service's
+        default, 200 on Graph). No request is made until the first item is
+        asked for. ``cancel`` stops a page fetch
+        (:class:`~onedrive_native.OperationCancelledError`)::
+
+            for item in od.list_children("/Photos"):
+                print(item.name, item.size)
+        """
+        if not 0 <= page_size <= 0xFFFF_FFFF:
+            raise local_error(InvalidArgumentError, "page_size must be between 0 (the service's default) and 2**32 - 1")
+        out = _ffi.od_listing_p()
+        with self._use() as c:
+            rc = lib.od_list_open(c, _s(drive, "drive"), _s(folder, "folder"), page_size, ctypes.byref(out))
+        listing = Listing(out, self, folder, cancel) if rc == Status.OK and out else None
+        _finish(rc)
+        assert listing is not None
+        return listing
+
+    def move(
+        self,
+        path_or_id: str,
+        dest_parent: Optional[str] = None,
+        *,
+        name: Optional[str] = None,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        if_match: Optional[str] = None,
+        dest_drive_id: Optional[str] = None,
+        drive: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Moves an item into the folder ``dest_parent`` and/or renames it to
+        ``name``; returns it as it is now (its id does not change).
+
+        - ``dest_parent``: ``/``, ``/a/b``, an id or ``ID:/rel``; ``None``:
+          stay in the same folder (then ``name`` is required).
+        - ``conflict``: a name in use raises
+          :class:`~onedrive_native.ConflictError` with ``"fail"``;
+          ``"replace"`` replaces, ``"rename"`` picks a free name.
+        - ``if_match``: an :attr:`Item.etag` read earlier: an item changed
+          since is not moved (:class:`~onedrive_native.ConflictError`).
+        - ``dest_drive_id``: Graph moves within one drive only: another
+          drive's id raises :class:`~onedrive_native.NotSupportedError`
+          (copy, then delete).
+
+        A move is never sent twice: when its answer is lost the call raises
+        :class:`~onedrive_native.NetworkError` or
+        :class:`~onedrive_native.OneDriveTimeoutError` and the item may or
+        may not have moved: read it by its id to know."""
+        conflict = _conflict(conflict)
+        out = _ffi.od_item_p()
+        with self._use() as c, _maybe_use(cancel) as k:
+            rc = lib.od_item_move(
+                c, _s(drive, "drive"), _s(path_or_id, "path_or_id"), _s(dest_parent, "dest_parent"),
+                _s(dest_drive_id, "dest_drive_id"), _s(name, "name"), int(conflict), _s(if_match, "if_match"),
+                k, ctypes.byref(out),
+            )
+        item = _take_item(out) if rc == Status.OK and out else None
+        _finish(rc, self._take_token_exc(), what=f"move of {path_or_id}")
+        assert item is not None
+        return item
+
+    def rename(
+        self,
+        path_or_id: str,
+        name: str,
+        *,
+        conflict: Union[Conflict, str, int] = Conflict.DEFAULT,
+        if_match: Optional[str] = None,
+        drive: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Item:
+        """Renames an item in its folder: :meth:`move` with only ``name``."""
+        return self.move(path_or_id, None, name=name, conflict=conflict, if_match=if_match, drive=drive, cancel=cancel)
 
 
 def _redact(url: str) -> str:
@@ -1076,7 +1468,7 @@ class Job(Handle):
             self._monitor_url = _text(lib.od_job_monitor_url(j)) or ""
 
     @classmethod
-    def resume(cls, client: Client, url: str, drive: Optional[str] = None) -> "Job":
+    def resume(cls, client: Client, url: str, *, drive: Optional[str] = None) -> "Job":
         """Rebuilds a job from a saved monitor URL. ``drive`` is the
         destination's drive prefix (``None``: ``/me/drive``). No request is made."""
         out = _ffi.od_job_p()
@@ -1125,6 +1517,7 @@ class Job(Handle):
     def wait(
         self,
         timeout: Optional[float] = None,
+        *,
         progress: Optional[JobProgress] = None,
         cancel: Optional[CancelToken] = None,
     ) -> Item:
@@ -1146,7 +1539,7 @@ class Job(Handle):
         with self.client._use() as c, self._use() as j, _maybe_use(cancel) as k:
             rc = lib.od_wait_job(c, j, ms, *cb.args, k, ctypes.byref(out))
         item = _take_item(out) if rc == Status.OK and out else None
-        _finish(rc, cb.take(), self.client._take_token_exc())
+        _finish(rc, cb.take(), self.client._take_token_exc(), what="wait for the job (the job goes on)")
         assert item is not None
         return item
 

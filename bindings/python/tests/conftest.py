@@ -55,11 +55,15 @@ def emulator_binary() -> Path:
 class Emulator:
     """A running standalone emulator and its admin path."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, argv: Optional[List[str]] = None) -> None:
+        """``args``: flags added to the suite's; ``argv``: the whole command line
+        instead (an ephemeral port and TOKEN are then up to the caller)."""
         binary = emulator_binary()
-        self.proc = subprocess.Popen(
+        if argv is None:
             # HTTPS with a CA made at start (ca_file=): clients trust it with ca_file=.
-            [str(binary), "--port", "0", "--monitor-port", "0", "--token", TOKEN, *args],
+            argv = ["--port", "0", "--monitor-port", "0", "--token", TOKEN, *args]
+        self.proc = subprocess.Popen(
+            [str(binary), *argv],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

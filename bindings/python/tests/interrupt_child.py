@@ -229,6 +229,48 @@ def scenario() -> None:
                 r["big_on_service"] = True
             except od.NotFoundError:
                 r["big_on_service"] = False
+    elif SCENARIO == "download":
+        with client() as c:
+            c.set_upload_rate(0)
+            c.upload(FOLDER, "dl.bin", BIG)
+            c.set_download_rate(256 * 1024)  # 16 s unless Ctrl-C ends it
+            target = os.path.join(os.environ["CHILD_TMP"], "dl.bin")
+            ctrl_c_when(in_native_call("download"))
+            try:
+                c.download(FOLDER + "/dl.bin", target)
+                r["to_path"] = "completed"
+            except KeyboardInterrupt:
+                r["to_path"] = "KeyboardInterrupt"
+            r["partial_under_the_name"] = os.path.exists(target)
+            pieces = []
+            ctrl_c_when(lambda: len(pieces) > 0)
+            try:
+                c.download(FOLDER + "/dl.bin", pieces.append)
+                r["to_callable"] = "completed"
+            except KeyboardInterrupt:
+                r["to_callable"] = "KeyboardInterrupt"
+            c.set_download_rate(0)
+            r["after"] = len(c.download(FOLDER + "/dl.bin", target).raw) > 0 and os.path.getsize(target)
+    elif SCENARIO == "queue_events":
+        with client() as c, c.open_queue(os.path.join(os.environ["CHILD_TMP"], "q"), online=False) as q:
+            path = os.path.join(os.environ["CHILD_TMP"], "f.bin")
+            with open(path, "wb") as f:
+                f.write(b"f" * 1000)
+            q.enqueue_upload(path, FOLDER)  # offline: waits, so events() would wait forever
+            ctrl_c_when(in_native_call("next_event"))  # waiting in the library for an event
+            try:
+                for _ in q.events():
+                    pass
+                r["events"] = "ended"
+            except KeyboardInterrupt:
+                r["events"] = "KeyboardInterrupt"
+            ctrl_c_when(in_native_call("wait_idle"))
+            try:
+                q.wait_idle()
+                r["wait_idle"] = "returned"
+            except KeyboardInterrupt:
+                r["wait_idle"] = "KeyboardInterrupt"
+            q.cancel_all()
     else:
         raise SystemExit(f"unknown scenario {SCENARIO}")
     r["handler_is_default_at_end"] = signal.getsignal(signal.SIGINT) is signal.default_int_handler

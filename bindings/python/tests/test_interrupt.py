@@ -28,9 +28,11 @@ from onedrive_native import _interrupt, _log, client as client_mod
 CHILD = Path(__file__).with_name("interrupt_child.py")
 
 
-def run_child(emu: Any, scenario: str) -> Dict[str, Any]:
+def run_child(emu: Any, scenario: str, tmp: Any = None) -> Dict[str, Any]:
     folder = "/ctrl-c-" + uuid.uuid4().hex[:8]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    if tmp is not None:
+        env["CHILD_TMP"] = str(tmp)
     r = subprocess.run(
         [sys.executable, str(CHILD), scenario, emu.base_url, emu.token, emu.ca_file or "", folder],
         capture_output=True, text=True, timeout=300, env=env,  # a hang guard only
@@ -82,6 +84,20 @@ def test_asyncio_run_keeps_its_graceful_ctrl_c_and_cancellation_stops_the_call(e
     assert r["handler_is_default_at_end"], r
 
 
+def test_ctrl_c_stops_a_download_to_a_path_or_a_callable_and_leaves_no_partial_file(emu, tmp_path):
+    r = run_child(emu, "download", tmp_path)
+    assert r["to_path"] == "KeyboardInterrupt" and r["partial_under_the_name"] is False, r
+    assert r["to_callable"] == "KeyboardInterrupt", r
+    assert r["after"] == 4 * 1024 * 1024, r
+    assert r["handler_is_default_at_end"], r
+
+
+def test_ctrl_c_stops_the_queue_s_event_loop_and_wait(emu, tmp_path):
+    r = run_child(emu, "queue_events", tmp_path)
+    assert r["events"] == "KeyboardInterrupt" and r["wait_idle"] == "KeyboardInterrupt", r
+    assert r["handler_is_default_at_end"], r
+
+
 def test_ctrl_c_stops_a_wait_that_has_no_progress_callback(client, folder, paused_jobs):
     src = client.upload(folder, "k.bin", b"k" * 1000)
     job = client.copy(src.id, folder, name="k2.bin")
@@ -110,7 +126,10 @@ def test_ctrl_c_stops_a_wait_that_has_no_progress_callback(client, folder, pause
 
 
 def test_every_callback_begins_with_try_and_runs_no_signal_handler_at_its_entry():
-    for fn in (client_mod._progress_trampoline, client_mod._Reader._call, od.Client._on_token, _log._on_log):
+    for fn in (
+        client_mod._progress_trampoline, client_mod._Reader._call, client_mod._Writer._call, od.Client._on_token,
+        _log._on_log,
+    ):
         body = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0].body
         if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring

@@ -360,16 +360,33 @@ def test_log_lines_reach_logging_with_their_levels_and_no_secret(emu, folder, ca
         assert monitor_path not in message and "\n" not in message, message
 
 
-def test_the_level_is_read_once_and_lines_not_wanted_never_reach_python(emu, folder, caplog):
+def test_logging_configured_after_the_client_is_followed_from_the_next_call(emu, folder, caplog):
     caplog.set_level(logging.WARNING, logger=LOGGER)
     with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         assert c.log_level == logging.WARNING  # what logging keeps by default
+        c.upload(folder, "quiet.txt", bytes(4096))
+        assert od_records(caplog) == []
+        # configured after the client was made: no refresh_logging() needed
+        caplog.set_level(logging.INFO, logger=LOGGER)
+        c.upload(folder, "heard.txt", bytes(4096))
+        assert c.log_level == logging.INFO
+        assert any("heard.txt" in r.getMessage() for r in od_records(caplog))
+        caplog.clear()
+        caplog.set_level(logging.ERROR, logger=LOGGER)
+        c.upload(folder, "quiet-again.txt", bytes(4096))
+        assert c.log_level == logging.ERROR and od_records(caplog) == []
+
+
+def test_an_explicit_level_holds_and_lines_not_wanted_never_reach_python(emu, folder, caplog):
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
+        c.set_log_level(logging.WARNING)  # explicit: no longer follows the logger
         # The logger wants more now; the library was asked for warnings only,
         # so a successful upload makes no line and never enters Python.
         caplog.set_level(logging.DEBUG, logger=LOGGER)  # the logger and the capturing handler
         c.upload(folder, "quiet.txt", bytes(4096))
-        assert od_records(caplog) == []
-        c.refresh_logging()
+        assert od_records(caplog) == [] and c.log_level == logging.WARNING
+        c.refresh_logging()  # follow the logger again (= set_log_level(None))
         assert c.log_level == logging.DEBUG
         c.upload(folder, "loud.txt", bytes(4096))
         assert any("loud.txt" in r.getMessage() for r in od_records(caplog))

@@ -27,8 +27,9 @@ def recipe() -> str:
 
 
 class StandInTqdm:
-    """What the recipe uses of ``tqdm.tqdm``: ``total``, ``n``, ``update(n)``,
-    ``refresh()``, ``close()``, and the context manager; records each update."""
+    """What the recipes use of ``tqdm.tqdm``: ``total``, ``n``, ``update(n)``,
+    ``refresh()``, ``write(text)``, ``close()``, and the context manager;
+    records each update."""
 
     bars: List["StandInTqdm"] = []
 
@@ -36,6 +37,7 @@ class StandInTqdm:
         self.desc, self.total, self.kwargs = desc, total, kwargs
         self.n: Any = 0
         self.updates: List[Any] = []
+        self.written: List[str] = []
         self.closed = False
         StandInTqdm.bars.append(self)
 
@@ -46,6 +48,9 @@ class StandInTqdm:
 
     def refresh(self) -> None:
         pass
+
+    def write(self, text: str) -> None:
+        self.written.append(text)
 
     def close(self) -> None:
         self.closed = True
