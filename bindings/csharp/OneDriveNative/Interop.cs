@@ -25,10 +25,25 @@ namespace OneDriveNative
         internal const int FieldMessage = NativeMethods.OD_ERROR_MESSAGE, FieldCode = NativeMethods.OD_ERROR_CODE,
             FieldInnerCode = NativeMethods.OD_ERROR_INNER_CODE, FieldRequestId = NativeMethods.OD_ERROR_REQUEST_ID;
 
+        // What the token callback threw on this thread, for the failure it
+        // causes (the 401 that stands): its inner exception. Reset each time
+        // the callback starts, and taken by the next Read or Check.
+        [ThreadStatic] private static Exception tokenCallbackError;
+
+        /// <summary>The token callback, on the thread of the request that
+        /// asked it: null when it starts, the exception when it threw.</summary>
+        internal static void SetTokenCallbackError(Exception e) { tokenCallbackError = e; }
+
         /// <summary>Builds the exception for <paramref name="status"/> from the
-        /// detail the failing call left on this thread.</summary>
-        internal static OneDriveException Read(int status)
+        /// detail the failing call left on this thread. A 401 that the token
+        /// callback's exception let stand carries that exception as its inner
+        /// one. (An argument status makes an ArgumentException, hence the
+        /// return type.)</summary>
+        internal static Exception Read(int status)
         {
+            Exception cause = tokenCallbackError;
+            tokenCallbackError = null;
+            if (status != (int)OneDriveStatus.Unauthorized) cause = null;
             int http = NativeMethods.od_last_error_http_status();
             long retryMs = NativeMethods.od_last_error_retry_after_ms();
             string message = Field(FieldMessage);
@@ -37,7 +52,15 @@ namespace OneDriveNative
             string requestId = NullIfEmpty(Field(FieldRequestId));
             if (string.IsNullOrEmpty(message)) message = StatusText(status);
             TimeSpan? retry = retryMs >= 0 ? TimeSpan.FromMilliseconds(retryMs) : (TimeSpan?)null;
-            return OneDriveException.Create((OneDriveStatus)status, message, http, code, inner, requestId, retry);
+            return OneDriveException.Create((OneDriveStatus)status, message, http, code, inner, requestId, retry, cause);
+        }
+
+        /// <summary>As <see cref="Read"/>, for a service's verdict on a job
+        /// (never an argument error; one would become a plain OneDriveException).</summary>
+        internal static OneDriveException ReadServiceError(int status)
+        {
+            Exception e = Read(status);
+            return e as OneDriveException ?? new OneDriveException((OneDriveStatus)status, e.Message);
         }
 
         /// <summary>One text field, with the buffer + needed-length protocol:
@@ -71,6 +94,7 @@ namespace OneDriveNative
         internal static void Check(int status)
         {
             if (status != 0) throw Read(status);
+            tokenCallbackError = null; // the call went through: the old token still served
         }
     }
 
@@ -141,7 +165,7 @@ namespace OneDriveNative
         internal void Check(int status)
         {
             if (status == 0) return;
-            OneDriveException error = LastError.Read(status);
+            Exception error = LastError.Read(status);
             if (callbackError != null
                 && (status == (int)OneDriveStatus.AbortedByCallback || status == (int)OneDriveStatus.Io))
                 callbackError.Throw();
@@ -176,7 +200,7 @@ namespace OneDriveNative
                 if (ctx.percent != null)
                     ctx.percent.Report(total == 0 ? 0.0 : Math.Min(100.0, done * 100.0 / total));
                 else
-                    ctx.progress.Report(new OneDriveProgress(done, total));
+                    ctx.progress.Report(new OneDriveProgress(Bytes(done), Bytes(total)));
                 return 0;
             }
             catch (Exception e)
@@ -185,6 +209,9 @@ namespace OneDriveNative
                 return 1;
             }
         }
+
+        // A byte count as .NET counts them (a file cannot pass long.MaxValue).
+        private static long Bytes(ulong n) { return n > long.MaxValue ? long.MaxValue : (long)n; }
 
         [MonoPInvokeCallback(typeof(OdReadFn))]
         private static long OnRead(IntPtr userdata, IntPtr buf, UIntPtr len)
@@ -213,14 +240,16 @@ namespace OneDriveNative
 
     internal static class AsyncRunner
     {
-        /// <summary>Runs a blocking call on the thread pool (or, for long
-        /// waits, a thread of its own). The last-error detail is read on the
-        /// same thread, inside <paramref name="call"/>.</summary>
-        internal static Task<T> Run<T>(Func<T> call, CancellationToken token, bool longRunning = false)
+        /// <summary>Runs a blocking call on the thread pool. The native call
+        /// blocks its thread until it returns (the C API has no completion
+        /// callbacks), so each running async call holds one pool thread: as
+        /// many run at once as the pool has threads for them (it starts
+        /// <c>ThreadPool.GetMinThreads</c> at once, then adds threads slowly
+        /// while work waits). The last-error detail is read on the same
+        /// thread, inside <paramref name="call"/>.</summary>
+        internal static Task<T> Run<T>(Func<T> call, CancellationToken token)
         {
-            var options = TaskCreationOptions.DenyChildAttach;
-            if (longRunning) options |= TaskCreationOptions.LongRunning;
-            return Task.Factory.StartNew(call, token, options, TaskScheduler.Default);
+            return Task.Factory.StartNew(call, token, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
         }
 
         internal static Task Run(Action call, CancellationToken token)

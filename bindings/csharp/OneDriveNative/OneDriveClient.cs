@@ -21,6 +21,9 @@ namespace OneDriveNative
     /// <c>/users/ID/drive</c>); null means <c>/me/drive</c>.
     /// </summary>
     public sealed class OneDriveClient : IDisposable
+#if ONEDRIVE_ASYNC_INTERFACES
+        , IAsyncDisposable
+#endif
     {
         private static readonly OdTokenFn TokenThunk = OnTokenNeeded;
 
@@ -63,6 +66,29 @@ namespace OneDriveNative
         /// Safe to call more than once. Jobs and sessions stay valid.</summary>
         public void Dispose() { Handle.Dispose(); }
 
+#if ONEDRIVE_ASYNC_INTERFACES
+        /// <summary>As <see cref="Dispose"/> (<c>await using</c>): nothing to
+        /// wait for, since a call still running keeps the native client alive
+        /// until it returns; completes at once.</summary>
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return default(ValueTask);
+        }
+#else
+        /// <summary>As <see cref="Dispose"/>, completing at once (a call still
+        /// running keeps the native client alive until it returns). The
+        /// netstandard2.0 assembly has no <c>IAsyncDisposable</c> (it comes
+        /// with netstandard2.1, or the Microsoft.Bcl.AsyncInterfaces package
+        /// this one does not depend on): the netstandard2.1 assembly of the
+        /// package implements it.</summary>
+        public Task DisposeAsync()
+        {
+            Dispose();
+            return Task.FromResult(true);
+        }
+#endif
+
         private void ThrowIfDisposed()
         {
             if (Handle.IsClosed) throw new ObjectDisposedException("OneDriveClient");
@@ -96,7 +122,11 @@ namespace OneDriveNative
         /// <c>AccessToken</c> to <see cref="OneDriveAccessToken"/>). It is asked
         /// 5 minutes before the current token expires and after a 401, on the
         /// thread of the request that needs it (which waits for the task);
-        /// concurrent requests share one call.</summary>
+        /// concurrent requests share one call. When it throws (or its task
+        /// faults) the request goes with the old token; a 401 it then gets is
+        /// <see cref="OneDriveUnauthorizedException"/> with that exception as
+        /// its <see cref="Exception.InnerException"/> (on the thread that ran the
+        /// callback; requests that shared the call get the 401 alone).</summary>
         public void SetTokenCallback(Func<CancellationToken, Task<OneDriveAccessToken>> getTokenAsync)
         {
             ThrowIfDisposed();
@@ -117,23 +147,29 @@ namespace OneDriveNative
         {
             try
             {
+                LastError.SetTokenCallbackError(null);
                 var get = (Func<CancellationToken, Task<OneDriveAccessToken>>)GCHandle.FromIntPtr(userdata).Target;
                 OneDriveAccessToken t = get(CancellationToken.None).GetAwaiter().GetResult();
                 if (t.Token == null) return 1;
                 return NativeMethods.od_client_set_token_with_expiry_raw(client, Utf8.ToNative(t.Token, "token"),
                     t.ExpiresOn.ToUnixTimeSeconds()) == 0 ? 0 : 1;
             }
-            catch
+            catch (Exception e)
             {
-                return 1; // never unwind into native code
+                // never unwind into native code: the 401 it lets stand carries it
+                LastError.SetTokenCallbackError(e);
+                return 1;
             }
         }
 
         /// <summary>Installs (null: removes) a function asked for a fresh token
         /// after the service answered 401. It runs on the thread that made the
         /// request (possibly several at once); returning null, or throwing,
-        /// lets the 401 stand. It must not dispose this client, and should not
-        /// capture it (that would keep the client alive until disposed).</summary>
+        /// lets the 401 stand: the call throws
+        /// <see cref="OneDriveUnauthorizedException"/>, whose
+        /// <see cref="Exception.InnerException"/> is what it threw. It must not
+        /// dispose this client, and should not capture it (that would keep the
+        /// client alive until disposed).</summary>
         public void SetTokenCallback(Func<string> refresh)
         {
             ThrowIfDisposed();
@@ -154,14 +190,17 @@ namespace OneDriveNative
         {
             try
             {
+                LastError.SetTokenCallbackError(null);
                 var refresh = (Func<string>)GCHandle.FromIntPtr(userdata).Target;
                 string token = refresh();
                 if (token == null) return 1;
                 return NativeMethods.od_client_set_token_raw(client, Utf8.ToNative(token, "token")) == 0 ? 0 : 1;
             }
-            catch
+            catch (Exception e)
             {
-                return 1; // never unwind into native code
+                // never unwind into native code: the 401 it lets stand carries it
+                LastError.SetTokenCallbackError(e);
+                return 1;
             }
         }
 
@@ -553,7 +592,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => Upload(item, name, data, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => Upload(item, name, data, conflict, drive, progress, cancellationToken), cancellationToken);
         }
 
         /// <summary>Uploads a local file: one PUT up to the simple-upload limit,
@@ -581,7 +620,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadFile(item, name, path, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => UploadFile(item, name, path, conflict, drive, progress, cancellationToken), cancellationToken);
         }
 
         /// <summary>Uploads <paramref name="size"/> bytes read from
@@ -611,7 +650,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadStream(item, name, stream, size, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => UploadStream(item, name, stream, size, conflict, drive, progress, cancellationToken), cancellationToken);
         }
 
         // ------------------------------------------------------------------
@@ -667,7 +706,7 @@ namespace OneDriveNative
         public Task<DriveItem> UploadFileAsync(UploadSession session, string path,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadFile(session, path, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => UploadFile(session, path, progress, cancellationToken), cancellationToken);
         }
 
         /// <summary>Sends a session's bytes from a stream positioned at byte 0 of
@@ -691,7 +730,7 @@ namespace OneDriveNative
         public Task<DriveItem> UploadStreamAsync(UploadSession session, Stream stream,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadStream(session, stream, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => UploadStream(session, stream, progress, cancellationToken), cancellationToken);
         }
 
         /// <summary>Cancels the session on the service (one it no longer knows
@@ -785,7 +824,7 @@ namespace OneDriveNative
             if (state == (int)JobState.Failed || state == (int)JobState.Cancelled)
             {
                 int why = NativeMethods.od_last_error_status();
-                if (why != 0) error = LastError.Read(why);
+                if (why != 0) error = LastError.ReadServiceError(why);
             }
             return new JobStatus((JobState)state, percent >= 0 ? percent : (double?)null, error);
         }
@@ -828,8 +867,7 @@ namespace OneDriveNative
         public Task<DriveItem> WaitJobAsync(OneDriveJob job, TimeSpan? timeout = null,
             IProgress<double> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            // A wait may last minutes: a thread of its own, not a pool thread.
-            return AsyncRunner.Run(() => WaitJob(job, timeout, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => WaitJob(job, timeout, progress, cancellationToken), cancellationToken);
         }
 
         // ------------------------------------------------------------------

@@ -79,7 +79,7 @@ static class NupkgConsumer
             DriveItem item = client.Upload(folder, "hello.bin", data, ConflictBehavior.Replace, progress: bytes);
             Check(item.Size == data.Length && item.Name == "hello.bin", "upload: " + item.Name + ", " + item.Size + " bytes");
             OneDriveProgress last = bytes.Reports.Last();
-            Check(last.Done == (ulong)data.Length && last.Percent == 100.0, "upload progress ends at " + last.Done + " bytes, 100 %");
+            Check(last.Done == (long)data.Length && last.Percent == 100.0, "upload progress ends at " + last.Done + " bytes, 100 %");
 
             var percents = new Sink<double>();
             using (OneDriveJob job = client.Copy(item.Id, folder, "hello copy.bin"))
