@@ -91,6 +91,12 @@ static class NupkgConsumer
             Check(percents.Reports.Count > 0 && percents.Reports.All(p => p >= 0.0 && p <= 100.0),
                 "copy progress in percent: " + string.Join(" ", percents.Reports));
             Check(client.GetItem(folder + "/hello copy.bin").Size == data.Length, "the copy reads back");
+#if ONEDRIVE_ASYNC_INTERFACES
+            IAsyncDisposable disposable = client; // netstandard2.1's assembly: await using works
+            Check(disposable.DisposeAsync().IsCompletedSuccessfully && client.IsDisposed, "IAsyncDisposable.DisposeAsync disposes");
+#else
+            Check(client.DisposeAsync().Wait(0) && client.IsDisposed, "DisposeAsync disposes");
+#endif
         }
 
         // The native library the process mapped is the one beside the application.
