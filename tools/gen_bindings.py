@@ -113,8 +113,20 @@ class Abi:
                 break
         return base
 
+    def free_function(self, opaque: str) -> Optional[str]:
+        """The function that frees an opaque type: `od_x_free` for `od_x`, else
+        the one `…_free` function taking a single `od_x *` (e.g. `od_list_free`
+        for `od_listing`); None when there is none."""
+        if f"{opaque}_free" in self.functions:
+            return f"{opaque}_free"
+        found = [n for n, f in self.functions.items() if n.endswith("_free") and len(f["params"]) == 1
+                 and split_type(f["params"][0]["type"])[:2] == (opaque, 1)]
+        if len(found) > 1:
+            raise Unmappable(f"gen_bindings.py: {opaque} has several free functions: {found}")
+        return found[0] if found else None
+
     def freeable(self, opaque: str) -> bool:
-        return f"{opaque}_free" in self.functions
+        return self.free_function(opaque) is not None
 
     def c_decl(self, name: str, fn: dict) -> str:
         params = ", ".join(f"{p['type']}{'' if p['type'].endswith('*') else ' '}{p['name']}"
@@ -523,11 +535,12 @@ namespace OneDriveNative
         if not abi.freeable(name):
             continue
         cls = handle_class(name)
-        out.append(f"    /// <summary>An owned <c>{name}</c>, freed once with <c>{name}_free</c>.</summary>\n"
+        free = abi.free_function(name)
+        out.append(f"    /// <summary>An owned <c>{name}</c>, freed once with <c>{free}</c>.</summary>\n"
                    f"    internal sealed partial class {cls} : OdHandle\n    {{\n"
                    f"        public {cls}() {{ }}\n\n"
                    f"        protected override void Free(IntPtr h)\n        {{\n"
-                   f"            NativeMethods.{name}_free(h);\n            AfterFree();\n        }}\n\n"
+                   f"            NativeMethods.{free}(h);\n            AfterFree();\n        }}\n\n"
                    f"        /// <summary>What a hand-written part of the class does once the handle is freed.</summary>\n"
                    f"        partial void AfterFree();\n    }}\n\n")
     out.append("""    internal static partial class NativeMethods
