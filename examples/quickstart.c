@@ -52,7 +52,9 @@ int main(void) {
     od_job *job = NULL;
     s = od_copy(client, NULL, od_item_id(file), "/quickstart", NULL, "hello copy.txt", OD_CONFLICT_REPLACE, 0, &job);
     if (s != OD_OK) return fail("od_copy", s);
-    printf("  copy started; monitor URL %s\n", od_job_monitor_url(job));
+    /* The monitor URL is a capability (anyone holding it can follow the
+     * job): save it where only the app can read it, never print or log it. */
+    printf("  copy started (%zu-byte monitor URL kept to follow it)\n", strlen(od_job_monitor_url(job)));
 
     od_item *copy = NULL;
     s = od_wait_job(client, job, 60000, show_progress, "copy", NULL, &copy);

@@ -226,6 +226,16 @@ typedef int32_t od_conflict;
 
 // A cancellation flag: raise it from any thread to stop the blocking
 // calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.
+//
+// Methods:
+// - `od_cancel_new`: a new flag, lowered.
+// - `od_cancel_trigger`: raises it; `od_cancel_reset` lowers it again.
+// - `od_cancel_is_triggered`: whether it is raised.
+// - `od_cancel_free`: frees it, once no call uses it.
+// - Passed (NULL allowed) to the calls that may take long: `od_upload`,
+//   `od_upload_file`, `od_upload_stream`, `od_session_upload_file`,
+//   `od_session_upload_stream`, `od_wait_job`, `od_folder_create`,
+//   `od_item_delete`.
 typedef struct od_cancel od_cancel;
 
 // A client of one Graph endpoint with one token. Opaque.
@@ -233,20 +243,62 @@ typedef struct od_cancel od_cancel;
 // Thread rules: every function taking a `const od_client *` may be called
 // from many threads at once on the same client. Free it once, when no
 // other thread is using it.
+//
+// Methods:
+// - `od_client_new`, `od_client_free`: make and free one.
+// - The token: `od_client_set_token`, `od_client_set_token_with_expiry`,
+//   `od_client_set_token_callback`.
+// - Settings: `od_client_set_timeouts`, `od_client_set_retry`,
+//   `od_client_set_user_agent`, `od_client_set_upload_options`,
+//   `od_client_set_upload_rate`, `od_client_set_log_callback`.
+// - The network: `od_client_add_ca_pem`, `od_client_add_ca_file`,
+//   `od_client_set_proxy`.
+// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`.
+// - Uploads: `od_upload`, `od_upload_file`, `od_upload_stream`;
+//   sessions: `od_session_create`, `od_session_upload_file`,
+//   `od_session_upload_stream`, `od_session_cancel`.
+// - Jobs: `od_copy`, `od_url_upload`, `od_poll_job`, `od_wait_job`.
 typedef struct od_client od_client;
 
 // A driveItem (file or folder) as the service returned it. Opaque.
 // Immutable: any number of threads may read one at once. Its strings are
 // borrowed: valid until `od_item_free`, never freed by the caller.
+//
+// Methods:
+// - `od_item_id`, `od_item_name`, `od_item_etag`, `od_item_ctag`,
+//   `od_item_drive_id`, `od_item_parent_id`, `od_item_quick_xor_hash`,
+//   `od_item_json`: borrowed strings; `od_item_size`, `od_item_is_folder`.
+// - `od_item_free`: frees it and its strings.
+// - Made by `od_item_get`, `od_folder_create`, the uploads
+//   (`od_upload`, `od_upload_file`, `od_upload_stream`,
+//   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`
+//   and `od_job_item`; `od_item_delete` deletes an item by reference.
 typedef struct od_item od_item;
 
 // An asynchronous job (a copy, an upload from URL). Opaque. It remembers
 // the last status it was seen in. Any number of threads may use one job at
 // once; free it once, when none does.
+//
+// Methods:
+// - Made by `od_copy`, `od_url_upload`, or `od_job_from_monitor_url`
+//   (a saved job).
+// - `od_job_monitor_url`: the URL to save it by.
+// - `od_poll_job` (one look), `od_wait_job` (until it ends).
+// - `od_job_last_state`, `od_job_item`: what the last look saw.
+// - `od_job_free`: frees it (the job goes on on the service).
 typedef struct od_job od_job;
 
 // An upload session that can be saved and finished later, by another
 // client or another process. Opaque. One upload at a time per session.
+//
+// Methods:
+// - `od_session_create`: a new session on the service.
+// - `od_session_to_json`, `od_session_from_json`: save it, rebuild it.
+// - `od_session_upload_file`, `od_session_upload_stream`: send the file
+//   through it, resuming where the service stands.
+// - `od_session_size`: the file size it was made for.
+// - `od_session_cancel`: deletes it on the service.
+// - `od_session_free`: frees the handle.
 typedef struct od_session od_session;
 
 // Asked for a fresh token shortly (5 minutes) before the current one
@@ -306,6 +358,39 @@ const char *od_version(void);
 // # Safety
 // `s` must be NULL or such a string, not yet freed.
 void od_string_free(char *s);
+
+// Creates a cancellation flag, lowered. The caller owns it and frees it
+// with `od_cancel_free` once no call uses it.
+//
+// # Safety
+// `out_cancel` must be NULL (refused) or writable.
+od_status od_cancel_new(od_cancel **out_cancel);
+
+// Raises the flag: every call using it stops as soon as it can (a sleep
+// or a transfer at once; a request already waiting for its answer when
+// that answer comes). Any thread, any number of times. NULL is ignored.
+//
+// # Safety
+// `cancel` must be NULL or a live flag.
+void od_cancel_trigger(const od_cancel *cancel);
+
+// Lowers the flag so it can serve another call. NULL is ignored.
+//
+// # Safety
+// `cancel` must be NULL or a live flag.
+void od_cancel_reset(const od_cancel *cancel);
+
+// Whether the flag is raised (false for NULL).
+//
+// # Safety
+// `cancel` must be NULL or a live flag.
+bool od_cancel_is_triggered(const od_cancel *cancel);
+
+// Frees a flag. NULL is ignored. No call may still be using it.
+//
+// # Safety
+// `cancel` must be NULL or a flag from `od_cancel_new` not yet freed.
+void od_cancel_free(od_cancel *cancel);
 
 // Creates a client.
 //
@@ -407,39 +492,6 @@ od_status od_client_set_retry(const od_client *client, uint32_t max_attempts, ui
 // # Safety
 // `client` must be a live client; `user_agent` NUL-terminated.
 od_status od_client_set_user_agent(const od_client *client, const char *user_agent);
-
-// Creates a cancellation flag, lowered. The caller owns it and frees it
-// with `od_cancel_free` once no call uses it.
-//
-// # Safety
-// `out_cancel` must be NULL (refused) or writable.
-od_status od_cancel_new(od_cancel **out_cancel);
-
-// Raises the flag: every call using it stops as soon as it can (a sleep
-// or a transfer at once; a request already waiting for its answer when
-// that answer comes). Any thread, any number of times. NULL is ignored.
-//
-// # Safety
-// `cancel` must be NULL or a live flag.
-void od_cancel_trigger(const od_cancel *cancel);
-
-// Lowers the flag so it can serve another call. NULL is ignored.
-//
-// # Safety
-// `cancel` must be NULL or a live flag.
-void od_cancel_reset(const od_cancel *cancel);
-
-// Whether the flag is raised (false for NULL).
-//
-// # Safety
-// `cancel` must be NULL or a live flag.
-bool od_cancel_is_triggered(const od_cancel *cancel);
-
-// Frees a flag. NULL is ignored. No call may still be using it.
-//
-// # Safety
-// `cancel` must be NULL or a flag from `od_cancel_new` not yet freed.
-void od_cancel_free(od_cancel *cancel);
 
 // Sets how files are uploaded (for calls started afterwards; any thread):
 //
@@ -769,6 +821,41 @@ od_status od_job_item(const od_job *job, od_item **out_item);
 // other thread.
 void od_job_free(od_job *job);
 
+// The status of the last failed call on this thread, or `OD_OK` when the
+// last fallible call succeeded (every fallible call clears the detail when
+// it starts). Reading the detail does not clear it. Thread-local: it
+// describes calls made on the calling thread only.
+od_status od_last_error_status(void);
+
+// The HTTP status of the answer behind the last failure on this thread,
+// or 0 when there was none (a local error, a network error, no failure).
+int32_t od_last_error_http_status(void);
+
+// The Retry-After of the last failure on this thread, in milliseconds,
+// or -1 when the service gave none.
+int64_t od_last_error_retry_after_ms(void);
+
+// Copies a text field of the last failure on this thread into `buf`.
+//
+// - `field`: one of `od_error_field`; another number is
+//   `OD_ERR_INVALID_ARGUMENT`.
+// - `buf`, `buf_len`: the caller's buffer. `buf` may be NULL only with
+//   `buf_len` 0 (to ask for the length).
+// - `out_needed` (may be NULL): always receives the bytes the field needs,
+//   its terminating NUL included (1 for an absent field, which reads as "").
+//
+// Returns `OD_OK` with the NUL-terminated text in `buf` when it fits;
+// `OD_ERR_BUFFER_TOO_SMALL` otherwise, `buf` untouched. Does not change
+// the last error. Thread-local, like all the last-error functions.
+//
+// # Safety
+// `buf` must point to `buf_len` writable bytes (or be NULL with 0);
+// `out_needed` must be NULL or point to a writable `size_t`.
+od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed);
+
+// Forgets the last failure on this thread. Thread-local.
+void od_last_error_clear(void);
+
 // Trusts the CA certificates in a PEM bundle (`pem`, `len` bytes; one or
 // more `-----BEGIN CERTIFICATE-----` sections, other sections skipped) on
 // this client, in addition to the system's trust store, for connections
@@ -963,41 +1050,6 @@ void od_session_free(od_session *session);
 // (unknown numbers get a generic text). Never NULL; never freed.
 // Thread-safe.
 const char *od_status_str(int32_t status);
-
-// The status of the last failed call on this thread, or `OD_OK` when the
-// last fallible call succeeded (every fallible call clears the detail when
-// it starts). Reading the detail does not clear it. Thread-local: it
-// describes calls made on the calling thread only.
-od_status od_last_error_status(void);
-
-// The HTTP status of the answer behind the last failure on this thread,
-// or 0 when there was none (a local error, a network error, no failure).
-int32_t od_last_error_http_status(void);
-
-// The Retry-After of the last failure on this thread, in milliseconds,
-// or -1 when the service gave none.
-int64_t od_last_error_retry_after_ms(void);
-
-// Copies a text field of the last failure on this thread into `buf`.
-//
-// - `field`: one of `od_error_field`; another number is
-//   `OD_ERR_INVALID_ARGUMENT`.
-// - `buf`, `buf_len`: the caller's buffer. `buf` may be NULL only with
-//   `buf_len` 0 (to ask for the length).
-// - `out_needed` (may be NULL): always receives the bytes the field needs,
-//   its terminating NUL included (1 for an absent field, which reads as "").
-//
-// Returns `OD_OK` with the NUL-terminated text in `buf` when it fits;
-// `OD_ERR_BUFFER_TOO_SMALL` otherwise, `buf` untouched. Does not change
-// the last error. Thread-local, like all the last-error functions.
-//
-// # Safety
-// `buf` must point to `buf_len` writable bytes (or be NULL with 0);
-// `out_needed` must be NULL or point to a writable `size_t`.
-od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed);
-
-// Forgets the last failure on this thread. Thread-local.
-void od_last_error_clear(void);
 
 // Uploads a buffer as a file and gives back the item: in one PUT up to the
 // simple-upload limit (4 MiB unless `od_client_set_upload_options` says

@@ -126,6 +126,7 @@ pub mod fuzzing {
             retry_after: None,
             body: body.to_vec(),
             token_serial: 0,
+            subject: None,
         };
         let look = job_status::read_answer(&resp)?;
         Ok((look.status, look.finished.map(finished)))

@@ -391,6 +391,22 @@ fn nothing_listening_is_a_network_error() {
     assert_eq!(e.kind, ErrorKind::Network, "{e}");
 }
 
+/// `http://` to a server that speaks HTTPS: the answer is not HTTP, and a
+/// retry would not make it so: one attempt, `Protocol`, with a hint about
+/// the scheme (it used to be retried 6 times as a network error).
+#[test]
+fn plain_http_to_an_https_server_fails_at_once_with_a_hint() {
+    let emu = emulator(Profile::Personal);
+    let https = emu.base_url();
+    let plain = https.replacen("https://", "http://", 1);
+    assert_ne!(plain, https, "the emulator serves HTTPS");
+    let c = Client::new(ClientConfig::new(plain, emu.token())).unwrap();
+    let e = c.item(&me(), &item("/"), &mut ctl()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+    assert!(e.message.contains("https://"), "{e}");
+    assert!(!e.message.contains("attempts"), "retried: {e}");
+}
+
 /// Requests the service may have acted on before their answer was lost:
 /// each is sent once and the caller is told `Network`, never a false
 /// result that a repeat would produce (a second folder "F 1", a false

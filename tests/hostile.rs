@@ -146,11 +146,11 @@ fn a_404_whose_status_names_an_offset_is_given_up() {
     });
 }
 
-/// Throttled on every chunk: each send counts against the byte budget (the
-/// retries are the session loop's, not hidden in the transport), and the
-/// call ends throttled.
+/// Throttled on every chunk: the service takes nothing, so the bytes do
+/// not count against the session's budget; the retry policy bounds the
+/// sends (its attempts), and the call ends throttled with the Retry-After.
 #[test]
-fn a_session_throttled_on_every_chunk_stays_within_its_budget() {
+fn a_session_throttled_on_every_chunk_ends_throttled_within_the_policy() {
     let s = Scripted::start_at(move |r, origin| {
         session_answer(r, origin).unwrap_or_else(|| match r.method.as_str() {
             "PUT" => json(
@@ -164,7 +164,8 @@ fn a_session_throttled_on_every_chunk_stays_within_its_budget() {
     });
     let size = CHUNK_UNIT + 1;
     let data = vec![5u8; size as usize];
-    let e = session_client(&s)
+    let c = session_client(&s);
+    let e = c
         .upload(
             &Drive::Me,
             &target(),
@@ -173,14 +174,13 @@ fn a_session_throttled_on_every_chunk_stays_within_its_budget() {
             &mut Control::none(),
         )
         .unwrap_err();
-    assert!(
-        matches!(e.kind, ErrorKind::Throttled | ErrorKind::Protocol),
-        "{e}"
-    );
-    assert!(
-        put_bytes(&s) <= 4 * size,
-        "sent {} bytes of a {size}-byte file",
-        put_bytes(&s)
+    assert_eq!(e.kind, ErrorKind::Throttled, "{e}");
+    assert_eq!(e.retry_after, Some(Duration::ZERO), "{e}");
+    let puts = s.requests().iter().filter(|r| r.method == "PUT").count();
+    assert_eq!(
+        puts as u32,
+        c.retry_policy().max_attempts,
+        "one PUT per attempt"
     );
 }
 

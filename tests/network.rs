@@ -322,6 +322,52 @@ fn an_upload_rate_cap_holds_the_upload_back() {
     c.set_upload_rate(0);
 }
 
+/// The rate cap is shared by all of a client's uploads, so each gets a
+/// share of it: the time one waits for its turn does not count against its
+/// deadline (before, 8 uploads each needing 1.5 s of a 16 KiB/s cap alone
+/// ended with `Timeout` once their wait passed their 2 + 2 × 2 + 1.5 s
+/// deadline).
+#[test]
+fn concurrent_uploads_share_the_rate_cap_without_timing_out() {
+    let emu = emulator(Profile::Personal);
+    let c = Client::new(onedrive_native::ClientConfig {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(2),
+        ..config(&emu)
+    })
+    .unwrap();
+    small_simple_limit(&c);
+    c.set_upload_rate(16 * 1024);
+    for (uploads, size) in [(1usize, 4 * 1024), (2, 4 * 1024), (8, 24 * 1024)] {
+        let body = vec![9u8; size];
+        std::thread::scope(|s| {
+            let all: Vec<_> = (0..uploads)
+                .map(|i| {
+                    let (c, body) = (&c, &body);
+                    s.spawn(move || {
+                        let name = format!("cap{uploads}-{i}.bin");
+                        c.upload(
+                            &me(),
+                            &target("/", Some(&name)),
+                            body,
+                            Conflict::Replace,
+                            &mut ctl(),
+                        )
+                    })
+                })
+                .collect();
+            for h in all {
+                let it = h
+                    .join()
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{uploads} at once: {e}"));
+                assert_eq!(it.size(), Some(size as u64));
+            }
+        });
+    }
+    c.set_upload_rate(0);
+}
+
 #[test]
 fn the_log_at_its_most_verbose_holds_no_secret() {
     let emu = emulator(Profile::Personal);

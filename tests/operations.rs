@@ -1068,3 +1068,29 @@ fn a_token_is_refreshed_before_it_expires_once_for_all_threads() {
     c.item(&me(), &item("/t.txt"), &mut ctl()).unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
+
+/// A not-found or conflict message says what was asked for (the API path,
+/// decoded), never an upload or monitor URL: a missing `/Backup` says so.
+#[test]
+fn not_found_and_conflict_messages_name_the_path() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    let e = c
+        .item(&me(), &item("/Backup é#/a.txt"), &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    assert!(e.message.contains("/Backup é#/a.txt"), "{e}");
+    put(&c, "/", "taken.txt", b"x");
+    let e = c
+        .create_folder(
+            &me(),
+            &item("/"),
+            "taken.txt",
+            Conflict::Fail,
+            false,
+            &mut ctl(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
+    assert!(e.message.contains("/me/drive/root"), "{e}");
+}

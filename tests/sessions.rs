@@ -157,16 +157,20 @@ fn a_file_streamed_from_disk_in_default_chunks() {
         emu.content(&emu.default_drive_id(), "/big.bin").unwrap(),
         body
     );
-    // progress at the start, after every chunk (the last one is the end)
+    // progress at the start, within every chunk at least every 64 KiB,
+    // after every chunk, and at the end
     let per_chunk = onedrive_native::DEFAULT_CHUNK_SIZE;
     let total = 100 * MIB as u64;
     assert_eq!(chunks.first(), Some(&(0, total)));
     assert_eq!(chunks.last(), Some(&(total, total)));
-    assert!(
-        chunks.windows(2).all(|w| w[1].0 - w[0].0 == per_chunk),
-        "{chunks:?}"
-    );
-    assert_eq!(chunks.len() as u64, total / per_chunk + 1);
+    let steps: Vec<u64> = chunks.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    assert!(steps.iter().all(|s| *s <= 64 * 1024), "a step above 64 KiB");
+    for end in (per_chunk..total).step_by(per_chunk as usize) {
+        assert!(
+            chunks.contains(&(end, total)),
+            "no report at the end of a chunk ({end})"
+        );
+    }
     std::fs::remove_file(&f.0).unwrap();
 }
 
@@ -341,8 +345,9 @@ fn a_session_saved_by_one_client_is_finished_by_another() {
                 &mut ctl(),
             )
             .unwrap();
-        // send three chunks, then stop (the progress callback says so)
-        let mut stop = |d: u64, _t: u64| d < 3 * CHUNK_UNIT;
+        // send three chunks, then stop (the progress callback says so
+        // during the fourth: progress comes piece by piece within chunks)
+        let mut stop = |d: u64, _t: u64| d <= 3 * CHUNK_UNIT;
         let e = c
             .continue_upload_session(
                 &mut session,
@@ -394,7 +399,8 @@ fn a_changed_source_is_a_hash_mismatch() {
             &mut ctl(),
         )
         .unwrap();
-    let mut stop = |d: u64, _t: u64| d < CHUNK_UNIT;
+    // one chunk taken, then stop during the second
+    let mut stop = |d: u64, _t: u64| d <= CHUNK_UNIT;
     c.continue_upload_session(
         &mut session,
         &mut BytesSource::new(&body),
@@ -688,4 +694,75 @@ fn a_session_lost_three_times_is_restarted_and_four_times_gives_up() {
             "sessions made after {losses} losses"
         );
     }
+}
+
+/// Throttled chunk PUTs take nothing, so they do not count against the
+/// session's byte budget: every chunk after the first throttled twice
+/// (Retry-After: 0) still uploads; the retry policy governs throttling.
+#[test]
+fn throttled_chunks_do_not_spend_the_byte_budget() {
+    let emu = emulator(Profile::Personal);
+    let c = small_chunks(&emu, no_sha());
+    let body = data(5 * CHUNK_UNIT as usize, 11);
+    // The first rule throttles every third chunk PUT, the second every
+    // second of the rest: pass, 503, 503, pass, 503, 503, ...
+    for n in [3, 2] {
+        emu.add_fault(fault(
+            Some("monitor"),
+            Some("PUT"),
+            None,
+            Times::EveryNth(n),
+            FaultAction::Status {
+                status: 503,
+                retry_after: Some(0),
+            },
+        ));
+    }
+    let it = c
+        .upload(
+            &me(),
+            &target("/", Some("t.bin")),
+            &body,
+            Conflict::Fail,
+            &mut ctl(),
+        )
+        .unwrap();
+    assert_eq!(it.size(), Some(body.len() as u64));
+    let throttled = session_puts(&emu)
+        .iter()
+        .filter(|r| r.status == 503)
+        .count();
+    assert_eq!(throttled, 8, "each chunk after the first throttled twice");
+}
+
+/// A session is fed only a source of its own size: a shorter or a longer
+/// one is refused before any byte goes, and the session stays usable.
+#[test]
+fn a_source_of_another_size_is_refused_by_the_session() {
+    let emu = emulator(Profile::Personal);
+    let c = small_chunks(&emu, no_sha());
+    let body = data(MIB, 12);
+    let mut session = c
+        .create_upload_session(
+            &me(),
+            &target("/", Some("size.bin")),
+            body.len() as u64,
+            Conflict::Fail,
+            &mut ctl(),
+        )
+        .unwrap();
+    emu.clear_requests();
+    for n in [body.len() - 1, body.len() + 1] {
+        let other = data(n, 12);
+        let e = c
+            .continue_upload_session(&mut session, &mut BytesSource::new(&other), &mut ctl())
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{n} bytes: {e}");
+        assert!(e.message.contains(&n.to_string()), "{e}");
+    }
+    assert!(session_puts(&emu).is_empty(), "no chunk sent");
+    let it = c
+        .continue_upload_session(&mut session, &mut BytesSource::new(&body), &mut ctl())
+        .unwrap();
+    assert_eq!(it.size(), Some(body.len() as u64));
 }

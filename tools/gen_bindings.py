@@ -172,9 +172,13 @@ def unmappable(lang: str, where: str, c_type: str) -> Unmappable:
 
 # ---- Python (ctypes)
 
-def py_type(abi: Abi, c_type: str, where: str) -> str:
-    base, depth, _ = split_type(c_type)
+def py_type(abi: Abi, c_type: str, where: str, fn: str = "", position: str = "param") -> str:
+    base, depth, pointee_const = split_type(c_type)
     base = abi.resolve(base)
+    if base == "char" and depth == 1 and not pointee_const and (position == "return" or fn.endswith("_free")):
+        # an owned string: its address (c_char_p would turn it into bytes and lose the
+        # pointer); read it with ctypes.string_at, free it with od_string_free
+        return "c_void_p"
     if depth == 0:
         if base in SCALARS:
             return SCALARS[base][0]
@@ -240,8 +244,8 @@ def gen_python_abi(abi: Abi) -> str:
     out.append("\n# --- every function: name -> (restype, argtypes)\n\n")
     out.append("FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {\n")
     for name, fn in abi.functions.items():
-        ret = py_type(abi, fn["return"], f"{name} return")
-        args = [py_type(abi, p["type"], f"{name} parameter {p['name']}") for p in fn["params"]]
+        ret = py_type(abi, fn["return"], f"{name} return", name, "return")
+        args = [py_type(abi, p["type"], f"{name} parameter {p['name']}", name) for p in fn["params"]]
         out.append(f"    # {abi.c_decl(name, fn)}\n    {name!r}: ({ret}, [{', '.join(args)}]),\n")
     out.append("}\n")
     return "".join(out)
@@ -432,6 +436,8 @@ def cs_type(abi: Abi, c_type: str, fn: str, where: str, position: str) -> str:
             return "IntPtr"
         return "out " + cs_scalar(abi, base, where, c_type).replace("[MarshalAs(UnmanagedType.I1)] ", "")
     if depth == 2:
+        if pointee_const:  # `const char *const *`: an array handed in, which the wrapper builds
+            return "IntPtr"
         if base in abi.opaque and abi.freeable(base):
             return "out " + handle_class(base)
         return "out IntPtr"  # an owned string (char **), an address handed out
@@ -714,6 +720,21 @@ def gen_swift_status(abi: Abi) -> str:
     return "".join(out)
 
 
+# ------------------------------------------------------------------ C tests
+
+def gen_c_statuses(abi: Abi) -> str:
+    """Every status of the ABI with its name, for the C tests (so that their
+    loops over statuses follow the ABI, not a hand-kept range)."""
+    rows = statuses(abi)
+    out = [banner("//"), "#ifndef OD_TEST_STATUSES_H\n#define OD_TEST_STATUSES_H\n\n",
+           '#include "onedrive.h"\n\n',
+           "static const struct { od_status status; const char *name; } od_test_statuses[] = {\n"]
+    out += [f'    {{{name}, "{name}"}},\n' for name, _, _ in rows]
+    out.append("};\n\n")
+    out.append(f"#define OD_TEST_STATUS_COUNT {len(rows)}\n\n#endif\n")
+    return "".join(out)
+
+
 # ------------------------------------------------------------------ driver
 
 OUTPUTS: List[Tuple[Path, Callable[[Abi], str]]] = [
@@ -723,6 +744,7 @@ OUTPUTS: List[Tuple[Path, Callable[[Abi], str]]] = [
     (CS_DIR / "NativeMethods.g.cs", gen_csharp_native),
     (CS_DIR / "Status.g.cs", gen_csharp_status),
     (SWIFT_DIR / "StatusCodes.swift", gen_swift_status),
+    (Path("tests/c/statuses.g.h"), gen_c_statuses),
 ]
 
 

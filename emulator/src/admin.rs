@@ -2,10 +2,10 @@
 //! Wants `Authorization: Bearer {admin token}` (its own token, not the API's); never subject
 //! to faults; what it accepts is bounded.
 
+use crate::config::{FaultRule, JobConfig};
 use crate::faults::Armed;
-use crate::server::{Ctx, HResult, lock};
+use crate::state::{Ctx, HResult, lock};
 use crate::util::{self, GraphError, json_response};
-use crate::{FaultRule, JobConfig};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::json;
@@ -29,6 +29,14 @@ fn authorized(ctx: &Ctx) -> bool {
     scheme.eq_ignore_ascii_case("bearer")
         && got.len() == want.len()
         && got.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// `GET` / `HEAD /health` on either origin: 200 without any token, never faulted or delayed.
+pub(crate) fn health(ctx: &Ctx) -> HResult {
+    if ctx.method != Method::GET && ctx.method != Method::HEAD {
+        return Err(GraphError::method_not_allowed().into());
+    }
+    Ok(json_response(200, &json!({ "status": "ok" })))
 }
 
 pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
@@ -114,6 +122,43 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                 }),
             ))
         }
+        (Method::POST, "/_emulator/reset") => {
+            shared.reset();
+            Ok(util::empty_response(204))
+        }
+        (Method::POST, "/_emulator/seed") => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Seed {
+                #[serde(default)]
+                drive_id: Option<String>,
+                path: String,
+                count: usize,
+                #[serde(default = "default_prefix")]
+                prefix: String,
+            }
+            fn default_prefix() -> String {
+                "file".into()
+            }
+            let body = ctx.read_body(JSON_MAX).await?;
+            let seed: Seed = serde_json::from_slice(&body)
+                .map_err(|e| GraphError::bad_request(format!("invalid seed request: {e}")))?;
+            let shared2 = shared.clone();
+            // a million inserts take a while: off the async threads
+            let id = tokio::task::spawn_blocking(move || {
+                shared2
+                    .seed_files(
+                        seed.drive_id.as_deref(),
+                        &seed.path,
+                        &seed.prefix,
+                        seed.count,
+                    )
+                    .map(|id| (id, seed.count))
+            })
+            .await
+            .map_err(|e| GraphError::new(500, "generalException", e.to_string()))??;
+            Ok(json_response(201, &json!({ "id": id.0, "count": id.1 })))
+        }
         (Method::PUT, p) if p.starts_with("/_emulator/static/") => {
             let raw = &p["/_emulator/static/".len()..];
             let name = util::percent_decode(raw, false)
@@ -141,7 +186,7 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                     .into());
                 }
             }
-            let url = crate::serve_static_on(&shared, &name, Bytes::from(body));
+            let url = shared.serve_static(&name, Bytes::from(body));
             Ok(json_response(200, &json!({ "url": url })))
         }
         _ => Err(GraphError::new(404, "itemNotFound", "No such admin path.").into()),

@@ -1,113 +1,18 @@
 //! The API origin: Graph drive routes under `/v1.0`.
 
-use crate::Profile;
-use crate::jobs;
-use crate::server::{Ctx, Fail, HResult, UploadSession, lock};
-use crate::store::{Conflict, OwnerKind, Store, validate_name};
+use crate::addr::{
+    Action, Addr, base_id, check_if_match, conflict_from, item_response, parse_item, read_json,
+    resolve_drive, resolve_existing, split_path, unsupported,
+};
+use crate::config::Profile;
+use crate::rand;
+use crate::state::{Ctx, Fail, HResult, MAX_FILE_SIZE, SessionTarget, UploadSession, lock};
+use crate::store::{Conflict, Store, validate_name};
 use crate::util::{self, GraphError, json_response};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::{Value, json};
-use std::time::{Instant, SystemTime};
-
-const JSON_MAX: u64 = 1024 * 1024;
-/// Largest file an upload session accepts (the service's documented 250 GB).
-pub(crate) const MAX_FILE_SIZE: u64 = 250 * 1024 * 1024 * 1024;
-
-#[derive(Clone, Debug)]
-enum Base {
-    Root,
-    Id(String),
-}
-
-#[derive(Clone, Debug)]
-struct Addr {
-    base: Base,
-    /// `Some` for the colon form (`root:/a/b:`), decoded segments
-    path: Option<Vec<String>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Action {
-    None,
-    Content,
-    Children,
-    Copy,
-    CreateUploadSession,
-}
-
-/// Where an upload session's bytes go when it completes.
-#[derive(Clone, Debug)]
-pub(crate) enum SessionTarget {
-    Existing(String),
-    New {
-        base: String,
-        parent_segs: Vec<String>,
-        name: String,
-        conflict: Conflict,
-    },
-}
-
-fn take(s: &str) -> (&str, &str) {
-    s.split_once('/').unwrap_or((s, ""))
-}
-
-fn split_path(p: &str) -> Vec<String> {
-    p.split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn unsupported(what: &str) -> GraphError {
-    GraphError::bad_request(format!("Unsupported segment or request: '{what}'."))
-}
-
-/// Parse what follows the drive prefix (already percent-decoded, one segment at a time).
-fn parse_item(rest: &str) -> Result<Option<(Addr, Action)>, GraphError> {
-    if rest.is_empty() {
-        return Ok(None);
-    }
-    let lower = rest.to_ascii_lowercase();
-    let (base, after) = if lower.starts_with("root")
-        && matches!(rest.as_bytes().get(4), None | Some(b'/') | Some(b':'))
-    {
-        (Base::Root, &rest[4..])
-    } else if lower.starts_with("items/") {
-        let r = &rest[6..];
-        let end = r.find([':', '/']).unwrap_or(r.len());
-        let id = &r[..end];
-        if id.is_empty() {
-            return Err(unsupported(rest));
-        }
-        let base = if id.eq_ignore_ascii_case("root") {
-            Base::Root
-        } else {
-            Base::Id(id.to_string())
-        };
-        (base, &r[end..])
-    } else {
-        return Err(unsupported(rest));
-    };
-    let (path, after) = match after.strip_prefix(':') {
-        Some(r) => match r.find(':') {
-            Some(i) => (Some(split_path(&r[..i])), &r[i + 1..]),
-            None => (Some(split_path(r)), ""),
-        },
-        None => (None, after),
-    };
-    let action = match after.to_ascii_lowercase().trim_end_matches('/') {
-        "" => Action::None,
-        "/content" => Action::Content,
-        "/children" => Action::Children,
-        "/copy" | "/action.copy" | "/microsoft.graph.copy" => Action::Copy,
-        "/createuploadsession" | "/microsoft.graph.createuploadsession" => {
-            Action::CreateUploadSession
-        }
-        _ => return Err(unsupported(rest)),
-    };
-    Ok(Some((Addr { base, path }, action)))
-}
+use std::time::SystemTime;
 
 pub(crate) fn check_auth(ctx: &Ctx) -> Result<(), GraphError> {
     let unauth = |msg: &str| {
@@ -156,12 +61,13 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
     match (ctx.method.clone(), action) {
         (Method::GET, Action::None) => get_item(ctx, &drive_id, &addr),
         (Method::GET, Action::Children) => list_children(ctx, &drive_id, &addr),
-        (Method::GET, Action::Content) => download(ctx, &drive_id, &addr),
+        (Method::GET | Method::HEAD, Action::Content) => download(ctx, &drive_id, &addr),
         (Method::PUT, Action::Content) => upload(ctx, &drive_id, &addr).await,
         (Method::POST, Action::Children) => post_children(ctx, &drive_id, &addr).await,
         (Method::POST, Action::Copy) => copy(ctx, &drive_id, &addr).await,
         (Method::POST, Action::CreateUploadSession) => create_session(ctx, &drive_id, &addr).await,
         (Method::DELETE, Action::None) => delete(ctx, &drive_id, &addr),
+        (Method::PATCH, Action::None) => crate::moves::patch(ctx, &drive_id, &addr).await,
         _ => Err(method_not_allowed().into()),
     }
 }
@@ -174,106 +80,59 @@ fn method_not_allowed() -> GraphError {
     )
 }
 
-/// Resolve the drive prefix; returns (drive id, the rest of the decoded path).
-fn resolve_drive(store: &Store, joined: &str) -> Result<(String, String), GraphError> {
-    let (first, rest) = take(joined);
-    let drive_not_found = || GraphError::new(404, "itemNotFound", "The drive could not be found.");
-    let need_drive = |rest: &str| -> Result<String, GraphError> {
-        let (d, rest) = take(rest);
-        if d.eq_ignore_ascii_case("drive") {
-            Ok(rest.to_string())
-        } else {
-            Err(unsupported(joined))
-        }
-    };
-    match first.to_ascii_lowercase().as_str() {
-        "me" => Ok((store.default_drive().id.clone(), need_drive(rest)?)),
-        "drive" => Ok((store.default_drive().id.clone(), rest.to_string())),
-        "drives" => {
-            let (id, rest) = take(rest);
-            let d = store.drive(id).ok_or_else(drive_not_found)?;
-            Ok((d.id.clone(), rest.to_string()))
-        }
-        kind @ ("users" | "groups" | "sites") => {
-            let (owner, rest) = take(rest);
-            let rest = need_drive(rest)?;
-            let k = match kind {
-                "users" => OwnerKind::User,
-                "groups" => OwnerKind::Group,
-                _ => OwnerKind::Site,
-            };
-            let d = store.drive_of_owner(k, owner).ok_or_else(drive_not_found)?;
-            Ok((d.id.clone(), rest))
-        }
-        _ => Err(unsupported(joined)),
-    }
-}
-
-fn base_id(store: &Store, drive_id: &str, base: &Base) -> Result<String, GraphError> {
-    match base {
-        Base::Root => Ok(store
-            .drive(drive_id)
-            .ok_or_else(GraphError::not_found)?
-            .root_id
-            .clone()),
-        Base::Id(id) => Ok(store.item_in_drive(drive_id, id)?.id.clone()),
-    }
-}
-
-fn resolve_existing(store: &Store, drive_id: &str, addr: &Addr) -> Result<String, GraphError> {
-    let base = base_id(store, drive_id, &addr.base)?;
-    match &addr.path {
-        None => Ok(base),
-        Some(segs) => store.resolve(&base, segs),
-    }
-}
-
-fn item_response(ctx: &Ctx, store: &Store, id: &str, status: u16) -> HResult {
-    let v = store
-        .item_json(id, &ctx.shared.api_origin)
-        .ok_or_else(GraphError::not_found)?;
-    Ok(json_response(status, &v))
-}
-
-fn check_if_match(ctx: &Ctx, store: &Store, id: &str) -> Result<(), GraphError> {
-    let Some(want) = ctx.header("if-match") else {
-        return Ok(());
-    };
-    if want.trim() == "*" {
-        return Ok(());
-    }
-    let item = store
-        .item_json(id, &ctx.shared.api_origin)
-        .ok_or_else(GraphError::not_found)?;
-    let tags = [item["eTag"].as_str(), item["cTag"].as_str()];
-    if tags.contains(&Some(want.trim())) {
-        Ok(())
-    } else {
-        Err(GraphError::new(
-            412,
-            "resourceModified",
-            "The resource has changed since the caller last read it; usually an eTag mismatch.",
-        ))
-    }
-}
-
 fn get_item(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
     let store = ctx.shared.store();
     let id = resolve_existing(&store, drive_id, addr)?;
     item_response(ctx, &store, &id, 200)
 }
 
+/// Children per page unless `$top` says otherwise (as Graph), and the most a page holds.
+const PAGE_DEFAULT: usize = 200;
+const PAGE_MAX: usize = 1000;
+
+/// `GET …/children[?$top=n][&$skiptoken=t]`: a page of children in name order (case
+/// ignored), with `@odata.nextLink` (this URL on the API origin with an opaque
+/// `$skiptoken`: the key of the page's last child) until the last page.
 fn list_children(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
+    let top = match ctx.query_param("$top") {
+        None => PAGE_DEFAULT,
+        Some(t) => match t.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n.min(PAGE_MAX),
+            _ => {
+                return Err(GraphError::bad_request(format!(
+                    "Invalid $top value '{t}': a positive integer is expected."
+                ))
+                .into());
+            }
+        },
+    };
+    let after = match ctx.query_param("$skiptoken") {
+        None => None,
+        Some(t) => Some(util::decode_token(&t).ok_or_else(|| {
+            GraphError::bad_request("The $skiptoken is not one this service issued.")
+        })?),
+    };
     let store = ctx.shared.store();
     let id = resolve_existing(&store, drive_id, addr)?;
-    let value: Vec<Value> = store
-        .children_ids(&id)
+    let (ids, next) = store.children_page(&id, after.as_deref(), top);
+    let value: Vec<Value> = ids
         .iter()
         .filter_map(|c| store.item_json(c, &ctx.shared.api_origin))
         .collect();
-    Ok(json_response(200, &json!({ "value": value })))
+    drop(store);
+    let mut body = json!({ "value": value });
+    if let Some(last) = next {
+        body["@odata.nextLink"] = json!(format!(
+            "{}{}?$top={top}&$skiptoken={}",
+            ctx.shared.api_origin,
+            ctx.path,
+            util::encode_token(&last)
+        ));
+    }
+    Ok(json_response(200, &body))
 }
 
+/// `GET` / `HEAD …/content`: 302 to a pre-authenticated download URL on the monitor origin.
 fn download(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
     let id = {
         let store = ctx.shared.store();
@@ -283,35 +142,12 @@ fn download(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
         }
         id
     };
-    let token = util::random_token(32);
-    {
-        let mut d = lock(&ctx.shared.downloads);
-        d.retain(|_, (_, t)| t.elapsed().as_secs() < 3600);
-        d.insert(token.clone(), (id, Instant::now()));
-    }
-    let url = format!("{}/download/{token}", ctx.shared.monitor_origin);
+    let url = crate::download::issue(ctx, id);
     Ok(util::with_header(
         util::empty_response(302),
         "location",
         &url,
     ))
-}
-
-fn conflict_from(
-    ctx: &Ctx,
-    body: Option<&Value>,
-    default: Conflict,
-) -> Result<Conflict, GraphError> {
-    if let Some(q) = ctx.query_param("@microsoft.graph.conflictBehavior") {
-        return Conflict::parse(&q);
-    }
-    if let Some(b) = body.and_then(|b| b.get("@microsoft.graph.conflictBehavior")) {
-        let s = b.as_str().ok_or_else(|| {
-            GraphError::bad_request("@microsoft.graph.conflictBehavior must be a string.")
-        })?;
-        return Conflict::parse(s);
-    }
-    Ok(default)
 }
 
 async fn upload(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
@@ -352,22 +188,6 @@ async fn upload(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
             item_response(ctx, &store, &id, 200)
         }
     }
-}
-
-async fn read_json(ctx: &mut Ctx, required: bool) -> Result<Option<Value>, Fail> {
-    let body = ctx.read_body(JSON_MAX).await?;
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        if required {
-            return Err(GraphError::bad_request("A JSON request body is required.").into());
-        }
-        return Ok(None);
-    }
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|e| GraphError::bad_request(format!("The request body is not valid JSON: {e}")))?;
-    if !v.is_object() {
-        return Err(GraphError::bad_request("The request body must be a JSON object.").into());
-    }
-    Ok(Some(v))
 }
 
 fn wants_async(ctx: &Ctx) -> bool {
@@ -443,7 +263,7 @@ async fn post_children(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
         ctx.shared.store().plan_name(&parent, &name, conflict)?;
         let (token, tempauth) = ctx.shared.jobs.create("DownloadUrl", false);
         let location = monitor_url(ctx, &token, tempauth.as_deref());
-        jobs::spawn_url_upload(ctx.shared.clone(), token, url, parent, name, conflict);
+        crate::tasks::spawn_url_upload(ctx.shared.clone(), token, url, parent, name, conflict);
         return accepted(&location);
     }
     if body.get("folder").is_some() {
@@ -572,7 +392,7 @@ async fn copy(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
     let business = ctx.shared.profile == Profile::Business;
     let (token, tempauth) = ctx.shared.jobs.create("ItemCopy", business);
     let location = monitor_url(ctx, &token, tempauth.as_deref());
-    jobs::spawn_copy(ctx.shared.clone(), token, snap, parent, name, conflict);
+    crate::tasks::spawn_copy(ctx.shared.clone(), token, snap, parent, name, conflict);
     accepted(&location)
 }
 
@@ -637,7 +457,7 @@ async fn create_session(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
             }
         }
     };
-    let token = util::random_token(32);
+    let token = rand::random_token(32);
     let lifetime = *lock(&ctx.shared.session_lifetime);
     let expires = SystemTime::now() + lifetime;
     let session = UploadSession::new(target, file_size, expires, &ctx.shared.session_bytes);
@@ -660,69 +480,4 @@ fn delete(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
     check_if_match(ctx, &store, &id)?;
     store.delete(&id)?;
     Ok(util::empty_response(204))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn p(s: &str) -> (String, Option<Vec<String>>, Action) {
-        let (a, act) = parse_item(s).unwrap().unwrap();
-        let base = match a.base {
-            Base::Root => "root".to_string(),
-            Base::Id(i) => i,
-        };
-        (base, a.path, act)
-    }
-
-    #[test]
-    fn item_addresses() {
-        assert_eq!(p("root"), ("root".into(), None, Action::None));
-        assert_eq!(p("root/children"), ("root".into(), None, Action::Children));
-        assert_eq!(
-            p("root:/a/b.txt:/content"),
-            (
-                "root".into(),
-                Some(vec!["a".into(), "b.txt".into()]),
-                Action::Content
-            )
-        );
-        assert_eq!(
-            p("root:/a/b.txt"),
-            (
-                "root".into(),
-                Some(vec!["a".into(), "b.txt".into()]),
-                Action::None
-            )
-        );
-        assert_eq!(
-            p("items/X!1:/n.txt:/content"),
-            ("X!1".into(), Some(vec!["n.txt".into()]), Action::Content)
-        );
-        assert_eq!(
-            p("items/root:/a/b.txt:"),
-            (
-                "root".into(),
-                Some(vec!["a".into(), "b.txt".into()]),
-                Action::None
-            )
-        );
-        assert_eq!(p("items/ABC/copy"), ("ABC".into(), None, Action::Copy));
-        assert_eq!(
-            p("items/ABC/action.copy"),
-            ("ABC".into(), None, Action::Copy)
-        );
-        assert_eq!(
-            p("root:/big.bin:/createUploadSession"),
-            (
-                "root".into(),
-                Some(vec!["big.bin".into()]),
-                Action::CreateUploadSession
-            )
-        );
-        assert!(parse_item("").unwrap().is_none());
-        assert!(parse_item("rootx").is_err());
-        assert!(parse_item("root:/a:b.txt:/content").is_err());
-        assert!(parse_item("items/ABC/bogus").is_err());
-    }
 }

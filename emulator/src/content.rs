@@ -2,7 +2,7 @@
 //! byte budget of live sessions; response bodies that stream a file.
 
 use crate::hash::{self, Hashes};
-use crate::util;
+use crate::rand;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, SizeHint};
@@ -66,16 +66,26 @@ impl Content {
         }
     }
 
-    /// A response body: the bytes, or the file read piece by piece as it is sent.
-    pub fn body(&self) -> io::Result<RespBody> {
+    /// A response body of `len` bytes from `start` (clamped to the content): a slice of
+    /// the bytes, or the file read piece by piece from there as it is sent.
+    pub fn body_range(&self, start: u64, len: u64) -> io::Result<RespBody> {
+        let start = start.min(self.len());
+        let len = len.min(self.len() - start);
         match self {
-            Content::Mem(b) => Ok(RespBody::full(b.clone())),
-            Content::Disk(d) => Ok(RespBody::File(FileBody {
-                file: tokio::fs::File::from_std(std::fs::File::open(&d.path)?),
-                remaining: d.len,
-                buf: vec![0; FILE_PIECE.min(d.len as usize)],
-                _keep: d.clone(),
-            })),
+            Content::Mem(b) => Ok(RespBody::full(
+                b.slice(start as usize..(start + len) as usize),
+            )),
+            Content::Disk(d) => {
+                use std::io::{Seek as _, SeekFrom};
+                let mut file = std::fs::File::open(&d.path)?;
+                file.seek(SeekFrom::Start(start))?;
+                Ok(RespBody::File(FileBody {
+                    file: tokio::fs::File::from_std(file),
+                    remaining: len,
+                    buf: vec![0; FILE_PIECE.min(len as usize)],
+                    _keep: d.clone(),
+                }))
+            }
         }
     }
 
@@ -94,7 +104,7 @@ impl Content {
     /// memory when linking fails.
     pub fn adopt(path: &Path, spool: &Path) -> io::Result<Content> {
         let len = std::fs::metadata(path)?.len();
-        let link = spool.join(format!("loaded-{}", util::random_token(16)));
+        let link = spool.join(format!("loaded-{}", rand::random_token(16)));
         match std::fs::hard_link(path, &link) {
             Ok(()) => Ok(Content::Disk(Arc::new(DiskFile { path: link, len }))),
             Err(_) => std::fs::read(path).map(|d| Content::Mem(Bytes::from(d))),
@@ -130,7 +140,7 @@ impl FileContent {
     /// writes happen here, outside the store lock).
     pub fn stage(&mut self, content_dir: &Path) -> io::Result<()> {
         if self.staged.is_none() {
-            let path = content_dir.join(format!(".pending-{}", util::random_token(16)));
+            let path = content_dir.join(format!(".pending-{}", rand::random_token(16)));
             self.content.write_to(&path)?;
             self.staged = Some(Staged(Some(path)));
         }
@@ -227,7 +237,7 @@ impl SpoolDir {
             None => std::env::temp_dir().join(format!(
                 "onedrive-emulator-{}-{}",
                 std::process::id(),
-                util::random_token(12)
+                rand::random_token(12)
             )),
         };
         // left behind by an emulator that did not stop cleanly
@@ -257,7 +267,7 @@ pub(crate) struct Spool {
 
 impl Spool {
     pub fn create(dir: &Path) -> io::Result<Spool> {
-        let path = dir.join(format!("session-{}", util::random_token(16)));
+        let path = dir.join(format!("session-{}", rand::random_token(16)));
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)

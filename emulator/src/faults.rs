@@ -1,6 +1,6 @@
 //! Fault rules: which request misbehaves, and how.
 
-use crate::{FaultAction, FaultRule, Times};
+use crate::config::{FaultAction, FaultRule, Times};
 
 pub(crate) struct Armed {
     pub rule: FaultRule,
@@ -84,6 +84,7 @@ pub(crate) fn label(action: &FaultAction) -> String {
         } => format!("status {status}"),
         FaultAction::DropRequestAfter(k) => format!("drop_request_after {k}"),
         FaultAction::DropResponseAfter(k) => format!("drop_response_after {k}"),
+        FaultAction::DropBodyAfter(n) => format!("drop_body_after {n}"),
         FaultAction::DelayMs(ms) => format!("delay_ms {ms}"),
     }
 }

@@ -1,20 +1,15 @@
-//! Background jobs (copy, upload from URL): timed progress, pause, forced failure, monitor state.
+//! The registry of background jobs (copy, upload from URL): timed progress, pause, forced
+//! failure, monitor state. What a job does is in `tasks`.
 
-use crate::server::Shared;
-use crate::store::{Conflict, TreeSnap};
-use crate::util;
-use crate::{JobConfig, JobFailMode};
-use bytes::Bytes;
-use http_body_util::BodyExt as _;
+use crate::config::{JobConfig, JobFailMode};
+use crate::rand;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// Finished jobs stay answerable this long.
 const KEEP_FINISHED: Duration = Duration::from_secs(15 * 60);
-/// Largest source an upload from URL will fetch.
-const MAX_SOURCE_BYTES: usize = 1 << 30;
 
 /// Job time: advances only while jobs are not paused.
 struct Clock {
@@ -134,10 +129,21 @@ impl Jobs {
         self.changed.send_modify(|v| *v += 1);
     }
 
+    /// Forget every job (a reset): running ones write nothing when due.
+    pub fn clear(&self) {
+        self.lock().map.clear();
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Whether the job is still known (not cleared by a reset).
+    pub fn exists(&self, token: &str) -> bool {
+        self.lock().map.contains_key(token)
+    }
+
     /// A new job; returns (token, tempauth).
     pub fn create(&self, operation: &'static str, with_tempauth: bool) -> (String, Option<String>) {
-        let token = util::random_token(24);
-        let tempauth = with_tempauth.then(|| util::random_token(48));
+        let token = rand::random_token(24);
+        let tempauth = with_tempauth.then(|| rand::random_token(48));
         let mut g = self.lock();
         g.map
             .retain(|_, j| j.finished.is_none_or(|f| f.elapsed() < KEEP_FINISHED));
@@ -281,138 +287,4 @@ impl Jobs {
             state: j.state.clone(),
         })
     }
-}
-
-/// A copy: wait for the job's duration, then write the snapshot.
-pub(crate) fn spawn_copy(
-    shared: Arc<Shared>,
-    token: String,
-    mut snap: TreeSnap,
-    parent_id: String,
-    name: String,
-    conflict: Conflict,
-) {
-    tokio::spawn(async move {
-        shared.jobs.begin(&token, snap.bytes());
-        if let Some(mode) = shared.jobs.wait_due(&token).await {
-            shared.jobs.fail(
-                &token,
-                mode,
-                "generalException",
-                "The copy operation failed.".into(),
-            );
-            return;
-        }
-        // the files are copied into the data directory before the store lock
-        let staged = match &shared.data_dir {
-            Some(dir) => snap
-                .stage(&dir.join("content"))
-                .map_err(crate::store::storage_error),
-            None => Ok(()),
-        };
-        let result = staged.and_then(|()| {
-            let mut store = shared.store();
-            store
-                .materialize(&parent_id, &name, snap, conflict)
-                .map(|id| (store.get(&id).map(|it| it.drive_id.clone()), id))
-        });
-        match result {
-            Ok((Some(drive_id), id)) => shared.jobs.complete(&token, drive_id, id),
-            Ok((None, _)) => shared.jobs.fail(
-                &token,
-                JobFailMode::Status,
-                "generalException",
-                "The copied item vanished.".into(),
-            ),
-            Err(e) => shared
-                .jobs
-                .fail(&token, JobFailMode::Status, &e.code, e.message),
-        }
-    });
-}
-
-async fn download(shared: &Shared, url: &str) -> Result<Bytes, String> {
-    if shared.offline {
-        return Err("this emulator fetches no source URLs".into());
-    }
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|e| format!("invalid source URL: {e}"))?;
-    let fut = async {
-        let resp = crate::tls::get(&shared.fetch_tls, &uri).await?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(format!("the source URL answered HTTP {}", status.as_u16()));
-        }
-        let body = http_body_util::Limited::new(resp.into_body(), MAX_SOURCE_BYTES);
-        body.collect()
-            .await
-            .map(|c| c.to_bytes())
-            .map_err(|e| format!("error while downloading the source URL: {e}"))
-    };
-    match tokio::time::timeout(Duration::from_secs(120), fut).await {
-        Ok(r) => r,
-        Err(_) => Err("timed out downloading the source URL".into()),
-    }
-}
-
-/// An upload from URL: download the source, wait for the job's duration, then write the file.
-pub(crate) fn spawn_url_upload(
-    shared: Arc<Shared>,
-    token: String,
-    url: String,
-    parent_id: String,
-    name: String,
-    conflict: Conflict,
-) {
-    tokio::spawn(async move {
-        let data = match download(&shared, &url).await {
-            Ok(d) => d,
-            Err(msg) => {
-                let mode = shared.jobs.config().fail.unwrap_or(JobFailMode::Status);
-                shared.jobs.fail(&token, mode, "generalException", msg);
-                return;
-            }
-        };
-        shared.jobs.begin(&token, data.len() as u64);
-        if let Some(mode) = shared.jobs.wait_due(&token).await {
-            shared.jobs.fail(
-                &token,
-                mode,
-                "generalException",
-                "The upload from URL failed.".into(),
-            );
-            return;
-        }
-        // hashed and staged before the store lock
-        let prepared = {
-            let shared = shared.clone();
-            tokio::task::spawn_blocking(move || shared.file_content(data)).await
-        };
-        let prepared = prepared.unwrap_or_else(|e| {
-            Err(crate::util::GraphError::new(
-                500,
-                "generalException",
-                e.to_string(),
-            ))
-        });
-        let result = prepared.and_then(|fc| {
-            let mut store = shared.store();
-            store
-                .put_file(&parent_id, &name, fc, conflict)
-                .map(|(id, _)| (store.get(&id).map(|it| it.drive_id.clone()), id))
-        });
-        match result {
-            Ok((Some(drive_id), id)) => shared.jobs.complete(&token, drive_id, id),
-            Ok((None, _)) => shared.jobs.fail(
-                &token,
-                JobFailMode::Status,
-                "generalException",
-                "The uploaded item vanished.".into(),
-            ),
-            Err(e) => shared
-                .jobs
-                .fail(&token, JobFailMode::Status, &e.code, e.message),
-        }
-    });
 }

@@ -9,7 +9,7 @@ const USAGE: &str =
     "usage: onedrive-emulator [--host 127.0.0.1] [--port P] [--monitor-port M] [--token T]
                          [--admin-token A] [--profile personal|business] [--data-dir D] [--job-base-ms N]
                          [--job-bytes-per-sec N] [--fault JSON]... [--simple-upload-limit N]
-                         [--session-bytes-limit N] [--sink]
+                         [--session-bytes-limit N] [--latency-ms N] [--sink]
                          [--plain-http | --tls-cert FILE --tls-key FILE | --ca-out FILE]
 HTTPS by default, with a CA made at start: its PEM is written to --ca-out FILE, else
 <data-dir>/emulator-ca.pem, else a temporary file, and printed as ca_file=PATH.
@@ -77,6 +77,7 @@ fn parse_args(args: Vec<String>) -> Result<Args, String> {
             "--job-bytes-per-sec" => config.job.bytes_per_sec = num(&flag, value()?)?,
             "--simple-upload-limit" => config.simple_upload_limit = num(&flag, value()?)?,
             "--session-bytes-limit" => config.session_bytes_limit = num(&flag, value()?)?,
+            "--latency-ms" => config.latency_ms = num(&flag, value()?)?,
             "--plain-http" | "--sink" => return Err(format!("{flag} takes no value")),
             "--tls-cert" => cert = Some(PathBuf::from(value()?)),
             "--tls-key" => key = Some(PathBuf::from(value()?)),
@@ -257,6 +258,22 @@ mod tests {
         assert_eq!(c.job.base_ms, 5);
         assert_eq!(a.faults.len(), 1);
         assert!(!c.sink);
+        assert_eq!(c.latency_ms, 0);
+        assert_eq!(
+            parse_args(args("--latency-ms 150"))
+                .unwrap()
+                .config
+                .latency_ms,
+            150
+        );
+        assert_eq!(
+            parse_args(args("--latency-ms=7"))
+                .unwrap()
+                .config
+                .latency_ms,
+            7
+        );
+        assert!(parse_args(args("--latency-ms -1")).is_err());
         assert!(parse_args(args("--sink")).unwrap().config.sink);
         assert!(parse_args(args("--sink=1")).is_err());
         assert!(parse_args(args("--bogus")).is_err());

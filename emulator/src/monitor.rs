@@ -1,13 +1,13 @@
 //! The monitor origin: job monitors, upload sessions, static files and downloads.
 //! Pre-authorized URLs: any Authorization header is refused with 401.
 
-use crate::Profile;
-use crate::api::SessionTarget;
+use crate::config::Profile;
+
+use crate::config::{Completion, JobFailMode};
 use crate::content::{FileContent, Reservation, Spool};
 use crate::jobs::{JobState, JobView, Lookup};
-use crate::server::{Ctx, Fail, HResult, Shared, UploadSession, lock};
+use crate::state::{Ctx, Fail, HResult, SessionTarget, Shared, UploadSession, lock};
 use crate::util::{self, GraphError, json_response};
-use crate::{Completion, JobFailMode};
 use hyper::Method;
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -100,36 +100,14 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                 None => Err(GraphError::not_found().into()),
             }
         }
-        ["download", token] => {
-            if ctx.method != Method::GET {
-                return Err(not_allowed());
-            }
-            let id = lock(&ctx.shared.downloads)
-                .get(*token)
-                .map(|(id, _)| id.clone());
-            let found = id.and_then(|id| {
-                let store = ctx.shared.store();
-                let name = store.get(&id)?.name.clone();
-                Some((name, store.content(&id)?))
-            });
-            // the store lock is released before the content is opened and sent
-            let Some((name, content)) = found else {
-                return Err(GraphError::not_found().into());
-            };
-            let body = content.body().map_err(crate::store::storage_error)?;
-            Ok(util::body_response(200, util::mime_for(&name), body))
-        }
+        ["download", token] => crate::download::serve(ctx, token),
+        ["download"] => crate::download::serve(ctx, ""),
         _ => Err(GraphError::not_found().into()),
     }
 }
 
 fn not_allowed() -> Fail {
-    GraphError::new(
-        405,
-        "invalidRequest",
-        "The HTTP method is not allowed on this URL.",
-    )
-    .into()
+    GraphError::method_not_allowed().into()
 }
 
 fn session_gone() -> GraphError {
@@ -393,7 +371,7 @@ pub(crate) fn check_range(range: &str) -> Result<Range, GraphError> {
             format!("The range {a}-{b} is not satisfiable."),
         ));
     };
-    if b >= total || total > crate::api::MAX_FILE_SIZE {
+    if b >= total || total > crate::state::MAX_FILE_SIZE {
         return Err(invalid_range(
             400,
             format!(

@@ -1,52 +1,34 @@
 //! Listeners, connections, the per-request pipeline (log, faults, dispatch) and shared state.
 
-use crate::content::{FileContent, Reservation, RespBody, SessionBytes, Spool, SpoolDir};
-use crate::faults::{self, Armed};
-use crate::hash::Hasher;
-use crate::jobs::Jobs;
-use crate::store::Store;
+use crate::config::{FaultAction, LoggedRequest};
+use crate::content::RespBody;
+use crate::faults::{self};
+use crate::rand;
+use crate::state::{Body, Ctx, Fail, HResult, Origin, Shared, boxed, lock};
 use crate::util::{self, GraphError, Resp};
-use crate::{FaultAction, LoggedRequest, Profile};
-use bytes::Bytes;
 use http_body_util::BodyExt as _;
-use hyper::header::{HeaderMap, HeaderValue};
+use hyper::header::HeaderValue;
 use hyper::service::service_fn;
 use hyper::{Method, Request};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio_rustls::{TlsAcceptor, TlsConnector};
+use tokio_rustls::TlsAcceptor;
 
-/// Bytes of an unread request body drained after answering, so the connection stays usable.
-const DRAIN_CAP: u64 = 128 * 1024 * 1024;
 /// The request log keeps at most this many entries (the oldest go first).
 const LOG_CAP: usize = 100_000;
 /// A logged path or query longer than this is cut (and ends in "...").
 const LOG_FIELD_MAX: usize = 2048;
 /// Read buffer of a connection: bounds a request head (a path of 30,000 levels fits).
 const MAX_HEAD: usize = 256 * 1024;
-/// A request body that sends nothing for this long is dropped.
-const BODY_IDLE: Duration = Duration::from_secs(60);
-
-/// A request body: hyper's, or an in-memory one (fuzzing).
-pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, BoxError>;
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-pub(crate) fn boxed<B>(body: B) -> Body
-where
-    B: hyper::body::Body<Data = Bytes> + Send + Sync + 'static,
-    B::Error: Into<BoxError>,
-{
-    body.map_err(Into::into).boxed()
-}
 
 fn clip(s: &str) -> String {
     if s.len() <= LOG_FIELD_MAX {
@@ -59,378 +41,43 @@ fn clip(s: &str) -> String {
     format!("{}...", &s[..end])
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Origin {
-    Api,
-    Monitor,
+/// A response cut short by a fault: the first `limit` bytes of `head` then `body`.
+struct CutResponse {
+    head: Vec<u8>,
+    body: RespBody,
+    limit: u64,
 }
 
-/// An upload session. The map of sessions is locked only to find, add or remove one;
-/// a fragment's checks, spool write and hashing happen under the session's own `state`.
-pub(crate) struct UploadSession {
-    pub target: crate::api::SessionTarget,
-    pub expires: Mutex<SystemTime>,
-    /// bytes received so far (kept by `state`'s holder, readable without waiting for it)
-    pub received: AtomicU64,
-    /// completed, cancelled or expired: takes no more fragments
-    pub closed: AtomicBool,
-    pub state: Mutex<SessionState>,
-}
-
-pub(crate) struct SessionState {
-    pub file_size: Option<u64>,
-    /// the bytes so far, on disk (made with the first fragment)
-    pub spool: Option<Spool>,
-    /// the hashes of the bytes so far
-    pub hasher: Hasher,
-    /// what the spool counts against `session_bytes_limit`
-    pub held: Reservation,
-}
-
-impl UploadSession {
-    pub fn new(
-        target: crate::api::SessionTarget,
-        file_size: Option<u64>,
-        expires: SystemTime,
-        pool: &Arc<SessionBytes>,
-    ) -> UploadSession {
-        UploadSession {
-            target,
-            expires: Mutex::new(expires),
-            received: AtomicU64::new(0),
-            closed: AtomicBool::new(false),
-            state: Mutex::new(SessionState {
-                file_size,
-                spool: None,
-                hasher: Hasher::default(),
-                held: Reservation::empty(pool),
-            }),
-        }
-    }
-}
-
-type Sessions = HashMap<String, Arc<UploadSession>>;
-
-pub(crate) struct Shared {
-    pub token: String,
-    pub admin_token: String,
-    pub max_connections: usize,
-    pub header_read_timeout: Duration,
-    pub session_bytes_limit: u64,
-    /// bytes held by live sessions (their spool files), against `session_bytes_limit`
-    pub session_bytes: Arc<SessionBytes>,
-    /// where sessions spool their bytes
-    pub spool: SpoolDir,
-    /// `Config::data_dir`: content is staged in its `content/` before the store lock
-    pub data_dir: Option<std::path::PathBuf>,
-    /// the newest metadata snapshot written (its sequence number); held while writing one
-    pub persisted: Mutex<u64>,
-    /// read and discard request bodies, answer just enough (benchmarks)
-    pub sink: bool,
-    /// true: upload from URL fetches nothing (fuzzing)
-    pub offline: bool,
-    pub profile: Profile,
-    pub simple_upload_limit: u64,
-    pub api_origin: String,
-    pub monitor_origin: String,
-    pub started: Instant,
-    pub store: Mutex<Store>,
-    pub log: Mutex<Vec<LoggedRequest>>,
-    pub next_seq: Mutex<u64>,
-    pub faults: Mutex<Vec<Armed>>,
-    pub jobs: Jobs,
-    /// use `with_sessions`: it drops expired ones first
-    pub sessions: Mutex<Sessions>,
-    pub session_lifetime: Mutex<Duration>,
-    pub statics: Mutex<HashMap<String, Bytes>>,
-    /// download token -> (item id, issued)
-    pub downloads: Mutex<HashMap<String, (String, Instant)>>,
-    /// Both listeners do this TLS handshake first; None = plain HTTP.
-    pub tls: Option<TlsAcceptor>,
-    /// The CA a client must trust (`Emulator::ca_pem`).
-    pub ca_pem: Option<String>,
-    /// Upload from URL's https:// fetches (trusts `ca_pem` and `Config::fetch_trust_pem`).
-    pub fetch_tls: TlsConnector,
-    /// Called by a session's last fragment once its hashes are known, before the store
-    /// is touched (tests: other requests must go through meanwhile).
-    #[cfg(test)]
-    pub fragment_hook: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The store, locked. Metadata changes are serialized while it is held; the file write
-/// of `metadata.json` happens after it is released (see [`Shared::write_meta`]).
-pub(crate) struct StoreGuard<'a> {
-    shared: &'a Shared,
-    guard: Option<MutexGuard<'a, Store>>,
-}
-
-impl std::ops::Deref for StoreGuard<'_> {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.guard.as_ref().expect("held until drop")
-    }
-}
-
-impl std::ops::DerefMut for StoreGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Store {
-        self.guard.as_mut().expect("held until drop")
-    }
-}
-
-impl Drop for StoreGuard<'_> {
-    fn drop(&mut self) {
-        let job = self.guard.as_mut().and_then(|g| g.take_persist());
-        drop(self.guard.take());
-        if let Some(job) = job {
-            self.shared.write_meta(job);
-        }
-    }
-}
-
-impl Shared {
-    pub fn store(&self) -> StoreGuard<'_> {
-        StoreGuard {
-            shared: self,
-            guard: Some(lock(&self.store)),
-        }
-    }
-
-    /// Write a metadata snapshot unless a newer one is already on disk, then remove the
-    /// content files it no longer names. Outside the store lock, one writer at a time.
-    fn write_meta(&self, job: crate::store::PersistJob) {
-        let Some(dir) = &self.data_dir else {
-            return;
-        };
-        {
-            let mut last = lock(&self.persisted);
-            if job.seq > *last {
-                let tmp = dir.join("metadata.json.tmp");
-                let r = std::fs::write(&tmp, &job.meta)
-                    .and_then(|_| std::fs::rename(&tmp, dir.join("metadata.json")));
-                if let Err(e) = r {
-                    eprintln!("onedrive-emulator: cannot write metadata.json: {e}");
-                }
-                *last = job.seq;
-            }
-        }
-        for id in job.removed {
-            let _ = std::fs::remove_file(dir.join("content").join(id));
-        }
-    }
-
-    /// `fc`, copied into the data directory (if any) under a temporary name, ready for
-    /// the store to rename: the write happens here, before the store lock.
-    pub fn stage(&self, fc: &mut FileContent) -> Result<(), GraphError> {
-        match &self.data_dir {
-            Some(dir) => fc
-                .stage(&dir.join("content"))
-                .map_err(crate::store::storage_error),
-            None => Ok(()),
-        }
-    }
-
-    /// Hash `data` and stage it, all before the store lock.
-    pub fn file_content(&self, data: Bytes) -> Result<FileContent, GraphError> {
-        let mut fc = FileContent::hash(data);
-        self.stage(&mut fc)?;
-        Ok(fc)
-    }
-
-    pub fn base_url(&self) -> String {
-        format!("{}/v1.0", self.api_origin)
-    }
-
-    /// The answer when upload sessions would hold more than the emulator keeps.
-    pub fn session_quota_error(&self) -> GraphError {
-        GraphError::new(
-            507,
-            "quotaLimitReached",
-            format!(
-                "Insufficient storage: the emulator keeps at most {} bytes of upload sessions at once.",
-                self.session_bytes_limit
-            ),
-        )
-    }
-
-    /// `f` over the live sessions (expired ones are dropped first). The map is locked
-    /// only for `f`; sessions that go away are released (their spool files removed)
-    /// after the lock.
-    pub fn with_sessions<R>(&self, f: impl FnOnce(&mut Sessions) -> R) -> R {
-        let mut expired = Vec::new();
-        let r = {
-            let mut g = lock(&self.sessions);
-            let now = SystemTime::now();
-            let gone: Vec<String> = g
-                .iter()
-                .filter(|(_, s)| *lock(&s.expires) <= now)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in gone {
-                if let Some(s) = g.remove(&k) {
-                    s.closed.store(true, Ordering::SeqCst);
-                    expired.push(s);
-                }
-            }
-            f(&mut g)
-        };
-        drop(expired);
-        r
-    }
-
-    pub fn session(&self, token: &str) -> Option<Arc<UploadSession>> {
-        self.with_sessions(|m| m.get(token).cloned())
-    }
-
-    /// Take a session out (completed or cancelled): it takes no more fragments.
-    pub fn remove_session(&self, token: &str) -> Option<Arc<UploadSession>> {
-        let s = self.with_sessions(|m| m.remove(token))?;
-        s.closed.store(true, Ordering::SeqCst);
-        Some(s)
-    }
-}
-
-/// Why a request did not get a normal answer.
-pub(crate) enum Fail {
-    Graph(GraphError),
-    /// the client went away (or a fault): close without answering
-    Drop,
-}
-
-impl From<GraphError> for Fail {
-    fn from(e: GraphError) -> Self {
-        Fail::Graph(e)
-    }
-}
-
-pub(crate) type HResult = Result<Resp, Fail>;
-
-/// Per-request context handed to the route handlers.
-pub(crate) struct Ctx {
-    pub shared: Arc<Shared>,
-    pub method: Method,
-    pub path: String,
-    pub query: String,
-    pub headers: HeaderMap,
-    pub body: Option<Body>,
-    pub body_bytes: u64,
-    pub request_id: String,
-}
-
-impl Ctx {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub fn query_param(&self, name: &str) -> Option<String> {
-        util::parse_query(&self.query)
-            .into_iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    }
-
-    /// Read the whole body; more than `max` bytes gives 413 (the rest is drained, up to a cap).
-    pub async fn read_body(&mut self, max: u64) -> Result<Vec<u8>, Fail> {
-        let Some(mut body) = self.body.take() else {
-            return Ok(Vec::new());
-        };
-        let mut buf = Vec::new();
-        let mut too_large = false;
-        while let Some(frame) = next_frame(&mut body).await? {
-            let frame = frame.map_err(|_| Fail::Drop)?;
+impl CutResponse {
+    /// Write it to `s`, the body streamed (a cut download is never held whole).
+    async fn write(self, s: &mut (impl AsyncWrite + Unpin)) -> io::Result<()> {
+        let mut left = self.limit;
+        let head = &self.head[..self
+            .head
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX))];
+        s.write_all(head).await?;
+        left -= head.len() as u64;
+        let mut body = self.body;
+        while left > 0 {
+            let Some(Ok(frame)) = body.frame().await else {
+                break;
+            };
             if let Ok(data) = frame.into_data() {
-                self.body_bytes += data.len() as u64;
-                if too_large || self.body_bytes > max {
-                    too_large = true;
-                    buf = Vec::new();
-                    if self.body_bytes > max.saturating_add(DRAIN_CAP) {
-                        break;
-                    }
-                    continue;
-                }
-                buf.extend_from_slice(&data);
-            }
-        }
-        if too_large {
-            return Err(GraphError::new(
-                413,
-                "BadRequest",
-                format!("Maximum request length exceeded: the body is larger than {max} bytes."),
-            )
-            .into());
-        }
-        Ok(buf)
-    }
-
-    /// Read the whole body, keep none of it (sink mode): its length.
-    pub async fn discard_body(&mut self) -> Result<u64, Fail> {
-        let mut n = 0u64;
-        if let Some(mut body) = self.body.take() {
-            while let Some(frame) = next_frame(&mut body).await? {
-                if let Ok(data) = frame.map_err(|_| Fail::Drop)?.into_data() {
-                    n += data.len() as u64;
-                }
-            }
-        }
-        self.body_bytes += n;
-        Ok(n)
-    }
-
-    /// Read and discard what is left of the body.
-    pub async fn drain(&mut self) -> Result<(), Fail> {
-        if let Some(mut body) = self.body.take() {
-            while let Some(frame) = next_frame(&mut body).await? {
-                let frame = frame.map_err(|_| Fail::Drop)?;
-                if let Ok(data) = frame.into_data() {
-                    self.body_bytes += data.len() as u64;
-                    if self.body_bytes > DRAIN_CAP {
-                        break;
-                    }
-                }
+                let n = data.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                s.write_all(&data[..n]).await?;
+                left -= n as u64;
             }
         }
         Ok(())
     }
-
-    /// Read at most `k` bytes of the body (a dropped-request fault).
-    async fn read_upto(&mut self, k: u64) {
-        if let Some(mut body) = self.body.take() {
-            while self.body_bytes < k {
-                match next_frame(&mut body).await {
-                    Ok(Some(Ok(frame))) => {
-                        if let Ok(data) = frame.into_data() {
-                            self.body_bytes += data.len() as u64;
-                        }
-                    }
-                    _ => break,
-                }
-            }
-            self.body_bytes = self.body_bytes.min(k);
-        }
-    }
-
-    pub fn error(&self, e: &GraphError) -> Resp {
-        e.response(&self.request_id, self.header("client-request-id"))
-    }
 }
 
-/// The next frame of a body, or Drop when the client sends nothing for BODY_IDLE.
-async fn next_frame(
-    body: &mut Body,
-) -> Result<Option<Result<hyper::body::Frame<Bytes>, BoxError>>, Fail> {
-    tokio::time::timeout(BODY_IDLE, body.frame())
-        .await
-        .map_err(|_| Fail::Drop)
-}
-
-/// Per-connection switch: once dead, the connection neither reads nor writes; `raw_out`
+/// Per-connection switch: once dead, the connection neither reads nor writes; `cut`
 /// is written by hand (a cut response) before the socket closes.
 struct ConnCtl {
     dead: AtomicBool,
-    raw_out: Mutex<Option<Vec<u8>>>,
+    cut: Mutex<Option<CutResponse>>,
     /// requests being handled on this connection (0 = idle, waiting for a request)
     busy: AtomicUsize,
     /// since when the connection has been idle
@@ -443,7 +90,7 @@ impl Default for ConnCtl {
     fn default() -> Self {
         ConnCtl {
             dead: AtomicBool::new(false),
-            raw_out: Mutex::new(None),
+            cut: Mutex::new(None),
             busy: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             evict: tokio::sync::Notify::new(),
@@ -710,15 +357,16 @@ async fn serve_http<S: Stream>(stream: S, shared: Arc<Shared>, origin: Origin, c
             }
         }
     } // hyper's connection, and the FaultIo in it, are dropped: the stream is back
-    let raw = lock(&ctl.raw_out).take();
+    let cut = lock(&ctl.cut).take();
     let stream = lock(&back).take();
-    if let (Some(raw), Some(mut s)) = (raw, stream) {
+    if let (Some(cut), Some(mut s)) = (cut, stream) {
         let cut = async {
-            s.write_all(&raw).await?;
+            cut.write(&mut s).await?;
             s.flush().await?;
             s.tcp().shutdown().await
         };
-        let _ = tokio::time::timeout(Duration::from_secs(5), cut).await;
+        // a client that stops reading holds the connection no longer than this
+        let _ = tokio::time::timeout(Duration::from_secs(120), cut).await;
     }
 }
 
@@ -737,25 +385,14 @@ fn serialize(resp: &Resp) -> Vec<u8> {
         out.extend_from_slice(v.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let len = resp.body().size_hint().exact().unwrap_or(0);
-    out.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
+    if !resp.headers().contains_key(hyper::header::CONTENT_LENGTH) {
+        let len = resp.body().size_hint().exact().unwrap_or(0);
+        out.extend_from_slice(format!("content-length: {len}\r\n").as_bytes());
+    }
     out.extend_from_slice(
         format!("date: {}\r\n\r\n", util::http_date(SystemTime::now())).as_bytes(),
     );
     out
-}
-
-async fn body_bytes(resp: Resp) -> (Resp, Bytes) {
-    let (parts, body) = resp.into_parts();
-    let data = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    (
-        hyper::Response::from_parts(parts, RespBody::full(data.clone())),
-        data,
-    )
 }
 
 fn finish_log(shared: &Shared, seq: u64, status: u16, body_bytes: u64, fault: Option<String>) {
@@ -790,7 +427,10 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
-    let admin = origin == Origin::Api && (path == "/_emulator" || path.starts_with("/_emulator/"));
+    let health = path == "/health";
+    // the emulator's own paths: no token of the API's, no faults, no latency
+    let admin = health
+        || origin == Origin::Api && (path == "/_emulator" || path.starts_with("/_emulator/"));
     let origin_label = match (origin, admin) {
         (_, true) => "admin",
         (Origin::Api, false) => "api",
@@ -826,7 +466,7 @@ async fn handle(
         headers: parts.headers,
         body: Some(body),
         body_bytes: 0,
-        request_id: util::guid(),
+        request_id: rand::guid(),
     };
 
     let action = if admin {
@@ -840,6 +480,9 @@ async fn handle(
         )
     };
     let fault = action.as_ref().map(faults::label);
+    if !admin && !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
     let mut cut_after = None;
     let result: HResult = match action {
         Some(FaultAction::DropRequestAfter(k)) => {
@@ -864,10 +507,13 @@ async fn handle(
                 Some(FaultAction::DelayMs(ms)) => {
                     tokio::time::sleep(Duration::from_millis(ms)).await
                 }
-                Some(FaultAction::DropResponseAfter(k)) => cut_after = Some(k),
+                Some(FaultAction::DropResponseAfter(k)) => cut_after = Some((k, false)),
+                Some(FaultAction::DropBodyAfter(n)) => cut_after = Some((n, true)),
                 _ => {}
             }
-            if admin {
+            if health {
+                crate::admin::health(&ctx)
+            } else if admin {
                 crate::admin::handle(&mut ctx).await
             } else if shared.sink {
                 crate::sink::handle(&mut ctx, origin).await
@@ -901,12 +547,20 @@ async fn handle(
             resp.headers_mut().insert("client-request-id", v);
         }
     }
-    if let Some(k) = cut_after {
-        let (resp, body) = body_bytes(resp).await;
-        let mut raw = serialize(&resp);
-        raw.extend_from_slice(&body);
-        raw.truncate(usize::try_from(k).unwrap_or(usize::MAX));
-        *lock(&ctl.raw_out) = Some(raw);
+    if let Some((k, body_only)) = cut_after {
+        let head = serialize(&resp);
+        let mut limit = match body_only {
+            true => (head.len() as u64).saturating_add(k),
+            false => k,
+        };
+        if ctx.method == Method::HEAD {
+            limit = limit.min(head.len() as u64);
+        }
+        *lock(&ctl.cut) = Some(CutResponse {
+            head,
+            body: resp.into_body(),
+            limit,
+        });
         ctl.dead.store(true, Ordering::SeqCst);
         finish_log(&shared, seq, 0, ctx.body_bytes, fault);
         return Err(Dropped);

@@ -2,7 +2,8 @@
 //! discarded, nothing is hashed or stored, and uploads get just enough of an answer for a
 //! client to go on: a minimal driveItem (`id`, `name`, `size`, `file: {}` without hashes).
 
-use crate::server::{Ctx, HResult, Origin};
+use crate::rand;
+use crate::state::{Ctx, HResult, Origin};
 use crate::util::{self, GraphError, json_response};
 use hyper::Method;
 use serde_json::json;
@@ -16,7 +17,7 @@ pub(crate) async fn handle(ctx: &mut Ctx, origin: Origin) -> HResult {
 }
 
 fn item(name: &str, size: u64) -> serde_json::Value {
-    json!({ "id": format!("SINK!{}", util::random_hex(8)), "name": name, "size": size, "file": {} })
+    json!({ "id": format!("SINK!{}", rand::random_hex(8)), "name": name, "size": size, "file": {} })
 }
 
 /// The item's name in a path ending in `/{action}`: the last segment before it, decoded

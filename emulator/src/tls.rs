@@ -1,7 +1,7 @@
 //! TLS: the certificate both listeners serve (generated at start, or given as PEM), and
 //! the small client that upload from URL fetches its source through (http or https).
 
-use crate::Tls;
+use crate::config::Tls;
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::body::Incoming;
@@ -136,7 +136,7 @@ fn generate(
         dn
     };
     // A distinct name per start: two emulators' CAs never look alike to a client.
-    let tag = crate::util::random_hex(4);
+    let tag = crate::rand::random_hex(4);
 
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca = CertificateParams::default();

@@ -8,45 +8,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub(crate) type Resp = Response<RespBody>;
 
-pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
-    let mut v = vec![0u8; n];
-    getrandom::fill(&mut v).expect("operating system random source");
-    v
-}
-
-/// Unguessable URL-safe token (`n` random bytes).
-pub(crate) fn random_token(n: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes(n))
-}
-
-pub(crate) fn random_hex(n: usize) -> String {
-    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn guid() -> String {
-    let mut b = random_bytes(16);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        h[0..4].concat(),
-        h[4..6].concat(),
-        h[6..8].concat(),
-        h[8..10].concat(),
-        h[10..16].concat()
-    )
-}
-
-/// Uppercase base32 (A-Z, 2-7), as in SharePoint item ids.
-pub(crate) fn random_base32(len: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    random_bytes(len)
-        .iter()
-        .map(|b| ALPHABET[(b & 31) as usize] as char)
-        .collect()
-}
-
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
@@ -156,6 +117,19 @@ pub(crate) fn encode_segment(s: &str) -> String {
     out
 }
 
+/// An opaque, URL-safe token for `s` (a `$skiptoken`).
+pub(crate) fn encode_token(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s.as_bytes())
+}
+
+/// What [`encode_token`] encoded, or None.
+pub(crate) fn decode_token(t: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t.trim())
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 /// Decoded query parameters, in order.
 pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
     q.split('&')
@@ -200,6 +174,13 @@ impl GraphError {
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "invalidRequest", message)
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "invalidRequest",
+            "The HTTP method is not allowed on this URL.",
+        )
     }
     pub fn not_found() -> Self {
         Self::new(404, "itemNotFound", "The resource could not be found.")
@@ -359,5 +340,19 @@ mod tests {
         assert!(percent_decode("%FF", false).is_none());
         assert_eq!(percent_decode("a+b", true).unwrap(), "a b");
         assert_eq!(encode_segment("a b#é"), "a%20b%23%C3%A9");
+    }
+
+    #[test]
+    fn tokens() {
+        for s in ["", "a", "name 1 #%é.txt"] {
+            let t = encode_token(s);
+            assert!(
+                t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
+            assert_eq!(decode_token(&t).as_deref(), Some(s));
+        }
+        assert_eq!(decode_token("!!"), None);
+        assert_eq!(decode_token("_w"), None); // not UTF-8
     }
 }

@@ -8,7 +8,7 @@ use crate::graph::control::Control;
 use crate::graph::source::UploadSource;
 
 use super::boundary::{FfiError, FfiResult, opt_str_arg, str_arg};
-use super::client::od_cancel;
+use super::cancel::od_cancel;
 use super::status::od_status;
 
 /// A progress callback: `done` of `total` (bytes for transfers; for jobs,

@@ -4,37 +4,10 @@
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::graph::error::{Error, ErrorKind};
-
 use super::status::{clear_last_error, od_status, set_last_error};
 
-/// A failure on its way out to C: the status plus the detail behind it.
-#[derive(Debug)]
-pub(crate) struct FfiError {
-    pub status: od_status,
-    pub error: Error,
-}
-
-impl FfiError {
-    pub fn new(status: od_status, message: impl Into<String>) -> FfiError {
-        // The kind is not shown to C; the status is what counts.
-        FfiError {
-            status,
-            error: Error::new(ErrorKind::InvalidArgument, message),
-        }
-    }
-}
-
-impl From<Error> for FfiError {
-    fn from(error: Error) -> FfiError {
-        FfiError {
-            status: error.kind.into(),
-            error,
-        }
-    }
-}
-
-pub(crate) type FfiResult<T = ()> = Result<T, FfiError>;
+// Where other modules found them before they moved next to `od_status`.
+pub(crate) use super::status::{FfiError, FfiResult};
 
 /// Runs the body of a fallible C function: clears the thread's last error,
 /// turns `Err` into its status (recording the detail) and a panic into
@@ -172,20 +145,56 @@ impl<T> Out<T> {
     }
 }
 
+/// Runs a fallible C function whose result is a new handle for the caller
+/// (freed by its `_free`): `out` (named `what` in the NULL error) is
+/// checked before `f` runs, and written only when `f` succeeds.
+///
+/// # Safety
+/// `out` must be NULL or point to writable memory for a pointer.
+pub(crate) unsafe fn ffi_new<T>(
+    out: *mut *mut T,
+    what: &str,
+    f: impl FnOnce() -> FfiResult<T>,
+) -> od_status {
+    ffi_call(|| {
+        let out = Out::new(out, what)?;
+        let made = f()?;
+        // SAFETY: checked non-NULL by `Out::new`; writable as the caller
+        // promises.
+        unsafe { out.write(into_raw(made)) };
+        Ok(())
+    })
+}
+
+/// Reads a handle for an infallible accessor: `absent` when `p` is NULL
+/// (or `f` panics), else what `f` makes of it.
+///
+/// # Safety
+/// `p` must be NULL or a live handle of type `T` made by this library.
+pub(crate) unsafe fn with_handle<T, R: Copy>(p: *const T, absent: R, f: impl FnOnce(&T) -> R) -> R {
+    guard_value(absent, || {
+        // SAFETY: forwarded from the caller.
+        unsafe { p.as_ref() }.map_or(absent, f)
+    })
+}
+
 /// Moves a value to the heap for C; `free_box` takes it back.
 pub(crate) fn into_raw<T>(v: T) -> *mut T {
     Box::into_raw(Box::new(v))
 }
 
-/// Frees a handle made by [`into_raw`]; NULL is ignored.
+/// Frees a handle made by [`into_raw`]; NULL is ignored, and so is a
+/// panic in a destructor (it never unwinds into C).
 ///
 /// # Safety
 /// `p` must be NULL or a pointer from `into_raw::<T>` not yet freed.
 pub(crate) unsafe fn free_box<T>(p: *mut T) {
-    if !p.is_null() {
-        // SAFETY: from Box::into_raw, freed once as the caller promises.
-        drop(unsafe { Box::from_raw(p) });
-    }
+    guard_value((), || {
+        if !p.is_null() {
+            // SAFETY: from Box::into_raw, freed once as the caller promises.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    })
 }
 
 /// Frees a string this library handed out as owned (`od_session_to_json`).
@@ -212,12 +221,12 @@ mod tests {
         let s = ffi_call(|| panic!("boom"));
         assert_eq!(s, od_status::OD_ERR_PANIC);
         assert_eq!(
-            super::super::status::od_last_error_status(),
+            super::super::last_error::od_last_error_status(),
             od_status::OD_ERR_PANIC
         );
         assert_eq!(ffi_call(|| Ok(())), od_status::OD_OK);
         assert_eq!(
-            super::super::status::od_last_error_status(),
+            super::super::last_error::od_last_error_status(),
             od_status::OD_OK
         );
         assert_eq!(guard_value(7, || panic!("x")), 7);

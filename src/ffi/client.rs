@@ -1,11 +1,11 @@
-//! `od_client` and `od_cancel`.
+//! `od_client`: making one, its token, timeouts, retries and upload
+//! options.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::graph::client::Client;
-use crate::graph::control::CancelToken;
 use crate::graph::hash::HashSet;
 use crate::graph::settings::{
     ClientConfig, DEFAULT_BASE_URL, RetryPolicy, TokenProvider, UploadSettings,
@@ -14,15 +14,33 @@ use crate::graph::token::AccessToken;
 
 use super::args::flags_arg;
 use super::boundary::{
-    FfiError, Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_str_arg, str_arg,
+    FfiError, FfiResult, ffi_call, ffi_new, free_box, handle_arg, opt_str_arg, str_arg,
 };
 use super::status::od_status;
+
+// Where other modules found it before `od_cancel` had its own module.
+pub use super::cancel::od_cancel;
 
 /// A client of one Graph endpoint with one token. Opaque.
 ///
 /// Thread rules: every function taking a `const od_client *` may be called
 /// from many threads at once on the same client. Free it once, when no
 /// other thread is using it.
+///
+/// Methods:
+/// - `od_client_new`, `od_client_free`: make and free one.
+/// - The token: `od_client_set_token`, `od_client_set_token_with_expiry`,
+///   `od_client_set_token_callback`.
+/// - Settings: `od_client_set_timeouts`, `od_client_set_retry`,
+///   `od_client_set_user_agent`, `od_client_set_upload_options`,
+///   `od_client_set_upload_rate`, `od_client_set_log_callback`.
+/// - The network: `od_client_add_ca_pem`, `od_client_add_ca_file`,
+///   `od_client_set_proxy`.
+/// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`.
+/// - Uploads: `od_upload`, `od_upload_file`, `od_upload_stream`;
+///   sessions: `od_session_create`, `od_session_upload_file`,
+///   `od_session_upload_stream`, `od_session_cancel`.
+/// - Jobs: `od_copy`, `od_url_upload`, `od_poll_job`, `od_wait_job`.
 pub struct od_client {
     pub(crate) client: Client,
 }
@@ -73,8 +91,7 @@ pub unsafe extern "C" fn od_client_new(
     flags: u32,
     out_client: *mut *mut od_client,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_client, "out_client")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller passes NUL-terminated strings or NULL.
         let base_url = unsafe { opt_str_arg(base_url, "base_url") }?.unwrap_or(DEFAULT_BASE_URL);
         // SAFETY: as above.
@@ -85,10 +102,10 @@ pub unsafe extern "C" fn od_client_new(
             ..ClientConfig::new(base_url, token)
         };
         let client = Client::new(config)?;
-        // SAFETY: checked non-NULL by Out::new; writable as the caller promises.
-        unsafe { out.write(into_raw(od_client { client })) };
-        Ok(())
-    })
+        Ok(od_client { client })
+    };
+    // SAFETY: `out_client` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_client, "out_client", made) }
 }
 
 /// Frees a client. NULL is ignored. Jobs and items made through it stay
@@ -100,7 +117,7 @@ pub unsafe extern "C" fn od_client_new(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_client_free(client: *mut od_client) {
     // SAFETY: forwarded from the caller.
-    guard_value((), || unsafe { free_box(client) })
+    unsafe { free_box(client) }
 }
 
 /// Replaces the bearer token for every request from now on (copied).
@@ -299,83 +316,6 @@ pub unsafe extern "C" fn od_client_set_user_agent(
         client.client.set_user_agent(ua)?;
         Ok(())
     })
-}
-
-/// A cancellation flag: raise it from any thread to stop the blocking
-/// calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.
-pub struct od_cancel {
-    pub(crate) token: CancelToken,
-}
-
-/// Creates a cancellation flag, lowered. The caller owns it and frees it
-/// with `od_cancel_free` once no call uses it.
-///
-/// # Safety
-/// `out_cancel` must be NULL (refused) or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn od_cancel_new(out_cancel: *mut *mut od_cancel) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_cancel, "out_cancel")?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe {
-            out.write(into_raw(od_cancel {
-                token: CancelToken::new(),
-            }))
-        };
-        Ok(())
-    })
-}
-
-/// Raises the flag: every call using it stops as soon as it can (a sleep
-/// or a transfer at once; a request already waiting for its answer when
-/// that answer comes). Any thread, any number of times. NULL is ignored.
-///
-/// # Safety
-/// `cancel` must be NULL or a live flag.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn od_cancel_trigger(cancel: *const od_cancel) {
-    guard_value((), || {
-        // SAFETY: the caller passes NULL or a live flag.
-        if let Some(c) = unsafe { cancel.as_ref() } {
-            c.token.cancel();
-        }
-    })
-}
-
-/// Lowers the flag so it can serve another call. NULL is ignored.
-///
-/// # Safety
-/// `cancel` must be NULL or a live flag.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn od_cancel_reset(cancel: *const od_cancel) {
-    guard_value((), || {
-        // SAFETY: the caller passes NULL or a live flag.
-        if let Some(c) = unsafe { cancel.as_ref() } {
-            c.token.reset();
-        }
-    })
-}
-
-/// Whether the flag is raised (false for NULL).
-///
-/// # Safety
-/// `cancel` must be NULL or a live flag.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn od_cancel_is_triggered(cancel: *const od_cancel) -> bool {
-    // SAFETY: the caller passes NULL or a live flag.
-    guard_value(false, || {
-        unsafe { cancel.as_ref() }.is_some_and(|c| c.token.is_cancelled())
-    })
-}
-
-/// Frees a flag. NULL is ignored. No call may still be using it.
-///
-/// # Safety
-/// `cancel` must be NULL or a flag from `od_cancel_new` not yet freed.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn od_cancel_free(cancel: *mut od_cancel) {
-    // SAFETY: forwarded from the caller.
-    guard_value((), || unsafe { free_box(cancel) })
 }
 
 /// `od_client_set_upload_options` flag: also compute SHA-1 and compare it

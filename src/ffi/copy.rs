@@ -6,7 +6,7 @@ use crate::graph::control::Control;
 use crate::graph::copy::{CopyApi, CopyOptions};
 
 use super::args::{conflict_arg, drive_arg, flags_arg, item_arg};
-use super::boundary::{Out, ffi_call, handle_arg, into_raw, opt_str_arg, str_arg};
+use super::boundary::{FfiResult, ffi_new, handle_arg, opt_str_arg, str_arg};
 use super::client::od_client;
 use super::job::od_job;
 use super::status::od_status;
@@ -41,8 +41,7 @@ pub unsafe extern "C" fn od_url_upload(
     source_url: *const c_char,
     out_job: *mut *mut od_job,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_job, "out_job")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller's pointers are NULL or valid.
         let (client, drive, parent, name, source_url) = unsafe {
             (
@@ -57,10 +56,10 @@ pub unsafe extern "C" fn od_url_upload(
             client
                 .client
                 .url_upload(&drive, &parent, name, source_url, &mut Control::none())?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_job::new(job))) };
-        Ok(())
-    })
+        Ok(od_job::new(job))
+    };
+    // SAFETY: `out_job` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_job, "out_job", made) }
 }
 
 /// Starts a server-side copy of `source` into the folder `dest_parent`, and
@@ -95,8 +94,7 @@ pub unsafe extern "C" fn od_copy(
     flags: u32,
     out_job: *mut *mut od_job,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_job, "out_job")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller's pointers are NULL or valid.
         let (client, drive, source, dest_parent, dest_drive_id, new_name) = unsafe {
             (
@@ -122,8 +120,8 @@ pub unsafe extern "C" fn od_copy(
         let job = client
             .client
             .copy(&drive, &source, &dest_parent, &opts, &mut Control::none())?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_job::new(job))) };
-        Ok(())
-    })
+        Ok(od_job::new(job))
+    };
+    // SAFETY: `out_job` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_job, "out_job", made) }
 }

@@ -1,6 +1,7 @@
 //! `od_item`: a driveItem handed out to C, with borrowed string accessors.
 
 use std::ffi::{CString, c_char};
+use std::ptr;
 use std::sync::OnceLock;
 
 use crate::graph::control::Control;
@@ -8,15 +9,25 @@ use crate::graph::item::Item;
 
 use super::args::{conflict_arg, drive_arg, flags_arg, item_arg, with_control};
 use super::boundary::{
-    Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_handle_arg, opt_str_arg,
-    str_arg,
+    ffi_call, ffi_new, free_box, handle_arg, opt_handle_arg, opt_str_arg, str_arg, with_handle,
 };
-use super::client::{od_cancel, od_client};
+use super::cancel::od_cancel;
+use super::client::od_client;
 use super::status::od_status;
 
 /// A driveItem (file or folder) as the service returned it. Opaque.
 /// Immutable: any number of threads may read one at once. Its strings are
 /// borrowed: valid until `od_item_free`, never freed by the caller.
+///
+/// Methods:
+/// - `od_item_id`, `od_item_name`, `od_item_etag`, `od_item_ctag`,
+///   `od_item_drive_id`, `od_item_parent_id`, `od_item_quick_xor_hash`,
+///   `od_item_json`: borrowed strings; `od_item_size`, `od_item_is_folder`.
+/// - `od_item_free`: frees it and its strings.
+/// - Made by `od_item_get`, `od_folder_create`, the uploads
+///   (`od_upload`, `od_upload_file`, `od_upload_stream`,
+///   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`
+///   and `od_job_item`; `od_item_delete` deletes an item by reference.
 pub struct od_item {
     pub(crate) item: Item,
     /// The C strings handed out, made on first use (most callers read few).
@@ -68,17 +79,6 @@ impl od_item {
     }
 }
 
-/// Reads a borrowed string field of an item, NULL when the item is NULL.
-///
-/// # Safety
-/// `item` must be NULL or a live item.
-unsafe fn field(item: *const od_item, f: impl FnOnce(&od_item) -> *const c_char) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { item.as_ref() }.map_or(std::ptr::null(), f)
-    })
-}
-
 /// The item's id. Borrowed from the item (valid until `od_item_free`);
 /// NULL when `item` is NULL. Any thread.
 ///
@@ -87,7 +87,7 @@ unsafe fn field(item: *const od_item, f: impl FnOnce(&od_item) -> *const c_char)
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::Id)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::Id)) }
 }
 
 /// The item's name; borrowed; NULL when absent or `item` is NULL.
@@ -97,7 +97,7 @@ pub unsafe extern "C" fn od_item_id(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_name(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::Name)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::Name)) }
 }
 
 /// The item's eTag; borrowed; NULL when absent or `item` is NULL.
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn od_item_name(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_etag(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::ETag)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::ETag)) }
 }
 
 /// The item's cTag (changes with the content only); borrowed; NULL when
@@ -118,7 +118,7 @@ pub unsafe extern "C" fn od_item_etag(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_ctag(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::CTag)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::CTag)) }
 }
 
 /// The id of the drive holding the item (`parentReference.driveId`);
@@ -129,7 +129,7 @@ pub unsafe extern "C" fn od_item_ctag(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_drive_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::DriveId)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::DriveId)) }
 }
 
 /// The id of the item's parent folder; borrowed; NULL when absent (the
@@ -140,7 +140,7 @@ pub unsafe extern "C" fn od_item_drive_id(item: *const od_item) -> *const c_char
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_parent_id(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::ParentId)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::ParentId)) }
 }
 
 /// The file's quickXorHash (base64), the one hash every drive reports;
@@ -151,7 +151,7 @@ pub unsafe extern "C" fn od_item_parent_id(item: *const od_item) -> *const c_cha
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_quick_xor_hash(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::QuickXorHash)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::QuickXorHash)) }
 }
 
 /// The whole driveItem as the service sent it (JSON text); borrowed; NULL
@@ -162,7 +162,7 @@ pub unsafe extern "C" fn od_item_quick_xor_hash(item: *const od_item) -> *const 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_json(item: *const od_item) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    unsafe { field(item, |i| i.get(Field::Json)) }
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::Json)) }
 }
 
 /// The item's size in bytes, or -1 when absent or `item` is NULL.
@@ -171,13 +171,15 @@ pub unsafe extern "C" fn od_item_json(item: *const od_item) -> *const c_char {
 /// `item` must be NULL or a live item.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_size(item: *const od_item) -> i64 {
-    guard_value(-1, || {
-        // SAFETY: forwarded from the caller.
-        unsafe { item.as_ref() }
-            .and_then(|i| i.item.size())
-            .and_then(|s| i64::try_from(s).ok())
-            .unwrap_or(-1)
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_handle(item, -1, |i| {
+            i.item
+                .size()
+                .and_then(|s| i64::try_from(s).ok())
+                .unwrap_or(-1)
+        })
+    }
 }
 
 /// Whether the item is a folder (false when `item` is NULL).
@@ -187,9 +189,7 @@ pub unsafe extern "C" fn od_item_size(item: *const od_item) -> i64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_is_folder(item: *const od_item) -> bool {
     // SAFETY: forwarded from the caller.
-    guard_value(false, || {
-        unsafe { item.as_ref() }.is_some_and(|i| i.item.is_folder())
-    })
+    unsafe { with_handle(item, false, |i| i.item.is_folder()) }
 }
 
 /// Frees an item and every string borrowed from it. NULL is ignored.
@@ -199,7 +199,7 @@ pub unsafe extern "C" fn od_item_is_folder(item: *const od_item) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_free(item: *mut od_item) {
     // SAFETY: forwarded from the caller.
-    guard_value((), || unsafe { free_box(item) })
+    unsafe { free_box(item) }
 }
 
 /// Reads an item's metadata (`GET …/items/{id}` or `…/root:/path:`).
@@ -218,21 +218,18 @@ pub unsafe extern "C" fn od_item_get(
     item: *const c_char,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
-        // SAFETY: the caller's pointers are NULL or valid.
-        let (client, drive, item) = unsafe {
-            (
+    // SAFETY: the caller's pointers are NULL or valid.
+    unsafe {
+        ffi_new(out_item, "out_item", || {
+            let (client, drive, item) = (
                 handle_arg(client, "client")?,
                 drive_arg(drive)?,
                 item_arg(item, "item")?,
-            )
-        };
-        let found = client.client.item(&drive, &item, &mut Control::none())?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(found))) };
-        Ok(())
-    })
+            );
+            let found = client.client.item(&drive, &item, &mut Control::none())?;
+            Ok(od_item::new(found))
+        })
+    }
 }
 
 /// `od_folder_create` flag: work as `mkdir -p`: create the folders of the
@@ -272,34 +269,31 @@ pub unsafe extern "C" fn od_folder_create(
     cancel: *const od_cancel,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
-        // SAFETY: the caller's pointers are NULL or valid.
-        let (client, drive, parent, name, cancel) = unsafe {
-            (
+    // SAFETY: the caller's pointers are NULL or valid.
+    unsafe {
+        ffi_new(out_item, "out_item", || {
+            let (client, drive, parent, name, cancel) = (
                 handle_arg(client, "client")?,
                 drive_arg(drive)?,
                 item_arg(parent, "parent")?,
                 str_arg(name, "name")?,
                 opt_handle_arg(cancel),
-            )
-        };
-        let conflict = conflict_arg(conflict)?;
-        let flags = flags_arg(flags, OD_FOLDER_PARENTS, "flags")?;
-        let made = with_control(None, std::ptr::null_mut(), cancel, |ctl| {
-            client.client.create_folder(
-                &drive,
-                &parent,
-                name,
-                conflict,
-                flags & OD_FOLDER_PARENTS != 0,
-                ctl,
-            )
-        })?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(made))) };
-        Ok(())
-    })
+            );
+            let conflict = conflict_arg(conflict)?;
+            let flags = flags_arg(flags, OD_FOLDER_PARENTS, "flags")?;
+            let made = with_control(None, std::ptr::null_mut(), cancel, |ctl| {
+                client.client.create_folder(
+                    &drive,
+                    &parent,
+                    name,
+                    conflict,
+                    flags & OD_FOLDER_PARENTS != 0,
+                    ctl,
+                )
+            })?;
+            Ok(od_item::new(made))
+        })
+    }
 }
 
 /// Deletes an item: a file, or a folder with everything in it (to the

@@ -8,9 +8,11 @@ use crate::graph::job::{Job, JobState, TrackedJob, WaitOptions};
 
 use super::args::{drive_arg, od_progress_fn, with_control};
 use super::boundary::{
-    FfiError, Out, ffi_call, free_box, guard_value, handle_arg, into_raw, opt_handle_arg, str_arg,
+    FfiError, FfiResult, Out, ffi_call, ffi_new, free_box, handle_arg, into_raw, opt_handle_arg,
+    str_arg, with_handle,
 };
-use super::client::{od_cancel, od_client};
+use super::cancel::od_cancel;
+use super::client::od_client;
 use super::item::od_item;
 use super::status::{od_status, set_last_error};
 
@@ -44,6 +46,14 @@ impl From<JobState> for od_job_state {
 /// An asynchronous job (a copy, an upload from URL). Opaque. It remembers
 /// the last status it was seen in. Any number of threads may use one job at
 /// once; free it once, when none does.
+///
+/// Methods:
+/// - Made by `od_copy`, `od_url_upload`, or `od_job_from_monitor_url`
+///   (a saved job).
+/// - `od_job_monitor_url`: the URL to save it by.
+/// - `od_poll_job` (one look), `od_wait_job` (until it ends).
+/// - `od_job_last_state`, `od_job_item`: what the last look saw.
+/// - `od_job_free`: frees it (the job goes on on the service).
 pub struct od_job {
     job: TrackedJob,
     monitor_url: CString,
@@ -85,15 +95,14 @@ pub unsafe extern "C" fn od_job_from_monitor_url(
     drive: *const c_char,
     out_job: *mut *mut od_job,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_job, "out_job")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller passes NUL-terminated strings or NULL.
         let (url, drive) = unsafe { (str_arg(monitor_url, "monitor_url")?, drive_arg(drive)?) };
         let job = Job::from_monitor_url(url, drive)?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_job::new(job))) };
-        Ok(())
-    })
+        Ok(od_job::new(job))
+    };
+    // SAFETY: `out_job` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_job, "out_job", made) }
 }
 
 /// The job's monitor URL: save it to follow the job later with
@@ -105,10 +114,8 @@ pub unsafe extern "C" fn od_job_from_monitor_url(
 /// `job` must be NULL or a live job.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_job_monitor_url(job: *const od_job) -> *const c_char {
-    guard_value(std::ptr::null(), || {
-        // SAFETY: the caller passes NULL or a live job.
-        unsafe { job.as_ref() }.map_or(std::ptr::null(), |j| j.monitor_url.as_ptr())
-    })
+    // SAFETY: the caller passes NULL or a live job.
+    unsafe { with_handle(job, std::ptr::null(), |j| j.monitor_url.as_ptr()) }
 }
 
 /// The state the job was last seen in (by `od_poll_job` or `od_wait_job`);
@@ -118,12 +125,13 @@ pub unsafe extern "C" fn od_job_monitor_url(job: *const od_job) -> *const c_char
 /// `job` must be NULL or a live job.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_job_last_state(job: *const od_job) -> od_job_state {
-    guard_value(od_job_state::OD_JOB_UNKNOWN, || {
-        // SAFETY: the caller passes NULL or a live job.
-        unsafe { job.as_ref() }
-            .and_then(|j| j.job.last())
-            .map_or(od_job_state::OD_JOB_UNKNOWN, |s| s.state.into())
-    })
+    let unknown = od_job_state::OD_JOB_UNKNOWN;
+    // SAFETY: the caller passes NULL or a live job.
+    unsafe {
+        with_handle(job, unknown, |j| {
+            j.job.last().map_or(unknown, |s| s.state.into())
+        })
+    }
 }
 
 /// Looks at the job once (one GET of the monitor URL, never with the
@@ -243,8 +251,7 @@ pub unsafe extern "C" fn od_wait_job(
 /// `job` must be NULL or live; `out_item` writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_job_item(job: *const od_job, out_item: *mut *mut od_item) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller passes NULL or a live job.
         let job = unsafe { handle_arg(job, "job") }?;
         let item = job.job.last().and_then(|s| s.item).ok_or_else(|| {
@@ -253,10 +260,10 @@ pub unsafe extern "C" fn od_job_item(job: *const od_job, out_item: *mut *mut od_
                 "no item known: the job has not been seen completed, or the service named none",
             )
         })?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(item))) };
-        Ok(())
-    })
+        Ok(od_item::new(item))
+    };
+    // SAFETY: `out_item` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_item, "out_item", made) }
 }
 
 /// Frees a job. NULL is ignored. This does not stop the job on the service.
@@ -267,5 +274,5 @@ pub unsafe extern "C" fn od_job_item(job: *const od_job, out_item: *mut *mut od_
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_job_free(job: *mut od_job) {
     // SAFETY: forwarded from the caller.
-    guard_value((), || unsafe { free_box(job) })
+    unsafe { free_box(job) }
 }

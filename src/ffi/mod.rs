@@ -10,10 +10,12 @@
 
 pub mod args;
 pub mod boundary;
+pub mod cancel;
 pub mod client;
 pub mod copy;
 pub mod item;
 pub mod job;
+pub mod last_error;
 pub mod network;
 pub mod session;
 pub mod status;

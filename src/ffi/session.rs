@@ -13,15 +13,25 @@ use super::args::{
     callback_source, conflict_arg, drive_arg, od_progress_fn, od_read_fn, target_arg, with_control,
 };
 use super::boundary::{
-    FfiError, FfiResult, Out, ffi_call, free_box, guard_value, handle_arg, into_raw,
-    opt_handle_arg, str_arg,
+    FfiError, FfiResult, Out, ffi_call, ffi_new, free_box, handle_arg, opt_handle_arg, str_arg,
+    with_handle,
 };
-use super::client::{od_cancel, od_client};
+use super::cancel::od_cancel;
+use super::client::od_client;
 use super::item::od_item;
 use super::status::od_status;
 
 /// An upload session that can be saved and finished later, by another
 /// client or another process. Opaque. One upload at a time per session.
+///
+/// Methods:
+/// - `od_session_create`: a new session on the service.
+/// - `od_session_to_json`, `od_session_from_json`: save it, rebuild it.
+/// - `od_session_upload_file`, `od_session_upload_stream`: send the file
+///   through it, resuming where the service stands.
+/// - `od_session_size`: the file size it was made for.
+/// - `od_session_cancel`: deletes it on the service.
+/// - `od_session_free`: frees the handle.
 pub struct od_session {
     session: Mutex<UploadSession>,
 }
@@ -59,8 +69,7 @@ pub unsafe extern "C" fn od_session_create(
     conflict: i32,
     out_session: *mut *mut od_session,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_session, "out_session")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller's pointers are NULL or valid.
         let (client, drive, target) = unsafe {
             (
@@ -77,14 +86,12 @@ pub unsafe extern "C" fn od_session_create(
             conflict,
             &mut Control::none(),
         )?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe {
-            out.write(into_raw(od_session {
-                session: Mutex::new(session),
-            }))
-        };
-        Ok(())
-    })
+        Ok(od_session {
+            session: Mutex::new(session),
+        })
+    };
+    // SAFETY: `out_session` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_session, "out_session", made) }
 }
 
 /// The session as JSON text, to save and give later to
@@ -131,19 +138,16 @@ pub unsafe extern "C" fn od_session_from_json(
     json: *const c_char,
     out_session: *mut *mut od_session,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_session, "out_session")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller passes NULL or a C string.
         let text = unsafe { str_arg(json, "json") }?;
         let session = UploadSession::from_json(text)?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe {
-            out.write(into_raw(od_session {
-                session: Mutex::new(session),
-            }))
-        };
-        Ok(())
-    })
+        Ok(od_session {
+            session: Mutex::new(session),
+        })
+    };
+    // SAFETY: `out_session` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_session, "out_session", made) }
 }
 
 /// Runs one session upload with the callbacks, keeping the session's
@@ -184,8 +188,7 @@ pub unsafe extern "C" fn od_session_upload_file(
     cancel: *const od_cancel,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller's pointers are NULL or valid.
         let (client, session, path, cancel) = unsafe {
             (
@@ -196,11 +199,10 @@ pub unsafe extern "C" fn od_session_upload_file(
             )
         };
         let mut source = FileSource::open(Path::new(path))?;
-        let made = run_session(client, session, &mut source, progress, userdata, cancel)?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(made)) };
-        Ok(())
-    })
+        run_session(client, session, &mut source, progress, userdata, cancel)
+    };
+    // SAFETY: `out_item` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_item, "out_item", made) }
 }
 
 /// As `od_session_upload_file`, with the bytes from a read callback that
@@ -220,8 +222,7 @@ pub unsafe extern "C" fn od_session_upload_stream(
     cancel: *const od_cancel,
     out_item: *mut *mut od_item,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: the caller's pointers are NULL or valid.
         let (client, session, cancel) = unsafe {
             (
@@ -231,11 +232,10 @@ pub unsafe extern "C" fn od_session_upload_stream(
             )
         };
         let mut source = callback_source(read, read_userdata, session.get().size)?;
-        let made = run_session(client, session, &mut source, progress, userdata, cancel)?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(made)) };
-        Ok(())
-    })
+        run_session(client, session, &mut source, progress, userdata, cancel)
+    };
+    // SAFETY: `out_item` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_item, "out_item", made) }
 }
 
 /// Cancels the session on the service (`DELETE` of its upload URL); one
@@ -273,9 +273,7 @@ pub unsafe extern "C" fn od_session_cancel(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_session_size(session: *const od_session) -> u64 {
     // SAFETY: the caller passes NULL or a live session.
-    guard_value(0, || {
-        unsafe { session.as_ref() }.map_or(0, |s| s.get().size)
-    })
+    unsafe { with_handle(session, 0, |s| s.get().size) }
 }
 
 /// Frees a session handle (the session stays on the service until it is
@@ -287,5 +285,5 @@ pub unsafe extern "C" fn od_session_size(session: *const od_session) -> u64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_session_free(session: *mut od_session) {
     // SAFETY: forwarded from the caller.
-    guard_value((), || unsafe { free_box(session) })
+    unsafe { free_box(session) }
 }

@@ -6,8 +6,8 @@
 //! `#[cfg_attr(miri, ignore)]`: Miri has no sockets.
 
 use super::{
-    args::*, boundary::*, client::*, copy::*, item::*, job::*, network::*, session::*, status::*,
-    upload::*,
+    args::*, boundary::*, cancel::*, client::*, copy::*, item::*, job::*, last_error::*,
+    network::*, session::*, status::*, upload::*,
 };
 
 use std::ffi::{CStr, c_char, c_int, c_void};
@@ -1689,4 +1689,310 @@ fn upload_file_of_a_missing_file_is_io() {
     };
     expect(s, OD_ERR_IO);
     assert_eq!(oi, sentinel());
+}
+
+// ---------------------------------------------------------------------------
+// The header's per-handle "Methods:" index
+
+/// The header's function declarations: (name, parameter text).
+fn header_functions(header: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut decl = String::new();
+    for line in header.lines() {
+        let starts = !line.starts_with("//") && !line.starts_with('#') && line.contains(" od_");
+        if decl.is_empty() && !(starts && line.contains('(') && !line.starts_with("typedef")) {
+            continue;
+        }
+        decl.push_str(line);
+        decl.push(' ');
+        if !line.trim_end().ends_with(';') {
+            continue;
+        }
+        let (head, params) = decl.split_once('(').unwrap();
+        let name = head.rsplit([' ', '*']).next().unwrap().to_owned();
+        out.push((name, params.trim_end().trim_end_matches(");").to_owned()));
+        decl.clear();
+    }
+    out
+}
+
+/// The names in the doc comment of `typedef struct od_x od_x;` after its
+/// "Methods:" line.
+fn methods_index(header: &str, handle: &str) -> Vec<String> {
+    let typedef = format!("typedef struct {handle} {handle};");
+    let lines: Vec<&str> = header.lines().collect();
+    let at = lines.iter().position(|l| *l == typedef).unwrap();
+    let doc: Vec<&str> = lines[..at]
+        .iter()
+        .rev()
+        .take_while(|l| l.starts_with("//"))
+        .copied()
+        .collect();
+    let text: String = doc.into_iter().rev().collect::<Vec<_>>().join("\n");
+    let (_, index) = text
+        .split_once("Methods:")
+        .unwrap_or_else(|| panic!("{handle} has no Methods: index"));
+    index
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("od_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Each handle type's doc comment names, after "Methods:", every function
+/// that takes or hands out that handle, and only functions that exist.
+#[test]
+#[cfg_attr(miri, ignore = "reads the header")]
+fn every_handle_has_a_complete_methods_index() {
+    let header =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/onedrive.h"))
+            .unwrap();
+    let functions = header_functions(&header);
+    assert!(functions.len() > 50, "read {} functions", functions.len());
+    assert!(
+        functions
+            .iter()
+            .any(|(n, p)| n == "od_job_item" && p.contains("od_item **"))
+    );
+    let handles: Vec<&str> = header
+        .lines()
+        .filter_map(|l| l.strip_prefix("typedef struct "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert!(handles.len() >= 5, "{handles:?}");
+    for handle in handles {
+        let index = methods_index(&header, handle);
+        for name in &index {
+            assert!(
+                functions.iter().any(|(n, _)| n == name),
+                "{handle}'s Methods: names {name}, which the header does not declare"
+            );
+        }
+        let pointer = format!("{handle} *");
+        for (name, params) in &functions {
+            if params.contains(&pointer) {
+                assert!(
+                    index.contains(name),
+                    "{name} takes or hands out a {handle}: name it in {handle}'s Methods: index"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The setters, folder and delete calls with bad inputs and good ones that
+// make no request (so Miri sees every one of them)
+
+unsafe extern "C" fn log_nothing(_: *mut c_void, _: c_int, _: *const c_char) {}
+
+#[test]
+fn setters_folder_and_delete_with_bad_and_good_inputs() {
+    let c = Client::new();
+    let cp = c.0.cast_const();
+    let nul: *const od_client = ptr::null();
+    // SAFETY (every block below): NULL or a live client, NULL or C strings,
+    // writable out-params; no call makes a request (each stops at a local
+    // check, or changes a setting only).
+    unsafe {
+        // od_client_set_token_with_expiry
+        expect(
+            od_client_set_token_with_expiry(nul, c"t".as_ptr(), 0),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        expect(
+            od_client_set_token_with_expiry(cp, ptr::null(), 0),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        expect(
+            od_client_set_token_with_expiry(cp, BAD_UTF8.as_ptr(), 0),
+            OD_ERR_INVALID_UTF8,
+        );
+        expect(
+            od_client_set_token_with_expiry(cp, c"t".as_ptr(), -1),
+            OD_ERR_INVALID_ARGUMENT,
+        );
+        expect(od_client_set_token_with_expiry(cp, c"t".as_ptr(), 0), OD_OK);
+        expect(
+            od_client_set_token_with_expiry(cp, c"t".as_ptr(), i64::MAX),
+            OD_OK,
+        );
+
+        // od_client_set_proxy
+        expect(od_client_set_proxy(nul, ptr::null()), OD_ERR_NULL_ARGUMENT);
+        expect(
+            od_client_set_proxy(cp, BAD_UTF8.as_ptr()),
+            OD_ERR_INVALID_UTF8,
+        );
+        expect(
+            od_client_set_proxy(cp, c"ftp://127.0.0.1:1".as_ptr()),
+            OD_ERR_INVALID_ARGUMENT,
+        );
+        expect(
+            od_client_set_proxy(cp, c"not a url".as_ptr()),
+            OD_ERR_INVALID_ARGUMENT,
+        );
+        expect(
+            od_client_set_proxy(cp, c"http://127.0.0.1:3128".as_ptr()),
+            OD_OK,
+        );
+        expect(od_client_set_proxy(cp, ptr::null()), OD_OK);
+
+        // od_client_set_upload_rate
+        expect(od_client_set_upload_rate(nul, 1), OD_ERR_NULL_ARGUMENT);
+        expect(od_client_set_upload_rate(cp, 16 * 1024), OD_OK);
+        expect(od_client_set_upload_rate(cp, u64::MAX), OD_OK);
+        expect(od_client_set_upload_rate(cp, 0), OD_OK);
+
+        // od_client_set_log_callback
+        let cb: od_log_fn = Some(log_nothing);
+        expect(
+            od_client_set_log_callback(nul, OD_LOG_ERROR, cb, ptr::null_mut()),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        for bad in [0, 5, -1, i32::MAX] {
+            expect(
+                od_client_set_log_callback(cp, bad, cb, ptr::null_mut()),
+                OD_ERR_INVALID_ARGUMENT,
+            );
+        }
+        expect(
+            od_client_set_log_callback(cp, OD_LOG_ERROR, cb, ptr::null_mut()),
+            OD_OK,
+        );
+        // no callback: any level, removed
+        expect(
+            od_client_set_log_callback(cp, 99, None, ptr::null_mut()),
+            OD_OK,
+        );
+
+        // od_client_add_ca_file (reading a file is left to the C tests:
+        // Miri's isolation has no file system)
+        expect(
+            od_client_add_ca_file(nul, c"/x.pem".as_ptr()),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        expect(od_client_add_ca_file(cp, ptr::null()), OD_ERR_NULL_ARGUMENT);
+        expect(
+            od_client_add_ca_file(cp, BAD_UTF8.as_ptr()),
+            OD_ERR_INVALID_UTF8,
+        );
+
+        // od_folder_create: each argument refused before any request
+        let mut out: *mut od_item = sentinel();
+        let me = c"/me/drive".as_ptr();
+        let folder = |client, drive, parent, name, conflict, flags, out: *mut *mut od_item| {
+            od_folder_create(
+                client,
+                drive,
+                parent,
+                name,
+                conflict,
+                flags,
+                ptr::null(),
+                out,
+            )
+        };
+        expect(
+            folder(nul, me, c"/".as_ptr(), c"F".as_ptr(), 0, 0, &mut out),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        expect(
+            folder(
+                cp,
+                BAD_UTF8.as_ptr(),
+                c"/".as_ptr(),
+                c"F".as_ptr(),
+                0,
+                0,
+                &mut out,
+            ),
+            OD_ERR_INVALID_UTF8,
+        );
+        expect(
+            folder(
+                cp,
+                c"/nowhere".as_ptr(),
+                c"/".as_ptr(),
+                c"F".as_ptr(),
+                0,
+                0,
+                &mut out,
+            ),
+            OD_ERR_INVALID_ARGUMENT,
+        );
+        expect(
+            folder(cp, me, ptr::null(), c"F".as_ptr(), 0, 0, &mut out),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        expect(
+            folder(cp, me, c"/".as_ptr(), ptr::null(), 0, 0, &mut out),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        expect(
+            folder(cp, me, c"/".as_ptr(), c"a:b".as_ptr(), 0, 0, &mut out),
+            OD_ERR_INVALID_NAME,
+        );
+        expect(
+            folder(cp, me, c"/".as_ptr(), c"F".as_ptr(), 99, 0, &mut out),
+            OD_ERR_INVALID_ARGUMENT,
+        );
+        expect(
+            folder(cp, me, c"/".as_ptr(), c"F".as_ptr(), 0, 1 << 30, &mut out),
+            OD_ERR_INVALID_ARGUMENT,
+        );
+        expect(
+            folder(cp, me, c"/".as_ptr(), c"F".as_ptr(), 0, 0, ptr::null_mut()),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        assert_eq!(out, sentinel(), "a failed call leaves the out-param");
+
+        // od_item_delete
+        let del = |client, drive, item, tag| od_item_delete(client, drive, item, tag, ptr::null());
+        expect(
+            del(nul, me, c"/a".as_ptr(), ptr::null()),
+            OD_ERR_NULL_ARGUMENT,
+        );
+        expect(
+            del(cp, BAD_UTF8.as_ptr(), c"/a".as_ptr(), ptr::null()),
+            OD_ERR_INVALID_UTF8,
+        );
+        expect(del(cp, me, ptr::null(), ptr::null()), OD_ERR_NULL_ARGUMENT);
+        expect(
+            del(cp, me, BAD_UTF8.as_ptr(), ptr::null()),
+            OD_ERR_INVALID_UTF8,
+        );
+        expect(
+            del(cp, me, c"/".as_ptr(), ptr::null()),
+            OD_ERR_INVALID_ARGUMENT,
+        );
+        expect(
+            del(cp, me, c"/a".as_ptr(), BAD_UTF8.as_ptr()),
+            OD_ERR_INVALID_UTF8,
+        );
+        expect(
+            del(cp, me, c"/a".as_ptr(), c"".as_ptr()),
+            OD_ERR_INVALID_ARGUMENT,
+        );
+    }
+}
+
+/// od_client_add_ca_file reads its file: a missing one is `OD_ERR_IO`, a
+/// file that holds no certificate is refused, a good bundle is taken.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn add_ca_file_reads_the_file() {
+    let c = Client::new();
+    let dir = std::env::temp_dir().join(format!("od-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junk = dir.join("junk.pem");
+    std::fs::write(&junk, b"not a certificate").unwrap();
+    let missing = std::ffi::CString::new(dir.join("missing.pem").to_str().unwrap()).unwrap();
+    let junk = std::ffi::CString::new(junk.to_str().unwrap()).unwrap();
+    // SAFETY: a live client and C strings.
+    unsafe {
+        expect(od_client_add_ca_file(c.0, missing.as_ptr()), OD_ERR_IO);
+        assert_ne!(od_client_add_ca_file(c.0, junk.as_ptr()), OD_OK);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

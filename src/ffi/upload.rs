@@ -8,10 +8,9 @@ use super::args::{
 };
 use crate::graph::source::{BytesSource, FileSource, UploadSource};
 
-use super::boundary::{
-    FfiResult, Out, bytes_arg, ffi_call, handle_arg, into_raw, opt_handle_arg, str_arg,
-};
-use super::client::{od_cancel, od_client};
+use super::boundary::{FfiResult, bytes_arg, ffi_new, handle_arg, opt_handle_arg, str_arg};
+use super::cancel::od_cancel;
+use super::client::od_client;
 use super::item::od_item;
 use super::status::od_status;
 
@@ -174,8 +173,7 @@ unsafe fn run_upload<T, S: UploadSource>(
     args: impl FnOnce() -> FfiResult<T>,
     open: impl FnOnce(T) -> crate::Result<S>,
 ) -> od_status {
-    ffi_call(|| {
-        let out = Out::new(out_item, "out_item")?;
+    let made = || -> FfiResult<_> {
         // SAFETY: forwarded from the caller.
         let (client, drive, target) = unsafe {
             (
@@ -194,8 +192,8 @@ unsafe fn run_upload<T, S: UploadSource>(
                 .client
                 .upload_from(&drive, &target, &mut source, conflict, ctl)
         })?;
-        // SAFETY: checked non-NULL; writable as the caller promises.
-        unsafe { out.write(into_raw(od_item::new(made))) };
-        Ok(())
-    })
+        Ok(od_item::new(made))
+    };
+    // SAFETY: `out_item` is NULL (refused) or writable, as the caller promises.
+    unsafe { ffi_new(out_item, "out_item", made) }
 }

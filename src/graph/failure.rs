@@ -96,6 +96,19 @@ pub(crate) fn transport_error(e: ureq::Error, url: &str, proxied: bool) -> Error
         U::InvalidProxyUrl => return Error::invalid("the proxy URL is not valid"),
         _ => {}
     }
+    // An answer that is not HTTP at all (a TLS server sent a plain request
+    // answers with a TLS alert) will not become HTTP on a retry.
+    if let U::Protocol(p) = &e {
+        let hint = if url.starts_with("http://") {
+            ": the server may speak HTTPS (an https:// URL)"
+        } else {
+            ""
+        };
+        return Error::new(
+            ErrorKind::Protocol,
+            format!("{}: the answer is not HTTP ({p}){hint}", redact(url)),
+        );
+    }
     let (kind, unsent) = match &e {
         U::Timeout(t) => (
             ErrorKind::Timeout,
@@ -104,7 +117,6 @@ pub(crate) fn transport_error(e: ureq::Error, url: &str, proxied: bool) -> Error
         U::HostNotFound | U::ConnectionFailed => (ErrorKind::Network, true),
         U::BadUri(_) | U::Http(_) => (ErrorKind::InvalidArgument, false),
         U::BodyExceedsLimit(_) => (ErrorKind::Protocol, false),
-        U::Protocol(_) => (ErrorKind::Network, false),
         U::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
             (ErrorKind::Network, true)
         }

@@ -22,7 +22,7 @@ use super::retry::{Attempt, Decision, Outcome, decide};
 use super::settings::{ClientConfig, Settings, UploadSettings, validate_upload_settings};
 use super::tls;
 use super::token::{AccessToken, Tokens};
-use super::url::{Origin, for_log, redact};
+use super::url::{Origin, api_subject, for_log, redact};
 use super::wire::with_cancel;
 
 pub(crate) use super::progress::{Body, BodySource};
@@ -102,6 +102,9 @@ pub(crate) struct Response {
     pub body: Vec<u8>,
     /// Which token the request carried (see `Tokens::refresh`).
     pub token_serial: u64,
+    /// What a not-found or conflict answer was about: the API path asked
+    /// for (never a capability URL), added to the error's message.
+    pub subject: Option<String>,
 }
 
 impl Response {
@@ -111,12 +114,16 @@ impl Response {
 
     /// The answer as an error (for statuses the caller did not expect).
     pub fn error(&self) -> Error {
-        Error::from_response(
+        let mut e = Error::from_response(
             self.status,
             &self.body,
             self.request_id.clone(),
             self.retry_after,
-        )
+        );
+        if let Some(what) = &self.subject {
+            e.message = format!("{} (asked for {what})", e.message);
+        }
+        e
     }
 
     /// `Ok(self)` for a 2xx, the answer as an error otherwise.
@@ -238,7 +245,9 @@ impl Transport {
         let origin = Origin::of(url)?;
         if origin.scheme == "http" && !origin.is_loopback_ip() && !self.allow_insecure_http {
             return Err(Error::invalid(format!(
-                "refusing plain HTTP to {}: use https, or allow insecure HTTP in the client's config",
+                "refusing plain HTTP to {}: plain http:// is allowed only to the loopback \
+                 addresses 127.0.0.0/8 and [::1] (not the name localhost: write 127.0.0.1); \
+                 use https, or allow insecure HTTP in the client's config",
                 origin.host
             )));
         }
@@ -252,7 +261,8 @@ impl Transport {
 }
 
 /// The slowest transfer a request's total deadline allows for its body:
-/// a request may take its stall timeout plus its size at this rate.
+/// a request may take its stall timeout plus its size at this rate, plus
+/// the time it waits for the upload rate cap.
 const SLOWEST_RATE: u64 = 16 * 1024;
 
 /// A request whose answer has begun: its status and headers are in,
@@ -295,6 +305,7 @@ impl Opened {
             retry_after,
             body,
             token_serial: self.token_serial,
+            subject: None,
         })
     }
 }
@@ -316,8 +327,13 @@ impl Transport {
             ctl.check()?;
             attempt += 1;
             let sent_at = Instant::now();
-            let outcome = self.send_once(req, ctl);
+            let mut outcome = self.send_once(req, ctl);
             self.log_outcome(req, &outcome, attempt, sent_at.elapsed());
+            if let Ok(resp) = &mut outcome
+                && matches!(resp.status, 404 | 409 | 412)
+            {
+                resp.subject = api_subject(&req.url, &self.base_url);
+            }
             if let Ok(resp) = &outcome
                 && resp.status == 401
                 && req.auth == Auth::Bearer
@@ -326,7 +342,8 @@ impl Transport {
                 refreshed = true;
                 // Shared with other requests that got their 401 with the
                 // same token: one callback call for all of them.
-                if self.tokens.refresh(resp.token_serial) {
+                let patience = self.settings().request_timeout;
+                if self.tokens.refresh(resp.token_serial, ctl, patience)? {
                     continue;
                 }
             }
@@ -450,7 +467,7 @@ impl Transport {
         }
         let mut token_serial = 0;
         if req.auth == Auth::Bearer && self.may_carry_token(&req.url) {
-            let (token, serial) = self.tokens.for_request();
+            let (token, serial) = self.tokens.for_request(ctl, settings.request_timeout)?;
             token_serial = serial;
             if !token.is_empty() {
                 builder = builder.header("Authorization", format!("Bearer {token}"));
@@ -466,11 +483,8 @@ impl Transport {
         // cannot keep a request alive for ever. It is checked between the
         // reads and writes of the body (each bounded by the stall timeout;
         // not ureq's global timeout, whose resolver thread outlives calls).
-        let slowest = match self.throttle.rate() {
-            0 => SLOWEST_RATE,
-            cap => cap.min(SLOWEST_RATE),
-        };
-        let total = connect + stall.saturating_mul(2) + Duration::from_secs(len / slowest);
+        // Waits for the upload rate cap move it on as they happen (Meter).
+        let total = connect + stall.saturating_mul(2) + Duration::from_secs(len / SLOWEST_RATE);
         let deadline = Instant::now() + total;
         let cancel = ctl.cancel;
         let meter = Meter::new(&self.throttle, deadline, req.progress);
@@ -504,6 +518,7 @@ impl Transport {
         if let Some(stop) = reader.stopped.take() {
             return Err(stop);
         }
+        let deadline = reader.meter.deadline();
         let ctl = reader.ctl;
         // A wait cut short by the cancel flag (graph/wire.rs) is a cancel.
         if result.is_err() || req.grace_on_cancel.is_zero() {

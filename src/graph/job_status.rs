@@ -345,6 +345,7 @@ mod tests {
             retry_after: None,
             body: body.as_bytes().to_vec(),
             token_serial: 0,
+            subject: None,
         }
     }
 

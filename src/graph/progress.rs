@@ -74,14 +74,22 @@ impl<'a> Meter<'a> {
         Instant::now() >= self.deadline
     }
 
-    /// `n` bytes moved: under a rate cap they wait for their turn (until
-    /// the deadline at most; a cancel ends the wait), then progress is
-    /// reported (`Err` when the callback says stop or the caller cancels).
+    /// The deadline, moved on by every wait for the rate cap so far.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// `n` bytes moved: under a rate cap they wait for their turn (a cancel
+    /// ends the wait), then progress is reported (`Err` when the callback
+    /// says stop or the caller cancels). A wait for the cap moves the
+    /// deadline on by as much: the cap is shared by all of a client's
+    /// transfers, so the time a transfer spends held back by it depends on
+    /// how many others run, and only the time it is not held back counts
+    /// (stalls are still caught by the stall timeout).
     pub(crate) fn passed(&mut self, n: usize, ctl: &mut Control<'_>) -> Result<()> {
         if let Some(at) = self.throttle.reserve(n as u64, Instant::now()) {
-            let wait = at
-                .min(self.deadline)
-                .saturating_duration_since(Instant::now());
+            let wait = at.saturating_duration_since(Instant::now());
+            self.deadline += wait;
             ctl.sleep(wait)?;
         }
         self.done += n as u64;
@@ -103,7 +111,7 @@ enum Cursor<'a> {
 /// (the reason is kept in `stopped`: ureq sees only an I/O error).
 pub(crate) struct ProgressReader<'a, 'b, 'c, 'p> {
     body: Cursor<'b>,
-    meter: Meter<'a>,
+    pub(crate) meter: Meter<'a>,
     pub(crate) ctl: &'c mut Control<'p>,
     pub(crate) stopped: Option<Error>,
     url: &'a str,

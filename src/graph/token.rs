@@ -9,9 +9,11 @@
 //! (`graph::callback`).
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::callback::CallbackSlot;
+use super::control::Control;
+use super::error::{Error, ErrorKind, Result};
 
 /// Gives a fresh token (with its expiry when known), or `None`.
 pub type TokenProvider = Arc<TokenFn>;
@@ -45,6 +47,10 @@ struct Current {
     serial: u64,
 }
 
+/// How often a thread waiting for another's token refresh looks at its
+/// cancel flag.
+pub(crate) const WAIT_TICK: Duration = Duration::from_millis(50);
+
 /// The token, its callback, and the refresh they share.
 pub(crate) struct Tokens {
     current: RwLock<Current>,
@@ -77,37 +83,59 @@ impl Tokens {
 
     /// The token to send now: refreshed first (shared) when it expires
     /// within the margin and a callback can give a new one. Its serial.
-    pub(crate) fn for_request(&self) -> (String, u64) {
+    /// Waiting for another thread's refresh ends with the caller's cancel
+    /// or after `patience` (see [`Tokens::refresh`]).
+    pub(crate) fn for_request(
+        &self,
+        ctl: &Control<'_>,
+        patience: Duration,
+    ) -> Result<(String, u64)> {
         let (token, serial) = self.get();
         let expiring = token
             .expires_on
             .is_some_and(|at| SystemTime::now() + REFRESH_MARGIN >= at);
-        if expiring && self.callback.is_set() && self.refresh(serial) {
+        if expiring && self.callback.is_set() && self.refresh(serial, ctl, patience)? {
             let (token, serial) = self.get();
-            return (token.token, serial);
+            return Ok((token.token, serial));
         }
-        (token.token, serial)
+        Ok((token.token, serial))
     }
 
     /// Asks the callback for a token newer than the one numbered `seen`,
     /// unless another thread already got one; when one is being asked for,
-    /// waits for it. `true` when there is a newer token.
-    pub(crate) fn refresh(&self, seen: u64) -> bool {
+    /// waits for it, but no longer than the caller's cancel (seen within
+    /// [`WAIT_TICK`]) or `patience` allow: a token callback that hangs in
+    /// one thread does not hang every other caller (`Cancelled`, `Timeout`).
+    /// `Ok(true)` when there is a newer token.
+    pub(crate) fn refresh(&self, seen: u64, ctl: &Control<'_>, patience: Duration) -> Result<bool> {
+        let until = Instant::now() + patience;
         let mut running = self
             .refreshing
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         loop {
             if self.get().1 != seen {
-                return true;
+                return Ok(true);
             }
             if !*running {
                 break;
             }
+            ctl.check()?;
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "another request's token callback did not answer within {} s",
+                        patience.as_secs()
+                    ),
+                ));
+            }
             running = self
                 .refreshed
-                .wait(running)
-                .unwrap_or_else(PoisonError::into_inner);
+                .wait_timeout(running, left.min(WAIT_TICK))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
         *running = true;
         drop(running);
@@ -124,13 +152,13 @@ impl Tokens {
             }
         }
         let _done = Done(self);
-        match self.callback.call(|provider| provider()).flatten() {
+        Ok(match self.callback.call(|provider| provider()).flatten() {
             Some(token) => {
                 self.set(token);
                 true
             }
             None => self.get().1 != seen,
-        }
+        })
     }
 }
 
@@ -138,6 +166,10 @@ impl Tokens {
 mod tests {
     use super::*;
     use std::sync::mpsc::channel;
+
+    use crate::graph::control::CancelToken;
+
+    const PATIENCE: Duration = Duration::from_secs(600);
 
     #[test]
     fn concurrent_refreshes_share_one_call() {
@@ -155,12 +187,13 @@ mod tests {
         })));
         let seen = tokens.get().1;
         let t = tokens.clone();
-        let first = std::thread::spawn(move || t.refresh(seen));
+        let first =
+            std::thread::spawn(move || t.refresh(seen, &Control::none(), PATIENCE).unwrap());
         entered.recv().unwrap(); // one refresh is running
         let waiters: Vec<_> = (0..4)
             .map(|_| {
                 let t = tokens.clone();
-                std::thread::spawn(move || t.refresh(seen))
+                std::thread::spawn(move || t.refresh(seen, &Control::none(), PATIENCE).unwrap())
             })
             .collect();
         release.send(()).unwrap();
@@ -178,13 +211,56 @@ mod tests {
         let later = SystemTime::now() + Duration::from_secs(3600);
         let tokens = Tokens::new(AccessToken::new("old", Some(soon)), None);
         // no callback: the old token goes
-        assert_eq!(tokens.for_request().0, "old");
+        assert_eq!(
+            tokens.for_request(&Control::none(), PATIENCE).unwrap().0,
+            "old"
+        );
         tokens.callback.set(Some(Arc::new(move || {
             Some(AccessToken::new("fresh", Some(later)))
         })));
-        assert_eq!(tokens.for_request().0, "fresh");
+        assert_eq!(
+            tokens.for_request(&Control::none(), PATIENCE).unwrap().0,
+            "fresh"
+        );
         // an hour left: no refresh
         tokens.callback.set(Some(Arc::new(|| panic!("not due"))));
-        assert_eq!(tokens.for_request().0, "fresh");
+        assert_eq!(
+            tokens.for_request(&Control::none(), PATIENCE).unwrap().0,
+            "fresh"
+        );
+    }
+
+    /// A caller waiting for another thread's refresh ends at its cancel, and
+    /// at its patience, while the callback still runs (issue 25.6).
+    #[test]
+    fn a_wait_for_another_refresh_ends_at_cancel_and_patience() {
+        let (entered_tx, entered) = channel();
+        let (release, release_rx) = channel::<()>();
+        let release_rx = Mutex::new(release_rx);
+        let tokens = Arc::new(Tokens::new(AccessToken::new("t0", None), None));
+        tokens.callback.set(Some(Arc::new(move || {
+            entered_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+            Some(AccessToken::new("t1", None))
+        })));
+        let seen = tokens.get().1;
+        let t = tokens.clone();
+        let first = std::thread::spawn(move || t.refresh(seen, &Control::none(), PATIENCE));
+        entered.recv().unwrap(); // the callback runs and will not return
+        // cancelled: ends while the callback still runs
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        let e = tokens
+            .refresh(seen, &Control::new(Some(&cancel), None), PATIENCE)
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Cancelled);
+        // no cancel: patience
+        let e = tokens
+            .refresh(seen, &Control::none(), Duration::from_millis(1))
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+        release.send(()).unwrap();
+        assert!(first.join().unwrap().unwrap());
+        assert_eq!(tokens.get().0.token, "t1");
     }
 }

@@ -16,7 +16,8 @@ use super::verify::verify;
 impl Client {
     /// Uploads `data` to `target` and returns the new or replaced item: in
     /// one PUT up to the simple-upload threshold, through an upload session
-    /// above it. Progress is reported as bytes sent (per chunk for sessions).
+    /// above it. Progress is reported as bytes sent, at least every 64 KiB
+    /// (within the chunks of a session too).
     pub fn upload(
         &self,
         drive: &Drive,

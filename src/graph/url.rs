@@ -91,6 +91,40 @@ pub(crate) fn for_log(url: &str, api: &Origin) -> String {
     }
 }
 
+/// What an API request was about, for a not-found or conflict message: the
+/// URL's path below the API's base URL, query left out, percent-decoded
+/// (`/me/drive/root:/Backup:/children`). `None` for a URL elsewhere (an
+/// upload or monitor URL is a capability: never shown).
+pub(crate) fn api_subject(url: &str, base_url: &str) -> Option<String> {
+    let rest = url.strip_prefix(base_url)?;
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let path = rest.split(['?', '#']).next().unwrap_or(rest);
+    Some(percent_decode_lossy(path))
+}
+
+/// `%XX` escapes decoded; a malformed escape kept as it is, bytes that are
+/// not UTF-8 replaced.
+pub(crate) fn percent_decode_lossy(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Resolves a `Location` header against the URL it answered: absolute URLs
 /// stay as they are, `/path` takes the request's origin.
 pub(crate) fn resolve_location(request_url: &str, location: &str) -> Result<String> {
@@ -108,6 +142,33 @@ pub(crate) fn resolve_location(request_url: &str, location: &str) -> Result<Stri
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn api_subjects() {
+        use super::{api_subject, percent_decode_lossy};
+        let base = "https://graph.example/v1.0";
+        assert_eq!(
+            api_subject(
+                "https://graph.example/v1.0/me/drive/root:/a%20b/%C3%A9%23.txt:/content?x=1",
+                base
+            ),
+            Some("/me/drive/root:/a b/é#.txt:/content".to_owned())
+        );
+        assert_eq!(
+            api_subject("https://up.example/up/1?tempauth=x", base),
+            None
+        );
+        assert_eq!(api_subject("https://graph.example/v1.0x/y", base), None);
+        for (raw, want) in [
+            ("%", "%"),
+            ("%4", "%4"),
+            ("%zz", "%zz"),
+            ("a%41", "aA"),
+            ("%ff", "\u{fffd}"),
+        ] {
+            assert_eq!(percent_decode_lossy(raw), want, "{raw}");
+        }
+    }
+
     use super::*;
 
     #[test]

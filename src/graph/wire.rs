@@ -76,7 +76,7 @@ pub(crate) fn cancelled() -> bool {
     })
 }
 
-/// Wraps each connection the connector chain makes (graph/http.rs).
+/// Wraps each connection the connector chain makes (graph/connect.rs).
 #[derive(Debug)]
 pub(crate) struct CancellableConnector;
 

@@ -71,6 +71,8 @@ def copy_repo(tmp: Path) -> Path:
                         ignore=shutil.ignore_patterns(".venv", "build", "__pycache__", "*.egg-info", "*.so", "tests",
                                                       "Tests"))
     shutil.copy(REPO / "Package.swift", tmp / "Package.swift")  # the Swift check reads the root manifest
+    (tmp / "tests/c").mkdir(parents=True)
+    shutil.copy(REPO / "tests/c/statuses.g.h", tmp / "tests/c/statuses.g.h")  # the C tests' status table
     return tmp
 
 
@@ -177,6 +179,10 @@ NEW_KINDS = {
                                                           {"name": "cancel", "type": "const od_cancel *"},
                                                           {"name": "out_size", "type": "uint64_t *"}]},
         "od_queue_is_busy": {"return": "bool", "params": [{"name": "queue", "type": "const od_queue *"}]},
+        "od_queue_describe": {"return": "char *", "params": [{"name": "queue", "type": "const od_queue *"}]},
+        "od_queue_add_names": {"return": "od_status", "params": [{"name": "queue", "type": "const od_queue *"},
+                                                                 {"name": "names", "type": "const char *const *"},
+                                                                 {"name": "count", "type": "size_t"}]},
     },
 }
 
@@ -204,6 +210,9 @@ def test_new_handle_types_callbacks_enums_structs_and_statuses_need_no_rule(tmp_
     assert fns["od_download"][1][2] is ns["WRITE_FN"] and ns["od_write_fn"]._restype_ is ns["c_size_t"]
     assert [f[0] for f in ns["od_transfer_event"]._fields_] == ["transferred", "name", "state", "ok"]
     assert fns["od_queue_next"][1][3]._type_ is ns["od_transfer_event"] and ns["OD_QUEUE_BUSY"] == 1
+    # an owned string returned, and the one freed: addresses, not bytes (the pointer must survive)
+    assert fns["od_queue_describe"][0] is ns["c_void_p"] and fns["od_string_free"][1] == [ns["c_void_p"]]
+    assert fns["od_version"][0] is ns["c_char_p"]  # a borrowed const char *: bytes
     exc = (root / gen_bindings.PY_DIR / "_exceptions.py").read_text()
     assert "class RangeNotSatisfiableError(OneDriveError):" in exc and "HTTP 416" in exc
     # C#: the assembly compiles with the new handle class, delegates, struct and exception
@@ -213,6 +222,7 @@ def test_new_handle_types_callbacks_enums_structs_and_statuses_need_no_rule(tmp_
     assert "internal delegate UIntPtr OdWriteFn(IntPtr userdata, IntPtr data, UIntPtr len);" in cs
     assert "od_queue_next(QueueHandle queue, OdEventFn on_event, IntPtr userdata, out OdTransferEvent out_event, out int out_state);" in cs
     assert "out ulong out_size" in cs and "internal const int OD_QUEUE_BUSY = 1;" in cs
+    assert "od_queue_add_names(QueueHandle queue, IntPtr names, UIntPtr count);" in cs  # an array in, not an out
     assert "OneDriveRangeNotSatisfiableException" in (root / gen_bindings.CS_DIR / "Status.g.cs").read_text()
     r = mcs(root, root / "OneDriveNative.dll")
     assert r.returncode == 0, r.stdout + r.stderr

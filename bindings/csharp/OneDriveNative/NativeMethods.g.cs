@@ -205,6 +205,27 @@ namespace OneDriveNative
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern void od_string_free(IntPtr s);
 
+        // od_status od_cancel_new(od_cancel **out_cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_cancel_new(out CancelHandle out_cancel);
+
+        // void od_cancel_trigger(const od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_cancel_trigger(CancelHandle cancel);
+
+        // void od_cancel_reset(const od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_cancel_reset(CancelHandle cancel);
+
+        // bool od_cancel_is_triggered(const od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        [return: MarshalAs(UnmanagedType.I1)]
+        internal static extern bool od_cancel_is_triggered(CancelHandle cancel);
+
+        // void od_cancel_free(od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_cancel_free(IntPtr cancel);
+
         // od_status od_client_new(const char *base_url, const char *token, uint32_t flags, od_client **out_client)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_new(byte[] base_url, byte[] token, uint flags, out ClientHandle out_client);
@@ -244,27 +265,6 @@ namespace OneDriveNative
         // od_status od_client_set_user_agent(const od_client *client, const char *user_agent)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_set_user_agent(ClientHandle client, byte[] user_agent);
-
-        // od_status od_cancel_new(od_cancel **out_cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_cancel_new(out CancelHandle out_cancel);
-
-        // void od_cancel_trigger(const od_cancel *cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern void od_cancel_trigger(CancelHandle cancel);
-
-        // void od_cancel_reset(const od_cancel *cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern void od_cancel_reset(CancelHandle cancel);
-
-        // bool od_cancel_is_triggered(const od_cancel *cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        [return: MarshalAs(UnmanagedType.I1)]
-        internal static extern bool od_cancel_is_triggered(CancelHandle cancel);
-
-        // void od_cancel_free(od_cancel *cancel)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern void od_cancel_free(IntPtr cancel);
 
         // od_status od_client_set_upload_options(const od_client *client, uint64_t simple_limit, uint64_t chunk_size, uint32_t hash_flags)
         [DllImport(Lib, CallingConvention = CC)]
@@ -363,6 +363,26 @@ namespace OneDriveNative
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern void od_job_free(IntPtr job);
 
+        // od_status od_last_error_status(void)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_last_error_status();
+
+        // int32_t od_last_error_http_status(void)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_last_error_http_status();
+
+        // int64_t od_last_error_retry_after_ms(void)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern long od_last_error_retry_after_ms();
+
+        // od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_last_error_string(int field, byte[] buf, UIntPtr buf_len, out UIntPtr out_needed);
+
+        // void od_last_error_clear(void)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_last_error_clear();
+
         // od_status od_client_add_ca_pem(const od_client *client, const uint8_t *pem, size_t len)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_add_ca_pem(ClientHandle client, IntPtr pem, UIntPtr len);
@@ -418,26 +438,6 @@ namespace OneDriveNative
         // const char *od_status_str(int32_t status)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_status_str(int status);
-
-        // od_status od_last_error_status(void)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_last_error_status();
-
-        // int32_t od_last_error_http_status(void)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_last_error_http_status();
-
-        // int64_t od_last_error_retry_after_ms(void)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern long od_last_error_retry_after_ms();
-
-        // od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_last_error_string(int field, byte[] buf, UIntPtr buf_len, out UIntPtr out_needed);
-
-        // void od_last_error_clear(void)
-        [DllImport(Lib, CallingConvention = CC)]
-        internal static extern void od_last_error_clear();
 
         // od_status od_upload(const od_client *client, const char *drive, const char *item, const char *name, const uint8_t *data, size_t len, int32_t conflict, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
         [DllImport(Lib, CallingConvention = CC)]

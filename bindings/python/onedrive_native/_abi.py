@@ -159,7 +159,17 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     # const char *od_version(void)
     'od_version': (c_char_p, []),
     # void od_string_free(char *s)
-    'od_string_free': (None, [c_char_p]),
+    'od_string_free': (None, [c_void_p]),
+    # od_status od_cancel_new(od_cancel **out_cancel)
+    'od_cancel_new': (c_int32, [POINTER(od_cancel_p)]),
+    # void od_cancel_trigger(const od_cancel *cancel)
+    'od_cancel_trigger': (None, [od_cancel_p]),
+    # void od_cancel_reset(const od_cancel *cancel)
+    'od_cancel_reset': (None, [od_cancel_p]),
+    # bool od_cancel_is_triggered(const od_cancel *cancel)
+    'od_cancel_is_triggered': (c_bool, [od_cancel_p]),
+    # void od_cancel_free(od_cancel *cancel)
+    'od_cancel_free': (None, [od_cancel_p]),
     # od_status od_client_new(const char *base_url, const char *token, uint32_t flags, od_client **out_client)
     'od_client_new': (c_int32, [c_char_p, c_char_p, c_uint32, POINTER(od_client_p)]),
     # void od_client_free(od_client *client)
@@ -176,16 +186,6 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'od_client_set_retry': (c_int32, [od_client_p, c_uint32, c_uint64]),
     # od_status od_client_set_user_agent(const od_client *client, const char *user_agent)
     'od_client_set_user_agent': (c_int32, [od_client_p, c_char_p]),
-    # od_status od_cancel_new(od_cancel **out_cancel)
-    'od_cancel_new': (c_int32, [POINTER(od_cancel_p)]),
-    # void od_cancel_trigger(const od_cancel *cancel)
-    'od_cancel_trigger': (None, [od_cancel_p]),
-    # void od_cancel_reset(const od_cancel *cancel)
-    'od_cancel_reset': (None, [od_cancel_p]),
-    # bool od_cancel_is_triggered(const od_cancel *cancel)
-    'od_cancel_is_triggered': (c_bool, [od_cancel_p]),
-    # void od_cancel_free(od_cancel *cancel)
-    'od_cancel_free': (None, [od_cancel_p]),
     # od_status od_client_set_upload_options(const od_client *client, uint64_t simple_limit, uint64_t chunk_size, uint32_t hash_flags)
     'od_client_set_upload_options': (c_int32, [od_client_p, c_uint64, c_uint64, c_uint32]),
     # od_status od_url_upload(const od_client *client, const char *drive, const char *parent, const char *name, const char *source_url, od_job **out_job)
@@ -234,6 +234,16 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'od_job_item': (c_int32, [od_job_p, POINTER(od_item_p)]),
     # void od_job_free(od_job *job)
     'od_job_free': (None, [od_job_p]),
+    # od_status od_last_error_status(void)
+    'od_last_error_status': (c_int32, []),
+    # int32_t od_last_error_http_status(void)
+    'od_last_error_http_status': (c_int32, []),
+    # int64_t od_last_error_retry_after_ms(void)
+    'od_last_error_retry_after_ms': (c_int64, []),
+    # od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed)
+    'od_last_error_string': (c_int32, [c_int32, c_char_p, c_size_t, POINTER(c_size_t)]),
+    # void od_last_error_clear(void)
+    'od_last_error_clear': (None, []),
     # od_status od_client_add_ca_pem(const od_client *client, const uint8_t *pem, size_t len)
     'od_client_add_ca_pem': (c_int32, [od_client_p, POINTER(c_uint8), c_size_t]),
     # od_status od_client_add_ca_file(const od_client *client, const char *path)
@@ -262,16 +272,6 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'od_session_free': (None, [od_session_p]),
     # const char *od_status_str(int32_t status)
     'od_status_str': (c_char_p, [c_int32]),
-    # od_status od_last_error_status(void)
-    'od_last_error_status': (c_int32, []),
-    # int32_t od_last_error_http_status(void)
-    'od_last_error_http_status': (c_int32, []),
-    # int64_t od_last_error_retry_after_ms(void)
-    'od_last_error_retry_after_ms': (c_int64, []),
-    # od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t *out_needed)
-    'od_last_error_string': (c_int32, [c_int32, c_char_p, c_size_t, POINTER(c_size_t)]),
-    # void od_last_error_clear(void)
-    'od_last_error_clear': (None, []),
     # od_status od_upload(const od_client *client, const char *drive, const char *item, const char *name, const uint8_t *data, size_t len, int32_t conflict, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
     'od_upload': (c_int32, [od_client_p, c_char_p, c_char_p, c_char_p, POINTER(c_uint8), c_size_t, c_int32, od_progress_fn, c_void_p, od_cancel_p, POINTER(od_item_p)]),
     # od_status od_upload_file(const od_client *client, const char *drive, const char *item, const char *name, const char *path, int32_t conflict, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional, Tuple, Union
 
-from . import _ffi
+from . import _ffi, _interrupt
 
 #: The logger the library's lines go to.
 LOGGER_NAME = "onedrive_native"
@@ -52,14 +52,16 @@ LEVELS: Tuple[Tuple[int, int], ...] = (
 _TO_PYTHON = dict(LEVELS)
 
 
+@_interrupt.entry_safe
 def _on_log(_userdata: Any, level: int, message: Optional[bytes]) -> None:
     """``od_log_fn``: one line, on the thread of the request that made it."""
-    try:
+    try:  # first: Ctrl-C may be raised at the first call in here (see _interrupt)
         py_level = _TO_PYTHON.get(level, logging.DEBUG)
         if logger.isEnabledFor(py_level):
             logger.log(py_level, (message or b"").decode("utf-8", "replace"))
-    except BaseException:  # noqa: B036 - nothing may unwind into C
-        pass
+    except BaseException as e:  # noqa: B036 - nothing may unwind into C
+        if not isinstance(e, Exception):  # Ctrl-C: the call's next progress callback stops it
+            _interrupt.note(e)  # (a broken logging handler's error is dropped, as before)
 
 
 #: The ``od_log_fn`` every client installs (userdata NULL).

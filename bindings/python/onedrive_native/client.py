@@ -9,13 +9,12 @@ import itertools
 import json
 import operator
 import os
-import signal
 import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
-from . import _ffi, _log
+from . import _ffi, _interrupt, _log
 from ._handle import Handle
 from .errors import (
     InvalidArgumentError,
@@ -225,26 +224,17 @@ _LIVE_CALLBACKS: "weakref.WeakValueDictionary[int, _Callback]" = weakref.WeakVal
 _callback_keys = itertools.count(1)
 
 
+@_interrupt.entry_safe
 def _progress_trampoline(userdata: Optional[int], done: int, total: int) -> int:
-    cb = _LIVE_CALLBACKS.get(userdata or 0)
-    return 1 if cb is None else cb._call(userdata, done, total)
+    try:  # first: Ctrl-C may be raised at the first call in here (see _interrupt)
+        cb = _LIVE_CALLBACKS.get(userdata or 0)
+        return 1 if cb is None else cb._call(userdata, done, total)
+    except BaseException as e:  # a signal handler's exception before the callback was found
+        _interrupt.note(e)
+        return 1
 
 
 _PROGRESS = _ffi.PROGRESS_FN(_progress_trampoline)
-
-#: The main thread's call in progress, the one Ctrl-C stops (see _Callback).
-_main_call: Optional["_Callback"] = None
-#: Whether our SIGINT handler is in place: None until the first call on the
-#: main thread looks (it takes over only from Python's default handler).
-_sigint_ours: Optional[bool] = None
-
-
-def _on_sigint(signum: int, frame: Any) -> None:
-    call = _main_call
-    if call is None:
-        signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt, as before us
-    elif call.exc is None:
-        call.exc = KeyboardInterrupt()
 
 
 class _Callback:
@@ -254,15 +244,12 @@ class _Callback:
     exception is raised again from the call.
 
     It is installed even when the caller gave no callback, so that Ctrl-C
-    can stop a long upload or wait: on the main thread, while the call runs,
-    SIGINT only raises a flag, the callback sees it and stops the call, and
-    :meth:`take` gives back the KeyboardInterrupt. (A KeyboardInterrupt
-    raised inside a ctypes callback would be printed and lost.) The handler
-    that does this, ``_on_sigint``, replaces Python's default one at the
-    first call (never another handler) and stays: outside a call it raises
-    KeyboardInterrupt as the default one does. Installing and restoring a
-    handler around each call cost 75 µs, more than a small upload's own
-    Python side."""
+    can stop a long upload or wait: the host's SIGINT handler (Python's
+    default one raises KeyboardInterrupt) runs inside this callback, which
+    catches what it raises, stops the call and keeps it for :meth:`take`
+    (see :mod:`onedrive_native._interrupt`). No signal handler is installed."""
+
+    __slots__ = ("fn", "percent", "exc", "key", "args", "__weakref__")
 
     def __init__(self, fn: Optional[Callable[[Any, Any], Optional[bool]]], percent: bool = False) -> None:
         self.fn = fn
@@ -274,22 +261,15 @@ class _Callback:
         _LIVE_CALLBACKS[self.key] = self
         #: the (progress function, userdata) pair of a C call
         self.args = (_PROGRESS, ctypes.c_void_p(self.key))
-        #: the main thread's call this one runs inside of (a callback's own call)
-        self._outer: Optional[_Callback] = None
-        self._on_main = False
-        global _main_call, _sigint_ours
-        if threading.current_thread() is threading.main_thread():
-            if _sigint_ours is None:
-                _sigint_ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler
-                if _sigint_ours:
-                    signal.signal(signal.SIGINT, _on_sigint)
-            if _sigint_ours:
-                self._outer, _main_call, self._on_main = _main_call, self, True
 
     def _call(self, _userdata: Any, done: int, total: int) -> int:
         try:
             if self.exc is not None:
                 return 1
+            if _interrupt.pending is not None:  # Ctrl-C caught in a token or log callback
+                self.exc = _interrupt.take()
+                if self.exc is not None:
+                    return 1
             if self.fn is None:
                 return 0
             if self.percent:
@@ -300,22 +280,10 @@ class _Callback:
             self.exc = e
             return 1
 
-    def _leave(self) -> None:
-        global _main_call
-        if self._on_main:
-            self._on_main = False
-            if _main_call is self:
-                _main_call = self._outer
-
     def take(self) -> Optional[BaseException]:
-        """The callback's exception (or Ctrl-C's), once; Ctrl-C no longer
-        stops this call."""
-        self._leave()
+        """The callback's exception (or Ctrl-C's), once."""
         e, self.exc = self.exc, None
         return e
-
-    def __del__(self) -> None:
-        self._leave()
 
 
 class _Reader:
@@ -331,10 +299,11 @@ class _Reader:
         self.exc: Optional[BaseException] = None
         self.c = _ffi.READ_FN(self._call)
 
+    @_interrupt.entry_safe
     def _call(self, _userdata: Any, buf: Any, n: int) -> int:
-        if self.exc is not None:
-            return -1
-        try:
+        try:  # first: Ctrl-C may be raised at the first call in here (see _interrupt)
+            if self.exc is not None:
+                return -1
             if n == 0:
                 return 0
             addr = ctypes.cast(buf, ctypes.c_void_p).value
@@ -386,10 +355,11 @@ def _remaining_size(stream: Any) -> int:
 
 
 def _finish(rc: int, *pending: Optional[BaseException]) -> None:
-    """After a call (its result already taken): raise what a callback raised,
-    else the library's error. Reads the last error at once, on this thread."""
+    """After a call (its result already taken): raise a Ctrl-C caught during
+    the call, else what a callback raised, else the library's error. Reads
+    the last error at once, on this thread."""
     err = last_error(rc) if rc != Status.OK else None
-    for exc in pending:
+    for exc in (_interrupt.take(), *pending):
         if exc is not None:
             try:
                 raise exc
@@ -652,8 +622,9 @@ class Client(Handle):
         with self._use() as c:
             _finish(lib.od_client_set_token_callback(c, cb, None))
 
+    @_interrupt.entry_safe
     def _on_token(self, _userdata: Any, client_ptr: Any) -> int:
-        try:
+        try:  # first: Ctrl-C may be raised at the first call in here (see _interrupt)
             provider = self._token_provider
             value = provider() if provider is not None else None
             if not value:
@@ -663,6 +634,8 @@ class Client(Handle):
             return 0 if rc == Status.OK else 1
         except BaseException as e:
             self._tls.exc = e
+            if isinstance(e, KeyboardInterrupt):
+                _interrupt.note(e)  # the next progress callback stops the call
             return 1
 
     def _take_token_exc(self) -> Optional[BaseException]:

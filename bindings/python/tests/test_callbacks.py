@@ -239,33 +239,6 @@ def test_an_async_credential_drives_the_async_client(emu, folder):
     assert len(cred.calls) == 2  # the first token, then one refresh before it expired
 
 
-def test_ctrl_c_stops_a_wait_that_has_no_progress_callback(client, folder, paused_jobs):
-    import _thread
-
-    src = client.upload(folder, "k.bin", b"k" * 1000)
-    job = client.copy(src.id, folder, name="k2.bin")
-    timer = threading.Timer(0.5, _thread.interrupt_main)
-    started = time.monotonic()
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            job.wait(timeout=60)
-    finally:
-        timer.cancel()
-    assert time.monotonic() - started < 15, "Ctrl-C waited for the wait's timeout"
-
-
-def test_ctrl_c_outside_a_call_raises_as_python_s_own_handler_does(client, folder):
-    import _thread
-
-    client.upload(folder, "before.bin", b"b")  # the library's handler is in place from here
-    with pytest.raises(KeyboardInterrupt):
-        _thread.interrupt_main()
-        for _ in range(1_000_000):  # the handler runs at the next bytecodes
-            pass
-    assert client.upload(folder, "after.bin", b"a").size == 1  # and a call is not stopped by it
-
-
 def test_the_async_client_has_its_own_executor_and_the_setters(emu):
     import asyncio
 

@@ -429,6 +429,46 @@ pub fn put_file(emu: &Emulator, rel_path: &str, body: &[u8]) -> Value {
     r.json()
 }
 
+/// Make folder `name` in the folder at `parent` ("/" = the root); its item JSON.
+pub fn mkdir(emu: &Emulator, parent: &str, name: &str) -> Value {
+    let r = api(
+        emu,
+        "POST",
+        &format!("/me/drive/root:{parent}:/children"),
+        serde_json::json!({"name": name, "folder": {}})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(r.status, 201, "mkdir {parent} {name}: {}", r.text());
+    r.json()
+}
+
+/// Upload `data` as `rel_path` through an upload session, in fragments of `fragment`
+/// bytes (a multiple of 320 KiB); the item JSON.
+pub fn session_upload(emu: &Emulator, rel_path: &str, data: &[u8], fragment: usize) -> Value {
+    let r = api(
+        emu,
+        "POST",
+        &format!("/me/drive/root:{rel_path}:/createUploadSession"),
+        b"{}",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let url = r.json()["uploadUrl"].as_str().unwrap().to_string();
+    let total = data.len();
+    let mut a = 0;
+    loop {
+        let b = (a + fragment).min(total) - 1;
+        let cr = format!("bytes {a}-{b}/{total}");
+        let r = request("PUT", &url, &[("Content-Range", &cr)], &data[a..=b]).unwrap();
+        if b + 1 == total {
+            assert!(r.status == 201 || r.status == 200, "{}", r.text());
+            return r.json();
+        }
+        assert_eq!(r.status, 202, "{}", r.text());
+        a = b + 1;
+    }
+}
+
 /// GET without Authorization (monitor origin).
 pub fn get(url: &str) -> Resp {
     request("GET", url, &[], b"").expect("request")
