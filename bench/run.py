@@ -28,6 +28,12 @@ Sections (all by default; name some to run only those):
                client, against the emulator and against the sink.
   rate         uploads under a rate cap (od_client_set_upload_rate): the
                measured rate against the cap, for a simple upload and a session.
+  download     issue 22: a file (1 GiB by default) downloaded to a local file
+               by the library (examples/bench_download.rs: the redirect, the
+               temporary file, quickXorHash, the rename) next to curl -L to a
+               file; 500 x 4 KiB downloads (one process each side); listing
+               10,000 children (pages of 200) next to curl following the
+               nextLinks (one curl a page, counted by its time_total).
   size         the stripped shared library, and examples/quickstart.c linked
                statically with --gc-sections, for the release and mobile
                profiles.
@@ -63,7 +69,7 @@ VENV_PY = os.path.join(VENV, "bin", "python")
 PEERS = os.path.join(BENCH, "peers.py")
 MIB = 1024 * 1024
 KIB = 1024
-SECTIONS = ["emulator", "small", "large", "copy", "concurrency", "rate", "size"]
+SECTIONS = ["emulator", "small", "large", "copy", "concurrency", "rate", "download", "size"]
 # The stripped release shared library before issue 14 (TLS trust, proxies,
 # logs, rate cap) at commit f0e38be, measured with this script's size
 # section on this machine.
@@ -108,6 +114,8 @@ def build(sections):
         examples += ["--example", "bench_small"]
     if "copy" in sections:
         examples += ["--example", "bench_copy"]
+    if "download" in sections:
+        examples += ["--example", "bench_download", "--example", "bench_upload", "--example", "bench_small"]
     # The library itself too: the C and Python contenders link it.
     sh("cargo", "build", "--release", "--quiet", "--lib", *examples)
 
@@ -726,6 +734,111 @@ def bench_rate(args, work):
     return {"rows": rows}
 
 
+# --- download (issue 22) -------------------------------------------------------
+
+DOWNLOAD_SMALL = (500, 4 * KIB)
+LIST_COUNT, LIST_PAGE = 10_000, 200
+
+
+def bench_download(args, work):
+    exe = os.path.join(RELEASE, "examples", "bench_download")
+    size = args.size_mib * MIB
+    big = os.path.join(work, "large.bin")
+    make_file(big, size)
+    out = os.path.join(work, "out.bin")
+    # A personal drive reports SHA-1 besides quickXorHash, and the library
+    # checks both: the library alone there, for what SHA-1 costs.
+    personal = []
+    emu = Emulator("--profile", "personal")
+    try:
+        library_upload(emu, big, 10 * MIB)
+        for _ in range(args.runs):
+            c = run_child([exe, emu.base_url, emu.token, "file", "/bench/large.bin", out], env=emu.env(), timeout=1200)
+            os.unlink(out)
+            personal.append({"seconds": last_json(c.out)["seconds"], "cpu": c.cpu, "rss": c.rss_kib})
+    finally:
+        emu.close()
+    # Everything else on a business drive: quickXorHash only, as on every drive.
+    emu = Emulator("--profile", "business")
+    auth = f"Authorization: Bearer {emu.token}"
+    try:
+        library_upload(emu, big, 10 * MIB)  # to /bench/large.bin
+        count, small = DOWNLOAD_SMALL
+        run_child([os.path.join(RELEASE, "examples", "bench_small"), emu.base_url, emu.token, str(count),
+                   str(small), "1", "/bench/dl"], env=emu.env())
+        req = urllib.request.Request(f"{emu.admin}/seed", method="POST", headers=emu.admin_auth,
+                                     data=json.dumps({"path": "/bench/list", "count": LIST_COUNT}).encode())
+        urllib.request.urlopen(req, timeout=120).read()
+        cfg = os.path.join(work, "curl-dl.cfg")
+        with open(cfg, "w") as f:
+            for i in range(count):
+                if i:
+                    f.write("next\n")
+                f.write(f'url = "{emu.base_url}/me/drive/root:/bench/dl/f{i}.bin:/content"\n'
+                        f'header = "{auth}"\nlocation\noutput = "/dev/null"\nfail\n'
+                        'write-out = "%{http_code} %{num_connects}\\n"\n')
+        runs = {k: [] for k in ("lib_big", "curl_big", "lib_small", "curl_small", "lib_list", "curl_list")}
+        start_up = curl_startup()
+        for i in range(args.runs):
+            c = run_child([exe, emu.base_url, emu.token, "file", "/bench/large.bin", out], env=emu.env(), timeout=1200)
+            if os.path.getsize(out) != size:
+                raise RuntimeError("the library's download has the wrong size")
+            os.unlink(out)
+            runs["lib_big"].append({"seconds": last_json(c.out)["seconds"], "cpu": c.cpu, "rss": c.rss_kib})
+            c = run_child(["curl", "-sS", "--fail", "-L", "-H", auth, "-o", out,
+                           f"{emu.base_url}/me/drive/root:/bench/large.bin:/content"], timeout=1200)
+            if os.path.getsize(out) != size:
+                raise RuntimeError("curl's download has the wrong size")
+            os.unlink(out)
+            runs["curl_big"].append({"seconds": c.seconds - start_up, "cpu": c.cpu, "rss": c.rss_kib})
+            c = run_child([exe, emu.base_url, emu.token, "small", str(count), "/bench/dl"], env=emu.env())
+            runs["lib_small"].append({"seconds": last_json(c.out)["seconds"], "cpu": c.cpu})
+            c = run_child(["curl", "-sS", "-K", cfg])
+            if [ln.split()[0] for ln in c.out.splitlines()] != ["200"] * count:
+                raise RuntimeError(f"curl: unexpected answers {c.out.splitlines()[:3]}")
+            runs["curl_small"].append({"seconds": c.seconds - start_up, "cpu": c.cpu})
+            c = run_child([exe, emu.base_url, emu.token, "list", "/bench/list", str(LIST_PAGE)], env=emu.env())
+            res = last_json(c.out)
+            if res["count"] != LIST_COUNT:
+                raise RuntimeError(f"the library listed {res['count']} children")
+            runs["lib_list"].append({"seconds": res["seconds"], "cpu": c.cpu, "rss": c.rss_kib})
+            url, seen, secs, cpu, pages = (f"{emu.base_url}/me/drive/root:/bench/list:/children?$top={LIST_PAGE}",
+                                           0, 0.0, 0.0, 0)
+            while url:
+                c = run_child(["curl", "-sS", "--fail", "-H", auth, "-w", "\n%{time_total}", url])
+                body, took = c.out.rsplit("\n", 1)
+                page = json.loads(body)
+                seen += len(page["value"])
+                secs += float(took)
+                cpu += c.cpu
+                pages += 1
+                url = page.get("@odata.nextLink")
+            if seen != LIST_COUNT:
+                raise RuntimeError(f"curl listed {seen} children")
+            runs["curl_list"].append({"seconds": secs, "cpu": cpu, "pages": pages})
+            print(f"  run {i + 1}: 1 GiB library {runs['lib_big'][-1]['seconds']:.2f} s, curl "
+                  f"{runs['curl_big'][-1]['seconds']:.2f} s; {count} x 4 KiB library "
+                  f"{runs['lib_small'][-1]['seconds']:.2f} s, curl {runs['curl_small'][-1]['seconds']:.2f} s; "
+                  f"list library {runs['lib_list'][-1]['seconds']:.2f} s, curl {secs:.2f} s", flush=True)
+        hash_cost = med([last_json(run_child([os.path.join(RELEASE, "examples", "bench_upload"), "--hash-cost",
+                                              big]).out)["hash_seconds"] for _ in range(3)])
+        os.unlink(big)
+    finally:
+        emu.close()
+    COMMANDS["download"] = [
+        "examples/bench_download BASE TOKEN file /bench/large.bin out.bin",
+        "curl -sS --fail -L -H 'Authorization: Bearer TOKEN' -o out.bin BASE/me/drive/root:/bench/large.bin:/content",
+        f"examples/bench_download BASE TOKEN small {count} /bench/dl",
+        f"curl -sS -K curl.cfg     # {count} transfers separated by `next`, each: url, header, location, output /dev/null",
+        f"examples/bench_download BASE TOKEN list /bench/list {LIST_PAGE}",
+        f"curl -sS --fail -H 'Authorization: Bearer TOKEN' 'BASE/me/drive/root:/bench/list:/children?$top={LIST_PAGE}'"
+        " -w '%{time_total}'   # then each @odata.nextLink, one curl a page",
+        "curl -sS -o /dev/null file:///dev/null   # curl's start-up, subtracted from the 1 GiB and 500 x 4 KiB curl runs",
+    ]
+    runs["lib_big_personal"] = personal
+    return {"size_mib": args.size_mib, "count": count, "small": small, "runs": runs, "hash_cost": hash_cost}
+
+
 # --- size --------------------------------------------------------------------
 
 def file_size(p):
@@ -1168,6 +1281,54 @@ def write(results, path, py_versions, started, finished):
                             f"{statistics.median(ratios):.3f}×",
                             all(abs(q - 1) <= 0.05 for q in ratios)))
         lines.append("")
+
+    if "download" in results:
+        r = results["download"]
+        runs = r["runs"]
+        tp = lambda k: [r["size_mib"] / x["seconds"] for x in runs[k]]  # noqa: E731
+        per_gib = lambda k: [x["cpu"] * 1024 / r["size_mib"] for x in runs[k]]  # noqa: E731
+        secs = lambda k: [x["seconds"] for x in runs[k]]  # noqa: E731
+        hash_gib = r["hash_cost"] * 1024 / r["size_mib"]
+        tp_ratio = [a / b for a, b in zip(tp("lib_big"), tp("curl_big"))]
+        lines += [
+            "## Downloads and listings (issue 22)",
+            "",
+            f"A {r['size_mib']} MiB file downloaded to a local file from a business drive: the library",
+            "(`Client::download_file`: the metadata, the redirect to the pre-authenticated URL, the temporary",
+            "file, quickXorHash, fsync, the rename) next to `curl -L -o` (no hash, no fsync); on a personal",
+            "drive the library checks SHA-1 too (last row: the library alone); then",
+            f"{r['count']} × {r['small'] // KIB} KiB files, each downloaded into memory (library) or to /dev/null",
+            f"(curl, one process for all); then {LIST_COUNT:,} children listed in pages of {LIST_PAGE}",
+            "(library: one process; curl: one process a page, each counted by its own `time_total`). Plain HTTP.",
+            "",
+            "| what | library | curl | library / curl |",
+            "|---|---|---|---|",
+            f"| {r['size_mib']} MiB: throughput | {fmt_stats(tp('lib_big'), ' MiB/s', 0)} | "
+            f"{fmt_stats(tp('curl_big'), ' MiB/s', 0)} | {fmt_stats(tp_ratio, '×')} |",
+            f"| {r['size_mib']} MiB: CPU per GiB | {fmt_stats(per_gib('lib_big'), ' s')} | "
+            f"{fmt_stats(per_gib('curl_big'), ' s')} | |",
+            f"| {r['size_mib']} MiB: peak RSS | {fmt_stats([x['rss'] / 1024 for x in runs['lib_big']], ' MiB', 1)} | "
+            f"{fmt_stats([x['rss'] / 1024 for x in runs['curl_big']], ' MiB', 1)} | |",
+            f"| {r['count']} × {r['small'] // KIB} KiB | {fmt_stats(secs('lib_small'), ' s')} | "
+            f"{fmt_stats(secs('curl_small'), ' s')} | "
+            f"{fmt_stats([a / b for a, b in zip(secs('lib_small'), secs('curl_small'))], '×')} |",
+            f"| list {LIST_COUNT:,} | {fmt_stats(secs('lib_list'), ' s')} | {fmt_stats(secs('curl_list'), ' s')} | "
+            f"{fmt_stats([a / b for a, b in zip(secs('lib_list'), secs('curl_list'))], '×')} |",
+            f"| {r['size_mib']} MiB, personal drive (SHA-1 too): throughput, CPU per GiB | "
+            f"{fmt_stats(tp('lib_big_personal'), ' MiB/s', 0)}, {fmt_stats(per_gib('lib_big_personal'), ' s')} | | |",
+            "",
+            f"quickXorHash alone costs {hash_gib:.3f} s per GiB (`bench_upload --hash-cost`); SHA-1 (ring's,",
+            "portable code) is the difference between the last row and the first two.",
+            "",
+        ]
+        targets.append((f"{r['size_mib']} MiB download throughput ≥ curl's", f"{med(tp_ratio):.2f}×",
+                        med(tp_ratio) >= 1))
+        targets.append((f"{r['size_mib']} MiB download CPU per GiB ≤ curl's + quickXorHash",
+                        f"{med(per_gib('lib_big')):.2f} s against {med(per_gib('curl_big')) + hash_gib:.2f} s",
+                        med(per_gib('lib_big')) <= med(per_gib('curl_big')) + hash_gib))
+        targets.append((f"{r['size_mib']} MiB download peak RSS ≤ 16 MiB",
+                        f"{max(x['rss'] for x in runs['lib_big']) / 1024:.1f} MiB",
+                        max(x["rss"] for x in runs["lib_big"]) <= 16 * 1024))
 
     if "size" in results:
         r = results["size"]

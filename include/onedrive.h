@@ -138,7 +138,8 @@ enum od_status
   OD_ERR_INVALID_STATE = 24,
   // A bug in this library: a Rust panic caught at the boundary.
   OD_ERR_PANIC = 25,
-  // The uploaded file's size or hash differs from what was read.
+  // A file's size or hash differs: an upload's from what was read, a
+  // download's from what the service reports.
   OD_ERR_HASH_MISMATCH = 26,
   // TLS failed: the server's certificate is not trusted (add its CA
   // with `od_client_add_ca_pem`), has expired, or names another host; or
@@ -235,7 +236,8 @@ typedef int32_t od_conflict;
 // - Passed (NULL allowed) to the calls that may take long: `od_upload`,
 //   `od_upload_file`, `od_upload_stream`, `od_session_upload_file`,
 //   `od_session_upload_stream`, `od_wait_job`, `od_folder_create`,
-//   `od_item_delete`.
+//   `od_item_delete`, `od_item_move`, `od_list_next`,
+//   `od_download_file`, `od_download_stream`.
 typedef struct od_cancel od_cancel;
 
 // A client of one Graph endpoint with one token. Opaque.
@@ -250,10 +252,13 @@ typedef struct od_cancel od_cancel;
 //   `od_client_set_token_callback`.
 // - Settings: `od_client_set_timeouts`, `od_client_set_retry`,
 //   `od_client_set_user_agent`, `od_client_set_upload_options`,
-//   `od_client_set_upload_rate`, `od_client_set_log_callback`.
+//   `od_client_set_upload_rate`, `od_client_set_download_rate`,
+//   `od_client_set_log_callback`.
 // - The network: `od_client_add_ca_pem`, `od_client_add_ca_file`,
 //   `od_client_set_proxy`.
-// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`.
+// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`,
+//   `od_item_move`, `od_list_open`; downloads: `od_download_file`,
+//   `od_download_stream`.
 // - Uploads: `od_upload`, `od_upload_file`, `od_upload_stream`;
 //   sessions: `od_session_create`, `od_session_upload_file`,
 //   `od_session_upload_stream`, `od_session_cancel`.
@@ -267,12 +272,14 @@ typedef struct od_client od_client;
 // Methods:
 // - `od_item_id`, `od_item_name`, `od_item_etag`, `od_item_ctag`,
 //   `od_item_drive_id`, `od_item_parent_id`, `od_item_quick_xor_hash`,
-//   `od_item_json`: borrowed strings; `od_item_size`, `od_item_is_folder`.
+//   `od_item_last_modified`, `od_item_json`: borrowed strings;
+//   `od_item_size`, `od_item_child_count`, `od_item_is_folder`.
 // - `od_item_free`: frees it and its strings.
 // - Made by `od_item_get`, `od_folder_create`, the uploads
 //   (`od_upload`, `od_upload_file`, `od_upload_stream`,
-//   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`
-//   and `od_job_item`; `od_item_delete` deletes an item by reference.
+//   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`,
+//   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file` and
+//   `od_download_stream`; `od_item_delete` deletes an item by reference.
 typedef struct od_item od_item;
 
 // An asynchronous job (a copy, an upload from URL). Opaque. It remembers
@@ -287,6 +294,17 @@ typedef struct od_item od_item;
 // - `od_job_last_state`, `od_job_item`: what the last look saw.
 // - `od_job_free`: frees it (the job goes on on the service).
 typedef struct od_job od_job;
+
+// The children of a folder, read one by one with `od_list_next`. Opaque.
+// Holds at most one page of items; the next page is fetched when the
+// current one is used up. Calls on one listing are serialised (a second
+// thread calling `od_list_next` at the same time waits for the first).
+//
+// Methods:
+// - `od_list_open`: makes one (nothing sent yet).
+// - `od_list_next`: the next child, NULL at the end.
+// - `od_list_free`: frees it (the items it gave stay valid).
+typedef struct od_listing od_listing;
 
 // An upload session that can be saved and finished later, by another
 // client or another process. Opaque. One upload at a time per session.
@@ -324,6 +342,14 @@ typedef int (*od_token_fn)(void *userdata, const od_client *client);
 // library's cleanup: a lock or a connection left behind, memory leaked,
 // behaviour undefined); to stop, return non-zero.
 typedef int (*od_progress_fn)(void *userdata, uint64_t done, uint64_t total);
+
+// Takes the next `len` bytes of a download (`data` is valid only during
+// the call). Return 0 to go on, non-zero to stop the download with
+// `OD_ERR_ABORTED_BY_CALLBACK`. Called on the thread that made the call,
+// never after it returned, with the file's bytes in order. It must
+// return normally (no longjmp, no C++ exception through it; see
+// `od_progress_fn`).
+typedef int (*od_write_fn)(void *userdata, const uint8_t *data, size_t len);
 
 // Receives one log line: `level` is one of `OD_LOG_*`, `message` a
 // NUL-terminated UTF-8 line without a newline, valid only during the
@@ -569,6 +595,93 @@ od_status od_copy(const od_client *client,
                   uint32_t flags,
                   od_job **out_job);
 
+// Downloads a file to `local_path` and gives back its item (as read
+// before the download).
+//
+// The bytes go to a temporary file beside the target, `.NAME.odpart`
+// (with the eTag they came from in `.NAME.odpart.etag`), renamed to
+// `local_path` only once complete and verified: an interrupted download
+// never leaves a partial file under the target's name. A later call for
+// the same `local_path` resumes from the temporary file (`Range` and
+// `If-Range`) when the file on the service is unchanged, and starts over
+// otherwise (never splicing two versions). A connection cut mid-way is
+// resumed the same way within the call, under the client's retry policy.
+//
+// - `drive`: NULL = `/me/drive`; `item`: required (`/a/b.txt`, an id,
+//   `ID:/rel`); a folder is `OD_ERR_INVALID_ARGUMENT`.
+// - `local_path`: required, UTF-8; its folder must exist; a file there is
+//   replaced. Local failures are `OD_ERR_IO`.
+// - `progress`, `userdata`: optional (NULL): bytes had of the file's size,
+//   at least every 64 KiB.
+// - `cancel`: optional (NULL): the call returns within about 100 ms of
+//   `od_cancel_trigger` with `OD_ERR_CANCELLED` (the temporary file kept
+//   for a resume).
+// - `out_item`: optional (NULL when not wanted): receives the item on
+//   `OD_OK`; free it with `od_item_free`.
+//
+// Integrity: the size, the quickXorHash the service reports and its
+// SHA-1 where it gives one (personal drives) are checked:
+// `OD_ERR_HASH_MISMATCH` on a difference, the temporary file removed.
+// The download URL the service redirects to is fetched without the token
+// and never logged or shown (messages carry its origin only). Paced by
+// `od_client_set_download_rate`. Memory stays bounded (a 64 KiB buffer).
+//
+// Blocking. Any thread; two downloads to the same `local_path` at once
+// are not supported.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_download_file(const od_client *client,
+                           const char *drive,
+                           const char *item,
+                           const char *local_path,
+                           od_progress_fn progress,
+                           void *userdata,
+                           const od_cancel *cancel,
+                           od_item **out_item);
+
+// Downloads a file into `write`, called with its bytes in order, and
+// gives back its item (as read before the download).
+//
+// A connection cut mid-way is resumed within the call (`Range`,
+// `If-Range`): `write` never sees a byte twice. When the service answers
+// a resume with the whole file (it ignored `Range`, or the file changed),
+// the bytes `write` already had are passed over; the hash check at the
+// end then tells whether all it had is the service's file. The bytes are
+// the file's only when the call gives `OD_OK`: after
+// `OD_ERR_HASH_MISMATCH` (or any error) drop what `write` received.
+//
+// - `drive`, `item`: as for `od_download_file`.
+// - `write`: required; `write_userdata` is passed to it.
+// - `progress`, `userdata`, `cancel`, `out_item`: as for
+//   `od_download_file`.
+//
+// Blocking. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles;
+// `write` must be safe to call with `write_userdata` during the call.
+od_status od_download_stream(const od_client *client,
+                             const char *drive,
+                             const char *item,
+                             od_write_fn write,
+                             void *write_userdata,
+                             od_progress_fn progress,
+                             void *userdata,
+                             const od_cancel *cancel,
+                             od_item **out_item);
+
+// Caps the bytes per second this client's downloads receive, all
+// together; 0 removes the cap (the default). Apart from the upload cap
+// (`od_client_set_upload_rate`): one does not slow the other. Takes
+// effect for the next piece read.
+//
+// `OD_ERR_NULL_ARGUMENT` when `client` is NULL. Any thread.
+//
+// # Safety
+// `client` must be NULL or a live client.
+od_status od_client_set_download_rate(const od_client *client, uint64_t bytes_per_second);
+
 // The item's id. Borrowed from the item (valid until `od_item_free`);
 // NULL when `item` is NULL. Any thread.
 //
@@ -615,6 +728,21 @@ const char *od_item_parent_id(const od_item *item);
 // # Safety
 // `item` must be NULL or a live item.
 const char *od_item_quick_xor_hash(const od_item *item);
+
+// When the item last changed: `lastModifiedDateTime` as the service
+// wrote it (ISO 8601 in UTC, e.g. "2026-01-02T03:04:05Z"); borrowed; NULL
+// when absent or `item` is NULL. Any thread.
+//
+// # Safety
+// `item` must be NULL or a live item.
+const char *od_item_last_modified(const od_item *item);
+
+// How many children a folder holds (`folder.childCount`), or -1 for a
+// file, when absent, or when `item` is NULL. Any thread.
+//
+// # Safety
+// `item` must be NULL or a live item.
+int64_t od_item_child_count(const od_item *item);
 
 // The whole driveItem as the service sent it (JSON text); borrowed; NULL
 // when `item` is NULL.
@@ -855,6 +983,101 @@ od_status od_last_error_string(int32_t field, char *buf, size_t buf_len, size_t 
 
 // Forgets the last failure on this thread. Thread-local.
 void od_last_error_clear(void);
+
+// Opens a listing of the children of the folder `item`. Nothing is sent
+// yet: the first `od_list_next` fetches the first page, so a folder that
+// does not exist shows there (`OD_ERR_NOT_FOUND`).
+//
+// - `drive`: NULL = `/me/drive`.
+// - `item`: required: the folder (`/`, `/a/b`, an id, or `ID:/rel`).
+// - `page_size`: the number of children asked for per page (`$top`); 0 =
+//   the service's default (200 on Graph). The service may give fewer.
+// - `out_listing`: receives the listing on `OD_OK`; free it with
+//   `od_list_free`.
+//
+// Not blocking. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_list_open(const od_client *client,
+                       const char *drive,
+                       const char *item,
+                       uint32_t page_size,
+                       od_listing **out_listing);
+
+// The next child of a listing. `OD_OK` with `*out_item` set to the item
+// (free it with `od_item_free`), or `OD_OK` with `*out_item` NULL at the
+// end (and on every call after it).
+//
+// Fetching a page follows the client's retries and timeouts. A next page
+// on another host than the API's is refused (`OD_ERR_PROTOCOL`, the token
+// never sent there), and so is the same next page named twice (a loop).
+// After any other error the listing is over: later calls give `OD_OK` and
+// NULL. After `OD_ERR_CANCELLED` the same page can be asked for again.
+//
+// - `listing`, `out_item`: required.
+// - `cancel`: optional (NULL).
+//
+// Blocking when a page is fetched. Any thread (one call at a time per
+// listing; others wait).
+//
+// # Safety
+// Pointers must be NULL or live handles; `out_item` writable.
+od_status od_list_next(od_listing *listing, const od_cancel *cancel, od_item **out_item);
+
+// Frees a listing (the items it gave stay valid). NULL is ignored.
+//
+// # Safety
+// `listing` must be NULL or a listing not yet freed, not in use by
+// another thread.
+void od_list_free(od_listing *listing);
+
+// Moves and/or renames an item (`PATCH …/items/{id}`) and gives it back
+// as it is now.
+//
+// - `drive`: the item's drive prefix; NULL = `/me/drive`.
+// - `item`: required: `/a/b.txt`, an id, or `ID:/rel`; the root is
+//   `OD_ERR_INVALID_ARGUMENT`.
+// - `dest_parent`: the new parent folder (`/`, `/a/b`, an id, `ID:/rel`,
+//   as for `od_copy`), NULL to stay in the same folder.
+// - `dest_drive_id`: NULL for the item's drive. Graph does not move items
+//   between drives: an id other than the one `drive` names
+//   (`/drives/ID`) is `OD_ERR_NOT_SUPPORTED` before any request (copy,
+//   then delete).
+// - `new_name`: NULL to keep the name; names the service forbids give
+//   `OD_ERR_INVALID_NAME` before any request. `dest_parent` and
+//   `new_name` both NULL is `OD_ERR_INVALID_ARGUMENT`.
+// - `conflict`: an `od_conflict`: a name in use with `OD_CONFLICT_FAIL`
+//   is `OD_ERR_CONFLICT`; `OD_CONFLICT_REPLACE` replaces what is there,
+//   `OD_CONFLICT_RENAME` gives the item a free name ("name 1.txt");
+//   `OD_CONFLICT_DEFAULT` sends nothing (the service decides).
+// - `if_match`: optional (NULL): an eTag (or cTag) read earlier; an item
+//   changed since is not moved: `OD_ERR_CONFLICT`.
+// - `cancel`: optional (NULL).
+// - `out_item`: receives the moved item on `OD_OK`; free it with
+//   `od_item_free`.
+//
+// A folder moved into itself or its own subtree is refused by the
+// service: `OD_ERR_BAD_REQUEST` (or `OD_ERR_CONFLICT`, as the service
+// words it). Blocking: one request (two with a destination given by a
+// path or `ID:/rel`, read first to find its id), the move never repeated after the service may
+// have acted on it: when its answer is lost the call gives
+// `OD_ERR_NETWORK` or `OD_ERR_TIMEOUT` and the item may or may not have
+// moved (the last error's message says so): read it by its id, which a
+// move does not change, to know. Any thread.
+//
+// # Safety
+// Pointers must be NULL or valid NUL-terminated strings / live handles.
+od_status od_item_move(const od_client *client,
+                       const char *drive,
+                       const char *item,
+                       const char *dest_parent,
+                       const char *dest_drive_id,
+                       const char *new_name,
+                       int32_t conflict,
+                       const char *if_match,
+                       const od_cancel *cancel,
+                       od_item **out_item);
 
 // Trusts the CA certificates in a PEM bundle (`pem`, `len` bytes; one or
 // more `-----BEGIN CERTIFICATE-----` sections, other sections skipped) on

@@ -17,6 +17,7 @@ pub use graph::address::{Conflict, Drive, ItemRef, UploadTarget, validate_name};
 pub use graph::client::Client;
 pub use graph::control::{CancelToken, Control};
 pub use graph::copy::{CopyApi, CopyOptions};
+pub use graph::download::PARTIAL_SUFFIX;
 pub use graph::error::{Error, ErrorKind, Result};
 pub use graph::hash::{HashSet, QuickXor, quick_xor_hash};
 pub use graph::item::Item;
@@ -24,7 +25,9 @@ pub use graph::job::{Job, JobState, JobStatus, WaitOptions};
 pub use graph::limits::{
     CHUNK_UNIT, DEFAULT_CHUNK_SIZE, DEFAULT_SIMPLE_UPLOAD_LIMIT, MAX_CHUNK_SIZE,
 };
+pub use graph::listing::Listing;
 pub use graph::log::{LogLevel, LogSink};
+pub use graph::manage::MoveOptions;
 pub use graph::session::UploadSession;
 pub use graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy, UploadSettings};
 pub use graph::source::{BytesSource, FileSource, ReaderSource, UploadSource};
@@ -122,11 +125,8 @@ pub mod fuzzing {
         let resp = Response {
             status,
             location,
-            request_id: None,
-            retry_after: None,
             body: body.to_vec(),
-            token_serial: 0,
-            subject: None,
+            ..Response::default()
         };
         let look = job_status::read_answer(&resp)?;
         Ok((look.status, look.finished.map(finished)))

@@ -33,10 +33,13 @@ pub use super::cancel::od_cancel;
 ///   `od_client_set_token_callback`.
 /// - Settings: `od_client_set_timeouts`, `od_client_set_retry`,
 ///   `od_client_set_user_agent`, `od_client_set_upload_options`,
-///   `od_client_set_upload_rate`, `od_client_set_log_callback`.
+///   `od_client_set_upload_rate`, `od_client_set_download_rate`,
+///   `od_client_set_log_callback`.
 /// - The network: `od_client_add_ca_pem`, `od_client_add_ca_file`,
 ///   `od_client_set_proxy`.
-/// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`.
+/// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`,
+///   `od_item_move`, `od_list_open`; downloads: `od_download_file`,
+///   `od_download_stream`.
 /// - Uploads: `od_upload`, `od_upload_file`, `od_upload_stream`;
 ///   sessions: `od_session_create`, `od_session_upload_file`,
 ///   `od_session_upload_stream`, `od_session_cancel`.

@@ -22,12 +22,14 @@ use super::status::od_status;
 /// Methods:
 /// - `od_item_id`, `od_item_name`, `od_item_etag`, `od_item_ctag`,
 ///   `od_item_drive_id`, `od_item_parent_id`, `od_item_quick_xor_hash`,
-///   `od_item_json`: borrowed strings; `od_item_size`, `od_item_is_folder`.
+///   `od_item_last_modified`, `od_item_json`: borrowed strings;
+///   `od_item_size`, `od_item_child_count`, `od_item_is_folder`.
 /// - `od_item_free`: frees it and its strings.
 /// - Made by `od_item_get`, `od_folder_create`, the uploads
 ///   (`od_upload`, `od_upload_file`, `od_upload_stream`,
-///   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`
-///   and `od_job_item`; `od_item_delete` deletes an item by reference.
+///   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`,
+///   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file` and
+///   `od_download_stream`; `od_item_delete` deletes an item by reference.
 pub struct od_item {
     pub(crate) item: Item,
     /// The C strings handed out, made on first use (most callers read few).
@@ -45,8 +47,9 @@ enum Field {
     ParentId,
     QuickXorHash,
     Json,
+    LastModified,
 }
-const FIELDS: usize = 8;
+const FIELDS: usize = 9;
 
 impl od_item {
     pub(crate) fn new(item: Item) -> od_item {
@@ -71,12 +74,18 @@ impl od_item {
                     Field::ParentId => i.parent_id(),
                     Field::QuickXorHash => i.quick_xor_hash(),
                     Field::Json => Some(i.raw_json()),
+                    Field::LastModified => i.last_modified(),
                 };
                 text.and_then(|t| CString::new(t).ok())
             })
             .as_ref()
             .map_or(std::ptr::null(), |s| s.as_ptr())
     }
+}
+
+/// A count for C: -1 when absent (or beyond `i64`).
+fn count(n: Option<u64>) -> i64 {
+    n.and_then(|n| i64::try_from(n).ok()).unwrap_or(-1)
 }
 
 /// The item's id. Borrowed from the item (valid until `od_item_free`);
@@ -154,6 +163,29 @@ pub unsafe extern "C" fn od_item_quick_xor_hash(item: *const od_item) -> *const 
     unsafe { with_handle(item, ptr::null(), |i| i.get(Field::QuickXorHash)) }
 }
 
+/// When the item last changed: `lastModifiedDateTime` as the service
+/// wrote it (ISO 8601 in UTC, e.g. "2026-01-02T03:04:05Z"); borrowed; NULL
+/// when absent or `item` is NULL. Any thread.
+///
+/// # Safety
+/// `item` must be NULL or a live item.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_item_last_modified(item: *const od_item) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    unsafe { with_handle(item, ptr::null(), |i| i.get(Field::LastModified)) }
+}
+
+/// How many children a folder holds (`folder.childCount`), or -1 for a
+/// file, when absent, or when `item` is NULL. Any thread.
+///
+/// # Safety
+/// `item` must be NULL or a live item.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_item_child_count(item: *const od_item) -> i64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { with_handle(item, -1, |i| count(i.item.child_count())) }
+}
+
 /// The whole driveItem as the service sent it (JSON text); borrowed; NULL
 /// when `item` is NULL.
 ///
@@ -172,14 +204,7 @@ pub unsafe extern "C" fn od_item_json(item: *const od_item) -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn od_item_size(item: *const od_item) -> i64 {
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_handle(item, -1, |i| {
-            i.item
-                .size()
-                .and_then(|s| i64::try_from(s).ok())
-                .unwrap_or(-1)
-        })
-    }
+    unsafe { with_handle(item, -1, |i| count(i.item.size())) }
 }
 
 /// Whether the item is a folder (false when `item` is NULL).

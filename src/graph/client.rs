@@ -90,6 +90,13 @@ impl Client {
         self.inner.throttle.set(bytes_per_second);
     }
 
+    /// Caps the bytes per second this client's downloads receive, all
+    /// together (0: no cap). Apart from the upload cap: one does not
+    /// slow the other.
+    pub fn set_download_rate(&self, bytes_per_second: u64) {
+        self.inner.download_throttle.set(bytes_per_second);
+    }
+
     pub fn set_user_agent(&self, user_agent: &str) -> Result<()> {
         if user_agent.chars().any(char::is_control) {
             return Err(Error::invalid(

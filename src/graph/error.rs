@@ -52,7 +52,8 @@ pub enum ErrorKind {
     JobCancelled,
     /// A local read or write failed (a file, a caller's reader).
     Io,
-    /// The uploaded file's size or hash differs from what was read.
+    /// A file's size or hash differs: an upload's from what was read, a
+    /// download's from what the service reports.
     HashMismatch,
     /// TLS failed: the server's certificate is not trusted, has expired or
     /// names another host, or the handshake broke. Never retried.

@@ -60,6 +60,12 @@ pub(crate) struct Request<'a> {
     /// already sent: one whose answer names something to clean up (a new
     /// upload session). Zero for every other request.
     pub grace_on_cancel: Duration,
+    /// A 2xx answer's body is left for the caller to read as a stream
+    /// (`Response::stream`, past the answer cap, paced by the download
+    /// rate cap); any other answer is read whole as usual.
+    pub stream_answer: bool,
+    /// The largest answer read whole (`body::MAX_BODY` unless raised).
+    pub answer_cap: u64,
 }
 
 impl<'a> Request<'a> {
@@ -76,7 +82,15 @@ impl<'a> Request<'a> {
             attempts: None,
             timeout: None,
             grace_on_cancel: Duration::ZERO,
+            stream_answer: false,
+            answer_cap: body::MAX_BODY,
         }
+    }
+
+    /// See [`Request::stream_answer`].
+    pub fn streamed(mut self) -> Request<'a> {
+        self.stream_answer = true;
+        self
     }
 
     pub fn json(mut self, body: &'a [u8]) -> Request<'a> {
@@ -92,11 +106,16 @@ impl<'a> Request<'a> {
     }
 }
 
-/// An answer, read whole (bodies here are JSON, small).
-#[derive(Debug)]
+/// An answer, read whole (bodies here are JSON, small), or for a streamed
+/// request's 2xx its head with the body still to read.
+#[derive(Debug, Default)]
 pub(crate) struct Response {
     pub status: u16,
     pub location: Option<String>,
+    /// `Content-Range` (a 206's).
+    pub content_range: Option<String>,
+    /// A streamed request's 2xx body, to read (`body` is then empty).
+    pub stream: Option<body::AnswerStream>,
     pub request_id: Option<String>,
     pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
@@ -159,6 +178,8 @@ pub(crate) struct Transport {
     net: RwLock<Net>,
     pub(crate) log: Log,
     pub(crate) throttle: Throttle,
+    /// The download rate cap, apart from the upload one.
+    pub(crate) download_throttle: Throttle,
 }
 
 impl Transport {
@@ -182,6 +203,7 @@ impl Transport {
             net: RwLock::new(Net::new(None, extra_cas)),
             log: Log::new(),
             throttle: Throttle::new(),
+            download_throttle: Throttle::new(),
             base_url,
             api_origin,
             allow_insecure_http: config.allow_insecure_http,
@@ -284,27 +306,44 @@ impl Opened {
             .map(str::to_owned)
     }
 
-    /// The answer, its body read whole by `read`.
+    /// The answer, its body read whole by `read`, or left as a stream when
+    /// `stream` gives the URL and the slowest rate its deadline allows.
     fn into_response(
-        mut self,
+        self,
         read: impl FnOnce(&mut ureq::Body, Instant) -> Result<Vec<u8>>,
+        stream: Option<(&str, u64)>,
     ) -> Result<Response> {
         let status = self.answer.status().as_u16();
         let location = self.header("location");
+        let content_range = self.header("content-range");
         let request_id = self
             .header("request-id")
             .or_else(|| self.header("client-request-id"));
         let retry_after = self
             .header("retry-after")
             .and_then(|v| super::retry::parse_retry_after(&v));
-        let body = read(self.answer.body_mut(), self.deadline)?;
+        let (deadline, token_serial) = (self.deadline, self.token_serial);
+        let mut answer = self.answer.into_body();
+        let (body, stream) = match stream {
+            Some((url, slowest)) => {
+                // The deadline grows with the size: a download may take its
+                // stall timeouts plus its length at the slowest rate.
+                let len = answer.content_length().unwrap_or(0);
+                let deadline = deadline + Duration::from_secs(len / slowest.max(1));
+                let stream = body::AnswerStream::new(answer, deadline, url);
+                (Vec::new(), Some(stream))
+            }
+            None => (read(&mut answer, deadline)?, None),
+        };
         Ok(Response {
             status,
             location,
+            content_range,
+            stream,
             request_id,
             retry_after,
             body,
-            token_serial: self.token_serial,
+            token_serial,
             subject: None,
         })
     }
@@ -443,14 +482,22 @@ impl Transport {
         });
     }
 
-    /// One attempt, its answer read whole (at most `body::MAX_BODY`).
+    /// One attempt, its answer read whole (at most `req.answer_cap`).
     fn send_once(&self, req: &Request<'_>, ctl: &mut Control<'_>) -> Result<Response> {
         let opened = self.open(req, ctl)?;
-        opened.into_response(|body, deadline| {
-            with_cancel(ctl.cancel, req.grace_on_cancel, || {
-                body::read_capped(body, deadline, &req.url)
-            })
-        })
+        let streamed = req.stream_answer && opened.answer.status().is_success();
+        let slowest = match self.download_throttle.rate() {
+            0 => SLOWEST_RATE,
+            cap => cap.min(SLOWEST_RATE),
+        };
+        opened.into_response(
+            |body, deadline| {
+                with_cancel(ctl.cancel, req.grace_on_cancel, || {
+                    body::read_capped(body, deadline, &req.url, req.answer_cap)
+                })
+            },
+            streamed.then_some((req.url.as_str(), slowest)),
+        )
     }
 
     /// One attempt up to the answer's status and headers: the request

@@ -73,6 +73,18 @@ impl Item {
     pub fn is_folder(&self) -> bool {
         self.json.get("folder").is_some_and(Value::is_object)
     }
+    /// `lastModifiedDateTime` as the service wrote it (ISO 8601, UTC:
+    /// `2026-01-02T03:04:05Z`), not parsed.
+    pub fn last_modified(&self) -> Option<&str> {
+        self.text("/lastModifiedDateTime")
+    }
+    /// How many children a folder holds (`folder.childCount`); `None` for
+    /// a file.
+    pub fn child_count(&self) -> Option<u64> {
+        self.json
+            .pointer("/folder/childCount")
+            .and_then(Value::as_u64)
+    }
     pub fn quick_xor_hash(&self) -> Option<&str> {
         self.text("/file/hashes/quickXorHash")
     }
@@ -95,7 +107,7 @@ mod tests {
     fn fields() {
         let i = Item::from_slice(
             br#"{"id":"A!1","name":"n.txt","size":35,"eTag":"e","cTag":"c","folder":null,
-                "parentReference":{"driveId":"d","id":"p"},"file":{"hashes":{"quickXorHash":"q","sha1Hash":"s1","sha256Hash":"s2"}}}"#,
+                "parentReference":{"driveId":"d","id":"p"},"lastModifiedDateTime":"2026-01-02T03:04:05Z","file":{"hashes":{"quickXorHash":"q","sha1Hash":"s1","sha256Hash":"s2"}}}"#,
         )
         .unwrap();
         assert_eq!(
@@ -109,11 +121,11 @@ mod tests {
             (Some("q"), Some("s1"), Some("s2"))
         );
         assert!(!i.is_folder());
-        assert!(
-            Item::from_slice(br#"{"id":"f","folder":{"childCount":0}}"#)
-                .unwrap()
-                .is_folder()
-        );
+        assert_eq!(i.last_modified(), Some("2026-01-02T03:04:05Z"));
+        assert_eq!(i.child_count(), None);
+        let f = Item::from_slice(br#"{"id":"f","folder":{"childCount":3}}"#).unwrap();
+        assert!(f.is_folder());
+        assert_eq!((f.child_count(), f.last_modified()), (Some(3), None));
         assert!(i.raw_json().starts_with(r#"{"id":"A!1","name":"n.txt""#));
         assert!(
             Item::from_slice(br#"{"id":"a\u0000b"}"#)

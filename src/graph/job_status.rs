@@ -341,11 +341,8 @@ mod tests {
         Response {
             status,
             location: location.map(str::to_owned),
-            request_id: None,
-            retry_after: None,
             body: body.as_bytes().to_vec(),
-            token_serial: 0,
-            subject: None,
+            ..Response::default()
         }
     }
 

@@ -4,7 +4,7 @@
 //! leaves first (limits, error, hash, control, url, address, item,
 //! callback, settings, token, log, rate, tls, wire), then the transport
 //! (retry, failure, connect, progress, body, http), the client handle (client), then
-//! the operations over it (metadata, manage, source, window, verify,
+//! the operations over it (metadata, manage, listing, download, source, window, verify,
 //! session_state, session, upload, job_status, job, copy).
 
 pub mod address;
@@ -14,6 +14,7 @@ pub mod client;
 pub(crate) mod connect;
 pub mod control;
 pub mod copy;
+pub mod download;
 pub mod error;
 pub(crate) mod failure;
 pub mod hash;
@@ -22,6 +23,7 @@ pub mod item;
 pub mod job;
 pub(crate) mod job_status;
 pub mod limits;
+pub mod listing;
 pub mod log;
 pub mod manage;
 pub mod metadata;

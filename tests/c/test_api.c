@@ -730,6 +730,224 @@ static void test_folders_and_delete(void) {
     od_client_free(c);
 }
 
+/* Listing: bad inputs, a folder's children in pages of 2, the end given as
+ * OD_OK with NULL (and again after it), a missing folder at the first next. */
+static void test_listing(void) {
+    od_client *c = new_client();
+    od_listing *l = NULL;
+    od_item *it = NULL;
+
+    CHECK_STATUS(od_list_open(NULL, NULL, "/", 0, &l), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_list_open(c, BAD_UTF8, "/", 0, &l), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_list_open(c, "/nope", "/", 0, &l), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_list_open(c, NULL, NULL, 0, &l), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_list_open(c, NULL, BAD_UTF8, 0, &l), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_list_open(c, NULL, "/", 0, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK(l == NULL);
+    CHECK_STATUS(od_list_next(NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    od_list_free(NULL);
+
+    const char *names[] = {"a b.txt", "#1.txt", "100%.txt", "\xc3\xa9t\xc3\xa9.txt", "e.txt"};
+    for (int i = 0; i < 5; i++) {
+        CHECK_STATUS(od_upload(c, NULL, "/Listed", names[i], CONTENT, 5, 0, NULL, NULL, NULL, &it), OD_OK);
+        od_item_free(it);
+        it = NULL;
+    }
+    CHECK_STATUS(od_folder_create(c, NULL, "/Listed", "sub", 0, 0, NULL, &it), OD_OK);
+    od_item_free(it);
+    it = NULL;
+
+    CHECK_STATUS(od_list_open(c, NULL, "/Listed", 2, &l), OD_OK);
+    CHECK_STATUS(od_list_next(l, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    int files = 0, folders = 0, named = 0;
+    for (;;) {
+        it = NULL;
+        od_status s = od_list_next(l, NULL, &it);
+        CHECK_STATUS(s, OD_OK);
+        if (s != OD_OK || it == NULL) break;
+        if (od_item_is_folder(it)) {
+            folders++;
+            CHECK(od_item_child_count(it) == 0);
+        } else {
+            files++;
+            CHECK(od_item_size(it) == 5 && od_item_child_count(it) == -1);
+        }
+        CHECK(od_item_last_modified(it) != NULL && strlen(od_item_last_modified(it)) >= 20);
+        for (int i = 0; i < 5; i++) named += strcmp(od_item_name(it), names[i]) == 0;
+        od_item_free(it);
+    }
+    CHECK(files == 5 && folders == 1 && named == 5);
+    it = (od_item *)1;
+    CHECK_STATUS(od_list_next(l, NULL, &it), OD_OK);
+    CHECK(it == NULL);
+    od_list_free(l);
+    CHECK(od_item_last_modified(NULL) == NULL && od_item_child_count(NULL) == -1);
+
+    /* a missing folder shows at the first next, then the listing is over */
+    l = NULL;
+    CHECK_STATUS(od_list_open(c, NULL, "/No such folder", 0, &l), OD_OK);
+    CHECK_STATUS(od_list_next(l, NULL, &it), OD_ERR_NOT_FOUND);
+    CHECK_STATUS(od_list_next(l, NULL, &it), OD_OK);
+    CHECK(it == NULL);
+    od_list_free(l);
+    od_client_free(c);
+}
+
+/* Move and rename: bad inputs, a rename, a move by path and by id, a name
+ * in use, a stale eTag, another drive, a folder into its own subtree. */
+static void test_move(void) {
+    od_client *c = new_client();
+    od_item *f = NULL, *m = NULL, *dir = NULL;
+
+    CHECK_STATUS(od_item_move(NULL, NULL, "/x", "/", NULL, NULL, 0, NULL, NULL, &m), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, BAD_UTF8, "/x", "/", NULL, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, NULL, "/", NULL, NULL, 0, NULL, NULL, &m), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, NULL, BAD_UTF8, "/", NULL, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", BAD_UTF8, NULL, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", BAD_UTF8, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", NULL, NULL, BAD_UTF8, 0, NULL, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", NULL, NULL, "a|b", 0, NULL, NULL, &m), OD_ERR_INVALID_NAME);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", NULL, NULL, 9, NULL, NULL, &m), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", NULL, NULL, 0, BAD_UTF8, NULL, &m), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", NULL, NULL, NULL, 0, NULL, NULL, &m), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, NULL, "/", NULL, NULL, "r", 0, NULL, NULL, &m), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", "other-drive", NULL, 0, NULL, NULL, &m), OD_ERR_NOT_SUPPORTED);
+    CHECK_STATUS(od_item_move(c, NULL, "/x", "/", NULL, NULL, 0, NULL, NULL, NULL), OD_ERR_NULL_ARGUMENT);
+    CHECK(m == NULL);
+
+    CHECK_STATUS(od_upload(c, NULL, "/Moves", "a #1.txt", CONTENT, 5, 0, NULL, NULL, NULL, &f), OD_OK);
+    CHECK_STATUS(od_folder_create(c, NULL, "/Moves", "d\xc3\xa9st 100%", 0, 0, NULL, &dir), OD_OK);
+    /* rename in place */
+    CHECK_STATUS(od_item_move(c, NULL, "/Moves/a #1.txt", NULL, NULL, "b #2.txt", OD_CONFLICT_FAIL, NULL, NULL, &m), OD_OK);
+    CHECK(m != NULL && strcmp(od_item_name(m), "b #2.txt") == 0 && strcmp(od_item_id(m), od_item_id(f)) == 0);
+    /* a stale eTag is refused; the item's own moves it (by id, into a folder by id) */
+    CHECK_STATUS(od_item_move(c, NULL, od_item_id(f), od_item_id(dir), NULL, NULL, 0, "\"stale\"", NULL, &m), OD_ERR_CONFLICT);
+    od_item *moved = NULL;
+    CHECK_STATUS(od_item_move(c, NULL, od_item_id(f), od_item_id(dir), NULL, NULL, 0, od_item_etag(m), NULL, &moved), OD_OK);
+    CHECK(moved != NULL && strcmp(od_item_parent_id(moved), od_item_id(dir)) == 0);
+    od_item_free(moved);
+    moved = NULL;
+    /* a name in use with fail */
+    CHECK_STATUS(od_upload(c, NULL, "/Moves", "b #2.txt", CONTENT, 5, 0, NULL, NULL, NULL, &moved), OD_OK);
+    od_item_free(moved);
+    moved = NULL;
+    CHECK_STATUS(od_item_move(c, NULL, "/Moves/b #2.txt", "/Moves/d\xc3\xa9st 100%", NULL, NULL, OD_CONFLICT_FAIL, NULL, NULL, &moved), OD_ERR_CONFLICT);
+    CHECK(moved == NULL);
+    /* a folder into its own subtree */
+    CHECK_STATUS(od_item_move(c, NULL, "/Moves", od_item_id(dir), NULL, NULL, 0, NULL, NULL, &moved), OD_ERR_BAD_REQUEST);
+    od_item_free(m);
+    od_item_free(f);
+    od_item_free(dir);
+    od_client_free(c);
+}
+
+/* Downloads: bad inputs, a file (the temporary file gone once it is in
+ * place), a write callback, a stop from either callback, a folder, the
+ * download rate cap's setter. */
+struct sink {
+    uint8_t *data;
+    size_t len, cap;
+    int stop_after; /* 0 = never */
+    int calls;
+};
+
+static int on_write(void *userdata, const uint8_t *data, size_t len) {
+    struct sink *s = userdata;
+    s->calls++;
+    if (s->stop_after > 0 && s->calls >= s->stop_after) return 1;
+    if (s->len + len > s->cap) {
+        s->cap = (s->len + len) * 2;
+        s->data = realloc(s->data, s->cap);
+    }
+    memcpy(s->data + s->len, data, len);
+    s->len += len;
+    return 0;
+}
+
+static int file_equals(const char *path, const uint8_t *want, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return 0;
+    int same = 1;
+    for (size_t i = 0; i < n && same; i++) same = fgetc(f) == want[i];
+    same = same && fgetc(f) == EOF;
+    fclose(f);
+    return same;
+}
+
+static void test_download(void) {
+    od_client *c = new_client();
+    od_item *it = NULL;
+    struct sink s = {0};
+    char dir[] = "/tmp/od-c-dl-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char local[256], temp[256];
+    snprintf(local, sizeof local, "%s/d #1 \xc3\xa9.bin", dir);
+    snprintf(temp, sizeof temp, "%s/.d #1 \xc3\xa9.bin.odpart", dir);
+
+    CHECK_STATUS(od_download_file(NULL, NULL, "/x", local, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_download_file(c, BAD_UTF8, "/x", local, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_download_file(c, NULL, NULL, local, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_download_file(c, NULL, BAD_UTF8, local, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_download_file(c, NULL, "/x", NULL, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_download_file(c, NULL, "/x", BAD_UTF8, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_download_stream(NULL, NULL, "/x", on_write, &s, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_download_stream(c, BAD_UTF8, "/x", on_write, &s, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_download_stream(c, NULL, NULL, on_write, &s, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_download_stream(c, NULL, BAD_UTF8, on_write, &s, NULL, NULL, NULL, &it), OD_ERR_INVALID_UTF8);
+    CHECK_STATUS(od_download_stream(c, NULL, "/x", NULL, &s, NULL, NULL, NULL, &it), OD_ERR_NULL_ARGUMENT);
+    CHECK(it == NULL);
+    CHECK_STATUS(od_client_set_download_rate(NULL, 0), OD_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(od_client_set_download_rate(c, 0), OD_OK);
+
+    size_t n = 200000;
+    uint8_t *body = malloc(n);
+    for (size_t i = 0; i < n; i++) body[i] = (uint8_t)((i * 7u + i / 251u) & 0xff);
+    od_item *up = NULL;
+    CHECK_STATUS(od_upload(c, NULL, "/Down 100%", "f #1 \xc3\xa9.bin", body, n, 0, NULL, NULL, NULL, &up), OD_OK);
+
+    /* to a file, the item not wanted, then wanted */
+    struct progress_log p = {0};
+    CHECK_STATUS(od_download_file(c, NULL, "/Down 100%/f #1 \xc3\xa9.bin", local, on_progress, &p, NULL, NULL), OD_OK);
+    CHECK(file_equals(local, body, n));
+    CHECK(access(temp, F_OK) != 0);
+    CHECK(p.calls >= 4 && p.last_done == n && p.last_total == n);
+    CHECK_STATUS(od_download_file(c, NULL, od_item_id(up), local, NULL, NULL, NULL, &it), OD_OK);
+    CHECK(it != NULL && strcmp(od_item_id(it), od_item_id(up)) == 0 && od_item_size(it) == (int64_t)n);
+    od_item_free(it);
+    it = NULL;
+
+    /* a progress callback that stops: no file under the target's name */
+    unlink(local);
+    struct progress_log stop = {.stop_after = 2};
+    CHECK_STATUS(od_download_file(c, NULL, od_item_id(up), local, on_progress, &stop, NULL, &it), OD_ERR_ABORTED_BY_CALLBACK);
+    CHECK(it == NULL && access(local, F_OK) != 0 && access(temp, F_OK) == 0);
+    /* the next call resumes from the temporary file */
+    struct progress_log resumed = {0};
+    CHECK_STATUS(od_download_file(c, NULL, od_item_id(up), local, on_progress, &resumed, NULL, NULL), OD_OK);
+    CHECK(file_equals(local, body, n) && access(temp, F_OK) != 0);
+
+    /* to a write callback */
+    CHECK_STATUS(od_download_stream(c, NULL, "/Down 100%/f #1 \xc3\xa9.bin", on_write, &s, NULL, NULL, NULL, &it), OD_OK);
+    CHECK(s.len == n && memcmp(s.data, body, n) == 0);
+    od_item_free(it);
+    it = NULL;
+    struct sink stopper = {.stop_after = 2};
+    CHECK_STATUS(od_download_stream(c, NULL, od_item_id(up), on_write, &stopper, NULL, NULL, NULL, &it), OD_ERR_ABORTED_BY_CALLBACK);
+    CHECK(it == NULL);
+
+    /* not a file, not there */
+    CHECK_STATUS(od_download_file(c, NULL, "/Down 100%", local, NULL, NULL, NULL, &it), OD_ERR_INVALID_ARGUMENT);
+    CHECK_STATUS(od_download_stream(c, NULL, "/Down 100%/none", on_write, &s, NULL, NULL, NULL, &it), OD_ERR_NOT_FOUND);
+
+    unlink(local);
+    rmdir(dir);
+    free(s.data);
+    free(stopper.data);
+    free(body);
+    od_item_free(up);
+    od_client_free(c);
+}
+
 struct log_capture {
     int lines, leaked, debug;
     char last[512];
@@ -817,6 +1035,9 @@ int main(void) {
     test_not_found_job();
     test_sessions();
     test_folders_and_delete();
+    test_listing();
+    test_move();
+    test_download();
     test_network_settings();
 
     printf("test_api: %d passed, %d failed\n", passed, failed);

@@ -37,6 +37,10 @@ pub enum Answer {
     Huge(u16, u64),
     /// Status and headers announcing `len` bytes, sent one byte per `every`.
     Trickle(u16, u64, Duration),
+    /// Status, headers and a body, announced as `len` bytes (more than
+    /// the body: the connection is closed after it, a cut answer).
+    #[allow(dead_code)]
+    Cut(u16, Vec<(String, String)>, Vec<u8>, u64),
     /// Read the request, then say nothing until the client goes away.
     Silence,
 }
@@ -175,6 +179,12 @@ fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<Seen>>, stop: &Atom
                 .write_all(head(status, body.len() as u64, &extra).as_bytes())
                 .and_then(|_| out.write_all(&body))
                 .is_ok(),
+            Answer::Cut(status, extra, body, len) => {
+                let _ = out
+                    .write_all(head(status, len, &extra).as_bytes())
+                    .and_then(|_| out.write_all(&body));
+                return;
+            }
             Answer::Huge(status, len) => {
                 let zeros = vec![b'0'; 64 * 1024];
                 let mut left = len;

@@ -64,7 +64,8 @@ def main() -> None:
     run("C", ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", f"-I{REPO}/include",
               tmp / "readme.c", os.environ["OD_LIB_A"], "-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm",
               "-ldl", "-lc", "-o", tmp / "readme_c"])
-    run("C", [tmp / "readme_c"], env=dict(os.environ, **SYSTEM_CA))
+    # in its own folder: the example downloads a file next to it
+    run("C", [tmp / "readme_c"], env=dict(os.environ, **SYSTEM_CA), cwd=tmp)
 
     py = substitute(block("python"), [('Client(token="<access token>")', f'Client(token="{TOKEN}", base_url="{BASE}")')])
     (tmp / "readme.py").write_text(py)

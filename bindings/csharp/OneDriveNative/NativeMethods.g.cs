@@ -29,6 +29,10 @@ namespace OneDriveNative
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate int OdProgressFn(IntPtr userdata, ulong done, ulong total);
 
+    // int (*od_write_fn)(void *userdata, const uint8_t *data, size_t len)
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate int OdWriteFn(IntPtr userdata, IntPtr data, UIntPtr len);
+
     // void (*od_log_fn)(void *userdata, int32_t level, const char *message)
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void OdLogFn(IntPtr userdata, int level, IntPtr message);
@@ -278,6 +282,18 @@ namespace OneDriveNative
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_copy(ClientHandle client, byte[] drive, byte[] source, byte[] dest_parent, byte[] dest_drive_id, byte[] new_name, int conflict, uint flags, out JobHandle out_job);
 
+        // od_status od_download_file(const od_client *client, const char *drive, const char *item, const char *local_path, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_download_file(ClientHandle client, byte[] drive, byte[] item, byte[] local_path, OdProgressFn progress, IntPtr userdata, CancelHandle cancel, out ItemHandle out_item);
+
+        // od_status od_download_stream(const od_client *client, const char *drive, const char *item, od_write_fn write, void *write_userdata, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_download_stream(ClientHandle client, byte[] drive, byte[] item, OdWriteFn write, IntPtr write_userdata, OdProgressFn progress, IntPtr userdata, CancelHandle cancel, out ItemHandle out_item);
+
+        // od_status od_client_set_download_rate(const od_client *client, uint64_t bytes_per_second)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_client_set_download_rate(ClientHandle client, ulong bytes_per_second);
+
         // const char *od_item_id(const od_item *item)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_item_id(ItemHandle item);
@@ -305,6 +321,14 @@ namespace OneDriveNative
         // const char *od_item_quick_xor_hash(const od_item *item)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_item_quick_xor_hash(ItemHandle item);
+
+        // const char *od_item_last_modified(const od_item *item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_item_last_modified(ItemHandle item);
+
+        // int64_t od_item_child_count(const od_item *item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern long od_item_child_count(ItemHandle item);
 
         // const char *od_item_json(const od_item *item)
         [DllImport(Lib, CallingConvention = CC)]
@@ -382,6 +406,22 @@ namespace OneDriveNative
         // void od_last_error_clear(void)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern void od_last_error_clear();
+
+        // od_status od_list_open(const od_client *client, const char *drive, const char *item, uint32_t page_size, od_listing **out_listing)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_list_open(ClientHandle client, byte[] drive, byte[] item, uint page_size, out IntPtr out_listing);
+
+        // od_status od_list_next(od_listing *listing, const od_cancel *cancel, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_list_next(IntPtr listing, CancelHandle cancel, out ItemHandle out_item);
+
+        // void od_list_free(od_listing *listing)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_list_free(IntPtr listing);
+
+        // od_status od_item_move(const od_client *client, const char *drive, const char *item, const char *dest_parent, const char *dest_drive_id, const char *new_name, int32_t conflict, const char *if_match, const od_cancel *cancel, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_item_move(ClientHandle client, byte[] drive, byte[] item, byte[] dest_parent, byte[] dest_drive_id, byte[] new_name, int conflict, byte[] if_match, CancelHandle cancel, out ItemHandle out_item);
 
         // od_status od_client_add_ca_pem(const od_client *client, const uint8_t *pem, size_t len)
         [DllImport(Lib, CallingConvention = CC)]

@@ -64,7 +64,10 @@ namespace OneDriveNative
         InvalidState = 24,
         /// <summary>A bug in this library: a Rust panic caught at the boundary.</summary>
         Panic = 25,
-        /// <summary>The uploaded file's size or hash differs from what was read.</summary>
+        /// <summary>
+        /// A file's size or hash differs: an upload's from what was read, a download's from what the
+        /// service reports.
+        /// </summary>
         HashMismatch = 26,
         /// <summary>
         /// TLS failed: the server's certificate is not trusted (add its CA with
@@ -358,7 +361,10 @@ namespace OneDriveNative
             : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
-    /// <summary>HashMismatch: The uploaded file's size or hash differs from what was read.</summary>
+    /// <summary>
+    /// HashMismatch: A file's size or hash differs: an upload's from what was read, a download's
+    /// from what the service reports.
+    /// </summary>
     [Serializable]
     public class OneDriveHashMismatchException : OneDriveException
     {

@@ -61,6 +61,13 @@ class od_job(Structure):
 od_job_p = POINTER(od_job)
 
 
+class od_listing(Structure):
+    """Opaque ``od_listing``."""
+
+
+od_listing_p = POINTER(od_listing)
+
+
 class od_session(Structure):
     """Opaque ``od_session``."""
 
@@ -125,6 +132,9 @@ TOKEN_FN = od_token_fn
 #: ``int (*od_progress_fn)(void *userdata, uint64_t done, uint64_t total)``
 od_progress_fn = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
 PROGRESS_FN = od_progress_fn
+#: ``int (*od_write_fn)(void *userdata, const uint8_t *data, size_t len)``
+od_write_fn = CFUNCTYPE(c_int, c_void_p, POINTER(c_uint8), c_size_t)
+WRITE_FN = od_write_fn
 #: ``void (*od_log_fn)(void *userdata, int32_t level, const char *message)``
 od_log_fn = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
 LOG_FN = od_log_fn
@@ -192,6 +202,12 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'od_url_upload': (c_int32, [od_client_p, c_char_p, c_char_p, c_char_p, c_char_p, POINTER(od_job_p)]),
     # od_status od_copy(const od_client *client, const char *drive, const char *source, const char *dest_parent, const char *dest_drive_id, const char *new_name, int32_t conflict, uint32_t flags, od_job **out_job)
     'od_copy': (c_int32, [od_client_p, c_char_p, c_char_p, c_char_p, c_char_p, c_char_p, c_int32, c_uint32, POINTER(od_job_p)]),
+    # od_status od_download_file(const od_client *client, const char *drive, const char *item, const char *local_path, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
+    'od_download_file': (c_int32, [od_client_p, c_char_p, c_char_p, c_char_p, od_progress_fn, c_void_p, od_cancel_p, POINTER(od_item_p)]),
+    # od_status od_download_stream(const od_client *client, const char *drive, const char *item, od_write_fn write, void *write_userdata, od_progress_fn progress, void *userdata, const od_cancel *cancel, od_item **out_item)
+    'od_download_stream': (c_int32, [od_client_p, c_char_p, c_char_p, od_write_fn, c_void_p, od_progress_fn, c_void_p, od_cancel_p, POINTER(od_item_p)]),
+    # od_status od_client_set_download_rate(const od_client *client, uint64_t bytes_per_second)
+    'od_client_set_download_rate': (c_int32, [od_client_p, c_uint64]),
     # const char *od_item_id(const od_item *item)
     'od_item_id': (c_char_p, [od_item_p]),
     # const char *od_item_name(const od_item *item)
@@ -206,6 +222,10 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'od_item_parent_id': (c_char_p, [od_item_p]),
     # const char *od_item_quick_xor_hash(const od_item *item)
     'od_item_quick_xor_hash': (c_char_p, [od_item_p]),
+    # const char *od_item_last_modified(const od_item *item)
+    'od_item_last_modified': (c_char_p, [od_item_p]),
+    # int64_t od_item_child_count(const od_item *item)
+    'od_item_child_count': (c_int64, [od_item_p]),
     # const char *od_item_json(const od_item *item)
     'od_item_json': (c_char_p, [od_item_p]),
     # int64_t od_item_size(const od_item *item)
@@ -244,6 +264,14 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'od_last_error_string': (c_int32, [c_int32, c_char_p, c_size_t, POINTER(c_size_t)]),
     # void od_last_error_clear(void)
     'od_last_error_clear': (None, []),
+    # od_status od_list_open(const od_client *client, const char *drive, const char *item, uint32_t page_size, od_listing **out_listing)
+    'od_list_open': (c_int32, [od_client_p, c_char_p, c_char_p, c_uint32, POINTER(od_listing_p)]),
+    # od_status od_list_next(od_listing *listing, const od_cancel *cancel, od_item **out_item)
+    'od_list_next': (c_int32, [od_listing_p, od_cancel_p, POINTER(od_item_p)]),
+    # void od_list_free(od_listing *listing)
+    'od_list_free': (None, [od_listing_p]),
+    # od_status od_item_move(const od_client *client, const char *drive, const char *item, const char *dest_parent, const char *dest_drive_id, const char *new_name, int32_t conflict, const char *if_match, const od_cancel *cancel, od_item **out_item)
+    'od_item_move': (c_int32, [od_client_p, c_char_p, c_char_p, c_char_p, c_char_p, c_char_p, c_int32, c_char_p, od_cancel_p, POINTER(od_item_p)]),
     # od_status od_client_add_ca_pem(const od_client *client, const uint8_t *pem, size_t len)
     'od_client_add_ca_pem': (c_int32, [od_client_p, POINTER(c_uint8), c_size_t]),
     # od_status od_client_add_ca_file(const od_client *client, const char *path)

@@ -202,7 +202,9 @@ class InternalError(OneDriveError):
 
 
 class HashMismatchError(OneDriveError):
-    """The uploaded file's size or hash differs from what was read. (``OD_ERR_HASH_MISMATCH``)"""
+    """A file's size or hash differs: an upload's from what was read, a download's from what the
+    service reports. (``OD_ERR_HASH_MISMATCH``)
+    """
 
     __module__ = "onedrive_native.errors"
     status = Status.HASH_MISMATCH

@@ -68,7 +68,7 @@ class Status(enum.IntEnum):
     INVALID_STATE = 24
     #: A bug in this library: a Rust panic caught at the boundary.
     PANIC = 25
-    #: The uploaded file's size or hash differs from what was read.
+    #: A file's size or hash differs: an upload's from what was read, a download's from what the service reports.
     HASH_MISMATCH = 26
     #: TLS failed: the server's certificate is not trusted (add its CA with `od_client_add_ca_pem`), has expired, or names another host; or the handshake broke. Never retried.
     TLS = 27

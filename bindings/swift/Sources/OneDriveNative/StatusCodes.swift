@@ -58,7 +58,8 @@ extension OneDriveError.Code {
     public static let invalidState = Code(rawValue: 24)
     /// A bug in this library: a Rust panic caught at the boundary.
     public static let panic = Code(rawValue: 25)
-    /// The uploaded file's size or hash differs from what was read.
+    /// A file's size or hash differs: an upload's from what was read, a download's from what the
+    /// service reports.
     public static let hashMismatch = Code(rawValue: 26)
     /// TLS failed: the server's certificate is not trusted (add its CA with `addCA(pem:)`), has
     /// expired, or names another host; or the handshake broke. Never retried.
