@@ -99,7 +99,8 @@ def main() -> None:
     out = subprocess.run(["mono", f"{tmp}/quickstart.exe"], env=env, check=True, timeout=300,
                          capture_output=True, text=True).stdout
     print(out, end="")
-    for want in ("uploaded report", "copied to /Archive/report", "404 itemNotFound"):
+    for want in ("uploaded report", "copied to /Archive/report", "/Archive/report", "downloaded report",
+                 "renamed to report-final.pdf", "404 itemNotFound"):
         if want not in out:
             sys.exit(f"the C# quickstart did not print {want!r}")
     print("readme: the C, Python and C# examples (and the C# binding's quickstart) ran as written")

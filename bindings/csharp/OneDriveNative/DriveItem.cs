@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 
 namespace OneDriveNative
 {
@@ -23,6 +24,10 @@ namespace OneDriveNative
         /// <summary>Bytes, or null when the service gave none.</summary>
         public long? Size { get; private set; }
         public bool IsFolder { get; private set; }
+        /// <summary>When it last changed (<c>lastModifiedDateTime</c>), or null when the service gave none.</summary>
+        public DateTimeOffset? LastModified { get; private set; }
+        /// <summary>How many children a folder holds (<c>folder.childCount</c>); null for a file or when absent.</summary>
+        public long? ChildCount { get; private set; }
         /// <summary>The whole driveItem as JSON text.</summary>
         public string Json { get; private set; }
 
@@ -33,6 +38,7 @@ namespace OneDriveNative
             {
                 if (h == null || h.IsInvalid) return null;
                 long size = NativeMethods.od_item_size(h);
+                long children = NativeMethods.od_item_child_count(h);
                 return new DriveItem
                 {
                     Id = Utf8.Borrowed(h, NativeMethods.od_item_id),
@@ -45,8 +51,20 @@ namespace OneDriveNative
                     Json = Utf8.Borrowed(h, NativeMethods.od_item_json),
                     Size = size >= 0 ? size : (long?)null,
                     IsFolder = NativeMethods.od_item_is_folder(h),
+                    LastModified = Timestamp(Utf8.Borrowed(h, NativeMethods.od_item_last_modified)),
+                    ChildCount = children >= 0 ? children : (long?)null,
                 };
             }
+        }
+
+        // ISO 8601 as the service writes it ("2026-01-02T03:04:05Z", fractions allowed).
+        private static DateTimeOffset? Timestamp(string s)
+        {
+            DateTimeOffset t;
+            if (s != null && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out t))
+                return t;
+            return null;
         }
 
         public override string ToString() { return (IsFolder ? "folder " : "file ") + Name + " (" + Id + ")"; }

@@ -109,12 +109,14 @@ namespace OneDriveNative
     {
         private static readonly OdProgressFn ProgressThunk = OnProgress;
         private static readonly OdReadFn ReadThunk = OnRead;
-        private const int MaxReadChunk = 1 << 20;
+        private static readonly OdWriteFn WriteThunk = OnWrite;
+        private const int MaxChunk = 1 << 20;
 
         private readonly IProgress<OneDriveProgress> progress;
         // a job wait's sink: the library reports (percent x 100, 10000), this gets the percent
         private readonly IProgress<double> percent;
-        private readonly Stream stream;
+        private readonly Stream stream;      // an upload's source
+        private readonly Stream destination; // a download's sink
         private readonly CancellationToken token;
         private readonly CancelHandle cancel;
         private CancellationTokenRegistration registration;
@@ -123,23 +125,30 @@ namespace OneDriveNative
         private ExceptionDispatchInfo callbackError;
 
         internal CallContext(IProgress<OneDriveProgress> progress, Stream stream, CancellationToken token)
-            : this(progress, null, stream, token)
+            : this(progress, null, stream, null, token)
         {
         }
 
         /// <summary>A job wait: progress as the service's percent, 0–100.</summary>
         internal CallContext(IProgress<double> percent, CancellationToken token)
-            : this(null, percent, null, token)
+            : this(null, percent, null, null, token)
         {
         }
 
+        /// <summary>A download into a stream.</summary>
+        internal static CallContext Writing(IProgress<OneDriveProgress> progress, Stream destination, CancellationToken token)
+        {
+            return new CallContext(progress, null, null, destination, token);
+        }
+
         private CallContext(IProgress<OneDriveProgress> progress, IProgress<double> percent, Stream stream,
-            CancellationToken token)
+            Stream destination, CancellationToken token)
         {
             token.ThrowIfCancellationRequested();
             this.progress = progress;
             this.percent = percent;
             this.stream = stream;
+            this.destination = destination;
             this.token = token;
             if (token.CanBeCanceled)
             {
@@ -156,6 +165,7 @@ namespace OneDriveNative
         internal IntPtr UserData { get { return GCHandle.ToIntPtr(self); } }
         internal OdProgressFn Progress { get { return progress != null || percent != null ? ProgressThunk : null; } }
         internal OdReadFn Read { get { return ReadThunk; } }
+        internal OdWriteFn Write { get { return WriteThunk; } }
         internal CancelHandle Cancel { get { return cancel ?? CancelHandle.Null; } }
 
         /// <summary>Call right after the native call returned, on its thread:
@@ -183,6 +193,13 @@ namespace OneDriveNative
             if (self.IsAllocated) self.Free();
         }
 
+        // The buffer a stream is read into or written from, kept across callbacks.
+        private byte[] Scratch(int n)
+        {
+            if (scratch == null || scratch.Length < n) scratch = new byte[Math.Max(n, 64 * 1024)];
+            return scratch;
+        }
+
         private static CallContext From(IntPtr userdata)
         {
             return (CallContext)GCHandle.FromIntPtr(userdata).Target;
@@ -205,13 +222,47 @@ namespace OneDriveNative
             }
             catch (Exception e)
             {
-                if (ctx != null && ctx.callbackError == null) ctx.callbackError = ExceptionDispatchInfo.Capture(e);
+                Keep(ctx, e);
                 return 1;
             }
         }
 
+        // Never let an exception unwind into native frames: the first one a
+        // callback of the call raised is kept, to be rethrown once it returned.
+        private static void Keep(CallContext ctx, Exception e)
+        {
+            if (ctx != null && ctx.callbackError == null) ctx.callbackError = ExceptionDispatchInfo.Capture(e);
+        }
+
         // A byte count as .NET counts them (a file cannot pass long.MaxValue).
         private static long Bytes(ulong n) { return n > long.MaxValue ? long.MaxValue : (long)n; }
+
+        [MonoPInvokeCallback(typeof(OdWriteFn))]
+        private static int OnWrite(IntPtr userdata, IntPtr data, UIntPtr len)
+        {
+            CallContext ctx = null;
+            try
+            {
+                ctx = From(userdata);
+                ulong left = len.ToUInt64();
+                int offset = 0;
+                while (left > 0)
+                {
+                    int n = (int)Math.Min(left, (ulong)MaxChunk);
+                    byte[] buf = ctx.Scratch(n);
+                    Marshal.Copy(IntPtr.Add(data, offset), buf, 0, n);
+                    ctx.destination.Write(buf, 0, n);
+                    offset += n;
+                    left -= (ulong)n;
+                }
+                return 0;
+            }
+            catch (Exception e)
+            {
+                Keep(ctx, e);
+                return 1;
+            }
+        }
 
         [MonoPInvokeCallback(typeof(OdReadFn))]
         private static long OnRead(IntPtr userdata, IntPtr buf, UIntPtr len)
@@ -222,17 +273,16 @@ namespace OneDriveNative
                 ctx = From(userdata);
                 ulong want = len.ToUInt64();
                 if (want == 0) return 0;
-                int n = (int)Math.Min(want, (ulong)MaxReadChunk);
-                if (ctx.scratch == null || ctx.scratch.Length < n)
-                    ctx.scratch = new byte[Math.Max(n, 64 * 1024)];
-                int got = ctx.stream.Read(ctx.scratch, 0, n);
+                int n = (int)Math.Min(want, (ulong)MaxChunk);
+                byte[] scratch = ctx.Scratch(n);
+                int got = ctx.stream.Read(scratch, 0, n);
                 if (got < 0 || got > n) throw new IOException("Stream.Read returned " + got);
-                if (got > 0) Marshal.Copy(ctx.scratch, 0, buf, got);
+                if (got > 0) Marshal.Copy(scratch, 0, buf, got);
                 return got;
             }
             catch (Exception e)
             {
-                if (ctx != null && ctx.callbackError == null) ctx.callbackError = ExceptionDispatchInfo.Capture(e);
+                Keep(ctx, e);
                 return -1;
             }
         }

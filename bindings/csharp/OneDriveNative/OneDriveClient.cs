@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -313,6 +314,18 @@ namespace OneDriveNative
             LastError.Check(NativeMethods.od_client_set_upload_rate(Handle, (ulong)bytesPerSecond));
         }
 
+        /// <summary>Caps the bytes per second all this client's downloads
+        /// receive together (0: no cap, the default). Apart from the upload
+        /// cap: one does not slow the other. Takes effect for the next piece
+        /// read.</summary>
+        public void SetDownloadRate(long bytesPerSecond)
+        {
+            if (bytesPerSecond < 0)
+                throw new ArgumentOutOfRangeException("bytesPerSecond", bytesPerSecond, "0 (no cap) or more bytes per second");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_download_rate(Handle, (ulong)bytesPerSecond));
+        }
+
         // ------------------------------------------------------------------
         // log
 
@@ -536,6 +549,209 @@ namespace OneDriveNative
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return AsyncRunner.Run(() => Delete(item, ifMatch, drive, cancellationToken), cancellationToken);
+        }
+
+        // ------------------------------------------------------------------
+        // download
+
+        /// <summary>Downloads the file <paramref name="item"/> to
+        /// <paramref name="path"/> and returns its item (as read before the
+        /// download). The bytes go to a temporary file beside the target
+        /// (<c>.NAME.odpart</c>), renamed to <paramref name="path"/> only once
+        /// complete and verified (size, quickXorHash, SHA-1 where the drive gives
+        /// it: <see cref="OneDriveHashMismatchException"/> otherwise), so an
+        /// interrupted download never leaves a partial file under the target's
+        /// name; a later call for the same path resumes from the temporary
+        /// file when the file on the service is unchanged (<c>Range</c> +
+        /// <c>If-Range</c>), and starts over when it changed.</summary>
+        /// <param name="item">the file: <c>/a/b.txt</c>, an id, or <c>ID:/rel</c>;
+        /// a folder is <see cref="OneDriveInvalidArgumentException"/></param>
+        /// <param name="path">the local file; its folder must exist; a file there is
+        /// replaced. Local failures: <see cref="OneDriveIOException"/></param>
+        /// <param name="drive">the drive prefix; null = /me/drive</param>
+        /// <param name="progress">bytes had of the file's size, at least every 64 KiB, on the calling thread</param>
+        /// <param name="cancellationToken">stops the call within about 100 ms
+        /// (OperationCanceledException); the temporary file is kept for a resume</param>
+        public DriveItem DownloadFile(string item, string path, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (path == null) throw new ArgumentNullException("path");
+            ThrowIfDisposed();
+            byte[] d = Utf8.ToNative(drive, "drive"), i = Utf8.ToNative(item, "item"), p = Utf8.ToNative(path, "path");
+            using (var call = new CallContext(progress, null, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_download_file(Handle, d, i, p, call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> DownloadFileAsync(string item, string path, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => DownloadFile(item, path, drive, progress, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Downloads the file <paramref name="item"/> into
+        /// <paramref name="destination"/> (written from its current position, on
+        /// the calling thread, during the call only) and returns its item. A
+        /// connection cut mid-way is resumed within the call: the stream never
+        /// gets a byte twice. What it received is the file only when the call
+        /// returns: after an exception (a
+        /// <see cref="OneDriveHashMismatchException"/> included) drop it. An
+        /// exception from the stream stops the call and is rethrown as is.
+        /// Other arguments as for <see cref="DownloadFile"/>.</summary>
+        public DriveItem Download(string item, Stream destination, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (destination == null) throw new ArgumentNullException("destination");
+            if (!destination.CanWrite) throw new ArgumentException("the stream cannot be written", "destination");
+            ThrowIfDisposed();
+            byte[] d = Utf8.ToNative(drive, "drive"), i = Utf8.ToNative(item, "item");
+            using (var call = CallContext.Writing(progress, destination, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_download_stream(Handle, d, i, call.Write, call.UserData,
+                    call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> DownloadAsync(string item, Stream destination, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Download(item, destination, drive, progress, cancellationToken), cancellationToken);
+        }
+
+        // ------------------------------------------------------------------
+        // listing, move / rename
+
+        /// <summary>Opens a listing of the children of the folder
+        /// <paramref name="folder"/> (<c>/</c>, <c>/a/b</c>, an id, <c>ID:/rel</c>).
+        /// Nothing is sent yet: the first <see cref="OneDriveListing.Next"/>
+        /// fetches the first page (a missing folder throws there).</summary>
+        /// <param name="folder">the folder</param>
+        /// <param name="pageSize">children asked for per page (<c>$top</c>); 0: the
+        /// service's default (200 on Graph); the service may give fewer</param>
+        /// <param name="drive">the drive prefix; null = /me/drive</param>
+        public OneDriveListing OpenListing(string folder, int pageSize = 0, string drive = null)
+        {
+            if (folder == null) throw new ArgumentNullException("folder");
+            if (pageSize < 0) throw new ArgumentOutOfRangeException("pageSize");
+            ThrowIfDisposed();
+            ListingHandle h;
+            int st = NativeMethods.od_list_open(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(folder, "folder"),
+                (uint)pageSize, out h);
+            if (st != 0)
+            {
+                var e = LastError.Read(st);
+                h.Dispose();
+                throw e;
+            }
+            return new OneDriveListing(h);
+        }
+
+        /// <summary>The children of <paramref name="folder"/>, fetched a page at
+        /// a time as the enumeration goes (on the enumerating thread, which
+        /// blocks while a page comes). Each enumeration lists afresh; stopping
+        /// early (<c>break</c>, LINQ's <c>Take</c>) frees the listing. Arguments
+        /// as for <see cref="OpenListing"/>; a missing folder throws
+        /// <see cref="OneDriveNotFoundException"/> at the first MoveNext.</summary>
+        public IEnumerable<DriveItem> List(string folder, int pageSize = 0, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (folder == null) throw new ArgumentNullException("folder");
+            if (pageSize < 0) throw new ArgumentOutOfRangeException("pageSize");
+            return ListAll(folder, pageSize, drive, cancellationToken);
+        }
+
+        private IEnumerable<DriveItem> ListAll(string folder, int pageSize, string drive, CancellationToken cancellationToken)
+        {
+            using (OneDriveListing listing = OpenListing(folder, pageSize, drive))
+                foreach (DriveItem item in listing.Remaining(cancellationToken))
+                    yield return item;
+        }
+
+#if ONEDRIVE_ASYNC_INTERFACES
+        /// <summary>The children of <paramref name="folder"/> as an
+        /// <c>IAsyncEnumerable</c> (<c>await foreach</c>), fetched a page at a
+        /// time on the thread pool; no thread is blocked while the caller
+        /// awaits. Each enumeration lists afresh; the token given here and the
+        /// one given to <c>WithCancellation</c> both stop it
+        /// (<see cref="OperationCanceledException"/>). In the netstandard2.1
+        /// assembly; with netstandard2.0, loop on
+        /// <see cref="OneDriveListing.NextAsync"/> (see <see cref="OneDriveListing"/>).</summary>
+        public IAsyncEnumerable<DriveItem> ListAsync(string folder, int pageSize = 0, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (folder == null) throw new ArgumentNullException("folder");
+            if (pageSize < 0) throw new ArgumentOutOfRangeException("pageSize");
+            return new AsyncSequence<DriveItem>(() => OpenListing(folder, pageSize, drive), cancellationToken);
+        }
+#endif
+
+        /// <summary>Moves <paramref name="item"/> into the folder
+        /// <paramref name="destParent"/> and/or renames it, and returns it as it
+        /// is now (its id does not change).</summary>
+        /// <param name="item">the item: <c>/a/b.txt</c>, an id, or <c>ID:/rel</c> (not the root)</param>
+        /// <param name="destParent">the new parent folder (as for Copy); null: stay in the same folder</param>
+        /// <param name="newName">the new name; null: keep it. A name the service forbids:
+        /// <see cref="OneDriveInvalidNameException"/> before any request</param>
+        /// <param name="conflict">a name in use with Fail: <see cref="OneDriveConflictException"/>;
+        /// Replace replaces what is there; Rename picks a free name ("name 1.txt")</param>
+        /// <param name="ifMatch">an eTag (or cTag) read earlier: an item changed since is not
+        /// moved (<see cref="OneDriveConflictException"/>)</param>
+        /// <param name="destDriveId">null: the item's drive. Graph does not move between
+        /// drives: another drive's id is <see cref="OneDriveNotSupportedException"/> (copy, then delete)</param>
+        /// <param name="drive">the item's drive prefix; null = /me/drive</param>
+        /// <param name="cancellationToken">stops the call (OperationCanceledException)</param>
+        /// <remarks>A folder moved into itself or below itself is refused by the
+        /// service (<see cref="OneDriveBadRequestException"/> or
+        /// <see cref="OneDriveConflictException"/>). The move is never sent
+        /// twice: when its answer is lost the call throws
+        /// <see cref="OneDriveNetworkException"/> or <see cref="OneDriveTimeoutException"/>
+        /// and the item may or may not have moved; read it by its id to know.</remarks>
+        public DriveItem Move(string item, string destParent, string newName = null,
+            ConflictBehavior conflict = ConflictBehavior.Default, string ifMatch = null, string destDriveId = null,
+            string drive = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (destParent == null && newName == null)
+                throw new ArgumentException("a move needs destParent, newName or both", "destParent");
+            ThrowIfDisposed();
+            using (var call = new CallContext(null, null, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_item_move(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(item, "item"),
+                    Utf8.ToNative(destParent, "destParent"), Utf8.ToNative(destDriveId, "destDriveId"),
+                    Utf8.ToNative(newName, "newName"), (int)conflict, Utf8.ToNative(ifMatch, "ifMatch"), call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> MoveAsync(string item, string destParent, string newName = null,
+            ConflictBehavior conflict = ConflictBehavior.Default, string ifMatch = null, string destDriveId = null,
+            string drive = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Move(item, destParent, newName, conflict, ifMatch, destDriveId, drive,
+                cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Renames <paramref name="item"/> where it is: <see cref="Move"/>
+        /// with no destination.</summary>
+        public DriveItem Rename(string item, string newName, ConflictBehavior conflict = ConflictBehavior.Default,
+            string ifMatch = null, string drive = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (newName == null) throw new ArgumentNullException("newName");
+            return Move(item, null, newName, conflict, ifMatch, null, drive, cancellationToken);
+        }
+
+        public Task<DriveItem> RenameAsync(string item, string newName, ConflictBehavior conflict = ConflictBehavior.Default,
+            string ifMatch = null, string drive = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Rename(item, newName, conflict, ifMatch, drive, cancellationToken), cancellationToken);
         }
 
         // ------------------------------------------------------------------
@@ -879,7 +1095,7 @@ namespace OneDriveNative
             return (uint)ms;
         }
 
-        private static DriveItem TakeItem(int status, ItemHandle h, CallContext call = null)
+        internal static DriveItem TakeItem(int status, ItemHandle h, CallContext call = null)
         {
             if (status != 0)
             {

@@ -15,8 +15,8 @@
   the core properties agree on id and version;
 - lib/netstandard2.0/ and lib/netstandard2.1/OneDriveNative.dll are .NET
   assemblies (PE with a CLI header) with their XML docs, the 2.1 one naming
-  IAsyncDisposable and the 2.0 one not (it is
-  not in netstandard2.0); nothing else under lib/;
+  IAsyncDisposable and IAsyncEnumerable`1 and the 2.0 one neither (they
+  are not in netstandard2.0); nothing else under lib/;
 - runtimes/<rid>/native/libonedrive_native.so for each --rid: an ELF shared
   object for that machine (x86-64, aarch64) exporting every function of
   include/onedrive.abi.json (nm -D); no other runtime.
@@ -45,7 +45,7 @@ MANIFEST_REL = "http://schemas.microsoft.com/packaging/2010/07/manifest"
 CORE_PROPS_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 ELF_MACHINE = {"linux-x64": 62, "linux-arm64": 183}  # EM_X86_64, EM_AARCH64
 TFMS = {"netstandard2.0": ".NETStandard2.0", "netstandard2.1": ".NETStandard2.1"}
-ASYNC_INTERFACES = (b"IAsyncDisposable",)
+ASYNC_INTERFACES = (b"IAsyncDisposable", b"IAsyncEnumerable`1")
 
 
 def dll(tfm: str) -> str:
