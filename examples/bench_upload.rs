@@ -51,10 +51,10 @@ fn hash_cost(file: &str) -> std::io::Result<()> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    if let [_, flag, file] = args.as_slice() {
-        if flag == "--hash-cost" {
-            return Ok(hash_cost(file)?);
-        }
+    if let [_, flag, file] = args.as_slice()
+        && flag == "--hash-cost"
+    {
+        return Ok(hash_cost(file)?);
     }
     let [_, base, token, file, chunk] = args.as_slice() else {
         return Err(

@@ -78,6 +78,14 @@
 // Every look at an asynchronous job and the wait before the next.
 #define OD_LOG_DEBUG 4
 
+// `od_queue_open` flag: start offline (nothing runs until
+// `od_queue_set_online(q, 1)`).
+#define OD_QUEUE_START_OFFLINE 1
+
+// `od_queue_open` flag: keep no events for `od_queue_next_event` (for an
+// app that uses only the callback; undrained state changes accumulate).
+#define OD_QUEUE_NO_POLLING 2
+
 // The result of every fallible function. The numbers are stable: new codes
 // are appended, none is ever renumbered or reused.
 enum od_status
@@ -148,6 +156,12 @@ enum od_status
   // The proxy refused: wrong or missing credentials (HTTP 407), or it
   // would not open a tunnel to the target.
   OD_ERR_PROXY = 28,
+  // A queued copy or upload from URL whose request may have reached the
+  // service without its answer being kept (a kill or a dropped
+  // connection after it went out), and whose result is not at its
+  // destination: it may have been done, may still run, or may never
+  // have been. The queue never sends it again; look at the destination.
+  OD_ERR_UNKNOWN_OUTCOME = 29,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -176,6 +190,77 @@ enum od_job_state
 typedef enum od_job_state od_job_state;
 #else
 typedef int32_t od_job_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// What a transfer does.
+enum od_transfer_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A local file to a drive (`od_queue_enqueue_upload`).
+  OD_TRANSFER_UPLOAD = 0,
+  // The service fetches a URL (`od_queue_enqueue_url_upload`).
+  OD_TRANSFER_URL_UPLOAD = 1,
+  // A server-side copy (`od_queue_enqueue_copy`).
+  OD_TRANSFER_COPY = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum od_transfer_kind od_transfer_kind;
+#else
+typedef int32_t od_transfer_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Where a transfer stands.
+enum od_transfer_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Waiting for a free slot.
+  OD_TRANSFER_QUEUED = 0,
+  // Being sent (`od_transfer_done` / `od_transfer_total`).
+  OD_TRANSFER_RUNNING = 1,
+  // Paused by the app (`od_queue_resume`).
+  OD_TRANSFER_PAUSED = 2,
+  // Waiting for the network or for a retry (`od_transfer_wait_reason`).
+  OD_TRANSFER_WAITING = 3,
+  // Done: `od_transfer_item_json`.
+  OD_TRANSFER_COMPLETED = 4,
+  // Ended by a permanent error: `od_transfer_error_status` and the rest.
+  OD_TRANSFER_FAILED = 5,
+  // Cancelled by the app.
+  OD_TRANSFER_CANCELLED = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum od_transfer_state od_transfer_state;
+#else
+typedef int32_t od_transfer_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Why a waiting transfer waits.
+enum od_wait_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not waiting.
+  OD_WAIT_NONE = 0,
+  // The app said "not now" (`od_queue_set_online(q, 0)`).
+  OD_WAIT_OFFLINE = 1,
+  // A transient error: retried at `od_transfer_retry_at_ms`.
+  OD_WAIT_RETRY = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum od_wait_reason od_wait_reason;
+#else
+typedef int32_t od_wait_reason;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -225,6 +310,25 @@ typedef int32_t od_conflict;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What an `od_queue_event` tells.
+enum od_queue_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // The transfer entered `state`.
+  OD_QUEUE_EVENT_STATE = 0,
+  // A running transfer moved on: `done` of `total`.
+  OD_QUEUE_EVENT_PROGRESS = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum od_queue_event_kind od_queue_event_kind;
+#else
+typedef int32_t od_queue_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // A cancellation flag: raise it from any thread to stop the blocking
 // calls it was passed to (they return `OD_ERR_CANCELLED`). Opaque.
 //
@@ -237,7 +341,7 @@ typedef int32_t od_conflict;
 //   `od_upload_file`, `od_upload_stream`, `od_session_upload_file`,
 //   `od_session_upload_stream`, `od_wait_job`, `od_folder_create`,
 //   `od_item_delete`, `od_item_move`, `od_list_next`,
-//   `od_download_file`, `od_download_stream`.
+//   `od_download_file`, `od_download_stream`, `od_queue_wait_idle`.
 typedef struct od_cancel od_cancel;
 
 // A client of one Graph endpoint with one token. Opaque.
@@ -263,6 +367,7 @@ typedef struct od_cancel od_cancel;
 //   sessions: `od_session_create`, `od_session_upload_file`,
 //   `od_session_upload_stream`, `od_session_cancel`.
 // - Jobs: `od_copy`, `od_url_upload`, `od_poll_job`, `od_wait_job`.
+// - The transfer queue: `od_queue_open` (the queue shares the client).
 typedef struct od_client od_client;
 
 // A driveItem (file or folder) as the service returned it. Opaque.
@@ -306,6 +411,23 @@ typedef struct od_job od_job;
 // - `od_list_free`: frees it (the items it gave stay valid).
 typedef struct od_listing od_listing;
 
+// A durable transfer queue. Opaque. Any number of threads may use one
+// queue at once; free it once, when none does.
+//
+// Methods:
+// - `od_queue_open`, `od_queue_close`, `od_queue_free`: open (restoring
+//   what the directory records), stop, free.
+// - Enqueue: `od_queue_enqueue_upload`, `od_queue_enqueue_url_upload`,
+//   `od_queue_enqueue_copy`.
+// - Control: `od_queue_pause`, `od_queue_resume`, `od_queue_cancel`,
+//   `od_queue_pause_all`, `od_queue_resume_all`, `od_queue_cancel_all`,
+//   `od_queue_remove`, `od_queue_remove_finished`,
+//   `od_queue_set_max_running`, `od_queue_set_online`.
+// - Reading: `od_queue_get`, `od_queue_list`, `od_queue_totals`.
+// - Events: `od_queue_set_event_callback`, `od_queue_next_event`,
+//   `od_queue_wait_idle`.
+typedef struct od_queue od_queue;
+
 // An upload session that can be saved and finished later, by another
 // client or another process. Opaque. One upload at a time per session.
 //
@@ -318,6 +440,31 @@ typedef struct od_listing od_listing;
 // - `od_session_cancel`: deletes it on the service.
 // - `od_session_free`: frees the handle.
 typedef struct od_session od_session;
+
+// One transfer as it was when read. Opaque, immutable; strings borrowed
+// from it live until `od_transfer_free` (or the list's free).
+//
+// Methods:
+// - Made by `od_queue_get` (and borrowed from a list:
+//   `od_transfer_list_get`); `od_transfer_free` frees one from
+//   `od_queue_get`.
+// - `od_transfer_id`, `od_transfer_get_kind`, `od_transfer_get_state`,
+//   `od_transfer_wait_reason`, `od_transfer_retry_at_ms`,
+//   `od_transfer_done`, `od_transfer_total`, `od_transfer_name`,
+//   `od_transfer_item_json`.
+// - Its last error: `od_transfer_error_status`,
+//   `od_transfer_error_http_status`, `od_transfer_error_code`,
+//   `od_transfer_error_inner_code`, `od_transfer_error_message`,
+//   `od_transfer_error_request_id`.
+typedef struct od_transfer od_transfer;
+
+// Transfers read together (`od_queue_list`). Opaque, immutable.
+//
+// Methods:
+// - Made by `od_queue_list`; `od_transfer_list_count`,
+//   `od_transfer_list_get` (a transfer borrowed from the list),
+//   `od_transfer_list_free`.
+typedef struct od_transfer_list od_transfer_list;
 
 // Asked for a fresh token shortly (5 minutes) before the current one
 // expires, when its expiry is known (`od_client_set_token_with_expiry`),
@@ -361,6 +508,28 @@ typedef int (*od_write_fn)(void *userdata, const uint8_t *data, size_t len);
 // library it must return normally (no longjmp, no C++ exception through
 // it).
 typedef void (*od_log_fn)(void *userdata, int32_t level, const char *message);
+
+// The event callback: called on the queue's event thread, one event at a
+// time, in order, never with a lock of the queue held.
+//
+// - `id`: the transfer;
+// - `kind`: an `od_queue_event_kind`;
+// - `state`: for `OD_QUEUE_EVENT_STATE`, the new `od_transfer_state`; else -1;
+// - `done`, `total`: for `OD_QUEUE_EVENT_PROGRESS`, uploads in bytes,
+//   copies and uploads from URL in hundredths of a percent of 10000;
+//   else 0.
+//
+// Inside it any `od_queue_*` call is allowed except `od_queue_close` (it
+// fails with `OD_ERR_INVALID_STATE`), `od_queue_free` (it does nothing
+// there) and `od_queue_wait_idle` (the queue cannot go idle while its
+// callback waits). It must return normally (no longjmp, no C++ exception
+// through it).
+typedef void (*od_queue_event_fn)(void *userdata,
+                                  uint64_t id,
+                                  int32_t kind,
+                                  int32_t state,
+                                  uint64_t done,
+                                  uint64_t total);
 
 // Reads the next bytes of an upload into `buf` (at most `len`). Returns
 // the number of bytes read (0 only at the end), or a negative number on
@@ -1167,6 +1336,392 @@ od_status od_client_set_log_callback(const od_client *client,
                                      int32_t max_level,
                                      od_log_fn callback,
                                      void *userdata);
+
+// Opens (creating) the queue kept in the directory `dir` and restores
+// every transfer recorded there; those that were queued, running or
+// waiting start again (their upload sessions resumed, their jobs
+// followed). Transfers run on the queue's own threads through `client`
+// (shared: its token, settings and rate cap apply to all).
+//
+// - `client`: required; the queue keeps its own reference (the client may
+//   be freed afterwards).
+// - `dir`: required; the app's private storage. One queue per directory:
+//   a second open (in any process) fails with `OD_ERR_INVALID_STATE`.
+// - `max_running`: transfers at once, at least 1.
+// - `flags`: `OD_QUEUE_START_OFFLINE`, `OD_QUEUE_NO_POLLING`, or 0.
+// - `out_queue`: receives the queue on `OD_OK`; free it with `od_queue_free`.
+//
+// Any thread.
+//
+// # Safety
+// `client` must be NULL or live; strings NULL or NUL-terminated;
+// `out_queue` writable.
+od_status od_queue_open(const od_client *client,
+                        const char *dir,
+                        uint32_t max_running,
+                        uint32_t flags,
+                        od_queue **out_queue);
+
+// Stops the queue: running transfers are interrupted at a safe point and
+// stay resumable (they go on at the next `od_queue_open`), its threads
+// end, the directory is unlocked. Afterwards the queue can still be read
+// (`od_queue_get`, `od_queue_list`, `od_queue_totals`); calls that change
+// it fail with `OD_ERR_INVALID_STATE`. Closing twice is `OD_OK`.
+// From inside the event callback: `OD_ERR_INVALID_STATE` (it would wait
+// for itself). Any other thread.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_close(const od_queue *queue);
+
+// Closes the queue (as `od_queue_close`) and frees it. NULL is ignored.
+// Transfers read from it (`od_transfer`, lists) stay valid. From inside
+// the event callback it does nothing (free the queue from another
+// thread). Must not be called while another thread still uses the queue.
+//
+// # Safety
+// `queue` must be NULL or a queue from `od_queue_open` not yet freed.
+void od_queue_free(od_queue *queue);
+
+// Enqueues the upload of the local file `path` as `name` in the folder
+// `parent` of `drive`. The file's size and modification time are recorded
+// now: a file changed before or while it is sent fails the transfer with
+// `OD_ERR_HASH_MISMATCH` rather than being sent half old, half new.
+//
+// - `path`, `parent` (`/folder`, `ID`, `ID:/rel`), `name`: required; copied.
+// - `drive`: NULL = `/me/drive`.
+// - `conflict`: an `od_conflict`. `OD_CONFLICT_RENAME` is sent as "fail"
+//   first (so that a request of a killed process landing late is never a
+//   second copy), then as "rename" when another file holds the name.
+// - `out_id`: receives the transfer's id (stable across reopenings,
+//   never reused).
+//
+// The transfer is on disk when this returns `OD_OK`. Any thread.
+//
+// # Safety
+// `queue` NULL or live; strings NULL or NUL-terminated; `out_id` writable.
+od_status od_queue_enqueue_upload(const od_queue *queue,
+                                  const char *path,
+                                  const char *drive,
+                                  const char *parent,
+                                  const char *name,
+                                  int32_t conflict,
+                                  uint64_t *out_id);
+
+// Enqueues an upload from URL: the service fetches `source_url` into a
+// new file `name` in the folder `parent`. Its request is recorded before
+// it is sent and its monitor URL after; a request that may have reached
+// the service without its answer being kept (a kill, a dropped
+// connection) is never sent again: the transfer completes when the file
+// shows at its destination, else fails with `OD_ERR_UNKNOWN_OUTCOME`.
+//
+// - `source_url`, `parent`, `name`: required; `drive`: NULL = `/me/drive`.
+// - `out_id`: receives the transfer's id.
+//
+// Any thread.
+//
+// # Safety
+// `queue` NULL or live; strings NULL or NUL-terminated; `out_id` writable.
+od_status od_queue_enqueue_url_upload(const od_queue *queue,
+                                      const char *source_url,
+                                      const char *drive,
+                                      const char *parent,
+                                      const char *name,
+                                      uint64_t *out_id);
+
+// Enqueues a server-side copy of `source` (of `drive`) into the folder
+// `dest_parent`, of the drive `dest_drive_id` (NULL: the same drive),
+// named `name` (NULL: the source's name). Never posted twice, as
+// `od_queue_enqueue_url_upload` says.
+//
+// - `source`, `dest_parent`: required; `drive`: NULL = `/me/drive`.
+// - `conflict`: an `od_conflict`.
+// - `out_id`: receives the transfer's id.
+//
+// Any thread.
+//
+// # Safety
+// `queue` NULL or live; strings NULL or NUL-terminated; `out_id` writable.
+od_status od_queue_enqueue_copy(const od_queue *queue,
+                                const char *drive,
+                                const char *source,
+                                const char *dest_parent,
+                                const char *dest_drive_id,
+                                const char *name,
+                                int32_t conflict,
+                                uint64_t *out_id);
+
+// Pauses a transfer: a running one stops at once (an upload session is
+// kept, to go on from where it stood). A paused one: `OD_OK`; a finished
+// one: `OD_ERR_INVALID_STATE`; an unknown id: `OD_ERR_NOT_FOUND`. Any
+// thread, also inside the event callback.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_pause(const od_queue *queue, uint64_t id);
+
+// Resumes a paused transfer (`OD_OK` and nothing done for one that is
+// not paused; `OD_ERR_INVALID_STATE` for a finished one; `OD_ERR_NOT_FOUND`
+// for an unknown id). Any thread, also inside the event callback.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_resume(const od_queue *queue, uint64_t id);
+
+// Cancels a transfer: a running one stops at once, an upload session is
+// deleted on the service. A cancelled one: `OD_OK`; a completed or failed
+// one: `OD_ERR_INVALID_STATE`; an unknown id: `OD_ERR_NOT_FOUND`. Any
+// thread, also inside the event callback.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_cancel(const od_queue *queue, uint64_t id);
+
+// `od_queue_pause` for every unfinished transfer. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_pause_all(const od_queue *queue);
+
+// `od_queue_resume` for every paused transfer. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_resume_all(const od_queue *queue);
+
+// `od_queue_cancel` for every unfinished transfer. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_cancel_all(const od_queue *queue);
+
+// Removes a finished transfer (its id is never used again).
+// `OD_ERR_INVALID_STATE` for one that has not finished, `OD_ERR_NOT_FOUND`
+// for an unknown id. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_remove(const od_queue *queue, uint64_t id);
+
+// Removes every finished transfer; `out_count` (may be NULL) receives
+// how many. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live; `out_count` NULL or writable.
+od_status od_queue_remove_finished(const od_queue *queue, uint64_t *out_count);
+
+// How many transfers may run at once (at least 1, else
+// `OD_ERR_INVALID_ARGUMENT`). Lowering it lets running ones finish. Any
+// thread.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_set_max_running(const od_queue *queue, uint32_t n);
+
+// "Not now" (offline, or on a metered network): `online` 0 stops running
+// transfers at once and makes every unfinished one wait
+// (`OD_WAIT_OFFLINE`) without counting it as a failure; non-zero lets
+// them go on. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live.
+od_status od_queue_set_online(const od_queue *queue, int online);
+
+// Reads one transfer. `out_transfer` receives a snapshot (free it with
+// `od_transfer_free`); `OD_ERR_NOT_FOUND` for an id the queue does not
+// hold. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live; `out_transfer` writable.
+od_status od_queue_get(const od_queue *queue, uint64_t id, od_transfer **out_transfer);
+
+// Reads the transfers whose state is in `state_mask` (bit `1 << state`
+// per `od_transfer_state`; 0x7F: all), in id order. `out_list` receives
+// the list; free it with `od_transfer_list_free`. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live; `out_list` writable.
+od_status od_queue_list(const od_queue *queue, uint32_t state_mask, od_transfer_list **out_list);
+
+// The number of transfers in a list; 0 when `list` is NULL.
+//
+// # Safety
+// `list` must be NULL or live.
+size_t od_transfer_list_count(const od_transfer_list *list);
+
+// The transfer at `index` of a list, borrowed from it (valid until
+// `od_transfer_list_free`; do not free it); NULL when out of range or
+// `list` is NULL.
+//
+// # Safety
+// `list` must be NULL or live.
+const od_transfer *od_transfer_list_get(const od_transfer_list *list, size_t index);
+
+// Frees a list and the transfers borrowed from it. NULL is ignored.
+//
+// # Safety
+// `list` must be NULL or a list from `od_queue_list` not yet freed.
+void od_transfer_list_free(od_transfer_list *list);
+
+// Files and bytes of the whole queue. Each out-param may be NULL:
+// `out_files` transfers in every state, `out_completed`, `out_failed`,
+// `out_cancelled` those that ended so, `out_bytes_done` / `out_bytes_total`
+// the bytes of the uploads (a completed one counts whole, failed and
+// cancelled ones not at all). Any thread.
+//
+// # Safety
+// `queue` must be NULL or live; each out-param NULL or writable.
+od_status od_queue_totals(const od_queue *queue,
+                          uint64_t *out_files,
+                          uint64_t *out_completed,
+                          uint64_t *out_failed,
+                          uint64_t *out_cancelled,
+                          uint64_t *out_bytes_done,
+                          uint64_t *out_bytes_total);
+
+// Sets the event callback (NULL removes it). `userdata` is passed back
+// to it. Once this returns, the old callback has ended and is never
+// called again (from inside the callback itself, the new one takes over
+// from the next event): its `userdata` may then be freed. See
+// `od_queue_event_fn` for what the callback may do. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live; `callback` must be safe to call with
+// `userdata` from another thread until it is replaced or the queue closed.
+od_status od_queue_set_event_callback(const od_queue *queue,
+                                      od_queue_event_fn callback,
+                                      void *userdata);
+
+// The next event kept for polling, waiting up to `timeout_ms` for one
+// (0: do not wait). `OD_OK` with the event in the out-params (each may be
+// NULL; their meaning as in `od_queue_event_fn`); `OD_ERR_TIMEOUT` when
+// none came (the out-params untouched). State changes are all kept, in
+// order; progress is kept as the latest per transfer. Nothing is kept
+// when the queue was opened with `OD_QUEUE_NO_POLLING`. Any thread.
+//
+// # Safety
+// `queue` must be NULL or live; each out-param NULL or writable.
+od_status od_queue_next_event(const od_queue *queue,
+                              uint32_t timeout_ms,
+                              uint64_t *out_id,
+                              int32_t *out_kind,
+                              int32_t *out_state,
+                              uint64_t *out_done,
+                              uint64_t *out_total);
+
+// Waits until nothing is queued, running or waiting (paused and finished
+// transfers do not count). `timeout_ms` < 0 waits as long as it takes.
+// `OD_OK` when idle, `OD_ERR_TIMEOUT`, or `OD_ERR_CANCELLED` when `cancel`
+// (may be NULL) is raised. Any thread but inside the event callback
+// (the queue cannot go idle while its callback waits).
+//
+// # Safety
+// `queue` must be NULL or live; `cancel` NULL or live.
+od_status od_queue_wait_idle(const od_queue *queue, int64_t timeout_ms, const od_cancel *cancel);
+
+// The transfer's id; 0 when `t` is NULL (ids start at 1).
+//
+// # Safety
+// `t` must be NULL or live.
+uint64_t od_transfer_id(const od_transfer *t);
+
+// What the transfer does; `OD_TRANSFER_UPLOAD` when `t` is NULL.
+//
+// # Safety
+// `t` must be NULL or live.
+od_transfer_kind od_transfer_get_kind(const od_transfer *t);
+
+// Where the transfer stood when read; `OD_TRANSFER_FAILED` when `t` is
+// NULL.
+//
+// # Safety
+// `t` must be NULL or live.
+od_transfer_state od_transfer_get_state(const od_transfer *t);
+
+// Why a waiting transfer waits; `OD_WAIT_NONE` when it does not (or `t`
+// is NULL).
+//
+// # Safety
+// `t` must be NULL or live.
+od_wait_reason od_transfer_wait_reason(const od_transfer *t);
+
+// When a transfer waiting for a retry is due, in milliseconds since the
+// Unix epoch; -1 when it is not waiting for one (or `t` is NULL).
+//
+// # Safety
+// `t` must be NULL or live.
+int64_t od_transfer_retry_at_ms(const od_transfer *t);
+
+// Progress: uploads in bytes, copies and uploads from URL in hundredths
+// of a percent (of 10000). 0 when `t` is NULL.
+//
+// # Safety
+// `t` must be NULL or live.
+uint64_t od_transfer_done(const od_transfer *t);
+
+// See `od_transfer_done`. An upload's total is its file's size.
+//
+// # Safety
+// `t` must be NULL or live.
+uint64_t od_transfer_total(const od_transfer *t);
+
+// The destination name (empty for a copy that keeps its source's name);
+// borrowed from `t`; NULL when `t` is NULL.
+//
+// # Safety
+// `t` must be NULL or live.
+const char *od_transfer_name(const od_transfer *t);
+
+// A completed transfer's item (the driveItem JSON the service sent);
+// borrowed from `t`; NULL before completion (or when `t` is NULL).
+//
+// # Safety
+// `t` must be NULL or live.
+const char *od_transfer_item_json(const od_transfer *t);
+
+// The error of a failed transfer (or the transient one a transfer waits
+// after) as an `od_status`; `OD_OK` when there is none (or `t` is NULL).
+//
+// # Safety
+// `t` must be NULL or live.
+od_status od_transfer_error_status(const od_transfer *t);
+
+// The HTTP status behind the error; 0 when none.
+//
+// # Safety
+// `t` must be NULL or live.
+int32_t od_transfer_error_http_status(const od_transfer *t);
+
+// Graph's `error.code` of the error; borrowed; NULL when none.
+//
+// # Safety
+// `t` must be NULL or live.
+const char *od_transfer_error_code(const od_transfer *t);
+
+// The innermost `innerError.code`; borrowed; NULL when none.
+//
+// # Safety
+// `t` must be NULL or live.
+const char *od_transfer_error_inner_code(const od_transfer *t);
+
+// The error's message; borrowed; NULL when there is no error.
+//
+// # Safety
+// `t` must be NULL or live.
+const char *od_transfer_error_message(const od_transfer *t);
+
+// The service's `request-id` of the error; borrowed; NULL when none.
+//
+// # Safety
+// `t` must be NULL or live.
+const char *od_transfer_error_request_id(const od_transfer *t);
+
+// Frees a transfer from `od_queue_get` and its strings. NULL is ignored.
+// (Transfers of a list are freed with the list.)
+//
+// # Safety
+// `t` must be NULL or a transfer from `od_queue_get` not yet freed.
+void od_transfer_free(od_transfer *t);
 
 // Creates an upload session on the service for a file of `size` bytes
 // (above 0) going to (`drive`, `item`, `name`) as for `od_upload`. Nothing

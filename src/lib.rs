@@ -9,6 +9,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod graph;
+#[cfg(feature = "queue")]
+pub mod queue;
 
 #[allow(unsafe_code)]
 pub mod ffi;
@@ -32,6 +34,11 @@ pub use graph::session::UploadSession;
 pub use graph::settings::{ClientConfig, DEFAULT_BASE_URL, RetryPolicy, UploadSettings};
 pub use graph::source::{BytesSource, FileSource, ReaderSource, UploadSource};
 pub use graph::token::{AccessToken, REFRESH_MARGIN};
+#[cfg(feature = "queue")]
+pub use queue::{
+    Event, EventCallback, EventKind, Queue, QueueHandle, QueueOptions, StateSet, Totals, Transfer,
+    TransferId, TransferKind, TransferState, WaitReason,
+};
 
 /// Entry points for the fuzz targets in `fuzz/`: the parsers of service
 /// input that are crate-private, re-exported or thinly wrapped here so the

@@ -552,10 +552,11 @@ impl Worker<'_> {
             &mut Control::new(Some(&token), Some(&mut progress)),
         );
         let took = t0.elapsed();
-        if let Err(e) = &r {
-            if e.kind == ErrorKind::Cancelled && !progressed {
-                self.stats.cancelled_before_progress += 1;
-            }
+        if let Err(e) = &r
+            && e.kind == ErrorKind::Cancelled
+            && !progressed
+        {
+            self.stats.cancelled_before_progress += 1;
         }
         if let Ok(item) = &r {
             assert_eq!(item.size(), Some(content.len as u64), "{name}: size");

@@ -6,6 +6,8 @@
 #     runtimes/linux-x64/native/libonedrive_native.so      target/release (cargo build --release)
 #     runtimes/linux-arm64/native/libonedrive_native.so    target/aarch64-unknown-linux-gnu/release,
 #                                                          cross-built here when the toolchain is present
+#     runtimes/win-x64/native/onedrive_native.dll          target/x86_64-pc-windows-gnu/release,
+#                                                          cross-built here with mingw-w64 when present
 #   with the .nuspec, [Content_Types].xml, _rels/.rels and the core properties
 #   (nupkg/pack.py assembles the zip: Debian's nuget 2.8 predates runtimes/).
 #
@@ -16,6 +18,8 @@
 #                     (aarch64-linux-gnu-gcc and the rustup target, as
 #                     `.ci/deps.sh arm64` installs them) can build it, or when
 #                     its library is already built; 1: required; 0: x64 only
+#   NUPKG_WIN         the same for win-x64 (mingw-w64 and the rustup target
+#                     x86_64-pc-windows-gnu, as `.ci/deps.sh windows` installs them)
 #   ONEDRIVE_ASSEMBLY_DIR  the assemblies built elsewhere to package instead:
 #                     <dir>/netstandard2.0/OneDriveNative.dll and netstandard2.1's
 #                     (`dotnet build -c Release OneDriveNative/OneDriveNative.csproj`
@@ -32,7 +36,9 @@ CARGO=${CARGO:-cargo}
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 out=${NUPKG_OUT:-$target_dir/nupkg}
 arm64_mode=${NUPKG_ARM64:-auto}
+win_mode=${NUPKG_WIN:-auto}
 ARM64=aarch64-unknown-linux-gnu
+WIN=x86_64-pc-windows-gnu
 
 cargo_field() { sed -n "s/^$1 = \"\(.*\)\"/\1/p" "$repo/Cargo.toml" | head -n1; }
 version=$(cargo_field version)
@@ -50,7 +56,7 @@ grep -q "<Version>$version</Version>" "$here/OneDriveNative/OneDriveNative.cspro
 
 stage=$out/stage
 rm -rf "$stage"
-mkdir -p "$stage/linux-x64" "$stage/linux-arm64"
+mkdir -p "$stage/linux-x64" "$stage/linux-arm64" "$stage/win-x64"
 
 # ---- the managed assemblies ---------------------------------------------------
 # netstandard2.0, and netstandard2.1 (ONEDRIVE_ASYNC_INTERFACES: IAsyncDisposable
@@ -100,30 +106,46 @@ strip_into strip "$x64" "$stage/linux-x64/libonedrive_native.so"
 natives=(--native "linux-x64=$stage/linux-x64/libonedrive_native.so")
 rids=linux-x64
 
-arm64=$target_dir/$ARM64/release/libonedrive_native.so
-can_cross() {
-  command -v aarch64-linux-gnu-gcc >/dev/null && command -v rustup >/dev/null \
-    && rustup target list --installed 2>/dev/null | grep -qx "$ARM64"
+# cross_lib VAR MODE TRIPLE LIB COMPILER DEPS [ENV=VALUE...]: cross-builds the
+# release library for TRIPLE when COMPILER and the rustup target are there (or
+# takes the one built before); true when LIB then exists. MODE (the value of
+# the variable VAR): 0 never, 1 required, auto.
+cross_lib() {
+  local var=$1 mode=$2 triple=$3 lib=$4 cc=$5 deps=$6
+  shift 6
+  [ "$mode" != 0 ] || return 1
+  if command -v "$cc" >/dev/null && command -v rustup >/dev/null \
+    && rustup target list --installed 2>/dev/null | grep -qx "$triple"; then
+    say "cross-building the release library for $triple"
+    (cd "$repo" && env "$@" "$CARGO" build --release --lib --target "$triple")
+  elif [ -f "$lib" ]; then
+    say "no $cc: packaging the $triple library built before ($lib)"
+  fi
+  [ -f "$lib" ] && return 0
+  [ "$mode" != 1 ] || die "$var=1 but no $triple library and no $cc (bash .ci/deps.sh $deps)"
+  say "no $triple library and no $cc: left out (bash .ci/deps.sh $deps adds it)"
+  return 1
 }
-if [ "$arm64_mode" != 0 ]; then
-  if can_cross; then
-    say "cross-building the release library for $ARM64"
-    (cd "$repo" && CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
-      CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc "$CARGO" build --release --lib --target "$ARM64")
-  elif [ -f "$arm64" ]; then
-    say "no cross toolchain: packaging the $ARM64 library built before ($arm64)"
-  fi
-  if [ -f "$arm64" ]; then
-    # ELF e_machine (bytes 18-19, little-endian) 183: EM_AARCH64
-    [ "$(od -An -tx1 -j18 -N2 "$arm64" | tr -d ' \n')" = b700 ] || die "$arm64 is not an aarch64 ELF"
-    strip_into aarch64-linux-gnu-strip "$arm64" "$stage/linux-arm64/libonedrive_native.so"
-    natives+=(--native "linux-arm64=$stage/linux-arm64/libonedrive_native.so")
-    rids="$rids and linux-arm64"
-  elif [ "$arm64_mode" = 1 ]; then
-    die "NUPKG_ARM64=1 but no $ARM64 library and no cross toolchain (bash .ci/deps.sh arm64)"
-  else
-    say "no $ARM64 library and no cross toolchain: linux-x64 only (bash .ci/deps.sh arm64 adds it)"
-  fi
+
+arm64=$target_dir/$ARM64/release/libonedrive_native.so
+if cross_lib NUPKG_ARM64 "$arm64_mode" "$ARM64" "$arm64" aarch64-linux-gnu-gcc arm64 \
+  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc; then
+  # ELF e_machine (bytes 18-19, little-endian) 183: EM_AARCH64
+  [ "$(od -An -tx1 -j18 -N2 "$arm64" | tr -d ' \n')" = b700 ] || die "$arm64 is not an aarch64 ELF"
+  strip_into aarch64-linux-gnu-strip "$arm64" "$stage/linux-arm64/libonedrive_native.so"
+  natives+=(--native "linux-arm64=$stage/linux-arm64/libonedrive_native.so")
+  rids="$rids and linux-arm64"
+fi
+
+# win-x64: onedrive_native.dll, the name .NET looks for on Windows for
+# DllImport("onedrive_native") (it appends .dll; no lib prefix).
+win=$target_dir/$WIN/release/onedrive_native.dll
+if cross_lib NUPKG_WIN "$win_mode" "$WIN" "$win" x86_64-w64-mingw32-gcc windows; then
+  strip_into x86_64-w64-mingw32-strip "$win" "$stage/win-x64/onedrive_native.dll"
+  python3 "$repo/tools/pe.py" check "$stage/win-x64/onedrive_native.dll" --abi "$repo/include/onedrive.abi.json" >&2 \
+    || die "$win is not a win-x64 DLL exporting the ABI"
+  natives+=(--native "win-x64=$stage/win-x64/onedrive_native.dll")
+  rids="${rids/ and /, } and win-x64"
 fi
 
 commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)

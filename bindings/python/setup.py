@@ -6,7 +6,10 @@ With ONEDRIVE_NATIVE_LIB set to a built library, that file is copied
 instead and cargo is not run. The wheel is tagged py3-none-<platform>: it
 holds a native library but no CPython extension; the platform's machine is
 the bundled library's (an aarch64 library built on x86_64 makes a
-linux_aarch64 wheel, which auditwheel then retags manylinux).
+linux_aarch64 wheel, which auditwheel then retags manylinux). A Windows DLL
+(a PE file, cross-built here for x86_64-pc-windows-gnu) is bundled as
+onedrive_native.dll, the name the loader looks for on Windows, in a
+win_amd64 wheel, whatever platform builds it.
 
 The version the package is built for (the crate's, from Cargo.toml) is
 baked into `onedrive_native/_native_version.py`; the package refuses at
@@ -127,11 +130,14 @@ class build_py_with_native_lib(build_py):
         else:
             src = cargo_build()
             print(f"onedrive-native: bundling {src} (cargo build --release)", file=sys.stderr)
-        dest = Path(self.build_lib) / "onedrive_native" / lib_filename()
+        pe = pe_platform(src)
+        # A DLL keeps its Windows name whatever platform builds the wheel.
+        dest = Path(self.build_lib) / "onedrive_native" / ("onedrive_native.dll" if pe else lib_filename())
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
         os.chmod(dest, 0o755)
         BUNDLED["machine"] = elf_machine(dest)
+        BUNDLED["windows"] = pe
         # The version of the library this package is made for: checked at import.
         dest.with_name("_native_version.py").write_text(
             "# Written by setup.py when the package was built: the onedrive-native\n"
@@ -140,8 +146,27 @@ class build_py_with_native_lib(build_py):
         )
 
 
-#: What build_py bundled (the library's ELF machine), for the wheel's tag.
+#: What build_py bundled (the library's ELF machine, or the Windows platform
+#: tag of a DLL), for the wheel's tag.
 BUNDLED: dict = {}
+
+# PE/COFF Machine -> the Windows platform tag
+PE_MACHINES = {0x8664: "win_amd64", 0xAA64: "win_arm64", 0x14C: "win32"}
+
+
+def pe_platform(path: Path) -> Optional[str]:
+    """The wheel platform tag of a Windows DLL ("win_amd64", ...); None if not a PE file."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if len(head) < 0x40 or head[:2] != b"MZ":
+        return None
+    pe = int.from_bytes(head[0x3C:0x40], "little")
+    if head[pe:pe + 4] != b"PE\0\0":
+        return None
+    machine = int.from_bytes(head[pe + 4:pe + 6], "little")
+    if machine not in PE_MACHINES:
+        raise SystemExit(f"onedrive-native: {path} is a DLL for machine {machine:#x}, which no wheel tag names")
+    return PE_MACHINES[machine]
 
 # e_machine -> the platform tag's machine (the manylinux architectures)
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x03: "i686", 0x28: "armv7l",
@@ -266,6 +291,8 @@ class bdist_wheel_platform(bdist_wheel):
 
     def get_tag(self):  # type: ignore[no-untyped-def]
         _, _, plat = super().get_tag()
+        if BUNDLED.get("windows"):
+            return "py3", "none", BUNDLED["windows"]
         # The machine is the bundled library's, not the interpreter's.
         machine = BUNDLED.get("machine")
         if machine and plat.startswith("linux_"):

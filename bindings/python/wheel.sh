@@ -11,6 +11,12 @@
 #       bundling LIB as it was built (e.g. target/release's, linked by the
 #       system's toolchain), repaired by auditwheel to the lowest manylinux
 #       tag the library allows, into OUTDIR; prints the wheel's path last.
+#   bindings/python/wheel.sh windows DLL            (make wheel, wheel-windows)
+#       a py3-none-win_amd64 wheel bundling DLL (make windows's
+#       onedrive_native.dll) as onedrive_native/onedrive_native.dll, into
+#       WHEEL_DIR; its tags and contents checked, pip (--platform win_amd64)
+#       installs it, and the DLL taken out of it is loaded under Wine by a
+#       small C program that checks od_version() (.ci/deps.sh windows).
 #   bindings/python/wheel.sh sdist                  (make sdist)
 #       target/wheels/onedrive_native-X.tar.gz, the crate inside (setup.py).
 #
@@ -156,6 +162,72 @@ local)
   "$venv/bin/auditwheel" show "$whl" >&2
   echo "$whl"
   ;;
+windows)
+  [ $# = 1 ] || die "usage: wheel.sh windows DLL"
+  dll=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+  [ -f "$dll" ] || die "no DLL at $1 (make windows)"
+  version=$(crate_version)
+  raw=$(build_wheel "$dll" "$tmp/raw-win")
+  name=onedrive_native-$version-py3-none-win_amd64.whl
+  [ "$(basename "$raw")" = "$name" ] || die "$(basename "$raw"): not $name"
+  # tags, contents, the DLL's exports and imports (tools/pe.py)
+  "$vpy" - "$raw" "$version" "$repo" <<'EOF'
+import sys, zipfile
+from pathlib import Path
+whl, version, repo = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+sys.path.insert(0, str(repo / "tools"))
+import pe
+z = zipfile.ZipFile(whl)
+names = z.namelist()
+meta = z.read(f"onedrive_native-{version}.dist-info/WHEEL").decode()
+assert "Root-Is-Purelib: false" in meta and "Tag: py3-none-win_amd64" in meta, meta
+libs = [n for n in names if n.endswith((".so", ".dylib", ".dll"))]
+assert libs == ["onedrive_native/onedrive_native.dll"], libs
+assert f"NATIVE_VERSION = {version!r}" in z.read("onedrive_native/_native_version.py").decode()
+pe.check(z.read(libs[0]), pe.abi_functions(repo / "include/onedrive.abi.json"))
+print(f"wheel.sh: {Path(whl).name}: tags py3-none-win_amd64, onedrive_native/onedrive_native.dll "
+      f"(x86-64, exports the ABI), {len(names)} files", file=sys.stderr)
+EOF
+  # What pip does with it: installed for 64-bit Windows, refused for Linux.
+  "$vpy" -m pip --disable-pip-version-check -q install --no-deps --only-binary=:all: --platform win_amd64 \
+    --target "$tmp/pip-win" "$raw"
+  [ -f "$tmp/pip-win/onedrive_native/onedrive_native.dll" ] || die "pip did not install onedrive_native.dll"
+  if "$vpy" -m pip --disable-pip-version-check -q install --no-deps --only-binary=:all: \
+    --platform manylinux_2_17_x86_64 --target "$tmp/pip-linux" "$raw" 2>/dev/null; then
+    die "pip installed the win_amd64 wheel for Linux"
+  fi
+  echo "wheel.sh: pip installs it for win_amd64 and refuses it for Linux" >&2
+  # The installed DLL loaded under Wine, the test harness's
+  # bcryptprimitives.dll beside the loader (Wine 8.0 lacks ProcessPrng:
+  # tests/windows/processprng_shim.c; never in the wheel).
+  dir=$tmp/load-win
+  mkdir -p "$dir"
+  cp "$tmp/pip-win/onedrive_native/onedrive_native.dll" "$dir/"
+  cat >"$dir/load.c" <<'EOF'
+#include <windows.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+    if (argc != 2) return 2;
+    HMODULE lib = LoadLibraryA(argv[1]);
+    if (!lib) { fprintf(stderr, "LoadLibrary: error %lu\n", (unsigned long)GetLastError()); return 1; }
+    FARPROC sym = GetProcAddress(lib, "od_version");
+    if (!sym) { fprintf(stderr, "GetProcAddress: error %lu\n", (unsigned long)GetLastError()); return 1; }
+    const char *(*version)(void) = (const char *(*)(void))(void (*)(void))sym;
+    puts(version());
+    return 0;
+}
+EOF
+  x86_64-w64-mingw32-gcc -O1 -Wall -Wextra -Werror -o "$dir/load.exe" "$dir/load.c"
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$dir/bcryptprimitives.dll" "$repo/tests/windows/processprng_shim.c" -ladvapi32
+  got=$(cd "$dir" && "$repo/tests/windows/wine.sh" load.exe onedrive_native.dll | tr -d '\r')
+  [ "$got" = "$version" ] || die "od_version() under Wine is '$got', expected '$version'"
+  echo "wheel.sh: win_amd64: the installed DLL loads under Wine; od_version() = $got" >&2
+  mkdir -p "$WHEEL_DIR"
+  rm -f "$WHEEL_DIR"/onedrive_native-*-win_amd64.whl
+  mv "$raw" "$WHEEL_DIR/"
+  echo "wheel.sh: $name ($(stat -c %s "$WHEEL_DIR/$name") bytes)"
+  echo "$WHEEL_DIR/$name"
+  ;;
 sdist)
   mkdir -p "$WHEEL_DIR"
   rm -f "$WHEEL_DIR"/onedrive_native-*.tar.gz
@@ -170,7 +242,7 @@ sdist)
   echo "$sdist"
   ;;
 *)
-  sed -n '2,22p' "$0" >&2
+  sed -n '2,27p' "$0" >&2
   exit 2
   ;;
 esac

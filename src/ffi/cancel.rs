@@ -17,7 +17,7 @@ use super::status::od_status;
 ///   `od_upload_file`, `od_upload_stream`, `od_session_upload_file`,
 ///   `od_session_upload_stream`, `od_wait_job`, `od_folder_create`,
 ///   `od_item_delete`, `od_item_move`, `od_list_next`,
-///   `od_download_file`, `od_download_stream`.
+///   `od_download_file`, `od_download_stream`, `od_queue_wait_idle`.
 pub struct od_cancel {
     pub(crate) token: CancelToken,
 }

@@ -44,6 +44,7 @@ pub use super::cancel::od_cancel;
 ///   sessions: `od_session_create`, `od_session_upload_file`,
 ///   `od_session_upload_stream`, `od_session_cancel`.
 /// - Jobs: `od_copy`, `od_url_upload`, `od_poll_job`, `od_wait_job`.
+/// - The transfer queue: `od_queue_open` (the queue shares the client).
 pub struct od_client {
     pub(crate) client: Client,
 }

@@ -20,6 +20,8 @@ pub mod last_error;
 pub mod listing;
 pub mod move_item;
 pub mod network;
+#[cfg(feature = "queue")]
+pub mod queue;
 pub mod session;
 pub mod status;
 pub mod upload;

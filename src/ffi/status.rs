@@ -76,6 +76,12 @@ pub enum od_status {
     /// The proxy refused: wrong or missing credentials (HTTP 407), or it
     /// would not open a tunnel to the target.
     OD_ERR_PROXY = 28,
+    /// A queued copy or upload from URL whose request may have reached the
+    /// service without its answer being kept (a kill or a dropped
+    /// connection after it went out), and whose result is not at its
+    /// destination: it may have been done, may still run, or may never
+    /// have been. The queue never sends it again; look at the destination.
+    OD_ERR_UNKNOWN_OUTCOME = 29,
 }
 
 // `ALL` (every status, in order) and `text()` ("NAME: the variant's doc
@@ -118,6 +124,8 @@ impl From<ErrorKind> for od_status {
             ErrorKind::HashMismatch => OD_ERR_HASH_MISMATCH,
             ErrorKind::Tls => OD_ERR_TLS,
             ErrorKind::Proxy => OD_ERR_PROXY,
+            ErrorKind::InvalidState => OD_ERR_INVALID_STATE,
+            ErrorKind::UnknownOutcome => OD_ERR_UNKNOWN_OUTCOME,
         }
     }
 }
@@ -196,10 +204,11 @@ mod tests {
     #[test]
     fn numbers_never_change() {
         // Appending is fine; renumbering breaks every binding in the field.
-        assert_eq!(od_status::ALL.len(), 29);
+        assert_eq!(od_status::ALL.len(), 30);
         assert_eq!(od_status::OD_ERR_HASH_MISMATCH as i32, 26);
         assert_eq!(od_status::OD_ERR_TLS as i32, 27);
         assert_eq!(od_status::OD_ERR_PROXY as i32, 28);
+        assert_eq!(od_status::OD_ERR_UNKNOWN_OUTCOME as i32, 29);
         for (i, s) in od_status::ALL.iter().enumerate() {
             assert_eq!(*s as i32, i as i32);
             assert_eq!(od_status::from_i32(i as i32), Some(*s));
@@ -209,6 +218,6 @@ mod tests {
         assert_eq!(od_status::OD_ERR_PANIC as i32, 25);
         assert_eq!(od_status::from_i32(-1), None);
         assert_eq!(od_status::OD_ERR_HASH_MISMATCH as i32, 26);
-        assert_eq!(od_status::from_i32(29), None);
+        assert_eq!(od_status::from_i32(30), None);
     }
 }

@@ -89,10 +89,10 @@ impl<'a> Control<'a> {
     /// `Err(Cancelled)` when the token is raised.
     pub fn report(&mut self, done: u64, total: u64) -> Result<()> {
         self.check()?;
-        if let Some(p) = self.progress.as_mut() {
-            if !p(done, total) {
-                return Err(Error::aborted());
-            }
+        if let Some(p) = self.progress.as_mut()
+            && !p(done, total)
+        {
+            return Err(Error::aborted());
         }
         Ok(())
     }

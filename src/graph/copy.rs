@@ -46,10 +46,10 @@ impl Client {
         if let Some(name) = &opts.name {
             validate_name(name)?;
         }
-        if let Some(d) = &opts.dest_drive_id {
-            if d.is_empty() || d.contains(['/', '?', '#']) {
-                return Err(Error::invalid(format!("{d:?} is not a drive id")));
-            }
+        if let Some(d) = &opts.dest_drive_id
+            && (d.is_empty() || d.contains(['/', '?', '#']))
+        {
+            return Err(Error::invalid(format!("{d:?} is not a drive id")));
         }
         let mut parent = Map::new();
         if let Some(d) = &opts.dest_drive_id {

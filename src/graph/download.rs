@@ -419,15 +419,15 @@ impl<'a> Fetch<'a> {
         if self.have != self.size {
             return mismatch("size", &self.have.to_string(), &self.size.to_string());
         }
-        if let Some(theirs) = meta.quick_xor_hash() {
-            if theirs != digests.quick_xor {
-                return mismatch("quickXorHash", &digests.quick_xor, theirs);
-            }
+        if let Some(theirs) = meta.quick_xor_hash()
+            && theirs != digests.quick_xor
+        {
+            return mismatch("quickXorHash", &digests.quick_xor, theirs);
         }
-        if let (Some(theirs), Some(ours)) = (meta.sha1_hash(), &digests.sha1) {
-            if !ours.eq_ignore_ascii_case(theirs) {
-                return mismatch("sha1Hash", ours, theirs);
-            }
+        if let (Some(theirs), Some(ours)) = (meta.sha1_hash(), &digests.sha1)
+            && !ours.eq_ignore_ascii_case(theirs)
+        {
+            return mismatch("sha1Hash", ours, theirs);
         }
         Ok(())
     }

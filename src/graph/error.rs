@@ -61,6 +61,17 @@ pub enum ErrorKind {
     /// The proxy refused: wrong or missing credentials (407), or it would
     /// not open a tunnel to the target.
     Proxy,
+    /// The call is not valid in the object's present state (a transfer
+    /// that has not finished cannot be removed; a queue directory already
+    /// open; closing a queue from its own event callback).
+    InvalidState,
+    /// A copy or upload from URL whose request may have reached the service
+    /// without its answer being kept (the process was killed, or the
+    /// connection dropped, after the request went out), and whose result
+    /// is not at its destination: it may have been done, may still be
+    /// running, or may never have been. The queue does not send it again
+    /// (that could make a second copy); look at the destination.
+    UnknownOutcome,
 }
 
 /// An error from the core, with the service's detail where there was any.

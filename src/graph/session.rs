@@ -255,7 +255,23 @@ impl Client {
         source: &mut dyn UploadSource,
         ctl: &mut Control<'_>,
     ) -> Result<Item> {
-        let item = self.send_session(session, source, ctl)?;
+        self.continue_upload_session_saving(session, source, ctl, &mut |_| Ok(()))
+    }
+
+    /// [`Client::continue_upload_session`], calling `saved` with every new
+    /// session started in place of a lost one, before any byte goes to it:
+    /// a caller that keeps sessions on disk saves the new one there, so
+    /// that a process killed afterwards resumes it instead of leaving it
+    /// open on the service. An error from `saved` deletes the new session
+    /// and ends the upload with that error.
+    pub fn continue_upload_session_saving(
+        &self,
+        session: &mut UploadSession,
+        source: &mut dyn UploadSource,
+        ctl: &mut Control<'_>,
+        saved: &mut dyn FnMut(&UploadSession) -> Result<()>,
+    ) -> Result<Item> {
+        let item = self.send_session(session, source, ctl, saved)?;
         // The file is there: a callback that says stop now changes nothing.
         let _ = ctl.report(session.size, session.size);
         Ok(item)
@@ -266,6 +282,7 @@ impl Client {
         session: &mut UploadSession,
         source: &mut dyn UploadSource,
         ctl: &mut Control<'_>,
+        saved: &mut dyn FnMut(&UploadSession) -> Result<()>,
     ) -> Result<Item> {
         let total = session.size;
         if source.size() != total {
@@ -286,13 +303,7 @@ impl Client {
         let mut offset = match self.upload_session_offset(session, ctl)? {
             Some(o) => o,
             None => {
-                *session = self.create_upload_session(
-                    &session.drive,
-                    &session.target,
-                    total,
-                    session.conflict,
-                    ctl,
-                )?;
+                self.replace_session(session, total, ctl, saved)?;
                 0
             }
         };
@@ -363,7 +374,7 @@ impl Client {
                             Some(o) if o != offset => offset = headway.at(o)?,
                             Some(_) => return Err(resp.error()),
                             None => {
-                                self.restart(session, &mut restarts, total, ctl)?;
+                                self.restart(session, &mut restarts, total, ctl, saved)?;
                                 offset = headway.restarted();
                             }
                         }
@@ -418,7 +429,7 @@ impl Client {
                     return Ok(item);
                 }
                 Where::Lost => {
-                    self.restart(session, &mut restarts, total, ctl)?;
+                    self.restart(session, &mut restarts, total, ctl, saved)?;
                     offset = headway.restarted();
                 }
             }
@@ -443,10 +454,10 @@ impl Client {
             // The file may be complete after all: only when the item there
             // is this file (its size and hashes); another (an older file
             // of that name) means the session was lost.
-            if let Ok(item) = self.item(&session.drive, &session.target.item_ref(), ctl) {
-                if let Ok(item) = verify(item, total, &window.hashes) {
-                    return Ok(Where::Done(item));
-                }
+            if let Ok(item) = self.item(&session.drive, &session.target.item_ref(), ctl)
+                && let Ok(item) = verify(item, total, &window.hashes)
+            {
+                return Ok(Where::Done(item));
             }
         }
         Ok(Where::Lost)
@@ -466,6 +477,7 @@ impl Client {
         restarts: &mut u32,
         total: u64,
         ctl: &mut Control<'_>,
+        saved: &mut dyn FnMut(&UploadSession) -> Result<()>,
     ) -> Result<()> {
         *restarts += 1;
         self.inner.log.write(LogLevel::Warn, || {
@@ -477,6 +489,17 @@ impl Client {
                 format!("the service lost the upload session {MAX_RESTARTS} times"),
             ));
         }
+        self.replace_session(session, total, ctl, saved)
+    }
+
+    /// A new session in place of a lost one, handed to `saved` before use.
+    fn replace_session(
+        &self,
+        session: &mut UploadSession,
+        total: u64,
+        ctl: &mut Control<'_>,
+        saved: &mut dyn FnMut(&UploadSession) -> Result<()>,
+    ) -> Result<()> {
         *session = self.create_upload_session(
             &session.drive,
             &session.target,
@@ -484,6 +507,10 @@ impl Client {
             session.conflict,
             ctl,
         )?;
+        if let Err(e) = saved(session) {
+            self.discard_upload_session(session);
+            return Err(e);
+        }
         Ok(())
     }
 }

@@ -138,7 +138,7 @@ pub fn validate_upload_settings(settings: &UploadSettings) -> Result<()> {
 
 /// Checks a chunk size: a positive multiple of 320 KiB below 60 MiB.
 pub fn validate_chunk_size(n: u64) -> Result<()> {
-    if n == 0 || n % CHUNK_UNIT != 0 || n > MAX_CHUNK_SIZE {
+    if n == 0 || !n.is_multiple_of(CHUNK_UNIT) || n > MAX_CHUNK_SIZE {
         return Err(Error::invalid(format!(
             "chunk size {n}: must be a positive multiple of 320 KiB ({CHUNK_UNIT} bytes) \
              of at most {MAX_CHUNK_SIZE} bytes"

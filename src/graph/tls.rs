@@ -7,9 +7,17 @@
 //!   honoured; read once per process), plus the client's extra CAs. When
 //!   the system has no CA bundle (a minimal container), the bundled Mozilla
 //!   roots (webpki-roots) stand in for it.
-//! - macOS, iOS and Windows: the platform's verifier (rustls-platform-verifier:
-//!   the keychain or the Windows store, so a CA installed by a company or an
-//!   MDM profile is trusted), plus the client's extra CAs.
+//! - macOS and iOS: the platform's verifier (rustls-platform-verifier: the
+//!   keychain, so a CA installed by a company or an MDM profile is
+//!   trusted), plus the client's extra CAs given to it.
+//! - Windows: the platform's verifier over the Windows store (a CA a
+//!   company installs by group policy is trusted), and, for a chain it
+//!   refuses, the client's extra CAs checked by WebPKI as on Linux
+//!   ([`SystemOrExtra`]). The platform verifier's own way to take extra
+//!   roots (a chain engine with an exclusive root store) is not used: Wine's
+//!   crypt32 refuses its configuration structure (E_INVALIDARG, "Invalid
+//!   parameter"), and a chain to a CA the caller named does not need the
+//!   system's policy.
 //! - Android and anything else: the bundled Mozilla roots plus the extra CAs.
 //!   (The platform verifier needs the app to hand it a JVM context and to
 //!   ship its Kotlin component; this library takes no such setup.)
@@ -144,11 +152,85 @@ fn verifier(extra: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerif
     webpki_verifier(system_or_bundled(system), extra)
 }
 
-#[cfg(any(target_vendor = "apple", windows))]
+#[cfg(target_vendor = "apple")]
 fn verifier(extra: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>> {
     let v = rustls_platform_verifier::Verifier::new_with_extra_roots(extra.to_vec(), provider())
         .map_err(tls_setup_error)?;
     Ok(Arc::new(v))
+}
+
+#[cfg(windows)]
+fn verifier(extra: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>> {
+    let system: Arc<dyn ServerCertVerifier> =
+        Arc::new(rustls_platform_verifier::Verifier::new(provider()).map_err(tls_setup_error)?);
+    if extra.is_empty() {
+        return Ok(system);
+    }
+    let extra = webpki_verifier(rustls::RootCertStore::empty(), extra)?;
+    Ok(Arc::new(SystemOrExtra { system, extra }))
+}
+
+/// The system's verifier first; a chain it refuses is then checked against
+/// the client's extra CAs alone (WebPKI: signatures, validity dates, name,
+/// server-auth usage). A certificate the system reports revoked stays
+/// refused. When both refuse, the error is the system's, unless the chain
+/// does lead to an extra CA and fails there for another reason (its name,
+/// its dates): that is the one the caller can act on.
+#[cfg_attr(not(windows), allow(dead_code))] // Windows; the tests on every platform
+#[derive(Debug)]
+struct SystemOrExtra {
+    system: Arc<dyn ServerCertVerifier>,
+    extra: Arc<dyn ServerCertVerifier>,
+}
+
+impl ServerCertVerifier for SystemOrExtra {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let system = self.system.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        system_or_extra(system, || {
+            self.extra.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            )
+        })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.extra.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.extra.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.extra.supported_verify_schemes()
+    }
 }
 
 #[cfg(not(any(
@@ -158,6 +240,25 @@ fn verifier(extra: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerif
 )))]
 fn verifier(extra: &[CertificateDer<'static>]) -> Result<Arc<dyn ServerCertVerifier>> {
     webpki_verifier(system_or_bundled(&[]), extra)
+}
+
+/// [`SystemOrExtra`]'s choice: the system's answer when it accepts or
+/// reports a revocation; otherwise the extra CAs' (asked only then), unless
+/// the chain does not lead to them either (then the system's error).
+fn system_or_extra<T>(
+    system: std::result::Result<T, rustls::Error>,
+    extra: impl FnOnce() -> std::result::Result<T, rustls::Error>,
+) -> std::result::Result<T, rustls::Error> {
+    use rustls::{CertificateError as C, Error as E};
+    match system {
+        Ok(ok) => Ok(ok),
+        Err(e @ E::InvalidCertificate(C::Revoked)) => Err(e),
+        Err(system) => match extra() {
+            Ok(ok) => Ok(ok),
+            Err(E::InvalidCertificate(C::UnknownIssuer)) => Err(system),
+            Err(e) => Err(e),
+        },
+    }
 }
 
 /// The system's roots, or the bundled Mozilla roots when the system gave
@@ -396,6 +497,79 @@ mod tests {
         assert_eq!(
             system_or_bundled(&junk).len(),
             webpki_roots::TLS_SERVER_ROOTS.len()
+        );
+    }
+
+    /// The certificate of a CA named `ca_name` and a leaf for `name` it signed.
+    fn ca_and_leaf(
+        ca_name: &str,
+        name: &str,
+    ) -> (CertificateDer<'static>, CertificateDer<'static>) {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.distinguished_name.push(DnType::CommonName, ca_name);
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let mut leaf = CertificateParams::new(vec![name.to_owned()]).unwrap();
+        leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+        (ca_cert.der().clone(), leaf_cert.der().clone())
+    }
+
+    #[test]
+    fn the_extra_cas_take_a_chain_the_system_refuses() {
+        use rustls::{CertificateError as C, Error as E};
+        let (ca, leaf) = ca_and_leaf("Company CA", "files.example");
+        let (_, stranger) = ca_and_leaf("Another CA", "files.example");
+        let extra = webpki_verifier(rustls::RootCertStore::empty(), &[ca]).unwrap();
+        let check = |v: &SystemOrExtra, cert: &CertificateDer<'_>, name: &str| {
+            let name = ServerName::try_from(name.to_owned()).unwrap();
+            let now = rustls::pki_types::UnixTime::now();
+            v.verify_server_cert(cert, &[], &name, &[], now).map(|_| ())
+        };
+        // the real system store (here the bundled roots) does not know the CA
+        let v = SystemOrExtra {
+            system: bundled_verifier().unwrap(),
+            extra,
+        };
+        assert_eq!(check(&v, &leaf, "files.example"), Ok(()));
+        // a chain to the extra CA for another name: that error, not the system's
+        assert!(matches!(
+            check(&v, &leaf, "other.example"),
+            Err(E::InvalidCertificate(
+                C::NotValidForName | C::NotValidForNameContext { .. }
+            ))
+        ));
+        // a CA nobody trusts: the system's answer
+        assert_eq!(
+            check(&v, &stranger, "files.example"),
+            Err(E::InvalidCertificate(C::UnknownIssuer))
+        );
+    }
+
+    #[test]
+    fn the_system_answer_stands_when_it_accepts_or_knows_of_a_revocation() {
+        use rustls::{CertificateError as C, Error as E};
+        let never = || -> std::result::Result<(), E> { panic!("the extra CAs were asked") };
+        assert_eq!(system_or_extra(Ok(()), never), Ok(()));
+        // what the system knows to be revoked, no extra CA brings back
+        let revoked = E::InvalidCertificate(C::Revoked);
+        assert_eq!(system_or_extra(Err(revoked.clone()), never), Err(revoked));
+        // any other refusal (Wine's revocation failure is an `Other`): the extra CAs decide
+        let engine = E::General("chain engine failed".into());
+        assert_eq!(system_or_extra(Err(engine.clone()), || Ok(())), Ok(()));
+        let unknown = E::InvalidCertificate(C::UnknownIssuer);
+        assert_eq!(
+            system_or_extra::<()>(Err(engine.clone()), || Err(unknown.clone())),
+            Err(engine)
+        );
+        let expired = E::InvalidCertificate(C::Expired);
+        assert_eq!(
+            system_or_extra::<()>(Err(unknown), || Err(expired.clone())),
+            Err(expired)
         );
     }
 

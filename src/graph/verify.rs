@@ -21,19 +21,19 @@ pub(crate) fn verify(item: Item, total: u64, hashes: &Hashes) -> Result<Item> {
     if item.size() != Some(total) {
         return mismatch("size", &total.to_string(), &format!("{:?}", item.size()));
     }
-    if let Some(theirs) = item.quick_xor_hash() {
-        if theirs != quick_xor {
-            return mismatch("quickXorHash", &quick_xor, theirs);
-        }
+    if let Some(theirs) = item.quick_xor_hash()
+        && theirs != quick_xor
+    {
+        return mismatch("quickXorHash", &quick_xor, theirs);
     }
     for (what, ours, theirs) in [
         ("sha1Hash", sha1, item.sha1_hash()),
         ("sha256Hash", sha256, item.sha256_hash()),
     ] {
-        if let (Some(ours), Some(theirs)) = (ours, theirs) {
-            if !ours.eq_ignore_ascii_case(theirs) {
-                return mismatch(what, &ours, theirs);
-            }
+        if let (Some(ours), Some(theirs)) = (ours, theirs)
+            && !ours.eq_ignore_ascii_case(theirs)
+        {
+            return mismatch(what, &ours, theirs);
         }
     }
     Ok(item)

@@ -3,7 +3,9 @@
 # its address to a C test program through the environment, runs the program
 # (under valgrind when VALGRIND=1) and stops the emulator.
 #   tests/c/run.sh EMULATOR_BINARY TEST_BINARY
-# RUNNER, when set, is put in front of the test binary (e.g. qemu for arm64).
+# RUNNER, when set, is put in front of the test binary (e.g. qemu for arm64,
+# wine for Windows); EMULATOR_ARGS are added to the emulator's (--plain-http
+# serves http without a CA: OD_TEST_CA_FILE is then empty).
 set -euo pipefail
 emulator=$1
 test_bin=$2
@@ -12,7 +14,7 @@ log=$(mktemp)
 # cancelled mid-way; small copies still finish in a fraction of a second.
 # It serves HTTPS with a CA made at start (ca_file=): the tests and the
 # examples trust it through od_client_add_ca_file.
-"$emulator" --port 0 --monitor-port 0 --token c-test-token --job-bytes-per-sec 65536 >"$log" 2>&1 &
+"$emulator" --port 0 --monitor-port 0 --token c-test-token --job-bytes-per-sec 65536 ${EMULATOR_ARGS:-} >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"; }
 trap cleanup EXIT
@@ -31,7 +33,7 @@ admin_token=$(value admin_token)
 # the names the examples read
 export ONEDRIVE_BASE_URL=$OD_TEST_BASE_URL ONEDRIVE_TOKEN=$OD_TEST_TOKEN ONEDRIVE_CA_FILE=$OD_TEST_CA_FILE
 api_origin=${OD_TEST_BASE_URL%/v1.0}
-OD_TEST_SOURCE_URL=$(head -c 200000 /dev/urandom | curl -sf --cacert "$OD_TEST_CA_FILE" -X PUT -H "Authorization: Bearer $admin_token" \
+OD_TEST_SOURCE_URL=$(head -c 200000 /dev/urandom | curl -sf ${OD_TEST_CA_FILE:+--cacert "$OD_TEST_CA_FILE"} -X PUT -H "Authorization: Bearer $admin_token" \
   --data-binary @- "$api_origin/_emulator/static/source.bin" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"])')
 export OD_TEST_SOURCE_URL

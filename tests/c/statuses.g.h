@@ -36,8 +36,9 @@ static const struct { od_status status; const char *name; } od_test_statuses[] =
     {OD_ERR_HASH_MISMATCH, "OD_ERR_HASH_MISMATCH"},
     {OD_ERR_TLS, "OD_ERR_TLS"},
     {OD_ERR_PROXY, "OD_ERR_PROXY"},
+    {OD_ERR_UNKNOWN_OUTCOME, "OD_ERR_UNKNOWN_OUTCOME"},
 };
 
-#define OD_TEST_STATUS_COUNT 29
+#define OD_TEST_STATUS_COUNT 30
 
 #endif

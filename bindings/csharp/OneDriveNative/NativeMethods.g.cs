@@ -37,6 +37,10 @@ namespace OneDriveNative
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void OdLogFn(IntPtr userdata, int level, IntPtr message);
 
+    // void (*od_queue_event_fn)(void *userdata, uint64_t id, int32_t kind, int32_t state, uint64_t done, uint64_t total)
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void OdQueueEventFn(IntPtr userdata, ulong id, int kind, int state, ulong done, ulong total);
+
     // int64_t (*od_read_fn)(void *userdata, uint8_t *buf, size_t len)
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate long OdReadFn(IntPtr userdata, IntPtr buf, UIntPtr len);
@@ -116,6 +120,21 @@ namespace OneDriveNative
         partial void AfterFree();
     }
 
+    /// <summary>An owned <c>od_queue</c>, freed once with <c>od_queue_free</c>.</summary>
+    internal sealed partial class QueueHandle : OdHandle
+    {
+        public QueueHandle() { }
+
+        protected override void Free(IntPtr h)
+        {
+            NativeMethods.od_queue_free(h);
+            AfterFree();
+        }
+
+        /// <summary>What a hand-written part of the class does once the handle is freed.</summary>
+        partial void AfterFree();
+    }
+
     /// <summary>An owned <c>od_session</c>, freed once with <c>od_session_free</c>.</summary>
     internal sealed partial class SessionHandle : OdHandle
     {
@@ -124,6 +143,36 @@ namespace OneDriveNative
         protected override void Free(IntPtr h)
         {
             NativeMethods.od_session_free(h);
+            AfterFree();
+        }
+
+        /// <summary>What a hand-written part of the class does once the handle is freed.</summary>
+        partial void AfterFree();
+    }
+
+    /// <summary>An owned <c>od_transfer</c>, freed once with <c>od_transfer_free</c>.</summary>
+    internal sealed partial class TransferHandle : OdHandle
+    {
+        public TransferHandle() { }
+
+        protected override void Free(IntPtr h)
+        {
+            NativeMethods.od_transfer_free(h);
+            AfterFree();
+        }
+
+        /// <summary>What a hand-written part of the class does once the handle is freed.</summary>
+        partial void AfterFree();
+    }
+
+    /// <summary>An owned <c>od_transfer_list</c>, freed once with <c>od_transfer_list_free</c>.</summary>
+    internal sealed partial class TransferListHandle : OdHandle
+    {
+        public TransferListHandle() { }
+
+        protected override void Free(IntPtr h)
+        {
+            NativeMethods.od_transfer_list_free(h);
             AfterFree();
         }
 
@@ -158,6 +207,8 @@ namespace OneDriveNative
         internal const int OD_LOG_WARN = 2;
         internal const int OD_MAX_CHUNK_SIZE = 62586880;
         internal const int OD_MAX_SIMPLE_UPLOAD_LIMIT = 250000000;
+        internal const int OD_QUEUE_NO_POLLING = 2;
+        internal const int OD_QUEUE_START_OFFLINE = 1;
         internal const int OD_VERSION_MAJOR = 0;
         internal const int OD_VERSION_MINOR = 1;
         internal const int OD_VERSION_PATCH = 0;
@@ -193,6 +244,7 @@ namespace OneDriveNative
         internal const int OD_ERR_HASH_MISMATCH = 26;
         internal const int OD_ERR_TLS = 27;
         internal const int OD_ERR_PROXY = 28;
+        internal const int OD_ERR_UNKNOWN_OUTCOME = 29;
 
         // ---- od_job_state (int32_t)
         internal const int OD_JOB_NOT_STARTED = 0;
@@ -201,6 +253,25 @@ namespace OneDriveNative
         internal const int OD_JOB_FAILED = 3;
         internal const int OD_JOB_CANCELLED = 4;
         internal const int OD_JOB_UNKNOWN = 5;
+
+        // ---- od_transfer_kind (int32_t)
+        internal const int OD_TRANSFER_UPLOAD = 0;
+        internal const int OD_TRANSFER_URL_UPLOAD = 1;
+        internal const int OD_TRANSFER_COPY = 2;
+
+        // ---- od_transfer_state (int32_t)
+        internal const int OD_TRANSFER_QUEUED = 0;
+        internal const int OD_TRANSFER_RUNNING = 1;
+        internal const int OD_TRANSFER_PAUSED = 2;
+        internal const int OD_TRANSFER_WAITING = 3;
+        internal const int OD_TRANSFER_COMPLETED = 4;
+        internal const int OD_TRANSFER_FAILED = 5;
+        internal const int OD_TRANSFER_CANCELLED = 6;
+
+        // ---- od_wait_reason (int32_t)
+        internal const int OD_WAIT_NONE = 0;
+        internal const int OD_WAIT_OFFLINE = 1;
+        internal const int OD_WAIT_RETRY = 2;
 
         // ---- od_error_field (int32_t)
         internal const int OD_ERROR_MESSAGE = 0;
@@ -213,6 +284,10 @@ namespace OneDriveNative
         internal const int OD_CONFLICT_FAIL = 1;
         internal const int OD_CONFLICT_REPLACE = 2;
         internal const int OD_CONFLICT_RENAME = 3;
+
+        // ---- od_queue_event_kind (int32_t)
+        internal const int OD_QUEUE_EVENT_STATE = 0;
+        internal const int OD_QUEUE_EVENT_PROGRESS = 1;
 
         // ---- functions
 
@@ -457,6 +532,170 @@ namespace OneDriveNative
         // od_status od_client_set_log_callback(const od_client *client, int32_t max_level, od_log_fn callback, void *userdata)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_client_set_log_callback(ClientHandle client, int max_level, OdLogFn callback, IntPtr userdata);
+
+        // od_status od_queue_open(const od_client *client, const char *dir, uint32_t max_running, uint32_t flags, od_queue **out_queue)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_open(ClientHandle client, byte[] dir, uint max_running, uint flags, out QueueHandle out_queue);
+
+        // od_status od_queue_close(const od_queue *queue)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_close(QueueHandle queue);
+
+        // void od_queue_free(od_queue *queue)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_queue_free(IntPtr queue);
+
+        // od_status od_queue_enqueue_upload(const od_queue *queue, const char *path, const char *drive, const char *parent, const char *name, int32_t conflict, uint64_t *out_id)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_enqueue_upload(QueueHandle queue, byte[] path, byte[] drive, byte[] parent, byte[] name, int conflict, out ulong out_id);
+
+        // od_status od_queue_enqueue_url_upload(const od_queue *queue, const char *source_url, const char *drive, const char *parent, const char *name, uint64_t *out_id)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_enqueue_url_upload(QueueHandle queue, byte[] source_url, byte[] drive, byte[] parent, byte[] name, out ulong out_id);
+
+        // od_status od_queue_enqueue_copy(const od_queue *queue, const char *drive, const char *source, const char *dest_parent, const char *dest_drive_id, const char *name, int32_t conflict, uint64_t *out_id)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_enqueue_copy(QueueHandle queue, byte[] drive, byte[] source, byte[] dest_parent, byte[] dest_drive_id, byte[] name, int conflict, out ulong out_id);
+
+        // od_status od_queue_pause(const od_queue *queue, uint64_t id)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_pause(QueueHandle queue, ulong id);
+
+        // od_status od_queue_resume(const od_queue *queue, uint64_t id)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_resume(QueueHandle queue, ulong id);
+
+        // od_status od_queue_cancel(const od_queue *queue, uint64_t id)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_cancel(QueueHandle queue, ulong id);
+
+        // od_status od_queue_pause_all(const od_queue *queue)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_pause_all(QueueHandle queue);
+
+        // od_status od_queue_resume_all(const od_queue *queue)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_resume_all(QueueHandle queue);
+
+        // od_status od_queue_cancel_all(const od_queue *queue)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_cancel_all(QueueHandle queue);
+
+        // od_status od_queue_remove(const od_queue *queue, uint64_t id)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_remove(QueueHandle queue, ulong id);
+
+        // od_status od_queue_remove_finished(const od_queue *queue, uint64_t *out_count)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_remove_finished(QueueHandle queue, out ulong out_count);
+
+        // od_status od_queue_set_max_running(const od_queue *queue, uint32_t n)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_set_max_running(QueueHandle queue, uint n);
+
+        // od_status od_queue_set_online(const od_queue *queue, int online)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_set_online(QueueHandle queue, int online);
+
+        // od_status od_queue_get(const od_queue *queue, uint64_t id, od_transfer **out_transfer)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_get(QueueHandle queue, ulong id, out TransferHandle out_transfer);
+
+        // od_status od_queue_list(const od_queue *queue, uint32_t state_mask, od_transfer_list **out_list)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_list(QueueHandle queue, uint state_mask, out TransferListHandle out_list);
+
+        // size_t od_transfer_list_count(const od_transfer_list *list)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern UIntPtr od_transfer_list_count(TransferListHandle list);
+
+        // const od_transfer *od_transfer_list_get(const od_transfer_list *list, size_t index)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_transfer_list_get(TransferListHandle list, UIntPtr index);
+
+        // void od_transfer_list_free(od_transfer_list *list)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_transfer_list_free(IntPtr list);
+
+        // od_status od_queue_totals(const od_queue *queue, uint64_t *out_files, uint64_t *out_completed, uint64_t *out_failed, uint64_t *out_cancelled, uint64_t *out_bytes_done, uint64_t *out_bytes_total)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_totals(QueueHandle queue, out ulong out_files, out ulong out_completed, out ulong out_failed, out ulong out_cancelled, out ulong out_bytes_done, out ulong out_bytes_total);
+
+        // od_status od_queue_set_event_callback(const od_queue *queue, od_queue_event_fn callback, void *userdata)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_set_event_callback(QueueHandle queue, OdQueueEventFn callback, IntPtr userdata);
+
+        // od_status od_queue_next_event(const od_queue *queue, uint32_t timeout_ms, uint64_t *out_id, int32_t *out_kind, int32_t *out_state, uint64_t *out_done, uint64_t *out_total)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_next_event(QueueHandle queue, uint timeout_ms, out ulong out_id, out int out_kind, out int out_state, out ulong out_done, out ulong out_total);
+
+        // od_status od_queue_wait_idle(const od_queue *queue, int64_t timeout_ms, const od_cancel *cancel)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_queue_wait_idle(QueueHandle queue, long timeout_ms, CancelHandle cancel);
+
+        // uint64_t od_transfer_id(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern ulong od_transfer_id(TransferHandle t);
+
+        // od_transfer_kind od_transfer_get_kind(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_transfer_get_kind(TransferHandle t);
+
+        // od_transfer_state od_transfer_get_state(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_transfer_get_state(TransferHandle t);
+
+        // od_wait_reason od_transfer_wait_reason(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_transfer_wait_reason(TransferHandle t);
+
+        // int64_t od_transfer_retry_at_ms(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern long od_transfer_retry_at_ms(TransferHandle t);
+
+        // uint64_t od_transfer_done(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern ulong od_transfer_done(TransferHandle t);
+
+        // uint64_t od_transfer_total(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern ulong od_transfer_total(TransferHandle t);
+
+        // const char *od_transfer_name(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_transfer_name(TransferHandle t);
+
+        // const char *od_transfer_item_json(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_transfer_item_json(TransferHandle t);
+
+        // od_status od_transfer_error_status(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_transfer_error_status(TransferHandle t);
+
+        // int32_t od_transfer_error_http_status(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_transfer_error_http_status(TransferHandle t);
+
+        // const char *od_transfer_error_code(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_transfer_error_code(TransferHandle t);
+
+        // const char *od_transfer_error_inner_code(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_transfer_error_inner_code(TransferHandle t);
+
+        // const char *od_transfer_error_message(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_transfer_error_message(TransferHandle t);
+
+        // const char *od_transfer_error_request_id(const od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern IntPtr od_transfer_error_request_id(TransferHandle t);
+
+        // void od_transfer_free(od_transfer *t)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern void od_transfer_free(IntPtr t);
 
         // od_status od_session_create(const od_client *client, const char *drive, const char *item, const char *name, uint64_t size, int32_t conflict, od_session **out_session)
         [DllImport(Lib, CallingConvention = CC)]

@@ -80,6 +80,13 @@ namespace OneDriveNative
         /// to the target.
         /// </summary>
         Proxy = 28,
+        /// <summary>
+        /// A queued copy or upload from URL whose request may have reached the service without its
+        /// answer being kept (a kill or a dropped connection after it went out), and whose result is
+        /// not at its destination: it may have been done, may still run, or may never have been. The
+        /// queue never sends it again; look at the destination.
+        /// </summary>
+        UnknownOutcome = 29,
     }
 
     public partial class OneDriveException
@@ -163,6 +170,8 @@ namespace OneDriveNative
                     return new OneDriveTlsException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Proxy:
                     return new OneDriveProxyException(status, message, http, code, inner, requestId, retryAfter, innerException);
+                case OneDriveStatus.UnknownOutcome:
+                    return new OneDriveUnknownOutcomeException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 default:
                     // OD_OK (not an error), the statuses without a class of their own,
                     // and numbers appended to the header after this binding was built.
@@ -392,6 +401,19 @@ namespace OneDriveNative
     public class OneDriveProxyException : OneDriveNetworkException
     {
         public OneDriveProxyException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
+    }
+
+    /// <summary>
+    /// UnknownOutcome: A queued copy or upload from URL whose request may have reached the
+    /// service without its answer being kept (a kill or a dropped connection after it went out),
+    /// and whose result is not at its destination: it may have been done, may still run, or may
+    /// never have been. The queue never sends it again; look at the destination.
+    /// </summary>
+    [Serializable]
+    public class OneDriveUnknownOutcomeException : OneDriveException
+    {
+        public OneDriveUnknownOutcomeException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
             : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 }

@@ -17,9 +17,12 @@
   assemblies (PE with a CLI header) with their XML docs, the 2.1 one naming
   IAsyncDisposable and IAsyncEnumerable`1 and the 2.0 one neither (they
   are not in netstandard2.0); nothing else under lib/;
-- runtimes/<rid>/native/libonedrive_native.so for each --rid: an ELF shared
-  object for that machine (x86-64, aarch64) exporting every function of
-  include/onedrive.abi.json (nm -D); no other runtime.
+- runtimes/<rid>/native/libonedrive_native.so for each Linux --rid: an ELF
+  shared object for that machine (x86-64, aarch64) exporting every function
+  of include/onedrive.abi.json (nm -D); runtimes/win-x64/native/onedrive_native.dll
+  for --rid win-x64: an x86-64 DLL exporting them and importing only
+  Windows' own DLLs (tools/pe.py), named as .NET resolves the assembly's
+  DllImport module name on Windows (the name + ".dll"); no other runtime.
 
 Prints one line per check and "nupkg: N passed, M failed".
 """
@@ -46,10 +49,23 @@ CORE_PROPS_REL = "http://schemas.openxmlformats.org/package/2006/relationships/m
 ELF_MACHINE = {"linux-x64": 62, "linux-arm64": 183}  # EM_X86_64, EM_AARCH64
 TFMS = {"netstandard2.0": ".NETStandard2.0", "netstandard2.1": ".NETStandard2.1"}
 ASYNC_INTERFACES = (b"IAsyncDisposable", b"IAsyncEnumerable`1")
+WINDOWS_RIDS = {"win-x64"}
+# The module name of the assembly's [DllImport]s (NativeMethods.Lib).
+NATIVE_MODULE = "onedrive_native"
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
+import pe  # noqa: E402  (tools/pe.py)
 
 
 def dll(tfm: str) -> str:
     return f"lib/{tfm}/OneDriveNative.dll"
+
+
+def native_entry(rid: str) -> str:
+    """Where a runtime's native library sits, named as .NET probes for it on that OS."""
+    if rid in WINDOWS_RIDS:
+        return f"runtimes/{rid}/native/{NATIVE_MODULE}.dll"
+    return f"runtimes/{rid}/native/lib{NATIVE_MODULE}.so"
 
 
 class Checks:
@@ -169,9 +185,17 @@ def main() -> int:
 
     def native(rid: str) -> Callable[[], None]:
         def check() -> None:
-            entry = f"runtimes/{rid}/native/libonedrive_native.so"
+            entry = native_entry(rid)
             assert entry in entries, f"no {entry}"
             data = z.read(entry)
+            if rid in WINDOWS_RIDS:
+                pe.check(data, functions)
+                # The assembly's ModuleRef, a NUL-terminated name in its #Strings heap:
+                # "onedrive_native", to which .NET on Windows appends ".dll".
+                for tfm in TFMS:
+                    assert b"\0" + NATIVE_MODULE.encode() + b"\0" in z.read(dll(tfm)), \
+                        f"{dll(tfm)} imports no module named {NATIVE_MODULE!r}"
+                return
             assert data[:4] == b"\x7fELF" and data[4] == 2, "not a 64-bit ELF"
             e_type, e_machine = struct.unpack_from("<HH", data, 16)
             assert e_type == 3, f"ELF type {e_type}, not a shared object"
@@ -188,9 +212,8 @@ def main() -> int:
 
     def no_other_runtime() -> None:
         rids = sorted({n.split("/")[1] for n in names if n.startswith("runtimes/")})
-        assert set(rids) <= set(ELF_MACHINE), f"runtimes {rids}"
-        extra = [n for n in names if n.startswith("runtimes/")
-                 and not n.endswith("/native/libonedrive_native.so")]
+        assert set(rids) <= set(ELF_MACHINE) | WINDOWS_RIDS, f"runtimes {rids}"
+        extra = [n for n in names if n.startswith("runtimes/") and n != native_entry(n.split("/")[1])]
         assert not extra, f"unexpected runtime files {extra}"
 
     c.run("entry names (relative, forward slashes, no repeats)", names_are_clean)
@@ -205,7 +228,8 @@ def main() -> int:
         c.run(f"{dll(tfm)}: a .NET assembly, with its XML docs; the async interfaces where {tfm} has them",
               lambda tfm=tfm: managed(tfm))
     for rid in a.rid or ["linux-x64"]:
-        c.run(f"runtimes/{rid}/native/libonedrive_native.so: ELF for {rid}, exports the {len(functions)} "
+        kind = "PE DLL" if rid in WINDOWS_RIDS else "ELF"
+        c.run(f"{native_entry(rid)}: {kind} for {rid}, exports the {len(functions)} "
               "functions of the ABI", native(rid))
     c.run("runtimes/: nothing but the native libraries", no_other_runtime)
     print(f"nupkg: {c.passed} passed, {c.failed} failed")

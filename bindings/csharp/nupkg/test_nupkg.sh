@@ -12,12 +12,17 @@
 #      (Consumer.cs);
 #   3. when the package holds linux-arm64: examples/quickstart.c cross-compiled
 #      against that library (found beside it through $ORIGIN) and run under
-#      qemu against the emulator: the package's arm64 library uploads and copies.
+#      qemu against the emulator: the package's arm64 library uploads and copies;
+#   4. when the package holds win-x64: examples/quickstart.c cross-compiled
+#      with mingw-w64 against the package's onedrive_native.dll and run under
+#      Wine with it beside the program, over HTTPS with the emulator's CA
+#      (the test harness's bcryptprimitives.dll too: tests/windows/run.sh).
 #
 #   bindings/csharp/nupkg/test_nupkg.sh EMULATOR [PACKAGE.nupkg]
 #
 # The arm64 library is required when the cross toolchain is present (pack.sh
-# then builds it); NUPKG_ARM64=1 requires it anyway, 0 never.
+# then builds it); NUPKG_ARM64=1 requires it anyway, 0 never. The same for
+# win-x64 with mingw-w64 and NUPKG_WIN.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,6 +47,12 @@ case ${NUPKG_ARM64:-auto} in
   0) ;;
   *) if command -v aarch64-linux-gnu-gcc >/dev/null && rustup target list --installed 2>/dev/null \
         | grep -qx aarch64-unknown-linux-gnu; then rids+=(--rid linux-arm64); fi ;;
+esac
+case ${NUPKG_WIN:-auto} in
+  1) rids+=(--rid win-x64) ;;
+  0) ;;
+  *) if command -v x86_64-w64-mingw32-gcc >/dev/null && rustup target list --installed 2>/dev/null \
+        | grep -qx x86_64-pc-windows-gnu; then rids+=(--rid win-x64); fi ;;
 esac
 python3 "$here/check_nupkg.py" "$nupkg" --version "$version" --license "$license" \
   --abi "$repo/include/onedrive.abi.json" "${rids[@]}"
@@ -101,5 +112,23 @@ if [ -f "$arm" ]; then
     echo "nupkg arm64: 1 passed, 0 failed"
   else
     say "SKIPPED the arm64 run: aarch64-linux-gnu-gcc or qemu-aarch64-static missing (bash .ci/deps.sh arm64)"
+  fi
+fi
+
+# ---- 4. the win-x64 DLL, under Wine -------------------------------------------------
+dll=$pkg/runtimes/win-x64/native/onedrive_native.dll
+if [ -f "$dll" ]; then
+  if command -v x86_64-w64-mingw32-gcc >/dev/null && command -v wine >/dev/null; then
+    mkdir -p "$tmp/win"
+    cp "$dll" "$tmp/win/"
+    # GNU ld links against the DLL itself; nothing else from the package is needed.
+    x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -pedantic -I"$repo/include" "$repo/examples/quickstart.c" \
+      "$tmp/win/onedrive_native.dll" -o "$tmp/win/quickstart.exe"
+    x86_64-w64-mingw32-gcc -O2 -shared -o "$tmp/win/bcryptprimitives.dll" "$repo/tests/windows/processprng_shim.c" -ladvapi32
+    say "running the C quickstart under Wine with the package's win-x64 onedrive_native.dll"
+    RUNNER="$repo/tests/windows/wine.sh" VALGRIND=0 "$repo/tests/c/run.sh" "$emulator" "$tmp/win/quickstart.exe"
+    echo "nupkg win-x64: 1 passed, 0 failed"
+  else
+    say "SKIPPED the win-x64 run: x86_64-w64-mingw32-gcc or wine missing (bash .ci/deps.sh windows)"
   fi
 fi

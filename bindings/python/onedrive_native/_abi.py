@@ -68,11 +68,32 @@ class od_listing(Structure):
 od_listing_p = POINTER(od_listing)
 
 
+class od_queue(Structure):
+    """Opaque ``od_queue``."""
+
+
+od_queue_p = POINTER(od_queue)
+
+
 class od_session(Structure):
     """Opaque ``od_session``."""
 
 
 od_session_p = POINTER(od_session)
+
+
+class od_transfer(Structure):
+    """Opaque ``od_transfer``."""
+
+
+od_transfer_p = POINTER(od_transfer)
+
+
+class od_transfer_list(Structure):
+    """Opaque ``od_transfer_list``."""
+
+
+od_transfer_list_p = POINTER(od_transfer_list)
 
 # --- enums: the C type, and each value
 
@@ -106,6 +127,7 @@ OD_ERR_PANIC = 25
 OD_ERR_HASH_MISMATCH = 26
 OD_ERR_TLS = 27
 OD_ERR_PROXY = 28
+OD_ERR_UNKNOWN_OUTCOME = 29
 od_job_state = c_int32
 OD_JOB_NOT_STARTED = 0
 OD_JOB_RUNNING = 1
@@ -113,6 +135,22 @@ OD_JOB_COMPLETED = 2
 OD_JOB_FAILED = 3
 OD_JOB_CANCELLED = 4
 OD_JOB_UNKNOWN = 5
+od_transfer_kind = c_int32
+OD_TRANSFER_UPLOAD = 0
+OD_TRANSFER_URL_UPLOAD = 1
+OD_TRANSFER_COPY = 2
+od_transfer_state = c_int32
+OD_TRANSFER_QUEUED = 0
+OD_TRANSFER_RUNNING = 1
+OD_TRANSFER_PAUSED = 2
+OD_TRANSFER_WAITING = 3
+OD_TRANSFER_COMPLETED = 4
+OD_TRANSFER_FAILED = 5
+OD_TRANSFER_CANCELLED = 6
+od_wait_reason = c_int32
+OD_WAIT_NONE = 0
+OD_WAIT_OFFLINE = 1
+OD_WAIT_RETRY = 2
 od_error_field = c_int32
 OD_ERROR_MESSAGE = 0
 OD_ERROR_CODE = 1
@@ -123,6 +161,9 @@ OD_CONFLICT_DEFAULT = 0
 OD_CONFLICT_FAIL = 1
 OD_CONFLICT_REPLACE = 2
 OD_CONFLICT_RENAME = 3
+od_queue_event_kind = c_int32
+OD_QUEUE_EVENT_STATE = 0
+OD_QUEUE_EVENT_PROGRESS = 1
 
 # --- callbacks
 
@@ -138,6 +179,9 @@ WRITE_FN = od_write_fn
 #: ``void (*od_log_fn)(void *userdata, int32_t level, const char *message)``
 od_log_fn = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
 LOG_FN = od_log_fn
+#: ``void (*od_queue_event_fn)(void *userdata, uint64_t id, int32_t kind, int32_t state, uint64_t done, uint64_t total)``
+od_queue_event_fn = CFUNCTYPE(None, c_void_p, c_uint64, c_int32, c_int32, c_uint64, c_uint64)
+QUEUE_EVENT_FN = od_queue_event_fn
 #: ``int64_t (*od_read_fn)(void *userdata, uint8_t *buf, size_t len)``
 od_read_fn = CFUNCTYPE(c_int64, c_void_p, POINTER(c_uint8), c_size_t)
 READ_FN = od_read_fn
@@ -158,6 +202,8 @@ OD_LOG_INFO = 3
 OD_LOG_WARN = 2
 OD_MAX_CHUNK_SIZE = 62586880
 OD_MAX_SIMPLE_UPLOAD_LIMIT = 250000000
+OD_QUEUE_NO_POLLING = 2
+OD_QUEUE_START_OFFLINE = 1
 OD_VERSION_MAJOR = 0
 OD_VERSION_MINOR = 1
 OD_VERSION_PATCH = 0
@@ -282,6 +328,88 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'od_client_set_upload_rate': (c_int32, [od_client_p, c_uint64]),
     # od_status od_client_set_log_callback(const od_client *client, int32_t max_level, od_log_fn callback, void *userdata)
     'od_client_set_log_callback': (c_int32, [od_client_p, c_int32, od_log_fn, c_void_p]),
+    # od_status od_queue_open(const od_client *client, const char *dir, uint32_t max_running, uint32_t flags, od_queue **out_queue)
+    'od_queue_open': (c_int32, [od_client_p, c_char_p, c_uint32, c_uint32, POINTER(od_queue_p)]),
+    # od_status od_queue_close(const od_queue *queue)
+    'od_queue_close': (c_int32, [od_queue_p]),
+    # void od_queue_free(od_queue *queue)
+    'od_queue_free': (None, [od_queue_p]),
+    # od_status od_queue_enqueue_upload(const od_queue *queue, const char *path, const char *drive, const char *parent, const char *name, int32_t conflict, uint64_t *out_id)
+    'od_queue_enqueue_upload': (c_int32, [od_queue_p, c_char_p, c_char_p, c_char_p, c_char_p, c_int32, POINTER(c_uint64)]),
+    # od_status od_queue_enqueue_url_upload(const od_queue *queue, const char *source_url, const char *drive, const char *parent, const char *name, uint64_t *out_id)
+    'od_queue_enqueue_url_upload': (c_int32, [od_queue_p, c_char_p, c_char_p, c_char_p, c_char_p, POINTER(c_uint64)]),
+    # od_status od_queue_enqueue_copy(const od_queue *queue, const char *drive, const char *source, const char *dest_parent, const char *dest_drive_id, const char *name, int32_t conflict, uint64_t *out_id)
+    'od_queue_enqueue_copy': (c_int32, [od_queue_p, c_char_p, c_char_p, c_char_p, c_char_p, c_char_p, c_int32, POINTER(c_uint64)]),
+    # od_status od_queue_pause(const od_queue *queue, uint64_t id)
+    'od_queue_pause': (c_int32, [od_queue_p, c_uint64]),
+    # od_status od_queue_resume(const od_queue *queue, uint64_t id)
+    'od_queue_resume': (c_int32, [od_queue_p, c_uint64]),
+    # od_status od_queue_cancel(const od_queue *queue, uint64_t id)
+    'od_queue_cancel': (c_int32, [od_queue_p, c_uint64]),
+    # od_status od_queue_pause_all(const od_queue *queue)
+    'od_queue_pause_all': (c_int32, [od_queue_p]),
+    # od_status od_queue_resume_all(const od_queue *queue)
+    'od_queue_resume_all': (c_int32, [od_queue_p]),
+    # od_status od_queue_cancel_all(const od_queue *queue)
+    'od_queue_cancel_all': (c_int32, [od_queue_p]),
+    # od_status od_queue_remove(const od_queue *queue, uint64_t id)
+    'od_queue_remove': (c_int32, [od_queue_p, c_uint64]),
+    # od_status od_queue_remove_finished(const od_queue *queue, uint64_t *out_count)
+    'od_queue_remove_finished': (c_int32, [od_queue_p, POINTER(c_uint64)]),
+    # od_status od_queue_set_max_running(const od_queue *queue, uint32_t n)
+    'od_queue_set_max_running': (c_int32, [od_queue_p, c_uint32]),
+    # od_status od_queue_set_online(const od_queue *queue, int online)
+    'od_queue_set_online': (c_int32, [od_queue_p, c_int]),
+    # od_status od_queue_get(const od_queue *queue, uint64_t id, od_transfer **out_transfer)
+    'od_queue_get': (c_int32, [od_queue_p, c_uint64, POINTER(od_transfer_p)]),
+    # od_status od_queue_list(const od_queue *queue, uint32_t state_mask, od_transfer_list **out_list)
+    'od_queue_list': (c_int32, [od_queue_p, c_uint32, POINTER(od_transfer_list_p)]),
+    # size_t od_transfer_list_count(const od_transfer_list *list)
+    'od_transfer_list_count': (c_size_t, [od_transfer_list_p]),
+    # const od_transfer *od_transfer_list_get(const od_transfer_list *list, size_t index)
+    'od_transfer_list_get': (od_transfer_p, [od_transfer_list_p, c_size_t]),
+    # void od_transfer_list_free(od_transfer_list *list)
+    'od_transfer_list_free': (None, [od_transfer_list_p]),
+    # od_status od_queue_totals(const od_queue *queue, uint64_t *out_files, uint64_t *out_completed, uint64_t *out_failed, uint64_t *out_cancelled, uint64_t *out_bytes_done, uint64_t *out_bytes_total)
+    'od_queue_totals': (c_int32, [od_queue_p, POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint64), POINTER(c_uint64)]),
+    # od_status od_queue_set_event_callback(const od_queue *queue, od_queue_event_fn callback, void *userdata)
+    'od_queue_set_event_callback': (c_int32, [od_queue_p, od_queue_event_fn, c_void_p]),
+    # od_status od_queue_next_event(const od_queue *queue, uint32_t timeout_ms, uint64_t *out_id, int32_t *out_kind, int32_t *out_state, uint64_t *out_done, uint64_t *out_total)
+    'od_queue_next_event': (c_int32, [od_queue_p, c_uint32, POINTER(c_uint64), POINTER(c_int32), POINTER(c_int32), POINTER(c_uint64), POINTER(c_uint64)]),
+    # od_status od_queue_wait_idle(const od_queue *queue, int64_t timeout_ms, const od_cancel *cancel)
+    'od_queue_wait_idle': (c_int32, [od_queue_p, c_int64, od_cancel_p]),
+    # uint64_t od_transfer_id(const od_transfer *t)
+    'od_transfer_id': (c_uint64, [od_transfer_p]),
+    # od_transfer_kind od_transfer_get_kind(const od_transfer *t)
+    'od_transfer_get_kind': (c_int32, [od_transfer_p]),
+    # od_transfer_state od_transfer_get_state(const od_transfer *t)
+    'od_transfer_get_state': (c_int32, [od_transfer_p]),
+    # od_wait_reason od_transfer_wait_reason(const od_transfer *t)
+    'od_transfer_wait_reason': (c_int32, [od_transfer_p]),
+    # int64_t od_transfer_retry_at_ms(const od_transfer *t)
+    'od_transfer_retry_at_ms': (c_int64, [od_transfer_p]),
+    # uint64_t od_transfer_done(const od_transfer *t)
+    'od_transfer_done': (c_uint64, [od_transfer_p]),
+    # uint64_t od_transfer_total(const od_transfer *t)
+    'od_transfer_total': (c_uint64, [od_transfer_p]),
+    # const char *od_transfer_name(const od_transfer *t)
+    'od_transfer_name': (c_char_p, [od_transfer_p]),
+    # const char *od_transfer_item_json(const od_transfer *t)
+    'od_transfer_item_json': (c_char_p, [od_transfer_p]),
+    # od_status od_transfer_error_status(const od_transfer *t)
+    'od_transfer_error_status': (c_int32, [od_transfer_p]),
+    # int32_t od_transfer_error_http_status(const od_transfer *t)
+    'od_transfer_error_http_status': (c_int32, [od_transfer_p]),
+    # const char *od_transfer_error_code(const od_transfer *t)
+    'od_transfer_error_code': (c_char_p, [od_transfer_p]),
+    # const char *od_transfer_error_inner_code(const od_transfer *t)
+    'od_transfer_error_inner_code': (c_char_p, [od_transfer_p]),
+    # const char *od_transfer_error_message(const od_transfer *t)
+    'od_transfer_error_message': (c_char_p, [od_transfer_p]),
+    # const char *od_transfer_error_request_id(const od_transfer *t)
+    'od_transfer_error_request_id': (c_char_p, [od_transfer_p]),
+    # void od_transfer_free(od_transfer *t)
+    'od_transfer_free': (None, [od_transfer_p]),
     # od_status od_session_create(const od_client *client, const char *drive, const char *item, const char *name, uint64_t size, int32_t conflict, od_session **out_session)
     'od_session_create': (c_int32, [od_client_p, c_char_p, c_char_p, c_char_p, c_uint64, c_int32, POINTER(od_session_p)]),
     # od_status od_session_to_json(const od_session *session, char **out_json)

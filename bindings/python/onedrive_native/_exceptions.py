@@ -231,6 +231,17 @@ class ProxyError(NetworkError):
     status = Status.PROXY
 
 
+class UnknownOutcomeError(OneDriveError):
+    """A queued copy or upload from URL whose request may have reached the service without its
+    answer being kept (a kill or a dropped connection after it went out), and whose result is
+    not at its destination: it may have been done, may still run, or may never have been. The
+    queue never sends it again; look at the destination. (``OD_ERR_UNKNOWN_OUTCOME``)
+    """
+
+    __module__ = "onedrive_native.errors"
+    status = Status.UNKNOWN_OUTCOME
+
+
 #: od_status number -> exception class (every status but OK).
 EXCEPTIONS: Dict[int, Type[OneDriveError]] = {
     1: NullArgumentError,
@@ -261,6 +272,7 @@ EXCEPTIONS: Dict[int, Type[OneDriveError]] = {
     26: HashMismatchError,
     27: TlsError,
     28: ProxyError,
+    29: UnknownOutcomeError,
 }
 
 __all__ = [
@@ -292,5 +304,6 @@ __all__ = [
     'HashMismatchError',
     'TlsError',
     'ProxyError',
+    'UnknownOutcomeError',
     "EXCEPTIONS",
 ]

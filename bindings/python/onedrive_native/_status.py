@@ -74,6 +74,8 @@ class Status(enum.IntEnum):
     TLS = 27
     #: The proxy refused: wrong or missing credentials (HTTP 407), or it would not open a tunnel to the target.
     PROXY = 28
+    #: A queued copy or upload from URL whose request may have reached the service without its answer being kept (a kill or a dropped connection after it went out), and whose result is not at its destination: it may have been done, may still run, or may never have been. The queue never sends it again; look at the destination.
+    UNKNOWN_OUTCOME = 29
 
     @property
     def c_name(self) -> str:
@@ -116,6 +118,7 @@ C_NAMES: Dict[int, str] = {
     26: 'OD_ERR_HASH_MISMATCH',
     27: 'OD_ERR_TLS',
     28: 'OD_ERR_PROXY',
+    29: 'OD_ERR_UNKNOWN_OUTCOME',
 }
 
 

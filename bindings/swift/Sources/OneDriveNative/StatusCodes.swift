@@ -67,4 +67,9 @@ extension OneDriveError.Code {
     /// The proxy refused: wrong or missing credentials (HTTP 407), or it would not open a tunnel to the
     /// target. (A proxy nobody answers on is `.network`.)
     public static let proxy = Code(rawValue: 28)
+    /// A queued copy or upload from URL whose request may have reached the service without its answer
+    /// being kept (a kill or a dropped connection after it went out), and whose result is not at its
+    /// destination: it may have been done, may still run, or may never have been. The queue never sends
+    /// it again; look at the destination.
+    public static let unknownOutcome = Code(rawValue: 29)
 }

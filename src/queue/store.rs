@@ -1,0 +1,528 @@
+//! The queue's files: an append-only journal of records and a snapshot,
+//! in a directory only one process opens at a time.
+//!
+//! Every record is framed as `len (u32 LE) | crc32(len bytes ‖ payload) (u32
+//! LE) | payload`. Reading stops at the first frame that is cut short or
+//! whose check fails: that is the tail a power cut or a kill left half
+//! written, and it is cut off before anything is appended again. An append
+//! returns once its frames are fsynced: a record acknowledged is on disk.
+//!
+//! The journal is folded into the snapshot once it grows past a threshold:
+//! the live records are written to `snapshot.tmp`, fsynced, renamed over
+//! `snapshot`, the directory fsynced, then the journal emptied. A cut at
+//! any point leaves either the old snapshot with the whole journal, or the
+//! new snapshot with (some of) a journal it already contains; records are
+//! whole states of one transfer, so replaying them again ends in the same
+//! place.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufReader, ErrorKind as IoKind, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::crc::crc32;
+use crate::graph::error::{Error, ErrorKind, Result};
+
+const JOURNAL: &str = "journal";
+const SNAPSHOT: &str = "snapshot";
+const SNAPSHOT_TMP: &str = "snapshot.tmp";
+const LOCK: &str = "lock";
+
+/// A frame's payload larger than this is taken for a torn length.
+const MAX_PAYLOAD: usize = 16 << 20;
+
+/// The journal is folded into the snapshot past this size, and when it is
+/// larger than the snapshot (so compaction costs at most what it saves).
+pub(crate) const COMPACT_AT: u64 = 4 << 20;
+
+pub(crate) struct Store {
+    dir: PathBuf,
+    journal: File,
+    journal_len: u64,
+    snapshot_len: u64,
+    /// Held for the store's life: a second open of the same directory
+    /// fails while it is held; the OS drops it with the process.
+    _lock: File,
+    /// Power-cut tests: bytes (and renames, truncations) still allowed
+    /// before every write fails, a partial write keeping its prefix.
+    #[cfg(test)]
+    pub(crate) budget: Option<u64>,
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{what} {}: {e}", path.display()))
+}
+
+/// One frame around `payload`.
+pub(crate) fn frame(payload: &[u8], out: &mut Vec<u8>) {
+    let len = (payload.len() as u32).to_le_bytes();
+    let mut sum = Vec::with_capacity(4 + payload.len());
+    sum.extend_from_slice(&len);
+    sum.extend_from_slice(payload);
+    out.extend_from_slice(&len);
+    out.extend_from_slice(&crc32(&sum).to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// Reads frames from `r`, handing each payload to `each`; returns the
+/// length of the whole frames read (what follows is a torn tail).
+pub(crate) fn read_frames(
+    r: &mut dyn Read,
+    each: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<u64> {
+    let mut good = 0u64;
+    let mut head = [0u8; 8];
+    let mut payload = Vec::new();
+    loop {
+        match read_full(r, &mut head)? {
+            0 => return Ok(good),
+            n if n < head.len() => return Ok(good),
+            _ => {}
+        }
+        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let sum = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        if len > MAX_PAYLOAD {
+            return Ok(good);
+        }
+        payload.clear();
+        payload.extend_from_slice(&head[..4]);
+        payload.resize(4 + len, 0);
+        if read_full(r, &mut payload[4..])? < len {
+            return Ok(good);
+        }
+        if crc32(&payload) != sum {
+            return Ok(good);
+        }
+        each(&payload[4..])?;
+        good += 8 + len as u64;
+    }
+}
+
+/// Fills `buf` as far as the reader goes: the bytes read.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == IoKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(n)
+}
+
+impl Store {
+    /// Opens (creating) the store in `dir`, replays the snapshot and then
+    /// the journal through `each` (payloads in the order written), and cuts
+    /// a torn tail off the journal.
+    pub(crate) fn open(dir: &Path, each: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<Store> {
+        fs::create_dir_all(dir).map_err(|e| io_err("cannot create the queue directory", dir, e))?;
+        let lock_path = dir.join(LOCK);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_err("cannot open", &lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidState,
+                    format!(
+                        "the queue in {} is already open (in this process or another)",
+                        dir.display()
+                    ),
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_err("cannot lock", &lock_path, e)),
+        }
+        let _ = fs::remove_file(dir.join(SNAPSHOT_TMP));
+        let snap_path = dir.join(SNAPSHOT);
+        let mut snapshot_len = 0;
+        match File::open(&snap_path) {
+            Ok(f) => {
+                let size = f.metadata()?.len();
+                let good = read_frames(&mut BufReader::with_capacity(1 << 16, f), each)?;
+                if good != size {
+                    // Written whole before its rename: a bad frame here is
+                    // damage from outside, not a cut; say so rather than
+                    // drop transfers without a word.
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!(
+                            "{} is damaged at byte {good} of {size}: the queue cannot be read whole",
+                            snap_path.display()
+                        ),
+                    ));
+                }
+                snapshot_len = size;
+            }
+            Err(e) if e.kind() == IoKind::NotFound => {}
+            Err(e) => return Err(io_err("cannot read", &snap_path, e)),
+        }
+        let journal_path = dir.join(JOURNAL);
+        let mut journal = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&journal_path)
+            .map_err(|e| io_err("cannot open", &journal_path, e))?;
+        let size = journal.metadata()?.len();
+        let good = read_frames(&mut BufReader::with_capacity(1 << 16, &mut journal), each)?;
+        if good != size {
+            // The torn tail of a cut: drop it, so that appends follow the
+            // last whole record.
+            journal.set_len(good)?;
+            journal.sync_all()?;
+        }
+        journal.seek(SeekFrom::Start(good))?;
+        Ok(Store {
+            dir: dir.to_owned(),
+            journal,
+            journal_len: good,
+            snapshot_len,
+            _lock: lock,
+            #[cfg(test)]
+            budget: None,
+        })
+    }
+
+    /// Appends the payloads as one write and fsyncs it: when this returns
+    /// `Ok` they are on disk. A cut before that may keep a prefix of them
+    /// (each record whole or not at all).
+    pub(crate) fn append(&mut self, payloads: &[&[u8]]) -> Result<()> {
+        let mut buf = Vec::new();
+        for p in payloads {
+            frame(p, &mut buf);
+        }
+        let r = self.write(true, &buf).and_then(|()| {
+            self.spend(1)?;
+            self.journal.sync_data().map_err(Error::from)
+        });
+        if let Err(e) = r {
+            // A power-cut test: the machine is off, nothing more is written.
+            #[cfg(test)]
+            if self.budget == Some(0) {
+                return Err(e);
+            }
+            // Leave no half-written frame for the next append to follow:
+            // cut back to the last whole record (best effort; reading
+            // stops at a torn frame anyway).
+            let _ = self.journal.set_len(self.journal_len);
+            let _ = self.journal.seek(SeekFrom::Start(self.journal_len));
+            return Err(e);
+        }
+        self.journal_len += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Whether the journal is worth folding into the snapshot.
+    pub(crate) fn wants_compaction(&self) -> bool {
+        self.journal_len >= COMPACT_AT && self.journal_len > self.snapshot_len
+    }
+
+    /// Writes `payloads` (every live record) as the new snapshot and
+    /// empties the journal.
+    pub(crate) fn compact(&mut self, payloads: &mut dyn Iterator<Item = Vec<u8>>) -> Result<()> {
+        let tmp = self.dir.join(SNAPSHOT_TMP);
+        let mut f = File::create(&tmp).map_err(|e| io_err("cannot create", &tmp, e))?;
+        let mut buf = Vec::with_capacity(1 << 16);
+        let mut written = 0u64;
+        for p in payloads {
+            frame(&p, &mut buf);
+            if buf.len() >= 1 << 16 {
+                self.write_to(&mut f, &buf)?;
+                written += buf.len() as u64;
+                buf.clear();
+            }
+        }
+        self.write_to(&mut f, &buf)?;
+        written += buf.len() as u64;
+        self.spend(1)?;
+        f.sync_all()?;
+        drop(f);
+        self.spend(1)?;
+        fs::rename(&tmp, self.dir.join(SNAPSHOT))?;
+        sync_dir(&self.dir)?;
+        self.snapshot_len = written;
+        self.spend(1)?;
+        self.journal.set_len(0)?;
+        self.journal.seek(SeekFrom::Start(0))?;
+        self.journal.sync_all()?;
+        self.journal_len = 0;
+        Ok(())
+    }
+
+    fn write(&mut self, journal: bool, data: &[u8]) -> Result<()> {
+        debug_assert!(journal);
+        let mut f = self.journal.try_clone()?;
+        self.write_to(&mut f, data)
+    }
+
+    /// Writes `data` to `f`, as far as a power-cut test's budget allows.
+    fn write_to(&mut self, f: &mut File, data: &[u8]) -> Result<()> {
+        #[cfg(test)]
+        if let Some(left) = self.budget {
+            let n = (left.min(data.len() as u64)) as usize;
+            f.write_all(&data[..n])?;
+            self.budget = Some(left - n as u64);
+            if n < data.len() {
+                return Err(Error::new(ErrorKind::Io, "power cut (test)"));
+            }
+            return Ok(());
+        }
+        f.write_all(data)?;
+        Ok(())
+    }
+
+    /// A power-cut test's budget for one step that is not a write.
+    fn spend(&mut self, _n: u64) -> Result<()> {
+        #[cfg(test)]
+        if let Some(left) = self.budget {
+            if left < _n {
+                return Err(Error::new(ErrorKind::Io, "power cut (test)"));
+            }
+            self.budget = Some(left - _n);
+        }
+        Ok(())
+    }
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tempdir(tag: &str) -> PathBuf {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let d = std::env::temp_dir().join(format!(
+            "odq-store-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    fn open_all(dir: &Path) -> (Store, Vec<Vec<u8>>) {
+        let mut got = Vec::new();
+        let s = Store::open(dir, &mut |p| {
+            got.push(p.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        (s, got)
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        let mut buf = Vec::new();
+        for p in [&b""[..], b"a", b"{\"t\":1}", &[0u8; 300]] {
+            frame(p, &mut buf);
+        }
+        let mut got = Vec::new();
+        let n = read_frames(&mut &buf[..], &mut |p| {
+            got.push(p.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, buf.len() as u64);
+        assert_eq!(
+            got,
+            vec![
+                b"".to_vec(),
+                b"a".to_vec(),
+                b"{\"t\":1}".to_vec(),
+                vec![0u8; 300]
+            ]
+        );
+        // A flipped bit anywhere stops the read at that frame.
+        for i in 0..buf.len() {
+            let mut bad = buf.clone();
+            bad[i] ^= 0x10;
+            let mut k = 0;
+            let n = read_frames(&mut &bad[..], &mut |_| {
+                k += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert!(n < buf.len() as u64, "flip at {i}");
+        }
+    }
+
+    /// The journal cut at every byte: opening keeps exactly the whole
+    /// records before the cut, and appends after it are read back.
+    #[test]
+    fn torn_tail_at_every_byte() {
+        let dir = tempdir("torn");
+        let records: Vec<Vec<u8>> = (0..6)
+            .map(|i| format!("{{\"r\":{i}}}").repeat(i + 1).into_bytes())
+            .collect();
+        {
+            let (mut s, got) = open_all(&dir);
+            assert!(got.is_empty());
+            for r in &records {
+                s.append(&[r]).unwrap();
+            }
+        }
+        let whole = fs::read(dir.join(JOURNAL)).unwrap();
+        let mut ends = Vec::new();
+        let mut at = 0;
+        for r in &records {
+            at += 8 + r.len();
+            ends.push(at);
+        }
+        for cut in 0..=whole.len() {
+            fs::write(dir.join(JOURNAL), &whole[..cut]).unwrap();
+            let keep = ends.iter().filter(|&&e| e <= cut).count();
+            let (mut s, got) = open_all(&dir);
+            assert_eq!(got, records[..keep], "cut at {cut}");
+            s.append(&[b"after"]).unwrap();
+            drop(s);
+            let (_s, got) = open_all(&dir);
+            assert_eq!(got.len(), keep + 1, "cut at {cut}");
+            assert_eq!(got.last().unwrap(), b"after");
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn one_open_at_a_time() {
+        let dir = tempdir("lock");
+        let (s, _) = open_all(&dir);
+        let e = Store::open(&dir, &mut |_| Ok(())).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::InvalidState);
+        drop(s);
+        let (_s, _) = open_all(&dir);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn compaction_keeps_the_live_records() {
+        let dir = tempdir("compact");
+        let (mut s, _) = open_all(&dir);
+        s.append(&[b"a", b"b"]).unwrap();
+        s.compact(&mut vec![b"x".to_vec(), b"y".to_vec()].into_iter())
+            .unwrap();
+        s.append(&[b"z"]).unwrap();
+        drop(s);
+        let (_s, got) = open_all(&dir);
+        assert_eq!(got, vec![b"x".to_vec(), b"y".to_vec(), b"z".to_vec()]);
+        assert!(!dir.join(SNAPSHOT_TMP).exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Power cut at every point of a sequence of appends and compactions:
+    /// opening afterwards never fails, every acknowledged append is there,
+    /// and what is there is what some prefix of the writes made.
+    #[test]
+    fn power_cut_at_every_point() {
+        // The state a list of payloads makes: "+k" sets k, "-k" removes it,
+        // a compaction writes the set as "+k" lines.
+        fn apply(set: &mut std::collections::BTreeSet<String>, p: &[u8]) {
+            let p = std::str::from_utf8(p).unwrap();
+            match p.split_at(1) {
+                ("+", k) => {
+                    set.insert(k.to_owned());
+                }
+                ("-", k) => {
+                    set.remove(k);
+                }
+                _ => panic!("{p}"),
+            }
+        }
+        enum Step {
+            Append(Vec<&'static str>),
+            Compact,
+        }
+        let script = vec![
+            Step::Append(vec!["+a", "+b"]),
+            Step::Append(vec!["+c"]),
+            Step::Compact,
+            Step::Append(vec!["-a", "+d"]),
+            Step::Append(vec!["+e"]),
+            Step::Compact,
+            Step::Append(vec!["-b"]),
+        ];
+        // States after each step, for the check below.
+        let mut states = vec![std::collections::BTreeSet::new()];
+        for step in &script {
+            let mut next = states.last().unwrap().clone();
+            if let Step::Append(ps) = step {
+                for p in ps {
+                    apply(&mut next, p.as_bytes());
+                }
+            }
+            states.push(next);
+        }
+        let mut budget = 0u64;
+        loop {
+            let dir = tempdir("cut");
+            let (mut s, _) = open_all(&dir);
+            s.budget = Some(budget);
+            let mut acked = 0;
+            let mut live = std::collections::BTreeSet::new();
+            let mut finished = true;
+            for step in &script {
+                let r = match step {
+                    Step::Append(ps) => {
+                        let bytes: Vec<&[u8]> = ps.iter().map(|p| p.as_bytes()).collect();
+                        s.append(&bytes)
+                    }
+                    Step::Compact => {
+                        let snap: Vec<Vec<u8>> =
+                            live.iter().map(|k| format!("+{k}").into_bytes()).collect();
+                        s.compact(&mut snap.into_iter())
+                    }
+                };
+                if r.is_err() {
+                    finished = false;
+                    break;
+                }
+                if let Step::Append(ps) = step {
+                    for p in ps {
+                        apply(&mut live, p.as_bytes());
+                    }
+                }
+                acked += 1;
+            }
+            drop(s);
+            let (_s, got) = open_all(&dir);
+            let mut seen = std::collections::BTreeSet::new();
+            for p in &got {
+                apply(&mut seen, p);
+            }
+            // Acknowledged steps all there; of the step that was cut, at
+            // most the records whose bytes reached the disk whole (a
+            // prefix: the append is one write).
+            let mut allowed = vec![states[acked].clone()];
+            if let Some(Step::Append(ps)) = script.get(acked) {
+                let mut partial = states[acked].clone();
+                for p in ps {
+                    apply(&mut partial, p.as_bytes());
+                    allowed.push(partial.clone());
+                }
+            }
+            assert!(
+                allowed.contains(&seen),
+                "budget {budget}: {seen:?} after {acked} acknowledged steps"
+            );
+            fs::remove_dir_all(&dir).unwrap();
+            if finished {
+                break;
+            }
+            budget += 1;
+        }
+        assert!(budget > 40, "the script was cut at {budget} points");
+    }
+}
