@@ -60,12 +60,20 @@ namespace OneDriveNative
             return LastError.StatusText((int)status);
         }
 
-        public bool IsDisposed { get { return Handle.IsClosed; } }
+        // Set by Dispose: the handle may stay open while a queue holds the
+        // native client (OneDriveQueue.Open), yet this object is disposed.
+        private volatile bool disposed;
+
+        public bool IsDisposed { get { return disposed || Handle.IsClosed; } }
 
         /// <summary>Frees the native client once no call is using it (a call
         /// in progress on another thread keeps it alive until it returns).
         /// Safe to call more than once. Jobs and sessions stay valid.</summary>
-        public void Dispose() { Handle.Dispose(); }
+        public void Dispose()
+        {
+            disposed = true;
+            Handle.Dispose();
+        }
 
 #if ONEDRIVE_ASYNC_INTERFACES
         /// <summary>As <see cref="Dispose"/> (<c>await using</c>): nothing to
@@ -92,7 +100,7 @@ namespace OneDriveNative
 
         private void ThrowIfDisposed()
         {
-            if (Handle.IsClosed) throw new ObjectDisposedException("OneDriveClient");
+            if (IsDisposed) throw new ObjectDisposedException("OneDriveClient");
         }
 
         // ------------------------------------------------------------------
@@ -388,7 +396,7 @@ namespace OneDriveNative
                 {
                     if (logSink == null || logSink.Handlers == null) return;
                     logSink.Handlers = (OneDriveLogHandler)Delegate.Remove(logSink.Handlers, value);
-                    if (logSink.Handlers != null || Handle.IsClosed) return;
+                    if (logSink.Handlers != null || IsDisposed) return;
                     logWanted++;
                 }
                 ApplyLogSettings();
