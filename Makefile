@@ -65,7 +65,7 @@ demo-c: build | $(C_BUILD)
 deps:
 	@bash .ci/deps.sh
 
-test: deps build header-check abi-check test-rust test-soak test-c test-c-sanitize test-miri test-packaging test-python test-wheel test-csharp test-nupkg test-swift test-abi test-readme test-windows
+test: deps build header-check abi-check test-rust test-soak test-c test-c-sanitize test-miri test-packaging test-python test-wheel test-csharp test-nupkg test-swift test-abi test-readme test-windows test-emulator-wheel
 	@echo "make test: all suites passed"
 
 # The committed header must equal the one build.rs just wrote.
@@ -303,6 +303,31 @@ test-wheel-release: wheel build
 # crate inside it (~4 min here, hence not in make test), then the suite.
 test-sdist: sdist build
 	ONEDRIVE_EMULATOR=$(CURDIR)/$(EMULATOR) bindings/python/test_sdist.sh $$(ls $(WHEEL_DIR)/onedrive_native-*.tar.gz) -q -rfs
+
+# The emulator without Rust (issue 24). emulator-wheel: the onedrive-emulator
+# Python package (emulator/python: the release binary bundled, a console
+# script that execs it, a pytest plugin) as a wheel repaired by auditwheel
+# (manylinux_2_34 for a binary linked against this machine's glibc), into
+# target/wheels. install-emulator: the release binary into $(PREFIX)/bin, for
+# C and C# users. In make test: a wheel of the debug binary installed into a
+# fresh venv with no cargo on PATH, its console script started, and
+# emulator/python/tests run through the plugin's fixtures, without and with
+# onedrive_native importable (bindings/python, the debug library).
+.PHONY: emulator-wheel test-emulator-wheel install-emulator
+BINDIR ?= $(PREFIX)/bin
+emulator-wheel:
+	@bash .ci/deps.sh wheel
+	$(CARGO) build --release -p onedrive-emulator --bin onedrive-emulator
+	emulator/python/wheel.sh target/release/onedrive-emulator $(WHEEL_DIR)
+
+test-emulator-wheel: build
+	@bash .ci/deps.sh wheel
+	@set -euo pipefail; whl=$$(emulator/python/wheel.sh $(EMULATOR) $(WHEEL_DIR)/emulator-dev | tail -1); \
+	  emulator/python/test_wheel.sh "$$whl" $(CURDIR)/$(PROFILE_DIR)/libonedrive_native.so
+
+install-emulator:
+	$(CARGO) build --release -p onedrive-emulator --bin onedrive-emulator
+	install -D -m 755 target/release/onedrive-emulator "$(DESTDIR)$(BINDIR)/onedrive-emulator"
 
 # C# on mono (NUnit 2.6; the script installs mono and NUnit from apt).
 test-csharp: build

@@ -946,9 +946,14 @@ fn soak_under_load_and_faults() {
     });
     let ran = start.elapsed();
 
-    // Copies whose outcome the client could not know end within ~0.2 s on
-    // the emulator; give them time to land before looking.
-    std::thread::sleep(Duration::from_secs(2));
+    // Copies whose outcome the client could not know (a cut answer, a cancel
+    // while polling) may still be running on the emulator: wait until every
+    // job has landed before looking (60 s only as a hang guard).
+    assert!(
+        eventually(Duration::from_secs(60), || emu.running_jobs() == 0),
+        "{} emulator jobs still running 60 s after the end",
+        emu.running_jobs()
+    );
     drain_log(&emu, &mut samples);
     emu.clear_faults();
 

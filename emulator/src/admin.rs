@@ -122,6 +122,14 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
                 }),
             ))
         }
+        (Method::GET, "/_emulator/stats") => Ok(json_response(
+            200,
+            &json!({
+                "running_jobs": shared.jobs.running(),
+                "connections_accepted": shared.connections_accepted.load(std::sync::atomic::Ordering::SeqCst),
+                "upload_sessions": shared.with_sessions(|m| m.len()),
+            }),
+        )),
         (Method::POST, "/_emulator/reset") => {
             shared.reset();
             Ok(util::empty_response(204))

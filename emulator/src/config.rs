@@ -62,6 +62,9 @@ pub struct Config {
     /// Default 127.0.0.1.
     pub host: IpAddr,
     /// None = memory only. Some = metadata and contents kept there, loaded at start.
+    /// It must be new, empty, or hold only what an earlier run wrote there: files the
+    /// emulator did not make fail the start (`InvalidInput`, naming them), since it
+    /// removes files of its own there.
     pub data_dir: Option<PathBuf>,
     /// Simple upload body larger than this => 413. Default 4 MiB.
     pub simple_upload_limit: u64,
@@ -71,7 +74,7 @@ pub struct Config {
     /// Default 256.
     pub max_connections: usize,
     /// Upload-session bytes held at once, all live sessions together (they are spooled
-    /// to files in `<data_dir>/spool`, else in a directory of the system's temporary
+    /// to files in `<data_dir>/.onedrive-emulator-spool`, else in a directory of the system's temporary
     /// directory, so memory stays bounded by a few fragments): a session declaring
     /// more, or a fragment that would pass it, gets `507 quotaLimitReached`. Default 2 GiB.
     pub session_bytes_limit: u64,

@@ -224,31 +224,106 @@ impl Drop for Reservation {
     }
 }
 
-/// Where upload sessions spool their bytes: `<data-dir>/spool`, or a fresh directory in
-/// the system's temporary directory. Emptied at start and removed at stop.
+/// The name of the spool directory inside a data directory: a name only the emulator
+/// uses, so that a folder of the user's (`~/spool`, `/var/spool`) is never taken for it.
+pub(crate) const SPOOL_DIR_NAME: &str = ".onedrive-emulator-spool";
+
+/// The prefixes of the files the emulator makes in its spool directory (`session-`:
+/// an unfinished upload session; `content-`: a completed one's content; `loaded-`: a
+/// link to a content loaded from a data directory). Nothing else is ever removed there.
+const SPOOL_PREFIXES: [&str; 3] = ["session-", "content-", "loaded-"];
+
+/// A file the emulator makes in its spool directory.
+fn is_own_file(e: &std::fs::DirEntry) -> bool {
+    e.file_name()
+        .to_str()
+        .is_some_and(|n| SPOOL_PREFIXES.iter().any(|p| n.starts_with(p)))
+        && e.file_type().is_ok_and(|t| t.is_file())
+}
+
+/// Where upload sessions spool their bytes: `<data-dir>/.onedrive-emulator-spool`, or a
+/// fresh directory in the system's temporary directory. Only the emulator's own files
+/// (see [`SPOOL_PREFIXES`]) are removed from it, at start (left by an emulator that did
+/// not stop cleanly) and at stop, then the directory if that left it empty: whatever
+/// else is there stays.
 pub(crate) struct SpoolDir {
     pub path: PathBuf,
 }
 
 impl SpoolDir {
     pub fn new(data_dir: Option<&Path>) -> io::Result<SpoolDir> {
-        let path = match data_dir {
-            Some(d) => d.join("spool"),
-            None => std::env::temp_dir().join(format!(
+        let Some(d) = data_dir else {
+            let path = std::env::temp_dir().join(format!(
                 "onedrive-emulator-{}-{}",
                 std::process::id(),
                 rand::random_token(12)
-            )),
+            ));
+            // a new directory: never one that was there before
+            std::fs::create_dir(&path)?;
+            return Ok(SpoolDir { path });
         };
-        // left behind by an emulator that did not stop cleanly
-        let _ = std::fs::remove_dir_all(&path);
+        let path = d.join(SPOOL_DIR_NAME);
+        if path.is_dir() {
+            // checked before anything is removed: a refused start changes nothing
+            let foreign = foreign_entries(&path, is_own_file)?;
+            if !foreign.is_empty() {
+                return Err(foreign_error(&path, &foreign));
+            }
+        }
         std::fs::create_dir_all(&path)?;
-        Ok(SpoolDir { path })
+        let spool = SpoolDir { path };
+        spool.remove_files();
+        Ok(spool)
     }
 
-    pub fn remove(&self) {
-        let _ = std::fs::remove_dir_all(&self.path);
+    /// The emulator's own files in the directory.
+    fn remove_files(&self) {
+        if let Ok(entries) = std::fs::read_dir(&self.path) {
+            for e in entries.flatten() {
+                if is_own_file(&e) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
     }
+
+    /// Its own files, then the directory if nothing else is in it.
+    pub fn remove(&self) {
+        self.remove_files();
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// The names in `dir` that are not the emulator's (`ours` says which are), sorted, at
+/// most 5 then "…": for an error message.
+pub(crate) fn foreign_entries(
+    dir: &Path,
+    ours: impl Fn(&std::fs::DirEntry) -> bool,
+) -> io::Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|e| !ours(e))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    if names.len() > 5 {
+        let more = names.len() - 5;
+        names.truncate(5);
+        names.push(format!("and {more} more"));
+    }
+    Ok(names)
+}
+
+/// A data directory (or a directory in it) holds `names` that are not the emulator's.
+pub(crate) fn foreign_error(dir: &Path, names: &[String]) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} holds files the emulator did not make ({}): it removes files of its own in its data directory, so it wants one that is new, empty, or used by an earlier run of the emulator (move those files away)",
+            dir.display(),
+            names.join(", ")
+        ),
+    )
 }
 
 impl Drop for SpoolDir {

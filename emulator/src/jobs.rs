@@ -4,7 +4,8 @@
 use crate::config::{JobConfig, JobFailMode};
 use crate::rand;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -81,6 +82,18 @@ struct Inner {
 pub(crate) struct Jobs {
     inner: Mutex<Inner>,
     changed: watch::Sender<u64>,
+    /// background tasks of jobs not yet ended (see [`Jobs::track`])
+    running: Arc<AtomicUsize>,
+}
+
+/// One job's background task, counted in [`Jobs::running`] until dropped: when the
+/// task has ended, with its outcome written (or nothing, for a job a reset cleared).
+pub(crate) struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn round1(x: f64) -> f64 {
@@ -104,7 +117,21 @@ impl Jobs {
                 map: HashMap::new(),
             }),
             changed: watch::channel(0).0,
+            running: Arc::default(),
         }
+    }
+
+    /// Count a job's task as running until the guard is dropped (taken before the 202
+    /// is answered, dropped when the task ends).
+    pub fn track(&self) -> Running {
+        self.running.fetch_add(1, Ordering::SeqCst);
+        Running(self.running.clone())
+    }
+
+    /// Jobs whose tasks have not ended: 0 once every started copy or upload from URL
+    /// has written its result (paused jobs stay running).
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

@@ -88,6 +88,7 @@ fn new_shared(
         token: config.token.clone(),
         admin_token: config.admin_token.clone(),
         max_connections: config.max_connections.max(1),
+        connections_accepted: Default::default(),
         session_bytes_limit: config.session_bytes_limit,
         header_read_timeout: config.header_read_timeout,
         offline: false,
@@ -198,6 +199,9 @@ impl Emulator {
     pub fn start(config: Config) -> std::io::Result<Emulator> {
         let tls = tls::TlsSetup::new(&config.tls, config.host, config.fetch_trust_pem.as_deref())?;
         let https = tls.acceptor.is_some();
+        if let Some(dir) = &config.data_dir {
+            store::check_data_dir(dir)?;
+        }
         let spool = content::SpoolDir::new(config.data_dir.as_deref())?;
         let store = store::Store::open(config.profile, config.data_dir.clone(), &spool.path)?;
         let api = bind(config.host, config.api_port)?;
@@ -362,9 +366,26 @@ impl Emulator {
         self.shared.with_sessions(|m| m.len())
     }
 
+    /// Copies and uploads from URL still running: 0 once each one started so far has
+    /// written its result (a job a reset cleared writes nothing and ends at once, or
+    /// once it has fetched its source for an upload from URL; paused jobs keep running). Tests poll it instead of sleeping. `GET
+    /// /_emulator/stats` reports it as `running_jobs`.
+    pub fn running_jobs(&self) -> usize {
+        self.shared.jobs.running()
+    }
+
+    /// TCP connections both origins have accepted since the start (those answered 503
+    /// for want of a free slot included): tests wait on it instead of sleeping.
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared
+            .connections_accepted
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Where upload sessions spool their bytes (one file per session that has received
-    /// a fragment): `<data_dir>/spool`, else a directory in the system's temporary
-    /// directory. Removed when the emulator stops.
+    /// a fragment): `<data_dir>/.onedrive-emulator-spool`, else a new directory in the
+    /// system's temporary directory. The emulator's own files in it are removed at
+    /// start and at stop, then the directory if nothing else is in it.
     pub fn spool_dir(&self) -> PathBuf {
         self.shared.spool.path.clone()
     }

@@ -13,8 +13,9 @@ const USAGE: &str =
                          [--plain-http | --tls-cert FILE --tls-key FILE | --ca-out FILE]
 HTTPS by default, with a CA made at start: its PEM is written to --ca-out FILE, else
 <data-dir>/emulator-ca.pem, else a temporary file, and printed as ca_file=PATH.
-Upload sessions spool their bytes to files in <data-dir>/spool, else in the system's
-temporary directory (removed at stop); --session-bytes-limit bounds them all together.
+Upload sessions spool their bytes to files in <data-dir>/.onedrive-emulator-spool, else in
+the system's temporary directory (removed at stop); --session-bytes-limit bounds them all
+together. A --data-dir holding files the emulator did not make is refused.
 --sink (benchmarks): request bodies are read and discarded, nothing hashed or stored;
 uploads (simple PUT, createUploadSession and its fragments) get a minimal item
 {id, name, size, file: {}} without hashes; tokens are still checked.";
@@ -147,7 +148,8 @@ fn main() -> ExitCode {
     } = match parse_args(std::env::args().skip(1).collect()) {
         Ok(x) => x,
         Err(e) if e.is_empty() => {
-            println!("{USAGE}");
+            // not println!: a closed pipe (`--help | head`) is no reason to panic
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {

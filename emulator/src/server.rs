@@ -279,6 +279,7 @@ pub(crate) async fn serve(
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
+                shared.connections_accepted.fetch_add(1, Ordering::SeqCst);
                 if !make_room(&registry, shared.max_connections) {
                     tokio::spawn(refuse(stream, shared.tls.clone()));
                     continue;

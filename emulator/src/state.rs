@@ -114,6 +114,8 @@ pub(crate) struct Shared {
     pub token: String,
     pub admin_token: String,
     pub max_connections: usize,
+    /// TCP connections accepted by both listeners so far (refused ones too)
+    pub connections_accepted: std::sync::atomic::AtomicU64,
     pub header_read_timeout: Duration,
     pub session_bytes_limit: u64,
     /// bytes held by live sessions (their spool files), against `session_bytes_limit`

@@ -59,7 +59,9 @@ pub(crate) fn spawn_copy(
     name: String,
     conflict: Conflict,
 ) {
+    let running = shared.jobs.track();
     tokio::spawn(async move {
+        let _running = running;
         shared.jobs.begin(&token, snap.bytes());
         if let Some(mode) = shared.jobs.wait_due(&token).await {
             shared.jobs.fail(
@@ -117,7 +119,9 @@ pub(crate) fn spawn_url_upload(
     name: String,
     conflict: Conflict,
 ) {
+    let running = shared.jobs.track();
     tokio::spawn(async move {
+        let _running = running;
         let data = match download(&shared, &url).await {
             Ok(d) => d,
             Err(msg) => {

@@ -474,3 +474,54 @@ fn ca_out_and_given_certificate_files() {
     assert!(signal_and_wait(&mut child, "-TERM").success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 25 item 7: `--data-dir DIR` emptied and removed `DIR/spool` at start and at
+/// stop, a folder of the user's when DIR is `~` or `/var`. A data dir holding files the
+/// emulator did not make is refused (exit 1, the names in the message) and left as it
+/// was.
+#[test]
+fn a_data_dir_with_files_of_the_users_is_refused_and_left_untouched() {
+    let dir = temp_dir("users-dir");
+    std::fs::create_dir(dir.join("spool")).unwrap();
+    std::fs::write(dir.join("spool").join("mail.txt"), b"mine").unwrap();
+    std::fs::write(dir.join("notes.txt"), b"also mine").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onedrive-emulator"))
+        .args(["--port", "0", "--monitor-port", "0", "--data-dir"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It must exit at once; one that started serves until stopped: stopped here (it
+    // then wipes what it took for its spool), and the test fails on its exit status.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    if !first.is_empty() {
+        signal_and_wait(&mut child, "-TERM");
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(first.is_empty(), "announced readiness: {first}");
+    assert!(
+        err.contains(dir.to_str().unwrap())
+            && err.contains("notes.txt, spool")
+            && err.contains("did not make"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("spool").join("mail.txt")).unwrap(),
+        b"mine"
+    );
+    assert_eq!(std::fs::read(dir.join("notes.txt")).unwrap(), b"also mine");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["notes.txt", "spool"], "nothing written there");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -642,3 +642,72 @@ fn url_upload_refusals_and_failures() {
             .contains("not supported")
     );
 }
+
+/// Issue 27 item 4: tests wait for jobs to land by polling `running_jobs()` (or
+/// `GET /_emulator/stats`), not by sleeping: it counts every copy and upload from URL
+/// until its result is written, and a reset's cleared jobs end at once.
+#[test]
+fn running_jobs_counts_jobs_until_their_results_landed() {
+    let emu = start(Profile::Personal);
+    let drive = emu.default_drive_id();
+    assert_eq!(emu.running_jobs(), 0);
+    put_file(&emu, "/src.txt", b"abc");
+    set_paused(&emu, true);
+    let c = copy(
+        &emu,
+        "/me/drive/root:/src.txt:/copy",
+        json!({"name": "c.txt"}),
+    );
+    location(&c);
+    let src = emu.serve_static("s.bin", b"from a URL".to_vec());
+    let body = json!({"@microsoft.graph.sourceUrl": src, "name": "u.bin", "file": {}});
+    let u = api_h(
+        &emu,
+        "POST",
+        "/me/drive/root/children",
+        &[("Prefer", "respond-async")],
+        body.to_string().as_bytes(),
+    );
+    location(&u);
+    // counted from the 202 on, and still running while paused
+    assert_eq!(emu.running_jobs(), 2);
+    let stats = |emu: &Emulator| {
+        let r = request(
+            "GET",
+            &format!("{}/_emulator/stats", emu.api_origin()),
+            &[("Authorization", &admin_bearer(emu))],
+            b"",
+        )
+        .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    assert_eq!(stats(&emu)["running_jobs"], 2);
+    assert!(emu.item_json(&drive, "/c.txt").is_none());
+    set_paused(&emu, false);
+    wait_for(60, "the jobs to land", || {
+        (emu.running_jobs() == 0).then_some(())
+    });
+    // at 0, both results are there, without asking their monitors
+    assert_eq!(emu.content(&drive, "/c.txt").unwrap(), b"abc");
+    assert_eq!(emu.content(&drive, "/u.bin").unwrap(), b"from a URL");
+    assert_eq!(stats(&emu)["running_jobs"], 0);
+    // a job a reset clears writes nothing and stops counting
+    set_paused(&emu, true);
+    put_file(&emu, "/src.txt", b"abc");
+    location(&copy(
+        &emu,
+        "/me/drive/root:/src.txt:/copy",
+        json!({"name": "gone.txt"}),
+    ));
+    assert_eq!(emu.running_jobs(), 1);
+    emu.reset();
+    wait_for(60, "the cleared job to end", || {
+        (emu.running_jobs() == 0).then_some(())
+    });
+    assert!(emu.item_json(&drive, "/gone.txt").is_none());
+    // the connection counter the same way: every connection counted once accepted
+    let s = stats(&emu);
+    assert!(s["connections_accepted"].as_u64().unwrap() >= 8, "{s}");
+    assert_eq!(s["upload_sessions"], 0);
+}

@@ -497,7 +497,7 @@ fn a_completed_session_survives_a_restart() {
         (emu.default_drive_id(), r.json()["file"]["hashes"].clone())
     };
     assert!(
-        std::fs::read_dir(dir.join("spool")).is_err(),
+        std::fs::read_dir(dir.join(".onedrive-emulator-spool")).is_err(),
         "removed at stop"
     );
     let emu = start_with(config());
@@ -515,5 +515,79 @@ fn a_completed_session_survives_a_restart() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body, data);
     drop(emu);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 25 item 7: only the emulator's own files go from its spool directory, at start
+/// (left by an emulator that did not stop cleanly) and at stop; anything else found
+/// there stops the start with a message, and stays.
+#[test]
+fn the_spool_directory_loses_only_the_emulators_files() {
+    let dir = temp_dir("spool-own");
+    let config = || Config {
+        data_dir: Some(dir.clone()),
+        ..Config::default()
+    };
+    // a run: the spool is a directory of the data dir with a name only the emulator uses
+    let spool = {
+        let emu = start_with(config());
+        let spool = emu.spool_dir();
+        assert_eq!(spool.parent(), Some(dir.as_path()));
+        assert_eq!(spool.file_name().unwrap(), ".onedrive-emulator-spool");
+        spool
+    };
+    assert!(
+        !spool.exists(),
+        "removed at stop when only the emulator's files were in it"
+    );
+    // what a crash leaves (an unfinished session, a loaded content's link) goes at start
+    std::fs::create_dir(&spool).unwrap();
+    std::fs::write(spool.join("session-abc"), b"half").unwrap();
+    std::fs::write(spool.join("loaded-def"), b"old").unwrap();
+    let emu = start_with(config());
+    assert!(spooled(&emu).is_empty(), "{:?}", spooled(&emu));
+    // a file someone put in it while the emulator ran stays at stop, and so does the directory
+    std::fs::write(spool.join("keep.txt"), b"mine").unwrap();
+    drop(emu);
+    assert_eq!(std::fs::read(spool.join("keep.txt")).unwrap(), b"mine");
+    // and the next start refuses it, naming it, and touches nothing
+    std::fs::write(spool.join("session-xyz"), b"half").unwrap();
+    let err = match Emulator::start(config()) {
+        Ok(_) => panic!("started with a foreign file in its spool directory"),
+        Err(e) => e,
+    };
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("keep.txt") && msg.contains(".onedrive-emulator-spool"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(spool.join("keep.txt")).unwrap(), b"mine");
+    assert!(
+        spool.join("session-xyz").exists(),
+        "a refused start removes nothing"
+    );
+    // without the foreign file, the data dir is the emulator's again
+    std::fs::remove_file(spool.join("keep.txt")).unwrap();
+    drop(start_with(config()));
+    assert!(!spool.exists());
+    // a data dir holding something else at its top, or in content/, is refused too
+    for (what, path) in [
+        ("top", dir.join("spool")),
+        ("content", dir.join("content").join("my notes.txt")),
+    ] {
+        std::fs::write(&path, b"x").unwrap();
+        let msg = match Emulator::start(config()) {
+            Ok(_) => panic!("{what}: started"),
+            Err(e) => e.to_string(),
+        };
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(
+            msg.contains(name) && msg.contains("did not make"),
+            "{what}: {msg}"
+        );
+        assert!(path.exists(), "{what}");
+        std::fs::remove_file(&path).unwrap();
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,7 @@ mod persist;
 mod render;
 mod tree;
 
-pub(crate) use persist::{PersistJob, storage_error};
+pub(crate) use persist::{PersistJob, check_data_dir, storage_error};
 
 use crate::config::Profile;
 use crate::content::{Content, FileContent};

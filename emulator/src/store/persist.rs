@@ -46,6 +46,56 @@ fn check_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// What the emulator writes at the top of a data directory: files, and directories.
+const DATA_FILES: [&str; 3] = ["metadata.json", "metadata.json.tmp", "emulator-ca.pem"];
+const DATA_DIRS: [&str; 2] = ["content", crate::content::SPOOL_DIR_NAME];
+
+/// Whether `name` in `content/` is one the emulator makes: `{id}`, `{id}.tmp` (being
+/// written) or `.pending-{token}` (staged).
+fn is_content_file(name: &str) -> bool {
+    let id = name.strip_suffix(".tmp").unwrap_or(name);
+    name.strip_prefix(".pending-")
+        .is_some_and(|t| check_id(t).is_ok())
+        || check_id(id).is_ok()
+}
+
+/// A data directory may be missing, empty, or hold what an earlier emulator wrote there
+/// and nothing else: the emulator removes files of its own in it, so it refuses a
+/// directory that holds any it does not recognise (`--data-dir ~` would otherwise mix
+/// the drive with the user's files), with a message naming them.
+pub(crate) fn check_data_dir(dir: &Path) -> io::Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the data directory {} is not a directory", dir.display()),
+        ));
+    }
+    let is_dir = |e: &std::fs::DirEntry| e.file_type().is_ok_and(|t| t.is_dir());
+    let is_file = |e: &std::fs::DirEntry| e.file_type().is_ok_and(|t| t.is_file());
+    let foreign = crate::content::foreign_entries(dir, |e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        (DATA_FILES.contains(&name.as_ref()) && is_file(e))
+            || (DATA_DIRS.contains(&name.as_ref()) && is_dir(e))
+    })?;
+    if !foreign.is_empty() {
+        return Err(crate::content::foreign_error(dir, &foreign));
+    }
+    let content = dir.join("content");
+    if content.is_dir() {
+        let foreign = crate::content::foreign_entries(&content, |e| {
+            is_file(e) && is_content_file(&e.file_name().to_string_lossy())
+        })?;
+        if !foreign.is_empty() {
+            return Err(crate::content::foreign_error(&content, &foreign));
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Load from `data_dir` when it holds a store, otherwise seed fresh drives.
     /// Loaded contents become files linked into `spool`.
