@@ -113,8 +113,20 @@ class Abi:
                 break
         return base
 
+    def free_function(self, opaque: str) -> Optional[str]:
+        """The function that frees an opaque type: `od_x_free` for `od_x`, else
+        the one `…_free` function taking a single `od_x *` (e.g. `od_list_free`
+        for `od_listing`); None when there is none."""
+        if f"{opaque}_free" in self.functions:
+            return f"{opaque}_free"
+        found = [n for n, f in self.functions.items() if n.endswith("_free") and len(f["params"]) == 1
+                 and split_type(f["params"][0]["type"])[:2] == (opaque, 1)]
+        if len(found) > 1:
+            raise Unmappable(f"gen_bindings.py: {opaque} has several free functions: {found}")
+        return found[0] if found else None
+
     def freeable(self, opaque: str) -> bool:
-        return f"{opaque}_free" in self.functions
+        return self.free_function(opaque) is not None
 
     def c_decl(self, name: str, fn: dict) -> str:
         params = ", ".join(f"{p['type']}{'' if p['type'].endswith('*') else ' '}{p['name']}"
@@ -529,11 +541,12 @@ namespace OneDriveNative
         if not abi.freeable(name):
             continue
         cls = handle_class(name)
-        out.append(f"    /// <summary>An owned <c>{name}</c>, freed once with <c>{name}_free</c>.</summary>\n"
+        free = abi.free_function(name)
+        out.append(f"    /// <summary>An owned <c>{name}</c>, freed once with <c>{free}</c>.</summary>\n"
                    f"    internal sealed partial class {cls} : OdHandle\n    {{\n"
                    f"        public {cls}() {{ }}\n\n"
                    f"        protected override void Free(IntPtr h)\n        {{\n"
-                   f"            NativeMethods.{name}_free(h);\n            AfterFree();\n        }}\n\n"
+                   f"            NativeMethods.{free}(h);\n            AfterFree();\n        }}\n\n"
                    f"        /// <summary>What a hand-written part of the class does once the handle is freed.</summary>\n"
                    f"        partial void AfterFree();\n    }}\n\n")
     out.append("""    internal static partial class NativeMethods
@@ -572,10 +585,18 @@ namespace OneDriveNative
 
 # C# exception classes. class: another status whose class this one shares
 # (None: the root OneDriveException); name: the class name; parent: the
-# status whose class is the base; doc: added to the class's summary.
+# status whose class is the base; base: a framework exception to derive
+# from instead of OneDriveException (the class then implements
+# IOneDriveError itself, so it carries the same detail); doc: added to the
+# class's summary.
 CS_EXCEPTIONS: Dict[str, dict] = {
     "OD_ERR_NULL_ARGUMENT": {"class": "OD_ERR_INVALID_ARGUMENT"},
     "OD_ERR_INVALID_UTF8": {"class": "OD_ERR_INVALID_ARGUMENT"},
+    # A bad argument is what ArgumentException says to a .NET programmer
+    # (as azure-core's and Microsoft.Graph's own checks throw it).
+    "OD_ERR_INVALID_ARGUMENT": {"base": "ArgumentException",
+                                "doc": "An ArgumentException (not a OneDriveException): catch IOneDriveError to "
+                                       "handle every error of this library in one place."},
     "OD_ERR_INVALID_NAME": {"parent": "OD_ERR_INVALID_ARGUMENT"},
     "OD_ERR_TLS": {"parent": "OD_ERR_NETWORK"},
     "OD_ERR_PROXY": {"parent": "OD_ERR_NETWORK"},
@@ -589,6 +610,23 @@ CS_EXCEPTIONS: Dict[str, dict] = {
 }
 
 
+# IOneDriveError's properties (Exceptions.cs): OneDriveException's, and those
+# of each class with a framework base.
+CS_ERROR_DETAIL = [("OneDriveStatus", "Status"), ("int", "HttpStatus"), ("string", "Code"), ("string", "InnerCode"),
+                   ("string", "RequestId"), ("TimeSpan?", "RetryAfter")]
+
+
+def cs_detail_members(cls: str) -> str:
+    """The full constructor and the IOneDriveError properties of a class whose
+    base is not OneDriveException (and of OneDriveException itself)."""
+    assign = "".join(f"            {p} = {p[0].lower() + p[1:]};\n" for _, p in CS_ERROR_DETAIL)
+    props = "".join(f"        /// <inheritdoc/>\n        public {t} {p} {{ get; private set; }}\n" for t, p in CS_ERROR_DETAIL)
+    return (f"        public {cls}(OneDriveStatus status, string message, int httpStatus, string code, "
+            f"string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)\n"
+            f"            : base(OneDriveException.MessageOr(status, message), innerException)\n        {{\n"
+            f"{assign}        }}\n\n{props}")
+
+
 def gen_csharp_status(abi: Abi) -> str:
     rows, names = exception_rows(abi, CS_EXCEPTIONS, lambda n: "OneDrive" + pascal(status_key(n)) + "Exception",
                                  "OneDriveException")
@@ -599,10 +637,12 @@ def gen_csharp_status(abi: Abi) -> str:
         if doc:
             out.append(cs_summary(doc, "        "))
         out.append(f"        {pascal(status_key(name))} = {value},\n")
-    out.append("    }\n\n    public partial class OneDriveException\n    {\n"
-               "        /// <summary>The exception type for a status.</summary>\n"
-               "        internal static OneDriveException Create(OneDriveStatus status, string message, int http, string code,\n"
-               "            string inner, string requestId, TimeSpan? retryAfter)\n        {\n            switch (status)\n            {\n")
+    out.append("    }\n\n    public partial class OneDriveException\n    {\n" + cs_detail_members("OneDriveException") + "\n"
+               "        /// <summary>The exception type for a status, the exception a callback raised as its inner one.\n"
+               "        /// (The argument statuses make ArgumentExceptions, hence the return type.)</summary>\n"
+               "        internal static Exception Create(OneDriveStatus status, string message, int http, string code,\n"
+               "            string inner, string requestId, TimeSpan? retryAfter, Exception innerException = null)\n"
+               "        {\n            switch (status)\n            {\n")
     by_class: Dict[str, List[str]] = {}
     for name, value, _ in statuses(abi):
         if names.get(name):
@@ -610,20 +650,28 @@ def gen_csharp_status(abi: Abi) -> str:
     for cls, members in by_class.items():
         for m in members:
             out.append(f"                case OneDriveStatus.{pascal(status_key(m))}:\n")
-        out.append(f"                    return new {cls}(status, message, http, code, inner, requestId, retryAfter);\n")
+        out.append(f"                    return new {cls}(status, message, http, code, inner, requestId, retryAfter, innerException);\n")
     out.append("                default:\n                    // OD_OK (not an error), the statuses without a class of their own,\n"
                "                    // and numbers appended to the header after this binding was built.\n"
-               "                    return new OneDriveException(status, message, http, code, inner, requestId, retryAfter);\n"
+               "                    return new OneDriveException(status, message, http, code, inner, requestId, retryAfter, innerException);\n"
                "            }\n        }\n    }\n")
     for status, value, doc, cls, base, rule in rows:
         members = by_class[cls]
         text = " ".join(f"{pascal(status_key(m))}: {statuses_doc(abi, m)}" for m in members)
         if rule.get("doc"):
             text += " " + rule["doc"]
-        out.append(f"\n{cs_summary(text, '    ')}    [Serializable]\n    public class {cls} : {base}\n    {{\n"
-                   f"        public {cls}(OneDriveStatus status, string message, int httpStatus, string code, "
-                   f"string innerCode, string requestId, TimeSpan? retryAfter)\n"
-                   f"            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) {{ }}\n    }}\n")
+        ctor = (f"        public {cls}(OneDriveStatus status, string message, int httpStatus, string code, "
+                f"string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)\n")
+        if "base" in rule:
+            # a framework base: the detail lives here, as in OneDriveException
+            out.append(f"\n{cs_summary(text, '    ')}    [Serializable]\n"
+                       f"    public class {cls} : {rule['base']}, IOneDriveError\n    {{\n{cs_detail_members(cls)}"
+                       "\n        public override string ToString() { return base.ToString() "
+                       "+ OneDriveException.DetailText(this); }\n    }\n")
+        else:
+            out.append(f"\n{cs_summary(text, '    ')}    [Serializable]\n    public class {cls} : {base}\n    {{\n{ctor}"
+                       f"            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, "
+                       f"innerException) {{ }}\n    }}\n")
     out.append("}\n")
     return "".join(out)
 

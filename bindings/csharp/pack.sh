@@ -2,6 +2,7 @@
 # Builds the NuGet package of the C# binding (`make nupkg`):
 #   target/nupkg/OneDriveNative.<version>.nupkg, <version> from Cargo.toml, holding
 #     lib/netstandard2.0/OneDriveNative.dll (+ .xml docs)  the managed assembly (mono's mcs)
+#     lib/netstandard2.1/OneDriveNative.dll (+ .xml docs)  the same with IAsyncDisposable, IAsyncEnumerable
 #     runtimes/linux-x64/native/libonedrive_native.so      target/release (cargo build --release)
 #     runtimes/linux-arm64/native/libonedrive_native.so    target/aarch64-unknown-linux-gnu/release,
 #                                                          cross-built here when the toolchain is present
@@ -19,9 +20,10 @@
 #                     its library is already built; 1: required; 0: x64 only
 #   NUPKG_WIN         the same for win-x64 (mingw-w64 and the rustup target
 #                     x86_64-pc-windows-gnu, as `.ci/deps.sh windows` installs them)
-#   ONEDRIVE_ASSEMBLY a OneDriveNative.dll built elsewhere to package instead
-#                     (`dotnet build -c Release OneDriveNative/OneDriveNative.csproj`,
-#                     where a .NET SDK exists)
+#   ONEDRIVE_ASSEMBLY_DIR  the assemblies built elsewhere to package instead:
+#                     <dir>/netstandard2.0/OneDriveNative.dll and netstandard2.1's
+#                     (`dotnet build -c Release OneDriveNative/OneDriveNative.csproj`
+#                     makes them in OneDriveNative/bin/Release, where a .NET SDK exists)
 #   NUPKG_OUT         output directory (default <repo>/target/nupkg)
 #   CARGO, CARGO_TARGET_DIR  honoured
 set -euo pipefail
@@ -54,14 +56,21 @@ grep -q "<Version>$version</Version>" "$here/OneDriveNative/OneDriveNative.cspro
 
 stage=$out/stage
 rm -rf "$stage"
-mkdir -p "$stage/lib" "$stage/linux-x64" "$stage/linux-arm64" "$stage/win-x64"
+mkdir -p "$stage/linux-x64" "$stage/linux-arm64" "$stage/win-x64"
 
-# ---- the managed assembly ---------------------------------------------------
-if [ -n "${ONEDRIVE_ASSEMBLY:-}" ]; then
-  [ -f "$ONEDRIVE_ASSEMBLY" ] || die "no assembly at $ONEDRIVE_ASSEMBLY"
-  cp "$ONEDRIVE_ASSEMBLY" "$stage/lib/OneDriveNative.dll"
-  doc=${ONEDRIVE_ASSEMBLY%.dll}.xml
-  [ -f "$doc" ] && cp "$doc" "$stage/lib/OneDriveNative.xml"
+# ---- the managed assemblies ---------------------------------------------------
+# netstandard2.0, and netstandard2.1 (ONEDRIVE_ASYNC_INTERFACES: IAsyncDisposable
+# and IAsyncEnumerable, which netstandard2.1 has and 2.0 lacks without a package).
+tfms="netstandard2.0 netstandard2.1"
+if [ -n "${ONEDRIVE_ASSEMBLY_DIR:-}" ]; then
+  # what `dotnet build -c Release` made: $ONEDRIVE_ASSEMBLY_DIR/<tfm>/OneDriveNative.dll
+  for tfm in $tfms; do
+    dll=$ONEDRIVE_ASSEMBLY_DIR/$tfm/OneDriveNative.dll
+    [ -f "$dll" ] || die "no assembly at $dll"
+    mkdir -p "$stage/lib/$tfm"
+    cp "$dll" "$stage/lib/$tfm/"
+    [ -f "${dll%.dll}.xml" ] && cp "${dll%.dll}.xml" "$stage/lib/$tfm/"
+  done
 else
   if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -71,10 +80,15 @@ else
       die "mcs not found: apt-get install mono-mcs mono-runtime"
     fi
   fi
-  say "compiling OneDriveNative.dll (mcs, release)"
-  mcs -target:library -langversion:7 -warnaserror+ -optimize+ -nologo \
-    -out:"$stage/lib/OneDriveNative.dll" -doc:"$stage/lib/OneDriveNative.xml" -nowarn:1591 \
-    -r:System.dll -r:System.Core.dll "$here"/OneDriveNative/*.cs
+  for tfm in $tfms; do
+    say "compiling OneDriveNative.dll for $tfm (mcs, release)"
+    mkdir -p "$stage/lib/$tfm"
+    define=
+    [ "$tfm" = netstandard2.1 ] && define=-define:ONEDRIVE_ASYNC_INTERFACES
+    mcs -target:library -langversion:7 -warnaserror+ -optimize+ -nologo $define \
+      -out:"$stage/lib/$tfm/OneDriveNative.dll" -doc:"$stage/lib/$tfm/OneDriveNative.xml" -nowarn:1591 \
+      -r:System.dll -r:System.Core.dll "$here"/OneDriveNative/*.cs
+  done
 fi
 
 # ---- the native libraries -----------------------------------------------------
@@ -137,8 +151,9 @@ fi
 commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)
 nupkg=$out/OneDriveNative.$version.nupkg
 python3 "$here/nupkg/pack.py" --id OneDriveNative --version "$version" \
-  --description "$description. The .NET binding (netstandard2.0) with the native library for $rids." \
-  --license "$license" --lib "netstandard2.0=$stage/lib/OneDriveNative.dll" "${natives[@]}" \
+  --description "$description. The .NET binding (netstandard2.0, netstandard2.1) with the native library for $rids." \
+  --license "$license" --lib "netstandard2.0=$stage/lib/netstandard2.0/OneDriveNative.dll" \
+  --lib "netstandard2.1=$stage/lib/netstandard2.1/OneDriveNative.dll" "${natives[@]}" \
   --readme "$here/README.md" ${commit:+--commit "$commit"} --out "$nupkg"
 rm -rf "$stage"
 echo "$nupkg"

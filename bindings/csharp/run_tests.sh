@@ -64,16 +64,27 @@ emulator=${ONEDRIVE_EMULATOR:-$lib_dir/onedrive-emulator}
 # ---- compile ---------------------------------------------------------------
 rm -rf "$build"
 mkdir -p "$build"
+# Two flavours, as in the package: netstandard2.1's (IAsyncDisposable,
+# IAsyncEnumerable: mono's mscorlib has them), which the tests run, and
+# netstandard2.0's (plain DisposeAsync / ListAsync methods), compiled only.
 say "compiling OneDriveNative.dll (mcs $(mcs --version | awk '{print $NF}'))"
-mcs -target:library -langversion:7 -warnaserror+ -debug -nologo \
+mcs -target:library -langversion:7 -warnaserror+ -debug -nologo -define:ONEDRIVE_ASYNC_INTERFACES \
   -out:"$build/OneDriveNative.dll" -doc:"$build/OneDriveNative.xml" -nowarn:1591 \
   -r:System.dll -r:System.Core.dll \
   "$here"/OneDriveNative/*.cs
+mkdir -p "$build/netstandard2.0"
+mcs -target:library -langversion:7 -warnaserror+ -nologo \
+  -out:"$build/netstandard2.0/OneDriveNative.dll" -nowarn:1591 \
+  -r:System.dll -r:System.Core.dll \
+  "$here"/OneDriveNative/*.cs
+# The tests include the TokenCredential adapter (OneDriveNative.Azure),
+# compiled against the tests' stand-in of the few Azure.Core types it uses
+# (Azure.Core cannot be fetched here).
 say "compiling OneDriveNative.Tests.dll"
-mcs -target:library -langversion:7 -warnaserror+ -debug -nologo \
+mcs -target:library -langversion:7 -warnaserror+ -debug -nologo -define:ONEDRIVE_ASYNC_INTERFACES \
   -out:"$build/OneDriveNative.Tests.dll" \
   -r:"$build/OneDriveNative.dll" -r:"$NUNIT_FRAMEWORK" -r:System.dll -r:System.Core.dll \
-  "$here"/tests/*.cs
+  "$here"/tests/*.cs "$here"/tests/AzureStandIn/*.cs "$here"/OneDriveNative.Azure/*.cs
 
 # ---- run -------------------------------------------------------------------
 export ONEDRIVE_EMULATOR=$emulator

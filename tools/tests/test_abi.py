@@ -253,3 +253,21 @@ def test_a_c_type_no_rule_covers_stops_the_generator(c_type: str) -> None:
     with pytest.raises(SystemExit) as e:
         gen_bindings.render(d)
     assert "od_strange parameter x" in str(e.value) and repr(c_type) in str(e.value), str(e.value)
+
+
+def test_a_handle_freed_by_a_differently_named_function_still_gets_its_safehandle() -> None:
+    """`od_listing` freed by `od_list_free`: the free function is found by its
+    one `od_listing *` parameter, so C# gets a ListingHandle, not an IntPtr."""
+    d = json.loads(abi.OUT.read_text())
+    d["opaque"] = list(d["opaque"]) + ["od_listing"]
+    d["functions"]["od_list_open"] = {"return": "od_status", "params": [
+        {"name": "client", "type": "const od_client *"}, {"name": "out_listing", "type": "od_listing **"}]}
+    d["functions"]["od_list_next"] = {"return": "od_status", "params": [
+        {"name": "listing", "type": "od_listing *"}, {"name": "out_item", "type": "od_item **"}]}
+    d["functions"]["od_list_free"] = {"return": "void", "params": [{"name": "listing", "type": "od_listing *"}]}
+    cs = gen_bindings.render(d)[gen_bindings.CS_DIR / "NativeMethods.g.cs"]
+    assert "internal sealed partial class ListingHandle : OdHandle" in cs
+    assert "NativeMethods.od_list_free(h);" in cs
+    assert "od_list_open(ClientHandle client, out ListingHandle out_listing);" in cs
+    assert "od_list_next(ListingHandle listing, out ItemHandle out_item);" in cs
+    assert "od_list_free(IntPtr listing);" in cs

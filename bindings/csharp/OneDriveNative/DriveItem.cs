@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 
 namespace OneDriveNative
 {
@@ -23,6 +25,10 @@ namespace OneDriveNative
         /// <summary>Bytes, or null when the service gave none.</summary>
         public long? Size { get; private set; }
         public bool IsFolder { get; private set; }
+        /// <summary>When it last changed (<c>lastModifiedDateTime</c>), or null when the service gave none.</summary>
+        public DateTimeOffset? LastModified { get; private set; }
+        /// <summary>How many children a folder holds (<c>folder.childCount</c>); null for a file or when absent.</summary>
+        public long? ChildCount { get; private set; }
         /// <summary>The whole driveItem as JSON text.</summary>
         public string Json { get; private set; }
 
@@ -33,6 +39,7 @@ namespace OneDriveNative
             {
                 if (h == null || h.IsInvalid) return null;
                 long size = NativeMethods.od_item_size(h);
+                long children = NativeMethods.od_item_child_count(h);
                 return new DriveItem
                 {
                     Id = Utf8.Borrowed(h, NativeMethods.od_item_id),
@@ -45,8 +52,48 @@ namespace OneDriveNative
                     Json = Utf8.Borrowed(h, NativeMethods.od_item_json),
                     Size = size >= 0 ? size : (long?)null,
                     IsFolder = NativeMethods.od_item_is_folder(h),
+                    LastModified = Timestamp(Utf8.Borrowed(h, NativeMethods.od_item_last_modified)),
+                    ChildCount = children >= 0 ? children : (long?)null,
                 };
             }
+        }
+
+        // ISO 8601 as the service writes it ("2026-01-02T03:04:05Z", fractions allowed).
+        private static DateTimeOffset? Timestamp(string s)
+        {
+            DateTimeOffset t;
+            if (s != null && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out t))
+                return t;
+            return null;
+        }
+
+        /// <summary>An item from the driveItem JSON the service sent (a
+        /// completed queue transfer's); null for null text. The fields are
+        /// those <see cref="Take"/> reads; FormatException for text that is
+        /// not a JSON object.</summary>
+        internal static DriveItem FromJson(string json)
+        {
+            if (json == null) return null;
+            var root = JsonReader.Parse(json) as Dictionary<string, object>;
+            if (root == null) throw new FormatException("JSON: a driveItem is an object");
+            object size = JsonReader.At(root, "size");
+            object children = JsonReader.At(root, "folder", "childCount");
+            return new DriveItem
+            {
+                Id = JsonReader.At(root, "id") as string,
+                Name = JsonReader.At(root, "name") as string,
+                ETag = JsonReader.At(root, "eTag") as string,
+                CTag = JsonReader.At(root, "cTag") as string,
+                DriveId = JsonReader.At(root, "parentReference", "driveId") as string,
+                ParentId = JsonReader.At(root, "parentReference", "id") as string,
+                QuickXorHash = JsonReader.At(root, "file", "hashes", "quickXorHash") as string,
+                Json = json,
+                Size = size is long ? (long)size : (long?)null,
+                IsFolder = JsonReader.At(root, "folder") is Dictionary<string, object>,
+                LastModified = Timestamp(JsonReader.At(root, "lastModifiedDateTime") as string),
+                ChildCount = children is long ? (long)children : (long?)null,
+            };
         }
 
         public override string ToString() { return (IsFolder ? "folder " : "file ") + Name + " (" + Id + ")"; }

@@ -20,8 +20,22 @@ namespace OneDriveNative
         internal static volatile Action<string> Released;
 #pragma warning restore 649
 
+        // A pointer this object does not own (borrowed from a list): never freed.
+        private bool borrowed;
+
+        /// <summary>A handle over a pointer borrowed from another object (which
+        /// the caller keeps alive while it is used): disposing it frees nothing.</summary>
+        internal static T Borrow<T>(IntPtr p) where T : OdHandle, new()
+        {
+            var h = new T();
+            h.borrowed = true;
+            h.SetHandle(p);
+            return h;
+        }
+
         protected sealed override bool ReleaseHandle()
         {
+            if (borrowed) return true;
             Free(handle);
             handle = IntPtr.Zero;
             var hook = Released;
@@ -39,35 +53,72 @@ namespace OneDriveNative
     // od_x_free) is generated in NativeMethods.g.cs; the parts below add
     // what a type needs besides.
 
-    internal sealed partial class ClientHandle
+    /// <summary>Callback states (GCHandles) kept alive until a handle is freed:
+    /// a callback on another thread may still be running an earlier one when
+    /// it is replaced from inside a callback, and one may run until the free.</summary>
+    internal sealed class CallbackStates
     {
         private readonly object gate = new object();
-        private List<GCHandle> callbackStates;
+        private List<GCHandle> states;
 
-        /// <summary>Keeps a callback's state (a token callback, the log sink)
-        /// alive until the client is freed: a request on another thread may
-        /// still be calling an earlier callback when it is replaced from
-        /// inside a callback.</summary>
-        internal void KeepUntilFreed(GCHandle state)
+        internal void Keep(GCHandle state)
         {
             lock (gate)
             {
-                if (callbackStates == null) callbackStates = new List<GCHandle>();
-                callbackStates.Add(state);
+                if (states == null) states = new List<GCHandle>();
+                states.Add(state);
             }
         }
 
-        // After od_client_free: no callback runs any more.
-        partial void AfterFree()
+        /// <summary>Once the handle was freed: no callback runs any more.</summary>
+        internal void FreeAll()
         {
             lock (gate)
             {
-                if (callbackStates != null)
-                {
-                    foreach (var g in callbackStates) g.Free();
-                    callbackStates = null;
-                }
+                if (states == null) return;
+                foreach (var g in states) g.Free();
+                states = null;
             }
+        }
+    }
+
+    internal sealed partial class ClientHandle
+    {
+        private readonly CallbackStates callbackStates = new CallbackStates();
+
+        /// <summary>Keeps a callback's state (a token callback, the log sink)
+        /// alive until the client is freed.</summary>
+        internal void KeepUntilFreed(GCHandle state) { callbackStates.Keep(state); }
+
+        // After od_client_free: no callback runs any more.
+        partial void AfterFree() { callbackStates.FreeAll(); }
+    }
+
+    internal sealed partial class QueueHandle
+    {
+        private readonly CallbackStates callbackStates = new CallbackStates();
+        private ClientHandle client;
+
+        /// <summary>Keeps the event callback's state alive until the queue is
+        /// freed (the callback may run until then).</summary>
+        internal void KeepUntilFreed(GCHandle state) { callbackStates.Keep(state); }
+
+        /// <summary>Keeps the managed client's native client, and the callback
+        /// state the managed client frees with it, alive until the queue is
+        /// freed: the queue's threads use them.</summary>
+        internal void KeepClient(ClientHandle c)
+        {
+            bool added = false;
+            c.DangerousAddRef(ref added);
+            if (added) client = c;
+        }
+
+        // After od_queue_free: its threads have ended, no callback runs.
+        partial void AfterFree()
+        {
+            callbackStates.FreeAll();
+            ClientHandle c = Interlocked.Exchange(ref client, null);
+            if (c != null) c.DangerousRelease();
         }
     }
 
@@ -78,3 +129,4 @@ namespace OneDriveNative
         internal static readonly CancelHandle Null = new CancelHandle();
     }
 }
+

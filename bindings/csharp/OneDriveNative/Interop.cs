@@ -25,10 +25,25 @@ namespace OneDriveNative
         internal const int FieldMessage = NativeMethods.OD_ERROR_MESSAGE, FieldCode = NativeMethods.OD_ERROR_CODE,
             FieldInnerCode = NativeMethods.OD_ERROR_INNER_CODE, FieldRequestId = NativeMethods.OD_ERROR_REQUEST_ID;
 
+        // What the token callback threw on this thread, for the failure it
+        // causes (the 401 that stands): its inner exception. Reset each time
+        // the callback starts, and taken by the next Read or Check.
+        [ThreadStatic] private static Exception tokenCallbackError;
+
+        /// <summary>The token callback, on the thread of the request that
+        /// asked it: null when it starts, the exception when it threw.</summary>
+        internal static void SetTokenCallbackError(Exception e) { tokenCallbackError = e; }
+
         /// <summary>Builds the exception for <paramref name="status"/> from the
-        /// detail the failing call left on this thread.</summary>
-        internal static OneDriveException Read(int status)
+        /// detail the failing call left on this thread. A 401 that the token
+        /// callback's exception let stand carries that exception as its inner
+        /// one. (An argument status makes an ArgumentException, hence the
+        /// return type.)</summary>
+        internal static Exception Read(int status)
         {
+            Exception cause = tokenCallbackError;
+            tokenCallbackError = null;
+            if (status != (int)OneDriveStatus.Unauthorized) cause = null;
             int http = NativeMethods.od_last_error_http_status();
             long retryMs = NativeMethods.od_last_error_retry_after_ms();
             string message = Field(FieldMessage);
@@ -37,7 +52,15 @@ namespace OneDriveNative
             string requestId = NullIfEmpty(Field(FieldRequestId));
             if (string.IsNullOrEmpty(message)) message = StatusText(status);
             TimeSpan? retry = retryMs >= 0 ? TimeSpan.FromMilliseconds(retryMs) : (TimeSpan?)null;
-            return OneDriveException.Create((OneDriveStatus)status, message, http, code, inner, requestId, retry);
+            return OneDriveException.Create((OneDriveStatus)status, message, http, code, inner, requestId, retry, cause);
+        }
+
+        /// <summary>As <see cref="Read"/>, for a service's verdict on a job
+        /// (never an argument error; one would become a plain OneDriveException).</summary>
+        internal static OneDriveException ReadServiceError(int status)
+        {
+            Exception e = Read(status);
+            return e as OneDriveException ?? new OneDriveException((OneDriveStatus)status, e.Message);
         }
 
         /// <summary>One text field, with the buffer + needed-length protocol:
@@ -71,6 +94,7 @@ namespace OneDriveNative
         internal static void Check(int status)
         {
             if (status != 0) throw Read(status);
+            tokenCallbackError = null; // the call went through: the old token still served
         }
     }
 
@@ -85,12 +109,14 @@ namespace OneDriveNative
     {
         private static readonly OdProgressFn ProgressThunk = OnProgress;
         private static readonly OdReadFn ReadThunk = OnRead;
-        private const int MaxReadChunk = 1 << 20;
+        private static readonly OdWriteFn WriteThunk = OnWrite;
+        private const int MaxChunk = 1 << 20;
 
         private readonly IProgress<OneDriveProgress> progress;
         // a job wait's sink: the library reports (percent x 100, 10000), this gets the percent
         private readonly IProgress<double> percent;
-        private readonly Stream stream;
+        private readonly Stream stream;      // an upload's source
+        private readonly Stream destination; // a download's sink
         private readonly CancellationToken token;
         private readonly CancelHandle cancel;
         private CancellationTokenRegistration registration;
@@ -99,23 +125,30 @@ namespace OneDriveNative
         private ExceptionDispatchInfo callbackError;
 
         internal CallContext(IProgress<OneDriveProgress> progress, Stream stream, CancellationToken token)
-            : this(progress, null, stream, token)
+            : this(progress, null, stream, null, token)
         {
         }
 
         /// <summary>A job wait: progress as the service's percent, 0–100.</summary>
         internal CallContext(IProgress<double> percent, CancellationToken token)
-            : this(null, percent, null, token)
+            : this(null, percent, null, null, token)
         {
         }
 
+        /// <summary>A download into a stream.</summary>
+        internal static CallContext Writing(IProgress<OneDriveProgress> progress, Stream destination, CancellationToken token)
+        {
+            return new CallContext(progress, null, null, destination, token);
+        }
+
         private CallContext(IProgress<OneDriveProgress> progress, IProgress<double> percent, Stream stream,
-            CancellationToken token)
+            Stream destination, CancellationToken token)
         {
             token.ThrowIfCancellationRequested();
             this.progress = progress;
             this.percent = percent;
             this.stream = stream;
+            this.destination = destination;
             this.token = token;
             if (token.CanBeCanceled)
             {
@@ -132,6 +165,7 @@ namespace OneDriveNative
         internal IntPtr UserData { get { return GCHandle.ToIntPtr(self); } }
         internal OdProgressFn Progress { get { return progress != null || percent != null ? ProgressThunk : null; } }
         internal OdReadFn Read { get { return ReadThunk; } }
+        internal OdWriteFn Write { get { return WriteThunk; } }
         internal CancelHandle Cancel { get { return cancel ?? CancelHandle.Null; } }
 
         /// <summary>Call right after the native call returned, on its thread:
@@ -141,7 +175,7 @@ namespace OneDriveNative
         internal void Check(int status)
         {
             if (status == 0) return;
-            OneDriveException error = LastError.Read(status);
+            Exception error = LastError.Read(status);
             if (callbackError != null
                 && (status == (int)OneDriveStatus.AbortedByCallback || status == (int)OneDriveStatus.Io))
                 callbackError.Throw();
@@ -157,6 +191,13 @@ namespace OneDriveNative
             registration.Dispose();
             if (cancel != null) cancel.Dispose();
             if (self.IsAllocated) self.Free();
+        }
+
+        // The buffer a stream is read into or written from, kept across callbacks.
+        private byte[] Scratch(int n)
+        {
+            if (scratch == null || scratch.Length < n) scratch = new byte[Math.Max(n, 64 * 1024)];
+            return scratch;
         }
 
         private static CallContext From(IntPtr userdata)
@@ -176,12 +217,49 @@ namespace OneDriveNative
                 if (ctx.percent != null)
                     ctx.percent.Report(total == 0 ? 0.0 : Math.Min(100.0, done * 100.0 / total));
                 else
-                    ctx.progress.Report(new OneDriveProgress(done, total));
+                    ctx.progress.Report(new OneDriveProgress(Bytes(done), Bytes(total)));
                 return 0;
             }
             catch (Exception e)
             {
-                if (ctx != null && ctx.callbackError == null) ctx.callbackError = ExceptionDispatchInfo.Capture(e);
+                Keep(ctx, e);
+                return 1;
+            }
+        }
+
+        // Never let an exception unwind into native frames: the first one a
+        // callback of the call raised is kept, to be rethrown once it returned.
+        private static void Keep(CallContext ctx, Exception e)
+        {
+            if (ctx != null && ctx.callbackError == null) ctx.callbackError = ExceptionDispatchInfo.Capture(e);
+        }
+
+        // A byte count as .NET counts them (a file cannot pass long.MaxValue).
+        private static long Bytes(ulong n) { return n > long.MaxValue ? long.MaxValue : (long)n; }
+
+        [MonoPInvokeCallback(typeof(OdWriteFn))]
+        private static int OnWrite(IntPtr userdata, IntPtr data, UIntPtr len)
+        {
+            CallContext ctx = null;
+            try
+            {
+                ctx = From(userdata);
+                ulong left = len.ToUInt64();
+                int offset = 0;
+                while (left > 0)
+                {
+                    int n = (int)Math.Min(left, (ulong)MaxChunk);
+                    byte[] buf = ctx.Scratch(n);
+                    Marshal.Copy(IntPtr.Add(data, offset), buf, 0, n);
+                    ctx.destination.Write(buf, 0, n);
+                    offset += n;
+                    left -= (ulong)n;
+                }
+                return 0;
+            }
+            catch (Exception e)
+            {
+                Keep(ctx, e);
                 return 1;
             }
         }
@@ -195,17 +273,16 @@ namespace OneDriveNative
                 ctx = From(userdata);
                 ulong want = len.ToUInt64();
                 if (want == 0) return 0;
-                int n = (int)Math.Min(want, (ulong)MaxReadChunk);
-                if (ctx.scratch == null || ctx.scratch.Length < n)
-                    ctx.scratch = new byte[Math.Max(n, 64 * 1024)];
-                int got = ctx.stream.Read(ctx.scratch, 0, n);
+                int n = (int)Math.Min(want, (ulong)MaxChunk);
+                byte[] scratch = ctx.Scratch(n);
+                int got = ctx.stream.Read(scratch, 0, n);
                 if (got < 0 || got > n) throw new IOException("Stream.Read returned " + got);
-                if (got > 0) Marshal.Copy(ctx.scratch, 0, buf, got);
+                if (got > 0) Marshal.Copy(scratch, 0, buf, got);
                 return got;
             }
             catch (Exception e)
             {
-                if (ctx != null && ctx.callbackError == null) ctx.callbackError = ExceptionDispatchInfo.Capture(e);
+                Keep(ctx, e);
                 return -1;
             }
         }
@@ -213,14 +290,16 @@ namespace OneDriveNative
 
     internal static class AsyncRunner
     {
-        /// <summary>Runs a blocking call on the thread pool (or, for long
-        /// waits, a thread of its own). The last-error detail is read on the
-        /// same thread, inside <paramref name="call"/>.</summary>
-        internal static Task<T> Run<T>(Func<T> call, CancellationToken token, bool longRunning = false)
+        /// <summary>Runs a blocking call on the thread pool. The native call
+        /// blocks its thread until it returns (the C API has no completion
+        /// callbacks), so each running async call holds one pool thread: as
+        /// many run at once as the pool has threads for them (it starts
+        /// <c>ThreadPool.GetMinThreads</c> at once, then adds threads slowly
+        /// while work waits). The last-error detail is read on the same
+        /// thread, inside <paramref name="call"/>.</summary>
+        internal static Task<T> Run<T>(Func<T> call, CancellationToken token)
         {
-            var options = TaskCreationOptions.DenyChildAttach;
-            if (longRunning) options |= TaskCreationOptions.LongRunning;
-            return Task.Factory.StartNew(call, token, options, TaskScheduler.Default);
+            return Task.Factory.StartNew(call, token, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
         }
 
         internal static Task Run(Action call, CancellationToken token)

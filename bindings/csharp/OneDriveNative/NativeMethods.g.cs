@@ -105,6 +105,21 @@ namespace OneDriveNative
         partial void AfterFree();
     }
 
+    /// <summary>An owned <c>od_listing</c>, freed once with <c>od_list_free</c>.</summary>
+    internal sealed partial class ListingHandle : OdHandle
+    {
+        public ListingHandle() { }
+
+        protected override void Free(IntPtr h)
+        {
+            NativeMethods.od_list_free(h);
+            AfterFree();
+        }
+
+        /// <summary>What a hand-written part of the class does once the handle is freed.</summary>
+        partial void AfterFree();
+    }
+
     /// <summary>An owned <c>od_queue</c>, freed once with <c>od_queue_free</c>.</summary>
     internal sealed partial class QueueHandle : OdHandle
     {
@@ -484,11 +499,11 @@ namespace OneDriveNative
 
         // od_status od_list_open(const od_client *client, const char *drive, const char *item, uint32_t page_size, od_listing **out_listing)
         [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_list_open(ClientHandle client, byte[] drive, byte[] item, uint page_size, out IntPtr out_listing);
+        internal static extern int od_list_open(ClientHandle client, byte[] drive, byte[] item, uint page_size, out ListingHandle out_listing);
 
         // od_status od_list_next(od_listing *listing, const od_cancel *cancel, od_item **out_item)
         [DllImport(Lib, CallingConvention = CC)]
-        internal static extern int od_list_next(IntPtr listing, CancelHandle cancel, out ItemHandle out_item);
+        internal static extern int od_list_next(ListingHandle listing, CancelHandle cancel, out ItemHandle out_item);
 
         // void od_list_free(od_listing *listing)
         [DllImport(Lib, CallingConvention = CC)]

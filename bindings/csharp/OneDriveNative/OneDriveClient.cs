@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -21,6 +22,9 @@ namespace OneDriveNative
     /// <c>/users/ID/drive</c>); null means <c>/me/drive</c>.
     /// </summary>
     public sealed class OneDriveClient : IDisposable
+#if ONEDRIVE_ASYNC_INTERFACES
+        , IAsyncDisposable
+#endif
     {
         private static readonly OdTokenFn TokenThunk = OnTokenNeeded;
 
@@ -56,16 +60,47 @@ namespace OneDriveNative
             return LastError.StatusText((int)status);
         }
 
-        public bool IsDisposed { get { return Handle.IsClosed; } }
+        // Set by Dispose: the handle may stay open while a queue holds the
+        // native client (OneDriveQueue.Open), yet this object is disposed.
+        private volatile bool disposed;
+
+        public bool IsDisposed { get { return disposed || Handle.IsClosed; } }
 
         /// <summary>Frees the native client once no call is using it (a call
         /// in progress on another thread keeps it alive until it returns).
         /// Safe to call more than once. Jobs and sessions stay valid.</summary>
-        public void Dispose() { Handle.Dispose(); }
+        public void Dispose()
+        {
+            disposed = true;
+            Handle.Dispose();
+        }
+
+#if ONEDRIVE_ASYNC_INTERFACES
+        /// <summary>As <see cref="Dispose"/> (<c>await using</c>): nothing to
+        /// wait for, since a call still running keeps the native client alive
+        /// until it returns; completes at once.</summary>
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return default(ValueTask);
+        }
+#else
+        /// <summary>As <see cref="Dispose"/>, completing at once (a call still
+        /// running keeps the native client alive until it returns). The
+        /// netstandard2.0 assembly has no <c>IAsyncDisposable</c> (it comes
+        /// with netstandard2.1, or the Microsoft.Bcl.AsyncInterfaces package
+        /// this one does not depend on): the netstandard2.1 assembly of the
+        /// package implements it.</summary>
+        public Task DisposeAsync()
+        {
+            Dispose();
+            return Task.FromResult(true);
+        }
+#endif
 
         private void ThrowIfDisposed()
         {
-            if (Handle.IsClosed) throw new ObjectDisposedException("OneDriveClient");
+            if (IsDisposed) throw new ObjectDisposedException("OneDriveClient");
         }
 
         // ------------------------------------------------------------------
@@ -96,7 +131,11 @@ namespace OneDriveNative
         /// <c>AccessToken</c> to <see cref="OneDriveAccessToken"/>). It is asked
         /// 5 minutes before the current token expires and after a 401, on the
         /// thread of the request that needs it (which waits for the task);
-        /// concurrent requests share one call.</summary>
+        /// concurrent requests share one call. When it throws (or its task
+        /// faults) the request goes with the old token; a 401 it then gets is
+        /// <see cref="OneDriveUnauthorizedException"/> with that exception as
+        /// its <see cref="Exception.InnerException"/> (on the thread that ran the
+        /// callback; requests that shared the call get the 401 alone).</summary>
         public void SetTokenCallback(Func<CancellationToken, Task<OneDriveAccessToken>> getTokenAsync)
         {
             ThrowIfDisposed();
@@ -117,23 +156,29 @@ namespace OneDriveNative
         {
             try
             {
+                LastError.SetTokenCallbackError(null);
                 var get = (Func<CancellationToken, Task<OneDriveAccessToken>>)GCHandle.FromIntPtr(userdata).Target;
                 OneDriveAccessToken t = get(CancellationToken.None).GetAwaiter().GetResult();
                 if (t.Token == null) return 1;
                 return NativeMethods.od_client_set_token_with_expiry_raw(client, Utf8.ToNative(t.Token, "token"),
                     t.ExpiresOn.ToUnixTimeSeconds()) == 0 ? 0 : 1;
             }
-            catch
+            catch (Exception e)
             {
-                return 1; // never unwind into native code
+                // never unwind into native code: the 401 it lets stand carries it
+                LastError.SetTokenCallbackError(e);
+                return 1;
             }
         }
 
         /// <summary>Installs (null: removes) a function asked for a fresh token
         /// after the service answered 401. It runs on the thread that made the
         /// request (possibly several at once); returning null, or throwing,
-        /// lets the 401 stand. It must not dispose this client, and should not
-        /// capture it (that would keep the client alive until disposed).</summary>
+        /// lets the 401 stand: the call throws
+        /// <see cref="OneDriveUnauthorizedException"/>, whose
+        /// <see cref="Exception.InnerException"/> is what it threw. It must not
+        /// dispose this client, and should not capture it (that would keep the
+        /// client alive until disposed).</summary>
         public void SetTokenCallback(Func<string> refresh)
         {
             ThrowIfDisposed();
@@ -154,14 +199,17 @@ namespace OneDriveNative
         {
             try
             {
+                LastError.SetTokenCallbackError(null);
                 var refresh = (Func<string>)GCHandle.FromIntPtr(userdata).Target;
                 string token = refresh();
                 if (token == null) return 1;
                 return NativeMethods.od_client_set_token_raw(client, Utf8.ToNative(token, "token")) == 0 ? 0 : 1;
             }
-            catch
+            catch (Exception e)
             {
-                return 1; // never unwind into native code
+                // never unwind into native code: the 401 it lets stand carries it
+                LastError.SetTokenCallbackError(e);
+                return 1;
             }
         }
 
@@ -274,6 +322,18 @@ namespace OneDriveNative
             LastError.Check(NativeMethods.od_client_set_upload_rate(Handle, (ulong)bytesPerSecond));
         }
 
+        /// <summary>Caps the bytes per second all this client's downloads
+        /// receive together (0: no cap, the default). Apart from the upload
+        /// cap: one does not slow the other. Takes effect for the next piece
+        /// read.</summary>
+        public void SetDownloadRate(long bytesPerSecond)
+        {
+            if (bytesPerSecond < 0)
+                throw new ArgumentOutOfRangeException("bytesPerSecond", bytesPerSecond, "0 (no cap) or more bytes per second");
+            ThrowIfDisposed();
+            LastError.Check(NativeMethods.od_client_set_download_rate(Handle, (ulong)bytesPerSecond));
+        }
+
         // ------------------------------------------------------------------
         // log
 
@@ -336,7 +396,7 @@ namespace OneDriveNative
                 {
                     if (logSink == null || logSink.Handlers == null) return;
                     logSink.Handlers = (OneDriveLogHandler)Delegate.Remove(logSink.Handlers, value);
-                    if (logSink.Handlers != null || Handle.IsClosed) return;
+                    if (logSink.Handlers != null || IsDisposed) return;
                     logWanted++;
                 }
                 ApplyLogSettings();
@@ -500,6 +560,209 @@ namespace OneDriveNative
         }
 
         // ------------------------------------------------------------------
+        // download
+
+        /// <summary>Downloads the file <paramref name="item"/> to
+        /// <paramref name="path"/> and returns its item (as read before the
+        /// download). The bytes go to a temporary file beside the target
+        /// (<c>.NAME.odpart</c>), renamed to <paramref name="path"/> only once
+        /// complete and verified (size, quickXorHash, SHA-1 where the drive gives
+        /// it: <see cref="OneDriveHashMismatchException"/> otherwise), so an
+        /// interrupted download never leaves a partial file under the target's
+        /// name; a later call for the same path resumes from the temporary
+        /// file when the file on the service is unchanged (<c>Range</c> +
+        /// <c>If-Range</c>), and starts over when it changed.</summary>
+        /// <param name="item">the file: <c>/a/b.txt</c>, an id, or <c>ID:/rel</c>;
+        /// a folder is <see cref="OneDriveInvalidArgumentException"/></param>
+        /// <param name="path">the local file; its folder must exist; a file there is
+        /// replaced. Local failures: <see cref="OneDriveIOException"/></param>
+        /// <param name="drive">the drive prefix; null = /me/drive</param>
+        /// <param name="progress">bytes had of the file's size, at least every 64 KiB, on the calling thread</param>
+        /// <param name="cancellationToken">stops the call within about 100 ms
+        /// (OperationCanceledException); the temporary file is kept for a resume</param>
+        public DriveItem DownloadFile(string item, string path, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (path == null) throw new ArgumentNullException("path");
+            ThrowIfDisposed();
+            byte[] d = Utf8.ToNative(drive, "drive"), i = Utf8.ToNative(item, "item"), p = Utf8.ToNative(path, "path");
+            using (var call = new CallContext(progress, null, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_download_file(Handle, d, i, p, call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> DownloadFileAsync(string item, string path, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => DownloadFile(item, path, drive, progress, cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Downloads the file <paramref name="item"/> into
+        /// <paramref name="destination"/> (written from its current position, on
+        /// the calling thread, during the call only) and returns its item. A
+        /// connection cut mid-way is resumed within the call: the stream never
+        /// gets a byte twice. What it received is the file only when the call
+        /// returns: after an exception (a
+        /// <see cref="OneDriveHashMismatchException"/> included) drop it. An
+        /// exception from the stream stops the call and is rethrown as is.
+        /// Other arguments as for <see cref="DownloadFile"/>.</summary>
+        public DriveItem Download(string item, Stream destination, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (destination == null) throw new ArgumentNullException("destination");
+            if (!destination.CanWrite) throw new ArgumentException("the stream cannot be written", "destination");
+            ThrowIfDisposed();
+            byte[] d = Utf8.ToNative(drive, "drive"), i = Utf8.ToNative(item, "item");
+            using (var call = CallContext.Writing(progress, destination, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_download_stream(Handle, d, i, call.Write, call.UserData,
+                    call.Progress, call.UserData, call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> DownloadAsync(string item, Stream destination, string drive = null,
+            IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Download(item, destination, drive, progress, cancellationToken), cancellationToken);
+        }
+
+        // ------------------------------------------------------------------
+        // listing, move / rename
+
+        /// <summary>Opens a listing of the children of the folder
+        /// <paramref name="folder"/> (<c>/</c>, <c>/a/b</c>, an id, <c>ID:/rel</c>).
+        /// Nothing is sent yet: the first <see cref="OneDriveListing.Next"/>
+        /// fetches the first page (a missing folder throws there).</summary>
+        /// <param name="folder">the folder</param>
+        /// <param name="pageSize">children asked for per page (<c>$top</c>); 0: the
+        /// service's default (200 on Graph); the service may give fewer</param>
+        /// <param name="drive">the drive prefix; null = /me/drive</param>
+        public OneDriveListing OpenListing(string folder, int pageSize = 0, string drive = null)
+        {
+            if (folder == null) throw new ArgumentNullException("folder");
+            if (pageSize < 0) throw new ArgumentOutOfRangeException("pageSize");
+            ThrowIfDisposed();
+            ListingHandle h;
+            int st = NativeMethods.od_list_open(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(folder, "folder"),
+                (uint)pageSize, out h);
+            if (st != 0)
+            {
+                var e = LastError.Read(st);
+                h.Dispose();
+                throw e;
+            }
+            return new OneDriveListing(h);
+        }
+
+        /// <summary>The children of <paramref name="folder"/>, fetched a page at
+        /// a time as the enumeration goes (on the enumerating thread, which
+        /// blocks while a page comes). Each enumeration lists afresh; stopping
+        /// early (<c>break</c>, LINQ's <c>Take</c>) frees the listing. Arguments
+        /// as for <see cref="OpenListing"/>; a missing folder throws
+        /// <see cref="OneDriveNotFoundException"/> at the first MoveNext.</summary>
+        public IEnumerable<DriveItem> List(string folder, int pageSize = 0, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (folder == null) throw new ArgumentNullException("folder");
+            if (pageSize < 0) throw new ArgumentOutOfRangeException("pageSize");
+            return ListAll(folder, pageSize, drive, cancellationToken);
+        }
+
+        private IEnumerable<DriveItem> ListAll(string folder, int pageSize, string drive, CancellationToken cancellationToken)
+        {
+            using (OneDriveListing listing = OpenListing(folder, pageSize, drive))
+                foreach (DriveItem item in listing.Remaining(cancellationToken))
+                    yield return item;
+        }
+
+#if ONEDRIVE_ASYNC_INTERFACES
+        /// <summary>The children of <paramref name="folder"/> as an
+        /// <c>IAsyncEnumerable</c> (<c>await foreach</c>), fetched a page at a
+        /// time on the thread pool; no thread is blocked while the caller
+        /// awaits. Each enumeration lists afresh; the token given here and the
+        /// one given to <c>WithCancellation</c> both stop it
+        /// (<see cref="OperationCanceledException"/>). In the netstandard2.1
+        /// assembly; with netstandard2.0, loop on
+        /// <see cref="OneDriveListing.NextAsync"/> (see <see cref="OneDriveListing"/>).</summary>
+        public IAsyncEnumerable<DriveItem> ListAsync(string folder, int pageSize = 0, string drive = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (folder == null) throw new ArgumentNullException("folder");
+            if (pageSize < 0) throw new ArgumentOutOfRangeException("pageSize");
+            return new AsyncSequence<DriveItem>(() => OpenListing(folder, pageSize, drive), cancellationToken);
+        }
+#endif
+
+        /// <summary>Moves <paramref name="item"/> into the folder
+        /// <paramref name="destParent"/> and/or renames it, and returns it as it
+        /// is now (its id does not change).</summary>
+        /// <param name="item">the item: <c>/a/b.txt</c>, an id, or <c>ID:/rel</c> (not the root)</param>
+        /// <param name="destParent">the new parent folder (as for Copy); null: stay in the same folder</param>
+        /// <param name="newName">the new name; null: keep it. A name the service forbids:
+        /// <see cref="OneDriveInvalidNameException"/> before any request</param>
+        /// <param name="conflict">a name in use with Fail: <see cref="OneDriveConflictException"/>;
+        /// Replace replaces what is there; Rename picks a free name ("name 1.txt")</param>
+        /// <param name="ifMatch">an eTag (or cTag) read earlier: an item changed since is not
+        /// moved (<see cref="OneDriveConflictException"/>)</param>
+        /// <param name="destDriveId">null: the item's drive. Graph does not move between
+        /// drives: another drive's id is <see cref="OneDriveNotSupportedException"/> (copy, then delete)</param>
+        /// <param name="drive">the item's drive prefix; null = /me/drive</param>
+        /// <param name="cancellationToken">stops the call (OperationCanceledException)</param>
+        /// <remarks>A folder moved into itself or below itself is refused by the
+        /// service (<see cref="OneDriveBadRequestException"/> or
+        /// <see cref="OneDriveConflictException"/>). The move is never sent
+        /// twice: when its answer is lost the call throws
+        /// <see cref="OneDriveNetworkException"/> or <see cref="OneDriveTimeoutException"/>
+        /// and the item may or may not have moved; read it by its id to know.</remarks>
+        public DriveItem Move(string item, string destParent, string newName = null,
+            ConflictBehavior conflict = ConflictBehavior.Default, string ifMatch = null, string destDriveId = null,
+            string drive = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (item == null) throw new ArgumentNullException("item");
+            if (destParent == null && newName == null)
+                throw new ArgumentException("a move needs destParent, newName or both", "destParent");
+            ThrowIfDisposed();
+            using (var call = new CallContext(null, null, cancellationToken))
+            {
+                ItemHandle h;
+                int st = NativeMethods.od_item_move(Handle, Utf8.ToNative(drive, "drive"), Utf8.ToNative(item, "item"),
+                    Utf8.ToNative(destParent, "destParent"), Utf8.ToNative(destDriveId, "destDriveId"),
+                    Utf8.ToNative(newName, "newName"), (int)conflict, Utf8.ToNative(ifMatch, "ifMatch"), call.Cancel, out h);
+                return TakeItem(st, h, call);
+            }
+        }
+
+        public Task<DriveItem> MoveAsync(string item, string destParent, string newName = null,
+            ConflictBehavior conflict = ConflictBehavior.Default, string ifMatch = null, string destDriveId = null,
+            string drive = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Move(item, destParent, newName, conflict, ifMatch, destDriveId, drive,
+                cancellationToken), cancellationToken);
+        }
+
+        /// <summary>Renames <paramref name="item"/> where it is: <see cref="Move"/>
+        /// with no destination.</summary>
+        public DriveItem Rename(string item, string newName, ConflictBehavior conflict = ConflictBehavior.Default,
+            string ifMatch = null, string drive = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (newName == null) throw new ArgumentNullException("newName");
+            return Move(item, null, newName, conflict, ifMatch, null, drive, cancellationToken);
+        }
+
+        public Task<DriveItem> RenameAsync(string item, string newName, ConflictBehavior conflict = ConflictBehavior.Default,
+            string ifMatch = null, string drive = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return AsyncRunner.Run(() => Rename(item, newName, conflict, ifMatch, drive, cancellationToken), cancellationToken);
+        }
+
+        // ------------------------------------------------------------------
         // upload
 
         /// <summary>Uploads a buffer as a file: in one PUT up to the simple-upload
@@ -553,7 +816,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => Upload(item, name, data, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => Upload(item, name, data, conflict, drive, progress, cancellationToken), cancellationToken);
         }
 
         /// <summary>Uploads a local file: one PUT up to the simple-upload limit,
@@ -581,7 +844,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadFile(item, name, path, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => UploadFile(item, name, path, conflict, drive, progress, cancellationToken), cancellationToken);
         }
 
         /// <summary>Uploads <paramref name="size"/> bytes read from
@@ -611,7 +874,7 @@ namespace OneDriveNative
             ConflictBehavior conflict = ConflictBehavior.Default, string drive = null,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadStream(item, name, stream, size, conflict, drive, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => UploadStream(item, name, stream, size, conflict, drive, progress, cancellationToken), cancellationToken);
         }
 
         // ------------------------------------------------------------------
@@ -667,7 +930,7 @@ namespace OneDriveNative
         public Task<DriveItem> UploadFileAsync(UploadSession session, string path,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadFile(session, path, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => UploadFile(session, path, progress, cancellationToken), cancellationToken);
         }
 
         /// <summary>Sends a session's bytes from a stream positioned at byte 0 of
@@ -691,7 +954,7 @@ namespace OneDriveNative
         public Task<DriveItem> UploadStreamAsync(UploadSession session, Stream stream,
             IProgress<OneDriveProgress> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AsyncRunner.Run(() => UploadStream(session, stream, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => UploadStream(session, stream, progress, cancellationToken), cancellationToken);
         }
 
         /// <summary>Cancels the session on the service (one it no longer knows
@@ -785,7 +1048,7 @@ namespace OneDriveNative
             if (state == (int)JobState.Failed || state == (int)JobState.Cancelled)
             {
                 int why = NativeMethods.od_last_error_status();
-                if (why != 0) error = LastError.Read(why);
+                if (why != 0) error = LastError.ReadServiceError(why);
             }
             return new JobStatus((JobState)state, percent >= 0 ? percent : (double?)null, error);
         }
@@ -828,8 +1091,7 @@ namespace OneDriveNative
         public Task<DriveItem> WaitJobAsync(OneDriveJob job, TimeSpan? timeout = null,
             IProgress<double> progress = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            // A wait may last minutes: a thread of its own, not a pool thread.
-            return AsyncRunner.Run(() => WaitJob(job, timeout, progress, cancellationToken), cancellationToken, longRunning: true);
+            return AsyncRunner.Run(() => WaitJob(job, timeout, progress, cancellationToken), cancellationToken);
         }
 
         // ------------------------------------------------------------------
@@ -841,7 +1103,7 @@ namespace OneDriveNative
             return (uint)ms;
         }
 
-        private static DriveItem TakeItem(int status, ItemHandle h, CallContext call = null)
+        internal static DriveItem TakeItem(int status, ItemHandle h, CallContext call = null)
         {
             if (status != 0)
             {

@@ -91,66 +91,91 @@ namespace OneDriveNative
 
     public partial class OneDriveException
     {
-        /// <summary>The exception type for a status.</summary>
-        internal static OneDriveException Create(OneDriveStatus status, string message, int http, string code,
-            string inner, string requestId, TimeSpan? retryAfter)
+        public OneDriveException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(OneDriveException.MessageOr(status, message), innerException)
+        {
+            Status = status;
+            HttpStatus = httpStatus;
+            Code = code;
+            InnerCode = innerCode;
+            RequestId = requestId;
+            RetryAfter = retryAfter;
+        }
+
+        /// <inheritdoc/>
+        public OneDriveStatus Status { get; private set; }
+        /// <inheritdoc/>
+        public int HttpStatus { get; private set; }
+        /// <inheritdoc/>
+        public string Code { get; private set; }
+        /// <inheritdoc/>
+        public string InnerCode { get; private set; }
+        /// <inheritdoc/>
+        public string RequestId { get; private set; }
+        /// <inheritdoc/>
+        public TimeSpan? RetryAfter { get; private set; }
+
+        /// <summary>The exception type for a status, the exception a callback raised as its inner one.
+        /// (The argument statuses make ArgumentExceptions, hence the return type.)</summary>
+        internal static Exception Create(OneDriveStatus status, string message, int http, string code,
+            string inner, string requestId, TimeSpan? retryAfter, Exception innerException = null)
         {
             switch (status)
             {
                 case OneDriveStatus.NullArgument:
                 case OneDriveStatus.InvalidUtf8:
                 case OneDriveStatus.InvalidArgument:
-                    return new OneDriveInvalidArgumentException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveInvalidArgumentException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.InvalidName:
-                    return new OneDriveInvalidNameException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveInvalidNameException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Network:
-                    return new OneDriveNetworkException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveNetworkException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Timeout:
-                    return new OneDriveTimeoutException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveTimeoutException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Cancelled:
                 case OneDriveStatus.AbortedByCallback:
-                    return new OneDriveCancelledException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveCancelledException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Unauthorized:
-                    return new OneDriveUnauthorizedException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveUnauthorizedException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Forbidden:
-                    return new OneDriveForbiddenException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveForbiddenException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.NotFound:
-                    return new OneDriveNotFoundException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveNotFoundException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Conflict:
-                    return new OneDriveConflictException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveConflictException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.TooLarge:
-                    return new OneDriveTooLargeException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveTooLargeException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Throttled:
-                    return new OneDriveThrottledException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveThrottledException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Quota:
-                    return new OneDriveQuotaException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveQuotaException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.NotSupported:
-                    return new OneDriveNotSupportedException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveNotSupportedException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.BadRequest:
-                    return new OneDriveBadRequestException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveBadRequestException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Service:
-                    return new OneDriveServiceException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveServiceException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Protocol:
-                    return new OneDriveProtocolException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveProtocolException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.JobFailed:
                 case OneDriveStatus.JobCancelled:
-                    return new OneDriveJobFailedException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveJobFailedException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Io:
-                    return new OneDriveIOException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveIOException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.InvalidState:
-                    return new OneDriveInvalidStateException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveInvalidStateException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.HashMismatch:
-                    return new OneDriveHashMismatchException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveHashMismatchException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Tls:
-                    return new OneDriveTlsException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveTlsException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.Proxy:
-                    return new OneDriveProxyException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveProxyException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 case OneDriveStatus.UnknownOutcome:
-                    return new OneDriveUnknownOutcomeException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveUnknownOutcomeException(status, message, http, code, inner, requestId, retryAfter, innerException);
                 default:
                     // OD_OK (not an error), the statuses without a class of their own,
                     // and numbers appended to the header after this binding was built.
-                    return new OneDriveException(status, message, http, code, inner, requestId, retryAfter);
+                    return new OneDriveException(status, message, http, code, inner, requestId, retryAfter, innerException);
             }
         }
     }
@@ -158,37 +183,61 @@ namespace OneDriveNative
     /// <summary>
     /// NullArgument: A required pointer argument was NULL. InvalidUtf8: A string argument was not
     /// valid UTF-8. InvalidArgument: An argument was malformed or out of range (URL, drive
-    /// prefix, option).
+    /// prefix, option). An ArgumentException (not a OneDriveException): catch IOneDriveError to
+    /// handle every error of this library in one place.
     /// </summary>
     [Serializable]
-    public class OneDriveInvalidArgumentException : OneDriveException
+    public class OneDriveInvalidArgumentException : ArgumentException, IOneDriveError
     {
-        public OneDriveInvalidArgumentException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveInvalidArgumentException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(OneDriveException.MessageOr(status, message), innerException)
+        {
+            Status = status;
+            HttpStatus = httpStatus;
+            Code = code;
+            InnerCode = innerCode;
+            RequestId = requestId;
+            RetryAfter = retryAfter;
+        }
+
+        /// <inheritdoc/>
+        public OneDriveStatus Status { get; private set; }
+        /// <inheritdoc/>
+        public int HttpStatus { get; private set; }
+        /// <inheritdoc/>
+        public string Code { get; private set; }
+        /// <inheritdoc/>
+        public string InnerCode { get; private set; }
+        /// <inheritdoc/>
+        public string RequestId { get; private set; }
+        /// <inheritdoc/>
+        public TimeSpan? RetryAfter { get; private set; }
+
+        public override string ToString() { return base.ToString() + OneDriveException.DetailText(this); }
     }
 
     /// <summary>InvalidName: A file or folder name the service forbids (empty, `/ \ * &lt; &gt; ? : | "`).</summary>
     [Serializable]
     public class OneDriveInvalidNameException : OneDriveInvalidArgumentException
     {
-        public OneDriveInvalidNameException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveInvalidNameException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Network: Connection refused or reset, DNS failure, a cut response.</summary>
     [Serializable]
     public class OneDriveNetworkException : OneDriveException
     {
-        public OneDriveNetworkException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveNetworkException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Timeout: A timeout: connecting, a stalled transfer, or a wait's deadline.</summary>
     [Serializable]
     public class OneDriveTimeoutException : OneDriveException
     {
-        public OneDriveTimeoutException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveTimeoutException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>
@@ -199,96 +248,96 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveCancelledException : OneDriveException
     {
-        public OneDriveCancelledException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveCancelledException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Unauthorized: HTTP 401: the token is missing, expired or wrong.</summary>
     [Serializable]
     public class OneDriveUnauthorizedException : OneDriveException
     {
-        public OneDriveUnauthorizedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveUnauthorizedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Forbidden: HTTP 403.</summary>
     [Serializable]
     public class OneDriveForbiddenException : OneDriveException
     {
-        public OneDriveForbiddenException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveForbiddenException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>NotFound: HTTP 404: no such item, drive or job.</summary>
     [Serializable]
     public class OneDriveNotFoundException : OneDriveException
     {
-        public OneDriveNotFoundException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveNotFoundException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Conflict: HTTP 409 / 412: the name is in use, or the eTag no longer matches.</summary>
     [Serializable]
     public class OneDriveConflictException : OneDriveException
     {
-        public OneDriveConflictException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveConflictException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>TooLarge: HTTP 413, or a body above what the operation accepts.</summary>
     [Serializable]
     public class OneDriveTooLargeException : OneDriveException
     {
-        public OneDriveTooLargeException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveTooLargeException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Throttled: HTTP 429 / 503 beyond the retry policy's patience (see Retry-After).</summary>
     [Serializable]
     public class OneDriveThrottledException : OneDriveException
     {
-        public OneDriveThrottledException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveThrottledException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Quota: HTTP 507: the drive is full.</summary>
     [Serializable]
     public class OneDriveQuotaException : OneDriveException
     {
-        public OneDriveQuotaException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveQuotaException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>NotSupported: The service does not offer this (e.g. upload from URL on Business).</summary>
     [Serializable]
     public class OneDriveNotSupportedException : OneDriveException
     {
-        public OneDriveNotSupportedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveNotSupportedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>BadRequest: Another HTTP 400.</summary>
     [Serializable]
     public class OneDriveBadRequestException : OneDriveException
     {
-        public OneDriveBadRequestException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveBadRequestException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Service: HTTP 5xx that retries did not cure.</summary>
     [Serializable]
     public class OneDriveServiceException : OneDriveException
     {
-        public OneDriveServiceException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveServiceException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Protocol: The service answered something this library cannot make sense of.</summary>
     [Serializable]
     public class OneDriveProtocolException : OneDriveException
     {
-        public OneDriveProtocolException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveProtocolException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>
@@ -298,16 +347,16 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveJobFailedException : OneDriveException
     {
-        public OneDriveJobFailedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveJobFailedException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>Io: A local read or write failed.</summary>
     [Serializable]
     public class OneDriveIOException : OneDriveException
     {
-        public OneDriveIOException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveIOException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>
@@ -317,8 +366,8 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveInvalidStateException : OneDriveException
     {
-        public OneDriveInvalidStateException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveInvalidStateException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>
@@ -328,8 +377,8 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveHashMismatchException : OneDriveException
     {
-        public OneDriveHashMismatchException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveHashMismatchException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>
@@ -340,8 +389,8 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveTlsException : OneDriveNetworkException
     {
-        public OneDriveTlsException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveTlsException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>
@@ -351,8 +400,8 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveProxyException : OneDriveNetworkException
     {
-        public OneDriveProxyException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveProxyException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 
     /// <summary>
@@ -364,7 +413,7 @@ namespace OneDriveNative
     [Serializable]
     public class OneDriveUnknownOutcomeException : OneDriveException
     {
-        public OneDriveUnknownOutcomeException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter)
-            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter) { }
+        public OneDriveUnknownOutcomeException(OneDriveStatus status, string message, int httpStatus, string code, string innerCode, string requestId, TimeSpan? retryAfter, Exception innerException = null)
+            : base(status, message, httpStatus, code, innerCode, requestId, retryAfter, innerException) { }
     }
 }

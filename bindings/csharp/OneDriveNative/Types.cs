@@ -60,14 +60,20 @@ namespace OneDriveNative
     /// reports its percent, 0–100, through an <c>IProgress&lt;double&gt;</c>.)</summary>
     public struct OneDriveProgress
     {
-        public OneDriveProgress(ulong done, ulong total) : this()
+        public OneDriveProgress(long done, long total) : this()
         {
+            if (done < 0) throw new ArgumentOutOfRangeException("done");
+            if (total < 0) throw new ArgumentOutOfRangeException("total");
             Done = done;
             Total = total;
         }
 
-        public ulong Done { get; private set; }
-        public ulong Total { get; private set; }
+        /// <summary>Bytes transferred so far (a <c>long</c>, like
+        /// <see cref="DriveItem.Size"/> and <see cref="System.IO.Stream.Length"/>).</summary>
+        public long Done { get; private set; }
+
+        /// <summary>The transfer's size in bytes.</summary>
+        public long Total { get; private set; }
 
         /// <summary>Done / Total, between 0 and 1 (0 when Total is 0).</summary>
         public double Fraction { get { return Total == 0 ? 0.0 : (double)Done / Total; } }

@@ -79,7 +79,7 @@ static class NupkgConsumer
             DriveItem item = client.Upload(folder, "hello.bin", data, ConflictBehavior.Replace, progress: bytes);
             Check(item.Size == data.Length && item.Name == "hello.bin", "upload: " + item.Name + ", " + item.Size + " bytes");
             OneDriveProgress last = bytes.Reports.Last();
-            Check(last.Done == (ulong)data.Length && last.Percent == 100.0, "upload progress ends at " + last.Done + " bytes, 100 %");
+            Check(last.Done == (long)data.Length && last.Percent == 100.0, "upload progress ends at " + last.Done + " bytes, 100 %");
 
             var percents = new Sink<double>();
             using (OneDriveJob job = client.Copy(item.Id, folder, "hello copy.bin"))
@@ -91,6 +91,12 @@ static class NupkgConsumer
             Check(percents.Reports.Count > 0 && percents.Reports.All(p => p >= 0.0 && p <= 100.0),
                 "copy progress in percent: " + string.Join(" ", percents.Reports));
             Check(client.GetItem(folder + "/hello copy.bin").Size == data.Length, "the copy reads back");
+#if ONEDRIVE_ASYNC_INTERFACES
+            IAsyncDisposable disposable = client; // netstandard2.1's assembly: await using works
+            Check(disposable.DisposeAsync().IsCompletedSuccessfully && client.IsDisposed, "IAsyncDisposable.DisposeAsync disposes");
+#else
+            Check(client.DisposeAsync().Wait(0) && client.IsDisposed, "DisposeAsync disposes");
+#endif
         }
 
         // The native library the process mapped is the one beside the application.

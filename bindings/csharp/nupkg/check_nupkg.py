@@ -8,12 +8,15 @@
   _rels/.rels points at the .nuspec (manifest) and the core properties, which
   exist; no entry name is absolute, has a backslash or repeats;
 - the .nuspec: its namespace, id OneDriveNative, the version (Cargo.toml's),
-  the license expression, a description, the readme entry present, and one
-  dependency group, .NETStandard2.0, with no dependency (the assembly
-  references only the framework: the consumer test checks that at run time);
+  the license expression, a description, the readme entry present, and two
+  dependency groups, .NETStandard2.0 and .NETStandard2.1, with no dependency
+  (the assemblies reference only the framework: the consumer test checks
+  that at run time);
   the core properties agree on id and version;
-- lib/netstandard2.0/OneDriveNative.dll is a .NET assembly (PE with a CLI
-  header) with its XML docs; nothing else under lib/;
+- lib/netstandard2.0/ and lib/netstandard2.1/OneDriveNative.dll are .NET
+  assemblies (PE with a CLI header) with their XML docs, the 2.1 one naming
+  IAsyncDisposable and IAsyncEnumerable`1 and the 2.0 one neither (they
+  are not in netstandard2.0); nothing else under lib/;
 - runtimes/<rid>/native/libonedrive_native.so for each Linux --rid: an ELF
   shared object for that machine (x86-64, aarch64) exporting every function
   of include/onedrive.abi.json (nm -D); runtimes/win-x64/native/onedrive_native.dll
@@ -44,13 +47,18 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 MANIFEST_REL = "http://schemas.microsoft.com/packaging/2010/07/manifest"
 CORE_PROPS_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 ELF_MACHINE = {"linux-x64": 62, "linux-arm64": 183}  # EM_X86_64, EM_AARCH64
+TFMS = {"netstandard2.0": ".NETStandard2.0", "netstandard2.1": ".NETStandard2.1"}
+ASYNC_INTERFACES = (b"IAsyncDisposable", b"IAsyncEnumerable`1")
 WINDOWS_RIDS = {"win-x64"}
-DLL = "lib/netstandard2.0/OneDriveNative.dll"
 # The module name of the assembly's [DllImport]s (NativeMethods.Lib).
 NATIVE_MODULE = "onedrive_native"
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools"))
 import pe  # noqa: E402  (tools/pe.py)
+
+
+def dll(tfm: str) -> str:
+    return f"lib/{tfm}/OneDriveNative.dll"
 
 
 def native_entry(rid: str) -> str:
@@ -139,9 +147,10 @@ def main() -> int:
         groups = deps.findall(f"{{{NUSPEC_NS}}}group")
         loose = deps.findall(f"{{{NUSPEC_NS}}}dependency")
         assert not loose, "dependencies outside a target-framework group"
-        assert [g.get("targetFramework") for g in groups] == [".NETStandard2.0"], \
+        assert [g.get("targetFramework") for g in groups] == list(TFMS.values()), \
             f"groups {[g.get('targetFramework') for g in groups]}"
-        assert not list(groups[0]), f"the assembly needs no package, yet the group lists {[d.attrib for d in groups[0]]}"
+        for g in groups:
+            assert not list(g), f"the assembly needs no package, yet {g.get('targetFramework')} lists {[d.attrib for d in g]}"
 
     def core_properties() -> None:
         props = [n for n in names if n.startswith("package/services/metadata/core-properties/")]
@@ -151,10 +160,16 @@ def main() -> int:
         assert root.findtext(f"{{{DC_NS}}}identifier") == "OneDriveNative"
         assert root.findtext(f"{{{CP_NS}}}version") == a.version
 
-    def managed() -> None:
+    def lib_holds_the_assemblies() -> None:
         libs = sorted(n for n in names if n.startswith("lib/"))
-        assert libs == [DLL, DLL[:-4] + ".xml"], f"lib/ holds {libs}"
-        data = z.read(DLL)
+        want = sorted(f for t in TFMS for f in (dll(t), dll(t)[:-4] + ".xml"))
+        assert libs == want, f"lib/ holds {libs}"
+
+    def managed(tfm: str) -> None:
+        data = z.read(dll(tfm))
+        for name in ASYNC_INTERFACES:
+            assert (name in data) == (tfm != "netstandard2.0"), \
+                f"{name.decode()} {'named' if name in data else 'missing'} in the {tfm} assembly"
         assert data[:2] == b"MZ", "not a PE file"
         pe = struct.unpack_from("<I", data, 0x3C)[0]
         assert data[pe:pe + 4] == b"PE\0\0", "no PE signature"
@@ -163,7 +178,7 @@ def main() -> int:
         dirs = opt + (96 if magic == 0x10B else 112)
         cli_rva, cli_size = struct.unpack_from("<II", data, dirs + 14 * 8)
         assert cli_rva and cli_size, "no CLI header: not a .NET assembly"
-        doc = ET.fromstring(z.read(DLL[:-4] + ".xml"))
+        doc = ET.fromstring(z.read(dll(tfm)[:-4] + ".xml"))
         assert doc.findtext("assembly/name") == "OneDriveNative", "the XML docs name another assembly"
 
     functions = sorted(json.loads(a.abi.read_text())["functions"])
@@ -177,8 +192,9 @@ def main() -> int:
                 pe.check(data, functions)
                 # The assembly's ModuleRef, a NUL-terminated name in its #Strings heap:
                 # "onedrive_native", to which .NET on Windows appends ".dll".
-                assert b"\0" + NATIVE_MODULE.encode() + b"\0" in z.read(DLL), \
-                    f"{DLL} imports no module named {NATIVE_MODULE!r}"
+                for tfm in TFMS:
+                    assert b"\0" + NATIVE_MODULE.encode() + b"\0" in z.read(dll(tfm)), \
+                        f"{dll(tfm)} imports no module named {NATIVE_MODULE!r}"
                 return
             assert data[:4] == b"\x7fELF" and data[4] == 2, "not a 64-bit ELF"
             e_type, e_machine = struct.unpack_from("<HH", data, 16)
@@ -205,9 +221,12 @@ def main() -> int:
     c.run("_rels/.rels: the manifest and the core properties", rels)
     c.run(f"nuspec: id OneDriveNative, version {a.version}, license {a.license!r}, readme", nuspec)
     if md:
-        c.run("nuspec: one dependency group, .NETStandard2.0, empty", dependencies)
+        c.run("nuspec: two dependency groups, .NETStandard2.0 and 2.1, empty", dependencies)
     c.run("core properties: id and version", core_properties)
-    c.run(f"{DLL}: a .NET assembly, with its XML docs", managed)
+    c.run("lib/: the two assemblies and their XML docs, nothing else", lib_holds_the_assemblies)
+    for tfm in TFMS:
+        c.run(f"{dll(tfm)}: a .NET assembly, with its XML docs; the async interfaces where {tfm} has them",
+              lambda tfm=tfm: managed(tfm))
     for rid in a.rid or ["linux-x64"]:
         kind = "PE DLL" if rid in WINDOWS_RIDS else "ELF"
         c.run(f"{native_entry(rid)}: {kind} for {rid}, exports the {len(functions)} "

@@ -30,8 +30,8 @@ from typing import Dict, List, Tuple
 from xml.sax.saxutils import escape, quoteattr
 
 NUSPEC_NS = "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd"
-# what `dotnet pack` writes for a netstandard2.0 library
-TFM_GROUPS = {"netstandard2.0": ".NETStandard2.0"}
+# what `dotnet pack` writes for netstandard2.0 / 2.1 libraries
+TFM_GROUPS = {"netstandard2.0": ".NETStandard2.0", "netstandard2.1": ".NETStandard2.1"}
 MANIFEST_REL = "http://schemas.microsoft.com/packaging/2010/07/manifest"
 CORE_PROPS_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 

@@ -4,7 +4,8 @@
 #      dependencies, the assembly, each runtime's library and its exports);
 #   2. restored as NuGet lays a package out (unzipped into
 #      <packages>/onedrivenative/<version>/), an application compiled with mcs
-#      against lib/netstandard2.0/OneDriveNative.dll and run on mono with that
+#      against lib/netstandard2.0/OneDriveNative.dll (then again against
+#      lib/netstandard2.1's) and run on mono with that
 #      assembly and runtimes/<this machine's rid>/native/libonedrive_native.so
 #      beside it (what a build for that runtime copies; no LD_LIBRARY_PATH):
 #      an upload and a copy against a standalone emulator, trusting its CA
@@ -77,15 +78,22 @@ case $(uname -m) in
   aarch64) rid=linux-arm64 ;;
   *) die "no runtime of the package for $(uname -m)" ;;
 esac
-app=$tmp/app
-mkdir -p "$app"
-cp "$pkg/lib/netstandard2.0/OneDriveNative.dll" "$app/"
-cp "$pkg/runtimes/$rid/native/libonedrive_native.so" "$app/"
-mcs -nologo -langversion:7 -warnaserror+ -r:"$pkg/lib/netstandard2.0/OneDriveNative.dll" \
-  -r:System.dll -r:System.Core.dll -out:"$app/consumer.exe" "$here/Consumer.cs"
-say "running the consumer on mono from $app (OneDriveNative.dll and $rid's library out of the package)"
-env -u LD_LIBRARY_PATH -u MONO_PATH EXPECTED_VERSION="$version" RUNNER=mono VALGRIND=0 \
-  "$repo/tests/c/run.sh" "$emulator" "$app/consumer.exe"
+# Each assembly as a build for that TFM takes it: netstandard2.0's (what
+# .NET Framework and older runtimes get), netstandard2.1's (.NET Core 3+ /
+# .NET 5+: IAsyncDisposable; mono has it too).
+for tfm in netstandard2.0 netstandard2.1; do
+  app=$tmp/app-$tfm
+  mkdir -p "$app"
+  cp "$pkg/lib/$tfm/OneDriveNative.dll" "$app/"
+  cp "$pkg/runtimes/$rid/native/libonedrive_native.so" "$app/"
+  define=
+  [ "$tfm" = netstandard2.1 ] && define=-define:ONEDRIVE_ASYNC_INTERFACES
+  mcs -nologo -langversion:7 -warnaserror+ $define -r:"$pkg/lib/$tfm/OneDriveNative.dll" \
+    -r:System.dll -r:System.Core.dll -out:"$app/consumer.exe" "$here/Consumer.cs"
+  say "running the consumer on mono from $app (the $tfm OneDriveNative.dll and $rid's library out of the package)"
+  env -u LD_LIBRARY_PATH -u MONO_PATH EXPECTED_VERSION="$version" RUNNER=mono VALGRIND=0 \
+    "$repo/tests/c/run.sh" "$emulator" "$app/consumer.exe"
+done
 
 # ---- 3. the arm64 library, under qemu ----------------------------------------------
 arm=$pkg/runtimes/linux-arm64/native/libonedrive_native.so

@@ -100,8 +100,8 @@ namespace OneDriveNative.Tests
             Assert.AreEqual((long)data.Length, item.Size);
             var reports = rec.Reports;
             Assert.IsNotEmpty(reports);
-            Assert.AreEqual((ulong)data.Length, reports.Last().Done);
-            Assert.AreEqual((ulong)data.Length, reports.Last().Total);
+            Assert.AreEqual((long)data.Length, reports.Last().Done);
+            Assert.AreEqual((long)data.Length, reports.Last().Total);
             Assert.AreEqual(1.0, reports.Last().Fraction);
             Assert.AreEqual(100.0, reports.Last().Percent);
             Assert.AreEqual(new[] { Thread.CurrentThread.ManagedThreadId }, rec.Threads.Distinct().ToArray());

@@ -150,12 +150,12 @@ namespace OneDriveNative.Tests
 
                 var reports = rec.Reports;
                 Assert.That(reports.Count, Is.GreaterThanOrEqualTo(4));
-                Assert.IsTrue(reports.All(p => p.Total == (ulong)size));
+                Assert.IsTrue(reports.All(p => p.Total == (long)size));
                 for (int i = 1; i < reports.Count; i++)
                     Assert.That(reports[i].Done, Is.GreaterThanOrEqualTo(reports[i - 1].Done));
                 // The library reports after each chunk the service acknowledged
                 // with 202; the last chunk's 200/201 is not reported (yet).
-                Assert.That(reports.Last().Done, Is.EqualTo((ulong)size).Or.EqualTo((ulong)(chunk * 3)));
+                Assert.That(reports.Last().Done, Is.EqualTo((long)size).Or.EqualTo((long)(chunk * 3)));
             }
             finally
             {

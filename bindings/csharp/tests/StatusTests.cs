@@ -30,7 +30,11 @@ namespace OneDriveNative.Tests
             foreach (OneDriveStatus s in Enum.GetValues(typeof(OneDriveStatus)))
             {
                 var e = OneDriveException.Create(s, "m", 0, null, null, null, null);
-                Assert.AreEqual(s, e.Status, s.ToString());
+                Assert.AreEqual(s, ((IOneDriveError)e).Status, s.ToString());
+                Assert.AreEqual(s == OneDriveStatus.NullArgument || s == OneDriveStatus.InvalidUtf8
+                    || s == OneDriveStatus.InvalidArgument || s == OneDriveStatus.InvalidName,
+                    e is ArgumentException, s + ": only argument errors are ArgumentExceptions");
+                Assert.AreEqual(!(e is ArgumentException), e is OneDriveException, s.ToString());
                 if (s != OneDriveStatus.Ok && s != OneDriveStatus.BufferTooSmall && s != OneDriveStatus.Panic)
                     Assert.AreNotEqual(typeof(OneDriveException), e.GetType(), s + " has no exception type of its own");
                 Assert.IsTrue(OneDriveClient.StatusText(s).StartsWith(CName(s)), CName(s) + ": " + OneDriveClient.StatusText(s));
@@ -47,6 +51,9 @@ namespace OneDriveNative.Tests
             Assert.IsInstanceOf<OneDriveProxyException>(OneDriveException.Create(OneDriveStatus.Proxy, "m", 0, null, null, null, null));
             Assert.IsInstanceOf<OneDriveNetworkException>(OneDriveException.Create(OneDriveStatus.Proxy, "m", 0, null, null, null, null));
             Assert.AreEqual(typeof(OneDriveException), OneDriveException.Create((OneDriveStatus)9999, "m", 0, null, null, null, null).GetType());
+            var cause = new Exception("cause");
+            Assert.AreSame(cause, OneDriveException.Create(OneDriveStatus.Unauthorized, "m", 401, null, null, null, null, cause).InnerException);
+            Assert.AreSame(cause, OneDriveException.Create(OneDriveStatus.InvalidName, "m", 0, null, null, null, null, cause).InnerException);
         }
 
         [Test]
