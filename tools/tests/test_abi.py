@@ -165,38 +165,38 @@ def test_a_wrapper_calling_a_function_the_header_lost_fails(tmp_path: Path, lang
 
 
 NEW_KINDS = {
-    "opaque": ["od_queue"],
+    "opaque": ["od_batch"],
     "callbacks": {
-        "od_write_fn": {"return": "size_t", "params": [{"name": "userdata", "type": "void *"},
+        "od_sink_fn": {"return": "size_t", "params": [{"name": "userdata", "type": "void *"},
                                                        {"name": "data", "type": "const uint8_t *"},
                                                        {"name": "len", "type": "size_t"}]},
         "od_event_fn": {"return": "void", "params": [{"name": "userdata", "type": "void *"},
-                                                     {"name": "event", "type": "const od_transfer_event *"},
+                                                     {"name": "event", "type": "const od_batch_event *"},
                                                      {"name": "done", "type": "bool"}]},
     },
-    "enums": {"od_queue_state": {"type": "int32_t", "values": {"OD_QUEUE_IDLE": 0, "OD_QUEUE_BUSY": 1}, "docs": {}}},
-    "structs": {"od_transfer_event": [{"name": "transferred", "type": "uint64_t"},
+    "enums": {"od_batch_state": {"type": "int32_t", "values": {"OD_BATCH_IDLE": 0, "OD_BATCH_BUSY": 1}, "docs": {}}},
+    "structs": {"od_batch_event": [{"name": "transferred", "type": "uint64_t"},
                                       {"name": "name", "type": "const char *"},
-                                      {"name": "state", "type": "od_queue_state"},
+                                      {"name": "state", "type": "od_batch_state"},
                                       {"name": "ok", "type": "bool"}]},
     "functions": {
-        "od_queue_new": {"return": "od_status", "params": [{"name": "client", "type": "const od_client *"},
-                                                           {"name": "out_queue", "type": "od_queue **"}]},
-        "od_queue_free": {"return": "void", "params": [{"name": "queue", "type": "od_queue *"}]},
-        "od_queue_next": {"return": "od_status", "params": [{"name": "queue", "type": "const od_queue *"},
+        "od_batch_new": {"return": "od_status", "params": [{"name": "client", "type": "const od_client *"},
+                                                           {"name": "out_queue", "type": "od_batch **"}]},
+        "od_batch_free": {"return": "void", "params": [{"name": "queue", "type": "od_batch *"}]},
+        "od_batch_next": {"return": "od_status", "params": [{"name": "queue", "type": "const od_batch *"},
                                                             {"name": "on_event", "type": "od_event_fn"},
                                                             {"name": "userdata", "type": "void *"},
-                                                            {"name": "out_event", "type": "od_transfer_event *"},
-                                                            {"name": "out_state", "type": "od_queue_state *"}]},
-        "od_download": {"return": "od_status", "params": [{"name": "client", "type": "const od_client *"},
+                                                            {"name": "out_event", "type": "od_batch_event *"},
+                                                            {"name": "out_state", "type": "od_batch_state *"}]},
+        "od_fetch": {"return": "od_status", "params": [{"name": "client", "type": "const od_client *"},
                                                           {"name": "item", "type": "const char *"},
-                                                          {"name": "write", "type": "od_write_fn"},
+                                                          {"name": "write", "type": "od_sink_fn"},
                                                           {"name": "userdata", "type": "void *"},
                                                           {"name": "cancel", "type": "const od_cancel *"},
                                                           {"name": "out_size", "type": "uint64_t *"}]},
-        "od_queue_is_busy": {"return": "bool", "params": [{"name": "queue", "type": "const od_queue *"}]},
-        "od_queue_describe": {"return": "char *", "params": [{"name": "queue", "type": "const od_queue *"}]},
-        "od_queue_add_names": {"return": "od_status", "params": [{"name": "queue", "type": "const od_queue *"},
+        "od_batch_is_busy": {"return": "bool", "params": [{"name": "queue", "type": "const od_batch *"}]},
+        "od_batch_describe": {"return": "char *", "params": [{"name": "queue", "type": "const od_batch *"}]},
+        "od_batch_add_names": {"return": "od_status", "params": [{"name": "queue", "type": "const od_batch *"},
                                                                  {"name": "names", "type": "const char *const *"},
                                                                  {"name": "count", "type": "size_t"}]},
     },
@@ -209,7 +209,7 @@ def add_new_kinds(d: dict) -> None:
     d["enums"].update(NEW_KINDS["enums"])
     d["structs"] = {**d.get("structs", {}), **NEW_KINDS["structs"]}
     d["functions"].update(NEW_KINDS["functions"])
-    d["enums"]["od_status"]["values"]["OD_ERR_RANGE_NOT_SATISFIABLE"] = 29
+    d["enums"]["od_status"]["values"]["OD_ERR_RANGE_NOT_SATISFIABLE"] = 99
     d["enums"]["od_status"]["docs"]["OD_ERR_RANGE_NOT_SATISFIABLE"] = "HTTP 416: the range is past the end."
 
 
@@ -222,27 +222,27 @@ def test_new_handle_types_callbacks_enums_structs_and_statuses_need_no_rule(tmp_
     ns: dict = {}
     exec(compile((root / gen_bindings.PY_DIR / "_abi.py").read_text(), "_abi.py", "exec"), ns)
     fns = ns["FUNCTIONS"]
-    assert fns["od_queue_new"][1][1]._type_ is ns["od_queue_p"]
-    assert fns["od_download"][1][2] is ns["WRITE_FN"] and ns["od_write_fn"]._restype_ is ns["c_size_t"]
-    assert [f[0] for f in ns["od_transfer_event"]._fields_] == ["transferred", "name", "state", "ok"]
-    assert fns["od_queue_next"][1][3]._type_ is ns["od_transfer_event"] and ns["OD_QUEUE_BUSY"] == 1
+    assert fns["od_batch_new"][1][1]._type_ is ns["od_batch_p"]
+    assert fns["od_fetch"][1][2] is ns["SINK_FN"] and ns["od_sink_fn"]._restype_ is ns["c_size_t"]
+    assert [f[0] for f in ns["od_batch_event"]._fields_] == ["transferred", "name", "state", "ok"]
+    assert fns["od_batch_next"][1][3]._type_ is ns["od_batch_event"] and ns["OD_BATCH_BUSY"] == 1
     # an owned string returned, and the one freed: addresses, not bytes (the pointer must survive)
-    assert fns["od_queue_describe"][0] is ns["c_void_p"] and fns["od_string_free"][1] == [ns["c_void_p"]]
+    assert fns["od_batch_describe"][0] is ns["c_void_p"] and fns["od_string_free"][1] == [ns["c_void_p"]]
     assert fns["od_version"][0] is ns["c_char_p"]  # a borrowed const char *: bytes
     exc = (root / gen_bindings.PY_DIR / "_exceptions.py").read_text()
     assert "class RangeNotSatisfiableError(OneDriveError):" in exc and "HTTP 416" in exc
     # C#: the assembly compiles with the new handle class, delegates, struct and exception
     cs = (root / gen_bindings.CS_DIR / "NativeMethods.g.cs").read_text()
-    assert "internal sealed partial class QueueHandle : OdHandle" in cs
-    assert "internal static extern int od_queue_new(ClientHandle client, out QueueHandle out_queue);" in cs
-    assert "internal delegate UIntPtr OdWriteFn(IntPtr userdata, IntPtr data, UIntPtr len);" in cs
-    assert "od_queue_next(QueueHandle queue, OdEventFn on_event, IntPtr userdata, out OdTransferEvent out_event, out int out_state);" in cs
-    assert "out ulong out_size" in cs and "internal const int OD_QUEUE_BUSY = 1;" in cs
-    assert "od_queue_add_names(QueueHandle queue, IntPtr names, UIntPtr count);" in cs  # an array in, not an out
+    assert "internal sealed partial class BatchHandle : OdHandle" in cs
+    assert "internal static extern int od_batch_new(ClientHandle client, out BatchHandle out_queue);" in cs
+    assert "internal delegate UIntPtr OdSinkFn(IntPtr userdata, IntPtr data, UIntPtr len);" in cs
+    assert "od_batch_next(BatchHandle queue, OdEventFn on_event, IntPtr userdata, out OdBatchEvent out_event, out int out_state);" in cs
+    assert "out ulong out_size" in cs and "internal const int OD_BATCH_BUSY = 1;" in cs
+    assert "od_batch_add_names(BatchHandle queue, IntPtr names, UIntPtr count);" in cs  # an array in, not an out
     assert "OneDriveRangeNotSatisfiableException" in (root / gen_bindings.CS_DIR / "Status.g.cs").read_text()
     r = mcs(root, root / "OneDriveNative.dll")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "public static let rangeNotSatisfiable = Code(rawValue: 29)" in (
+    assert "public static let rangeNotSatisfiable = Code(rawValue: 99)" in (
         root / gen_bindings.SWIFT_DIR / "StatusCodes.swift").read_text()
 
 
