@@ -14,7 +14,10 @@
 //!   still varies run to run);
 //! - `SOAK_REPORT=path`: the figures (operations, faults, lost, RSS and
 //!   descriptor slopes, p50/p99 latency per operation) as a Markdown
-//!   section, for `make soak-long` to put into RELIABILITY.md.
+//!   section, for `make soak-long` to put into RELIABILITY.md;
+//! - `SOAK_EMULATOR=path`: the emulator binary to run in its own process
+//!   (below); `SOAK_NOTE=text`: a line for the report (how the machine was
+//!   loaded, say).
 //!
 //! `#[ignore]`d so that `cargo test` stays quick; `make test-soak` (part of
 //! `make test`) runs the one-minute version, `make soak-long` ten minutes.
@@ -29,9 +32,17 @@
 //! may be in is kept: an operation that succeeded leaves exactly one; one
 //! that failed (or was cancelled) may or may not have acted on the
 //! service, so it leaves the old states plus the new one, never a partial
-//! or mixed file. A name deleted for sure is forgotten (the bookkeeping
-//! stays bounded, like the store); the listing at the end then catches a
-//! file back under it as a stray.
+//! or mixed file. A name deleted for sure (the delete succeeded, or the
+//! service says it is not there) is forgotten, so the bookkeeping stays
+//! bounded, like the store; the listing at the end then catches a file back
+//! under it as a stray. Latencies go into a fixed histogram and each worker
+//! sends from one reused buffer: over a long run the harness neither grows
+//! nor churns large buffers in the client's process.
+//!
+//! `SOAK_EMULATOR=path/to/onedrive-emulator` runs the emulator in its own
+//! process (`make soak-long`), so that this process's RSS is the client's;
+//! without it the emulator runs in this process (`make test-soak`), where
+//! the open upload sessions can also be counted.
 
 mod common;
 
@@ -42,7 +53,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use onedrive_emulator::{Emulator, FaultAction, FaultRule, Profile, Times};
+use onedrive_emulator::{Emulator, FaultAction, FaultRule, LoggedRequest, Profile, Times};
 use onedrive_native::{
     CHUNK_UNIT, CancelToken, Client, ClientConfig, Conflict, Control, CopyOptions, Error,
     ErrorKind, HashSet, JobState, RetryPolicy, UploadSettings, WaitOptions, quick_xor_hash,
@@ -109,13 +120,22 @@ struct Content {
 
 impl Content {
     fn bytes(&self) -> Vec<u8> {
-        let mut r = Rng::new(self.seed);
         let mut out = Vec::with_capacity(self.len + 8);
+        self.fill(&mut out);
+        out
+    }
+
+    /// Makes the content in `out`, whose memory is reused: the workers
+    /// send from one buffer each, so that the harness does not allocate
+    /// (and free) a body of up to 2.5 MiB per upload in the client's
+    /// process.
+    fn fill(&self, out: &mut Vec<u8>) {
+        out.clear();
+        let mut r = Rng::new(self.seed);
         while out.len() < self.len {
             out.extend_from_slice(&r.next().to_le_bytes());
         }
         out.truncate(self.len);
-        out
     }
 }
 
@@ -160,7 +180,7 @@ struct KindStats {
     ok: u64,
     errors: BTreeMap<String, u64>,
     /// ms, every attempt (ok or not)
-    latency: Vec<f64>,
+    latency: Hist,
 }
 
 #[derive(Default)]
@@ -181,7 +201,7 @@ struct Stats {
 impl Stats {
     fn record(&mut self, kind: Kind, took: Duration, err: Option<&Error>) {
         let k = self.kinds.entry(kind).or_default();
-        k.latency.push(took.as_secs_f64() * 1000.0);
+        k.latency.add(took.as_secs_f64() * 1000.0);
         match err {
             None => k.ok += 1,
             Some(e) => {
@@ -213,7 +233,7 @@ impl Stats {
             for (e, n) in s.errors {
                 *k.errors.entry(e).or_default() += n;
             }
-            k.latency.extend(s.latency);
+            k.latency.merge(&s.latency);
         }
         self.cancelled_before_progress += o.cancelled_before_progress;
         self.rewaited += o.rewaited;
@@ -258,7 +278,11 @@ impl Canceller {
 // ------------------------------------------------------------- resources
 
 fn rss_kb() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    rss_of("/proc/self/status")
+}
+
+fn rss_of(status_file: &str) -> u64 {
+    let s = std::fs::read_to_string(status_file).unwrap_or_default();
     s.lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
@@ -284,18 +308,81 @@ fn slope_per_min(points: &[(f64, f64)]) -> f64 {
     if den == 0.0 { 0.0 } else { num / den * 60.0 }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
+/// Latencies in a fixed histogram, so that the bookkeeping does not grow
+/// with the length of the run: bucket `i` holds (`LOW` * `RATIO`^(i-1),
+/// `LOW` * `RATIO`^i] ms, so a percentile is read within 2 % (from 10 µs
+/// to over an hour; the last bucket takes anything longer).
+#[derive(Default)]
+struct Hist {
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl Hist {
+    const BUCKETS: usize = 1200;
+    const LOW: f64 = 0.01;
+    const RATIO: f64 = 1.02;
+
+    fn add(&mut self, ms: f64) {
+        if self.counts.is_empty() {
+            self.counts = vec![0; Self::BUCKETS];
+        }
+        let i = if ms <= Self::LOW {
+            0
+        } else {
+            ((ms / Self::LOW).ln() / Self::RATIO.ln()).ceil() as usize
+        };
+        self.counts[i.min(Self::BUCKETS - 1)] += 1;
+        self.total += 1;
     }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
+
+    fn merge(&mut self, o: &Hist) {
+        for (i, n) in o.counts.iter().enumerate() {
+            if *n > 0 {
+                if self.counts.is_empty() {
+                    self.counts = vec![0; Self::BUCKETS];
+                }
+                self.counts[i] += n;
+            }
+        }
+        self.total += o.total;
+    }
+
+    /// The `p` quantile (the sample of rank round((n-1) p), as read from a
+    /// sorted list), as its bucket's upper edge.
+    fn percentile(&self, p: f64) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        let rank = ((self.total as f64 - 1.0) * p).round() as u64 + 1;
+        let mut seen = 0;
+        for (i, n) in self.counts.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return Self::LOW * Self::RATIO.powi(i as i32);
+            }
+        }
+        Self::LOW * Self::RATIO.powi(Self::BUCKETS as i32 - 1)
+    }
+}
+
+/// One sample of the resources.
+struct Point {
+    /// seconds since the start
+    at: f64,
+    /// this process's RSS
+    rss_kb: u64,
+    /// this process's open descriptors
+    fds: usize,
+    /// the emulator's RSS, when it runs in its own process
+    emulator_rss_kb: Option<u64>,
 }
 
 #[derive(Default)]
 struct Samples {
-    /// (seconds since start, RSS kB, descriptors)
-    points: Vec<(f64, u64, usize)>,
+    /// from the start, every `sample_every` (a fixed number for a given
+    /// length of run: a few hundred at most)
+    points: Vec<Point>,
     requests: u64,
     /// fault label -> (origin -> count)
     faults: BTreeMap<String, BTreeMap<String, u64>>,
@@ -305,9 +392,8 @@ struct Samples {
 /// lives in this process, does not grow for the length of the run). A few
 /// entries may land between the read and the clear and go uncounted: the
 /// fault figures are a lower bound.
-fn drain_log(emu: &Emulator, s: &mut Samples) {
-    let log = emu.requests();
-    emu.clear_requests();
+fn drain_log(emu: &Emu, s: &mut Samples) {
+    let log = emu.take_requests();
     s.requests += log.len() as u64;
     for r in log {
         if let Some(f) = r.fault {
@@ -322,6 +408,327 @@ fn drain_log(emu: &Emulator, s: &mut Samples) {
                 .or_default()
                 .entry(r.origin)
                 .or_default() += 1;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- emulator
+
+/// The emulator the soak runs against: in this process (`make test-soak`:
+/// every check, the count of open upload sessions included, through its
+/// Rust methods), or the `onedrive-emulator` binary in a process of its own
+/// (`SOAK_EMULATOR=path`, `make soak-long`), so that this process's RSS is
+/// the client's (and the harness's) alone. The binary is driven through its
+/// admin path (faults, request log) and read through the API (listing,
+/// items, contents), as any client would.
+enum Emu {
+    Local(Emulator),
+    Remote(Remote),
+}
+
+struct Remote {
+    child: std::process::Child,
+    base_url: String,
+    token: String,
+    admin_token: String,
+    ca_pem: String,
+    drive: String,
+    agent: ureq::Agent,
+}
+
+/// A ureq agent trusting the emulator's CA, statuses and redirects left to
+/// the caller.
+fn agent_trusting(ca_pem: &str) -> ureq::Agent {
+    let ca = ureq::tls::Certificate::from_pem(ca_pem.as_bytes()).expect("the emulator's CA");
+    ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]))
+                .build(),
+        )
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+impl Remote {
+    /// Starts the binary on ephemeral loopback ports and reads what it
+    /// prints when ready (`key=value` lines, `default_drive_id=` last).
+    fn start(bin: &str) -> Remote {
+        use std::io::BufRead as _;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(bin)
+            .args([
+                "--port",
+                "0",
+                "--monitor-port",
+                "0",
+                "--token",
+                "soak-token",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {bin}: {e}"));
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut seen = HashMap::new();
+        let mut line = String::new();
+        while !seen.contains_key("default_drive_id") {
+            line.clear();
+            let n = out.read_line(&mut line).unwrap();
+            assert!(n > 0, "{bin} ended before it was ready: {seen:?}");
+            if let Some((k, v)) = line.trim_end().split_once('=') {
+                seen.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        // Anything it prints later goes nowhere, never into a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let get = |k: &str| {
+            seen.get(k)
+                .cloned()
+                .unwrap_or_else(|| panic!("{bin} printed no {k}="))
+        };
+        let ca_pem = std::fs::read_to_string(get("ca_file")).expect("the emulator's CA file");
+        Remote {
+            child,
+            base_url: get("base_url"),
+            token: get("token"),
+            admin_token: get("admin_token"),
+            agent: agent_trusting(&ca_pem),
+            ca_pem,
+            drive: get("default_drive_id"),
+        }
+    }
+
+    fn admin_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches("/v1.0"))
+    }
+
+    /// An admin request: (status, body).
+    fn admin(&self, method: &str, path: &str, body: Option<String>) -> (u16, String) {
+        let url = self.admin_url(path);
+        let auth = format!("Bearer {}", self.admin_token);
+        let resp = match (method, body) {
+            ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
+            ("DELETE", _) => self
+                .agent
+                .delete(&url)
+                .header("Authorization", &auth)
+                .call(),
+            ("POST", Some(b)) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/json")
+                .send(b.as_str()),
+            other => panic!("no admin request {other:?}"),
+        };
+        let mut resp = resp.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        (status, text)
+    }
+
+    /// A GET on the API with the bearer token: (status, body, Location).
+    fn api_get(&self, url: &str, bearer: bool) -> (u16, Vec<u8>, Option<String>) {
+        let mut req = self.agent.get(url);
+        if bearer {
+            req = req.header("Authorization", &format!("Bearer {}", self.token));
+        }
+        let mut resp = req.call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        (status, body, location)
+    }
+
+    fn item_url(&self, drive: &str, path: &str) -> String {
+        format!("{}/drives/{drive}/root:{path}", self.base_url)
+    }
+
+    fn rss_kb(&self) -> u64 {
+        rss_of(&format!("/proc/{}/status", self.child.id()))
+    }
+}
+
+impl Drop for Remote {
+    /// SIGTERM, so that it removes its CA file and spool directory; a kill
+    /// if it has not ended 10 s later.
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let ended = eventually(Duration::from_secs(10), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        if !ended {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Emu {
+    fn start() -> Emu {
+        match std::env::var("SOAK_EMULATOR") {
+            Ok(bin) if !bin.is_empty() => Emu::Remote(Remote::start(&bin)),
+            _ => Emu::Local(emulator(Profile::Personal)),
+        }
+    }
+
+    fn is_local(&self) -> bool {
+        matches!(self, Emu::Local(_))
+    }
+
+    fn base_url(&self) -> String {
+        match self {
+            Emu::Local(e) => e.base_url(),
+            Emu::Remote(r) => r.base_url.clone(),
+        }
+    }
+
+    fn token(&self) -> String {
+        match self {
+            Emu::Local(e) => e.token(),
+            Emu::Remote(r) => r.token.clone(),
+        }
+    }
+
+    fn ca_pem(&self) -> String {
+        match self {
+            Emu::Local(e) => e.ca_pem().unwrap_or_default(),
+            Emu::Remote(r) => r.ca_pem.clone(),
+        }
+    }
+
+    fn default_drive_id(&self) -> String {
+        match self {
+            Emu::Local(e) => e.default_drive_id(),
+            Emu::Remote(r) => r.drive.clone(),
+        }
+    }
+
+    fn add_fault(&self, rule: FaultRule) {
+        match self {
+            Emu::Local(e) => e.add_fault(rule),
+            Emu::Remote(r) => {
+                let (status, text) = r.admin(
+                    "POST",
+                    "/_emulator/faults",
+                    Some(serde_json::to_string(&rule).unwrap()),
+                );
+                assert_eq!(status, 201, "adding a fault rule: {text}");
+            }
+        }
+    }
+
+    fn clear_faults(&self) {
+        match self {
+            Emu::Local(e) => e.clear_faults(),
+            Emu::Remote(r) => assert_eq!(r.admin("DELETE", "/_emulator/faults", None).0, 204),
+        }
+    }
+
+    /// The request log so far, emptied (the admin requests themselves left
+    /// out). Entries landing between the read and the clear go uncounted.
+    fn take_requests(&self) -> Vec<LoggedRequest> {
+        match self {
+            Emu::Local(e) => {
+                let log = e.requests();
+                e.clear_requests();
+                log
+            }
+            Emu::Remote(r) => {
+                let (status, text) = r.admin("GET", "/_emulator/requests", None);
+                assert_eq!(status, 200, "the request log: {text}");
+                let log: Vec<LoggedRequest> = serde_json::from_str(&text).unwrap();
+                assert_eq!(r.admin("DELETE", "/_emulator/requests", None).0, 204);
+                log.into_iter().filter(|l| l.origin != "admin").collect()
+            }
+        }
+    }
+
+    /// The emulator's `GET /_emulator/stats` field `name` (out of process).
+    fn remote_stat(r: &Remote, name: &str) -> usize {
+        let (status, body) = r.admin("GET", "/_emulator/stats", None);
+        assert_eq!(status, 200, "stats: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("stats has no {name}: {body}")) as usize
+    }
+
+    /// Open upload sessions.
+    fn upload_session_count(&self) -> usize {
+        match self {
+            Emu::Local(e) => e.upload_session_count(),
+            Emu::Remote(r) => Emu::remote_stat(r, "upload_sessions"),
+        }
+    }
+
+    /// Copies and uploads from URL still running on the emulator.
+    fn running_jobs(&self) -> usize {
+        match self {
+            Emu::Local(e) => e.running_jobs(),
+            Emu::Remote(r) => Emu::remote_stat(r, "running_jobs"),
+        }
+    }
+
+    fn item_json(&self, drive: &str, path: &str) -> Option<serde_json::Value> {
+        match self {
+            Emu::Local(e) => e.item_json(drive, path),
+            Emu::Remote(r) => {
+                let (status, body, _) = r.api_get(&r.item_url(drive, path), true);
+                match status {
+                    200 => Some(serde_json::from_slice(&body).unwrap()),
+                    404 => None,
+                    s => panic!("GET {path}: {s} {}", String::from_utf8_lossy(&body)),
+                }
+            }
+        }
+    }
+
+    /// A file's bytes: in process from the store, else downloaded (the API
+    /// answers 302 to a pre-authorized URL, fetched without the token).
+    fn content(&self, drive: &str, path: &str) -> Option<Vec<u8>> {
+        match self {
+            Emu::Local(e) => e.content(drive, path),
+            Emu::Remote(r) => {
+                let url = format!("{}:/content", r.item_url(drive, path));
+                let (status, body, location) = r.api_get(&url, true);
+                match (status, location) {
+                    (302, Some(to)) => {
+                        let (status, body, _) = r.api_get(&to, false);
+                        assert_eq!(status, 200, "downloading {path}");
+                        Some(body)
+                    }
+                    (404, _) => None,
+                    (s, _) => panic!("GET {path} content: {s} {}", String::from_utf8_lossy(&body)),
+                }
+            }
+        }
+    }
+
+    /// The emulator's own RSS, when it runs in its own process.
+    fn rss_kb(&self) -> Option<u64> {
+        match self {
+            Emu::Local(_) => None,
+            Emu::Remote(r) => Some(r.rss_kb()),
         }
     }
 }
@@ -450,6 +857,8 @@ struct Worker<'a> {
     live: Vec<String>,
     /// names whose copy job may still run, and from when they may be deleted
     pending: HashMap<String, Instant>,
+    /// the body being sent, reused from upload to upload
+    body: Vec<u8>,
     stats: Stats,
     canceller: &'a Canceller,
     current: &'a Mutex<String>,
@@ -501,6 +910,11 @@ impl Worker<'_> {
         }
     }
 
+    fn forget(&mut self, name: &str) {
+        self.expected.remove(name);
+        self.history.remove(name);
+    }
+
     fn step(&mut self) {
         let roll = self.rng.below(100);
         match roll {
@@ -524,7 +938,8 @@ impl Worker<'_> {
     fn upload(&mut self, kind: Kind, existing: Option<String>, lo: u64, hi: u64) {
         let name = existing.clone().unwrap_or_else(|| self.new_name());
         let content = self.new_content(lo, hi);
-        let body = content.bytes();
+        let mut body = std::mem::take(&mut self.body);
+        content.fill(&mut body);
         // New names: replace (retried after a cut) or fail (sent once past
         // a failure the service may have acted on). A replace: replace.
         let conflict = if existing.is_none() && self.rng.below(10) < 3 {
@@ -552,6 +967,7 @@ impl Worker<'_> {
             &mut Control::new(Some(&token), Some(&mut progress)),
         );
         let took = t0.elapsed();
+        self.body = body;
         if let Err(e) = &r
             && e.kind == ErrorKind::Cancelled
             && !progressed
@@ -666,23 +1082,25 @@ impl Worker<'_> {
         self.stats
             .record(Kind::Delete, t0.elapsed(), r.as_ref().err());
         match r {
-            // Gone: forgotten, so that the bookkeeping stays as bounded as
-            // the store (a file back under this name would be a stray).
-            Ok(()) => {
-                self.expected.remove(&name);
-                self.history.remove(&name);
-            }
-            Err(e) => {
+            // Gone (deleted now, or already: a cut answer to an earlier
+            // delete that worked): forgotten, so that the bookkeeping stays
+            // as bounded as the store. Nothing acts on the name again (it
+            // is no longer live, and a copy to it had its grace), so a file
+            // back under it would be a stray, which the listing at the end
+            // reports.
+            Ok(()) => self.forget(&name),
+            Err(e) if e.kind == ErrorKind::NotFound => {
                 let surely_there = self.expected.get(&name).is_some_and(|s| !s.contains(&None));
-                if e.kind == ErrorKind::NotFound && surely_there {
+                if surely_there {
                     self.stats.false_not_found += 1;
                 }
+                self.forget(&name);
+            }
+            Err(e) => {
                 self.set(&name, false, None, format!("Delete: {:?}", e.kind));
                 // Perhaps still there (a 5xx, a cut answer): tried again
                 // later, so that failed deletes do not pile up in the store.
-                if e.kind != ErrorKind::NotFound {
-                    self.live.push(name);
-                }
+                self.live.push(name);
             }
         }
         true
@@ -699,47 +1117,40 @@ struct Check {
     problems: Vec<String>,
 }
 
-/// The names in a folder, through the API's children listing.
-fn list(emu: &Emulator, folder: &str) -> Vec<(String, bool)> {
-    let url = format!("{}/me/drive/root:{folder}:/children", emu.base_url());
-    // The emulator serves HTTPS: this listing trusts its CA too.
-    let ca = ureq::tls::Certificate::from_pem(emu.ca_pem().unwrap_or_default().as_bytes())
-        .expect("the emulator's CA");
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]))
-                .build(),
-        )
-        .build()
-        .into();
-    let mut resp = agent
-        .get(&url)
-        .header("Authorization", &format!("Bearer {}", emu.token()))
-        .call()
-        .unwrap_or_else(|e| panic!("list {folder}: {e}"));
-    let text = resp
-        .body_mut()
-        .with_config()
-        .limit(1 << 30)
-        .read_to_string()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
+/// The names in a folder, through the API's children listing (every page).
+fn list(emu: &Emu, folder: &str) -> Vec<(String, bool)> {
+    let agent = agent_trusting(&emu.ca_pem());
+    let mut url = format!("{}/me/drive/root:{folder}:/children", emu.base_url());
+    let mut out = Vec::new();
+    loop {
+        let mut resp = agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {}", emu.token()))
+            .call()
+            .unwrap_or_else(|e| panic!("list {folder}: {e}"));
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "list {folder}: {text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        out.extend(v["value"].as_array().unwrap().iter().map(|c| {
             (
                 c["name"].as_str().unwrap().to_owned(),
                 c.get("folder").is_some(),
             )
-        })
-        .collect()
+        }));
+        match v["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => return out,
+        }
+    }
 }
 
 fn check_folder(
-    emu: &Emulator,
+    emu: &Emu,
     folder: &str,
     expected: &BTreeMap<String, States>,
     history: &BTreeMap<String, Vec<String>>,
@@ -826,7 +1237,7 @@ fn soak_under_load_and_faults() {
         Duration::from_secs(2)
     };
 
-    let emu = emulator(Profile::Personal);
+    let emu = Emu::start();
     let fds_before = fd_count();
     let rss_before = rss_kb();
     let c = Client::new(ClientConfig {
@@ -836,7 +1247,8 @@ fn soak_under_load_and_faults() {
             ..RetryPolicy::default()
         },
         request_timeout: Duration::from_secs(30),
-        ..config(&emu)
+        extra_ca_pem: emu.ca_pem().into_bytes(),
+        ..ClientConfig::new(emu.base_url(), emu.token())
     })
     .unwrap();
     c.set_upload_settings(UploadSettings {
@@ -876,15 +1288,27 @@ fn soak_under_load_and_faults() {
     let (results, mut samples) = std::thread::scope(|s| {
         s.spawn(|| canceller.run(&stop));
         s.spawn(|| {
+            // The log is drained every second, so that it never piles up
+            // (in the emulator, and in this process as one big answer);
+            // RSS and descriptors are sampled from the start, the slope
+            // taken after the warm-up.
             let pause = CancelToken::new();
-            let mut next = start + warmup;
+            let mut next = start;
+            let mut next_drain = start;
             while !stop.load(Ordering::Relaxed) {
                 let now = Instant::now();
+                if now >= next_drain {
+                    drain_log(&emu, &mut samples.lock().unwrap());
+                    next_drain += Duration::from_secs(1);
+                }
                 if now >= next {
-                    let mut g = samples.lock().unwrap();
-                    drain_log(&emu, &mut g);
-                    g.points
-                        .push(((now - start).as_secs_f64(), rss_kb(), fd_count()));
+                    let point = Point {
+                        at: (now - start).as_secs_f64(),
+                        rss_kb: rss_kb(),
+                        fds: fd_count(),
+                        emulator_rss_kb: emu.rss_kb(),
+                    };
+                    samples.lock().unwrap().points.push(point);
                     next += sample_every;
                 }
                 let _ = pause.sleep(Duration::from_millis(50));
@@ -905,6 +1329,7 @@ fn soak_under_load_and_faults() {
                         history: BTreeMap::new(),
                         live: Vec::new(),
                         pending: HashMap::new(),
+                        body: Vec::new(),
                         stats: Stats::default(),
                         canceller,
                         current,
@@ -985,7 +1410,6 @@ fn soak_under_load_and_faults() {
         check.problems.push(format!("/soak/{n}: stray"));
     }
     let sessions_open = emu.upload_session_count();
-    let rss_end = rss_kb();
     let fds_end_running = fd_count();
     drop(c);
     // The client's pooled connections close with it, and the emulator's
@@ -994,17 +1418,35 @@ fn soak_under_load_and_faults() {
     let fds_after = fd_count();
 
     // ------------------------------------------------------------- figures
-    let pts = &samples.points;
-    let rss_pts: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1 as f64 / 1024.0)).collect();
-    let fd_pts: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.2 as f64)).collect();
+    // Samples while the workers ran (once they end, their buffers go; the
+    // checks download every file into this process): the slopes from
+    // those after the warm-up, the table over time from the start.
+    samples.points.retain(|p| p.at <= duration.as_secs_f64());
+    let warm: Vec<&Point> = samples
+        .points
+        .iter()
+        .filter(|p| p.at >= warmup.as_secs_f64())
+        .collect();
+    let rss_pts: Vec<(f64, f64)> = warm
+        .iter()
+        .map(|p| (p.at, p.rss_kb as f64 / 1024.0))
+        .collect();
+    let fd_pts: Vec<(f64, f64)> = warm.iter().map(|p| (p.at, p.fds as f64)).collect();
     let rss_slope = slope_per_min(&rss_pts);
     let fd_slope = slope_per_min(&fd_pts);
-    let (rss_min, rss_max) = pts
+    let (rss_min, rss_max) = warm.iter().fold((u64::MAX, 0), |(lo, hi), p| {
+        (lo.min(p.rss_kb), hi.max(p.rss_kb))
+    });
+    let (fd_min, fd_max) = warm.iter().fold((usize::MAX, 0), |(lo, hi), p| {
+        (lo.min(p.fds), hi.max(p.fds))
+    });
+    let rss_warm = warm.first().map_or(0, |p| p.rss_kb);
+    let rss_end = samples.points.last().map_or(0, |p| p.rss_kb);
+    let emu_pts: Vec<(f64, f64)> = warm
         .iter()
-        .fold((u64::MAX, 0), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
-    let (fd_min, fd_max) = pts
-        .iter()
-        .fold((usize::MAX, 0), |(lo, hi), p| (lo.min(p.2), hi.max(p.2)));
+        .filter_map(|p| Some((p.at, p.emulator_rss_kb? as f64 / 1024.0)))
+        .collect();
+    let mib = |kb: u64| kb as f64 / 1024.0;
     let total_ops: u64 = stats
         .kinds
         .values()
@@ -1016,18 +1458,25 @@ fn soak_under_load_and_faults() {
     let mut r = String::new();
     use std::fmt::Write as _;
     let _ = writeln!(r, "## Soak\n");
+    let against = if emu.is_local() {
+        "the in-process emulator"
+    } else {
+        "the `onedrive-emulator` binary in its own process"
+    };
     let _ = writeln!(
         r,
-        "`tests/soak.rs`: {threads} threads sharing one `Client` for {:.0} s against the in-process emulator with faults on \
+        "`tests/soak.rs`: {threads} threads sharing one `Client` for {:.0} s against {against} with faults on \
          (seed {seed:#x}; debug build, as `cargo test` builds it). Written by `make soak-long` \
-         (`SOAK_SECS=600 cargo test --test soak -- --ignored --exact soak_under_load_and_faults --nocapture`); the one-minute version runs in `make test` (`make test-soak`).\n",
+         (`SOAK_SECS=600 SOAK_EMULATOR=target/debug/onedrive-emulator cargo test --test soak -- --ignored --exact soak_under_load_and_faults --nocapture`); \
+         the one-minute version runs in `make test` (`make test-soak`, emulator in process).\n",
         ran.as_secs_f64()
     );
     let _ = writeln!(
         r,
-        "Machine: {} cores, `{}`.\n",
+        "Machine: {} cores, `{}`.{}\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        std::env::consts::ARCH
+        std::env::consts::ARCH,
+        std::env::var("SOAK_NOTE").map_or(String::new(), |n| format!(" {n}"))
     );
     let _ = writeln!(r, "### Outcome\n");
     let _ = writeln!(r, "| | |\n|---|---|");
@@ -1067,32 +1516,84 @@ fn soak_under_load_and_faults() {
         r,
         "| descriptors after warm-up: min-max, slope | {fd_min}-{fd_max}, {fd_slope:+.3} per minute |"
     );
+    let whose = if emu.is_local() {
+        "the test process (client, harness and emulator)"
+    } else {
+        "the client's process (client and harness; the emulator apart)"
+    };
     let _ = writeln!(
         r,
-        "| RSS before the client / at the end | {:.1} / {:.1} MiB |",
-        rss_before as f64 / 1024.0,
-        rss_end as f64 / 1024.0
+        "| RSS of {whose}: before the client / after the warm-up ({} s) / at the end | {:.1} / {:.1} / {:.1} MiB |",
+        warmup.as_secs(),
+        mib(rss_before),
+        mib(rss_warm),
+        mib(rss_end)
     );
     let _ = writeln!(
         r,
-        "| RSS after warm-up: min-max, slope | {:.1}-{:.1} MiB, {rss_slope:+.3} MiB per minute ({} samples every {} s after {} s) |",
-        rss_min as f64 / 1024.0,
-        rss_max as f64 / 1024.0,
-        pts.len(),
+        "| the same after the warm-up: min-max, slope | {:.1}-{:.1} MiB, {rss_slope:+.3} MiB per minute ({} samples every {} s) |",
+        mib(rss_min),
+        mib(rss_max),
+        warm.len(),
         sample_every.as_secs(),
-        warmup.as_secs()
     );
+    if let (Some(first), Some(last)) = (emu_pts.first(), emu_pts.last()) {
+        let _ = writeln!(
+            r,
+            "| RSS of the emulator's process after the warm-up: first / last, slope | {:.1} / {:.1} MiB, {:+.3} MiB per minute |",
+            first.1,
+            last.1,
+            slope_per_min(&emu_pts)
+        );
+    }
+    if emu.is_local() {
+        let _ = writeln!(
+            r,
+            "\nRSS is the whole test process: client, emulator (its store holds simple uploads in memory, session uploads on disk; each thread keeps at most {LIVE_CAP} live files, the oldest deleted) and bookkeeping.\n"
+        );
+    } else {
+        let _ = writeln!(
+            r,
+            "\nThe client's process holds the client and the harness, whose bookkeeping is bounded: each thread keeps at most {LIVE_CAP} live files (the oldest deleted) and forgets a name once it is deleted, reuses one buffer for the bodies it sends, and keeps latencies in a fixed histogram.\n"
+        );
+    }
+    let _ = writeln!(r, "RSS over time (MiB):\n");
     let _ = writeln!(
         r,
-        "\nRSS is the whole test process: client, emulator (its store holds simple uploads in memory, session uploads on disk; each thread keeps at most {LIVE_CAP} live files, the oldest deleted) and bookkeeping.\n"
+        "| s | {} | descriptors |{}\n|---:|---:|---:|{}",
+        if emu.is_local() {
+            "test process"
+        } else {
+            "client's process"
+        },
+        if emu.is_local() { "" } else { " emulator |" },
+        if emu.is_local() { "" } else { "---:|" }
     );
+    let every = (duration / 10).max(sample_every).as_secs_f64();
+    let mut next_row = 0.0;
+    for (i, p) in samples.points.iter().enumerate() {
+        if p.at + 1e-9 < next_row && i + 1 != samples.points.len() {
+            continue;
+        }
+        next_row = p.at + every - sample_every.as_secs_f64() / 2.0;
+        let emu_col = p
+            .emulator_rss_kb
+            .map_or(String::new(), |kb| format!(" {:.1} |", mib(kb)));
+        let _ = writeln!(
+            r,
+            "| {:.0} | {:.1} | {} |{emu_col}",
+            p.at,
+            mib(p.rss_kb),
+            p.fds
+        );
+    }
+    let _ = writeln!(r);
     let _ = writeln!(r, "### Operations\n");
     let _ = writeln!(
         r,
         "| operation | count | ok | errors seen by the caller | p50 ms | p99 ms |\n|---|---:|---:|---|---:|---:|"
     );
-    for (kind, k) in &mut stats.kinds {
-        k.latency.sort_by(f64::total_cmp);
+    for (kind, k) in &stats.kinds {
         let errs = if k.errors.is_empty() {
             "-".to_owned()
         } else {
@@ -1106,10 +1607,10 @@ fn soak_under_load_and_faults() {
             r,
             "| {} | {} | {} | {errs} | {:.1} | {:.1} |",
             kind.name(),
-            k.latency.len(),
+            k.latency.total,
             k.ok,
-            percentile(&k.latency, 0.5),
-            percentile(&k.latency, 0.99)
+            k.latency.percentile(0.5),
+            k.latency.percentile(0.99)
         );
     }
     let _ = writeln!(

@@ -7,6 +7,7 @@ use ureq::unversioned::transport::{
     ConnectProxyConnector, Connector, SocksConnector, TcpConnector,
 };
 
+use super::buffers::BufferPool;
 use super::error::{Error, Result};
 use super::tls::TlsConnector;
 use super::wire::{CancellableConnector, LiteralsFirst};
@@ -22,24 +23,37 @@ pub(crate) struct Net {
     pub(crate) extra_cas: Vec<CertificateDer<'static>>,
 }
 
+/// Each connection's input and output buffers (ureq's defaults, stated).
+const INPUT_BUFFER: usize = 128 * 1024;
+const OUTPUT_BUFFER: usize = 128 * 1024;
+/// Idle connections kept per host.
+const IDLE_PER_HOST: usize = 16;
+/// Buffers of closed TLS connections kept for the next ones, of each kind:
+/// at most 2 MiB held beyond the open connections' own.
+const KEPT_BUFFERS: usize = 8;
+
 impl Net {
     pub(crate) fn new(proxy: Option<ureq::Proxy>, extra_cas: Vec<CertificateDer<'static>>) -> Net {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .accept("application/json")
-            .max_idle_connections_per_host(16);
+            .input_buffer_size(INPUT_BUFFER)
+            .output_buffer_size(OUTPUT_BUFFER)
+            .max_idle_connections_per_host(IDLE_PER_HOST);
         if proxy.is_some() {
             config = config.proxy(proxy.clone());
         }
         // SOCKS or an HTTP CONNECT tunnel when a proxy says so, TCP, TLS
-        // with the client's trust (graph/tls.rs), and every connection
+        // with the client's trust (graph/tls.rs) and buffers kept from one
+        // connection to the next (graph/buffers.rs), and every connection
         // seeing the caller's cancel flag (graph/wire.rs).
+        let buffers = BufferPool::new(INPUT_BUFFER, OUTPUT_BUFFER, KEPT_BUFFERS);
         let connector =
             ().chain(SocksConnector::default())
                 .chain(ConnectProxyConnector::default())
                 .chain(TcpConnector::default())
-                .chain(TlsConnector::new(extra_cas.clone()))
+                .chain(TlsConnector::new(extra_cas.clone(), buffers))
                 .chain(CancellableConnector);
         let agent = ureq::Agent::with_parts(config.build(), connector, LiteralsFirst::default());
         Net {

@@ -9,6 +9,7 @@
 
 pub mod address;
 pub(crate) mod body;
+pub(crate) mod buffers;
 pub(crate) mod callback;
 pub mod client;
 pub(crate) mod connect;

@@ -33,10 +33,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
-    TransportAdapter,
+    Buffers, ConnectionDetails, Connector, Either, NextTimeout, Transport, TransportAdapter,
 };
 
+use super::buffers::{BufferPool, PooledBuffers};
 use super::error::{Error, ErrorKind, Result};
 
 /// The certificates in a PEM bundle (other PEM sections are skipped). An
@@ -356,13 +356,20 @@ pub(crate) fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
 pub(crate) struct TlsConnector {
     extra: Vec<CertificateDer<'static>>,
     config: OnceLock<std::result::Result<Arc<ClientConfig>, String>>,
+    /// The connections' input and output buffers, kept from one connection
+    /// to the next (graph/buffers.rs).
+    buffers: Arc<BufferPool>,
 }
 
 impl TlsConnector {
-    pub(crate) fn new(extra: Vec<CertificateDer<'static>>) -> TlsConnector {
+    pub(crate) fn new(
+        extra: Vec<CertificateDer<'static>>,
+        buffers: Arc<BufferPool>,
+    ) -> TlsConnector {
         TlsConnector {
             extra,
             config: OnceLock::new(),
+            buffers,
         }
     }
 
@@ -413,17 +420,14 @@ impl<In: Transport> Connector<In> for TlsConnector {
         sock.set_timeout(details.timeout);
         conn.complete_io(&mut sock)?;
         Ok(Some(Either::B(TlsTransport {
-            buffers: LazyBuffers::new(
-                details.config.input_buffer_size(),
-                details.config.output_buffer_size(),
-            ),
+            buffers: self.buffers.buffers(),
             stream: StreamOwned { conn, sock },
         })))
     }
 }
 
 pub(crate) struct TlsTransport {
-    buffers: LazyBuffers,
+    buffers: PooledBuffers,
     stream: StreamOwned<ClientConnection, TransportAdapter>,
 }
 
