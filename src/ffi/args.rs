@@ -14,7 +14,10 @@ use super::status::od_status;
 /// A progress callback: `done` of `total` (bytes for transfers; for jobs,
 /// percent × 100 of 10000). Return 0 to go on, non-zero to stop the call
 /// with `OD_ERR_ABORTED_BY_CALLBACK`. Called on the thread that made the
-/// call, never after the call returned. It must return normally: no
+/// call, never after the call returned. While the call waits (a
+/// Retry-After, a backoff, a job's poll interval) the last values are
+/// reported again every 250 ms, so that returning non-zero stops a wait
+/// too. It must return normally: no
 /// longjmp out of it, no C++ exception through it (either skips the
 /// library's cleanup: a lock or a connection left behind, memory leaked,
 /// behaviour undefined); to stop, return non-zero.

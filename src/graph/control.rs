@@ -63,18 +63,27 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, u64) -> bool;
 pub struct Control<'a> {
     pub cancel: Option<&'a CancelToken>,
     pub progress: Option<Progress<'a>>,
+    /// The last `(done, total)` reported, said again while a call waits.
+    last: Option<(u64, u64)>,
 }
+
+/// How often a waiting call reports its last progress again, so that the
+/// callback can stop a wait (a Retry-After, a backoff, a job's poll
+/// interval): how a binding that sees its host's interrupt only inside a
+/// callback (Python's Ctrl-C) stops a call that waits.
+pub const PROGRESS_HEARTBEAT: Duration = Duration::from_millis(250);
 
 impl<'a> Control<'a> {
     pub fn none() -> Control<'static> {
-        Control {
-            cancel: None,
-            progress: None,
-        }
+        Control::default()
     }
 
     pub fn new(cancel: Option<&'a CancelToken>, progress: Option<Progress<'a>>) -> Control<'a> {
-        Control { cancel, progress }
+        Control {
+            cancel,
+            progress,
+            last: None,
+        }
     }
 
     /// `Err(Cancelled)` once the token is raised.
@@ -89,6 +98,7 @@ impl<'a> Control<'a> {
     /// `Err(Cancelled)` when the token is raised.
     pub fn report(&mut self, done: u64, total: u64) -> Result<()> {
         self.check()?;
+        self.last = Some((done, total));
         if let Some(p) = self.progress.as_mut()
             && !p(done, total)
         {
@@ -97,8 +107,28 @@ impl<'a> Control<'a> {
         Ok(())
     }
 
-    /// Sleeps, waking early (with `Err(Cancelled)`) if cancelled.
-    pub fn sleep(&self, d: Duration) -> Result<()> {
+    /// Sleeps, waking early (with `Err(Cancelled)`) if cancelled. With a
+    /// progress callback that has reported before, the last report is made
+    /// again every [`PROGRESS_HEARTBEAT`] of the wait, and the callback
+    /// may stop it (`Err(AbortedByCallback)`).
+    pub fn sleep(&mut self, d: Duration) -> Result<()> {
+        let Some((done, total)) = self.last.filter(|_| self.progress.is_some()) else {
+            return self.sleep_quietly(d);
+        };
+        let end = Instant::now() + d;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(());
+            }
+            self.sleep_quietly(left.min(PROGRESS_HEARTBEAT))?;
+            if Instant::now() < end {
+                self.report(done, total)?;
+            }
+        }
+    }
+
+    fn sleep_quietly(&self, d: Duration) -> Result<()> {
         match self.cancel {
             Some(c) => c.sleep(d),
             None => {
@@ -124,6 +154,25 @@ mod tests {
         t.reset();
         assert!(!t.is_cancelled());
         t.sleep(Duration::from_millis(1)).unwrap();
+    }
+
+    /// A wait reports the last progress again, and the callback can end it.
+    #[test]
+    fn a_wait_repeats_the_last_report_and_can_be_stopped() {
+        let mut calls = Vec::new();
+        let mut cb = |d: u64, t: u64| {
+            calls.push((d, t));
+            calls.len() < 3
+        };
+        {
+            let mut ctl = Control::new(None, Some(&mut cb));
+            // no report yet: nothing to repeat
+            ctl.sleep(Duration::from_millis(1)).unwrap();
+            ctl.report(5, 10).unwrap();
+            let e = ctl.sleep(Duration::from_secs(600)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::AbortedByCallback);
+        }
+        assert_eq!(calls, [(5, 10), (5, 10), (5, 10)]);
     }
 
     #[test]
