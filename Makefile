@@ -196,7 +196,7 @@ test-rust-asan:
 # under 10 minutes once built. `make fuzz FUZZ_SECONDS=300` for the
 # longer run whose figures are in RELIABILITY.md.
 FUZZ_TARGETS := item_json job_status graph_error retry_after location upload_ranges \
-	session_json monitor_url addressing redact c_abi service
+	session_json monitor_url addressing redact c_abi service queue_journal
 FUZZ_SECONDS ?= 40
 fuzz:
 	@bash .ci/deps.sh nightly

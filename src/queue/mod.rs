@@ -516,3 +516,24 @@ impl State {
         Some(out)
     }
 }
+
+/// The journal replay [`Queue::open`] does (frames checked by their CRC,
+/// each payload decoded as a record), over bytes in memory, for the fuzz
+/// target: the length of the whole frames read and how many payloads
+/// decoded. A payload that does not decode is counted out rather than
+/// ending the replay, so that the rest is read too.
+pub(crate) fn replay(bytes: &[u8]) -> (u64, usize) {
+    let mut decoded = 0;
+    let good = store::read_frames(&mut &bytes[..], &mut |payload| {
+        if record::decode(payload).is_ok() {
+            decoded += 1;
+        }
+        Ok(())
+    });
+    (good.unwrap_or(0), decoded)
+}
+
+/// One journal frame around `payload`, as the store writes it.
+pub(crate) fn frame(payload: &[u8], out: &mut Vec<u8>) {
+    store::frame(payload, out);
+}
