@@ -1,5 +1,5 @@
 # onedrive-native: build, demo, test (every language), lint.
-#   make demo   the four operations against the embedded emulator
+#   make demo   the four operations, then the queue surviving a kill -9, against the embedded emulator
 #   make test   every test: Rust, C (under valgrind, and under ASan+UBSan),
 #               the ffi unit tests under Miri, header drift, a one-minute soak
 #   make fuzz   every fuzz target for a short time (nightly, cargo-fuzz)
