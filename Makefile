@@ -1,5 +1,5 @@
 # onedrive-native: build, demo, test (every language), lint.
-#   make demo   the four operations against the embedded emulator
+#   make demo   the four operations, then the queue surviving a kill -9, against the embedded emulator
 #   make test   every test: Rust, C (under valgrind, and under ASan+UBSan),
 #               the ffi unit tests under Miri, header drift, a one-minute soak
 #   make fuzz   every fuzz target for a short time (nightly, cargo-fuzz)
@@ -199,7 +199,7 @@ test-rust-asan:
 # under 10 minutes once built. `make fuzz FUZZ_SECONDS=300` for the
 # longer run whose figures are in RELIABILITY.md.
 FUZZ_TARGETS := item_json job_status graph_error retry_after location upload_ranges \
-	session_json monitor_url addressing redact c_abi service
+	session_json monitor_url addressing redact c_abi service queue_journal
 FUZZ_SECONDS ?= 40
 fuzz:
 	@bash .ci/deps.sh nightly

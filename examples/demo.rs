@@ -1,5 +1,6 @@
 //! The README's demo: the four operations against an embedded emulator,
-//! with visible progress. No account, no token, no network needed.
+//! with visible progress, then the durable transfer queue surviving a
+//! `kill -9`. No account, no token, no network needed.
 //!
 //!     cargo run --example demo
 //!
@@ -7,14 +8,22 @@
 //! ONEDRIVE_TOKEN (then upload from URL is expected to be refused: the
 //! service has retired it).
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use onedrive_emulator::{Config, Emulator, JobConfig};
 use onedrive_native::{
-    Client, ClientConfig, Conflict, Control, CopyOptions, Drive, ErrorKind, ItemRef, Job,
-    UploadTarget, WaitOptions,
+    Client, ClientConfig, Conflict, Control, CopyOptions, Drive, ErrorKind, EventKind, ItemRef,
+    Job, Queue, QueueOptions, TransferState, UploadTarget, WaitOptions,
 };
+
+/// Set (to the queue's directory) in the child the queue part re-executes.
+const QUEUE_CHILD: &str = "ONEDRIVE_DEMO_QUEUE_CHILD";
+const QUEUE_FILES: usize = 40;
+const KILL_AFTER: usize = 10;
 
 fn bar(label: &str, done: u64, total: u64) {
     const WIDTH: u64 = 30;
@@ -55,7 +64,125 @@ fn follow(
     Ok(status.item.expect("a completed job names its item"))
 }
 
+/// The child: opens the queue, enqueues every file of the folder, prints
+/// a line per completed upload and runs until done (or killed).
+fn queue_child(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let client = Client::new(ClientConfig {
+        extra_ca_pem: var("ONEDRIVE_DEMO_CA").into_bytes(),
+        ..ClientConfig::new(var("ONEDRIVE_DEMO_URL"), var("ONEDRIVE_DEMO_TOKEN"))
+    })?;
+    let opts = QueueOptions {
+        max_running: 2,
+        ..QueueOptions::default()
+    };
+    let queue = Queue::open(client, &dir.join("queue"), opts)?;
+    queue.set_event_callback(Some(Arc::new(|e: &onedrive_native::Event| {
+        if e.kind == EventKind::State(TransferState::Completed) {
+            println!("completed {}", e.id);
+        }
+    })));
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(dir.join("files"))?
+        .map(|e| {
+            let e = e?;
+            Ok((e.path(), e.file_name().to_string_lossy().into_owned()))
+        })
+        .collect::<std::io::Result<_>>()?;
+    files.sort();
+    let parent = ItemRef::parse("/demo/queued")?;
+    queue.enqueue_uploads(&files, &Drive::Me, &parent, Conflict::Replace)?;
+    queue.wait_idle(None, None)?;
+    Ok(())
+}
+
+/// The queue (step 5): a child process enqueues a folder and is SIGKILLed once
+/// some uploads completed; the queue reopened here finishes the rest.
+fn queue_demo(
+    client: &Client,
+    base_url: &str,
+    token: &str,
+    ca: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    println!(
+        "\n5. queue: {QUEUE_FILES} files of 256 KiB enqueued by a child process, \
+         2 at a time; the child is killed (SIGKILL) half-way"
+    );
+    let work = std::env::temp_dir().join(format!("onedrive-demo-{}", std::process::id()));
+    std::fs::create_dir_all(work.join("files"))?;
+    for i in 0..QUEUE_FILES {
+        let data = vec![i as u8; 256 * 1024];
+        std::fs::write(work.join("files").join(format!("file-{i:02}.bin")), data)?;
+    }
+    client.upload(
+        &Drive::Me,
+        &UploadTarget::new("/demo/queued/.keep", None)?,
+        b"",
+        Conflict::Replace,
+        &mut Control::none(),
+    )?;
+    let mut child = Command::new(std::env::current_exe()?)
+        .env(QUEUE_CHILD, &work)
+        .env("ONEDRIVE_DEMO_URL", base_url)
+        .env("ONEDRIVE_DEMO_TOKEN", token)
+        .env("ONEDRIVE_DEMO_CA", ca)
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let mut seen = 0;
+    for line in lines {
+        if line?.starts_with("completed") {
+            seen += 1;
+            bar("child", seen as u64, QUEUE_FILES as u64);
+            if seen == KILL_AFTER {
+                child.kill()?; // SIGKILL: no chance to clean up
+                break;
+            }
+        }
+    }
+    let status = child.wait()?;
+    if seen < KILL_AFTER {
+        return Err(format!("the queue's child process ended early: {status}").into());
+    }
+    println!("\n  child killed after {seen} completed uploads ({status})");
+
+    let queue = Queue::open(client.clone(), &work.join("queue"), QueueOptions::default())?;
+    let t = queue.totals();
+    println!(
+        "  reopened the queue: {} transfers, {} completed, {} to go",
+        t.files,
+        t.completed,
+        t.files - t.completed - t.failed - t.cancelled
+    );
+    let started = Instant::now();
+    loop {
+        let idle = queue.wait_idle(Some(Duration::from_millis(100)), None)?;
+        let t = queue.totals();
+        bar("queue", t.bytes_done, t.bytes_total);
+        if idle {
+            break;
+        }
+    }
+    let t = queue.totals();
+    println!(
+        "\n  finished in {:.2} s: {} completed, {} failed, {} of {} bytes",
+        started.elapsed().as_secs_f64(),
+        t.completed,
+        t.failed,
+        t.bytes_done,
+        t.bytes_total
+    );
+    queue.close()?;
+    std::fs::remove_dir_all(&work)?;
+    if t.completed != QUEUE_FILES as u64 {
+        return Err(format!("{} of {QUEUE_FILES} uploads completed", t.completed).into());
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(dir) = std::env::var_os(QUEUE_CHILD) {
+        return queue_child(dir.into());
+    }
     let real = std::env::var("ONEDRIVE_BASE_URL")
         .ok()
         .zip(std::env::var("ONEDRIVE_TOKEN").ok());
@@ -88,7 +215,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .and_then(Emulator::ca_pem)
             .unwrap_or_default()
             .into_bytes(),
-        ..ClientConfig::new(base_url, token)
+        ..ClientConfig::new(base_url.clone(), token.clone())
     })?;
     let me = Drive::Me;
 
@@ -188,5 +315,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         client.poll_job(&again, &mut Control::none())?.state
     );
     println!("\nAll four operations done.");
+
+    let ca = emulator
+        .as_ref()
+        .and_then(Emulator::ca_pem)
+        .unwrap_or_default();
+    queue_demo(&client, &base_url, &token, &ca)?;
+    println!("\nThe queue went on after the kill: every file arrived.");
     Ok(())
 }

@@ -139,6 +139,19 @@ pub mod fuzzing {
         Ok((look.status, look.finished.map(finished)))
     }
 
+    /// The queue's journal replay over `bytes` (as `Queue::open` reads its
+    /// journal): the length of the whole frames and the records decoded.
+    #[cfg(feature = "queue")]
+    pub fn queue_replay(bytes: &[u8]) -> (u64, usize) {
+        crate::queue::replay(bytes)
+    }
+
+    /// Appends one journal frame around `payload` to `out`.
+    #[cfg(feature = "queue")]
+    pub fn queue_frame(payload: &[u8], out: &mut Vec<u8>) {
+        crate::queue::frame(payload, out)
+    }
+
     fn finished(f: job_status::Finished) -> Finished {
         match f {
             job_status::Finished::Id(id) => Finished::Id(id),

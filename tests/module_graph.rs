@@ -1,4 +1,4 @@
-//! src/graph and src/ffi must each stay a one-way graph of modules: no two
+//! src/graph, src/ffi and src/queue must each stay a one-way graph of modules: no two
 //! modules import each other, directly or in a ring. Reads each module's
 //! source (outside its `#[cfg(test)]` part) for the paths that name a
 //! sibling (`super::x`, `crate::graph::x`, `super::{x, y}`). Another crate
@@ -111,6 +111,11 @@ fn graph_modules_import_one_way() {
 #[test]
 fn ffi_modules_import_one_way() {
     assert_one_way("src/ffi", &["super::", "crate::ffi::"], 12);
+}
+
+#[test]
+fn queue_modules_import_one_way() {
+    assert_one_way("src/queue", &["super::", "crate::queue::"], 7);
 }
 
 #[test]
