@@ -276,11 +276,19 @@ fn pause_resume_and_cancel() {
     let ia = q
         .enqueue_upload(&a, &me(), &item("/"), "a.bin", Conflict::Fail)
         .unwrap();
+    // Paused once the service has taken a chunk of it (progress alone
+    // comes within chunks, before the service has anything), so that the
+    // resume below has something to go on from.
+    let accepted = |emu: &Emulator| {
+        emu.requests()
+            .iter()
+            .any(|r| r.origin == "monitor" && r.method == "PUT" && r.status == 202)
+    };
+    assert!(eventually(LIMIT, || accepted(&emu)));
+    q.pause(ia).unwrap();
     let ib = q
         .enqueue_upload(&b, &me(), &item("/"), "b.bin", Conflict::Fail)
         .unwrap();
-    assert!(eventually(LIMIT, || q.get(ia).unwrap().done > 0));
-    q.pause(ia).unwrap();
     reach(&q, ia, TransferState::Paused);
     q.pause(ia).unwrap(); // again: nothing to do
     // The paused upload keeps its session, to go on from where it stood.
