@@ -627,6 +627,17 @@ fn callback_control_and_errors() {
             od_queue_next_event(q, 0, n, n.cast(), n.cast(), n, n),
             OD_ERR_TIMEOUT
         );
+        // Events reach the callback on the queue's event thread, after the
+        // state they tell of: wait for the failure's event (a hang guard
+        // only) before removing the callback.
+        let told = std::time::Instant::now();
+        while !seen.states.lock().unwrap().contains(&(id, 5)) {
+            assert!(
+                told.elapsed() < std::time::Duration::from_secs(60),
+                "no failed event"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         // Removing the callback waits for a call in progress: after
         // it, `seen` may go.
         assert_eq!(od_queue_set_event_callback(q, None, ptr::null_mut()), OD_OK);
