@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make install into a temporary prefix, then build the C quickstart against
-# it twice (pkg-config + static library; CMake + shared library) and run
-# both against a standalone emulator. Also checks a DESTDIR staged install.
+# it (pkg-config + static library; CMake + shared library; pkg-config +
+# shared library, run with LD_LIBRARY_PATH and with an rpath) and run each
+# against a standalone emulator. Also checks a DESTDIR staged install.
 #   tests/packaging/run.sh EMULATOR_BINARY
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,19 +27,34 @@ PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 export PKG_CONFIG_PATH
 gcc -std=c11 -Wall -Wextra -Werror -pedantic examples/quickstart.c \
   $(pkg-config --cflags --libs onedrive-native-static) -o "$tmp/quickstart-static"
-if ldd "$tmp/quickstart-static" | grep -q onedrive_native; then
+if ldd "$tmp/quickstart-static" | grep onedrive_native >/dev/null; then
   echo "the pkg-config static build links the shared library" >&2; exit 1
 fi
 
 # 2. CMake, shared
 cmake -S tests/packaging -B "$tmp/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$tmp/build" >/dev/null
-ldd "$tmp/build/quickstart" | grep -q "$soname" || { echo "the CMake build does not link $soname" >&2; exit 1; }
+ldd "$tmp/build/quickstart" | grep "$soname" >/dev/null || { echo "the CMake build does not link $soname" >&2; exit 1; }
 
 VALGRIND=0 tests/c/run.sh "$emulator" "$tmp/quickstart-static"
 VALGRIND=0 tests/c/run.sh "$emulator" "$tmp/build/quickstart"
 
-# 3. a staged install (package builders): the files land under DESTDIR
+# 3. pkg-config, shared, from a prefix the dynamic loader does not search:
+# the program does not start on its own (the README says why and what to
+# do), and runs with LD_LIBRARY_PATH or with an rpath.
+gcc -std=c11 -Wall -Wextra -Werror -pedantic examples/quickstart.c \
+  $(pkg-config --cflags --libs onedrive-native) -o "$tmp/quickstart-shared"
+out=$(env -u LD_LIBRARY_PATH "$tmp/quickstart-shared" 2>&1 || true)
+case $out in
+  *"cannot open shared object file"*) ;;
+  *) echo "a shared build from $prefix did not fail to load without LD_LIBRARY_PATH or an rpath: $out" >&2; exit 1 ;;
+esac
+LD_LIBRARY_PATH=$prefix/lib VALGRIND=0 tests/c/run.sh "$emulator" "$tmp/quickstart-shared"
+gcc -std=c11 -Wall -Wextra -Werror -pedantic examples/quickstart.c \
+  $(pkg-config --cflags --libs onedrive-native) -Wl,-rpath,"$prefix/lib" -o "$tmp/quickstart-rpath"
+VALGRIND=0 tests/c/run.sh "$emulator" "$tmp/quickstart-rpath"
+
+# 4. a staged install (package builders): the files land under DESTDIR
 make --no-print-directory install PREFIX=/usr DESTDIR="$tmp/stage" >/dev/null
 [ -e "$tmp/stage/usr/lib/pkgconfig/onedrive-native.pc" ] && grep -q '^prefix=/usr$' "$tmp/stage/usr/lib/pkgconfig/onedrive-native.pc"
-echo "packaging: 3 passed, 0 failed"
+echo "packaging: 4 passed, 0 failed"
