@@ -197,7 +197,11 @@ test-rust-asan:
 # fuzz/corpus/<target>; what it finds new goes to fuzz/work/<target>
 # (ignored), crashes to fuzz/artifacts/<target>. 12 targets x 40 s stay
 # under 10 minutes once built. `make fuzz FUZZ_SECONDS=300` for the
-# longer run whose figures are in RELIABILITY.md.
+# longer run whose figures are in RELIABILITY.md. `service` runs without
+# LeakSanitizer's per-input check: its loopback server answers on detached
+# threads that may still be exiting when an input ends, and a 300 s run saw
+# one 32-byte "leak" that its input did not reproduce alone (leaks of the
+# library are checked by valgrind and ASan+LSan on the C tests).
 FUZZ_TARGETS := item_json job_status graph_error retry_after location upload_ranges \
 	session_json monitor_url addressing redact c_abi service queue_journal
 FUZZ_SECONDS ?= 40
@@ -207,8 +211,10 @@ fuzz:
 	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/work/$$t fuzz/corpus/$$t; \
 	  echo "fuzz: $$t ($(FUZZ_SECONDS) s)"; \
+	  leaks=1; [ $$t = service ] && leaks=0; \
 	  (cd fuzz && $(CARGO) +nightly fuzz run -O $$t work/$$t corpus/$$t -- \
-	    -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=4096 -len_control=0 -print_final_stats=1 2>&1 \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=30 -rss_limit_mb=4096 -len_control=0 -print_final_stats=1 \
+	    -detect_leaks=$$leaks 2>&1 \
 	    | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec)|panicked|ERROR|SUMMARY|Test unit written'); \
 	done
 	$(MAKE) fuzz-emulator FUZZ_EMULATOR_SECONDS=$(FUZZ_SECONDS)
