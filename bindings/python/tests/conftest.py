@@ -1,19 +1,17 @@
 """Fixtures: a standalone onedrive-emulator per session (and a Business one
-on demand), driven through its admin path with plain urllib."""
+on demand), through the emulator's own Python package."""
 
 from __future__ import annotations
 
 import json
 import os
-import queue
-import ssl
 import subprocess
-import threading
+import sys
 import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -52,102 +50,19 @@ def emulator_binary() -> Path:
     return path
 
 
-class Emulator:
-    """A running standalone emulator and its admin path."""
+# The emulator's own Python package (emulator/python, the wheel users get)
+# starts it and speaks its admin API; the suite uses it from the checkout.
+sys.path.insert(0, str(REPO / "emulator" / "python"))
+import onedrive_emulator  # noqa: E402
 
-    def __init__(self, *args: str, argv: Optional[List[str]] = None) -> None:
-        """``args``: flags added to the suite's; ``argv``: the whole command line
-        instead (an ephemeral port and TOKEN are then up to the caller)."""
-        binary = emulator_binary()
-        if argv is None:
-            # HTTPS with a CA made at start (ca_file=): clients trust it with ca_file=.
-            argv = ["--port", "0", "--monitor-port", "0", "--token", TOKEN, *args]
-        self.proc = subprocess.Popen(
-            [str(binary), *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        lines: "queue.Queue[Optional[str]]" = queue.Queue()
 
-        def pump() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                lines.put(line.rstrip("\n"))
-            lines.put(None)
+class Emulator(onedrive_emulator.Emulator):
+    """The shipped ``onedrive_emulator.Emulator`` on the binary this
+    checkout builds, with the suite's token and a Graph GET."""
 
-        threading.Thread(target=pump, daemon=True).start()
-        info: Dict[str, str] = {}
-        deadline = time.monotonic() + 60
-        while "default_drive_id" not in info:
-            left = deadline - time.monotonic()
-            try:
-                line = lines.get(timeout=max(left, 0.01))
-            except queue.Empty:
-                line = None
-            if line is None:
-                self.stop()
-                raise RuntimeError(f"{binary} did not start (info so far: {info})")
-            if "=" in line:
-                k, v = line.split("=", 1)
-                info[k] = v
-        self.base_url = info["base_url"]
-        self.api_origin = self.base_url[: -len("/v1.0")]
-        self.monitor_origin = info["monitor_origin"]
-        self.ca_file = info["ca_file"]
-        # the admin path's own requests (urllib) trust it too
-        self._tls = ssl.create_default_context(cafile=self.ca_file)
-        self.token = info["token"]
-        self.admin_token = info["admin_token"]
-        self.profile = info["profile"]
-        self.default_drive_id = info["default_drive_id"]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    # admin path
-
-    def admin(self, method: str, path: str, body: Any = None, raw: Optional[bytes] = None) -> Any:
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        req = urllib.request.Request(self.api_origin + "/_emulator" + path, data=data, method=method)
-        req.add_header("Authorization", "Bearer " + self.admin_token)
-        if body is not None:
-            req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=30, context=self._tls) as r:
-            text = r.read()
-        return json.loads(text) if text else None
-
-    def info(self) -> Dict[str, Any]:
-        return self.admin("GET", "/info")
-
-    def requests(self) -> List[Dict[str, Any]]:
-        return self.admin("GET", "/requests")
-
-    def clear_requests(self) -> None:
-        self.admin("DELETE", "/requests")
-
-    def add_fault(self, rule: Dict[str, Any]) -> None:
-        self.admin("POST", "/faults", rule)
-
-    def clear_faults(self) -> None:
-        self.admin("DELETE", "/faults")
-
-    def job_config(self) -> Dict[str, Any]:
-        return self.admin("GET", "/job")
-
-    def set_job_config(self, **changes: Any) -> None:
-        cfg = self.job_config()
-        cfg.update(changes)
-        self.admin("PUT", "/job", cfg)
-
-    def static(self, name: str, body: bytes) -> str:
-        return self.admin("PUT", "/static/" + name, raw=body)["url"]
+    def __init__(self, *args: str, token: str = TOKEN) -> None:
+        os.environ.setdefault(onedrive_emulator.BINARY_ENV, str(emulator_binary()))
+        super().__init__(*args, token=token)
 
     def graph(self, path: str) -> Any:
         """A GET on the API with the token (e.g. a drive's owner)."""

@@ -24,7 +24,7 @@ def test_the_four_operations_async(emu, folder):
             assert isinstance(job, od.AsyncJob) and job.monitor_url
             copied = await job.wait(timeout=60)
             assert copied.name == "a2.txt"
-            url = emu.static("async-src.bin", b"s" * 1000)
+            url = emu.serve_static("async-src.bin", b"s" * 1000)
             fetched = await (await c.url_upload(folder, "f.bin", url)).wait(timeout=60)
             assert fetched.size == 1000
             with pytest.raises(od.NotFoundError):

@@ -76,7 +76,7 @@ def test_plain_http_off_loopback_needs_the_flag():
 def test_url_upload_is_not_supported_on_business(business_emulator):
     emu = business_emulator
     assert emu.profile == "business"
-    url = emu.static("biz.bin", b"b" * 100)
+    url = emu.serve_static("biz.bin", b"b" * 100)
     with od.Client(token=emu.token, base_url=emu.base_url, ca_file=emu.ca_file) as c:
         with pytest.raises(od.NotSupportedError) as e:
             c.url_upload("/", "biz.bin", url)

@@ -174,7 +174,7 @@ def test_copy_conflicts(client, folder):
 
 def test_url_upload(client, emu, folder):
     payload = bytes(range(256)) * 200
-    url = emu.static("py-source.bin", payload)
+    url = emu.serve_static("py-source.bin", payload)
     job = client.url_upload(folder, "fetched.bin", url)
     it = job.wait(timeout=60)
     assert it.name == "fetched.bin" and it.size == len(payload)
@@ -262,7 +262,7 @@ def test_the_token_never_goes_to_the_monitor_origin(client, emu, folder):
     src = client.upload(folder, "t.txt", b"t")
     emu.clear_requests()
     client.copy(src.id, folder, name="u.txt").wait(timeout=60)
-    client.url_upload(folder, "v.txt", emu.static("v.txt", b"v")).wait(timeout=60)
+    client.url_upload(folder, "v.txt", emu.serve_static("v.txt", b"v")).wait(timeout=60)
     log = emu.requests()
     monitor = [r for r in log if r["origin"] == "monitor"]
     api = [r for r in log if r["origin"] == "api"]

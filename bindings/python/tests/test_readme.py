@@ -32,12 +32,17 @@ def test_the_readme_begins_with_an_example_that_runs_against_the_emulator(tmp_pa
     argv = shlex.split(command)
     assert argv[:5] == ["cargo", "run", "-p", "onedrive-emulator", "--"], argv
     flags = argv[5:]
-    readme_port = flags[flags.index("--port") + 1]
+
+    def take(flag: str) -> str:  # a flag's value, the two removed from flags
+        i = flags.index(flag)
+        value = flags[i + 1]
+        del flags[i : i + 2]
+        return value
+
+    readme_port, token = take("--port"), take("--token")  # Emulator adds its own
     readme_ca = flags[flags.index("--ca-out") + 1]
-    token = flags[flags.index("--token") + 1]
-    flags[flags.index("--port") + 1] = "0"
     flags[flags.index("--ca-out") + 1] = str(tmp_path / "ca.pem")
-    emu = Emulator(argv=flags)
+    emu = Emulator(*flags, token=token)
     try:
         assert emu.token == token and emu.ca_file == str(tmp_path / "ca.pem")
         readme_base = f"https://127.0.0.1:{readme_port}/v1.0"
