@@ -895,7 +895,8 @@ od_status od_item_get(const od_client *client,
 //   "name 1"; `OD_CONFLICT_REPLACE` replaces what is there.
 // - `flags`: 0, or `OD_FOLDER_PARENTS`: as `mkdir -p`, existing folders
 //   on the way and `name` itself are kept (`conflict` is then not used);
-//   a file in the way is `OD_ERR_CONFLICT`.
+//   a file in the way is `OD_ERR_CONFLICT`. A folder POST whose answer
+//   was lost is not repeated: the folder is looked up and taken if there.
 // - `cancel`: optional (NULL).
 // - `out_item`: receives the folder on `OD_OK`; free it with `od_item_free`.
 //

@@ -456,6 +456,38 @@ fn answers_cut_after_the_service_acted_are_never_repeated() {
     assert_eq!(sent(&emu, "POST"), 1);
     assert!(emu.item_json(&drive, "/G").is_some());
 
+    // mkdir -p: the POST that made "P" lost its answer: the folder is
+    // looked up and taken, the POST not repeated
+    cut_next(&emu, "POST");
+    let made = c
+        .create_folder(&me(), &item("/P"), "Q", Conflict::Fail, true, &mut ctl())
+        .unwrap();
+    assert_eq!(made.name(), Some("Q"));
+    assert_eq!(sent(&emu, "POST"), 2, "P, then Q once");
+    // ... but a POST refused outright (403) is the answer, not looked past
+    emu.clear_requests();
+    emu.add_fault(fault(
+        Some("api"),
+        Some("POST"),
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 403,
+            retry_after: None,
+        },
+    ));
+    let e = c
+        .create_folder(&me(), &item("/P"), "R", Conflict::Fail, true, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden, "{e}");
+    let after_post = emu
+        .requests()
+        .into_iter()
+        .skip_while(|r| r.method != "POST")
+        .filter(|r| r.origin == "api")
+        .count();
+    assert_eq!(after_post, 1, "nothing after the refused POST");
+
     // a DELETE that worked is not reported as NotFound
     put(&c, "/", "gone.txt", b"x");
     cut_next(&emu, "DELETE");

@@ -38,7 +38,8 @@ impl Client {
     /// With `make_parents` it works as `mkdir -p`: the folders of the path
     /// that do not exist yet are created, existing ones (`name` too) are
     /// kept and the folder is returned as it is (`conflict` is not used); a
-    /// file in the way is `ErrorKind::Conflict`.
+    /// file in the way is `ErrorKind::Conflict`. A POST whose answer was lost
+    /// is not sent again: the folder is looked up, and taken if it is there.
     pub fn create_folder(
         &self,
         drive: &Drive,
@@ -241,13 +242,16 @@ impl Client {
         for (n, name) in segs.iter().enumerate().skip(have) {
             deepest = match self.post_folder(drive, &at(n), name, Conflict::Fail, ctl) {
                 Ok(made) => made,
-                // Made by someone else meanwhile: fine if it is a folder.
-                Err(e) if e.kind == ErrorKind::Conflict => {
-                    let there = self.item(drive, &at(n + 1), ctl)?;
-                    if !there.is_folder() {
-                        return Err(e);
+                // Made by someone else meanwhile (Conflict), or maybe by this
+                // POST whose answer was lost (Network): fine if a folder is
+                // there now; if not, the POST's own error is the answer.
+                Err(e) if matches!(e.kind, ErrorKind::Conflict | ErrorKind::Network) => {
+                    match self.item(drive, &at(n + 1), ctl) {
+                        Ok(there) if there.is_folder() => there,
+                        Ok(_) => return Err(e),
+                        Err(g) if g.kind == ErrorKind::NotFound => return Err(e),
+                        Err(g) => return Err(g),
                     }
-                    there
                 }
                 Err(e) => return Err(e),
             };

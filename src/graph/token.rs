@@ -230,6 +230,20 @@ mod tests {
         );
     }
 
+    /// A callback that has no new token (None) gives `false`, so the
+    /// request that was refused is not sent again with the same token; a
+    /// token set meanwhile by another caller (`set`) still counts as newer.
+    #[test]
+    fn a_declined_refresh_is_no_newer_token() {
+        let tokens = Tokens::new(AccessToken::new("t0", None), None);
+        tokens.callback.set(Some(Arc::new(|| None)));
+        let seen = tokens.get().1;
+        assert!(!tokens.refresh(seen, &Control::none(), PATIENCE).unwrap());
+        assert_eq!(tokens.get().0.token, "t0");
+        tokens.set(AccessToken::new("t1", None));
+        assert!(tokens.refresh(seen, &Control::none(), PATIENCE).unwrap());
+    }
+
     /// A caller waiting for another thread's refresh ends at its cancel, and
     /// at its patience, while the callback still runs (issue 25.6).
     #[test]
