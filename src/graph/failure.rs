@@ -129,3 +129,54 @@ pub(crate) fn transport_error(e: ureq::Error, url: &str, proxied: bool) -> Error
     }
     err
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kind each transport failure becomes, and which ones are known
+    /// not to have reached the service (safe to send again).
+    #[test]
+    fn transport_failures_by_kind() {
+        let url = "https://graph.example/v1.0/me/drive";
+        let cases = [
+            (ureq::Error::HostNotFound, ErrorKind::Network, true),
+            (ureq::Error::ConnectionFailed, ErrorKind::Network, true),
+            (
+                ureq::Error::BadUri("no host".into()),
+                ErrorKind::InvalidArgument,
+                false,
+            ),
+            (
+                ureq::Error::Timeout(ureq::Timeout::Connect),
+                ErrorKind::Timeout,
+                true,
+            ),
+            (
+                ureq::Error::Timeout(ureq::Timeout::RecvBody),
+                ErrorKind::Timeout,
+                false,
+            ),
+            (
+                ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+                ErrorKind::Network,
+                true,
+            ),
+            (
+                ureq::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
+                ErrorKind::Network,
+                false,
+            ),
+        ];
+        for (e, kind, unsent) in cases {
+            let what = format!("{e:?}");
+            let err = transport_error(e, url, false);
+            assert_eq!(err.kind, kind, "{what}");
+            assert_eq!(
+                err.note == Some(TransportNote::NotConnected),
+                unsent,
+                "{what}"
+            );
+        }
+    }
+}

@@ -525,6 +525,37 @@ enum Where {
 mod tests {
     use super::*;
 
+    /// Answers that claim progress and make none end within four times the
+    /// file; refused chunks are refunded; rounds that get no further end
+    /// at the stall limit; a new session starts the counts over.
+    #[test]
+    fn headway_bounds_what_a_session_may_take() {
+        let mut h = Headway::new(100, 40, 3);
+        for _ in 0..7 {
+            h.sending(40).unwrap(); // 280 of the 280 allowed
+        }
+        h.refund(40);
+        h.sending(40).unwrap();
+        let e = h.sending(1).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Protocol);
+        assert!(
+            e.message.contains("took 280 bytes of a 100-byte file"),
+            "{e}"
+        );
+        assert_eq!(h.restarted(), 0);
+        h.sending(280).unwrap();
+
+        let mut h = Headway::new(100, 40, 3);
+        assert_eq!(h.at(40).unwrap(), 40);
+        let limit = 3 + MAX_STALLS;
+        for _ in 1..limit {
+            h.at(40).unwrap();
+        }
+        assert!(h.at(40).unwrap_err().message.contains("no progress"));
+        h.restarted();
+        assert_eq!(h.at(0).unwrap(), 0);
+    }
+
     #[test]
     fn next_expected_ranges() {
         assert_eq!(
