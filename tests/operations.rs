@@ -1094,3 +1094,18 @@ fn not_found_and_conflict_messages_name_the_path() {
     assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
     assert!(e.message.contains("/me/drive/root"), "{e}");
 }
+
+/// Requests on one client go over its pooled TLS connection: twenty small
+/// uploads one after another open at most one new connection, not twenty.
+#[test]
+fn one_client_reuses_its_tls_connection() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    put(&c, "/", "warm.txt", b"w");
+    let before = emu.connections_accepted();
+    for i in 0..20 {
+        put(&c, "/", &format!("f{i}.txt"), b"x");
+    }
+    let opened = emu.connections_accepted() - before;
+    assert!(opened <= 1, "{opened} connections for 20 uploads");
+}
