@@ -199,7 +199,7 @@ enum {
   OD_TRANSFER_PAUSED = 2,
   // Waiting for the network or for a retry (`od_transfer_wait_reason`).
   OD_TRANSFER_WAITING = 3,
-  // Done: `od_transfer_item_json`.
+  // Done: `od_transfer_item` (or `od_transfer_item_json`).
   OD_TRANSFER_COMPLETED = 4,
   // Ended by a permanent error: `od_transfer_error_status` and the rest.
   OD_TRANSFER_FAILED = 5,
@@ -311,8 +311,9 @@ typedef struct od_client od_client;
 // - Made by `od_item_get`, `od_folder_create`, the uploads
 //   (`od_upload`, `od_upload_file`, `od_upload_stream`,
 //   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`,
-//   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file` and
-//   `od_download_stream`; `od_item_delete` deletes an item by reference.
+//   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file`,
+//   `od_download_stream` and `od_transfer_item`; `od_item_delete` deletes an
+//   item by reference.
 typedef struct od_item od_item;
 
 // An asynchronous job (a copy, an upload from URL). Opaque. It remembers
@@ -379,7 +380,7 @@ typedef struct od_session od_session;
 // - `od_transfer_id`, `od_transfer_get_kind`, `od_transfer_get_state`,
 //   `od_transfer_wait_reason`, `od_transfer_retry_at_ms`,
 //   `od_transfer_done`, `od_transfer_total`, `od_transfer_name`,
-//   `od_transfer_item_json`.
+//   `od_transfer_item`, `od_transfer_item_json`.
 // - Its last error: `od_transfer_error_status`,
 //   `od_transfer_error_http_status`, `od_transfer_error_code`,
 //   `od_transfer_error_inner_code`, `od_transfer_error_message`,
@@ -1610,6 +1611,19 @@ const char *od_transfer_name(const od_transfer *t);
 // # Safety
 // `t` must be NULL or live.
 const char *od_transfer_item_json(const od_transfer *t);
+
+// A completed transfer's item as an `od_item`, read with the same
+// accessors as any item (`od_item_id`, `od_item_size`, …).
+//
+// - `out_item`: receives a new item on `OD_OK` (free it with
+//   `od_item_free`); `OD_ERR_INVALID_STATE` when the transfer has not
+//   completed; `OD_ERR_NULL_ARGUMENT` when `t` or `out_item` is NULL.
+//
+// No request is made. Any thread.
+//
+// # Safety
+// `t` must be NULL or live; `out_item` NULL or writable.
+od_status od_transfer_item(const od_transfer *t, od_item **out_item);
 
 // The error of a failed transfer (or the transient one a transfer waits
 // after) as an `od_status`; `OD_OK` when there is none (or `t` is NULL).

@@ -28,8 +28,9 @@ use super::status::od_status;
 /// - Made by `od_item_get`, `od_folder_create`, the uploads
 ///   (`od_upload`, `od_upload_file`, `od_upload_stream`,
 ///   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`,
-///   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file` and
-///   `od_download_stream`; `od_item_delete` deletes an item by reference.
+///   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file`,
+///   `od_download_stream` and `od_transfer_item`; `od_item_delete` deletes an
+///   item by reference.
 pub struct od_item {
     pub(crate) item: Item,
     /// The C strings handed out, made on first use (most callers read few).

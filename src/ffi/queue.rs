@@ -13,10 +13,11 @@ use crate::queue::{
 
 use super::args::{conflict_arg, drive_arg, flags_arg, item_arg};
 use super::boundary::{
-    FfiError, FfiResult, Out, ffi_call, free_box, guard_value, handle_arg, into_raw,
+    FfiError, FfiResult, Out, ffi_call, ffi_new, free_box, guard_value, handle_arg, into_raw,
     opt_handle_arg, opt_str_arg, str_arg,
 };
 use super::client::{od_cancel, od_client};
+use super::item::od_item;
 use super::status::od_status;
 
 /// Where a transfer stands.
@@ -32,7 +33,7 @@ pub enum od_transfer_state {
     OD_TRANSFER_PAUSED = 2,
     /// Waiting for the network or for a retry (`od_transfer_wait_reason`).
     OD_TRANSFER_WAITING = 3,
-    /// Done: `od_transfer_item_json`.
+    /// Done: `od_transfer_item` (or `od_transfer_item_json`).
     OD_TRANSFER_COMPLETED = 4,
     /// Ended by a permanent error: `od_transfer_error_status` and the rest.
     OD_TRANSFER_FAILED = 5,
@@ -141,7 +142,7 @@ pub struct od_queue {
 /// - `od_transfer_id`, `od_transfer_get_kind`, `od_transfer_get_state`,
 ///   `od_transfer_wait_reason`, `od_transfer_retry_at_ms`,
 ///   `od_transfer_done`, `od_transfer_total`, `od_transfer_name`,
-///   `od_transfer_item_json`.
+///   `od_transfer_item`, `od_transfer_item_json`.
 /// - Its last error: `od_transfer_error_status`,
 ///   `od_transfer_error_http_status`, `od_transfer_error_code`,
 ///   `od_transfer_error_inner_code`, `od_transfer_error_message`,

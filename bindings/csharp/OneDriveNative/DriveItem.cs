@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 
 namespace OneDriveNative
@@ -66,34 +65,6 @@ namespace OneDriveNative
                     DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out t))
                 return t;
             return null;
-        }
-
-        /// <summary>An item from the driveItem JSON the service sent (a
-        /// completed queue transfer's); null for null text. The fields are
-        /// those <see cref="Take"/> reads; FormatException for text that is
-        /// not a JSON object.</summary>
-        internal static DriveItem FromJson(string json)
-        {
-            if (json == null) return null;
-            var root = JsonReader.Parse(json) as Dictionary<string, object>;
-            if (root == null) throw new FormatException("JSON: a driveItem is an object");
-            object size = JsonReader.At(root, "size");
-            object children = JsonReader.At(root, "folder", "childCount");
-            return new DriveItem
-            {
-                Id = JsonReader.At(root, "id") as string,
-                Name = JsonReader.At(root, "name") as string,
-                ETag = JsonReader.At(root, "eTag") as string,
-                CTag = JsonReader.At(root, "cTag") as string,
-                DriveId = JsonReader.At(root, "parentReference", "driveId") as string,
-                ParentId = JsonReader.At(root, "parentReference", "id") as string,
-                QuickXorHash = JsonReader.At(root, "file", "hashes", "quickXorHash") as string,
-                Json = json,
-                Size = size is long ? (long)size : (long?)null,
-                IsFolder = JsonReader.At(root, "folder") is Dictionary<string, object>,
-                LastModified = Timestamp(JsonReader.At(root, "lastModifiedDateTime") as string),
-                ChildCount = children is long ? (long)children : (long?)null,
-            };
         }
 
         public override string ToString() { return (IsFolder ? "folder " : "file ") + Name + " (" + Id + ")"; }

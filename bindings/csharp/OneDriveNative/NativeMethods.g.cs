@@ -669,6 +669,10 @@ namespace OneDriveNative
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern IntPtr od_transfer_item_json(TransferHandle t);
 
+        // od_status od_transfer_item(const od_transfer *t, od_item **out_item)
+        [DllImport(Lib, CallingConvention = CC)]
+        internal static extern int od_transfer_item(TransferHandle t, out ItemHandle out_item);
+
         // od_status od_transfer_error_status(const od_transfer *t)
         [DllImport(Lib, CallingConvention = CC)]
         internal static extern int od_transfer_error_status(TransferHandle t);

@@ -95,7 +95,7 @@ namespace OneDriveNative
                 Done = (long)NativeMethods.od_transfer_done(t),
                 Total = (long)NativeMethods.od_transfer_total(t),
                 Name = Utf8.Borrowed(t, NativeMethods.od_transfer_name),
-                Item = DriveItem.FromJson(Utf8.Borrowed(t, NativeMethods.od_transfer_item_json)),
+                Item = ItemOf(t),
                 Error = error == 0 ? null : new OneDriveException((OneDriveStatus)error,
                     Utf8.Borrowed(t, NativeMethods.od_transfer_error_message),
                     NativeMethods.od_transfer_error_http_status(t),
@@ -103,6 +103,15 @@ namespace OneDriveNative
                     Utf8.Borrowed(t, NativeMethods.od_transfer_error_inner_code),
                     Utf8.Borrowed(t, NativeMethods.od_transfer_error_request_id), null),
             };
+        }
+
+        // A completed transfer's item; null before (od_transfer_item then
+        // answers OD_ERR_INVALID_STATE and leaves the handle invalid).
+        private static DriveItem ItemOf(TransferHandle t)
+        {
+            ItemHandle h;
+            NativeMethods.od_transfer_item(t, out h);
+            return DriveItem.Take(h);
         }
 
         public override string ToString() { return "transfer " + Id + " " + Kind + " " + State + " " + Done + "/" + Total; }

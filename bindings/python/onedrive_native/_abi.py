@@ -396,6 +396,8 @@ FUNCTIONS: Dict[str, Tuple[Any, List[Any]]] = {
     'od_transfer_name': (c_char_p, [od_transfer_p]),
     # const char *od_transfer_item_json(const od_transfer *t)
     'od_transfer_item_json': (c_char_p, [od_transfer_p]),
+    # od_status od_transfer_item(const od_transfer *t, od_item **out_item)
+    'od_transfer_item': (c_int32, [od_transfer_p, POINTER(od_item_p)]),
     # od_status od_transfer_error_status(const od_transfer *t)
     'od_transfer_error_status': (c_int32, [od_transfer_p]),
     # int32_t od_transfer_error_http_status(const od_transfer *t)

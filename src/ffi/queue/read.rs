@@ -401,6 +401,38 @@ pub unsafe extern "C" fn od_transfer_item_json(t: *const od_transfer) -> *const 
     unsafe { field(t, std::ptr::null(), |t| ptr(&t.item_json)) }
 }
 
+/// A completed transfer's item as an `od_item`, read with the same
+/// accessors as any item (`od_item_id`, `od_item_size`, …).
+///
+/// - `out_item`: receives a new item on `OD_OK` (free it with
+///   `od_item_free`); `OD_ERR_INVALID_STATE` when the transfer has not
+///   completed; `OD_ERR_NULL_ARGUMENT` when `t` or `out_item` is NULL.
+///
+/// No request is made. Any thread.
+///
+/// # Safety
+/// `t` must be NULL or live; `out_item` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn od_transfer_item(
+    t: *const od_transfer,
+    out_item: *mut *mut od_item,
+) -> od_status {
+    // SAFETY: `t` is NULL or live and `out_item` NULL or writable, as the
+    // caller promises; both are checked for NULL before use.
+    unsafe {
+        ffi_new(out_item, "out_item", || {
+            let t = handle_arg(t, "transfer")?;
+            let item = t.t.item.clone().ok_or_else(|| {
+                FfiError::new(
+                    od_status::OD_ERR_INVALID_STATE,
+                    "the transfer has not completed: it has no item yet",
+                )
+            })?;
+            Ok(od_item::new(item))
+        })
+    }
+}
+
 /// The error of a failed transfer (or the transient one a transfer waits
 /// after) as an `od_status`; `OD_OK` when there is none (or `t` is NULL).
 ///

@@ -4,6 +4,7 @@
 use super::*;
 use crate::ffi::cancel::{od_cancel_free, od_cancel_new, od_cancel_trigger};
 use crate::ffi::client::{od_client_free, od_client_new};
+use crate::ffi::item::{od_item_free, od_item_name};
 use crate::ffi::last_error::od_last_error_status;
 use crate::ffi::network::od_client_add_ca_pem;
 use od_status::*;
@@ -344,6 +345,11 @@ fn open_enqueue_and_read_back() {
         assert_eq!((od_transfer_done(t), od_transfer_total(t)), (0, 11));
         assert_eq!(text(od_transfer_name(t)).as_deref(), Some("a.txt"));
         assert!(od_transfer_item_json(t).is_null());
+        let mut it = ptr::null_mut();
+        assert_eq!(od_transfer_item(t, &mut it), OD_ERR_INVALID_STATE);
+        assert!(it.is_null());
+        assert_eq!(od_transfer_item(ptr::null(), &mut it), OD_ERR_NULL_ARGUMENT);
+        assert_eq!(od_transfer_item(t, ptr::null_mut()), OD_ERR_NULL_ARGUMENT);
         assert_eq!(od_transfer_error_status(t), OD_OK);
         assert_eq!(od_transfer_error_http_status(t), 0);
         assert!(od_transfer_error_code(t).is_null());
@@ -403,7 +409,11 @@ fn open_enqueue_and_read_back() {
                 .unwrap()
                 .contains("\"c.txt\"")
         );
-        od_transfer_free(t);
+        let mut it = ptr::null_mut();
+        assert_eq!(od_transfer_item(t, &mut it), OD_OK);
+        od_transfer_free(t); // the item is the caller's own
+        assert_eq!(text(od_item_name(it)).as_deref(), Some("c.txt"));
+        od_item_free(it);
         let mut list = ptr::null_mut();
         assert_eq!(od_queue_list(q, 1 << 4, &mut list), OD_OK);
         assert_eq!(od_transfer_list_count(list), 3);

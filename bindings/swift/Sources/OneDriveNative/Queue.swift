@@ -21,7 +21,7 @@ public enum TransferState: Int32, CaseIterable, Sendable {
     case paused = 2
     /// Waiting for the network or for a retry (`Transfer.waitReason`).
     case waiting = 3
-    /// Done: `Transfer.itemJSON`.
+    /// Done: `Transfer.item`.
     case completed = 4
     /// Ended by a permanent error: `Transfer.error`.
     case failed = 5
@@ -66,7 +66,9 @@ public struct Transfer: Sendable, Identifiable {
     public let total: UInt64
     /// The destination name (empty for a copy that keeps its source's name).
     public let name: String
-    /// A completed transfer's item: the driveItem JSON the service sent.
+    /// A completed transfer's item; nil before it completed.
+    public let item: DriveItem?
+    /// The same item as the driveItem JSON the service sent.
     public let itemJSON: String?
     /// Why a failed transfer failed, or the transient error a waiting one waits after.
     public let error: OneDriveError?
@@ -81,6 +83,9 @@ public struct Transfer: Sendable, Identifiable {
         done = od_transfer_done(t)
         total = od_transfer_total(t)
         name = borrowedString(od_transfer_name(t)) ?? ""
+        var itemRaw: OpaquePointer? = nil
+        // OD_ERR_INVALID_STATE (no item) before the transfer completed.
+        item = succeeded(od_transfer_item(t, &itemRaw)) ? try? DriveItem.take(itemRaw) : nil
         itemJSON = borrowedString(od_transfer_item_json(t))
         let status = od_transfer_error_status(t)
         if succeeded(status) {

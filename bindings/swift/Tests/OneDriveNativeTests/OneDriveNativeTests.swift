@@ -231,6 +231,8 @@ final class OneDriveNativeTests: XCTestCase {
         XCTAssertEqual(done.state, .completed)
         XCTAssertEqual(done.name, "q.bin")
         XCTAssertNotNil(done.itemJSON)
+        XCTAssertEqual(done.item?.name, "q.bin")
+        XCTAssertEqual(done.item?.size, 50_000)
         XCTAssertNil(done.error)
         XCTAssertEqual(try queue.list([.completed]).map { $0.id }, [id])
         let totals = try queue.totals()
