@@ -468,6 +468,7 @@ async fn handle(
         body: Some(body),
         body_bytes: 0,
         request_id: rand::guid(),
+        hold_job: false,
     };
 
     let action = if admin {
@@ -510,6 +511,8 @@ async fn handle(
                 }
                 Some(FaultAction::DropResponseAfter(k)) => cut_after = Some((k, false)),
                 Some(FaultAction::DropBodyAfter(n)) => cut_after = Some((n, true)),
+                Some(FaultAction::HoldJob) => ctx.hold_job = true,
+                Some(FaultAction::HoldRequest) => shared.held_requests.hold().await,
                 _ => {}
             }
             if health {
