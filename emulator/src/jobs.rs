@@ -289,6 +289,7 @@ impl Jobs {
         if let Some(j) = g.map.get_mut(token) {
             j.state = state;
             j.finished = Some(Instant::now());
+            j.held = false;
         }
     }
 

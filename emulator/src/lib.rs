@@ -102,6 +102,7 @@ fn new_shared(
         next_seq: Mutex::new(1),
         faults: Mutex::new(Vec::new()),
         held_requests: Default::default(),
+        hold_bound: None,
         jobs: jobs::Jobs::new(config.job.clone()),
         initial_job: config.job.clone(),
         sessions: Default::default(),
@@ -161,6 +162,7 @@ pub fn fuzz_requests(
         "http://127.0.0.1:2".into(),
     );
     shared.offline = true;
+    shared.hold_bound = Some(Duration::from_secs(60));
     let shared = Arc::new(shared);
     let mut statuses = Vec::new();
     for (monitor, method, target, headers, body) in requests {

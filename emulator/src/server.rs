@@ -512,7 +512,12 @@ async fn handle(
                 Some(FaultAction::DropResponseAfter(k)) => cut_after = Some((k, false)),
                 Some(FaultAction::DropBodyAfter(n)) => cut_after = Some((n, true)),
                 Some(FaultAction::HoldJob) => ctx.hold_job = true,
-                Some(FaultAction::HoldRequest) => shared.held_requests.hold().await,
+                Some(FaultAction::HoldRequest) => match shared.hold_bound {
+                    Some(bound) => {
+                        let _ = tokio::time::timeout(bound, shared.held_requests.hold()).await;
+                    }
+                    None => shared.held_requests.hold().await,
+                },
                 _ => {}
             }
             if health {

@@ -143,6 +143,9 @@ pub(crate) struct Shared {
     pub faults: Mutex<Vec<Armed>>,
     /// requests a `hold_request` fault holds until a release
     pub held_requests: crate::faults::Gate,
+    /// fuzzing: a held request goes on by itself after this (the runtime's clock is
+    /// paused there and skips ahead; nothing else could release it)
+    pub hold_bound: Option<Duration>,
     pub jobs: Jobs,
     /// `Config::job`, which a reset restores
     pub initial_job: JobConfig,

@@ -734,15 +734,18 @@ fn a_held_job_stays_in_progress_until_released() {
         json!({"name": "a-copy.txt"}),
     ));
     // an upload from URL into the held folder: held too
-    let src = emu.serve_static("u.bin", b"from a URL".to_vec());
-    let body = json!({"@microsoft.graph.sourceUrl": src, "name": "u.bin", "file": {}});
-    let held_url = location(&api_h(
-        &emu,
-        "POST",
-        "/me/drive/root:/held:/children",
-        &[("Prefer", "respond-async")],
-        body.to_string().as_bytes(),
-    ));
+    let url_upload_into_held = |src: &str, name: &str| {
+        let body = json!({"@microsoft.graph.sourceUrl": src, "name": name, "file": {}});
+        location(&api_h(
+            &emu,
+            "POST",
+            "/me/drive/root:/held:/children",
+            &[("Prefer", "respond-async")],
+            body.to_string().as_bytes(),
+        ))
+    };
+    let held_url =
+        url_upload_into_held(&emu.serve_static("u.bin", b"from a URL".to_vec()), "u.bin");
     assert_eq!(emu.held_jobs(), 2);
     let stats = admin(&emu, "GET", "stats", b"").json();
     assert_eq!(
@@ -788,6 +791,13 @@ fn a_held_job_stays_in_progress_until_released() {
     );
     assert_eq!(emu.content(&drive, "/held/u.bin").unwrap(), b"from a URL");
     assert_eq!(emu.release_jobs(), 0);
+    // a held upload from URL whose source cannot be fetched fails as it would unheld,
+    // and is held no more
+    let missing = format!("{}/static/missing.bin", emu.monitor_origin());
+    let failed = url_upload_into_held(&missing, "m.bin");
+    let done = poll_job(&failed);
+    assert_eq!(done.json()["status"], "failed", "{}", done.text());
+    assert_eq!(emu.held_jobs(), 0);
     // a held job a reset clears ends and writes nothing
     put_file(&emu, "/held/b.txt", b"b");
     emu.add_fault(onedrive_emulator::FaultRule {
