@@ -113,6 +113,29 @@ def test_running_jobs_reaches_zero_once_a_copy_landed(onedrive_drive: Emulator) 
     assert call(conn, "GET", "/me/drive/root:/dst.txt")["size"] == 3
 
 
+def test_a_held_copy_runs_once_released(onedrive_drive: Emulator) -> None:
+    conn = onedrive_drive.connection
+    call(conn, "PUT", "/me/drive/root:/held/src.txt:/content", b"abc")
+    onedrive_drive.add_fault({"method": "POST", "path_contains": "/held/", "action": "hold_job"})
+    req = urllib.request.Request(
+        conn.base_url + "/me/drive/root:/held/src.txt:/copy",
+        data=json.dumps({"name": "dst.txt"}).encode(),
+        method="POST",
+        headers={"Authorization": "Bearer " + conn.token, "Content-Type": "application/json"},
+    )
+    ctx = ssl.create_default_context(cafile=conn.ca_file)
+    with urllib.request.urlopen(req, timeout=30, context=ctx) as r:
+        assert r.status == 202
+    assert (onedrive_drive.held_jobs(), onedrive_drive.running_jobs()) == (1, 1)
+    assert onedrive_drive.held_requests() == 0 and onedrive_drive.release_requests() == 0
+    assert onedrive_drive.release_jobs() == 1
+    deadline = time.monotonic() + 60  # a hang guard only
+    while onedrive_drive.running_jobs() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert onedrive_drive.held_jobs() == 0 and onedrive_drive.running_jobs() == 0
+    assert call(conn, "GET", "/me/drive/root:/held/dst.txt")["size"] == 3
+
+
 def test_the_client_fixture(onedrive_client: Any, onedrive_emulator: Emulator) -> None:
     if WANT_NATIVE is not None:
         assert (onedrive_native is not None) == (WANT_NATIVE == "1"), "onedrive_native importable?"
