@@ -126,9 +126,19 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
             200,
             &json!({
                 "running_jobs": shared.jobs.running(),
+                "held_jobs": shared.jobs.held(),
+                "held_requests": shared.held_requests.held(),
                 "connections_accepted": shared.connections_accepted.load(std::sync::atomic::Ordering::SeqCst),
                 "upload_sessions": shared.with_sessions(|m| m.len()),
             }),
+        )),
+        (Method::POST, "/_emulator/jobs/release") => Ok(json_response(
+            200,
+            &json!({ "released": shared.jobs.release_held() }),
+        )),
+        (Method::POST, "/_emulator/requests/release") => Ok(json_response(
+            200,
+            &json!({ "released": shared.held_requests.release() }),
         )),
         (Method::POST, "/_emulator/reset") => {
             shared.reset();

@@ -261,7 +261,7 @@ async fn post_children(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
         let name = name.ok_or_else(|| GraphError::bad_request("The item needs a name."))?;
         let conflict = conflict_from(ctx, Some(&body), Conflict::Fail)?;
         ctx.shared.store().plan_name(&parent, &name, conflict)?;
-        let (token, tempauth) = ctx.shared.jobs.create("DownloadUrl", false);
+        let (token, tempauth) = ctx.shared.jobs.create("DownloadUrl", false, ctx.hold_job);
         let location = monitor_url(ctx, &token, tempauth.as_deref());
         crate::tasks::spawn_url_upload(ctx.shared.clone(), token, url, parent, name, conflict);
         return accepted(&location);
@@ -390,7 +390,7 @@ async fn copy(ctx: &mut Ctx, drive_id: &str, addr: &Addr) -> HResult {
         (snap, parent, name)
     };
     let business = ctx.shared.profile == Profile::Business;
-    let (token, tempauth) = ctx.shared.jobs.create("ItemCopy", business);
+    let (token, tempauth) = ctx.shared.jobs.create("ItemCopy", business, ctx.hold_job);
     let location = monitor_url(ctx, &token, tempauth.as_deref());
     crate::tasks::spawn_copy(ctx.shared.clone(), token, snap, parent, name, conflict);
     accepted(&location)

@@ -304,4 +304,19 @@ pub enum FaultAction {
     DropBodyAfter(u64),
     /// Added latency before handling.
     DelayMs(u64),
+    /// Handle the request normally; a job it starts (a copy, an upload from URL) is
+    /// held: in progress at 0 %, its timed part not begun, until released
+    /// (`POST /_emulator/jobs/release`, [`Emulator::release_jobs`](crate::Emulator::release_jobs))
+    /// or cleared by a reset. For tests that need a job still running when they act on
+    /// it, whatever the machine's speed. No effect on a request that starts no job.
+    /// JSON: `"action":"hold_job"`.
+    HoldJob,
+    /// Hold the request, before it is handled, until released (`POST
+    /// /_emulator/requests/release`,
+    /// [`Emulator::release_requests`](crate::Emulator::release_requests), or a reset);
+    /// then handle it normally. For tests that act while a request is on its way (a
+    /// cancel while the answer is awaited), whatever the machine's speed: they wait for
+    /// [`Emulator::held_requests`](crate::Emulator::held_requests) first. JSON:
+    /// `"action":"hold_request"`.
+    HoldRequest,
 }

@@ -1,6 +1,55 @@
 //! Fault rules: which request misbehaves, and how.
 
 use crate::config::{FaultAction, FaultRule, Times};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::watch;
+
+/// Requests held by a `hold_request` fault, each until the next release.
+pub(crate) struct Gate {
+    waiting: Arc<AtomicUsize>,
+    released: watch::Sender<u64>,
+}
+
+/// One request counted as held while it waits (also when its connection goes).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate {
+            waiting: Arc::default(),
+            released: watch::channel(0).0,
+        }
+    }
+}
+
+impl Gate {
+    /// Wait until the next [`Gate::release`].
+    pub async fn hold(&self) {
+        // subscribed before counted: a release that sees this request ends its wait
+        let mut rx = self.released.subscribe();
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(self.waiting.clone());
+        let _ = rx.changed().await;
+    }
+
+    /// Let every held request go on; returns how many were held.
+    pub fn release(&self) -> usize {
+        let n = self.held();
+        self.released.send_modify(|v| *v += 1);
+        n
+    }
+
+    pub fn held(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}
 
 pub(crate) struct Armed {
     pub rule: FaultRule,
@@ -86,6 +135,8 @@ pub(crate) fn label(action: &FaultAction) -> String {
         FaultAction::DropResponseAfter(k) => format!("drop_response_after {k}"),
         FaultAction::DropBodyAfter(n) => format!("drop_body_after {n}"),
         FaultAction::DelayMs(ms) => format!("delay_ms {ms}"),
+        FaultAction::HoldJob => "hold_job".into(),
+        FaultAction::HoldRequest => "hold_request".into(),
     }
 }
 
@@ -175,6 +226,16 @@ mod tests {
         let back = serde_json::to_value(&r).unwrap();
         assert_eq!(back["action"]["drop_response_after"], 5);
         assert_eq!(back["times"]["every_nth"], 3);
+        let r: FaultRule = serde_json::from_str(
+            r#"{"method":"POST","path_contains":"/held/","action":"hold_job"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.action, FaultAction::HoldJob);
+        assert_eq!(serde_json::to_value(&r).unwrap()["action"], "hold_job");
+        assert_eq!(label(&r.action), "hold_job");
+        let r: FaultRule = serde_json::from_str(r#"{"action":"hold_request"}"#).unwrap();
+        assert_eq!(r.action, FaultAction::HoldRequest);
+        assert_eq!(label(&r.action), "hold_request");
         let r: FaultRule = serde_json::from_str(r#"{"action":{"status":{"status":503}}}"#).unwrap();
         assert_eq!(
             r.action,

@@ -48,6 +48,10 @@ struct Job {
     fail: Option<JobFailMode>,
     state: JobState,
     finished: Option<Instant>,
+    /// held by a `hold_job` fault: its timed part does not begin until released
+    held: bool,
+    /// [`Jobs::begin`] came while the job was held: the timed part begins at the release
+    begin_on_release: bool,
 }
 
 impl Job {
@@ -167,8 +171,14 @@ impl Jobs {
         self.lock().map.contains_key(token)
     }
 
-    /// A new job; returns (token, tempauth).
-    pub fn create(&self, operation: &'static str, with_tempauth: bool) -> (String, Option<String>) {
+    /// A new job; returns (token, tempauth). A `held` job stays in progress at 0 % until
+    /// [`Jobs::release_held`].
+    pub fn create(
+        &self,
+        operation: &'static str,
+        with_tempauth: bool,
+        held: bool,
+    ) -> (String, Option<String>) {
         let token = rand::random_token(24);
         let tempauth = with_tempauth.then(|| rand::random_token(48));
         let mut g = self.lock();
@@ -185,6 +195,8 @@ impl Jobs {
                 fail,
                 state: JobState::Running,
                 finished: None,
+                held,
+                begin_on_release: false,
             },
         );
         (token, tempauth)
@@ -199,9 +211,38 @@ impl Jobs {
             base.saturating_add((bytes as u128 * 1000 / bps as u128).min(u64::MAX as u128) as u64);
         let now = g.clock.now();
         if let Some(j) = g.map.get_mut(token) {
-            j.start = Some(now);
             j.duration = Duration::from_millis(ms);
+            if j.held {
+                j.begin_on_release = true;
+            } else {
+                j.start = Some(now);
+            }
         }
+    }
+
+    /// Let every held job go: each begins its timed part now (if it was due to). Returns
+    /// how many were held.
+    pub fn release_held(&self) -> usize {
+        let released = {
+            let mut g = self.lock();
+            let now = g.clock.now();
+            let mut n = 0;
+            for j in g.map.values_mut().filter(|j| j.held) {
+                j.held = false;
+                if std::mem::take(&mut j.begin_on_release) {
+                    j.start = Some(now);
+                }
+                n += 1;
+            }
+            n
+        };
+        self.changed.send_modify(|v| *v += 1);
+        released
+    }
+
+    /// Jobs held by a `hold_job` fault and not yet released.
+    pub fn held(&self) -> usize {
+        self.lock().map.values().filter(|j| j.held).count()
     }
 
     /// Wait (on job time) until the job is due to finish, or to fail when a failure is forced.
@@ -217,7 +258,9 @@ impl Jobs {
                     return j.fail;
                 }
                 let elapsed = elapsed.unwrap_or_default();
-                if j.start.is_none() {
+                if j.held {
+                    None
+                } else if j.start.is_none() {
                     Some(Duration::from_millis(10))
                 } else if g.config.paused {
                     None
@@ -246,6 +289,7 @@ impl Jobs {
         if let Some(j) = g.map.get_mut(token) {
             j.state = state;
             j.finished = Some(Instant::now());
+            j.held = false;
         }
     }
 

@@ -101,6 +101,8 @@ fn new_shared(
         log: Mutex::new(Vec::new()),
         next_seq: Mutex::new(1),
         faults: Mutex::new(Vec::new()),
+        held_requests: Default::default(),
+        hold_bound: None,
         jobs: jobs::Jobs::new(config.job.clone()),
         initial_job: config.job.clone(),
         sessions: Default::default(),
@@ -160,6 +162,7 @@ pub fn fuzz_requests(
         "http://127.0.0.1:2".into(),
     );
     shared.offline = true;
+    shared.hold_bound = Some(Duration::from_secs(60));
     let shared = Arc::new(shared);
     let mut statuses = Vec::new();
     for (monitor, method, target, headers, body) in requests {
@@ -374,6 +377,32 @@ impl Emulator {
         self.shared.jobs.running()
     }
 
+    /// Jobs held by a `hold_job` fault ([`FaultAction::HoldJob`]) and not yet released:
+    /// a test waits for its job to be held before acting on it. `GET /_emulator/stats`
+    /// reports it as `held_jobs`.
+    pub fn held_jobs(&self) -> usize {
+        self.shared.jobs.held()
+    }
+
+    /// Lets every held job go (each begins its timed part now); returns how many were
+    /// held. `POST /_emulator/jobs/release` does the same.
+    pub fn release_jobs(&self) -> usize {
+        self.shared.jobs.release_held()
+    }
+
+    /// Requests a `hold_request` fault ([`FaultAction::HoldRequest`]) holds now: a test
+    /// waits for its request to be held before acting on it. `GET /_emulator/stats`
+    /// reports it as `held_requests`.
+    pub fn held_requests(&self) -> usize {
+        self.shared.held_requests.held()
+    }
+
+    /// Lets every held request go on to be handled; returns how many were held. `POST
+    /// /_emulator/requests/release` does the same.
+    pub fn release_requests(&self) -> usize {
+        self.shared.held_requests.release()
+    }
+
     /// TCP connections both origins have accepted since the start (those answered 503
     /// for want of a free slot included): tests wait on it instead of sleeping.
     pub fn connections_accepted(&self) -> u64 {
@@ -408,7 +437,8 @@ impl Emulator {
     }
 
     /// Back to a fresh drive: every item below the drives' roots, upload sessions, jobs,
-    /// fault rules, download URLs, static files and the request log go; the job settings
+    /// fault rules, download URLs, static files and the request log go (held requests are
+    /// let go, held jobs end with the rest); the job settings
     /// and the upload session lifetime are those of the start. The drives, their ids and
     /// their roots' ids, the tokens and the origins stay. `POST /_emulator/reset` does the same.
     pub fn reset(&self) {

@@ -468,6 +468,7 @@ async fn handle(
         body: Some(body),
         body_bytes: 0,
         request_id: rand::guid(),
+        hold_job: false,
     };
 
     let action = if admin {
@@ -510,6 +511,13 @@ async fn handle(
                 }
                 Some(FaultAction::DropResponseAfter(k)) => cut_after = Some((k, false)),
                 Some(FaultAction::DropBodyAfter(n)) => cut_after = Some((n, true)),
+                Some(FaultAction::HoldJob) => ctx.hold_job = true,
+                Some(FaultAction::HoldRequest) => match shared.hold_bound {
+                    Some(bound) => {
+                        let _ = tokio::time::timeout(bound, shared.held_requests.hold()).await;
+                    }
+                    None => shared.held_requests.hold().await,
+                },
                 _ => {}
             }
             if health {

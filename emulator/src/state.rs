@@ -141,6 +141,11 @@ pub(crate) struct Shared {
     pub log: Mutex<Vec<LoggedRequest>>,
     pub next_seq: Mutex<u64>,
     pub faults: Mutex<Vec<Armed>>,
+    /// requests a `hold_request` fault holds until a release
+    pub held_requests: crate::faults::Gate,
+    /// fuzzing: a held request goes on by itself after this (the runtime's clock is
+    /// paused there and skips ahead; nothing else could release it)
+    pub hold_bound: Option<Duration>,
     pub jobs: Jobs,
     /// `Config::job`, which a reset restores
     pub initial_job: JobConfig,
@@ -274,6 +279,7 @@ impl Shared {
         drop(sessions); // their spool files go with the last reference
         *lock(&self.session_lifetime) = SESSION_LIFETIME;
         lock(&self.faults).clear();
+        self.held_requests.release();
         lock(&self.downloads).clear();
         lock(&self.statics).clear();
         lock(&self.log).clear();
@@ -383,6 +389,8 @@ pub(crate) struct Ctx {
     pub body: Option<Body>,
     pub body_bytes: u64,
     pub request_id: String,
+    /// a `hold_job` fault acted: a job this request starts is held until released
+    pub hold_job: bool,
 }
 
 impl Ctx {

@@ -297,3 +297,62 @@ fn added_latency() {
     api(&emu, "GET", "/me/drive/root", b"");
     assert!(emu.requests().last().unwrap().fault.is_none());
 }
+
+/// Issue 27 item 4: a `hold_request` fault holds its request before it is handled until
+/// the test lets it go, so that a test can act while a request is on its way (a cancel
+/// while the answer is awaited) without racing a clock. Other requests are served
+/// meanwhile; a reset lets held requests go too.
+#[test]
+fn a_held_request_waits_for_its_release() {
+    let emu = start(Profile::Personal);
+    put_file(&emu, "/held-req.txt", b"held");
+    let rule = admin(
+        &emu,
+        "POST",
+        "faults",
+        br#"{"method":"GET","path_contains":"/held-req","times":{"next":1},"action":"hold_request"}"#,
+    );
+    assert_eq!(rule.status, 201, "{}", rule.text());
+    std::thread::scope(|s| {
+        let held = s.spawn(|| api(&emu, "GET", "/me/drive/root:/held-req.txt", b""));
+        wait_for(60, "the request to be held", || {
+            (emu.held_requests() == 1).then_some(())
+        });
+        // others are served while it waits, and it has not been answered
+        assert_eq!(api(&emu, "GET", "/me/drive", b"").status, 200);
+        assert!(!held.is_finished());
+        assert_eq!(admin(&emu, "GET", "stats", b"").json()["held_requests"], 1);
+        let r = admin(&emu, "POST", "requests/release", b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["released"], 1);
+        let r = held.join().unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["name"], "held-req.txt");
+    });
+    assert_eq!(emu.held_requests(), 0);
+    assert!(
+        emu.requests()
+            .iter()
+            .any(|r| r.fault.as_deref() == Some("hold_request") && r.status == 200)
+    );
+    // the rule was spent: the next one goes through
+    assert_eq!(
+        api(&emu, "GET", "/me/drive/root:/held-req.txt", b"").status,
+        200
+    );
+    // a reset lets a held request go (to a drive where its file is gone)
+    emu.add_fault(FaultRule {
+        path_contains: Some("/held-req".into()),
+        ..FaultRule::new(Times::Next(1), FaultAction::HoldRequest)
+    });
+    std::thread::scope(|s| {
+        let held = s.spawn(|| api(&emu, "GET", "/me/drive/root:/held-req.txt", b""));
+        wait_for(60, "the request to be held", || {
+            (emu.held_requests() == 1).then_some(())
+        });
+        emu.reset();
+        assert_eq!(held.join().unwrap().status, 404);
+    });
+    assert_eq!(emu.held_requests(), 0);
+    assert_eq!(emu.release_requests(), 0);
+}

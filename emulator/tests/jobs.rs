@@ -89,22 +89,21 @@ fn copy_progress_until_303_personal() {
     assert_eq!(leak.status, 401);
     assert_eq!(leak.error_code(), "unauthenticated");
     set_paused(&emu, false);
-    // progress never goes back, and the job ends with 303 See Other
+    // progress never goes back, and the job ends with 303 See Other (how many looks see
+    // it running depends on the machine's speed: none is asserted; the paused look above
+    // saw it in progress)
     let mut last = 0.0;
-    let mut seen_running = 0;
     let done = wait_for(60, "completion", || {
         let r = get(&loc);
         if r.status == 202 {
             let p = percent(&r);
             assert!(p >= last, "percentage went back from {last} to {p}");
             last = p;
-            seen_running += 1;
             None
         } else {
             Some(r)
         }
     });
-    assert!(seen_running > 0);
     assert_eq!(done.status, 303, "{}", done.text());
     let item_url = done.header("location").unwrap().to_string();
     let new_id = done.json()["resourceId"].as_str().unwrap().to_string();
@@ -710,4 +709,115 @@ fn running_jobs_counts_jobs_until_their_results_landed() {
     let s = stats(&emu);
     assert!(s["connections_accepted"].as_u64().unwrap() >= 8, "{s}");
     assert_eq!(s["upload_sessions"], 0);
+}
+
+/// Issue 27 item 4: a `hold_job` fault keeps the job its request starts in progress until
+/// the test releases it, so that a test can act on a running job (time out a wait, cancel
+/// it) however slow the machine is; jobs of other requests run as usual.
+#[test]
+fn a_held_job_stays_in_progress_until_released() {
+    let emu = start(Profile::Personal);
+    let drive = emu.default_drive_id();
+    put_file(&emu, "/held/a.txt", b"held copy");
+    put_file(&emu, "/free.txt", b"free copy");
+    // the rule as JSON, the way the binary's --fault and the admin path take it
+    let rule = admin(
+        &emu,
+        "POST",
+        "faults",
+        br#"{"method":"POST","path_contains":"/held","action":"hold_job"}"#,
+    );
+    assert_eq!(rule.status, 201, "{}", rule.text());
+    let held = location(&copy(
+        &emu,
+        "/me/drive/root:/held/a.txt:/copy",
+        json!({"name": "a-copy.txt"}),
+    ));
+    // an upload from URL into the held folder: held too
+    let url_upload_into_held = |src: &str, name: &str| {
+        let body = json!({"@microsoft.graph.sourceUrl": src, "name": name, "file": {}});
+        location(&api_h(
+            &emu,
+            "POST",
+            "/me/drive/root:/held:/children",
+            &[("Prefer", "respond-async")],
+            body.to_string().as_bytes(),
+        ))
+    };
+    let held_url =
+        url_upload_into_held(&emu.serve_static("u.bin", b"from a URL".to_vec()), "u.bin");
+    assert_eq!(emu.held_jobs(), 2);
+    let stats = admin(&emu, "GET", "stats", b"").json();
+    assert_eq!(
+        (stats["held_jobs"].as_u64(), stats["running_jobs"].as_u64()),
+        (Some(2), Some(2))
+    );
+    // a job the rule does not match runs to its end meanwhile
+    let free = location(&copy(
+        &emu,
+        "/me/drive/root:/free.txt:/copy",
+        json!({"name": "free-copy.txt"}),
+    ));
+    assert_eq!(poll_job(&free).status, 303);
+    // by then the held ones have not moved
+    for url in [&held, &held_url] {
+        let m = get(url);
+        assert_eq!(m.status, 202, "{}", m.text());
+        assert_eq!(m.json()["status"], "inProgress");
+        assert_eq!(percent(&m), 0.0);
+    }
+    assert!(emu.item_json(&drive, "/held/a-copy.txt").is_none());
+    assert!(emu.item_json(&drive, "/held/u.bin").is_none());
+    assert_eq!(emu.held_jobs(), 2);
+    let logged = emu.requests();
+    assert_eq!(
+        logged
+            .iter()
+            .filter(|r| r.fault.as_deref() == Some("hold_job"))
+            .count(),
+        2,
+        "{logged:?}"
+    );
+    // released: both run to their end
+    let r = admin(&emu, "POST", "jobs/release", b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["released"], 2);
+    assert_eq!(emu.held_jobs(), 0);
+    assert_eq!(poll_job(&held).status, 303);
+    assert_eq!(poll_job(&held_url).status, 303);
+    assert_eq!(
+        emu.content(&drive, "/held/a-copy.txt").unwrap(),
+        b"held copy"
+    );
+    assert_eq!(emu.content(&drive, "/held/u.bin").unwrap(), b"from a URL");
+    assert_eq!(emu.release_jobs(), 0);
+    // a held upload from URL whose source cannot be fetched fails as it would unheld,
+    // and is held no more
+    let missing = format!("{}/static/missing.bin", emu.monitor_origin());
+    let failed = url_upload_into_held(&missing, "m.bin");
+    let done = poll_job(&failed);
+    assert_eq!(done.json()["status"], "failed", "{}", done.text());
+    assert_eq!(emu.held_jobs(), 0);
+    // a held job a reset clears ends and writes nothing
+    put_file(&emu, "/held/b.txt", b"b");
+    emu.add_fault(onedrive_emulator::FaultRule {
+        method: Some("POST".into()),
+        path_contains: Some("/held".into()),
+        ..onedrive_emulator::FaultRule::new(
+            onedrive_emulator::Times::Next(1),
+            onedrive_emulator::FaultAction::HoldJob,
+        )
+    });
+    location(&copy(
+        &emu,
+        "/me/drive/root:/held/b.txt:/copy",
+        json!({"name": "b-copy.txt"}),
+    ));
+    assert_eq!((emu.held_jobs(), emu.running_jobs()), (1, 1));
+    emu.reset();
+    assert_eq!(emu.held_jobs(), 0);
+    wait_for(60, "the cleared job to end", || {
+        (emu.running_jobs() == 0).then_some(())
+    });
+    assert!(emu.item_json(&drive, "/held/b-copy.txt").is_none());
 }

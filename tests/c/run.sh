@@ -10,11 +10,13 @@ set -euo pipefail
 emulator=$1
 test_bin=$2
 log=$(mktemp)
-# A low byte rate makes the 1 MiB copy in the test last long enough to be
-# cancelled mid-way; small copies still finish in a fraction of a second.
-# It serves HTTPS with a CA made at start (ca_file=): the tests and the
-# examples trust it through od_client_add_ca_file.
-"$emulator" --port 0 --monitor-port 0 --token c-test-token --job-bytes-per-sec 65536 ${EMULATOR_ARGS:-} >"$log" 2>&1 &
+# A copy of anything under /held-job/ starts a job the emulator holds in
+# progress (a hold_job fault): test_api.c times out, aborts and cancels waits
+# on it, which must be ended by the caller, never by the job finishing first
+# (other copies run as usual). It serves HTTPS with a CA made at start
+# (ca_file=): the tests and the examples trust it through od_client_add_ca_file.
+"$emulator" --port 0 --monitor-port 0 --token c-test-token \
+  --fault '{"method":"POST","path_contains":"/held-job/","action":"hold_job"}' ${EMULATOR_ARGS:-} >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"; }
 trap cleanup EXIT

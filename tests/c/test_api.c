@@ -413,18 +413,21 @@ static void test_copy_and_jobs(void) {
     CHECK_STATUS(od_wait_job(c, job, 60000, NULL, NULL, NULL, NULL), OD_OK);
     od_job_free(job);
 
-    /* a slow job (the emulator runs at a low byte rate): time out, abort,
-       and cancel from another thread once the wait is under way */
-    size_t big = 1024 * 1024;
-    uint8_t *data = calloc(big, 1);
-    od_item *slow_src = NULL;
-    CHECK_STATUS(od_upload(c, NULL, "/", "slow.bin", data, big, 0, NULL, NULL, NULL, &slow_src), OD_OK);
-    free(data);
+    /* A job the emulator holds in progress until told otherwise (tests/c/run.sh
+       starts it with a hold_job fault on copies of anything under /held-job/),
+       so that what ends each wait below is the caller, never the job, however
+       slow the machine: a timeout, a callback that says stop, and a cancel
+       raised from another thread once the wait has looked at the job. The
+       waits' own timeouts (two minutes) are hang guards only. */
+    od_item *held_src = NULL;
+    CHECK_STATUS(od_upload(c, NULL, "/held-job", "src.txt", CONTENT, sizeof CONTENT - 1, 0, NULL, NULL, NULL, &held_src),
+                 OD_OK);
     job = NULL;
-    CHECK_STATUS(od_copy(c, NULL, "/slow.bin", "/", NULL, "slow2.bin", 0, 0, &job), OD_OK);
+    CHECK_STATUS(od_copy(c, NULL, "/held-job/src.txt", "/", NULL, "held-copy.txt", 0, 0, &job), OD_OK);
     CHECK_STATUS(od_wait_job(c, job, 100, NULL, NULL, NULL, NULL), OD_ERR_TIMEOUT);
     struct progress_log stop = {0, 0, 0, 1};
-    CHECK_STATUS(od_wait_job(c, job, 0, on_progress, &stop, NULL, NULL), OD_ERR_ABORTED_BY_CALLBACK);
+    CHECK_STATUS(od_wait_job(c, job, 120000, on_progress, &stop, NULL, NULL), OD_ERR_ABORTED_BY_CALLBACK);
+    CHECK(stop.calls == 1);
     struct cancel_when_running w;
     CHECK_STATUS(od_cancel_new(&w.cancel), OD_OK);
     pthread_mutex_init(&w.mu, NULL);
@@ -432,13 +435,18 @@ static void test_copy_and_jobs(void) {
     w.progressed = 0;
     pthread_t th;
     pthread_create(&th, NULL, canceller, &w);
-    CHECK_STATUS(od_wait_job(c, job, 0, signal_progress, &w, w.cancel, NULL), OD_ERR_CANCELLED);
+    CHECK_STATUS(od_wait_job(c, job, 120000, signal_progress, &w, w.cancel, NULL), OD_ERR_CANCELLED);
     pthread_join(th, NULL);
     pthread_mutex_destroy(&w.mu);
     pthread_cond_destroy(&w.cv);
     od_cancel_free(w.cancel);
+    /* and the job is still running: the hold worked, so the waits above were
+       ended by the timeout, the callback and the cancel */
+    st = OD_JOB_UNKNOWN;
+    CHECK_STATUS(od_poll_job(c, job, &st, NULL), OD_OK);
+    CHECK(st == OD_JOB_RUNNING);
     od_job_free(job);
-    od_item_free(slow_src);
+    od_item_free(held_src);
 
     od_item_free(src);
     od_client_free(c);

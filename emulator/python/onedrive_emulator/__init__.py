@@ -169,12 +169,30 @@ class Emulator:
         return self.admin("GET", "/info")
 
     def stats(self) -> Dict[str, int]:
-        """``running_jobs``, ``connections_accepted``, ``upload_sessions``."""
+        """``running_jobs``, ``held_jobs``, ``held_requests``, ``connections_accepted``,
+        ``upload_sessions``."""
         return self.admin("GET", "/stats")
 
     def running_jobs(self) -> int:
         """Copies and uploads from URL still running: 0 once their results have landed."""
         return int(self.stats()["running_jobs"])
+
+    def held_jobs(self) -> int:
+        """Jobs a ``hold_job`` fault holds in progress (see :meth:`release_jobs`)."""
+        return int(self.stats()["held_jobs"])
+
+    def release_jobs(self) -> int:
+        """Lets every held job run on; returns how many were held."""
+        return int(self.admin("POST", "/jobs/release")["released"])
+
+    def held_requests(self) -> int:
+        """Requests a ``hold_request`` fault holds before handling them: wait for your
+        request to be counted here before acting on it, then :meth:`release_requests`."""
+        return int(self.stats()["held_requests"])
+
+    def release_requests(self) -> int:
+        """Lets every held request be handled; returns how many were held."""
+        return int(self.admin("POST", "/requests/release")["released"])
 
     def requests(self) -> List[Dict[str, Any]]:
         return self.admin("GET", "/requests")

@@ -38,6 +38,19 @@ def call(conn: Connection, method: str, path: str, body: Optional[bytes] = None)
         return json.loads(r.read())
 
 
+def start_copy(conn: Connection, path: str, name: str) -> int:
+    """POSTs a copy of the file at ``path`` as ``name`` beside it; the status (202)."""
+    req = urllib.request.Request(
+        conn.base_url + f"/me/drive/root:{path}:/copy",
+        data=json.dumps({"name": name}).encode(),
+        method="POST",
+        headers={"Authorization": "Bearer " + conn.token, "Content-Type": "application/json"},
+    )
+    ctx = ssl.create_default_context(cafile=conn.ca_file)
+    with urllib.request.urlopen(req, timeout=30, context=ctx) as r:
+        return int(r.status)
+
+
 def test_the_bundled_binary_is_used() -> None:
     exe = onedrive_emulator.binary_path()
     package = Path(onedrive_emulator.__file__).parent
@@ -95,15 +108,7 @@ def test_running_jobs_reaches_zero_once_a_copy_landed(onedrive_drive: Emulator) 
     conn = onedrive_drive.connection
     call(conn, "PUT", "/me/drive/root:/src.txt:/content", b"abc")
     onedrive_drive.set_job_config(paused=True)
-    req = urllib.request.Request(
-        conn.base_url + "/me/drive/root:/src.txt:/copy",
-        data=json.dumps({"name": "dst.txt"}).encode(),
-        method="POST",
-        headers={"Authorization": "Bearer " + conn.token, "Content-Type": "application/json"},
-    )
-    ctx = ssl.create_default_context(cafile=conn.ca_file)
-    with urllib.request.urlopen(req, timeout=30, context=ctx) as r:
-        assert r.status == 202
+    assert start_copy(conn, "/src.txt", "dst.txt") == 202
     assert onedrive_drive.running_jobs() == 1
     onedrive_drive.set_job_config(paused=False)
     deadline = time.monotonic() + 60  # a hang guard only
@@ -111,6 +116,21 @@ def test_running_jobs_reaches_zero_once_a_copy_landed(onedrive_drive: Emulator) 
         time.sleep(0.02)
     assert onedrive_drive.running_jobs() == 0
     assert call(conn, "GET", "/me/drive/root:/dst.txt")["size"] == 3
+
+
+def test_a_held_copy_runs_once_released(onedrive_drive: Emulator) -> None:
+    conn = onedrive_drive.connection
+    call(conn, "PUT", "/me/drive/root:/held/src.txt:/content", b"abc")
+    onedrive_drive.add_fault({"method": "POST", "path_contains": "/held/", "action": "hold_job"})
+    assert start_copy(conn, "/held/src.txt", "dst.txt") == 202
+    assert (onedrive_drive.held_jobs(), onedrive_drive.running_jobs()) == (1, 1)
+    assert onedrive_drive.held_requests() == 0 and onedrive_drive.release_requests() == 0
+    assert onedrive_drive.release_jobs() == 1
+    deadline = time.monotonic() + 60  # a hang guard only
+    while onedrive_drive.running_jobs() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert onedrive_drive.held_jobs() == 0 and onedrive_drive.running_jobs() == 0
+    assert call(conn, "GET", "/me/drive/root:/held/dst.txt")["size"] == 3
 
 
 def test_the_client_fixture(onedrive_client: Any, onedrive_emulator: Emulator) -> None:

@@ -388,6 +388,17 @@ pub fn admin_bearer(emu: &Emulator) -> String {
     format!("Bearer {}", emu.admin_token())
 }
 
+/// A call of the admin path: `rel` follows `/_emulator/` ("stats", "jobs/release").
+pub fn admin(emu: &Emulator, method: &str, rel: &str, body: &[u8]) -> Resp {
+    request(
+        method,
+        &format!("{}/_emulator/{rel}", emu.api_origin()),
+        &[("Authorization", &admin_bearer(emu))],
+        body,
+    )
+    .unwrap()
+}
+
 /// An authorized API call; `rel` is relative to base_url (starts with '/').
 pub fn api(emu: &Emulator, method: &str, rel: &str, body: &[u8]) -> Resp {
     api_h(emu, method, rel, &[], body)
