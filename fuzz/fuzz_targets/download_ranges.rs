@@ -60,7 +60,11 @@ fuzz_target!(|data: &[u8]| {
             if writer { have } else { 0 }
         }
     };
-    let mut skip = if answer == DownloadAnswer::Whole { start } else { 0 };
+    let mut skip = if answer == DownloadAnswer::Whole {
+        start
+    } else {
+        0
+    };
     let skip0 = skip;
     let (mut at, mut seen, mut taken, mut failed) = (start, Vec::new(), Vec::new(), false);
     for piece in body.split(|b| *b == 0xFF) {
@@ -94,13 +98,23 @@ fn content_range(cr: &str, a: u64, b: u64) {
     if let Some((s, e, t)) = fuzzing::content_range(cr) {
         assert!(s <= e && t.is_none_or(|t| e < t));
         let numbers = &cr.trim()[6..];
-        assert!(numbers.bytes().all(|c| c.is_ascii_digit() || b"-/*".contains(&c)));
+        assert!(
+            numbers
+                .bytes()
+                .all(|c| c.is_ascii_digit() || b"-/*".contains(&c))
+        );
     }
     let (s, e) = (a.min(b), a.max(b));
     let total = e.checked_add(1);
-    assert_eq!(fuzzing::content_range(&format!("bytes {s}-{e}/*")), Some((s, e, None)));
+    assert_eq!(
+        fuzzing::content_range(&format!("bytes {s}-{e}/*")),
+        Some((s, e, None))
+    );
     if let Some(t) = total {
-        assert_eq!(fuzzing::content_range(&format!("bytes {s}-{e}/{t}")), Some((s, e, Some(t))));
+        assert_eq!(
+            fuzzing::content_range(&format!("bytes {s}-{e}/{t}")),
+            Some((s, e, Some(t)))
+        );
     }
     assert_eq!(fuzzing::content_range(&format!("bytes {s}-{e}/{e}")), None);
     if s < e {

@@ -44,11 +44,18 @@ fn check(body: &[u8]) {
             NextPage::Follow(l) => {
                 assert_eq!(Some(l.as_str()), link);
                 let on = fuzzing::origin_of(l);
-                assert!(on.is_some() && on == fuzzing::origin_of(base), "{l:?} off {base}");
+                assert!(
+                    on.is_some() && on == fuzzing::origin_of(base),
+                    "{l:?} off {base}"
+                );
             }
             NextPage::Refused(_) => {
                 let l = link.expect("refused without a link");
-                assert_ne!(fuzzing::origin_of(l), fuzzing::origin_of(base), "{l:?} on {base}");
+                assert_ne!(
+                    fuzzing::origin_of(l),
+                    fuzzing::origin_of(base),
+                    "{l:?} on {base}"
+                );
             }
         }
         // The same page with its own link seen before: a loop, refused.
