@@ -152,6 +152,77 @@ pub mod fuzzing {
         crate::queue::frame(payload, out)
     }
 
+    /// Where a page of children leads, as a listing reads it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum NextPage {
+        End,
+        Follow(String),
+        /// The error message the listing ends with.
+        Refused(String),
+    }
+
+    /// A page of children's body as a listing on `api_base` reads it, `seen`
+    /// the nextLinks it followed before: the items' ids and where the page
+    /// leads.
+    pub fn listing_page(
+        api_base: &str,
+        seen: &[&str],
+        body: &[u8],
+    ) -> Result<(Vec<String>, NextPage)> {
+        use crate::graph::listing::{Next, read_page};
+        let api = crate::graph::url::Origin::of(api_base)?;
+        let page = serde_json::from_slice(body)
+            .map_err(|e| crate::Error::protocol(format!("not JSON: {e}")))?;
+        let (items, next) = read_page(page, &api, |link| !seen.contains(&link))?;
+        let next = match next {
+            Next::End => NextPage::End,
+            Next::Follow(link) => NextPage::Follow(link),
+            Next::Refused(e) => NextPage::Refused(e.message),
+        };
+        Ok((items.iter().map(|i| i.id().to_owned()).collect(), next))
+    }
+
+    /// `Content-Range: bytes FIRST-LAST/LENGTH` as a download reads it.
+    pub fn content_range(v: &str) -> Option<(u64, u64, Option<u64>)> {
+        crate::graph::download::parse_content_range(v)
+    }
+
+    /// What an answer to a download's request for the bytes from `have` of
+    /// a `size`-byte file holds.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DownloadAnswer {
+        Rest,
+        Whole,
+        StartOver,
+        Failed,
+    }
+
+    /// A download's reading of an answer's status and `Content-Range`.
+    pub fn download_answer(
+        status: u16,
+        content_range: Option<&str>,
+        have: u64,
+        size: u64,
+    ) -> Result<DownloadAnswer> {
+        use crate::graph::download::{Answer, read_answer};
+        Ok(match read_answer(status, content_range, have, size)? {
+            Answer::Rest => DownloadAnswer::Rest,
+            Answer::Whole => DownloadAnswer::Whole,
+            Answer::StartOver => DownloadAnswer::StartOver,
+            Answer::Failed => DownloadAnswer::Failed,
+        })
+    }
+
+    /// The new bytes of the file in a piece of a download's body.
+    pub fn download_new_bytes<'d>(
+        data: &'d [u8],
+        skip: &mut u64,
+        have: u64,
+        size: u64,
+    ) -> Result<&'d [u8]> {
+        crate::graph::download::new_bytes(data, skip, have, size)
+    }
+
     fn finished(f: job_status::Finished) -> Finished {
         match f {
             job_status::Finished::Id(id) => Finished::Id(id),

@@ -122,12 +122,12 @@ impl Client {
         let meta = self.download_meta(drive, item, ctl)?;
         let mut fetch = Fetch::new(self, drive, &meta)?;
         // The temporary file is kept only when it is of this version.
-        let kept = match (fs::read_to_string(&tag_file), fs::metadata(&temp)) {
-            (Ok(tag), Ok(m)) if Some(tag.as_str()) == meta.etag() && m.len() <= fetch.size => {
-                m.len()
-            }
-            _ => 0,
-        };
+        let kept = kept_bytes(
+            fs::read_to_string(&tag_file).ok().as_deref(),
+            fs::metadata(&temp).ok().map(|m| m.len()),
+            meta.etag(),
+            fetch.size,
+        );
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -305,15 +305,19 @@ impl Client {
         }
         // Bytes of the body to pass over: a writer that has them already.
         let mut skip = 0u64;
-        match resp.status {
-            206 if ranged => check_content_range(&resp, fetch.have, fetch.size)?,
-            200 => {
-                if ranged && !fetch.restart(sink)? {
+        match read_answer(
+            resp.status,
+            resp.content_range.as_deref(),
+            fetch.have,
+            fetch.size,
+        )? {
+            Answer::Rest => {}
+            Answer::Whole => {
+                if !fetch.restart(sink)? {
                     skip = fetch.have;
                 }
             }
-            416 if ranged => {
-                // The kept bytes do not fit the file: start over.
+            Answer::StartOver => {
                 if !fetch.restart(sink)? {
                     return Err(Error::protocol(
                         "the file on the service is shorter than the bytes already given",
@@ -321,13 +325,7 @@ impl Client {
                 }
                 return Ok(());
             }
-            _ if resp.is_success() => {
-                return Err(Error::protocol(format!(
-                    "HTTP {} to a download",
-                    resp.status
-                )));
-            }
-            _ => return Err(resp.error()),
+            Answer::Failed => return Err(resp.error()),
         }
         let mut body = resp
             .stream
@@ -340,18 +338,7 @@ impl Client {
             if n == 0 {
                 break;
             }
-            let mut data = &buf[..n];
-            if skip > 0 {
-                let k = usize::try_from(skip).unwrap_or(usize::MAX).min(n);
-                skip -= k as u64;
-                data = &data[k..];
-            }
-            if fetch.have + data.len() as u64 > fetch.size {
-                return Err(Error::protocol(format!(
-                    "the download is longer than the item's {} bytes",
-                    fetch.size
-                )));
-            }
+            let data = new_bytes(&buf[..n], &mut skip, fetch.have, fetch.size)?;
             fetch.hashes.update(data);
             sink.write(data)?;
             fetch.have += data.len() as u64;
@@ -445,36 +432,121 @@ fn redirect_target(from: &str, resp: &Response) -> Result<String> {
     resolve_location(from, location)
 }
 
-/// A 206's `Content-Range: bytes START-END/TOTAL` against what was asked.
-fn check_content_range(resp: &Response, start: u64, size: u64) -> Result<()> {
-    let ok = resp
-        .content_range
-        .as_deref()
-        .and_then(parse_content_range)
-        .is_some_and(|(s, e, total)| {
-            s == start && e.checked_add(1) == Some(size) && total.is_none_or(|t| t == size)
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::protocol(format!(
-            "a partial answer for bytes {start}- of {size} with Content-Range {:?}",
-            resp.content_range
-        )))
+/// What an answer to a content request holds, from its status and
+/// `Content-Range` (see [`read_answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// The bytes from the first one asked for to the end: a 206 that names
+    /// exactly them, or a 200 to a request from byte 0.
+    Rest,
+    /// The whole file from its first byte where a range was asked: the
+    /// service ignored `Range`, or `If-Range` found the file changed.
+    Whole,
+    /// A 416 to a range: the bytes already had do not fit the file.
+    StartOver,
+    /// Not a success: the service's error (`Response::error`).
+    Failed,
+}
+
+/// What the answer (HTTP `status`, `Content-Range`) to a request for the
+/// bytes from `have` of a `size`-byte file holds (`have > 0`: the request
+/// asked for a range). A 2xx that is none of [`Answer`]'s, or a 206 whose
+/// `Content-Range` is not exactly `have`..`size`: `Protocol`. Pure.
+pub(crate) fn read_answer(
+    status: u16,
+    content_range: Option<&str>,
+    have: u64,
+    size: u64,
+) -> Result<Answer> {
+    let ranged = have > 0;
+    match status {
+        206 if ranged => {
+            let exact = content_range
+                .and_then(parse_content_range)
+                .is_some_and(|(s, e, total)| {
+                    s == have && e.checked_add(1) == Some(size) && total.is_none_or(|t| t == size)
+                });
+            if exact {
+                Ok(Answer::Rest)
+            } else {
+                Err(Error::protocol(format!(
+                    "a partial answer for bytes {have}- of {size} with Content-Range {content_range:?}"
+                )))
+            }
+        }
+        200 if ranged => Ok(Answer::Whole),
+        200 => Ok(Answer::Rest),
+        416 if ranged => Ok(Answer::StartOver),
+        _ if (200..300).contains(&status) => {
+            Err(Error::protocol(format!("HTTP {status} to a download")))
+        }
+        _ => Ok(Answer::Failed),
     }
 }
 
-/// `bytes START-END/TOTAL` (TOTAL may be `*`).
-fn parse_content_range(v: &str) -> Option<(u64, u64, Option<u64>)> {
-    let rest = v.trim().strip_prefix("bytes ")?;
+/// `bytes FIRST-LAST/LENGTH` (LENGTH may be `*`), as RFC 9110 writes it:
+/// digits only, FIRST <= LAST < LENGTH; the unit in any case.
+pub(crate) fn parse_content_range(v: &str) -> Option<(u64, u64, Option<u64>)> {
+    let v = v.trim();
+    let (unit, rest) = v.split_at_checked(6)?;
+    if !unit.eq_ignore_ascii_case("bytes ") {
+        return None;
+    }
     let (range, total) = rest.split_once('/')?;
     let (s, e) = range.split_once('-')?;
-    let total = match total.trim() {
+    let total = match total {
         "*" => None,
-        t => Some(t.parse().ok()?),
+        t => Some(digits(t)?),
     };
-    let (s, e) = (s.trim().parse().ok()?, e.trim().parse().ok()?);
-    (s <= e).then_some((s, e, total))
+    let (s, e) = (digits(s)?, digits(e)?);
+    (s <= e && total.is_none_or(|t| e < t)).then_some((s, e, total))
+}
+
+/// A decimal number of one or more ASCII digits (no sign, no space) that
+/// fits a u64.
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// The part of `data`, a piece of an answer's body, that is new bytes of
+/// the file: past the `skip` bytes still to pass over (decreased by what
+/// this piece covers), checked not to run past `size` from `have`. Pure.
+pub(crate) fn new_bytes<'d>(
+    data: &'d [u8],
+    skip: &mut u64,
+    have: u64,
+    size: u64,
+) -> Result<&'d [u8]> {
+    let k = usize::try_from(*skip).unwrap_or(usize::MAX).min(data.len());
+    *skip -= k as u64;
+    let data = &data[k..];
+    if have
+        .checked_add(data.len() as u64)
+        .is_none_or(|end| end > size)
+    {
+        return Err(Error::protocol(format!(
+            "the download is longer than the item's {size} bytes"
+        )));
+    }
+    Ok(data)
+}
+
+/// The bytes of a kept temporary file to resume from: its length `len`
+/// when its eTag file says `tag` and that is the item's `etag`, and it is
+/// no longer than the item's `size`; 0 (start over) otherwise. Pure.
+pub(crate) fn kept_bytes(
+    tag: Option<&str>,
+    len: Option<u64>,
+    etag: Option<&str>,
+    size: u64,
+) -> u64 {
+    match (tag, len) {
+        (Some(tag), Some(len)) if Some(tag) == etag && len <= size => len,
+        _ => 0,
+    }
 }
 
 /// The temporary file and its eTag file for a download to `path`.
@@ -514,9 +586,146 @@ mod tests {
     fn content_ranges() {
         assert_eq!(parse_content_range("bytes 5-9/10"), Some((5, 9, Some(10))));
         assert_eq!(parse_content_range("bytes 0-0/*"), Some((0, 0, None)));
-        for bad in ["bytes 9-5/10", "5-9/10", "bytes 5-9", "bytes a-9/10", ""] {
-            assert_eq!(parse_content_range(bad), None, "{bad}");
+        assert_eq!(
+            parse_content_range(" Bytes 5-9/10 "),
+            Some((5, 9, Some(10)))
+        );
+        assert_eq!(
+            parse_content_range("bytes 05-09/010"),
+            Some((5, 9, Some(10)))
+        );
+        let max = u64::MAX;
+        assert_eq!(
+            parse_content_range(&format!("bytes 0-{}/{max}", max - 1)),
+            Some((0, max - 1, Some(max)))
+        );
+        for bad in [
+            "bytes 9-5/10",
+            "5-9/10",
+            "bytes 5-9",
+            "bytes a-9/10",
+            "",
+            "bytes",
+            "bytes ",
+            "bytes */10",
+            "bytes 5-9/9",
+            "bytes 5-10/10",
+            "bytes +5-9/10",
+            "bytes 5-+9/10",
+            "bytes 5-9/+10",
+            "bytes 5 -9/10",
+            "bytes 5- 9/10",
+            "bytes 5-9/ 10",
+            "bytes  5-9/10",
+            "bytes -5-9/10",
+            "bytes 5-9/10/10",
+            "bytes 5--9/10",
+            "bytes 5-9/**",
+            "bytes 5-9/0x10",
+            "bytes 0-18446744073709551616/*",
+            "items 5-9/10",
+            "bytesX5-9/10",
+            "bytés 5-9/10",
+            "bytesé5-9/10",
+            "\u{e9}\u{e9}\u{e9}5-9/10",
+        ] {
+            assert_eq!(parse_content_range(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn answers_to_a_content_request() {
+        use Answer::*;
+        // From byte 0: only a 200 is the file.
+        assert_eq!(read_answer(200, None, 0, 10).unwrap(), Rest);
+        assert_eq!(read_answer(200, Some("bytes 0-9/10"), 0, 10).unwrap(), Rest);
+        for status in [201, 204, 206, 299] {
+            let e = read_answer(status, Some("bytes 0-9/10"), 0, 10).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Protocol, "{status}");
+        }
+        // A 416 to a request without a range is the service's error.
+        for status in [300, 404, 416, 429, 500, 503, 99, 0] {
+            assert_eq!(
+                read_answer(status, None, 0, 10).unwrap(),
+                Failed,
+                "{status}"
+            );
+        }
+        // From byte 5: the 206 must name exactly 5..10.
+        assert_eq!(read_answer(206, Some("bytes 5-9/10"), 5, 10).unwrap(), Rest);
+        assert_eq!(read_answer(206, Some("bytes 5-9/*"), 5, 10).unwrap(), Rest);
+        for cr in [
+            None,
+            Some("bytes 4-9/10"),
+            Some("bytes 6-9/10"),
+            Some("bytes 5-8/10"),
+            Some("bytes 5-9/11"),
+            Some("bytes 5-10/11"),
+            Some("bytes 5-9/9"),
+            Some("bytes */10"),
+            Some("garbage"),
+        ] {
+            let e = read_answer(206, cr, 5, 10).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Protocol, "{cr:?}");
+        }
+        // A 200 to a range is the whole file again; a 416, start over.
+        assert_eq!(read_answer(200, None, 5, 10).unwrap(), Whole);
+        assert_eq!(
+            read_answer(200, Some("bytes 5-9/10"), 5, 10).unwrap(),
+            Whole
+        );
+        assert_eq!(
+            read_answer(416, Some("bytes */3"), 5, 10).unwrap(),
+            StartOver
+        );
+        assert_eq!(read_answer(404, None, 5, 10).unwrap(), Failed);
+        // The last bytes of the largest file; a LAST of u64::MAX (LAST + 1
+        // does not fit) is past any file.
+        let max = u64::MAX;
+        for cr in [
+            format!("bytes {}-{}/{max}", max - 1, max - 1),
+            format!("bytes {}-{}/*", max - 1, max - 1),
+        ] {
+            assert_eq!(read_answer(206, Some(&cr), max - 1, max).unwrap(), Rest);
+        }
+        let cr = format!("bytes {}-{max}/*", max - 1);
+        assert!(read_answer(206, Some(&cr), max - 1, max).is_err());
+    }
+
+    #[test]
+    fn new_bytes_of_a_piece() {
+        let mut skip = 0;
+        assert_eq!(new_bytes(b"abc", &mut skip, 0, 3).unwrap(), b"abc");
+        // A writer that has 4 bytes already: a whole body passes them over.
+        let mut skip = 4;
+        assert_eq!(new_bytes(b"abc", &mut skip, 4, 10).unwrap(), b"");
+        assert_eq!(skip, 1);
+        assert_eq!(new_bytes(b"defg", &mut skip, 4, 10).unwrap(), b"efg");
+        assert_eq!(skip, 0);
+        assert_eq!(new_bytes(b"", &mut skip, 7, 10).unwrap(), b"");
+        // Past the item's size: refused, whatever was skipped.
+        let e = new_bytes(b"abcd", &mut 0, 7, 10).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Protocol);
+        assert!(new_bytes(b"abcdef", &mut 2, 7, 10).is_err());
+        assert_eq!(new_bytes(b"abcde", &mut 2, 7, 10).unwrap(), b"cde");
+        assert!(new_bytes(b"a", &mut 0, u64::MAX, u64::MAX).is_err());
+        let mut skip = u64::MAX;
+        assert_eq!(new_bytes(b"a", &mut skip, u64::MAX, u64::MAX).unwrap(), b"");
+        assert_eq!(skip, u64::MAX - 1);
+    }
+
+    #[test]
+    fn kept_bytes_of_a_temporary_file() {
+        assert_eq!(kept_bytes(Some("e1"), Some(5), Some("e1"), 10), 5);
+        assert_eq!(kept_bytes(Some("e1"), Some(10), Some("e1"), 10), 10);
+        assert_eq!(kept_bytes(Some("e1"), Some(0), Some("e1"), 10), 0);
+        // Another version, no eTag on either side, longer than the file,
+        // no eTag file or no temporary file: start over.
+        assert_eq!(kept_bytes(Some("e0"), Some(5), Some("e1"), 10), 0);
+        assert_eq!(kept_bytes(Some(""), Some(5), None, 10), 0);
+        assert_eq!(kept_bytes(Some("e1"), Some(11), Some("e1"), 10), 0);
+        assert_eq!(kept_bytes(None, Some(5), Some("e1"), 10), 0);
+        assert_eq!(kept_bytes(Some("e1"), None, Some("e1"), 10), 0);
     }
 
     #[test]

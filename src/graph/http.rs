@@ -258,7 +258,7 @@ impl Transport {
     /// The token goes to the API origin only: never to a monitor URL, an
     /// upload URL, or any other host a redirect names.
     pub(crate) fn may_carry_token(&self, url: &str) -> bool {
-        Origin::of(url).is_ok_and(|o| o == self.api_origin)
+        self.api_origin.is_origin_of(url)
     }
 
     /// Refuses URLs this client will not talk to: not http(s), or plain

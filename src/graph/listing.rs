@@ -18,7 +18,7 @@ use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
 use super::http::{Auth, Request, Retry};
 use super::item::Item;
-use super::url::redact;
+use super::url::{Origin, redact};
 
 /// The children of a folder, fetched lazily one page at a time (see the
 /// module doc). Not shared between threads while in use (`next` takes
@@ -114,38 +114,64 @@ impl Listing {
         let mut req = Request::new("GET", url.to_owned(), Auth::Bearer, Retry::Idempotent);
         req.answer_cap = MAX_PAGE;
         let resp = t.send(&req, ctl)?.success()?;
-        let (items, next) = parse_page(resp.json()?)?;
+        let (seen, keys) = (&mut self.seen, &self.keys);
+        let (items, next) = read_page(resp.json()?, &t.api_origin, |link| {
+            seen.insert(keys.hash_one(link))
+        })?;
         self.page = items.into_iter();
-        // The link is checked now, refused when the page's items are used
+        // A refused link ends the listing once the page's items are used
         // up: the caller gets every child the service did give.
         self.next_url = match next {
-            Some(link) if !t.may_carry_token(&link) => {
-                self.refuse(format!(
-                    "the service named a next page on another host ({}): not followed",
-                    redact(&link)
-                ));
+            Next::End => None,
+            Next::Follow(link) => Some(link),
+            Next::Refused(e) => {
+                self.refused = Some(e);
                 None
             }
-            Some(link) if !self.first_time(&link) => {
-                self.refuse(
-                    "the service named the same next page twice (a loop): listing stopped".into(),
-                );
-                None
-            }
-            next => next,
         };
         Ok(())
-    }
-
-    /// Ends the listing with `message` once the current page is used up.
-    fn refuse(&mut self, message: String) {
-        self.refused = Some(Error::protocol(message));
     }
 
     /// Records a page URL; false when it was seen before.
     fn first_time(&mut self, url: &str) -> bool {
         self.seen.insert(self.keys.hash_one(url))
     }
+}
+
+/// Where a page of children leads.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// It was the last page.
+    End,
+    /// The next page: on the API origin, and not seen before.
+    Follow(String),
+    /// A nextLink not followed (another host, or a loop): the error the
+    /// listing ends with once this page's items are used up.
+    Refused(Error),
+}
+
+/// A page of children as the service sent it: its items, and where its
+/// `@odata.nextLink` leads. A link is followed only on `api` (it will carry
+/// the token); `first_time` records a link on it and says whether it is
+/// new (false: a loop). Pure: nothing is sent.
+pub(crate) fn read_page(
+    page: Value,
+    api: &Origin,
+    first_time: impl FnOnce(&str) -> bool,
+) -> Result<(Vec<Item>, Next)> {
+    let (items, link) = parse_page(page)?;
+    let next = match link {
+        None => Next::End,
+        Some(link) if !api.is_origin_of(&link) => Next::Refused(Error::protocol(format!(
+            "the service named a next page on another host ({}): not followed",
+            redact(&link)
+        ))),
+        Some(link) if !first_time(&link) => Next::Refused(Error::protocol(
+            "the service named the same next page twice (a loop): listing stopped",
+        )),
+        Some(link) => Next::Follow(link),
+    };
+    Ok((items, next))
 }
 
 /// The items of a page and its nextLink.
@@ -191,6 +217,102 @@ mod tests {
             serde_json::json!({"value": [], "@odata.nextLink": ""}),
         ] {
             assert!(parse_page(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    fn graph() -> Origin {
+        Origin::of("https://graph.microsoft.com/v1.0").unwrap()
+    }
+
+    /// `read_page` of a page with `link` as its nextLink, the link asked
+    /// about recorded in `asked`.
+    fn next_of(link: &str, new: bool, asked: &mut Vec<String>) -> Next {
+        let page = serde_json::json!({"value": [{"id": "a"}], "@odata.nextLink": link});
+        let (items, next) = read_page(page, &graph(), |l| {
+            asked.push(l.to_owned());
+            new
+        })
+        .unwrap();
+        assert_eq!(items.len(), 1);
+        next
+    }
+
+    #[test]
+    fn next_links_followed_on_the_api_origin_only() {
+        let mut asked = Vec::new();
+        for link in [
+            "https://graph.microsoft.com/v1.0/me/drive/items/x/children?$skiptoken=a",
+            "https://GRAPH.Microsoft.com:443/v1.0/next",
+            "HTTPS://graph.microsoft.com/beta/next",
+        ] {
+            assert!(
+                matches!(next_of(link, true, &mut asked), Next::Follow(l) if l == link),
+                "{link}"
+            );
+        }
+        assert_eq!(asked.len(), 3);
+        asked.clear();
+        for link in [
+            "http://graph.microsoft.com/v1.0/next",
+            "https://graph.microsoft.com:8443/v1.0/next",
+            "https://graph.microsoft.com.evil.example/v1.0/next",
+            "https://evil.example/v1.0/next?host=graph.microsoft.com",
+            "https://graph.microsoft.com@evil.example/v1.0/next",
+            "https://evil.example\\@graph.microsoft.com/v1.0/next",
+            "/v1.0/me/drive/items/x/children?$skiptoken=a",
+            "//graph.microsoft.com/v1.0/next",
+            "ftp://graph.microsoft.com/v1.0/next",
+            "not a url",
+            "https://",
+        ] {
+            let Next::Refused(e) = next_of(link, true, &mut asked) else {
+                panic!("{link} followed");
+            };
+            assert_eq!(e.kind, ErrorKind::Protocol);
+            assert!(e.message.contains("another host"), "{link}: {}", e.message);
+            // Its path and query (a capability, maybe) are not repeated.
+            assert!(!e.message.contains("v1.0"), "{}", e.message);
+        }
+        // An off-origin link is never recorded as seen.
+        assert!(asked.is_empty(), "{asked:?}");
+    }
+
+    #[test]
+    fn a_next_link_seen_before_is_a_loop() {
+        let mut asked = Vec::new();
+        let link = "https://graph.microsoft.com/v1.0/next";
+        let Next::Refused(e) = next_of(link, false, &mut asked) else {
+            panic!("a loop followed");
+        };
+        assert_eq!(e.kind, ErrorKind::Protocol);
+        assert!(e.message.contains("twice"), "{}", e.message);
+        assert_eq!(asked, [link]);
+        // The last page asks nothing.
+        let (_, next) = read_page(serde_json::json!({"value": []}), &graph(), |_| {
+            panic!("asked about no link")
+        })
+        .unwrap();
+        assert!(matches!(next, Next::End));
+        let (_, next) = read_page(
+            serde_json::json!({"value": [], "@odata.nextLink": null}),
+            &graph(),
+            |_| panic!("asked about no link"),
+        )
+        .unwrap();
+        assert!(matches!(next, Next::End));
+    }
+
+    #[test]
+    fn a_bad_page_is_refused_before_its_link() {
+        for page in [
+            serde_json::json!({"value": {}, "@odata.nextLink": "https://graph.microsoft.com/n"}),
+            serde_json::json!({"value": [1], "@odata.nextLink": "https://graph.microsoft.com/n"}),
+            serde_json::json!([]),
+            serde_json::json!("value"),
+            serde_json::json!({"value": [], "@odata.nextLink": ["https://graph.microsoft.com/n"]}),
+        ] {
+            let e = read_page(page.clone(), &graph(), |_| panic!("asked")).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Protocol, "{page}");
         }
     }
 }

@@ -41,6 +41,11 @@ impl Origin {
         Ok(Origin { scheme, host, port })
     }
 
+    /// Whether `url` is on this origin (false for one that is not a URL).
+    pub(crate) fn is_origin_of(&self, url: &str) -> bool {
+        Origin::of(url).is_ok_and(|o| o == *self)
+    }
+
     /// A loopback IP literal (127.0.0.0/8, ::1). Not the name `localhost`:
     /// what it resolves to is the resolver's choice.
     pub(crate) fn is_loopback_ip(&self) -> bool {
