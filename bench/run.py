@@ -961,6 +961,8 @@ def bench_queue(args, work):
         emu.close()
     shutil.rmtree(files_dir, ignore_errors=True)
     COMMANDS["queue"] = [
+        "python3 bench/run.py queue --out FILE [--small-runs N] [--queue-latency-runs N]   # this section alone"
+        " (a run of some sections writes a file of only those)",
         f"examples/bench_queue BASE TOKEN queue FILES_DIR {n} {QUEUE_FOLDER} QUEUE_DIR   # and AT_ONCE 1 with latency;"
         " FILES_DIR: the 1,000 files; QUEUE_DIR a new queue directory in the same temp dir",
         f"examples/bench_queue BASE TOKEN direct FILES_DIR {n} {QUEUE_FOLDER}   # {n} threads, Client::upload_file",
@@ -1516,6 +1518,11 @@ def write(results, path, py_versions, started, finished):
             " with the queue also 1 at a time.",
             f"{r['runs']} runs without latency, {r['slow_runs']} with. Client CPU: the whole process (user + system),"
             " start-up included; the emulator's from /proc.",
+            "",
+            "What the queue does per file that the others do not: a thread of its own, the file's size and time",
+            "checked, and two journal records: its phase (`Sending`), on disk (fsync) before the PUT goes, and its",
+            "completion after it. Records of transfers running together share fsyncs (group commit), but the",
+            "`Sending` fsync stays on each file's path to the wire; the last line below is what one costs here.",
             "",
             "| emulator | contender | seconds | files/s | MiB/s | client CPU s | emulator CPU s | queue (8 at once) vs it, run by run | goal | |",
             "|---|---|---|---|---|---|---|---|---|---|",
