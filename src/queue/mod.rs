@@ -459,6 +459,23 @@ impl State {
         Ok(())
     }
 
+    /// Writes the transfer's record without waiting for the disk: it is
+    /// there once the returned syncer's `sync_to(ticket)` has returned
+    /// `Ok`, which the caller waits for after letting go of the state lock
+    /// (group commit: the workers' records share fsyncs, and nobody waits
+    /// for the disk behind the lock). `None`: no such transfer.
+    fn write_record(&mut self, id: TransferId) -> Result<Option<(u64, Arc<store::Syncer>)>> {
+        let Some(e) = self.entries.get(&id) else {
+            return Ok(None);
+        };
+        let payload = record::encode(&e.rec);
+        let store = self.store()?;
+        let ticket = store.write(&[&payload])?;
+        let syncer = store.syncer();
+        self.maybe_compact();
+        Ok(Some((ticket, syncer)))
+    }
+
     /// Folds the journal into a snapshot when it has grown (a failure
     /// leaves the journal as it was: nothing is lost).
     fn maybe_compact(&mut self) {

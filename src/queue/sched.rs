@@ -455,6 +455,7 @@ impl Shared {
     pub(super) fn finish(self: &Arc<Self>, id: TransferId, outcome: run::Outcome, discarded: bool) {
         let mut evs = Vec::new();
         let mut discard = None;
+        let mut completed = None;
         {
             let mut st = lock(&self.state);
             st.running -= 1;
@@ -524,12 +525,16 @@ impl Shared {
                     ))
                 });
             });
-            if matches!(
-                status,
-                Status::Completed | Status::Failed | Status::Cancelled | Status::Paused
-            ) {
-                // Best effort: on a failed write, the transfer runs again
-                // on the next open and finds its result at the destination.
+            if status == Status::Completed {
+                // Written now, on disk after the fsync below (outside the
+                // lock, shared with other workers' records). Best effort: a
+                // completion lost (a failed write, a power cut before the
+                // fsync) leaves the transfer's last phase, so the next open
+                // finds its result at the destination and sends nothing.
+                completed = st.write_record(id).ok().flatten();
+            } else if matches!(status, Status::Failed | Status::Cancelled | Status::Paused) {
+                // On disk before it is told: these cannot be found again at
+                // the destination.
                 let _ = st.persist(id);
             }
             if !discarded && matches!(status, Status::Failed | Status::Cancelled) {
@@ -542,6 +547,11 @@ impl Shared {
         }
         self.wake.notify_all();
         self.idle.notify_all();
+        if let Some((ticket, syncer)) = completed {
+            // Before this worker ends (so `close`, which joins it, returns
+            // with the completion on disk).
+            let _ = syncer.sync_to(ticket);
+        }
         if let Some(s) = discard {
             run::discard_session(&self.client, &s);
         }
@@ -564,23 +574,33 @@ impl Shared {
         retry_after.map_or(d, |r| d.max(r))
     }
 
-    /// Records a new phase before the step it allows is taken.
+    /// Records a new phase before the step it allows is taken: it is on
+    /// disk when this returns `Ok`. The fsync is waited for without the
+    /// state lock and shared with the records other workers wait for.
+    /// On a failed fsync the record may or may not be on disk: either is
+    /// safe, as the step was not taken (the caller fails the transfer).
     pub(crate) fn set_phase(&self, id: TransferId, phase: Phase) -> Result<()> {
-        let mut st = lock(&self.state);
-        let Some(e) = st.entries.get_mut(&id) else {
-            return Err(not_found(id));
-        };
-        if e.rec.phase == phase {
-            return Ok(());
-        }
-        let old = std::mem::replace(&mut e.rec.phase, phase);
-        if let Err(err) = st.persist(id) {
-            if let Some(e) = st.entries.get_mut(&id) {
-                e.rec.phase = old;
+        let (ticket, syncer) = {
+            let mut st = lock(&self.state);
+            let Some(e) = st.entries.get_mut(&id) else {
+                return Err(not_found(id));
+            };
+            if e.rec.phase == phase {
+                return Ok(());
             }
-            return Err(err);
-        }
-        Ok(())
+            let old = std::mem::replace(&mut e.rec.phase, phase);
+            match st.write_record(id) {
+                Ok(Some(written)) => written,
+                Ok(None) => return Err(not_found(id)),
+                Err(err) => {
+                    if let Some(e) = st.entries.get_mut(&id) {
+                        e.rec.phase = old;
+                    }
+                    return Err(err);
+                }
+            }
+        };
+        syncer.sync_to(ticket)
     }
 
     /// Progress of a running transfer: kept, and an event at most every

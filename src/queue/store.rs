@@ -18,6 +18,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, ErrorKind as IoKind, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::crc::crc32;
 use crate::graph::error::{Error, ErrorKind, Result};
@@ -42,6 +44,8 @@ pub(crate) struct Store {
     /// Held for the store's life: a second open of the same directory
     /// fails while it is held; the OS drops it with the process.
     _lock: File,
+    /// The journal's fsyncs for records written by [`Store::write`].
+    syncer: Arc<Syncer>,
     /// Power-cut tests: bytes (and renames, truncations) still allowed
     /// before every write fails, a partial write keeping its prefix.
     #[cfg(test)]
@@ -178,12 +182,19 @@ impl Store {
             journal.sync_all()?;
         }
         journal.seek(SeekFrom::Start(good))?;
+        let syncer = Arc::new(Syncer {
+            file: journal.try_clone()?,
+            written: AtomicU64::new(0),
+            synced: Mutex::new(0),
+            syncs: AtomicU64::new(0),
+        });
         Ok(Store {
             dir: dir.to_owned(),
             journal,
             journal_len: good,
             snapshot_len,
             _lock: lock,
+            syncer,
             #[cfg(test)]
             budget: None,
         })
@@ -193,29 +204,64 @@ impl Store {
     /// `Ok` they are on disk. A cut before that may keep a prefix of them
     /// (each record whole or not at all).
     pub(crate) fn append(&mut self, payloads: &[&[u8]]) -> Result<()> {
+        let len = self.write_frames(payloads)?;
+        if let Err(e) = self
+            .spend(1)
+            .and_then(|()| self.journal.sync_data().map_err(Error::from))
+        {
+            self.cut_back();
+            return Err(e);
+        }
+        self.journal_len += len;
+        let written = self.syncer.written.fetch_add(len, Ordering::AcqRel) + len;
+        // Everything written before is on disk with it.
+        self.syncer.mark_synced(written);
+        Ok(())
+    }
+
+    /// Writes the payloads as one write *without* waiting for the disk,
+    /// and returns their ticket: they are on disk once
+    /// [`Syncer::sync_to`] with it (or any later append or compaction) has
+    /// returned `Ok`. The caller waits for that outside its locks, so that
+    /// the records of many threads share one fsync (group commit). A failed
+    /// write is cut back as in [`Store::append`].
+    pub(crate) fn write(&mut self, payloads: &[&[u8]]) -> Result<u64> {
+        let len = self.write_frames(payloads)?;
+        self.journal_len += len;
+        Ok(self.syncer.written.fetch_add(len, Ordering::AcqRel) + len)
+    }
+
+    /// Frames the payloads and writes them after the last whole record
+    /// (no fsync); returns their length. A failed write is cut back.
+    fn write_frames(&mut self, payloads: &[&[u8]]) -> Result<u64> {
         let mut buf = Vec::new();
         for p in payloads {
             frame(p, &mut buf);
         }
-        let r = self.write(true, &buf).and_then(|()| {
-            self.spend(1)?;
-            self.journal.sync_data().map_err(Error::from)
-        });
-        if let Err(e) = r {
-            // A power-cut test: the machine is off, nothing more is written.
-            #[cfg(test)]
-            if self.budget == Some(0) {
-                return Err(e);
-            }
-            // Leave no half-written frame for the next append to follow:
-            // cut back to the last whole record (best effort; reading
-            // stops at a torn frame anyway).
-            let _ = self.journal.set_len(self.journal_len);
-            let _ = self.journal.seek(SeekFrom::Start(self.journal_len));
+        if let Err(e) = self.write_journal(&buf) {
+            self.cut_back();
             return Err(e);
         }
-        self.journal_len += buf.len() as u64;
-        Ok(())
+        Ok(buf.len() as u64)
+    }
+
+    /// Leaves no half-written frame for the next append to follow: cuts
+    /// the journal back to the last whole record (best effort; reading
+    /// stops at a torn frame anyway).
+    fn cut_back(&mut self) {
+        // A power-cut test: the machine is off, nothing more is written.
+        #[cfg(test)]
+        if self.budget == Some(0) {
+            return;
+        }
+        let _ = self.journal.set_len(self.journal_len);
+        let _ = self.journal.seek(SeekFrom::Start(self.journal_len));
+    }
+
+    /// The fsyncs of what [`Store::write`] wrote; usable without the
+    /// store's owner lock.
+    pub(crate) fn syncer(&self) -> Arc<Syncer> {
+        self.syncer.clone()
     }
 
     /// Whether the journal is worth folding into the snapshot.
@@ -252,11 +298,13 @@ impl Store {
         self.journal.seek(SeekFrom::Start(0))?;
         self.journal.sync_all()?;
         self.journal_len = 0;
+        // Every record written so far is in the snapshot, on disk.
+        self.syncer
+            .mark_synced(self.syncer.written.load(Ordering::Acquire));
         Ok(())
     }
 
-    fn write(&mut self, journal: bool, data: &[u8]) -> Result<()> {
-        debug_assert!(journal);
+    fn write_journal(&mut self, data: &[u8]) -> Result<()> {
         let mut f = self.journal.try_clone()?;
         self.write_to(&mut f, data)
     }
@@ -287,6 +335,51 @@ impl Store {
             self.budget = Some(left - _n);
         }
         Ok(())
+    }
+}
+
+/// Group commit for the journal: records written by [`Store::write`] are
+/// made durable by `sync_to`, which any thread may call without the
+/// store's owner lock. One fsync covers every record written before it
+/// started, so threads that wait together share it, and a ticket already
+/// covered costs nothing.
+pub(crate) struct Syncer {
+    /// A handle on the journal (the same file; compaction empties it in
+    /// place).
+    file: File,
+    /// Bytes ever written to the journal by this store (never reset): a
+    /// write's ticket is this count just after it.
+    written: AtomicU64,
+    /// `written` as it was when the last fsync that succeeded began: every
+    /// ticket up to it is on disk. Held across the fsync, so that waiters
+    /// queue behind it and then find their ticket covered.
+    synced: Mutex<u64>,
+    /// The fsyncs `sync_to` made (tests).
+    syncs: AtomicU64,
+}
+
+impl Syncer {
+    /// Returns once everything written up to `ticket` is on disk.
+    pub(crate) fn sync_to(&self, ticket: u64) -> Result<()> {
+        let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+        if *synced >= ticket {
+            return Ok(());
+        }
+        let target = self.written.load(Ordering::Acquire);
+        self.file.sync_data()?;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        *synced = (*synced).max(target);
+        Ok(())
+    }
+
+    fn mark_synced(&self, upto: u64) {
+        let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+        *synced = (*synced).max(upto);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
     }
 }
 
@@ -404,6 +497,73 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::InvalidState);
         drop(s);
         let (_s, _) = open_all(&dir);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn written_records_share_fsyncs() {
+        let dir = tempdir("group");
+        let (mut s, _) = open_all(&dir);
+        let syncer = s.syncer();
+        let a = s.write(&[b"a"]).unwrap();
+        let b = s.write(&[b"b", b"c"]).unwrap();
+        assert!(b > a);
+        syncer.sync_to(b).unwrap();
+        assert_eq!(syncer.syncs(), 1);
+        // Written before that fsync began: covered by it.
+        syncer.sync_to(a).unwrap();
+        assert_eq!(syncer.syncs(), 1);
+        // An append's own fsync covers what was written before it.
+        let d = s.write(&[b"d"]).unwrap();
+        s.append(&[b"e"]).unwrap();
+        syncer.sync_to(d).unwrap();
+        assert_eq!(syncer.syncs(), 1);
+        // So does a compaction (its snapshot holds the live records).
+        let f = s.write(&[b"f"]).unwrap();
+        s.compact(&mut vec![b"x".to_vec()].into_iter()).unwrap();
+        syncer.sync_to(f).unwrap();
+        assert_eq!(syncer.syncs(), 1);
+        // Past everything: a new fsync.
+        let g = s.write(&[b"g"]).unwrap();
+        syncer.sync_to(g).unwrap();
+        assert_eq!(syncer.syncs(), 2);
+        drop(s);
+        let (_s, got) = open_all(&dir);
+        assert_eq!(got, vec![b"x".to_vec(), b"g".to_vec()]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn records_synced_from_many_threads_are_all_kept() {
+        let dir = tempdir("group-threads");
+        let (s, _) = open_all(&dir);
+        let syncer = s.syncer();
+        let s = Mutex::new(s);
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let (s, syncer) = (&s, &syncer);
+                scope.spawn(move || {
+                    for i in 0..50 {
+                        let p = format!("{t}-{i}");
+                        let ticket = s.lock().unwrap().write(&[p.as_bytes()]).unwrap();
+                        syncer.sync_to(ticket).unwrap();
+                    }
+                });
+            }
+        });
+        assert!(syncer.syncs() <= 400);
+        drop(s);
+        let (_s, got) = open_all(&dir);
+        let mut got: Vec<String> = got
+            .into_iter()
+            .map(|p| String::from_utf8(p).unwrap())
+            .collect();
+        got.sort();
+        let mut want: Vec<String> = (0..8)
+            .flat_map(|t| (0..50).map(move |i| format!("{t}-{i}")))
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
         fs::remove_dir_all(&dir).unwrap();
     }
 
