@@ -1471,9 +1471,10 @@ fn soak_under_load_and_faults() {
         r,
         "`tests/soak.rs`: {threads} threads sharing one `Client` for {:.0} s against {against} with faults on \
          (seed {seed:#x}; debug build, as `cargo test` builds it). Written by `make soak-long` \
-         (`SOAK_SECS=600 SOAK_EMULATOR=target/debug/onedrive-emulator cargo test --test soak -- --ignored --exact soak_under_load_and_faults --nocapture`); \
+         (`SOAK_SECS={:.0} SOAK_EMULATOR=target/debug/onedrive-emulator cargo test --test soak -- --ignored --exact soak_under_load_and_faults --nocapture`); \
          the one-minute version runs in `make test` (`make test-soak`, emulator in process).\n",
-        ran.as_secs_f64()
+        ran.as_secs_f64(),
+        env_u64("SOAK_SECS", 60)
     );
     let _ = writeln!(
         r,
