@@ -511,3 +511,27 @@ fn answers_cut_after_the_service_acted_are_never_repeated() {
     }
     assert!(emu.item_json(&drive, "/r 1.txt").is_none());
 }
+
+/// mkdir -p: a lookup the service refuses (403) is the answer; nothing
+/// above it is looked at or created.
+#[test]
+fn mkdir_p_stops_at_a_refused_lookup() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    emu.add_fault(fault(
+        Some("api"),
+        Some("GET"),
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 403,
+            retry_after: None,
+        },
+    ));
+    let e = c
+        .create_folder(&me(), &item("/A"), "B", Conflict::Fail, true, &mut ctl())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden, "{e}");
+    let sent: Vec<_> = emu.requests().into_iter().map(|r| r.method).collect();
+    assert_eq!(sent, ["GET"], "one refused lookup, nothing after it");
+}

@@ -1109,3 +1109,19 @@ fn one_client_reuses_its_tls_connection() {
     let opened = emu.connections_accepted() - before;
     assert!(opened <= 1, "{opened} connections for 20 uploads");
 }
+
+/// What a client was given reads back: its token and upload settings.
+#[test]
+fn a_clients_token_and_upload_settings_read_back() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    assert_eq!(c.token(), emu.token());
+    c.set_token("another-token");
+    assert_eq!(c.token(), "another-token");
+    let mut s = c.upload_settings();
+    s.chunk_size *= 2;
+    s.simple_limit /= 2;
+    assert_ne!(c.upload_settings(), s);
+    c.set_upload_settings(s).unwrap();
+    assert_eq!(c.upload_settings(), s);
+}

@@ -10,7 +10,7 @@ use common::*;
 use onedrive_emulator::{FaultAction, Profile, Times};
 use onedrive_native::{
     BytesSource, CHUNK_UNIT, CancelToken, Client, Conflict, Control, ErrorKind, HashSet,
-    ReaderSource, UploadSession, UploadSettings, UploadSource, quick_xor_hash,
+    ReaderSource, RetryPolicy, UploadSession, UploadSettings, UploadSource, quick_xor_hash,
 };
 
 const MIB: usize = 1024 * 1024;
@@ -772,4 +772,40 @@ fn a_source_of_another_size_is_refused_by_the_session() {
         .continue_upload_session(&mut session, &mut BytesSource::new(&body), &mut ctl())
         .unwrap();
     assert_eq!(it.size(), Some(body.len() as u64));
+}
+
+/// A chunk answered 429 with a Retry-After beyond the policy's `max_wait`
+/// ends the upload with Throttled at once, the wait it asked for told;
+/// nothing sleeps for an hour.
+#[test]
+fn a_chunk_throttled_beyond_max_wait_ends_the_upload_at_once() {
+    let emu = emulator(Profile::Personal);
+    let c = small_chunks(&emu, no_sha());
+    c.set_retry_policy(RetryPolicy {
+        max_wait: Duration::from_secs(5),
+        ..c.retry_policy()
+    })
+    .unwrap();
+    emu.add_fault(fault(
+        Some("monitor"),
+        Some("PUT"),
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 429,
+            retry_after: Some(3600),
+        },
+    ));
+    let body = data(3 * CHUNK_UNIT as usize, 9);
+    let e = c
+        .upload_from(
+            &me(),
+            &target("/", Some("throttled.bin")),
+            &mut BytesSource::new(&body),
+            Conflict::Fail,
+            &mut ctl(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled, "{e}");
+    assert_eq!(e.retry_after, Some(Duration::from_secs(3600)));
 }

@@ -295,6 +295,42 @@ fn kind_for(status: u16, code: Option<&str>, inner: Option<&str>) -> ErrorKind {
 mod tests {
     use super::*;
 
+    /// Each status the service answers with, without a code that decides.
+    #[test]
+    fn kind_for_each_status() {
+        use ErrorKind as K;
+        let cases = [
+            (400, K::BadRequest),
+            (401, K::Unauthorized),
+            (403, K::Forbidden),
+            (404, K::NotFound),
+            (410, K::NotFound),
+            (409, K::Conflict),
+            (412, K::Conflict),
+            (413, K::TooLarge),
+            (429, K::Throttled),
+            (501, K::NotSupported),
+            (503, K::Service),
+            (507, K::QuotaExceeded),
+            (500, K::Service),
+            (599, K::Service),
+            (418, K::Protocol),
+            (302, K::Protocol),
+        ];
+        for (status, kind) in cases {
+            assert_eq!(kind_for(status, None, None), kind, "{status}");
+        }
+        assert_eq!(
+            kind_for(503, Some("activityLimitReached"), None),
+            K::Throttled
+        );
+        assert_eq!(kind_for(400, None, Some("notSupported")), K::NotSupported);
+        assert_eq!(
+            kind_for(403, Some("quotaLimitReached"), None),
+            K::QuotaExceeded
+        );
+    }
+
     #[test]
     fn parses_nested_inner_errors_either_spelling() {
         let body = br#"{"error":{"code":"accessDenied","message":"no","innerError":{"code":"a","innererror":{"code":"deepest","request-id":"r-1"}}}}"#;
