@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use common::*;
 use onedrive_emulator::{FaultAction, Profile, Times};
-use onedrive_native::{Client, ClientConfig, Conflict, CopyOptions, ErrorKind, RetryPolicy};
+use onedrive_native::{
+    Client, ClientConfig, Conflict, CopyOptions, ErrorKind, JobState, RetryPolicy,
+};
 
 fn puts_to(emu: &onedrive_emulator::Emulator, name: &str) -> Vec<onedrive_emulator::LoggedRequest> {
     emu.requests()
@@ -534,4 +536,55 @@ fn mkdir_p_stops_at_a_refused_lookup() {
     assert_eq!(e.kind, ErrorKind::Forbidden, "{e}");
     let sent: Vec<_> = emu.requests().into_iter().map(|r| r.method).collect();
     assert_eq!(sent, ["GET"], "one refused lookup, nothing after it");
+}
+
+/// A monitor that answers a 5xx with a Graph error in its body has given
+/// the job's final word: one GET, the job Failed with that error, not
+/// retried as a blip.
+#[test]
+fn a_monitors_graph_error_is_the_jobs_final_answer() {
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    emu.set_job_config(onedrive_emulator::JobConfig {
+        paused: true,
+        ..emu.job_config()
+    });
+    let src = put(&c, "/", "m.txt", b"m");
+    let job = c
+        .copy(
+            &me(),
+            &item(src.id()),
+            &item("/"),
+            &CopyOptions {
+                name: Some("m2.txt".into()),
+                ..Default::default()
+            },
+            &mut ctl(),
+        )
+        .unwrap();
+    emu.clear_requests();
+    emu.add_fault(fault(
+        Some("monitor"),
+        Some("GET"),
+        None,
+        Times::Next(1),
+        FaultAction::Status {
+            status: 500,
+            retry_after: None,
+        },
+    ));
+    let st = c.poll_job(&job, &mut ctl()).unwrap();
+    assert_eq!(st.state, JobState::Failed, "{st:?}");
+    let e = st.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::JobFailed, "{e}");
+    assert_eq!(
+        (e.http_status, e.code.as_deref()),
+        (Some(500), Some("generalException"))
+    );
+    let gets = emu
+        .requests()
+        .iter()
+        .filter(|r| r.origin == "monitor")
+        .count();
+    assert_eq!(gets, 1);
 }
