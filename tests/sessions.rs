@@ -331,59 +331,73 @@ fn server_errors_and_a_lost_session_mid_upload() {
     );
 }
 
+/// From bytes, and from a stream (no going back: the bytes the service
+/// already has are read and hashed, not sent).
 #[test]
 fn a_session_saved_by_one_client_is_finished_by_another() {
     let emu = emulator(Profile::Personal);
     let body = data(2 * MIB, 9);
-    let saved = {
-        let c = small_chunks(&emu, no_sha());
-        let mut session = c
-            .create_upload_session(
-                &me(),
-                &target("/", Some("s.bin")),
-                body.len() as u64,
-                Conflict::Fail,
-                &mut ctl(),
-            )
+    for (name, stream) in [("s.bin", false), ("t.bin", true)] {
+        let saved = {
+            let c = small_chunks(&emu, no_sha());
+            let mut session = c
+                .create_upload_session(
+                    &me(),
+                    &target("/", Some(name)),
+                    body.len() as u64,
+                    Conflict::Fail,
+                    &mut ctl(),
+                )
+                .unwrap();
+            // send three chunks, then stop (the progress callback says so
+            // during the fourth: progress comes piece by piece within chunks)
+            let mut stop = |d: u64, _t: u64| d <= 3 * CHUNK_UNIT;
+            let e = c
+                .continue_upload_session(
+                    &mut session,
+                    &mut BytesSource::new(&body),
+                    &mut Control::new(None, Some(&mut stop)),
+                )
+                .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::AbortedByCallback);
+            session.to_json()
+        };
+        assert_eq!(emu.upload_session_count(), 1);
+        let c = small_chunks(
+            &emu,
+            HashSet {
+                sha1: true,
+                sha256: true,
+            },
+        );
+        let mut session = UploadSession::from_json(&saved).unwrap();
+        assert_eq!(
+            c.upload_session_offset(&session, &mut ctl()).unwrap(),
+            Some(3 * CHUNK_UNIT)
+        );
+        emu.clear_requests();
+        let (mut bytes, mut reader);
+        let source: &mut dyn UploadSource = if stream {
+            reader = ReaderSource::new(&body[..], body.len() as u64);
+            &mut reader
+        } else {
+            bytes = BytesSource::new(&body);
+            &mut bytes
+        };
+        let it = c
+            .continue_upload_session(&mut session, source, &mut ctl())
             .unwrap();
-        // send three chunks, then stop (the progress callback says so
-        // during the fourth: progress comes piece by piece within chunks)
-        let mut stop = |d: u64, _t: u64| d <= 3 * CHUNK_UNIT;
-        let e = c
-            .continue_upload_session(
-                &mut session,
-                &mut BytesSource::new(&body),
-                &mut Control::new(None, Some(&mut stop)),
-            )
-            .unwrap_err();
-        assert_eq!(e.kind, ErrorKind::AbortedByCallback);
-        session.to_json()
-    };
-    assert_eq!(emu.upload_session_count(), 1);
-    let c = small_chunks(
-        &emu,
-        HashSet {
-            sha1: true,
-            sha256: true,
-        },
-    );
-    let mut session = UploadSession::from_json(&saved).unwrap();
-    assert_eq!(
-        c.upload_session_offset(&session, &mut ctl()).unwrap(),
-        Some(3 * CHUNK_UNIT)
-    );
-    emu.clear_requests();
-    let it = c
-        .continue_upload_session(&mut session, &mut BytesSource::new(&body), &mut ctl())
-        .unwrap();
-    assert_eq!(it.quick_xor_hash(), Some(quick_xor_hash(&body).as_str()));
-    assert_eq!(
-        emu.content(&emu.default_drive_id(), "/s.bin").unwrap(),
-        body
-    );
-    // only the missing chunks were sent
-    let sent: u64 = session_puts(&emu).iter().map(|r| r.body_bytes).sum();
-    assert_eq!(sent, body.len() as u64 - 3 * CHUNK_UNIT);
+        assert_eq!(it.quick_xor_hash(), Some(quick_xor_hash(&body).as_str()));
+        assert_eq!(
+            emu.content(&emu.default_drive_id(), &format!("/{name}"))
+                .unwrap(),
+            body,
+            "{name}"
+        );
+        // only the missing chunks were sent
+        let sent: u64 = session_puts(&emu).iter().map(|r| r.body_bytes).sum();
+        assert_eq!(sent, body.len() as u64 - 3 * CHUNK_UNIT);
+    }
 }
 
 #[test]
