@@ -262,6 +262,16 @@ mod tests {
             }
             assert_eq!(got, data, "buffer at offset {skew}");
         }
+        // A buffer too small for the detour, at each distance ahead of the
+        // file position that takes it for large ones.
+        let mut page = vec![0u8; 3 * 4096];
+        let base = page.as_ptr().addr();
+        for ahead in [1, 16, ALIAS_NEAR - 1] {
+            let at = (4096 - base % 4096 + ahead) % 4096;
+            let mut src = FileSource::open(&path).unwrap();
+            let n = src.read(&mut page[at..at + 10]).unwrap();
+            assert_eq!(&page[at..at + n], &data[..n], "{ahead} bytes ahead");
+        }
         std::fs::remove_file(path).unwrap();
     }
 }
