@@ -62,7 +62,7 @@ pub(crate) async fn handle(ctx: &mut Ctx) -> HResult {
         // A pre-authorized item URL, as a 303 from a monitor may name. Its capability is
         // the monitor token (and tempauth) of the job that made the item, in the query:
         // item ids alone (sequential on Personal) grant nothing.
-        ["item", drive, id] => {
+        ["v1.0", "drives", drive, "items", id] => {
             if ctx.method != Method::GET {
                 return Err(not_allowed());
             }
@@ -175,7 +175,7 @@ fn monitor(ctx: &Ctx, token: &str) -> HResult {
                 }
                 Completion::SeeOtherPreauthorized => {
                     let mut url = format!(
-                        "{}/item/{}/{}?monitor={}",
+                        "{}/v1.0/drives/{}/items/{}?monitor={}",
                         ctx.shared.monitor_origin,
                         util::encode_segment(&drive_id),
                         util::encode_segment(&item_id),

@@ -149,7 +149,7 @@ fn preauthorized_item_urls_need_the_monitor_token() {
         assert_eq!(get(bare).status, 401);
         let drive = emu.default_drive_id();
         let other = format!(
-            "{}/item/{drive}/{}?{}",
+            "{}/v1.0/drives/{drive}/items/{}?{}",
             emu.monitor_origin(),
             src["id"].as_str().unwrap(),
             item_url.split('?').nth(1).unwrap()
@@ -161,7 +161,7 @@ fn preauthorized_item_urls_need_the_monitor_token() {
             .unwrap()
             .to_string();
         assert_eq!(
-            get(&format!("{}/item/{drive}/{root}", emu.monitor_origin())).status,
+            get(&format!("{}/v1.0/drives/{drive}/items/{root}", emu.monitor_origin())).status,
             401
         );
     }
