@@ -290,12 +290,6 @@ fn encode_id(id: &str) -> String {
         .replace("%40", "@")
 }
 
-/// Encodes a query value (`application/x-www-form-urlencoded` is not used:
-/// a space is `%20`).
-pub fn encode_query_value(v: &str) -> String {
-    encode_segment(v)
-}
-
 /// What to do when the name is already taken (`@microsoft.graph.conflictBehavior`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Conflict {
