@@ -170,12 +170,12 @@ fuzz-emulator:
 # Mutation testing (cargo-mutants, crates.io): each plausible bug planted
 # in src/graph and src/ffi, one at a time, against the suites fast enough
 # to run per mutant: the unit tests and the emulator suites faults,
-# operations, sessions, hostile and drive (not the soak, the bindings or the C
+# operations, sessions, hostile, drive and network (not the soak, the bindings or the C
 # tests). Hours on 2 cores, so not in make test; MUTANTS_FILES narrows it
 # (e.g. MUTANTS_FILES="src/graph/verify.rs src/graph/retry.rs"). Results
 # in mutants.out/; the per-module table goes into RELIABILITY.md.
 MUTANTS_FILES ?= src/graph src/ffi
-MUTANTS_TESTS := --lib --test faults --test operations --test sessions --test hostile --test drive
+MUTANTS_TESTS := --lib --test faults --test operations --test sessions --test hostile --test drive --test network
 .PHONY: mutants
 mutants:
 	@command -v cargo-mutants >/dev/null || $(CARGO) install cargo-mutants --locked
