@@ -161,7 +161,11 @@ fn preauthorized_item_urls_need_the_monitor_token() {
             .unwrap()
             .to_string();
         assert_eq!(
-            get(&format!("{}/v1.0/drives/{drive}/items/{root}", emu.monitor_origin())).status,
+            get(&format!(
+                "{}/v1.0/drives/{drive}/items/{root}",
+                emu.monitor_origin()
+            ))
+            .status,
             401
         );
     }

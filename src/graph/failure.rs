@@ -134,7 +134,29 @@ pub(crate) fn transport_error(e: ureq::Error, url: &str, proxied: bool) -> Error
 mod tests {
     use super::*;
 
-    /// The kind each transport failure becomes, and which ones are known
+    /// How the retry decision sees each error: a deadline passed ends it,
+    /// nothing sent may be sent again, something sent only when safe.
+    #[test]
+    fn classify_by_note_and_kind() {
+        let with = |kind, note| {
+            let mut e = Error::new(kind, "x");
+            e.note = note;
+            classify(&e)
+        };
+        use ErrorKind as K;
+        let not_connected = Some(TransportNote::NotConnected);
+        assert_eq!(with(K::Network, not_connected), Failure::Unsent);
+        assert_eq!(with(K::Timeout, not_connected), Failure::Unsent);
+        assert_eq!(with(K::Tls, not_connected), Failure::Final);
+        assert_eq!(with(K::Network, None), Failure::Sent);
+        assert_eq!(with(K::Timeout, None), Failure::Sent);
+        assert_eq!(with(K::Io, None), Failure::Final);
+        assert_eq!(
+            classify(&past_deadline("late".into())),
+            Failure::PastDeadline
+        );
+    }
+
     /// not to have reached the service (safe to send again).
     #[test]
     fn transport_failures_by_kind() {

@@ -83,6 +83,23 @@ mod tests {
     use std::sync::Mutex;
 
     #[test]
+    fn levels_from_their_numbers() {
+        let levels: Vec<_> = (0..=5).map(LogLevel::from_u8).collect();
+        use LogLevel as L;
+        assert_eq!(
+            levels,
+            [
+                None,
+                Some(L::Error),
+                Some(L::Warn),
+                Some(L::Info),
+                Some(L::Debug),
+                None
+            ]
+        );
+    }
+
+    #[test]
     fn lines_above_the_level_are_not_even_made() {
         let log = Log::new();
         let got = Arc::new(Mutex::new(Vec::new()));
