@@ -180,6 +180,13 @@ fn a_next_link_loop_stops_with_a_protocol_error() {
     assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
     assert!(e.message.contains("loop"), "{e}");
     assert_eq!(s.requests().len(), 2, "page 0, page 1, then stop");
+    // Page 0 names the first page (the URL the listing began with).
+    let s = pages(100, 2, |own, _| {
+        format!("{own}/v1.0/me/drive/root/children")
+    });
+    let e = list_all(&scripted_client(&s), "/", None).unwrap_err();
+    assert!(e.message.contains("loop"), "{e}");
+    assert_eq!(s.requests().len(), 1, "page 0, then stop");
 }
 
 #[test]
