@@ -190,6 +190,14 @@ mod tests {
                 false,
             ),
         ];
+        // A SOCKS proxy that refuses the connection: the proxy's answer,
+        // not the network's.
+        let refused = || ureq::Error::Io(std::io::ErrorKind::PermissionDenied.into());
+        assert_eq!(transport_error(refused(), url, true).kind, ErrorKind::Proxy);
+        assert_eq!(
+            transport_error(refused(), url, false).kind,
+            ErrorKind::Network
+        );
         for (e, kind, unsent) in cases {
             let what = format!("{e:?}");
             let err = transport_error(e, url, false);
