@@ -174,12 +174,15 @@ fuzz-emulator:
 # tests). Hours on 2 cores, so not in make test; MUTANTS_FILES narrows it
 # (e.g. MUTANTS_FILES="src/graph/verify.rs src/graph/retry.rs"). Results
 # in mutants.out/; the per-module table goes into RELIABILITY.md.
+# MUTANTS_ARGS adds cargo-mutants options, e.g. "--shuffle" for a random
+# sample that can be stopped at any time (how RELIABILITY.md's was taken).
 MUTANTS_FILES ?= src/graph src/ffi
+MUTANTS_ARGS ?= --no-shuffle
 MUTANTS_TESTS := --lib --test faults --test operations --test sessions --test hostile --test drive --test network
 .PHONY: mutants
 mutants:
 	@command -v cargo-mutants >/dev/null || $(CARGO) install cargo-mutants --locked
-	$(CARGO) mutants --no-shuffle --timeout-multiplier 3 $(foreach f,$(MUTANTS_FILES),--file '$(f)$(if $(findstring .rs,$(f)),,/**)') \
+	$(CARGO) mutants --timeout-multiplier 3 $(MUTANTS_ARGS) $(foreach f,$(MUTANTS_FILES),--file '$(f)$(if $(findstring .rs,$(f)),,/**)') \
 	  -- $(MUTANTS_TESTS)
 
 # The library's own unit tests with the Rust code under AddressSanitizer
