@@ -588,3 +588,51 @@ fn a_monitors_graph_error_is_the_jobs_final_answer() {
         .count();
     assert_eq!(gets, 1);
 }
+
+/// The line for an attempt a cancel ended is Info (the caller asked for
+/// it), never Warn. The emulator holds the request until the cancel is
+/// raised, whatever the machine's speed.
+#[test]
+fn a_cancelled_attempt_is_logged_as_info() {
+    use onedrive_native::{CancelToken, Control, LogLevel};
+    use std::sync::{Arc, Mutex};
+    let emu = emulator(Profile::Personal);
+    let c = client(&emu);
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    c.set_log(
+        LogLevel::Info,
+        Some(Arc::new(move |level, line: &str| {
+            sink.lock().unwrap().push((level, line.to_owned()))
+        })),
+    );
+    emu.add_fault(fault(
+        Some("api"),
+        Some("GET"),
+        None,
+        Times::Next(1),
+        FaultAction::HoldRequest,
+    ));
+    let token = CancelToken::new();
+    let r = std::thread::scope(|s| {
+        let call = s.spawn(|| c.item(&me(), &item("/"), &mut Control::new(Some(&token), None)));
+        assert!(
+            eventually(Duration::from_secs(60), || emu.held_requests() == 1),
+            "the GET never reached the emulator"
+        );
+        token.cancel();
+        assert_eq!(emu.release_requests(), 1);
+        call.join().unwrap()
+    });
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Cancelled);
+    let lines = lines.lock().unwrap();
+    let attempts: Vec<_> = lines
+        .iter()
+        .filter(|(_, l)| l.starts_with("GET "))
+        .collect();
+    assert!(!attempts.is_empty(), "{lines:?}");
+    assert!(
+        attempts.iter().all(|(level, _)| *level == LogLevel::Info),
+        "{lines:?}"
+    );
+}
