@@ -375,24 +375,10 @@ impl Shared {
             for id in due {
                 st.touch(id, &mut evs, |e| e.wait = None);
             }
-            if st.online && st.running < st.max_running && !st.ready.is_empty() {
-                st.write_ahead(self.client.upload_settings().simple_limit);
-            }
-            while st.online && st.running < st.max_running {
-                let Some(id) = st.ready.first().copied() else {
-                    break;
-                };
-                let cancel = CancelToken::new();
-                st.touch(id, &mut evs, |e| {
-                    e.running = Some(Running {
-                        cancel: cancel.clone(),
-                        stop: None,
-                    });
-                });
-                st.running += 1;
+            while let Some((id, cancel)) = self.take_next(&mut st, &mut evs) {
                 let s = self.clone();
                 let spawned = std::thread::Builder::new()
-                    .name(format!("od-queue-{id}"))
+                    .name("od-queue-worker".to_owned())
                     .spawn(move || s.work(id, cancel));
                 match spawned {
                     Ok(h) => {
@@ -431,9 +417,45 @@ impl Shared {
         }
     }
 
-    /// A worker thread: runs one transfer, then records how it ended.
+    /// Marks the next ready transfer running when a slot is free (online,
+    /// not closing), its `Sending` record written ahead with the next
+    /// ones': its id and cancel token.
+    fn take_next(&self, st: &mut State, evs: &mut Vec<Event>) -> Option<(TransferId, CancelToken)> {
+        if st.closing || !st.online || st.running >= st.max_running || st.ready.is_empty() {
+            return None;
+        }
+        st.write_ahead(self.client.upload_settings().simple_limit);
+        let id = st.ready.first().copied()?;
+        let cancel = CancelToken::new();
+        st.touch(id, evs, |e| {
+            e.running = Some(Running {
+                cancel: cancel.clone(),
+                stop: None,
+            });
+        });
+        st.running += 1;
+        Some((id, cancel))
+    }
+
+    /// A worker thread: runs a transfer, records how it ended, and goes on
+    /// with the next ready one while a slot is free for it (a thread per
+    /// slot rather than per transfer); the scheduler starts one when a
+    /// slot has none.
     pub(super) fn work(self: Arc<Self>, id: TransferId, cancel: CancelToken) {
         QUEUE_THREAD.with(|q| q.set(self.key()));
+        let mut next = Some((id, cancel));
+        while let Some((id, cancel)) = next {
+            next = self.work_one(id, cancel);
+        }
+    }
+
+    /// Runs one transfer and records its end: the next one this thread
+    /// runs, if any.
+    fn work_one(
+        self: &Arc<Self>,
+        id: TransferId,
+        cancel: CancelToken,
+    ) -> Option<(TransferId, CancelToken)> {
         let rec = lock(&self.state).entries.get(&id).map(|e| {
             let mut rec = e.rec.clone();
             if e.ahead.is_some() {
@@ -467,13 +489,21 @@ impl Shared {
             run::discard_session(&self.client, &s);
             discarded = true;
         }
-        self.finish(id, outcome, discarded);
+        self.finish(id, outcome, discarded)
     }
 
-    pub(super) fn finish(self: &Arc<Self>, id: TransferId, outcome: run::Outcome, discarded: bool) {
+    /// Records how a transfer ended, and takes the next one for this
+    /// thread when a slot is free.
+    fn finish(
+        self: &Arc<Self>,
+        id: TransferId,
+        outcome: run::Outcome,
+        discarded: bool,
+    ) -> Option<(TransferId, CancelToken)> {
         let mut evs = Vec::new();
         let mut discard = None;
         let mut sync_all = None;
+        let next;
         {
             let mut st = lock(&self.state);
             st.running -= 1;
@@ -567,6 +597,7 @@ impl Shared {
                     discard = Some(s);
                 }
             }
+            next = self.take_next(&mut st, &mut evs);
             self.emit(evs);
         }
         self.wake.notify_all();
@@ -580,6 +611,7 @@ impl Shared {
         if let Some(s) = discard {
             run::discard_session(&self.client, &s);
         }
+        next
     }
 
     /// The wait before retry `n` (1 = after the first error): doubling from
