@@ -466,7 +466,7 @@ impl Shared {
             rec
         });
         let outcome = match rec {
-            Some(rec) => run::perform(&self, rec, &cancel),
+            Some(rec) => run::perform(self, rec, &cancel),
             None => run::Outcome::Stopped,
         };
         // An upload session the transfer leaves for good is deleted before
