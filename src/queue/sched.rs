@@ -503,7 +503,7 @@ impl Shared {
         let mut evs = Vec::new();
         let mut discard = None;
         let mut sync_all = None;
-        let next;
+        let (next, wake, idle);
         {
             let mut st = lock(&self.state);
             st.running -= 1;
@@ -598,10 +598,20 @@ impl Shared {
                 }
             }
             next = self.take_next(&mut st, &mut evs);
+            // The scheduler has work only when a slot is left free or a
+            // retry must be timed; `wait_idle` waits for nothing but the
+            // last unfinished transfer (waking them for every transfer
+            // cost more context switches than the uploads' own).
+            wake = next.is_none() || wait.is_some();
+            idle = st.unfinished == 0;
             self.emit(evs);
         }
-        self.wake.notify_all();
-        self.idle.notify_all();
+        if wake {
+            self.wake.notify_all();
+        }
+        if idle {
+            self.idle.notify_all();
+        }
         if let Some((ticket, syncer)) = sync_all {
             // Every record written so far, before this worker ends (so
             // `close`, which joins it, returns with the completions on
