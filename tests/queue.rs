@@ -766,7 +766,7 @@ fn records_written_ahead_are_checked_after_a_reopen() {
         assert!(puts <= 1, "{name}: {puts} PUTs after the reopen");
     }
     // The next two had their records written ahead (the first start wrote
-    // the records of both slots and max_running more) and never started:
+    // the records of both slots and 4 x max_running more) and never started:
     // each is looked for before it is sent.
     for name in ["w2.bin", "w3.bin"] {
         let checks = after
