@@ -580,7 +580,7 @@ impl Shared {
                 // last phase, so the next open finds its result at the
                 // destination and sends nothing. Its fsync is the next one
                 // any record needs (the `Sending` records written ahead
-                // need one every few transfers), or the one below when no
+                // need one every few dozen transfers), or the one below when no
                 // transfer is left to start or run.
                 let _ = st.write_record(id);
             } else if matches!(status, Status::Failed | Status::Cancelled | Status::Paused) {
