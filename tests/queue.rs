@@ -711,3 +711,68 @@ fn at_most_max_running_at_once() {
     assert!((1..=4).contains(&max), "at most {max} at once");
     assert_eq!(q.totals().completed, 10);
 }
+
+/// The scheduler writes the `Sending` records of the next uploads ahead of
+/// their start (one fsync for several): one whose request never went is,
+/// after a reopen, checked at the destination like any `Sending`, then
+/// sent once; nothing is lost or sent twice.
+#[test]
+fn records_written_ahead_are_checked_after_a_reopen() {
+    let emu = emulator(Profile::Personal);
+    let dir = tempdir("ahead");
+    // Slow PUTs: the first two are still running at the close.
+    emu.add_fault(fault(
+        Some("api"),
+        Some("PUT"),
+        None,
+        Times::EveryNth(1),
+        FaultAction::DelayMs(300),
+    ));
+    let o = QueueOptions {
+        max_running: 2,
+        ..opts()
+    };
+    let files: Vec<(PathBuf, String)> = (0..6)
+        .map(|i| {
+            let name = format!("w{i}.bin");
+            (write(&dir, &name, &bytes(1000 + i, i as u8)), name)
+        })
+        .collect();
+    let q = Queue::open(small_client(&emu, 6), &dir.join("q"), o.clone()).unwrap();
+    let ids = q
+        .enqueue_uploads(&files, &me(), &item("/"), Conflict::Rename)
+        .unwrap();
+    reach(&q, ids[0], TransferState::Running);
+    reach(&q, ids[1], TransferState::Running);
+    q.close().unwrap();
+    let before = emu.requests().len();
+    let q = Queue::open(small_client(&emu, 6), &dir.join("q"), o).unwrap();
+    assert!(q.wait_idle(Some(LIMIT), None).unwrap());
+    assert_eq!(q.totals().completed, 6);
+    let after: Vec<_> = emu.requests().into_iter().skip(before).collect();
+    for (i, (_, name)) in files.iter().enumerate() {
+        assert_eq!(
+            content(&emu, &format!("/{name}")).unwrap(),
+            bytes(1000 + i, i as u8)
+        );
+        assert!(
+            content(&emu, &format!("/w{i} 1.bin")).is_none(),
+            "{name} twice"
+        );
+        let puts = after
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path.contains(name.as_str()))
+            .count();
+        assert!(puts <= 1, "{name}: {puts} PUTs after the reopen");
+    }
+    // The next two had their records written ahead (the first start wrote
+    // the records of both slots and 4 x max_running more) and never started:
+    // each is looked for before it is sent.
+    for name in ["w2.bin", "w3.bin"] {
+        let checks = after
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.contains(name))
+            .count();
+        assert!(checks >= 1, "{name}: not checked at the destination");
+    }
+}

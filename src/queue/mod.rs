@@ -63,6 +63,11 @@ struct Entry {
     total: u64,
     /// The last progress event: bytes and when.
     emitted: (u64, Option<Instant>),
+    /// The journal ticket of a `Sending` phase the scheduler wrote ahead
+    /// (before the transfer started, no fsync waited for), while no
+    /// request of this process has gone for it: its worker skips the
+    /// destination check and only makes sure the record is on disk.
+    ahead: Option<u64>,
 }
 
 impl Entry {
@@ -85,6 +90,7 @@ impl Entry {
             done,
             total,
             emitted: (0, None),
+            ahead: None,
         }
     }
 
@@ -474,6 +480,57 @@ impl State {
         let syncer = store.syncer();
         self.maybe_compact();
         Ok(Some((ticket, syncer)))
+    }
+
+    /// Pipelines the `Sending` records: writes those of the next simple
+    /// uploads to start (the ready ones that fill the free slots and
+    /// 4 × `max_running` more: one fsync every few dozen transfers rather
+    /// than every few; a crash costs at most that many destination checks
+    /// more) in one write, without waiting for the disk.
+    /// Their workers then find them on disk, made so by an fsync already
+    /// shared with other records, rather than each waiting for one on its
+    /// way to the wire. A record written ahead whose request never goes
+    /// (paused, cancelled, killed) is handled on the next run as any
+    /// `Sending`: its destination is checked first. A failed write leaves
+    /// the transfers as they were (their workers write their own).
+    fn write_ahead(&mut self, simple_limit: u64) {
+        let want = self.max_running.saturating_sub(self.running) + 4 * self.max_running;
+        let entries = &self.entries;
+        let ids: Vec<TransferId> = self
+            .ready
+            .iter()
+            .take(want)
+            .copied()
+            .filter(|id| {
+                entries.get(id).is_some_and(|e| {
+                    e.ahead.is_none()
+                        && e.rec.status == Status::Active
+                        && e.rec.phase == Phase::Fresh
+                        && matches!(e.rec.spec, Spec::Upload { size, .. } if size <= simple_limit)
+                })
+            })
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let mut payloads = Vec::with_capacity(ids.len());
+        for id in &ids {
+            if let Some(e) = self.entries.get_mut(id) {
+                e.rec.phase = Phase::Sending;
+                payloads.push(record::encode(&e.rec));
+            }
+        }
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let written = self.store().and_then(|s| s.write(&refs));
+        for id in &ids {
+            if let Some(e) = self.entries.get_mut(id) {
+                match written {
+                    Ok(ticket) => e.ahead = Some(ticket),
+                    Err(_) => e.rec.phase = Phase::Fresh,
+                }
+            }
+        }
+        self.maybe_compact();
     }
 
     /// Folds the journal into a snapshot when it has grown (a failure

@@ -275,7 +275,14 @@ impl Shared {
         }
         // Every worker has recorded its end: the directory is unlocked, the
         // dispatcher delivers the last events and stops.
-        lock(&self.state).store = None;
+        {
+            let mut st = lock(&self.state);
+            if let Some(s) = st.store.take() {
+                // The completions no fsync has covered yet (most often
+                // none: the last worker made it).
+                let _ = s.syncer().sync_to(s.ticket());
+            }
+        }
         lock(&self.events).closed = true;
         self.dispatch_cv.notify_all();
         if let Some(t) = lock(&self.dispatcher).take() {
@@ -368,21 +375,10 @@ impl Shared {
             for id in due {
                 st.touch(id, &mut evs, |e| e.wait = None);
             }
-            while st.online && st.running < st.max_running {
-                let Some(id) = st.ready.first().copied() else {
-                    break;
-                };
-                let cancel = CancelToken::new();
-                st.touch(id, &mut evs, |e| {
-                    e.running = Some(Running {
-                        cancel: cancel.clone(),
-                        stop: None,
-                    });
-                });
-                st.running += 1;
+            while let Some((id, cancel)) = self.take_next(&mut st, &mut evs) {
                 let s = self.clone();
                 let spawned = std::thread::Builder::new()
-                    .name(format!("od-queue-{id}"))
+                    .name("od-queue-worker".to_owned())
                     .spawn(move || s.work(id, cancel));
                 match spawned {
                     Ok(h) => {
@@ -421,12 +417,56 @@ impl Shared {
         }
     }
 
-    /// A worker thread: runs one transfer, then records how it ended.
+    /// Marks the next ready transfer running when a slot is free (online,
+    /// not closing), its `Sending` record written ahead with the next
+    /// ones': its id and cancel token.
+    fn take_next(&self, st: &mut State, evs: &mut Vec<Event>) -> Option<(TransferId, CancelToken)> {
+        if st.closing || !st.online || st.running >= st.max_running || st.ready.is_empty() {
+            return None;
+        }
+        st.write_ahead(self.client.upload_settings().simple_limit);
+        let id = st.ready.first().copied()?;
+        let cancel = CancelToken::new();
+        st.touch(id, evs, |e| {
+            e.running = Some(Running {
+                cancel: cancel.clone(),
+                stop: None,
+            });
+        });
+        st.running += 1;
+        Some((id, cancel))
+    }
+
+    /// A worker thread: runs a transfer, records how it ended, and goes on
+    /// with the next ready one while a slot is free for it (a thread per
+    /// slot rather than per transfer); the scheduler starts one when a
+    /// slot has none.
     pub(super) fn work(self: Arc<Self>, id: TransferId, cancel: CancelToken) {
         QUEUE_THREAD.with(|q| q.set(self.key()));
-        let rec = lock(&self.state).entries.get(&id).map(|e| e.rec.clone());
+        let mut next = Some((id, cancel));
+        while let Some((id, cancel)) = next {
+            next = self.work_one(id, cancel);
+        }
+    }
+
+    /// Runs one transfer and records its end: the next one this thread
+    /// runs, if any.
+    fn work_one(
+        self: &Arc<Self>,
+        id: TransferId,
+        cancel: CancelToken,
+    ) -> Option<(TransferId, CancelToken)> {
+        let rec = lock(&self.state).entries.get(&id).map(|e| {
+            let mut rec = e.rec.clone();
+            if e.ahead.is_some() {
+                // Written ahead: no request of it has gone yet, there is
+                // nothing to look for at the destination.
+                rec.phase = Phase::Fresh;
+            }
+            rec
+        });
         let outcome = match rec {
-            Some(rec) => run::perform(&self, rec, &cancel),
+            Some(rec) => run::perform(self, rec, &cancel),
             None => run::Outcome::Stopped,
         };
         // An upload session the transfer leaves for good is deleted before
@@ -449,13 +489,21 @@ impl Shared {
             run::discard_session(&self.client, &s);
             discarded = true;
         }
-        self.finish(id, outcome, discarded);
+        self.finish(id, outcome, discarded)
     }
 
-    pub(super) fn finish(self: &Arc<Self>, id: TransferId, outcome: run::Outcome, discarded: bool) {
+    /// Records how a transfer ended, and takes the next one for this
+    /// thread when a slot is free.
+    fn finish(
+        self: &Arc<Self>,
+        id: TransferId,
+        outcome: run::Outcome,
+        discarded: bool,
+    ) -> Option<(TransferId, CancelToken)> {
         let mut evs = Vec::new();
         let mut discard = None;
-        let mut completed = None;
+        let mut sync_all = None;
+        let (next, wake, idle);
         {
             let mut st = lock(&self.state);
             st.running -= 1;
@@ -504,6 +552,7 @@ impl Shared {
             let online = st.online;
             st.touch(id, &mut evs, |e| {
                 e.running = None;
+                e.ahead = None;
                 e.rec.status = status;
                 if status == Status::Completed {
                     e.done = e.total;
@@ -526,16 +575,21 @@ impl Shared {
                 });
             });
             if status == Status::Completed {
-                // Written now, on disk after the fsync below (outside the
-                // lock, shared with other workers' records). Best effort: a
-                // completion lost (a failed write, a power cut before the
-                // fsync) leaves the transfer's last phase, so the next open
-                // finds its result at the destination and sends nothing.
-                completed = st.write_record(id).ok().flatten();
+                // Written now; best effort: a completion lost (a failed
+                // write, a power cut before its fsync) leaves the transfer's
+                // last phase, so the next open finds its result at the
+                // destination and sends nothing. Its fsync is the next one
+                // any record needs (the `Sending` records written ahead
+                // need one every few dozen transfers), or the one below when no
+                // transfer is left to start or run.
+                let _ = st.write_record(id);
             } else if matches!(status, Status::Failed | Status::Cancelled | Status::Paused) {
                 // On disk before it is told: these cannot be found again at
                 // the destination.
                 let _ = st.persist(id);
+            }
+            if st.running == 0 || st.ready.is_empty() {
+                sync_all = st.store().ok().map(|s| (s.ticket(), s.syncer()));
             }
             if !discarded && matches!(status, Status::Failed | Status::Cancelled) {
                 // An abandoned upload session is deleted on the service.
@@ -543,18 +597,31 @@ impl Shared {
                     discard = Some(s);
                 }
             }
+            next = self.take_next(&mut st, &mut evs);
+            // The scheduler has work only when a slot is left free or a
+            // retry must be timed; `wait_idle` waits for nothing but the
+            // last unfinished transfer (waking them for every transfer
+            // cost more context switches than the uploads' own).
+            wake = next.is_none() || wait.is_some();
+            idle = st.unfinished == 0;
             self.emit(evs);
         }
-        self.wake.notify_all();
-        self.idle.notify_all();
-        if let Some((ticket, syncer)) = completed {
-            // Before this worker ends (so `close`, which joins it, returns
-            // with the completion on disk).
+        if wake {
+            self.wake.notify_all();
+        }
+        if idle {
+            self.idle.notify_all();
+        }
+        if let Some((ticket, syncer)) = sync_all {
+            // Every record written so far, before this worker ends (so
+            // `close`, which joins it, returns with the completions on
+            // disk).
             let _ = syncer.sync_to(ticket);
         }
         if let Some(s) = discard {
             run::discard_session(&self.client, &s);
         }
+        next
     }
 
     /// The wait before retry `n` (1 = after the first error): doubling from
@@ -586,8 +653,16 @@ impl Shared {
                 return Err(not_found(id));
             };
             if e.rec.phase == phase {
-                return Ok(());
+                // Written ahead by the scheduler: on disk once its fsync
+                // (most often shared, and done already) has returned.
+                let Some(ticket) = e.ahead.take() else {
+                    return Ok(());
+                };
+                let syncer = st.store()?.syncer();
+                drop(st);
+                return syncer.sync_to(ticket);
             }
+            e.ahead = None;
             let old = std::mem::replace(&mut e.rec.phase, phase);
             match st.write_record(id) {
                 Ok(Some(written)) => written,

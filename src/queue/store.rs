@@ -258,6 +258,11 @@ impl Store {
         let _ = self.journal.seek(SeekFrom::Start(self.journal_len));
     }
 
+    /// The ticket of everything written so far (for [`Syncer::sync_to`]).
+    pub(crate) fn ticket(&self) -> u64 {
+        self.syncer.written.load(Ordering::Acquire)
+    }
+
     /// The fsyncs of what [`Store::write`] wrote; usable without the
     /// store's owner lock.
     pub(crate) fn syncer(&self) -> Arc<Syncer> {
