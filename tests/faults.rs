@@ -598,8 +598,8 @@ fn a_cancelled_attempt_is_logged_as_info() {
     use std::sync::{Arc, Mutex};
     let emu = emulator(Profile::Personal);
     let c = client(&emu);
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
+    let sink_lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = sink_lines.clone();
     c.set_log(
         LogLevel::Info,
         Some(Arc::new(move |level, line: &str| {
@@ -625,7 +625,7 @@ fn a_cancelled_attempt_is_logged_as_info() {
         call.join().unwrap()
     });
     assert_eq!(r.unwrap_err().kind, ErrorKind::Cancelled);
-    let lines = lines.lock().unwrap();
+    let lines = sink_lines.lock().unwrap();
     let attempts: Vec<_> = lines
         .iter()
         .filter(|(_, l)| l.starts_with("GET "))
@@ -633,6 +633,23 @@ fn a_cancelled_attempt_is_logged_as_info() {
     assert!(!attempts.is_empty(), "{lines:?}");
     assert!(
         attempts.iter().all(|(level, _)| *level == LogLevel::Info),
+        "{lines:?}"
+    );
+    drop(lines);
+    // An attempt that failed (its answer cut, then retried) is a Warn.
+    emu.add_fault(fault(
+        Some("api"),
+        Some("GET"),
+        None,
+        Times::Next(1),
+        FaultAction::DropResponseAfter(10),
+    ));
+    c.item(&me(), &item("/"), &mut ctl()).unwrap();
+    let lines = sink_lines.lock().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|(level, l)| *level == LogLevel::Warn && l.starts_with("GET ")),
         "{lines:?}"
     );
 }

@@ -482,7 +482,7 @@ fn crash_long() {
         copies: 20,
         url_imports: 10,
         kills: 100,
-        kill_after: (100, 1000),
+        kill_after: (50, 600),
         delay_ms: 5,
         seed: 0x5EED_0002,
     });

@@ -198,6 +198,9 @@ mod tests {
             transport_error(refused(), url, false).kind,
             ErrorKind::Network
         );
+        // A proxy that answered the CONNECT with an error status.
+        let e = ureq::Error::ConnectProxyFailed("proxy responded with 403".into());
+        assert_eq!(transport_error(e, url, true).kind, ErrorKind::Proxy);
         for (e, kind, unsent) in cases {
             let what = format!("{e:?}");
             let err = transport_error(e, url, false);
