@@ -55,10 +55,7 @@ fn throttling_without_retry_after_backs_off() {
         Some("PUT"),
         None,
         Times::Next(3),
-        FaultAction::Status {
-            status: 429,
-            retry_after: None,
-        },
+        answer_with(429),
     ));
     put(&c, "/", "b.txt", b"b");
     assert_eq!(puts_to(&emu, "b.txt").len(), 4);
@@ -124,10 +121,7 @@ fn server_errors_are_retried_when_safe() {
             Some("PUT"),
             None,
             Times::Next(2),
-            FaultAction::Status {
-                status,
-                retry_after: None,
-            },
+            answer_with(status),
         ));
         c.upload(
             &me(),
@@ -143,10 +137,7 @@ fn server_errors_are_retried_when_safe() {
             Some("GET"),
             None,
             Times::Next(2),
-            FaultAction::Status {
-                status,
-                retry_after: None,
-            },
+            answer_with(status),
         ));
         c.item(&me(), &item("/s.txt"), &mut ctl()).unwrap();
     }
@@ -157,10 +148,7 @@ fn server_errors_are_retried_when_safe() {
         Some("PUT"),
         None,
         Times::Next(1),
-        FaultAction::Status {
-            status: 500,
-            retry_after: None,
-        },
+        answer_with(500),
     ));
     let e = c
         .upload(
@@ -193,10 +181,7 @@ fn a_post_the_service_may_have_acted_on_is_never_sent_twice() {
         Some("POST"),
         None,
         Times::Next(1),
-        FaultAction::Status {
-            status: 500,
-            retry_after: None,
-        },
+        answer_with(500),
     ));
     let e = c
         .copy(
@@ -257,10 +242,7 @@ fn a_post_the_service_may_have_acted_on_is_never_sent_twice() {
         Some("POST"),
         None,
         Times::Next(1),
-        FaultAction::Status {
-            status: 502,
-            retry_after: None,
-        },
+        answer_with(502),
     ));
     let src = emu.serve_static("u.bin", vec![1; 10]);
     let e = c
@@ -473,10 +455,7 @@ fn answers_cut_after_the_service_acted_are_never_repeated() {
         Some("POST"),
         None,
         Times::Next(1),
-        FaultAction::Status {
-            status: 403,
-            retry_after: None,
-        },
+        answer_with(403),
     ));
     let e = c
         .create_folder(&me(), &item("/P"), "R", Conflict::Fail, true, &mut ctl())
@@ -525,10 +504,7 @@ fn mkdir_p_stops_at_a_refused_lookup() {
         Some("GET"),
         None,
         Times::Next(1),
-        FaultAction::Status {
-            status: 403,
-            retry_after: None,
-        },
+        answer_with(403),
     ));
     let e = c
         .create_folder(&me(), &item("/A"), "B", Conflict::Fail, true, &mut ctl())
@@ -568,10 +544,7 @@ fn a_monitors_graph_error_is_the_jobs_final_answer() {
         Some("GET"),
         None,
         Times::Next(1),
-        FaultAction::Status {
-            status: 500,
-            retry_after: None,
-        },
+        answer_with(500),
     ));
     let st = c.poll_job(&job, &mut ctl()).unwrap();
     assert_eq!(st.state, JobState::Failed, "{st:?}");

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use onedrive_emulator::{FaultAction, JobConfig, JobFailMode, Profile, Times};
+use onedrive_emulator::{JobConfig, JobFailMode, Profile, Times};
 use onedrive_native::{
     Client, ClientConfig, Conflict, CopyApi, CopyOptions, Drive, ErrorKind, Job, JobState,
     WaitOptions,
@@ -922,10 +922,7 @@ fn every_form_of_completion_the_service_has_used() {
                     Some("GET"),
                     Some("/items/"),
                     Times::Next(1),
-                    FaultAction::Status {
-                        status: 403,
-                        retry_after: None,
-                    },
+                    answer_with(403),
                 ));
                 let job = copy_as(&c, src.id(), "/", "c.txt");
                 let copy = wait(&c, &job).item.expect("the item, by its id");

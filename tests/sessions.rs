@@ -258,10 +258,7 @@ fn server_errors_and_a_lost_session_mid_upload() {
         Some("PUT"),
         None,
         Times::Next(2),
-        FaultAction::Status {
-            status: 500,
-            retry_after: None,
-        },
+        answer_with(500),
     ));
     emu.add_fault(fault(
         Some("monitor"),
@@ -298,10 +295,7 @@ fn server_errors_and_a_lost_session_mid_upload() {
         None,
         Some("/upload/"),
         Times::Next(2),
-        FaultAction::Status {
-            status: 404,
-            retry_after: None,
-        },
+        answer_with(404),
     ));
     emu.clear_requests();
     let it = c
@@ -679,10 +673,7 @@ fn a_session_lost_three_times_is_restarted_and_four_times_gives_up() {
             None,
             Some("/upload/"),
             Times::Next(2 * losses as u32 + 1),
-            FaultAction::Status {
-                status: 404,
-                retry_after: None,
-            },
+            answer_with(404),
         ));
         let name = format!("lost{losses}.bin");
         let r = c.upload(

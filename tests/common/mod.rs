@@ -77,6 +77,14 @@ pub fn fault(
     }
 }
 
+/// A fault answer: this status and a Graph error body, no Retry-After.
+pub fn answer_with(status: u16) -> FaultAction {
+    FaultAction::Status {
+        status,
+        retry_after: None,
+    }
+}
+
 /// Polls `cond` until it holds or `limit` passes (never a fixed sleep).
 pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
