@@ -17,6 +17,12 @@ import sys
 import threading
 from typing import Any, Callable, Dict, Optional
 
+# Started by a runner that ignores SIGINT (a background job of a
+# non-interactive shell, nohup), the interpreter kept it ignored; these
+# scenarios model an interactive program, where Python's own handler is set.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 SCENARIO, BASE, TOKEN, CA, FOLDER = sys.argv[1:6]
 MAIN = threading.main_thread().ident
 HOST_CALLS = []
