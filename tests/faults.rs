@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use onedrive_emulator::{FaultAction, Profile, Times};
-use onedrive_native::{
-    Client, ClientConfig, Conflict, CopyOptions, ErrorKind, JobState, RetryPolicy,
-};
+use onedrive_native::{Client, ClientConfig, Conflict, ErrorKind, JobState, RetryPolicy};
 
 fn puts_to(emu: &onedrive_emulator::Emulator, name: &str) -> Vec<onedrive_emulator::LoggedRequest> {
     emu.requests()
@@ -183,18 +181,7 @@ fn a_post_the_service_may_have_acted_on_is_never_sent_twice() {
         Times::Next(1),
         answer_with(500),
     ));
-    let e = c
-        .copy(
-            &me(),
-            &item(src.id()),
-            &item("/"),
-            &CopyOptions {
-                name: Some("q.txt".into()),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap_err();
+    let e = try_copy_as(&c, src.id(), "/", "q.txt").unwrap_err();
     assert_eq!(e.kind, ErrorKind::Service);
     assert_eq!(copy_posts(&emu), 1);
     // the answer cut after the service acted: still one POST
@@ -206,18 +193,7 @@ fn a_post_the_service_may_have_acted_on_is_never_sent_twice() {
         Times::Next(1),
         FaultAction::DropResponseAfter(10),
     ));
-    let e = c
-        .copy(
-            &me(),
-            &item(src.id()),
-            &item("/"),
-            &CopyOptions {
-                name: Some("r.txt".into()),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap_err();
+    let e = try_copy_as(&c, src.id(), "/", "r.txt").unwrap_err();
     assert_eq!(e.kind, ErrorKind::Network, "{e}");
     assert_eq!(copy_posts(&emu), 1);
     // but a 429 proves nothing was done: retried
@@ -526,18 +502,7 @@ fn a_monitors_graph_error_is_the_jobs_final_answer() {
         ..emu.job_config()
     });
     let src = put(&c, "/", "m.txt", b"m");
-    let job = c
-        .copy(
-            &me(),
-            &item(src.id()),
-            &item("/"),
-            &CopyOptions {
-                name: Some("m2.txt".into()),
-                ..Default::default()
-            },
-            &mut ctl(),
-        )
-        .unwrap();
+    let job = copy_as(&c, src.id(), "/", "m2.txt");
     emu.clear_requests();
     emu.add_fault(fault(
         Some("monitor"),

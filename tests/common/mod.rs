@@ -113,12 +113,22 @@ pub fn put(c: &Client, parent: &str, name: &str, body: &[u8]) -> onedrive_native
 
 /// Starts a copy of the item `source` into `dest_parent` under a new name.
 pub fn copy_as(c: &Client, source: &str, dest_parent: &str, name: &str) -> onedrive_native::Job {
+    try_copy_as(c, source, dest_parent, name)
+        .unwrap_or_else(|e| panic!("copy {source} to {dest_parent}/{name}: {e}"))
+}
+
+/// `copy_as` for a copy expected to fail.
+pub fn try_copy_as(
+    c: &Client,
+    source: &str,
+    dest_parent: &str,
+    name: &str,
+) -> onedrive_native::Result<onedrive_native::Job> {
     let opts = onedrive_native::CopyOptions {
         name: Some(name.into()),
         ..Default::default()
     };
     c.copy(&me(), &item(source), &item(dest_parent), &opts, &mut ctl())
-        .unwrap_or_else(|e| panic!("copy {source} to {dest_parent}/{name}: {e}"))
 }
 
 /// Waits for a job, giving up after a minute.
