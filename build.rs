@@ -10,6 +10,11 @@ mod limits {
     include!("src/graph/limits.rs");
 }
 
+// The handles' "Methods:" indexes, completed in the header (shared with
+// the test that checks them).
+#[path = "src/ffi/methods_index.rs"]
+mod methods_index;
+
 fn dir_of_manifest() -> PathBuf {
     PathBuf::from(env("CARGO_MANIFEST_DIR"))
 }
@@ -212,8 +217,10 @@ fn main() {
     };
     let mut written = Vec::new();
     bindings.write(&mut written);
-    let fresh =
-        one_type_per_enum(&String::from_utf8(written).expect("cbindgen writes UTF-8")).into_bytes();
+    let fresh = methods_index::complete(&one_type_per_enum(
+        &String::from_utf8(written).expect("cbindgen writes UTF-8"),
+    ))
+    .into_bytes();
     let path = dir.join("include/onedrive.h");
     // Only touch the file when it changes, so builds stay incremental; a
     // read-only source tree (a registry copy) keeps its shipped header.

@@ -265,11 +265,11 @@ enum {
 // - `od_cancel_trigger`: raises it; `od_cancel_reset` lowers it again.
 // - `od_cancel_is_triggered`: whether it is raised.
 // - `od_cancel_free`: frees it, once no call uses it.
-// - Passed (NULL allowed) to the calls that may take long: `od_upload`,
-//   `od_upload_file`, `od_upload_stream`, `od_session_upload_file`,
-//   `od_session_upload_stream`, `od_wait_job`, `od_folder_create`,
-//   `od_item_delete`, `od_item_move`, `od_list_next`,
-//   `od_download_file`, `od_download_stream`, `od_queue_wait_idle`.
+// - Passed (NULL allowed) to the calls that may take long (below).
+// - Taken by: `od_download_file`, `od_download_stream`, `od_folder_create`,
+//   `od_item_delete`, `od_wait_job`, `od_list_next`, `od_item_move`,
+//   `od_queue_wait_idle`, `od_session_upload_file`, `od_session_upload_stream`,
+//   `od_upload`, `od_upload_file`, `od_upload_stream`.
 typedef struct od_cancel od_cancel;
 
 // A client of one Graph endpoint with one token. Opaque.
@@ -288,14 +288,13 @@ typedef struct od_cancel od_cancel;
 //   `od_client_set_log_callback`.
 // - The network: `od_client_add_ca_pem`, `od_client_add_ca_file`,
 //   `od_client_set_proxy`.
-// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`,
-//   `od_item_move`, `od_list_open`; downloads: `od_download_file`,
-//   `od_download_stream`.
-// - Uploads: `od_upload`, `od_upload_file`, `od_upload_stream`;
-//   sessions: `od_session_create`, `od_session_upload_file`,
-//   `od_session_upload_stream`, `od_session_cancel`.
-// - Jobs: `od_copy`, `od_url_upload`, `od_poll_job`, `od_wait_job`.
 // - The transfer queue: `od_queue_open` (the queue shares the client).
+// - Every operation (below).
+// - Taken by: `od_url_upload`, `od_copy`, `od_download_file`,
+//   `od_download_stream`, `od_item_get`, `od_folder_create`, `od_item_delete`,
+//   `od_poll_job`, `od_wait_job`, `od_list_open`, `od_item_move`,
+//   `od_session_create`, `od_session_upload_file`, `od_session_upload_stream`,
+//   `od_session_cancel`, `od_upload`, `od_upload_file`, `od_upload_stream`.
 typedef struct od_client od_client;
 
 // A driveItem (file or folder) as the service returned it. Opaque.
@@ -308,12 +307,12 @@ typedef struct od_client od_client;
 //   `od_item_last_modified`, `od_item_json`: borrowed strings;
 //   `od_item_size`, `od_item_child_count`, `od_item_is_folder`.
 // - `od_item_free`: frees it and its strings.
-// - Made by `od_item_get`, `od_folder_create`, the uploads
-//   (`od_upload`, `od_upload_file`, `od_upload_stream`,
-//   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`,
-//   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file`,
-//   `od_download_stream` and `od_transfer_item`; `od_item_delete` deletes an
-//   item by reference.
+// - `od_item_delete` deletes an item by reference.
+// - Made by: `od_download_file`, `od_download_stream`, `od_item_get`,
+//   `od_folder_create`, `od_wait_job`, `od_job_item`, `od_list_next`,
+//   `od_item_move`, `od_transfer_item`, `od_session_upload_file`,
+//   `od_session_upload_stream`, `od_upload`, `od_upload_file`,
+//   `od_upload_stream`.
 typedef struct od_item od_item;
 
 // An asynchronous job (a copy, an upload from URL). Opaque. It remembers

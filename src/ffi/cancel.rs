@@ -13,11 +13,7 @@ use super::status::od_status;
 /// - `od_cancel_trigger`: raises it; `od_cancel_reset` lowers it again.
 /// - `od_cancel_is_triggered`: whether it is raised.
 /// - `od_cancel_free`: frees it, once no call uses it.
-/// - Passed (NULL allowed) to the calls that may take long: `od_upload`,
-///   `od_upload_file`, `od_upload_stream`, `od_session_upload_file`,
-///   `od_session_upload_stream`, `od_wait_job`, `od_folder_create`,
-///   `od_item_delete`, `od_item_move`, `od_list_next`,
-///   `od_download_file`, `od_download_stream`, `od_queue_wait_idle`.
+/// - Passed (NULL allowed) to the calls that may take long (below).
 pub struct od_cancel {
     pub(crate) token: CancelToken,
 }

@@ -37,14 +37,8 @@ pub use super::cancel::od_cancel;
 ///   `od_client_set_log_callback`.
 /// - The network: `od_client_add_ca_pem`, `od_client_add_ca_file`,
 ///   `od_client_set_proxy`.
-/// - Items: `od_item_get`, `od_folder_create`, `od_item_delete`,
-///   `od_item_move`, `od_list_open`; downloads: `od_download_file`,
-///   `od_download_stream`.
-/// - Uploads: `od_upload`, `od_upload_file`, `od_upload_stream`;
-///   sessions: `od_session_create`, `od_session_upload_file`,
-///   `od_session_upload_stream`, `od_session_cancel`.
-/// - Jobs: `od_copy`, `od_url_upload`, `od_poll_job`, `od_wait_job`.
 /// - The transfer queue: `od_queue_open` (the queue shares the client).
+/// - Every operation (below).
 pub struct od_client {
     pub(crate) client: Client,
 }

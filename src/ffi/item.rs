@@ -25,12 +25,7 @@ use super::status::od_status;
 ///   `od_item_last_modified`, `od_item_json`: borrowed strings;
 ///   `od_item_size`, `od_item_child_count`, `od_item_is_folder`.
 /// - `od_item_free`: frees it and its strings.
-/// - Made by `od_item_get`, `od_folder_create`, the uploads
-///   (`od_upload`, `od_upload_file`, `od_upload_stream`,
-///   `od_session_upload_file`, `od_session_upload_stream`), `od_wait_job`,
-///   `od_job_item`, `od_list_next`, `od_item_move`, `od_download_file`,
-///   `od_download_stream` and `od_transfer_item`; `od_item_delete` deletes an
-///   item by reference.
+/// - `od_item_delete` deletes an item by reference.
 pub struct od_item {
     pub(crate) item: Item,
     /// The C strings handed out, made on first use (most callers read few).

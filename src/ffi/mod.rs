@@ -27,6 +27,8 @@ pub mod status;
 pub mod upload;
 
 #[cfg(test)]
+mod methods_index;
+#[cfg(test)]
 mod tests;
 
 use std::ffi::c_char;

@@ -7,7 +7,7 @@
 
 use super::{
     args::*, boundary::*, cancel::*, client::*, copy::*, item::*, job::*, last_error::*,
-    network::*, session::*, status::*, upload::*,
+    methods_index::*, network::*, session::*, status::*, upload::*,
 };
 
 use std::ffi::{CStr, c_char, c_int, c_void};
@@ -1694,28 +1694,6 @@ fn upload_file_of_a_missing_file_is_io() {
 // ---------------------------------------------------------------------------
 // The header's per-handle "Methods:" index
 
-/// The header's function declarations: (name, parameter text).
-fn header_functions(header: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut decl = String::new();
-    for line in header.lines() {
-        let starts = !line.starts_with("//") && !line.starts_with('#') && line.contains(" od_");
-        if decl.is_empty() && !(starts && line.contains('(') && !line.starts_with("typedef")) {
-            continue;
-        }
-        decl.push_str(line);
-        decl.push(' ');
-        if !line.trim_end().ends_with(';') {
-            continue;
-        }
-        let (head, params) = decl.split_once('(').unwrap();
-        let name = head.rsplit([' ', '*']).next().unwrap().to_owned();
-        out.push((name, params.trim_end().trim_end_matches(");").to_owned()));
-        decl.clear();
-    }
-    out
-}
-
 /// The names in the doc comment of `typedef struct od_x od_x;` after its
 /// "Methods:" line.
 fn methods_index(header: &str, handle: &str) -> Vec<String> {
@@ -1732,15 +1710,12 @@ fn methods_index(header: &str, handle: &str) -> Vec<String> {
     let (_, index) = text
         .split_once("Methods:")
         .unwrap_or_else(|| panic!("{handle} has no Methods: index"));
-    index
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| w.starts_with("od_"))
-        .map(str::to_owned)
-        .collect()
+    names_in(index).into_iter().map(str::to_owned).collect()
 }
 
 /// Each handle type's doc comment names, after "Methods:", every function
-/// that takes or hands out that handle, and only functions that exist.
+/// that takes or hands out that handle, and only functions that exist
+/// (build.rs completes the hand-written part: `methods_index::complete`).
 #[test]
 #[cfg_attr(miri, ignore = "reads the header")]
 fn every_handle_has_a_complete_methods_index() {
