@@ -10,6 +10,7 @@ import json
 import operator
 import os
 import re
+import sys
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -245,11 +246,23 @@ _ISO_8601 = re.compile(
 )
 
 
+#: ``datetime.fromisoformat`` reads "Z" and up to 7 fraction digits from 3.11.
+_FROMISOFORMAT_Z = sys.version_info >= (3, 11)
+
+
 def _datetime(v: Any) -> Optional[datetime]:
     """A Graph timestamp (``2024-05-01T12:30:45.1234567Z``: ISO 8601, up to
     7 fraction digits, which ``datetime.fromisoformat`` refuses before 3.11)
     as an aware datetime; no offset is taken as UTC. ``None`` for anything
     else, a malformed value included (the item is still usable)."""
+    if _FROMISOFORMAT_Z and type(v) is str and len(v) >= 20 and v[-1] == "Z" and v[-2].isdigit() and v[7] == "-":
+        # What Graph sends: a C parser for it (0.1 µs, not 4: two per item
+        # were a tenth of a small upload's Python side); else the regex.
+        # (v[7]: no week dates; v[-2]: no "45.Z", which the regex refuses.)
+        try:
+            return datetime.fromisoformat(v)
+        except ValueError:
+            pass
     m = _ISO_8601.fullmatch(v) if type(v) is str else None
     if m is None:
         return None

@@ -130,7 +130,12 @@ def test_graph_timestamps_parse():
     assert _datetime("2024-05-01T12:30:45.1234567Z") == datetime(2024, 5, 1, 12, 30, 45, 123456, tzinfo=utc)
     assert _datetime("2024-05-01T12:30:45.5+02:00") == datetime(2024, 5, 1, 10, 30, 45, 500000, tzinfo=utc)
     assert _datetime("2024-05-01T12:30:45") == datetime(2024, 5, 1, 12, 30, 45, tzinfo=utc)
-    for bad in ("", "yesterday", "2024-02-30T00:00:00Z", "2024-05-01", None, 17, "2024-05-01T12:30:45Zjunk"):
+    assert _datetime("2024-05-01t12:30:45.1z") == datetime(2024, 5, 1, 12, 30, 45, 100000, tzinfo=utc)
+    # The fast path (3.11+, "…Z") and the regex agree, offsets and all.
+    for text in ("2024-05-01T12:30:45.1Z", "2024-05-01T12:30:45,25Z", "2024-12-31T23:59:59.9999999Z"):
+        assert _datetime(text) == _datetime(text[:-1] + "+00:00"), text
+    for bad in ("", "yesterday", "2024-02-30T00:00:00Z", "2024-05-01", None, 17, "2024-05-01T12:30:45Zjunk",
+                "2024-02-30T00:00:00.5Z", "2024-05-01T12:30:45.Z", "2024-W18-3T12:30:45Z"):
         assert _datetime(bad) is None, bad
 
 
