@@ -535,15 +535,33 @@ fn the_token_never_goes_to_the_download_origin_nor_its_url_to_the_log() {
     let mut out = Vec::new();
     c.download_to_writer(&me(), &item("/t.bin"), &mut out, &mut ctl())
         .unwrap();
+    // Two requests: the item (its size, hashes and download URL), then that
+    // URL, without the token.
     let reqs = emu.requests();
-    let content = reqs.iter().find(|r| r.path.ends_with("/content")).unwrap();
-    assert!(content.authorization && content.origin == "api");
-    let fetched: Vec<_> = reqs
-        .iter()
-        .filter(|r| r.path.contains("/download/"))
-        .collect();
-    assert_eq!(fetched.len(), 1, "{reqs:?}");
-    assert!(!fetched[0].authorization, "{:?}", fetched[0]);
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    assert!(reqs[0].authorization && reqs[0].origin == "api", "{reqs:?}");
+    assert!(reqs[1].path.contains("/download/"), "{reqs:?}");
+    assert!(!reqs[1].authorization, "{reqs:?}");
+    // A download URL that no longer works (expired): the content request,
+    // with the token, and its redirect, without.
+    emu.add_fault(fault(
+        Some("monitor"),
+        Some("GET"),
+        Some("/download/"),
+        Times::Next(1),
+        answer_with(401),
+    ));
+    emu.clear_requests();
+    let mut again = Vec::new();
+    c.download_to_writer(&me(), &item("/t.bin"), &mut again, &mut ctl())
+        .unwrap();
+    assert_eq!(again, out);
+    let reqs = emu.requests();
+    let paths: Vec<&str> = reqs.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(reqs.len(), 4, "{paths:?}");
+    assert!(reqs[2].path.ends_with("/content"), "{paths:?}");
+    assert!(reqs[2].authorization && reqs[2].origin == "api");
+    assert!(reqs[3].path.contains("/download/") && !reqs[3].authorization);
     let lines = lines.lock().unwrap();
     assert!(
         lines

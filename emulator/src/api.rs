@@ -80,10 +80,22 @@ fn method_not_allowed() -> GraphError {
     )
 }
 
+/// `GET` an item. A file's carries `@microsoft.graph.downloadUrl`, as
+/// Graph's does: a pre-authenticated URL of its content (the one `…/content`
+/// redirects to), issued anew for each answer.
 fn get_item(ctx: &Ctx, drive_id: &str, addr: &Addr) -> HResult {
-    let store = ctx.shared.store();
-    let id = resolve_existing(&store, drive_id, addr)?;
-    item_response(ctx, &store, &id, 200)
+    let (id, mut item) = {
+        let store = ctx.shared.store();
+        let id = resolve_existing(&store, drive_id, addr)?;
+        let item = store
+            .item_json(&id, &ctx.shared.api_origin)
+            .ok_or_else(GraphError::not_found)?;
+        (id, item)
+    };
+    if item.get("file").is_some() {
+        item["@microsoft.graph.downloadUrl"] = json!(crate::download::issue(ctx, id));
+    }
+    Ok(json_response(200, &item))
 }
 
 /// Children per page unless `$top` says otherwise (as Graph), and the most a page holds.
