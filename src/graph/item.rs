@@ -1,22 +1,33 @@
 //! A driveItem as the service returned it: the raw JSON kept whole, with
 //! accessors for the fields callers need most.
 
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 use super::error::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Item {
     json: Value,
-    /// The JSON text as the service sent it.
-    raw: String,
+    /// The JSON text as the service sent it; for an item taken from a
+    /// larger answer (a listing's page), written from `json` when first
+    /// asked for (most never are: it was a third of a listing's CPU).
+    raw: OnceLock<String>,
+}
+
+/// Items are equal when their JSON is (the text is made from it or came
+/// with it).
+impl PartialEq for Item {
+    fn eq(&self, other: &Item) -> bool {
+        self.json == other.json
+    }
 }
 
 impl Item {
     /// Takes a driveItem; refuses JSON that is not an object with an `id`.
     pub fn from_json(json: Value) -> Result<Item> {
-        let raw = json.to_string();
-        Item::checked(json, raw)
+        Item::checked(json, OnceLock::new())
     }
 
     /// Takes a driveItem from the body of an answer (kept as it came).
@@ -25,10 +36,13 @@ impl Item {
             .map_err(|e| Error::protocol(format!("the item is not JSON: {e}")))?;
         // Parsed JSON is UTF-8 and holds no raw control characters (not
         // even a NUL that C would stop at), so the text is kept as it came.
-        Item::checked(json, String::from_utf8_lossy(body).into_owned())
+        Item::checked(
+            json,
+            OnceLock::from(String::from_utf8_lossy(body).into_owned()),
+        )
     }
 
-    fn checked(json: Value, raw: String) -> Result<Item> {
+    fn checked(json: Value, raw: OnceLock<String>) -> Result<Item> {
         match json.get("id").and_then(Value::as_str) {
             Some(id) if !id.is_empty() => Ok(Item { json, raw }),
             _ => Err(Error::protocol(
@@ -39,7 +53,7 @@ impl Item {
 
     /// The driveItem's JSON text, as the service sent it.
     pub fn raw_json(&self) -> &str {
-        &self.raw
+        self.raw.get_or_init(|| self.json.to_string())
     }
 
     fn text(&self, pointer: &str) -> Option<&str> {
@@ -102,6 +116,17 @@ impl Item {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_item_from_a_page_writes_its_text_when_asked() {
+        let v = serde_json::json!({"id": "x", "name": "é \"q\"", "size": 3});
+        let i = Item::from_json(v.clone()).unwrap();
+        let copy = i.clone();
+        assert_eq!(serde_json::from_str::<Value>(i.raw_json()).unwrap(), v);
+        assert_eq!(i.raw_json(), copy.raw_json());
+        assert_eq!(i, copy);
+        assert!(Item::from_json(serde_json::json!({"name": "no id"})).is_err());
+    }
 
     #[test]
     fn fields() {
