@@ -1971,3 +1971,99 @@ fn add_ca_file_reads_the_file() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ---------------------------------------------------------------------------
+// What a job and a refusal leave behind, against a running emulator
+
+/// `od_wait_job` remembers how the job ended (`od_job_last_state`,
+/// `od_job_item`), and a throttled call leaves its Retry-After in the last
+/// error (`od_last_error_retry_after_ms`).
+#[test]
+#[cfg_attr(miri, ignore = "needs a socket")]
+fn a_waited_job_remembers_its_end_and_a_throttled_call_its_retry_after() {
+    use onedrive_emulator::{FaultAction, FaultRule, Times};
+    let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
+    let base = std::ffi::CString::new(emu.base_url()).unwrap();
+    let token = std::ffi::CString::new(emu.token()).unwrap();
+    let c = Client::at(&base, &token);
+    let ca = emu.ca_pem().unwrap();
+    let null = ptr::null();
+    // SAFETY: a live client; C strings; `ca.len()` and 5 readable bytes;
+    // writable out-params; each handle freed once, after its last use.
+    unsafe {
+        expect(od_client_add_ca_pem(c.0, ca.as_ptr(), ca.len()), OD_OK);
+        let mut up = ptr::null_mut();
+        let s = od_upload(
+            c.0,
+            null,
+            c"/".as_ptr(),
+            c"src.bin".as_ptr(),
+            b"hello".as_ptr(),
+            5,
+            0,
+            None,
+            ptr::null_mut(),
+            ptr::null(),
+            &mut up,
+        );
+        expect(s, OD_OK);
+        od_item_free(up);
+        let mut job = ptr::null_mut();
+        let s = od_copy(
+            c.0,
+            null,
+            c"/src.bin".as_ptr(),
+            c"/".as_ptr(),
+            null,
+            c"copy.bin".as_ptr(),
+            0,
+            0,
+            &mut job,
+        );
+        expect(s, OD_OK);
+        assert_eq!(od_job_last_state(job), od_job_state::OD_JOB_UNKNOWN);
+        let mut made = ptr::null_mut();
+        let s = od_wait_job(
+            c.0,
+            job,
+            60_000,
+            None,
+            ptr::null_mut(),
+            ptr::null(),
+            &mut made,
+        );
+        expect(s, OD_OK);
+        assert_eq!(od_job_last_state(job), od_job_state::OD_JOB_COMPLETED);
+        let mut seen = ptr::null_mut();
+        expect(od_job_item(job, &mut seen), OD_OK);
+        assert_eq!(
+            CStr::from_ptr(od_item_id(seen)),
+            CStr::from_ptr(od_item_id(made))
+        );
+        assert_eq!(CStr::from_ptr(od_item_name(seen)), c"copy.bin");
+        od_item_free(seen);
+        od_item_free(made);
+        od_job_free(job);
+
+        // Throttled, with a Retry-After longer than the client waits.
+        emu.add_fault(FaultRule {
+            origin: None,
+            method: Some("GET".into()),
+            path_contains: Some("src.bin".into()),
+            times: Times::Next(1),
+            action: FaultAction::Status {
+                status: 429,
+                retry_after: Some(7),
+            },
+        });
+        expect(od_client_set_retry(c.0, 1, 0), OD_OK);
+        let mut got = sentinel::<od_item>();
+        expect(
+            od_item_get(c.0, null, c"/src.bin".as_ptr(), &mut got),
+            OD_ERR_THROTTLED,
+        );
+        assert_eq!(got, sentinel());
+        assert_eq!(od_last_error_retry_after_ms(), 7000);
+        assert_eq!(od_last_error_http_status(), 429);
+    }
+}
