@@ -26,16 +26,33 @@ static TABLE: [u32; 256] = table();
 
 /// The CRC-32 of `data`.
 pub(crate) fn crc32(data: &[u8]) -> u32 {
+    crc32_parts(&[data])
+}
+
+/// The CRC-32 of `parts` one after the other (without joining them).
+pub(crate) fn crc32_parts(parts: &[&[u8]]) -> u32 {
     let mut c = !0u32;
-    for &b in data {
-        c = TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
+    for part in parts {
+        for &b in *part {
+            c = TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
+        }
     }
     !c
 }
 
 #[cfg(test)]
 mod tests {
-    use super::crc32;
+    use super::{crc32, crc32_parts};
+
+    #[test]
+    fn parts_are_the_crc_of_their_concatenation() {
+        let text = b"The quick brown fox jumps over the lazy dog";
+        for cut in [0, 1, 17, text.len()] {
+            let (a, b) = text.split_at(cut);
+            assert_eq!(crc32_parts(&[a, b]), 0x414F_A339, "cut at {cut}");
+        }
+        assert_eq!(crc32_parts(&[]), 0);
+    }
 
     #[test]
     fn known_vectors() {

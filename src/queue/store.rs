@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::crc::crc32;
+use super::crc::{crc32, crc32_parts};
 use crate::graph::error::{Error, ErrorKind, Result};
 
 const JOURNAL: &str = "journal";
@@ -59,11 +59,8 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
 /// One frame around `payload`.
 pub(crate) fn frame(payload: &[u8], out: &mut Vec<u8>) {
     let len = (payload.len() as u32).to_le_bytes();
-    let mut sum = Vec::with_capacity(4 + payload.len());
-    sum.extend_from_slice(&len);
-    sum.extend_from_slice(payload);
     out.extend_from_slice(&len);
-    out.extend_from_slice(&crc32(&sum).to_le_bytes());
+    out.extend_from_slice(&crc32_parts(&[&len, payload]).to_le_bytes());
     out.extend_from_slice(payload);
 }
 
