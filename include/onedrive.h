@@ -722,8 +722,10 @@ od_status od_copy(const od_client *client,
 // Integrity: the size, the quickXorHash the service reports and its
 // SHA-1 where it gives one (personal drives) are checked:
 // `OD_ERR_HASH_MISMATCH` on a difference, the temporary file removed.
-// The download URL the service redirects to is fetched without the token
-// and never logged or shown (messages carry its origin only). Paced by
+// The content comes from the pre-authenticated URL the item names
+// (`@microsoft.graph.downloadUrl`), or the one `…/content` redirects to
+// when that no longer works: fetched without the token and never logged
+// or shown (messages carry its origin only). Paced by
 // `od_client_set_download_rate`. Memory stays bounded (a 64 KiB buffer).
 //
 // Blocking. Any thread; two downloads to the same `local_path` at once
