@@ -160,7 +160,12 @@ pub(crate) fn issue(ctx: &Ctx, id: String) -> String {
     let token = rand::random_token(32);
     {
         let mut d = lock(&ctx.shared.downloads);
-        d.retain(|_, (_, t)| t.elapsed() < DOWNLOAD_URL_LIFETIME);
+        // Expired URLs (refused on use whatever is kept) are pruned once
+        // every 1,024 issued, not at each: every GET of a file's item
+        // issues one.
+        if d.len() % 1024 == 1023 {
+            d.retain(|_, (_, t)| t.elapsed() < DOWNLOAD_URL_LIFETIME);
+        }
         d.insert(token.clone(), (id, Instant::now()));
     }
     format!("{}/download/{token}", ctx.shared.monitor_origin)
