@@ -57,6 +57,18 @@ impl Client {
         Client::at(LOOPBACK, c"t")
     }
 
+    /// A client of a running emulator (trusting its CA), with `token`.
+    fn of(emu: &onedrive_emulator::Emulator, token: &str) -> Client {
+        let base = std::ffi::CString::new(emu.base_url()).unwrap();
+        let token = std::ffi::CString::new(token).unwrap();
+        let c = Client::at(&base, &token);
+        let ca = emu.ca_pem().unwrap();
+        // SAFETY: a live client and `ca.len()` readable bytes.
+        let s = unsafe { od_client_add_ca_pem(c.0, ca.as_ptr(), ca.len()) };
+        assert_eq!(s, OD_OK, "{}", last_message());
+        c
+    }
+
     fn at(base_url: &CStr, token: &CStr) -> Client {
         let mut c = ptr::null_mut();
         // SAFETY: C strings and a writable out-param.
@@ -1475,13 +1487,7 @@ fn read_callback_is_read_while_sending() {
 #[cfg_attr(miri, ignore = "needs a socket")]
 fn read_callback_misbehaving() {
     let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
-    let base = std::ffi::CString::new(emu.base_url()).unwrap();
-    let token = std::ffi::CString::new(emu.token()).unwrap();
-    let c = Client::at(&base, &token);
-    let ca = emu.ca_pem().unwrap();
-    // SAFETY: a live client and `ca.len()` readable bytes.
-    let s = unsafe { od_client_add_ca_pem(c.0, ca.as_ptr(), ca.len()) };
-    assert_eq!(s, OD_OK, "{}", last_message());
+    let c = Client::of(&emu, &emu.token());
     let cases: [Misbehaviour; 5] = [
         ("fails", b"hello", 5, Some(|_| -1), "failed (-1)"),
         ("fails big", b"hello", 5, Some(|_| i64::MIN), "failed"),
@@ -1983,15 +1989,11 @@ fn add_ca_file_reads_the_file() {
 fn a_waited_job_remembers_its_end_and_a_throttled_call_its_retry_after() {
     use onedrive_emulator::{FaultAction, FaultRule, Times};
     let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
-    let base = std::ffi::CString::new(emu.base_url()).unwrap();
-    let token = std::ffi::CString::new(emu.token()).unwrap();
-    let c = Client::at(&base, &token);
-    let ca = emu.ca_pem().unwrap();
+    let c = Client::of(&emu, &emu.token());
     let null = ptr::null();
-    // SAFETY: a live client; C strings; `ca.len()` and 5 readable bytes;
-    // writable out-params; each handle freed once, after its last use.
+    // SAFETY: a live client; C strings; 5 readable bytes; writable
+    // out-params; each handle freed once, after its last use.
     unsafe {
-        expect(od_client_add_ca_pem(c.0, ca.as_ptr(), ca.len()), OD_OK);
         let mut up = ptr::null_mut();
         let s = od_upload(
             c.0,
@@ -2066,4 +2068,50 @@ fn a_waited_job_remembers_its_end_and_a_throttled_call_its_retry_after() {
         assert_eq!(od_last_error_retry_after_ms(), 7000);
         assert_eq!(od_last_error_http_status(), 429);
     }
+}
+
+/// What a token callback's userdata holds here: the token to give, and how
+/// many times it was asked.
+struct TokenSource {
+    token: std::ffi::CString,
+    calls: u32,
+}
+
+unsafe extern "C" fn token_from_source(userdata: *mut c_void, client: *const od_client) -> c_int {
+    // SAFETY: the test passes a TokenSource that outlives the client.
+    let source = unsafe { &mut *userdata.cast::<TokenSource>() };
+    source.calls += 1;
+    // SAFETY: the library passes the client that owns the callback.
+    unsafe { od_client_set_token(client, source.token.as_ptr()) as c_int }
+}
+
+/// A 401 asks the token callback, and the request goes again with the
+/// token it set.
+#[test]
+#[cfg_attr(miri, ignore = "needs a socket")]
+fn a_refused_token_is_replaced_by_the_callbacks() {
+    let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
+    let c = Client::of(&emu, "stale");
+    let mut source = TokenSource {
+        token: std::ffi::CString::new(emu.token()).unwrap(),
+        calls: 0,
+    };
+    // SAFETY: a live client; `source` outlives it (dropped after `c`
+    // below); C strings; writable out-param; the item freed once.
+    unsafe {
+        let ud = (&mut source as *mut TokenSource).cast();
+        expect(
+            od_client_set_token_callback(c.0, Some(token_from_source), ud),
+            OD_OK,
+        );
+        let mut root = ptr::null_mut();
+        expect(
+            od_item_get(c.0, ptr::null(), c"/".as_ptr(), &mut root),
+            OD_OK,
+        );
+        assert!(od_item_is_folder(root));
+        od_item_free(root);
+    }
+    drop(c);
+    assert_eq!(source.calls, 1);
 }
