@@ -2115,3 +2115,31 @@ fn a_refused_token_is_replaced_by_the_callbacks() {
     drop(c);
     assert_eq!(source.calls, 1);
 }
+
+/// Every `od_conflict` number reads as its conflict behaviour; others are
+/// refused.
+#[test]
+fn conflict_numbers() {
+    use crate::Conflict;
+    let read = |n: i32| conflict_arg(n).ok();
+    assert_eq!(
+        read(od_conflict::OD_CONFLICT_DEFAULT as i32),
+        Some(Conflict::ServiceDefault)
+    );
+    assert_eq!(
+        read(od_conflict::OD_CONFLICT_FAIL as i32),
+        Some(Conflict::Fail)
+    );
+    assert_eq!(
+        read(od_conflict::OD_CONFLICT_REPLACE as i32),
+        Some(Conflict::Replace)
+    );
+    assert_eq!(
+        read(od_conflict::OD_CONFLICT_RENAME as i32),
+        Some(Conflict::Rename)
+    );
+    for bad in [-1, 4, i32::MAX, i32::MIN] {
+        let e = conflict_arg(bad).err().unwrap();
+        assert_eq!(e.status, OD_ERR_INVALID_ARGUMENT, "{bad}");
+    }
+}
