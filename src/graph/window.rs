@@ -264,6 +264,20 @@ mod tests {
         assert_eq!(chunk(&mut w, 40_000, 100_000).unwrap(), data[40_000..]);
         assert!(chunk(&mut w, 0, 10).is_err()); // cannot go back
         assert_eq!(w.hashes.finish().quick_xor, quick_xor_hash(&data));
+        // nor go back to bytes before the window that the stream has passed, while
+        // it still has bytes to give (they would be the wrong ones)
+        let mut src = Stream(data.clone(), 0);
+        let mut w = window(
+            &mut src,
+            HashSet {
+                sha1: false,
+                sha256: false,
+            },
+        );
+        assert_eq!(chunk(&mut w, 0, 30_000).unwrap(), data[..30_000]);
+        assert_eq!(chunk(&mut w, 40_000, 50_000).unwrap(), data[40_000..50_000]);
+        let e = chunk(&mut w, 35_000, 36_000).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Io, "{e}");
         // a file-like source: resumed at an offset (the prefix only hashed), then a rewind
         let mut src = BytesSource::new(&data);
         let mut w = window(
