@@ -877,3 +877,22 @@ fn a_gib_download_keeps_rss_bounded() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(after - before < 16 * 1024);
 }
+
+/// A download's deadline grows with its length (at 16 KiB/s, the slowest
+/// its deadline allows): a file longer than the stall timeouts' own
+/// deadline covers at that rate still downloads.
+#[test]
+fn a_download_gets_time_for_its_length() {
+    let emu = emulator(Profile::Business);
+    let c = client(&emu);
+    // Stall timeouts of 5 s: on their own, a deadline of about 15 s, which
+    // 2 MiB at 16 KiB/s (128 s) would overrun many times.
+    c.set_timeouts(Duration::from_secs(5), Duration::from_secs(5))
+        .unwrap();
+    let body = payload(2 * 1024 * 1024);
+    put(&c, "/", "long.bin", &body);
+    let mut out = Vec::new();
+    c.download_to_writer(&me(), &item("/long.bin"), &mut out, &mut ctl())
+        .unwrap();
+    assert!(out == body, "{} bytes of {}", out.len(), body.len());
+}
