@@ -740,3 +740,59 @@ fn a_simple_upload_is_checked_against_the_item_returned() {
         }
     }
 }
+
+/// A source slower than the request's deadline allows (the stall timeouts
+/// plus a second per 16 KiB): the upload ends with Timeout once past it,
+/// not when the source is done. (The service here would take it all.)
+#[test]
+fn a_body_slower_than_its_deadline_ends_at_the_deadline() {
+    const SIZE: usize = 16 * 1024;
+    let data = vec![7u8; SIZE];
+    let qxh = quick_xor_hash(&data);
+    let s = Scripted::start(move |_| {
+        json(
+            201,
+            format!(
+                r#"{{"id":"NEW","name":"f.bin","size":{SIZE},"file":{{"hashes":{{"quickXorHash":"{qxh}"}}}}}}"#
+            ),
+        )
+    });
+    // A deadline of about 1 + 2 × 1 + 1 s = 4 s; the source gives 1 KiB
+    // per half second, 8 s for all (each read well inside the 1 s stall
+    // timeout).
+    let c = Client::new(ClientConfig {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..config(&s, Duration::from_secs(1))
+    })
+    .unwrap();
+    struct Slow<'a>(&'a [u8], &'a std::cell::Cell<usize>);
+    impl Read for Slow<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(500));
+            let n = buf.len().min(1024).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            self.1.set(self.0.len());
+            Ok(n)
+        }
+    }
+    let left = std::cell::Cell::new(SIZE);
+    let mut source = ReaderSource::new(Slow(&data, &left), SIZE as u64);
+    let e = c
+        .upload_from(
+            &Drive::Me,
+            &target(),
+            &mut source,
+            Conflict::Replace,
+            &mut Control::none(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    // Stopped while sending (not when the answer came late), with the
+    // source's end not reached.
+    assert!(e.message.contains("sending to"), "{e}");
+    assert!(left.get() > 0, "the whole source was read");
+}
