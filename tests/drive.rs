@@ -885,9 +885,9 @@ fn a_gib_download_keeps_rss_bounded() {
 fn a_download_gets_time_for_its_length() {
     let emu = emulator(Profile::Business);
     let c = client(&emu);
-    // Stall timeouts of 5 s: on their own, a deadline of about 15 s, which
-    // 2 MiB at 16 KiB/s (128 s) would overrun many times.
-    c.set_timeouts(Duration::from_secs(5), Duration::from_secs(5))
+    // Stall timeouts of 10 s: on their own, a deadline of about 30 s, which
+    // 2 MiB at 16 KiB/s (128 s) would overrun four times.
+    c.set_timeouts(Duration::from_secs(10), Duration::from_secs(10))
         .unwrap();
     let body = payload(2 * 1024 * 1024);
     put(&c, "/", "long.bin", &body);
