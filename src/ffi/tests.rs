@@ -2009,6 +2009,9 @@ fn a_waited_job_remembers_its_end_and_a_throttled_call_its_retry_after() {
             &mut up,
         );
         expect(s, OD_OK);
+        // A file: its size; no child count (-1).
+        assert_eq!(od_item_size(up), 5);
+        assert_eq!(od_item_child_count(up), -1);
         od_item_free(up);
         let mut job = ptr::null_mut();
         let s = od_copy(
@@ -2110,6 +2113,8 @@ fn a_refused_token_is_replaced_by_the_callbacks() {
             OD_OK,
         );
         assert!(od_item_is_folder(root));
+        // A folder: its child count (src.bin is not in this emulator).
+        assert_eq!(od_item_child_count(root), 0);
         od_item_free(root);
     }
     drop(c);
