@@ -443,14 +443,21 @@ fn open_enqueue_and_read_back() {
         );
         // Events, polled: each transfer's states in order, then none.
         let (mut id_, mut kind, mut st, mut done, mut total) = (0u64, 9i32, 9i32, 0u64, 0u64);
-        let mut seen = Vec::new();
+        let (mut seen, mut progress) = (Vec::new(), 0);
         while od_queue_next_event(q, 0, &mut id_, &mut kind, &mut st, &mut done, &mut total)
             == OD_OK
         {
             if id_ == 1 && kind == 0 {
                 seen.push(st);
             }
+            if kind == od_queue_event_kind::OD_QUEUE_EVENT_PROGRESS as i32 {
+                // A progress event has no state (-1), and its bytes.
+                assert_eq!(st, -1);
+                assert!(done <= total && total > 0, "{done} of {total}");
+                progress += 1;
+            }
         }
+        assert!(progress > 0);
         assert_eq!(od_last_error_status(), OD_ERR_TIMEOUT);
         assert_eq!(
             seen,
