@@ -2148,3 +2148,74 @@ fn conflict_numbers() {
         assert_eq!(e.status, OD_ERR_INVALID_ARGUMENT, "{bad}");
     }
 }
+
+/// A session the service lost is replaced during the upload, and the
+/// handle keeps the new one: what `od_session_to_json` saves afterwards
+/// names the new upload URL.
+#[test]
+#[cfg_attr(miri, ignore = "needs a socket")]
+fn a_session_replaced_during_an_upload_is_what_the_handle_saves() {
+    use onedrive_emulator::{FaultAction, FaultRule, Times};
+    let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
+    let c = Client::of(&emu, &emu.token());
+    let dir = std::env::temp_dir().join(format!("od-ffi-session-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("s.bin");
+    std::fs::write(&file, b"hello").unwrap();
+    let path = std::ffi::CString::new(file.to_str().unwrap()).unwrap();
+    let saved = |session: *const od_session| {
+        let mut json = ptr::null_mut();
+        // SAFETY: a live session; a writable out-param; the string freed once.
+        unsafe {
+            expect(od_session_to_json(session, &mut json), OD_OK);
+            let text = CStr::from_ptr(json).to_str().unwrap().to_owned();
+            od_string_free(json);
+            text
+        }
+    };
+    // SAFETY: a live client; C strings; writable out-params; each handle
+    // freed once, after its last use.
+    unsafe {
+        let mut session = ptr::null_mut();
+        let s = od_session_create(
+            c.0,
+            ptr::null(),
+            c"/".as_ptr(),
+            c"s.bin".as_ptr(),
+            5,
+            0,
+            &mut session,
+        );
+        expect(s, OD_OK);
+        let before = saved(session);
+        // The service loses it: its URL answers 404 (the PUT, then the
+        // status request).
+        emu.add_fault(FaultRule {
+            origin: Some("monitor".into()),
+            method: None,
+            path_contains: Some("/upload/".into()),
+            times: Times::Next(2),
+            action: FaultAction::Status {
+                status: 404,
+                retry_after: None,
+            },
+        });
+        let mut up = ptr::null_mut();
+        let s = od_session_upload_file(
+            c.0,
+            session,
+            path.as_ptr(),
+            None,
+            ptr::null_mut(),
+            ptr::null(),
+            &mut up,
+        );
+        expect(s, OD_OK);
+        assert_eq!(od_item_size(up), 5);
+        od_item_free(up);
+        let after = saved(session);
+        assert_ne!(before, after, "the handle still holds the lost session");
+        od_session_free(session);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
