@@ -2088,12 +2088,23 @@ unsafe extern "C" fn token_from_source(userdata: *mut c_void, client: *const od_
     unsafe { od_client_set_token(client, source.token.as_ptr()) as c_int }
 }
 
+unsafe extern "C" fn log_into(userdata: *mut c_void, level: c_int, line: *const c_char) {
+    // SAFETY: the test passes a Mutex<Vec<…>> that outlives the client;
+    // `line` is a NUL-terminated string for the call's duration.
+    let lines = unsafe { &*userdata.cast::<std::sync::Mutex<Vec<(c_int, String)>>>() };
+    let line = unsafe { CStr::from_ptr(line) }
+        .to_string_lossy()
+        .into_owned();
+    lines.lock().unwrap().push((level, line));
+}
+
 /// A 401 asks the token callback, and the request goes again with the
-/// token it set.
+/// token it set; the log callback sees the requests, never a token.
 #[test]
 #[cfg_attr(miri, ignore = "needs a socket")]
 fn a_refused_token_is_replaced_by_the_callbacks() {
     let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
+    let lines = std::sync::Mutex::new(Vec::<(c_int, String)>::new());
     let c = Client::of(&emu, "stale");
     let mut source = TokenSource {
         token: std::ffi::CString::new(emu.token()).unwrap(),
@@ -2105,6 +2116,11 @@ fn a_refused_token_is_replaced_by_the_callbacks() {
         let ud = (&mut source as *mut TokenSource).cast();
         expect(
             od_client_set_token_callback(c.0, Some(token_from_source), ud),
+            OD_OK,
+        );
+        let lines_ud = (&lines as *const std::sync::Mutex<Vec<(c_int, String)>>).cast_mut();
+        expect(
+            od_client_set_log_callback(c.0, OD_LOG_DEBUG, Some(log_into), lines_ud.cast()),
             OD_OK,
         );
         let mut root = ptr::null_mut();
@@ -2119,6 +2135,15 @@ fn a_refused_token_is_replaced_by_the_callbacks() {
     }
     drop(c);
     assert_eq!(source.calls, 1);
+    let lines = lines.into_inner().unwrap();
+    assert!(!lines.is_empty());
+    for (level, line) in &lines {
+        assert!((1..=4).contains(level), "{level} {line}");
+        assert!(
+            !line.contains("stale") && !line.contains(&emu.token()),
+            "{line}"
+        );
+    }
 }
 
 /// Every `od_conflict` number reads as its conflict behaviour; others are
