@@ -1471,7 +1471,7 @@ def write(results, path, py_versions, started, finished):
             "## Downloads and listings (issue 22)",
             "",
             f"A {r['size_mib']} MiB file downloaded to a local file from a business drive: the library",
-            "(`Client::download_file`: the metadata, the redirect to the pre-authenticated URL, the temporary",
+            "(`Client::download_file`: the metadata, its pre-authenticated download URL, the temporary",
             "file, quickXorHash, fsync, the rename) next to `curl -L -o` (no hash, no fsync); on a personal",
             "drive the library checks SHA-1 too (last row: the library alone); then",
             f"{r['count']} × {r['small'] // KIB} KiB files, each downloaded into memory (library) or to /dev/null",
