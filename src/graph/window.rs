@@ -243,6 +243,11 @@ mod tests {
         }
     }
 
+    const NO_SHA: HashSet = HashSet {
+        sha1: false,
+        sha256: false,
+    };
+
     fn window(source: &mut dyn UploadSource, hashes: HashSet) -> Window<'_> {
         Window::new(source, hashes)
     }
@@ -252,13 +257,7 @@ mod tests {
         let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 256) as u8).collect();
         // a stream: forward only, with a step back inside the window
         let mut src = Stream(data.clone(), 0);
-        let mut w = window(
-            &mut src,
-            HashSet {
-                sha1: false,
-                sha256: false,
-            },
-        );
+        let mut w = window(&mut src, NO_SHA);
         assert_eq!(chunk(&mut w, 0, 30_000).unwrap(), data[..30_000]);
         assert_eq!(chunk(&mut w, 10_000, 40_000).unwrap(), data[10_000..40_000]); // resume inside
         assert_eq!(chunk(&mut w, 40_000, 100_000).unwrap(), data[40_000..]);
@@ -267,13 +266,7 @@ mod tests {
         // nor go back to bytes before the window that the stream has passed, while
         // it still has bytes to give (they would be the wrong ones)
         let mut src = Stream(data.clone(), 0);
-        let mut w = window(
-            &mut src,
-            HashSet {
-                sha1: false,
-                sha256: false,
-            },
-        );
+        let mut w = window(&mut src, NO_SHA);
         assert_eq!(chunk(&mut w, 0, 30_000).unwrap(), data[..30_000]);
         assert_eq!(chunk(&mut w, 40_000, 50_000).unwrap(), data[40_000..50_000]);
         let e = chunk(&mut w, 35_000, 36_000).unwrap_err();
@@ -293,13 +286,7 @@ mod tests {
         assert_eq!(w.hashes.finish().quick_xor, quick_xor_hash(&data));
         // the same chunk sent twice (a retry) reads the source once
         let mut src = Stream(data.clone(), 0);
-        let mut w = window(
-            &mut src,
-            HashSet {
-                sha1: false,
-                sha256: false,
-            },
-        );
+        let mut w = window(&mut src, NO_SHA);
         let mut body = ChunkBody {
             window: &mut w,
             from: 0,
@@ -336,13 +323,7 @@ mod tests {
             }
         }
         let mut liar = Liar(&mut long);
-        let mut w = window(
-            &mut liar,
-            HashSet {
-                sha1: false,
-                sha256: false,
-            },
-        );
+        let mut w = window(&mut liar, NO_SHA);
         assert_eq!(chunk(&mut w, 0, 50_000).unwrap_err().kind, ErrorKind::Io);
     }
 
