@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::graph::address::{Conflict, Drive, ItemRef};
 use crate::graph::error::{Error, ErrorKind, Result};
@@ -149,17 +149,65 @@ pub(crate) fn encode_delete(id: u64) -> Vec<u8> {
     json!({"t": "d", "id": id}).to_string().into_bytes()
 }
 
-fn opt<T: Into<Value>>(m: &mut Map<String, Value>, k: &str, v: Option<T>) {
-    if let Some(v) = v {
-        m.insert(k.into(), v.into());
+/// A JSON object written field by field straight into bytes: a record is
+/// encoded twice per uploaded file (its phase, its completion), and a map of
+/// `Value`s cost an allocation per key and value.
+struct Obj(Vec<u8>);
+
+impl Obj {
+    fn new() -> Self {
+        let mut out = Vec::with_capacity(256);
+        out.push(b'{');
+        Self(out)
+    }
+
+    /// `key` is written as it is: the names below need no escaping.
+    fn key(&mut self, key: &str) -> &mut Self {
+        if self.0.len() > 1 {
+            self.0.push(b',');
+        }
+        self.0.push(b'"');
+        self.0.extend_from_slice(key.as_bytes());
+        self.0.extend_from_slice(b"\":");
+        self
+    }
+
+    fn str(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key);
+        serde_json::to_writer(&mut self.0, value).expect("a string into a Vec");
+        self
+    }
+
+    fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            self.str(key, v);
+        }
+        self
+    }
+
+    fn num(&mut self, key: &str, value: u64) -> &mut Self {
+        self.key(key);
+        self.0.extend_from_slice(value.to_string().as_bytes());
+        self
+    }
+
+    fn obj(&mut self, key: &str, value: Obj) -> &mut Self {
+        self.key(key);
+        self.0.extend_from_slice(&value.end());
+        self
+    }
+
+    fn end(mut self) -> Vec<u8> {
+        self.0.push(b'}');
+        self.0
     }
 }
 
 pub(crate) fn encode(r: &Record) -> Vec<u8> {
-    let mut m = Map::new();
-    m.insert("t".into(), json!("p"));
-    m.insert("id".into(), json!(r.id));
-    m.insert("s".into(), json!(status_name(r.status)));
+    let mut m = Obj::new();
+    m.str("t", "p")
+        .num("id", r.id)
+        .str("s", status_name(r.status));
     match &r.spec {
         Spec::Upload {
             path,
@@ -170,14 +218,14 @@ pub(crate) fn encode(r: &Record) -> Vec<u8> {
             size,
             mtime_ns,
         } => {
-            m.insert("k".into(), json!("upload"));
-            m.insert("path".into(), json!(path.to_string_lossy()));
-            m.insert("drive".into(), json!(drive.to_string()));
-            m.insert("parent".into(), json!(parent.to_string()));
-            m.insert("name".into(), json!(name));
-            opt(&mut m, "conflict", conflict.as_str());
-            m.insert("size".into(), json!(size));
-            m.insert("mtime".into(), json!(mtime_ns));
+            m.str("k", "upload")
+                .str("path", &path.to_string_lossy())
+                .str("drive", &drive.to_string())
+                .str("parent", &parent.to_string())
+                .str("name", name)
+                .opt_str("conflict", conflict.as_str())
+                .num("size", *size)
+                .num("mtime", *mtime_ns);
         }
         Spec::UrlUpload {
             url,
@@ -185,11 +233,11 @@ pub(crate) fn encode(r: &Record) -> Vec<u8> {
             parent,
             name,
         } => {
-            m.insert("k".into(), json!("url"));
-            m.insert("url".into(), json!(url));
-            m.insert("drive".into(), json!(drive.to_string()));
-            m.insert("parent".into(), json!(parent.to_string()));
-            m.insert("name".into(), json!(name));
+            m.str("k", "url")
+                .str("url", url)
+                .str("drive", &drive.to_string())
+                .str("parent", &parent.to_string())
+                .str("name", name);
         }
         Spec::Copy {
             drive,
@@ -199,44 +247,44 @@ pub(crate) fn encode(r: &Record) -> Vec<u8> {
             name,
             conflict,
         } => {
-            m.insert("k".into(), json!("copy"));
-            m.insert("drive".into(), json!(drive.to_string()));
-            m.insert("source".into(), json!(source.to_string()));
-            m.insert("parent".into(), json!(dest_parent.to_string()));
-            opt(&mut m, "dest_drive", dest_drive_id.clone());
-            opt(&mut m, "name", name.clone());
-            opt(&mut m, "conflict", conflict.as_str());
+            m.str("k", "copy")
+                .str("drive", &drive.to_string())
+                .str("source", &source.to_string())
+                .str("parent", &dest_parent.to_string())
+                .opt_str("dest_drive", dest_drive_id.as_deref())
+                .opt_str("name", name.as_deref())
+                .opt_str("conflict", conflict.as_str());
         }
     }
     match &r.phase {
         Phase::Fresh => {}
         Phase::Sending => {
-            m.insert("ph".into(), json!("sending"));
+            m.str("ph", "sending");
         }
         Phase::Posting => {
-            m.insert("ph".into(), json!("posting"));
+            m.str("ph", "posting");
         }
         Phase::Session(s) => {
-            m.insert("ph".into(), json!("session"));
-            m.insert("session".into(), json!(s));
+            m.str("ph", "session").str("session", s);
         }
         Phase::Monitor(u) => {
-            m.insert("ph".into(), json!("monitor"));
-            m.insert("monitor".into(), json!(u));
+            m.str("ph", "monitor").str("monitor", u);
         }
     }
-    opt(&mut m, "item", r.item.clone());
+    m.opt_str("item", r.item.as_deref());
     if let Some(e) = &r.error {
-        let mut em = Map::new();
-        em.insert("kind".into(), json!(kind_name(e.kind)));
-        em.insert("message".into(), json!(e.message));
-        opt(&mut em, "http", e.http_status);
-        opt(&mut em, "code", e.code.clone());
-        opt(&mut em, "inner", e.inner_code.clone());
-        opt(&mut em, "rid", e.request_id.clone());
-        m.insert("error".into(), Value::Object(em));
+        let mut em = Obj::new();
+        em.str("kind", &kind_name(e.kind))
+            .str("message", &e.message)
+            .opt_str("code", e.code.as_deref())
+            .opt_str("inner", e.inner_code.as_deref())
+            .opt_str("rid", e.request_id.as_deref());
+        if let Some(h) = e.http_status {
+            em.num("http", u64::from(h));
+        }
+        m.obj("error", em);
     }
-    Value::Object(m).to_string().into_bytes()
+    m.end()
 }
 
 pub(crate) fn decode(payload: &[u8]) -> Result<Decoded> {
@@ -354,7 +402,8 @@ mod tests {
                 url: "https://example.com/f?a=1".into(),
                 drive: Drive::Id("b!x".into()),
                 parent: ItemRef::parse("ID:/sub").unwrap(),
-                name: "n".into(),
+                // Everything JSON must escape.
+                name: "n \"q\" \\ \n\t\u{1}\u{7f}".into(),
             },
             Spec::Copy {
                 drive: Drive::Site("s".into()),

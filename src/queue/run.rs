@@ -176,10 +176,16 @@ fn upload(shared: &Arc<Shared>, rec: &Record, cancel: &CancelToken) -> Result<It
         if data.len() as u64 != size {
             return Err(changed(path));
         }
-        let hash = crate::graph::hash::quick_xor_hash(&data);
+        // Needed only to recognise an earlier try's upload (the upload
+        // itself hashes what it sends).
+        let hash = std::cell::OnceCell::new();
+        let hash = || {
+            hash.get_or_init(|| crate::graph::hash::quick_xor_hash(&data))
+                .as_str()
+        };
         let mut ctl = Control::new(Some(cancel), None);
         if rec.phase == Phase::Sending
-            && let Some(item) = landed(client, drive, parent, name, size, &hash, &mut ctl)?
+            && let Some(item) = landed(client, drive, parent, name, size, hash(), &mut ctl)?
         {
             return Ok(item);
         }
@@ -201,7 +207,7 @@ fn upload(shared: &Arc<Shared>, rec: &Record, cancel: &CancelToken) -> Result<It
             Err(e) if e.kind == ErrorKind::Conflict && first == Conflict::Fail => {
                 // Ours, sent by an earlier try whose answer was lost?
                 let mut ctl = Control::new(Some(cancel), None);
-                match landed(client, drive, parent, name, size, &hash, &mut ctl)? {
+                match landed(client, drive, parent, name, size, hash(), &mut ctl)? {
                     Some(item) => Ok(item),
                     None if *conflict == Conflict::Rename => {
                         let mut ctl = Control::new(Some(cancel), Some(&mut report));

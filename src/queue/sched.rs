@@ -471,21 +471,21 @@ impl Shared {
         };
         // An upload session the transfer leaves for good is deleted before
         // the end is told (no lock held over the request).
-        let (stop, phase) = {
-            let st = lock(&self.state);
-            let e = st.entries.get(&id);
-            (
-                e.and_then(|e| e.running.as_ref()).and_then(|r| r.stop),
-                e.map(|e| e.rec.phase.clone()),
-            )
-        };
-        let abandoned = match &outcome {
-            run::Outcome::Failed(_) => true,
-            run::Outcome::Stopped => stop == Some(Stop::Cancel),
-            _ => false,
+        let session = match &outcome {
+            run::Outcome::Failed(_) | run::Outcome::Stopped => {
+                let st = lock(&self.state);
+                st.entries
+                    .get(&id)
+                    .filter(|e| {
+                        matches!(outcome, run::Outcome::Failed(_))
+                            || e.running.as_ref().and_then(|r| r.stop) == Some(Stop::Cancel)
+                    })
+                    .map(|e| e.rec.phase.clone())
+            }
+            _ => None,
         };
         let mut discarded = false;
-        if abandoned && let Some(Phase::Session(s)) = phase {
+        if let Some(Phase::Session(s)) = session {
             run::discard_session(&self.client, &s);
             discarded = true;
         }

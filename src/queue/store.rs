@@ -183,6 +183,7 @@ impl Store {
             file: journal.try_clone()?,
             written: AtomicU64::new(0),
             synced: Mutex::new(0),
+            durable: AtomicU64::new(0),
             syncs: AtomicU64::new(0),
         });
         Ok(Store {
@@ -275,18 +276,18 @@ impl Store {
     /// empties the journal.
     pub(crate) fn compact(&mut self, payloads: &mut dyn Iterator<Item = Vec<u8>>) -> Result<()> {
         let tmp = self.dir.join(SNAPSHOT_TMP);
-        let mut f = File::create(&tmp).map_err(|e| io_err("cannot create", &tmp, e))?;
+        let f = File::create(&tmp).map_err(|e| io_err("cannot create", &tmp, e))?;
         let mut buf = Vec::with_capacity(1 << 16);
         let mut written = 0u64;
         for p in payloads {
             frame(&p, &mut buf);
             if buf.len() >= 1 << 16 {
-                self.write_to(&mut f, &buf)?;
+                self.write_to(Some(&f), &buf)?;
                 written += buf.len() as u64;
                 buf.clear();
             }
         }
-        self.write_to(&mut f, &buf)?;
+        self.write_to(Some(&f), &buf)?;
         written += buf.len() as u64;
         self.spend(1)?;
         f.sync_all()?;
@@ -307,24 +308,32 @@ impl Store {
     }
 
     fn write_journal(&mut self, data: &[u8]) -> Result<()> {
-        let mut f = self.journal.try_clone()?;
-        self.write_to(&mut f, data)
+        self.write_to(None, data)
     }
 
-    /// Writes `data` to `f`, as far as a power-cut test's budget allows.
-    fn write_to(&mut self, f: &mut File, data: &[u8]) -> Result<()> {
+    /// Writes `data` to `f` (the journal when `None`: written through a
+    /// shared reference, no second handle), as far as a power-cut test's
+    /// budget allows.
+    fn write_to(&mut self, f: Option<&File>, data: &[u8]) -> Result<()> {
+        let n = self.allowed(data.len());
+        let mut f = f.unwrap_or(&self.journal);
+        f.write_all(&data[..n])?;
+        if n < data.len() {
+            return Err(Error::new(ErrorKind::Io, "power cut (test)"));
+        }
+        Ok(())
+    }
+
+    /// How much of a write of `len` bytes a power-cut test's budget
+    /// allows (all of it outside tests).
+    fn allowed(&mut self, len: usize) -> usize {
         #[cfg(test)]
         if let Some(left) = self.budget {
-            let n = (left.min(data.len() as u64)) as usize;
-            f.write_all(&data[..n])?;
-            self.budget = Some(left - n as u64);
-            if n < data.len() {
-                return Err(Error::new(ErrorKind::Io, "power cut (test)"));
-            }
-            return Ok(());
+            let n = left.min(len as u64);
+            self.budget = Some(left - n);
+            return n as usize;
         }
-        f.write_all(data)?;
-        Ok(())
+        len
     }
 
     /// A power-cut test's budget for one step that is not a write.
@@ -356,6 +365,10 @@ pub(crate) struct Syncer {
     /// ticket up to it is on disk. Held across the fsync, so that waiters
     /// queue behind it and then find their ticket covered.
     synced: Mutex<u64>,
+    /// `synced`, readable without waiting for the fsync that holds it: a
+    /// ticket already covered (a record written ahead, most often) returns
+    /// at once instead of queueing behind an fsync it does not need.
+    durable: AtomicU64,
     /// The fsyncs `sync_to` made (tests).
     syncs: AtomicU64,
 }
@@ -363,6 +376,9 @@ pub(crate) struct Syncer {
 impl Syncer {
     /// Returns once everything written up to `ticket` is on disk.
     pub(crate) fn sync_to(&self, ticket: u64) -> Result<()> {
+        if self.durable.load(Ordering::Acquire) >= ticket {
+            return Ok(());
+        }
         let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
         if *synced >= ticket {
             return Ok(());
@@ -371,12 +387,14 @@ impl Syncer {
         self.file.sync_data()?;
         self.syncs.fetch_add(1, Ordering::Relaxed);
         *synced = (*synced).max(target);
+        self.durable.fetch_max(*synced, Ordering::Release);
         Ok(())
     }
 
     fn mark_synced(&self, upto: u64) {
         let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
         *synced = (*synced).max(upto);
+        self.durable.fetch_max(*synced, Ordering::Release);
     }
 
     #[cfg(test)]
