@@ -89,6 +89,48 @@ fn changed(path: &Path) -> Error {
     )
 }
 
+/// The most of a worker thread's read buffer kept for its next file.
+const KEEP_READ_BUF: usize = 256 * 1024;
+
+std::thread_local! {
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The buffer a worker reads a file it sends whole into, given back to
+/// its thread when dropped (up to [`KEEP_READ_BUF`]): a fresh block per
+/// file cost page faults and heap growth on every one of a batch of small
+/// files.
+struct ReadBuf(Vec<u8>);
+
+impl ReadBuf {
+    fn take() -> Self {
+        Self(READ_BUF.with_borrow_mut(std::mem::take))
+    }
+}
+
+impl std::ops::Deref for ReadBuf {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ReadBuf {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl Drop for ReadBuf {
+    fn drop(&mut self) {
+        if self.0.capacity() <= KEEP_READ_BUF {
+            let mut buf = std::mem::take(&mut self.0);
+            buf.clear();
+            READ_BUF.with_borrow_mut(|b| *b = buf);
+        }
+    }
+}
+
 /// Checks the local file against its size and time at enqueue.
 fn check_file(path: &Path, size: u64, mtime: u64) -> Result<()> {
     let meta = std::fs::metadata(path)
@@ -171,7 +213,8 @@ fn upload(shared: &Arc<Shared>, rec: &Record, cancel: &CancelToken) -> Result<It
     if size <= settings.simple_limit {
         // Read whole (at most the simple limit), checked before and after:
         // what goes is one version of the file.
-        let data = std::fs::read(path)?;
+        let mut data = ReadBuf::take();
+        std::io::Read::read_to_end(&mut std::fs::File::open(path)?, &mut data)?;
         check_file(path, size, mtime)?;
         if data.len() as u64 != size {
             return Err(changed(path));
@@ -468,6 +511,31 @@ fn unknown_outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A worker's read buffer comes back to its thread empty, up to the
+    /// size kept; a larger one is let go.
+    #[test]
+    fn read_buffers_are_kept_per_thread_up_to_a_bound() {
+        let mut b = ReadBuf::take();
+        b.extend_from_slice(&[7; 1000]);
+        let cap = b.capacity();
+        drop(b);
+        let b = ReadBuf::take();
+        assert!(b.is_empty());
+        assert_eq!(b.capacity(), cap);
+        // Another thread has its own.
+        assert_eq!(
+            std::thread::spawn(|| ReadBuf::take().capacity())
+                .join()
+                .unwrap(),
+            0
+        );
+        drop(b);
+        let mut b = ReadBuf::take();
+        b.resize(KEEP_READ_BUF + 1, 0);
+        drop(b);
+        assert_eq!(ReadBuf::take().capacity(), 0);
+    }
 
     #[test]
     fn rfc3339_times() {

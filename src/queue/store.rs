@@ -232,7 +232,7 @@ impl Store {
     /// Frames the payloads and writes them after the last whole record
     /// (no fsync); returns their length. A failed write is cut back.
     fn write_frames(&mut self, payloads: &[&[u8]]) -> Result<u64> {
-        let mut buf = Vec::new();
+        let mut buf = Vec::with_capacity(payloads.iter().map(|p| p.len() + 8).sum());
         for p in payloads {
             frame(p, &mut buf);
         }
