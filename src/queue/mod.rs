@@ -482,6 +482,19 @@ impl State {
         Ok(Some((ticket, syncer)))
     }
 
+    /// Keeps the transfer's record to be written with the next write
+    /// ([`Store::write_later`]): for a completion, whose loss costs only a
+    /// check at the destination on the next open.
+    fn write_later(&mut self, id: TransferId) -> Result<()> {
+        let Some(e) = self.entries.get(&id) else {
+            return Ok(());
+        };
+        let payload = record::encode(&e.rec);
+        self.store()?.write_later(&payload)?;
+        self.maybe_compact();
+        Ok(())
+    }
+
     /// Pipelines the `Sending` records: writes those of the next simple
     /// uploads to start (the ready ones that fill the free slots and
     /// 4 × `max_running` more: one fsync every few dozen transfers rather

@@ -133,12 +133,26 @@ impl Drop for ReadBuf {
 
 /// Checks the local file against its size and time at enqueue.
 fn check_file(path: &Path, size: u64, mtime: u64) -> Result<()> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("{}: {e}", path.display())))?;
+    check_meta(path, std::fs::metadata(path), size, mtime)
+}
+
+/// Checks what `fstat` or `stat` said of `path` against its size and time
+/// at enqueue.
+fn check_meta(
+    path: &Path,
+    meta: std::io::Result<std::fs::Metadata>,
+    size: u64,
+    mtime: u64,
+) -> Result<()> {
+    let meta = meta.map_err(|e| io_at(path, &e))?;
     if meta.len() != size || mtime_ns(&meta) != mtime {
         return Err(changed(path));
     }
     Ok(())
+}
+
+fn io_at(path: &Path, e: &std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("{}: {e}", path.display()))
 }
 
 /// The item at `parent:/name`, or `None` when there is none.
@@ -204,18 +218,19 @@ fn upload(shared: &Arc<Shared>, rec: &Record, cancel: &CancelToken) -> Result<It
     let (size, mtime) = (*size, *mtime);
     let client = shared.client();
     let id = rec.id;
-    check_file(path, size, mtime)?;
     let mut report = |done: u64, total: u64| {
         shared.progress(id, done, total);
         true
     };
     let settings = client.upload_settings();
     if size <= settings.simple_limit {
-        // Read whole (at most the simple limit), checked before and after:
-        // what goes is one version of the file.
+        // Read whole (at most the simple limit), the open file checked
+        // before and after: what goes is one version of the file.
+        let mut file = std::fs::File::open(path).map_err(|e| io_at(path, &e))?;
+        check_meta(path, file.metadata(), size, mtime)?;
         let mut data = ReadBuf::take();
-        std::io::Read::read_to_end(&mut std::fs::File::open(path)?, &mut data)?;
-        check_file(path, size, mtime)?;
+        std::io::Read::read_to_end(&mut file, &mut data).map_err(|e| io_at(path, &e))?;
+        check_meta(path, file.metadata(), size, mtime)?;
         if data.len() as u64 != size {
             return Err(changed(path));
         }
@@ -262,6 +277,7 @@ fn upload(shared: &Arc<Shared>, rec: &Record, cancel: &CancelToken) -> Result<It
             Err(e) => Err(e),
         };
     }
+    check_file(path, size, mtime)?;
     let mut session = match &rec.phase {
         Phase::Session(json) => Some(UploadSession::from_json(json)?),
         _ => None,

@@ -277,7 +277,7 @@ impl Shared {
         // dispatcher delivers the last events and stops.
         {
             let mut st = lock(&self.state);
-            if let Some(s) = st.store.take() {
+            if let Some(mut s) = st.store.take() {
                 // The completions no fsync has covered yet (most often
                 // none: the last worker made it).
                 let _ = s.syncer().sync_to(s.ticket());
@@ -575,14 +575,16 @@ impl Shared {
                 });
             });
             if status == Status::Completed {
-                // Written now; best effort: a completion lost (a failed
-                // write, a power cut before its fsync) leaves the transfer's
-                // last phase, so the next open finds its result at the
-                // destination and sends nothing. Its fsync is the next one
-                // any record needs (the `Sending` records written ahead
-                // need one every few dozen transfers), or the one below when no
-                // transfer is left to start or run.
-                let _ = st.write_record(id);
+                // Written with the next record (one write for many) and
+                // made durable by the fsync that one needs (the `Sending`
+                // records written ahead need one every few dozen
+                // transfers), or by the one below when no transfer is left
+                // to start or run. Best effort: a completion lost (a kill
+                // before that write, a failed write, a power cut before
+                // the fsync) leaves the transfer's last phase, so the next
+                // open finds its result at the destination and sends
+                // nothing.
+                let _ = st.write_later(id);
             } else if matches!(status, Status::Failed | Status::Cancelled | Status::Paused) {
                 // On disk before it is told: these cannot be found again at
                 // the destination.

@@ -46,6 +46,9 @@ pub(crate) struct Store {
     _lock: File,
     /// The journal's fsyncs for records written by [`Store::write`].
     syncer: Arc<Syncer>,
+    /// Frames given to [`Store::write_later`], written ahead of the next
+    /// write's (in order) or by [`Store::ticket`].
+    later: Vec<u8>,
     /// Power-cut tests: bytes (and renames, truncations) still allowed
     /// before every write fails, a partial write keeping its prefix.
     #[cfg(test)]
@@ -193,6 +196,7 @@ impl Store {
             snapshot_len,
             _lock: lock,
             syncer,
+            later: Vec::new(),
             #[cfg(test)]
             budget: None,
         })
@@ -229,12 +233,30 @@ impl Store {
         Ok(self.syncer.written.fetch_add(len, Ordering::AcqRel) + len)
     }
 
-    /// Frames the payloads and writes them after the last whole record
-    /// (no fsync); returns their length. A failed write is cut back.
+    /// Keeps a record to be written with the next write (before its own
+    /// records, so that the order holds) or at the next [`Store::ticket`]:
+    /// for records whose loss costs only a check on the next open (a
+    /// completion), one `write` for many instead of one each. Written at
+    /// once past 64 KiB.
+    pub(crate) fn write_later(&mut self, payload: &[u8]) -> Result<()> {
+        frame(payload, &mut self.later);
+        if self.later.len() >= 1 << 16 {
+            self.write(&[])?;
+        }
+        Ok(())
+    }
+
+    /// Frames the payloads and writes them after the last whole record,
+    /// after the records kept by [`Store::write_later`] (no fsync); returns
+    /// their length. A failed write is cut back (the kept records with it).
     fn write_frames(&mut self, payloads: &[&[u8]]) -> Result<u64> {
-        let mut buf = Vec::with_capacity(payloads.iter().map(|p| p.len() + 8).sum());
+        let mut buf = std::mem::take(&mut self.later);
+        buf.reserve(payloads.iter().map(|p| p.len() + 8).sum());
         for p in payloads {
             frame(p, &mut buf);
+        }
+        if buf.is_empty() {
+            return Ok(0);
         }
         if let Err(e) = self.write_journal(&buf) {
             self.cut_back();
@@ -256,8 +278,14 @@ impl Store {
         let _ = self.journal.seek(SeekFrom::Start(self.journal_len));
     }
 
-    /// The ticket of everything written so far (for [`Syncer::sync_to`]).
-    pub(crate) fn ticket(&self) -> u64 {
+    /// The ticket of everything written so far (for [`Syncer::sync_to`]),
+    /// the records kept by [`Store::write_later`] written first (best
+    /// effort: a failed write loses them, as it would have lost them
+    /// written on their own).
+    pub(crate) fn ticket(&mut self) -> u64 {
+        if !self.later.is_empty() {
+            let _ = self.write(&[]);
+        }
         self.syncer.written.load(Ordering::Acquire)
     }
 
@@ -301,6 +329,9 @@ impl Store {
         self.journal.seek(SeekFrom::Start(0))?;
         self.journal.sync_all()?;
         self.journal_len = 0;
+        // The records kept to write later are of the live transfers, whose
+        // state the snapshot holds.
+        self.later.clear();
         // Every record written so far is in the snapshot, on disk.
         self.syncer
             .mark_synced(self.syncer.written.load(Ordering::Acquire));
@@ -550,6 +581,51 @@ mod tests {
         drop(s);
         let (_s, got) = open_all(&dir);
         assert_eq!(got, vec![b"x".to_vec(), b"g".to_vec()]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Records kept to write later go out before the next write's own, or
+    /// with a ticket; never before, and a compaction drops them (the
+    /// snapshot holds the live state).
+    #[test]
+    fn records_kept_for_later_keep_their_order() {
+        let dir = tempdir("later");
+        let (mut s, _) = open_all(&dir);
+        s.write_later(b"done 1").unwrap();
+        s.write_later(b"done 2").unwrap();
+        drop(s);
+        // Never written: what a kill before the next write loses.
+        let (mut s, got) = open_all(&dir);
+        assert!(got.is_empty());
+        s.write_later(b"done 1").unwrap();
+        s.append(&[b"delete 1"]).unwrap();
+        s.write_later(b"done 3").unwrap();
+        let t = s.ticket();
+        s.syncer().sync_to(t).unwrap();
+        s.write_later(b"in the snapshot").unwrap();
+        s.compact(&mut vec![b"x".to_vec()].into_iter()).unwrap();
+        let t = s.ticket();
+        s.syncer().sync_to(t).unwrap();
+        // Past 64 KiB, written at once.
+        let big = vec![b'b'; 1 << 16];
+        s.write_later(&big).unwrap();
+        drop(s);
+        let (_s, got) = open_all(&dir);
+        assert_eq!(got, vec![b"x".to_vec(), big]);
+        fs::remove_dir_all(&dir).unwrap();
+        let dir = tempdir("later-order");
+        let (mut s, _) = open_all(&dir);
+        s.write_later(b"done 1").unwrap();
+        s.append(&[b"delete 1"]).unwrap();
+        s.write_later(b"done 3").unwrap();
+        let t = s.ticket();
+        s.syncer().sync_to(t).unwrap();
+        drop(s);
+        let (_s, got) = open_all(&dir);
+        assert_eq!(
+            got,
+            vec![b"done 1".to_vec(), b"delete 1".to_vec(), b"done 3".to_vec()]
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
