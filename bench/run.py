@@ -1542,7 +1542,7 @@ def write(results, path, py_versions, started, finished):
             "What the queue does per file that the others do not: the file's size and time checked, and two",
             "journal records: its phase (`Sending`), on disk (fsync) before the PUT goes, and its completion after",
             "it. The `Sending` records are written ahead by the scheduler (up to 4 × `max_running` transfers before",
-            "they start), so one fsync covers a few dozen files, and a completion waits for the next fsync; worker",
+            "they start), so one fsync covers a few dozen files; a completion is written with the next record and made durable by its fsync; worker",
             "threads go on with the next transfer (docs/ARCHITECTURE.md, \"Transfer queue\"). The last line below",
             "is what one fsync costs here.",
             "",
