@@ -1481,6 +1481,69 @@ fn read_callback_is_read_while_sending() {
     assert_eq!(prog.seen, [(0, 5)]);
 }
 
+/// A read callback cannot be read again: a stream upload answered 503
+/// ends with `OD_ERR_IO` saying so instead of being sent again from
+/// wherever the callback has got to.
+#[test]
+#[cfg_attr(miri, ignore = "needs a socket")]
+fn a_stream_is_not_sent_again() {
+    use onedrive_emulator::{FaultAction, FaultRule, Times};
+    let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
+    let c = Client::of(&emu, &emu.token());
+    let lines = LogLines::default();
+    emu.add_fault(FaultRule {
+        origin: None,
+        method: Some("PUT".into()),
+        path_contains: Some("r.bin".into()),
+        times: Times::Next(1),
+        action: FaultAction::Status {
+            status: 503,
+            retry_after: Some(0),
+        },
+    });
+    let mut r = Reader::over(b"hello, world");
+    let mut oi = sentinel::<od_item>();
+    // SAFETY: live client, C strings; `r` and `lines` outlive the client
+    // (dropped after `c` below); a writable out-param.
+    unsafe {
+        log_to(&c, OD_LOG_INFO, &lines);
+        let s = od_upload_stream(
+            c.0,
+            ptr::null(),
+            c"/".as_ptr(),
+            c"r.bin".as_ptr(),
+            12,
+            Some(reader_cb),
+            (&mut r as *mut Reader).cast(),
+            0,
+            None,
+            ptr::null_mut(),
+            ptr::null(),
+            &mut oi,
+        );
+        expect(s, OD_ERR_IO);
+        assert!(
+            last_message().contains("its source cannot go back"),
+            "{}",
+            last_message()
+        );
+    }
+    assert_eq!(oi, sentinel());
+    drop(c);
+    let lines = lines.into_inner().unwrap();
+    // One PUT answered (the 503); the second attempt never left.
+    let answered = |l: &str| l.starts_with("PUT ") && l.contains(" -> ") && !l.contains("failed");
+    assert_eq!(
+        lines.iter().filter(|(_, l)| answered(l)).count(),
+        1,
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|(_, l)| l.contains(" -> 503")),
+        "{lines:?}"
+    );
+}
+
 /// A read callback that fails, lies or ends at the wrong place, while a
 /// simple upload streams it to a running emulator.
 #[test]
@@ -2091,39 +2154,77 @@ unsafe extern "C" fn token_from_source(userdata: *mut c_void, client: *const od_
 unsafe extern "C" fn log_into(userdata: *mut c_void, level: c_int, line: *const c_char) {
     // SAFETY: the test passes a Mutex<Vec<…>> that outlives the client;
     // `line` is a NUL-terminated string for the call's duration.
-    let lines = unsafe { &*userdata.cast::<std::sync::Mutex<Vec<(c_int, String)>>>() };
+    let lines = unsafe { &*userdata.cast::<LogLines>() };
     let line = unsafe { CStr::from_ptr(line) }
         .to_string_lossy()
         .into_owned();
     lines.lock().unwrap().push((level, line));
 }
 
-/// A 401 asks the token callback, and the request goes again with the
-/// token it set; the log callback sees the requests, never a token.
+/// The log lines a client sent to [`log_into`].
+type LogLines = std::sync::Mutex<Vec<(c_int, String)>>;
+
+/// Sends `c`'s log lines up to `level` into `lines`, which must outlive the
+/// client.
+fn log_to(c: &Client, level: i32, lines: &LogLines) {
+    // SAFETY: a live client; `lines` outlives it (the caller's promise).
+    let s = unsafe {
+        od_client_set_log_callback(
+            c.0,
+            level,
+            Some(log_into),
+            (lines as *const LogLines).cast_mut().cast(),
+        )
+    };
+    expect(s, OD_OK);
+}
+
+unsafe extern "C" fn refuse_token(userdata: *mut c_void, _client: *const od_client) -> c_int {
+    // SAFETY: the test passes a TokenSource that outlives the client.
+    let source = unsafe { &mut *userdata.cast::<TokenSource>() };
+    source.calls += 1;
+    1
+}
+
+/// A 401 asks the token callback. One that refuses (non-zero) ends the
+/// call with the 401, the request not sent again with the refused token;
+/// one that sets a token has the request sent again with it. The log
+/// callback sees the requests, never a token.
 #[test]
 #[cfg_attr(miri, ignore = "needs a socket")]
 fn a_refused_token_is_replaced_by_the_callbacks() {
     let emu = onedrive_emulator::Emulator::start(onedrive_emulator::Config::default()).unwrap();
-    let lines = std::sync::Mutex::new(Vec::<(c_int, String)>::new());
+    let lines = LogLines::default();
     let c = Client::of(&emu, "stale");
     let mut source = TokenSource {
         token: std::ffi::CString::new(emu.token()).unwrap(),
         calls: 0,
+    };
+    log_to(&c, OD_LOG_DEBUG, &lines);
+    let answered_401 = |lines: &LogLines| {
+        let lines = lines.lock().unwrap();
+        lines.iter().filter(|(_, l)| l.contains(" -> 401")).count()
     };
     // SAFETY: a live client; `source` outlives it (dropped after `c`
     // below); C strings; writable out-param; the item freed once.
     unsafe {
         let ud = (&mut source as *mut TokenSource).cast();
         expect(
-            od_client_set_token_callback(c.0, Some(token_from_source), ud),
-            OD_OK,
-        );
-        let lines_ud = (&lines as *const std::sync::Mutex<Vec<(c_int, String)>>).cast_mut();
-        expect(
-            od_client_set_log_callback(c.0, OD_LOG_DEBUG, Some(log_into), lines_ud.cast()),
+            od_client_set_token_callback(c.0, Some(refuse_token), ud),
             OD_OK,
         );
         let mut root = ptr::null_mut();
+        expect(
+            od_item_get(c.0, ptr::null(), c"/".as_ptr(), &mut root),
+            OD_ERR_UNAUTHORIZED,
+        );
+        assert!(root.is_null());
+        assert_eq!(od_last_error_http_status(), 401);
+        assert_eq!((source.calls, answered_401(&lines)), (1, 1));
+        expect(
+            od_client_set_token_callback(c.0, Some(token_from_source), ud),
+            OD_OK,
+        );
         expect(
             od_item_get(c.0, ptr::null(), c"/".as_ptr(), &mut root),
             OD_OK,
@@ -2134,9 +2235,8 @@ fn a_refused_token_is_replaced_by_the_callbacks() {
         od_item_free(root);
     }
     drop(c);
-    assert_eq!(source.calls, 1);
+    assert_eq!((source.calls, answered_401(&lines)), (2, 2));
     let lines = lines.into_inner().unwrap();
-    assert!(!lines.is_empty());
     for (level, line) in &lines {
         assert!((1..=4).contains(level), "{level} {line}");
         assert!(
