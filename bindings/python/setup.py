@@ -202,8 +202,9 @@ SDIST_WORKSPACE = {"members": ["capi"], "default-members": [".", "capi"]}
 def standalone_manifest(text: str) -> str:
     """The workspace's Cargo.toml as a crate of its own.
 
-    Drops the `[workspace]` tables (the `emulator` member is not shipped) and
-    the dev-dependencies (the emulator by path; no test is shipped), writes
+    Drops the `[workspace]` tables (the `emulator` member is not shipped),
+    the dev-dependencies (the emulator by path; no test is shipped) and the
+    `[[example]]` tables (no example is shipped either), writes
     the values inherited with `key.workspace = true` in place, and starts a
     `[workspace]` of its own, with capi/ (the C library) as its member, so
     that cargo never looks for one above the unpacked sdist.
@@ -224,7 +225,10 @@ def standalone_manifest(text: str) -> str:
         header = re.match(r"^\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$", line)
         if header:
             table = header.group(1).strip()
-        if table == "workspace" or table.startswith("workspace.") or table.endswith("dev-dependencies"):
+        # [[example]]: no example is shipped, and cargo refuses a manifest
+        # naming an example whose file is missing.
+        if (table == "workspace" or table.startswith("workspace.") or table.endswith("dev-dependencies")
+                or table == "example"):
             continue
         inherited = re.match(r"^(\s*)([A-Za-z0-9_-]+)\.workspace\s*=\s*true\s*$", line)
         if inherited and table == "package":
