@@ -1,6 +1,7 @@
 //! Writes include/onedrive.h from the C ABI in src/ffi (cbindgen). The
 //! header is committed; `make test` fails when it differs from a fresh one.
-//! Also names the shared library's ABI (its SONAME) on Linux.
+//! The shared library's SONAME is set by capi/build.rs (the package that
+//! builds the C libraries).
 
 use std::path::PathBuf;
 
@@ -193,17 +194,6 @@ fn main() {
         ),
     ] {
         after.push_str(&format!("\n/* {doc} */\n#define {name} {value}ULL\n"));
-    }
-
-    // The SONAME names the ABI: the major version, or 0.minor before 1.0
-    // (where a minor release may break it).
-    if env("CARGO_CFG_TARGET_OS") == "linux" {
-        let abi = if major == "0" {
-            format!("0.{minor}")
-        } else {
-            major
-        };
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libonedrive_native.so.{abi}");
     }
 
     // Only src/ffi is read: nothing of the core leaks into the header.

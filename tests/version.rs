@@ -62,3 +62,18 @@ fn header_states_the_callback_rules_limits_and_trust_model() {
     let timeouts = doc_of("od_status od_client_set_timeouts(");
     assert!(timeouts.contains("total deadline") && timeouts.contains("256 KiB"));
 }
+
+/// The C libraries come from capi/ (a package of its own, see its
+/// Cargo.toml), whose build script names the SONAME after its own version:
+/// it must be this crate's.
+#[test]
+fn the_c_library_package_has_the_crate_version() {
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/capi/Cargo.toml")).unwrap();
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .expect("capi/Cargo.toml states its version")
+        .trim_matches('"');
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+}

@@ -53,8 +53,8 @@ NUNIT_FRAMEWORK=$(nunit_dll)
 default_dir=${CARGO_TARGET_DIR:-$repo/target}/debug
 lib_dir=${ONEDRIVE_NATIVE_LIB_DIR:-$default_dir}
 if [ -z "${ONEDRIVE_NATIVE_LIB_DIR:-}" ] && { [ ! -f "$lib_dir/libonedrive_native.so" ] || [ ! -x "$lib_dir/onedrive-emulator" ]; }; then
-  say "building the library and the emulator (cargo build -p onedrive-native -p onedrive-emulator)"
-  (cd "$repo" && ${CARGO:-cargo} build -q -p onedrive-native -p onedrive-emulator)
+  say "building the library and the emulator (cargo build -p onedrive-native-capi -p onedrive-emulator)"
+  (cd "$repo" && ${CARGO:-cargo} build -q -p onedrive-native-capi -p onedrive-emulator)
 fi
 lib_dir=$(cd "$lib_dir" && pwd)
 [ -f "$lib_dir/libonedrive_native.so" ] || { say "no libonedrive_native.so in $lib_dir (set ONEDRIVE_NATIVE_LIB_DIR)"; exit 1; }

@@ -17,7 +17,8 @@ import a library whose od_version() differs.
 
 An sdist carries the crate under `rust/` (a standalone Cargo.toml without
 the workspace and its dev-dependencies, the Cargo.lock pruned to match,
-build.rs, cbindgen.toml, src/, include/): `pip install
+build.rs, cbindgen.toml, src/, include/, and capi/, the package that builds
+the C library, as its workspace's member): `pip install
 onedrive_native-X.tar.gz` builds it with `cargo build --release --locked`.
 """
 
@@ -87,7 +88,7 @@ def cargo_build() -> Path:
     manifest = crate / "Cargo.toml"
     cargo = os.environ.get("CARGO", "cargo")
     cmd = [
-        cargo, "build", "--release", "--lib", "-p", "onedrive-native",
+        cargo, "build", "--release", "--lib", "-p", "onedrive-native-capi",
         "--manifest-path", str(manifest), "--message-format=json-render-diagnostics",
     ]
     if crate == SDIST_CRATE:
@@ -191,16 +192,22 @@ def elf_machine(path: Path) -> Optional[str]:
 #: What the crate's build needs, besides src/ (build.rs reads src/ffi and
 #: src/graph/limits.rs, cbindgen.toml).
 CRATE_FILES = ["build.rs", "cbindgen.toml", "include/onedrive.h"]
+#: The package that builds the C libraries (see capi/Cargo.toml), shipped
+#: whole: the sdist's workspace has it as its member.
+CAPI_FILES = ["capi/Cargo.toml", "capi/build.rs", "capi/lib.rs"]
+#: The standalone crate's own workspace: the C library package only.
+SDIST_WORKSPACE = {"members": ["capi"], "default-members": [".", "capi"]}
 
 
 def standalone_manifest(text: str) -> str:
     """The workspace's Cargo.toml as a crate of its own.
 
-    Drops the `[workspace]` tables (the `emulator` member is not shipped) and
-    the dev-dependencies (the emulator by path; no test is shipped), writes
+    Drops the `[workspace]` tables (the `emulator` member is not shipped),
+    the dev-dependencies (the emulator by path; no test is shipped) and the
+    `[[example]]` tables (no example is shipped either), writes
     the values inherited with `key.workspace = true` in place, and starts a
-    `[workspace]` of its own so that cargo never looks for one above the
-    unpacked sdist.
+    `[workspace]` of its own, with capi/ (the C library) as its member, so
+    that cargo never looks for one above the unpacked sdist.
     """
     import tomllib  # Python 3.11+: only who makes the sdist needs it
 
@@ -208,8 +215,9 @@ def standalone_manifest(text: str) -> str:
     out: List[str] = [
         "# The onedrive-native crate as shipped in the Python sdist: the workspace's",
         "# Cargo.toml without the workspace (the emulator member) and without the",
-        "# dev-dependencies; setup.py builds it with `cargo build --release --locked`.",
+        "# dev-dependencies; setup.py builds capi/ with `cargo build --release --locked`.",
         "[workspace]",
+        *(f"{k} = {json.dumps(v)}" for k, v in SDIST_WORKSPACE.items()),
         "",
     ]
     table = ""
@@ -217,7 +225,10 @@ def standalone_manifest(text: str) -> str:
         header = re.match(r"^\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$", line)
         if header:
             table = header.group(1).strip()
-        if table == "workspace" or table.startswith("workspace.") or table.endswith("dev-dependencies"):
+        # [[example]]: no example is shipped, and cargo refuses a manifest
+        # naming an example whose file is missing.
+        if (table == "workspace" or table.startswith("workspace.") or table.endswith("dev-dependencies")
+                or table == "example"):
             continue
         inherited = re.match(r"^(\s*)([A-Za-z0-9_-]+)\.workspace\s*=\s*true\s*$", line)
         if inherited and table == "package":
@@ -228,7 +239,7 @@ def standalone_manifest(text: str) -> str:
         out.append(line)
     result = "\n".join(out).rstrip() + "\n"
     parsed = tomllib.loads(result)  # still TOML, and nothing left of the workspace
-    if "workspace = true" in result or "dev-dependencies" in parsed or parsed["workspace"]:
+    if "workspace = true" in result or "dev-dependencies" in parsed or parsed["workspace"] != SDIST_WORKSPACE:
         raise SystemExit("onedrive-native: could not make a standalone Cargo.toml")
     return result
 
@@ -247,7 +258,7 @@ def stage_crate(dest: Path) -> None:
     if not (REPO / "Cargo.toml").is_file():
         raise SystemExit(f"onedrive-native: no workspace at {REPO} to take the crate from")
     dest.mkdir(parents=True)
-    for rel in CRATE_FILES:
+    for rel in CRATE_FILES + CAPI_FILES:
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, dest / rel)
     shutil.copytree(REPO / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.orig", "*.rej"))

@@ -127,7 +127,7 @@ manylinux)
     echo "wheel.sh: $arch: cargo zigbuild --release --lib --target $triple.$GLIBC" >&2
     start=$SECONDS
     # zig (python -m ziglang, from the venv) compiles ring's C and assembly and links.
-    CARGO_ZIGBUILD_PYTHON_PATH=$vpy "$CARGO" zigbuild --release --lib -p onedrive-native --manifest-path "$repo/Cargo.toml" \
+    CARGO_ZIGBUILD_PYTHON_PATH=$vpy "$CARGO" zigbuild --release --lib -p onedrive-native-capi --manifest-path "$repo/Cargo.toml" \
       --target "$triple.$GLIBC"
     echo "wheel.sh: $arch: library built in $((SECONDS - start)) s" >&2
     lib=$target_dir/$triple/release/libonedrive_native.so

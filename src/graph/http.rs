@@ -15,7 +15,7 @@ use super::connect::{self, Net};
 use super::control::Control;
 use super::error::{Error, ErrorKind, Result};
 use super::failure::{self, transport_error};
-use super::log::{Log, LogLevel};
+use super::log::{Log, LogLevel, OneDecimal};
 use super::progress::{Meter, ProgressReader};
 use super::rate::Throttle;
 use super::retry::{Attempt, Decision, Outcome, decide};
@@ -404,10 +404,10 @@ impl Transport {
                 Decision::Retry { after: d } => {
                     self.log.write(LogLevel::Warn, || {
                         format!(
-                            "retrying {} {} in {:.1} s (attempt {} of {}): {}",
+                            "retrying {} {} in {} s (attempt {} of {}): {}",
                             req.method,
                             for_log(&req.url, &self.api_origin),
-                            d.as_secs_f64(),
+                            OneDecimal::secs(d),
                             attempt + 1,
                             policy.max_attempts,
                             match &outcome {
@@ -435,9 +435,9 @@ impl Transport {
                     return outcome.map_err(|mut e| {
                         if attempt > 1 {
                             e.message = format!(
-                                "{} (after {attempt} attempts in {:.1} s)",
+                                "{} (after {attempt} attempts in {} s)",
                                 e.message,
-                                started.elapsed().as_secs_f64()
+                                OneDecimal::secs(started.elapsed())
                             );
                         }
                         e

@@ -15,7 +15,7 @@ use super::error::{Error, ErrorKind, Result};
 use super::http::{Auth, Request, Response, Retry};
 use super::item::Item;
 use super::job_status::{Finished, Look, item_id_in, read_answer};
-use super::log::LogLevel;
+use super::log::{LogLevel, OneDecimal};
 use super::url::{Origin, resolve_location};
 
 pub use super::job_status::{JobState, JobStatus};
@@ -173,7 +173,7 @@ impl Client {
                     status.state,
                     status
                         .percent
-                        .map_or(String::new(), |p| format!(" at {p:.1} %"))
+                        .map_or(String::new(), |p| format!(" at {} %", OneDecimal::of(p)))
                 )
             });
             // After every look, with the last percent known (0 before any):
@@ -207,8 +207,8 @@ impl Client {
                     let mut e = Error::new(
                         ErrorKind::Timeout,
                         format!(
-                            "the job did not finish within {:.1} s",
-                            (now - started).as_secs_f64()
+                            "the job did not finish within {} s",
+                            OneDecimal::secs(now - started)
                         ),
                     );
                     e.retry_after = Some(next);

@@ -4,8 +4,10 @@
 //! URL's path (`url::for_log`). The HTTP library's own trace output is
 //! never routed here (it prints whole URLs).
 
+use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use super::callback::CallbackSlot;
 
@@ -77,8 +79,68 @@ impl Log {
     }
 }
 
+/// A number with one decimal, rounded ("1.5", "-0.5"), for log lines and
+/// error messages: seconds of a `Duration`, a job's percent. Written with
+/// integers: formatting an `f64` anywhere links core's float printing
+/// (Grisu and Dragon4, both precisions: about 14 KB of the library,
+/// bench/SIZE_NOTES.md).
+pub(crate) struct OneDecimal(i64);
+
+impl OneDecimal {
+    /// `d` in seconds.
+    pub(crate) fn secs(d: Duration) -> OneDecimal {
+        let tenths = d.as_millis().saturating_add(50) / 100;
+        OneDecimal(i64::try_from(tenths).unwrap_or(i64::MAX))
+    }
+
+    /// `x` itself (NaN is 0; the infinities saturate).
+    pub(crate) fn of(x: f64) -> OneDecimal {
+        OneDecimal((x * 10.0).round() as i64)
+    }
+}
+
+impl fmt::Display for OneDecimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let tenths = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_decimal_rounds_to_a_tenth_with_integers() {
+        use super::OneDecimal;
+        for (ms, text) in [
+            (0, "0.0"),
+            (49, "0.0"),
+            (50, "0.1"),
+            (1_549, "1.5"),
+            (1_550, "1.6"),
+            (59_999, "60.0"),
+            (86_400_000, "86400.0"),
+        ] {
+            let got = OneDecimal::secs(Duration::from_millis(ms)).to_string();
+            assert_eq!(got, text, "{ms} ms");
+        }
+        assert_eq!(
+            OneDecimal::secs(Duration::MAX).to_string(),
+            "922337203685477580.7"
+        );
+        for (x, text) in [
+            (0.0, "0.0"),
+            (42.25, "42.3"),
+            (99.94, "99.9"),
+            (100.0, "100.0"),
+            (-0.04, "0.0"),
+            (-2.5, "-2.5"),
+            (f64::NAN, "0.0"),
+        ] {
+            assert_eq!(OneDecimal::of(x).to_string(), text, "{x}");
+        }
+    }
+
     use super::*;
     use std::sync::Mutex;
 
