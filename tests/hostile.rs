@@ -549,6 +549,52 @@ fn messages_hold_no_capability_url() {
     assert!(!format!("{e:?}").contains("SECRET"), "{e:?}");
 }
 
+/// A broken gateway that echoes the bearer token in its error answers
+/// (body and request-id): no error, message or Debug output shows it.
+#[test]
+fn an_echoed_token_never_reaches_an_error() {
+    let s = Scripted::start(|r| {
+        let auth = r.header("authorization").unwrap_or_default().to_owned();
+        let body = if r.method == "GET" {
+            format!(r#"{{"error":{{"code":"x{auth}","message":"you sent {auth}, {auth}"}}}}"#)
+        } else {
+            format!("nope: {auth}")
+        };
+        Answer::json(if r.method == "GET" { 400 } else { 418 }, &body)
+            .with_header("request-id", &auth)
+    });
+    let c = client(&s);
+    let mut errors = vec![
+        c.item(
+            &Drive::Me,
+            &ItemRef::parse("/a").unwrap(),
+            &mut Control::none(),
+        )
+        .unwrap_err(),
+    ];
+    errors.push(
+        c.upload(
+            &Drive::Me,
+            &target(),
+            b"x",
+            Conflict::Fail,
+            &mut Control::none(),
+        )
+        .unwrap_err(),
+    );
+    for e in &errors {
+        let all = format!("{e} {e:?} {:?} {:?}", e.code, e.request_id);
+        assert!(!all.contains(TOKEN), "{all}");
+        assert!(all.contains("[token]"), "{all}");
+    }
+    assert_eq!(errors[1].http_status, Some(418));
+    assert!(
+        errors[1].message.contains("nope: Bearer [token]"),
+        "{}",
+        errors[1]
+    );
+}
+
 // --- memory, measured in a child process (the peak is process-wide) ------
 
 fn peak_rss_kib() -> u64 {

@@ -334,10 +334,10 @@ impl Client {
             let wait = backoff(&policy, fails);
             self.inner.log.write(super::log::LogLevel::Warn, || {
                 format!(
-                    "download cut at {} of {} bytes, resuming in {:.1} s: {}",
+                    "download cut at {} of {} bytes, resuming in {} s: {}",
                     fetch.have,
                     fetch.size,
-                    wait.as_secs_f64(),
+                    super::log::OneDecimal::secs(wait),
                     e.message
                 )
             });

@@ -295,6 +295,9 @@ pub(crate) struct Opened {
     pub(crate) deadline: Instant,
     /// Which token the request carried (see `Tokens::refresh`).
     pub(crate) token_serial: u64,
+    /// The token itself: an error answer that echoes it has it blanked
+    /// before any error, log line or caller can show it.
+    token: Option<String>,
 }
 
 impl Opened {
@@ -323,6 +326,7 @@ impl Opened {
             .header("retry-after")
             .and_then(|v| super::retry::parse_retry_after(&v));
         let (deadline, token_serial) = (self.deadline, self.token_serial);
+        let token = self.token;
         let mut answer = self.answer.into_body();
         let (body, stream) = match stream {
             Some((url, slowest)) => {
@@ -335,6 +339,13 @@ impl Opened {
             }
             None => (read(&mut answer, deadline)?, None),
         };
+        let (mut body, mut request_id) = (body, request_id);
+        if let Some(token) = token.filter(|_| !(200..300).contains(&status)) {
+            blank(&mut body, token.as_bytes());
+            if let Some(id) = &mut request_id {
+                *id = id.replace(token.as_str(), TOKEN_BLANK);
+            }
+        }
         Ok(Response {
             status,
             location,
@@ -513,11 +524,13 @@ impl Transport {
             builder = builder.header(*name, value);
         }
         let mut token_serial = 0;
+        let mut sent_token = None;
         if req.auth == Auth::Bearer && self.may_carry_token(&req.url) {
             let (token, serial) = self.tokens.for_request(ctl, settings.request_timeout)?;
             token_serial = serial;
             if !token.is_empty() {
                 builder = builder.header("Authorization", format!("Bearer {token}"));
+                sent_token = Some(token);
             }
         }
         let len = req.body.len();
@@ -576,10 +589,59 @@ impl Transport {
             answer,
             deadline,
             token_serial,
+            token: sent_token,
         })
+    }
+}
+
+/// What an echoed token is replaced with.
+const TOKEN_BLANK: &str = "[token]";
+
+/// Replaces every occurrence of `token` in `body` with [`TOKEN_BLANK`]:
+/// an error answer that echoes the bearer token (a broken proxy or
+/// gateway) must not carry it into an error message or a log line.
+fn blank(body: &mut Vec<u8>, token: &[u8]) {
+    let Some(&first) = token.first() else {
+        return;
+    };
+    let mut at = 0;
+    while let Some(i) = body[at..].iter().position(|&b| b == first) {
+        let i = at + i;
+        if body[i..].starts_with(token) {
+            body.splice(i..i + token.len(), TOKEN_BLANK.bytes());
+            at = i + TOKEN_BLANK.len();
+        } else {
+            at = i + 1;
+        }
     }
 }
 
 fn has_graph_error(body: &[u8]) -> bool {
     super::error::GraphErrorBody::parse(body).code.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_tokens_are_blanked() {
+        let cases: [(&str, &str); 7] = [
+            ("", ""),
+            ("nothing here", "nothing here"),
+            ("tok", "[token]"),
+            ("tok tok", "[token] [token]"),
+            ("ttok: to tokt", "t[token]: to [token]t"),
+            ("tokto", "[token]to"),
+            ("to", "to"),
+        ];
+        for (body, want) in cases {
+            let mut b = body.as_bytes().to_vec();
+            blank(&mut b, b"tok");
+            assert_eq!(String::from_utf8(b).unwrap(), want, "{body:?}");
+        }
+        let mut b = b"abc".to_vec();
+        blank(&mut b, b"");
+        assert_eq!(b, b"abc");
+    }
 }
