@@ -7,7 +7,7 @@
 #[path = "common/module_graph.rs"]
 mod module_graph;
 
-use module_graph::{Graph, assert_one_way, find_cycle, graph, modules};
+use module_graph::{Graph, assert_one_way, find_cycle, graph, long_files, modules};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -81,4 +81,25 @@ fn grouped_and_single_paths_are_read() {
     assert_eq!(deps("c"), ["a"]);
     assert!(deps("d").is_empty());
     assert_eq!(find_cycle(&g).unwrap(), ["a", "b", "c", "a"]);
+}
+
+/// No source file of the library passes 700 lines, test files aside
+/// (`tests.rs`, and what sits in a `tests/` folder).
+#[test]
+fn no_source_file_over_700_lines() {
+    const MAX_LINES: usize = 700;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let is_test = |p: &Path| {
+        p.file_name().is_some_and(|n| n == "tests.rs")
+            || p.components().any(|c| c.as_os_str() == "tests")
+    };
+    let mut long = Vec::new();
+    let mut seen = 0;
+    for dir in ["src", "capi"] {
+        let (l, n) = long_files(&root.join(dir), MAX_LINES, is_test);
+        long.extend(l);
+        seen += n;
+    }
+    assert!(seen > 50, "{seen} files read");
+    assert!(long.is_empty(), "over {MAX_LINES} lines: {long:?}");
 }

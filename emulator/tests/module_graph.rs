@@ -7,7 +7,7 @@
 #[path = "../../tests/common/module_graph.rs"]
 mod module_graph;
 
-use module_graph::{assert_one_way, graph, modules};
+use module_graph::{assert_one_way, graph, long_files, modules};
 use std::path::{Path, PathBuf};
 
 const MAX_LINES: usize = 700;
@@ -38,23 +38,7 @@ fn no_cycle_inside_the_store() {
 
 #[test]
 fn no_source_file_over_700_lines() {
-    let mut stack = vec![src()];
-    let mut long = Vec::new();
-    let mut seen = 0;
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                seen += 1;
-                let lines = std::fs::read_to_string(&path).unwrap().lines().count();
-                if lines > MAX_LINES {
-                    long.push((path, lines));
-                }
-            }
-        }
-    }
+    let (long, seen) = long_files(&src(), MAX_LINES, |_| false);
     assert!(seen > 10);
     assert!(long.is_empty(), "over {MAX_LINES} lines: {long:?}");
 }

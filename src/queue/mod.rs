@@ -11,6 +11,7 @@
 //! point leaves.
 
 mod crc;
+mod events;
 mod handle;
 mod record;
 mod run;

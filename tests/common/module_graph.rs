@@ -125,3 +125,29 @@ pub fn assert_one_way(what: &str, g: &Graph, at_least: usize) {
         panic!("{what} has an import cycle: {}", ring.join(" -> "));
     }
 }
+
+/// The `.rs` files under `dir` (all depths) longer than `max` lines, but
+/// those `is_test` picks, and how many files were read.
+pub fn long_files(
+    dir: &Path,
+    max: usize,
+    is_test: fn(&Path) -> bool,
+) -> (Vec<(std::path::PathBuf, usize)>, usize) {
+    let mut stack = vec![dir.to_path_buf()];
+    let (mut long, mut seen) = (Vec::new(), 0);
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !is_test(&path) {
+                seen += 1;
+                let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+                if lines > max {
+                    long.push((path, lines));
+                }
+            }
+        }
+    }
+    (long, seen)
+}
