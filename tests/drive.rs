@@ -207,10 +207,10 @@ fn vm_hwm_kib() -> u64 {
 }
 
 /// 100,000 children in pages of 200 from a scripted service: the peak RSS
-/// after the first page and at the end, written to stdout (run with
-/// `cargo test --release --test drive -- --ignored --nocapture rss`).
+/// after the first page and at the end, written to stdout (`make
+/// test-memory`, in `make test`, runs it in a process of its own).
 #[test]
-#[ignore]
+#[ignore = "reads the process's peak RSS: make test-memory runs it alone"]
 fn listing_100000_children_keeps_rss_flat() {
     let s = pages(100_000, 200, |own, p| {
         format!("{own}/v1.0/children?page={p}")
@@ -836,10 +836,10 @@ fn a_download_is_cancelled_promptly_and_keeps_its_partial_file() {
 }
 
 /// A 1 GiB download from a scripted service into a file: the peak RSS
-/// before and after, written to stdout (run with `cargo test --release
-/// --test drive -- --ignored --nocapture gib`).
+/// before and after, written to stdout (`make test-memory`, in `make
+/// test`, runs it in a process of its own).
 #[test]
-#[ignore]
+#[ignore = "reads the process's peak RSS: make test-memory runs it alone"]
 fn a_gib_download_keeps_rss_bounded() {
     const GIB: u64 = 1 << 30;
     let mut h = onedrive_native::QuickXor::new();
