@@ -6,6 +6,9 @@ URL and the token become the emulator's. The Swift example cannot run
 here (no Swift compiler); bindings/swift/check.sh parses it with the
 package's sources.
 
+`run_examples.py --c-source FILE` only writes the C example, so put, to FILE
+(tests/windows/readme_c.sh builds and runs it under Wine).
+
 Environment: OD_LIB_A (the static library), ONEDRIVE_NATIVE_LIB (the shared
 library, for Python), CSHARP_DLL (OneDriveNative.dll, built by
 bindings/csharp/run_tests.sh) and LD_LIBRARY_PATH naming the shared
@@ -57,10 +60,18 @@ def run(what: str, cmd, **kw) -> None:
     subprocess.run(cmd, check=True, timeout=300, **kw)
 
 
+def c_example() -> str:
+    """The README's C example, the emulator's URL and token put in."""
+    return substitute(block("c"), [('od_client_new(NULL, "<access token>"', f'od_client_new("{BASE}", "{TOKEN}"')])
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--c-source"]:
+        # tests/windows/readme_c.sh: the same C example, built for Windows.
+        Path(sys.argv[2]).write_text(c_example())
+        return
     tmp = Path(tempfile.mkdtemp(prefix="readme-"))
-    c = substitute(block("c"), [('od_client_new(NULL, "<access token>"', f'od_client_new("{BASE}", "{TOKEN}"')])
-    (tmp / "readme.c").write_text(c)
+    (tmp / "readme.c").write_text(c_example())
     run("C", ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", f"-I{REPO}/include",
               tmp / "readme.c", os.environ["OD_LIB_A"], "-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm",
               "-ldl", "-lc", "-o", tmp / "readme_c"])

@@ -11,6 +11,8 @@
 #   3. the quickstart over HTTPS with the CA added, and over plain HTTP;
 #   4. the quickstart linked with the static library instead (the system
 #      libraries the README names), over HTTPS;
+#   4b. the README's C example as written (its URL and token the
+#      emulator's), over plain HTTP (readme_c.sh);
 #   5. the quickstart over HTTPS trusting the Windows store alone, no CA
 #      given to the client: refused, then trusted once its CA is in the Wine
 #      prefix's LocalMachine\Root store (system_store.sh: a certificate of
@@ -64,6 +66,8 @@ run "test_api, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER="$WINE" "$repo/test
 run "quickstart, HTTPS, the CA added to the client" RUNNER="$WINE" "$repo/tests/c/run.sh" "$emulator" "$qs"
 run "quickstart, plain HTTP" EMULATOR_ARGS=--plain-http RUNNER="$WINE" "$repo/tests/c/run.sh" "$emulator" "$qs"
 run "quickstart linked statically, HTTPS" RUNNER="$WINE" "$repo/tests/c/run.sh" "$emulator" "$out/quickstart-static.exe"
+run "the README's C example, plain HTTP" EMULATOR_ARGS=--plain-http DLL_DIR="$dll_dir" OUT="$out" \
+  "$repo/tests/c/run.sh" "$emulator" "$here/readme_c.sh"
 echo "== quickstart, HTTPS, the Windows certificate store alone" >&2
 "$here/system_store.sh" "$emulator" "$qs" "$out/add_root.exe"
-echo "test-windows: 6 passed, 0 failed"
+echo "test-windows: 7 passed, 0 failed"
