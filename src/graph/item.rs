@@ -117,6 +117,16 @@ impl Item {
 mod tests {
     use super::*;
 
+    /// Equal when their JSON is, whichever way the text came.
+    #[test]
+    fn items_are_equal_when_their_json_is() {
+        let a = Item::from_slice(br#"{"id":"x","size":3}"#).unwrap();
+        let b = Item::from_json(serde_json::json!({"size": 3, "id": "x"})).unwrap();
+        let c = Item::from_slice(br#"{"id":"x","size":4}"#).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
     #[test]
     fn an_item_from_a_page_writes_its_text_when_asked() {
         let v = serde_json::json!({"id": "x", "name": "é \"q\"", "size": 3});

@@ -476,6 +476,27 @@ mod tests {
 
     const NOT_PEM: &[u8] = b"hello";
 
+    /// Each refusal a user meets has its own words; the rest say what
+    /// rustls said.
+    #[test]
+    fn refused_certificates_are_described() {
+        use rustls::CertificateError as C;
+        let cases = [
+            (C::NotValidForName, "not valid for this host name"),
+            (C::Expired, "has expired"),
+            (C::NotValidYet, "not valid yet"),
+            (C::UnknownIssuer, "not signed by a trusted CA"),
+            (C::Revoked, "is revoked"),
+            (C::BadSignature, "was refused: BadSignature"),
+        ];
+        for (c, words) in cases {
+            let d = describe(&rustls::Error::InvalidCertificate(c));
+            assert!(d.contains(words), "{d}");
+        }
+        let other = rustls::Error::General("boom".into());
+        assert_eq!(describe(&other), other.to_string());
+    }
+
     #[test]
     fn pem_without_certificates_is_refused() {
         assert_eq!(
