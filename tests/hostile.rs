@@ -595,6 +595,27 @@ fn an_echoed_token_never_reaches_an_error() {
     );
 }
 
+/// An answer whose head is long (the service's own run to a few KiB of
+/// headers; a gateway may add more): read whole, the item parsed.
+#[test]
+fn an_answer_with_a_long_head_is_read() {
+    let s = Scripted::start(|_| {
+        let mut a = Answer::json(200, r#"{"id":"F1","name":"a","size":1}"#);
+        for i in 0..60 {
+            a = a.with_header(&format!("x-padding-{i}"), &"v".repeat(200));
+        }
+        a
+    });
+    let it = client(&s)
+        .item(
+            &Drive::Me,
+            &ItemRef::parse("/a").unwrap(),
+            &mut Control::none(),
+        )
+        .unwrap();
+    assert_eq!(it.id(), "F1");
+}
+
 // --- memory, measured in a child process (the peak is process-wide) ------
 
 fn peak_rss_kib() -> u64 {

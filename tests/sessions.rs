@@ -814,3 +814,24 @@ fn a_chunk_throttled_beyond_max_wait_ends_the_upload_at_once() {
     assert_eq!(e.kind, ErrorKind::Throttled, "{e}");
     assert_eq!(e.retry_after, Some(Duration::from_secs(3600)));
 }
+
+/// Cancelling a session removes it from the service; cancelling it again
+/// (the service no longer knows it: 404) is not an error.
+#[test]
+fn a_session_cancelled_twice_is_cancelled() {
+    let emu = emulator(Profile::Business);
+    let c = client(&emu);
+    let session = c
+        .create_upload_session(
+            &me(),
+            &target("/", Some("x.bin")),
+            10,
+            Conflict::Fail,
+            &mut ctl(),
+        )
+        .unwrap();
+    assert_eq!(emu.upload_session_count(), 1);
+    c.cancel_upload_session(&session, &mut ctl()).unwrap();
+    assert_eq!(emu.upload_session_count(), 0);
+    c.cancel_upload_session(&session, &mut ctl()).unwrap();
+}
