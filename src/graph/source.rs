@@ -262,6 +262,17 @@ mod tests {
             }
             assert_eq!(got, data, "buffer at offset {skew}");
         }
+        // A large buffer at each distance ahead of the file position that
+        // takes the detour (the read lands further in, moved back).
+        let mut big = vec![0u8; 80_000];
+        let base = big.as_ptr().addr();
+        for ahead in [1, 16, ALIAS_NEAR - 1] {
+            let at = (4096 - base % 4096 + ahead) % 4096;
+            let mut src = FileSource::open(&path).unwrap();
+            let n = src.read(&mut big[at..at + 65_536]).unwrap();
+            assert!(n > ALIAS_NEAR, "{n}");
+            assert_eq!(&big[at..at + n], &data[..n], "{ahead} bytes ahead, 64 KiB");
+        }
         // A buffer too small for the detour, at each distance ahead of the
         // file position that takes it for large ones.
         let mut page = vec![0u8; 3 * 4096];
