@@ -69,6 +69,17 @@ fn put_bytes(s: &Scripted) -> u64 {
         .sum()
 }
 
+/// `data` uploaded through a session (above one chunk) to `f.bin`.
+fn session_upload(s: &Scripted, data: &[u8]) -> onedrive_native::Result<onedrive_native::Item> {
+    session_client(s).upload(
+        &Drive::Me,
+        &target(),
+        data,
+        Conflict::Replace,
+        &mut Control::none(),
+    )
+}
+
 fn session_answer(s: &Seen, origin: &str) -> Option<Answer> {
     (s.method == "POST" && s.path.ends_with("/createUploadSession")).then(|| {
         json(
@@ -92,15 +103,7 @@ fn gives_up(handler: impl Fn(&Seen, &str) -> Answer + Send + Sync + 'static) {
     });
     let size = 3 * CHUNK_UNIT;
     let data = vec![7u8; size as usize];
-    let e = session_client(&s)
-        .upload(
-            &Drive::Me,
-            &target(),
-            &data,
-            Conflict::Replace,
-            &mut Control::none(),
-        )
-        .unwrap_err();
+    let e = session_upload(&s, &data).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
     assert!(
         put_bytes(&s) <= 4 * size,
@@ -132,6 +135,52 @@ fn ping_pong_416s_are_given_up() {
         ),
         _ => Answer::Full(204, vec![], vec![]),
     });
+}
+
+/// A 416 to a chunk the service already has: the session's status names
+/// where it stands, and the upload goes on from there.
+#[test]
+fn a_416_goes_on_from_where_the_service_stands() {
+    let size = 2 * CHUNK_UNIT;
+    // The service says it has nothing until it has refused the first chunk.
+    let refused = std::sync::atomic::AtomicBool::new(false);
+    let s = Scripted::start_at(move |r, origin| {
+        session_answer(r, origin).unwrap_or_else(|| {
+            let first = r
+                .header("content-range")
+                .is_some_and(|v| v.starts_with("bytes 0-"));
+            match r.method.as_str() {
+                "PUT" if first => {
+                    refused.store(true, Ordering::SeqCst);
+                    json(
+                        416,
+                        r#"{"error":{"code":"invalidRange","message":"have it"}}"#.into(),
+                    )
+                }
+                "PUT" => json(
+                    201,
+                    format!(r#"{{"id":"F1","name":"f.bin","size":{size}}}"#),
+                ),
+                "GET" if refused.load(Ordering::SeqCst) => json(200, ranges(CHUNK_UNIT)),
+                "GET" => json(200, ranges(0)),
+                _ => Answer::Full(204, vec![], vec![]),
+            }
+        })
+    });
+    let data = vec![7u8; size as usize];
+    let item = session_upload(&s, &data).unwrap();
+    assert_eq!(item.id(), "F1");
+    let puts: Vec<String> = s
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .map(|r| r.header("content-range").unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(puts.len(), 2, "{puts:?}");
+    assert!(
+        puts[1].starts_with(&format!("bytes {CHUNK_UNIT}-")),
+        "{puts:?}"
+    );
 }
 
 #[test]
@@ -223,15 +272,7 @@ fn a_session_lost_on_the_last_chunk_starts_over_cleanly() {
             _ => Answer::Full(204, vec![], vec![]),
         }
     });
-    let item = session_client(&s)
-        .upload(
-            &Drive::Me,
-            &target(),
-            &data,
-            Conflict::Replace,
-            &mut Control::none(),
-        )
-        .unwrap();
+    let item = session_upload(&s, &data).unwrap();
     assert_eq!(item.id(), "NEW");
 }
 
