@@ -123,8 +123,8 @@ soak-long:
 test-memory:
 	tools/expect_tests.sh 1 $(CARGO) test --test drive -- --ignored --exact --nocapture listing_100000_children_keeps_rss_flat
 	tools/expect_tests.sh 1 $(CARGO) test --test drive -- --ignored --exact --nocapture a_gib_download_keeps_rss_bounded
-	$(CARGO) run --quiet --example bench_queue_open | tee /dev/stderr \
-	  | awk -F'peak_rss_mib=' '/^transfers=100000 /{split($$2, a, " "); ok = (a[1] + 0 <= 64)} END {if (!ok) {print "test-memory: reopening 100,000 transfers: no figure or over 64 MiB" > "/dev/stderr"; exit 1}}'
+	@out=$$($(CARGO) run --quiet --example bench_queue_open) && echo "$$out" && echo "$$out" \
+	  | awk -F'peak_rss_mib=' '/^transfers=100000 /{split($$2, a, " "); ok = (a[1] + 0 <= 64)} END {if (!ok) {print "test-memory: reopening 100,000 transfers: no figure or over 64 MiB"; exit 1}}'
 
 $(C_BUILD):
 	mkdir -p $@
